@@ -1,0 +1,452 @@
+// The AArch64 processing element: register file, PSTATE, the interpreter loop over a per-page
+// decoded-instruction cache, and the memory access fast path (TinyEMU-style direct-mapped soft
+// TLBs for read, write and execute holding a RAM offset per virtual page).
+//
+// Conventions for instruction handlers (emulator/arm64/exec/*):
+//  - cpu.pc is the address of the executing instruction; cpu.nextPc is preset to pc + 4 and a
+//    branch writes the target there.
+//  - A handler that must stop half-way (data abort, UNDEFINED) calls a cpu.raise* method, which
+//    sets up the exception and throws the EXCEPTION_TAKEN sentinel; nothing is written back.
+//  - Memory: read8/16/32 return unsigned numbers; read64 returns the low word (int32) and leaves
+//    the high word in cpu.hi; write64(va, lo, hi).
+
+import { RegisterFile, NF, ZF, CF, VF, FPCR, FPSR } from './regs.ts';
+import { Decoder, type Exec, type Fields } from './decode/pattern.ts';
+import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory } from './memory.ts';
+import { BusError } from '../bus/device.ts';
+import { allTables } from './decode/index.ts';
+
+/** Thrown by raise* after an exception has been set up; caught by the run loop. */
+export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
+
+const TLB_BITS = 8;
+const TLB_SIZE = 1 << TLB_BITS;
+const TLB_MASK = TLB_SIZE - 1;
+/** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
+const TLB_CONTEXTS = 2;
+const PAGE = 4096;
+const INSNS_PER_PAGE = PAGE / 4;
+
+/** Decoded instructions of one physical 4 KiB page. */
+export class DecodedPage {
+  readonly fns: (Exec | undefined)[] = new Array(INSNS_PER_PAGE).fill(undefined);
+  readonly args: Fields[] = new Array(INSNS_PER_PAGE).fill(undefined);
+  constructor(readonly ramOffset: number) {}
+}
+
+/** Exception classes (ESR_ELx.EC) the CPU core itself raises; the full list is in exceptions.ts. */
+export const EC = {
+  UNKNOWN: 0x00,
+  WFX: 0x01,
+  FP_ACCESS: 0x07,
+  ILLEGAL_STATE: 0x0e,
+  SVC64: 0x15,
+  HVC64: 0x16,
+  SMC64: 0x17,
+  SYSREG: 0x18,
+  IABT_LOWER: 0x20,
+  IABT_SAME: 0x21,
+  PC_ALIGN: 0x22,
+  DABT_LOWER: 0x24,
+  DABT_SAME: 0x25,
+  SP_ALIGN: 0x26,
+  FP_EXC64: 0x2c,
+  BRK64: 0x3c,
+} as const;
+
+/**
+ * Where synchronous exceptions go when there is no EL1 software to take them: run-elf (user-mode
+ * programs) and the instruction oracle install one. Returning from the hook resumes at cpu.nextPc.
+ */
+export type ExceptionHook = (cpu: Cpu, ec: number, iss: number, far: number) => void;
+
+export class Cpu {
+  readonly regs = new RegisterFile();
+  readonly r = this.regs.r;
+
+  pc = 0;
+  nextPc = 0;
+  /** High word of the last read64. */
+  hi = 0;
+
+  // PSTATE (besides NZCV, which lives in the register file).
+  el = 0;
+  /** PSTATE.SP: 0 = use SP_EL0, 1 = use SP_ELx. */
+  spsel = 0;
+  /** PSTATE.{D,A,I,F} as in SPSR bits [9:6]. */
+  daif = 0;
+
+  /** Instructions retired (all run() calls). */
+  instret = 0;
+  /** Set non-zero by anything that must end the current block (interrupt pin, halt, WFI). */
+  exitRequest = 0;
+  halted = false;
+
+  exceptionHook: ExceptionHook | null = null;
+
+  // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open.
+  exclusiveAddr = -1;
+  exclusiveSize = 0;
+
+  translator: AddressTranslator = new IdentityTranslator();
+  readonly decoder: Decoder;
+
+  // Soft TLBs: tag = virtual page number (a JS number, negative for the upper VA range), value =
+  // RAM offset of the page. NaN tags never match.
+  private readonly rTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
+  private readonly rOff = new Float64Array(TLB_SIZE * TLB_CONTEXTS);
+  private readonly wTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
+  private readonly wOff = new Float64Array(TLB_SIZE * TLB_CONTEXTS);
+  private readonly xTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
+  private readonly xPage: (DecodedPage | undefined)[] = new Array(TLB_SIZE * TLB_CONTEXTS).fill(undefined);
+  private tlbCtx = 0;
+
+  /** Decoded pages by RAM page index; a page present here is a "code page" and is kept out of the write TLB. */
+  private readonly codePages = new Map<number, DecodedPage>();
+
+  readonly ram: DataView;
+
+  constructor(readonly mem: PhysicalMemory, decoder?: Decoder) {
+    this.ram = mem.ram;
+    this.decoder = decoder ?? defaultDecoder();
+  }
+
+  // ---- registers (convenience for loaders, tests, debugger; not for hot paths) ----
+
+  getX(n: number): bigint {
+    return this.regs.x[n]!;
+  }
+  setX(n: number, v: bigint): void {
+    this.regs.x[n] = BigInt.asUintN(64, v);
+  }
+  get nzcv(): number {
+    const r = this.r;
+    return (r[NF]! << 31) | (r[ZF]! << 30) | (r[CF]! << 29) | (r[VF]! << 28);
+  }
+  set nzcv(v: number) {
+    const r = this.r;
+    r[NF] = (v >>> 31) & 1;
+    r[ZF] = (v >>> 30) & 1;
+    r[CF] = (v >>> 29) & 1;
+    r[VF] = (v >>> 28) & 1;
+  }
+  get fpcr(): number {
+    return this.r[FPCR]! >>> 0;
+  }
+  set fpcr(v: number) {
+    this.r[FPCR] = v;
+  }
+  get fpsr(): number {
+    return this.r[FPSR]! >>> 0;
+  }
+  set fpsr(v: number) {
+    this.r[FPSR] = v;
+  }
+
+  // ---- the interpreter loop ----
+
+  /** Run up to `budget` instructions (fewer if an exit is requested). Returns the number executed. */
+  run(budget: number): number {
+    let done = 0;
+    this.exitRequest = 0;
+    while (done < budget && this.exitRequest === 0 && !this.halted) {
+      done += this.runBlocks(budget - done);
+    }
+    this.instret += done;
+    return done;
+  }
+
+  private runBlocks(budget: number): number {
+    let n = 0;
+    let pc = this.pc;
+    try {
+      while (n < budget) {
+        const off = pc & 0xfff;
+        const pn = (pc - off) / PAGE;
+        const ti = (pn & TLB_MASK) + this.tlbCtx;
+        const page = this.xTag[ti] === pn ? this.xPage[ti]! : this.fetchPageSlow(pc, ti, pn);
+        const fns = page.fns;
+        const args = page.args;
+        let idx = off >>> 2;
+        for (;;) {
+          let fn = fns[idx];
+          if (fn === undefined) fn = this.decodeAt(page, idx);
+          const npc = pc + 4;
+          this.pc = pc;
+          this.nextPc = npc;
+          fn(this, args[idx]);
+          n++;
+          pc = this.nextPc;
+          if (pc !== npc || ++idx === INSNS_PER_PAGE || n >= budget || this.exitRequest !== 0) break;
+        }
+        if (this.exitRequest !== 0) break;
+      }
+    } catch (e) {
+      if (e !== EXCEPTION_TAKEN) throw e;
+      n++;
+      pc = this.nextPc;
+    }
+    this.pc = pc;
+    return n;
+  }
+
+  private decodeAt(page: DecodedPage, idx: number): Exec {
+    const word = this.ram.getUint32(page.ramOffset + idx * 4, true);
+    const d = this.decoder.decode(word);
+    page.fns[idx] = d.exec;
+    page.args[idx] = d.fields;
+    return d.exec;
+  }
+
+  private fetchPageSlow(pc: number, ti: number, pn: number): DecodedPage {
+    if (pc & 3) this.raise(EC.PC_ALIGN, 0, pc, pc);
+    const pa = this.translator.translate(pc - (pc & 0xfff), Access.Exec);
+    const ro = this.mem.ramOffset(pa);
+    if (ro < 0) {
+      // Executing from a device or from nothing: a synchronous external abort on fetch.
+      this.raise(this.el === 0 ? EC.IABT_LOWER : EC.IABT_SAME, 0x10, pc, pc);
+    }
+    const page = this.codePage(ro);
+    if (this.translator.pageCacheable) {
+      this.xTag[ti] = pn;
+      this.xPage[ti] = page;
+    }
+    return page;
+  }
+
+  private codePage(ro: number): DecodedPage {
+    const key = ro / PAGE;
+    let page = this.codePages.get(key);
+    if (page === undefined) {
+      page = new DecodedPage(ro);
+      this.codePages.set(key, page);
+      // Writes to this page must now take the slow path so the decoded copy stays coherent.
+      for (let i = 0; i < this.wOff.length; i++) if (this.wOff[i] === ro) this.wTag[i] = NaN;
+    }
+    return page;
+  }
+
+  /** Drop decoded instructions for RAM bytes [ro, ro+len) (a write to code, a loader, DMA). */
+  invalidateCodeRam(ro: number, len: number): void {
+    if (this.codePages.size === 0) return;
+    for (let p = Math.floor(ro / PAGE); p * PAGE < ro + len; p++) {
+      const page = this.codePages.get(p);
+      if (page === undefined) continue;
+      this.codePages.delete(p);
+      for (let i = 0; i < this.xPage.length; i++) if (this.xPage[i] === page) this.xTag[i] = NaN;
+    }
+  }
+
+  /** TLBI: forget every cached translation (soft TLBs are small; a full flush is cheap). */
+  flushTlb(): void {
+    this.rTag.fill(NaN);
+    this.wTag.fill(NaN);
+    this.xTag.fill(NaN);
+  }
+
+  /** Called when the exception level changes: selects the soft-TLB context. */
+  setTlbContext(el: number): void {
+    this.tlbCtx = el === 0 ? 0 : TLB_SIZE;
+  }
+
+  // ---- exceptions ----
+
+  /**
+   * Raise a synchronous exception with syndrome (EC, ISS) and fault address, then unwind the
+   * current instruction. Without EL1 software (exceptionHook set) the hook receives it.
+   */
+  raise(ec: number, iss: number, far: number, preferredReturn: number): never {
+    this.nextPc = preferredReturn;
+    this.takeSync(ec, iss, far, preferredReturn);
+    throw EXCEPTION_TAKEN;
+  }
+
+  /** UNDEFINED instruction (ESR EC 0). */
+  raiseUndefined(): never {
+    return this.raise(EC.UNKNOWN, 0, 0, this.pc);
+  }
+
+  /** SVC/HVC/SMC/BRK: an exception whose preferred return is set by the caller's class rules. */
+  exceptionCall(ec: number, imm16: number): void {
+    // SVC, HVC and SMC return to the next instruction; BRK returns to itself.
+    const ret = ec === EC.BRK64 ? this.pc : this.nextPc;
+    this.nextPc = ret;
+    this.takeSync(ec, imm16 & 0xffff, 0, ret);
+    if (ec === EC.BRK64) throw EXCEPTION_TAKEN;
+  }
+
+  /** Overridden by the system-level exception model (exceptions.ts) once EL1/EL2 exist. */
+  protected takeSync(ec: number, iss: number, far: number, _preferredReturn: number): void {
+    if (this.exceptionHook) {
+      this.exceptionHook(this, ec, iss, far);
+      return;
+    }
+    this.halted = true;
+    this.exitRequest = 1;
+  }
+
+  // ---- memory: fast paths ----
+
+  read8(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn) return this.ram.getUint8(this.rOff[i]! + off);
+    return this.readSlow(va, 1);
+  }
+  read16(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 2) return this.ram.getUint16(this.rOff[i]! + off, true);
+    return this.readSlow(va, 2);
+  }
+  read32(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 4) return this.ram.getUint32(this.rOff[i]! + off, true);
+    return this.readSlow(va, 4);
+  }
+  /** Returns the low word (signed int32); the high word is left in this.hi. */
+  read64(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 8) {
+      const o = this.rOff[i]! + off;
+      this.hi = this.ram.getInt32(o + 4, true);
+      return this.ram.getInt32(o, true);
+    }
+    const lo = this.readSlow(va, 4) | 0;
+    const hi = this.readSlow(va + 4, 4) | 0;
+    this.hi = hi;
+    return lo;
+  }
+  write8(va: number, v: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn) this.ram.setUint8(this.wOff[i]! + off, v);
+    else this.writeSlow(va, 1, v);
+  }
+  write16(va: number, v: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && off <= PAGE - 2) this.ram.setUint16(this.wOff[i]! + off, v, true);
+    else this.writeSlow(va, 2, v);
+  }
+  write32(va: number, v: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && off <= PAGE - 4) this.ram.setInt32(this.wOff[i]! + off, v, true);
+    else this.writeSlow(va, 4, v);
+  }
+  write64(va: number, lo: number, hi: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && off <= PAGE - 8) {
+      const o = this.wOff[i]! + off;
+      this.ram.setInt32(o, lo, true);
+      this.ram.setInt32(o + 4, hi, true);
+      return;
+    }
+    // Check the whole access first so a fault on the second half leaves memory untouched.
+    this.probeWrite(va, 8);
+    this.writeSlow(va, 4, lo);
+    this.writeSlow(va + 4, 4, hi);
+  }
+
+  // ---- memory: slow paths ----
+
+  /** Translate for a write and raise any fault, without writing (multi-part stores). */
+  probeWrite(va: number, size: number): void {
+    this.translator.translate(va, Access.Write);
+    const last = va + size - 1;
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Write);
+  }
+
+  /** Translate for a read and raise any fault (multi-part loads, DC ZVA, etc.). */
+  probeRead(va: number, size: number): void {
+    this.translator.translate(va, Access.Read);
+    const last = va + size - 1;
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Read);
+  }
+
+  readSlow(va: number, size: 1 | 2 | 4): number {
+    const off = va & 0xfff;
+    if (off + size > PAGE) {
+      // Crosses a page: byte by byte (each byte translated on its own, as the architecture allows).
+      let v = 0;
+      for (let k = 0; k < size; k++) v += this.read8(va + k) * 2 ** (8 * k);
+      return v;
+    }
+    const pa = this.translator.translate(va, Access.Read);
+    const ro = this.mem.ramOffset(pa);
+    if (ro >= 0) {
+      if (this.translator.pageCacheable) {
+        const pn = (va - off) / PAGE;
+        const i = (pn & TLB_MASK) + this.tlbCtx;
+        this.rTag[i] = pn;
+        this.rOff[i] = ro - off;
+      }
+      return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);
+    }
+    try {
+      return this.mem.read(pa, size) >>> 0;
+    } catch (e) {
+      if (e instanceof BusError) this.externalAbort(va, false);
+      throw e;
+    }
+  }
+
+  writeSlow(va: number, size: 1 | 2 | 4, v: number): void {
+    const off = va & 0xfff;
+    if (off + size > PAGE) {
+      this.probeWrite(va, size);
+      for (let k = 0; k < size; k++) this.write8(va + k, (v >>> (8 * k)) & 0xff);
+      return;
+    }
+    const pa = this.translator.translate(va, Access.Write);
+    const ro = this.mem.ramOffset(pa);
+    if (ro >= 0) {
+      const pageRo = ro - off;
+      if (this.codePages.size !== 0 && this.codePages.has(pageRo / PAGE)) this.invalidateCodeRam(pageRo, PAGE);
+      if (this.translator.pageCacheable) {
+        const pn = (va - off) / PAGE;
+        const i = (pn & TLB_MASK) + this.tlbCtx;
+        this.wTag[i] = pn;
+        this.wOff[i] = pageRo;
+      }
+      if (size === 1) this.ram.setUint8(ro, v);
+      else if (size === 2) this.ram.setUint16(ro, v, true);
+      else this.ram.setInt32(ro, v, true);
+      return;
+    }
+    try {
+      this.mem.write(pa, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
+    } catch (e) {
+      if (e instanceof BusError) this.externalAbort(va, true);
+      throw e;
+    }
+  }
+
+  /** Synchronous external abort on a data access (ESR ISS: DFSC 0b010000, WnR). */
+  externalAbort(va: number, write: boolean): never {
+    const iss = 0x10 | (write ? 1 << 6 : 0);
+    return this.raise(this.el === 0 ? EC.DABT_LOWER : EC.DABT_SAME, iss, va, this.pc);
+  }
+}
+
+let sharedDecoder: Decoder | null = null;
+
+/** The decoder over every A64 table, built once per process. */
+export function defaultDecoder(): Decoder {
+  if (sharedDecoder === null) {
+    sharedDecoder = new Decoder(allTables(), (cpu) => cpu.raiseUndefined());
+  }
+  return sharedDecoder;
+}

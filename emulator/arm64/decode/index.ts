@@ -1,0 +1,12 @@
+// Every A64 encoding table, by ARM ARM top-level group (C4.1). Each module owns one group.
+import type { OpDef } from './pattern.ts';
+import { dataImmediate } from './data-imm.ts';
+import { dataRegister } from './data-reg.ts';
+import { branchSystem } from './branch-sys.ts';
+import { loadStore } from './loadstore.ts';
+import { fpScalar } from './fp.ts';
+import { simd } from './simd.ts';
+
+export function allTables(): OpDef[][] {
+  return [dataImmediate, dataRegister, branchSystem, loadStore, fpScalar, simd];
+}

@@ -15,6 +15,20 @@ import { Decoder, type Exec, type Fields } from './decode/pattern.ts';
 import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory } from './memory.ts';
 import { BusError } from '../bus/device.ts';
 import { allTables } from './decode/index.ts';
+import { SystemState } from './sysstate.ts';
+import { Mmu } from './mmu.ts';
+import {
+  dataAbortSyndromeFor,
+  enterEl2,
+  exceptionReturn,
+  ExceptionKind,
+  type Firmware,
+  type Hypervisor,
+  interruptAsserted,
+  takePendingInterrupt,
+  takeSyncException,
+} from './exceptions.ts';
+import { HCR, SCTLR } from './sysstate.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -50,6 +64,9 @@ export const EC = {
   DABT_LOWER: 0x24,
   DABT_SAME: 0x25,
   SP_ALIGN: 0x26,
+  SERROR: 0x2f,
+  WATCH_LOWER: 0x34,
+  WATCH_SAME: 0x35,
   FP_EXC64: 0x2c,
   BRK64: 0x3c,
 } as const;
@@ -81,6 +98,8 @@ export class Cpu {
   /** Set non-zero by anything that must end the current block (interrupt pin, halt, WFI). */
   exitRequest = 0;
   halted = false;
+  /** Ask run() to return at the next block boundary (machine scheduler, debugger). */
+  stopRequested = false;
 
   exceptionHook: ExceptionHook | null = null;
 
@@ -90,6 +109,25 @@ export class Cpu {
 
   translator: AddressTranslator = new IdentityTranslator();
   readonly decoder: Decoder;
+
+  /** EL1/EL2 system-register state the hardware consults. */
+  readonly sys = new SystemState();
+  /** Stage 1 + stage 2 translation; becomes the translator in system mode. */
+  readonly mmu: Mmu;
+  /** EL2 software (the hypervisor port), or null: then HCR_EL2 controls are not in force. */
+  hypervisor: Hypervisor | null = null;
+  /** EL3 software (PSCI firmware in native mode), or null. */
+  firmware: Firmware | null = null;
+  /** PSTATE.IL after an illegal exception return: the next instruction is an Illegal State exception. */
+  illegalState = false;
+  /** In WFI/WFE, waiting for an interrupt (the machine's scheduler skips us until one is asserted). */
+  waiting = false;
+
+  // Interrupt wires from the interrupt controller (GIC CPU interface outputs).
+  irqLine = false;
+  fiqLine = false;
+  virqLine = false;
+  vfiqLine = false;
 
   // Soft TLBs: tag = virtual page number (a JS number, negative for the upper VA range), value =
   // RAM offset of the page. NaN tags never match.
@@ -109,6 +147,43 @@ export class Cpu {
   constructor(readonly mem: PhysicalMemory, decoder?: Decoder) {
     this.ram = mem.ram;
     this.decoder = decoder ?? defaultDecoder();
+    this.mmu = new Mmu(this);
+  }
+
+  /** Full-system operation: translations through the MMU, exceptions to EL1/EL2 software. */
+  enableSystemMode(): void {
+    this.translator = this.mmu;
+    this.exceptionHook = null;
+    this.el = 1;
+    this.spsel = 1;
+    this.daif = 0x3c0;
+    this.setTlbContext(1);
+  }
+
+  /** The interrupt controller's view of this CPU: its four input wires. */
+  readonly pins = {
+    setIrq: (level: boolean): void => {
+      this.irqLine = level;
+      if (level) this.wake();
+    },
+    setFiq: (level: boolean): void => {
+      this.fiqLine = level;
+      if (level) this.wake();
+    },
+    setVirq: (level: boolean): void => {
+      this.virqLine = level;
+      if (level) this.wake();
+    },
+    setVfiq: (level: boolean): void => {
+      this.vfiqLine = level;
+      if (level) this.wake();
+    },
+  };
+
+  /** An interrupt line changed: end the current block so it is looked at, and leave WFI. */
+  wake(): void {
+    this.exitRequest = 1;
+    this.waiting = false;
   }
 
   // ---- registers (convenience for loaders, tests, debugger; not for hot paths) ----
@@ -148,10 +223,16 @@ export class Cpu {
   /** Run up to `budget` instructions (fewer if an exit is requested). Returns the number executed. */
   run(budget: number): number {
     let done = 0;
-    this.exitRequest = 0;
-    while (done < budget && this.exitRequest === 0 && !this.halted) {
+    while (done < budget && !this.halted) {
+      this.exitRequest = 0;
+      if (this.exceptionHook === null && this.checkInterrupts()) {
+        this.waiting = false;
+      }
+      if (this.waiting) break;
       done += this.runBlocks(budget - done);
+      if (this.exitRequest !== 0 && (this.waiting || this.halted || this.stopRequested)) break;
     }
+    this.stopRequested = false;
     this.instret += done;
     return done;
   }
@@ -275,14 +356,91 @@ export class Cpu {
     if (ec === EC.BRK64) throw EXCEPTION_TAKEN;
   }
 
-  /** Overridden by the system-level exception model (exceptions.ts) once EL1/EL2 exist. */
-  protected takeSync(ec: number, iss: number, far: number, _preferredReturn: number): void {
+  /** Deliver a synchronous exception: to the user-mode hook, or architecturally (exceptions.ts). */
+  private takeSync(ec: number, iss: number, far: number, preferredReturn: number): void {
     if (this.exceptionHook) {
       this.exceptionHook(this, ec, iss, far);
       return;
     }
-    this.halted = true;
+    takeSyncException(this, ec, iss, far, preferredReturn);
+  }
+
+  /** Trap to EL2 (hypervisor) with full syndrome, then unwind the current instruction. */
+  raiseToEl2(ec: number, iss: number, far: number, hpfar: number, preferredReturn: number): never {
+    this.nextPc = preferredReturn;
+    enterEl2(this, ExceptionKind.Sync, ec, iss, far, hpfar, preferredReturn);
+    throw EXCEPTION_TAKEN;
+  }
+
+  /** A trap to EL2 that does not unwind (the instruction's effect is replaced by the hypervisor's). */
+  trapToEl2(ec: number, iss: number): void {
+    enterEl2(this, ExceptionKind.Sync, ec, iss, 0, 0, this.pc);
+  }
+
+  /** Is the hypervisor attached and trapping with HCR_EL2 bit(s) `bits` (low word)? */
+  hcrTraps(bits: number): boolean {
+    return this.hypervisor !== null && this.el < 2 && (this.sys.hcr & bits) !== 0;
+  }
+
+  /** ERET at EL1 (EL0 ERET is UNDEFINED: the caller checks). */
+  eret(): void {
+    exceptionReturn(this, this.sys.spsr1, this.sys.elr1);
+  }
+
+  /** Take a pending unmasked interrupt; true if one was taken. */
+  checkInterrupts(): boolean {
+    if (!(this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine || (this.hypervisor !== null && (this.sys.hcr & (HCR.VI | HCR.VF | HCR.VSE)) !== 0))) return false;
+    return takePendingInterrupt(this);
+  }
+
+  /**
+   * WFI/WFE (ARM ARM D1.16): trapped to EL2 by HCR_EL2.TWI/TWE, to EL1 from EL0 unless
+   * SCTLR_EL1.nTWI/nTWE; otherwise the PE idles until an interrupt is asserted (the machine
+   * advances virtual time to the next event instead of spinning).
+   */
+  waitForInterrupt(isWfe: boolean): void {
+    if (this.exceptionHook !== null) return; // user mode: a hint
+    const trapBit = isWfe ? HCR.TWE : HCR.TWI;
+    if (this.el === 0 && (this.sys.sctlr & (isWfe ? SCTLR.nTWE : SCTLR.nTWI)) === 0) {
+      this.raise(EC.WFX, 0x1e00000 | (isWfe ? 1 : 0), 0, this.pc);
+    }
+    if (this.hcrTraps(trapBit)) {
+      this.raiseToEl2(EC.WFX, 0x1e00000 | (isWfe ? 1 : 0), 0, 0, this.pc);
+    }
+    if (isWfe && this.eventRegister) {
+      this.eventRegister = false;
+      return;
+    }
+    if (interruptAsserted(this)) return;
+    this.waiting = true;
     this.exitRequest = 1;
+  }
+  /** The WFE event register (set by SEV/SEVL and by exception return). */
+  eventRegister = false;
+
+  /** LDTR/STTR at EL1: make the accesses between begin/end with EL0 permissions. */
+  beginUnprivileged(): void {
+    if (this.el === 1) {
+      this.mmu.unprivileged = true;
+      this.tlbCtx = 0;
+    }
+  }
+  endUnprivileged(): void {
+    if (this.mmu.unprivileged) {
+      this.mmu.unprivileged = false;
+      this.setTlbContext(this.el);
+    }
+  }
+
+  /** ISS instruction-syndrome bits of the executing load/store, for a data abort taken to EL2. */
+  dataAbortInstructionSyndrome(): number {
+    const pc = this.pc;
+    const off = pc & 0xfff;
+    const pn = (pc - off) / PAGE;
+    const ti = (pn & TLB_MASK) + this.tlbCtx;
+    const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
+    if (page === undefined) return 0;
+    return dataAbortSyndromeFor(this.ram.getUint32(page.ramOffset + off, true));
   }
 
   // ---- memory: fast paths ----

@@ -1,0 +1,190 @@
+// VMSAv8-64 address translation (ARM ARM D8): the EL1&0 stage 1 regime from TTBR0/1_EL1 and
+// TCR_EL1, and stage 2 from VTTBR_EL2/VTCR_EL2 when HCR_EL2.VM is set. 4 KiB granule only (the
+// kit's kernel and Linux on these boards use it); other granules fault as misconfigured tables.
+// No hardware Access-flag/Dirty management (we report FEAT_HAFDBS absent), so AF=0 faults.
+//
+// The CPU's soft TLB caches the result per 4 KiB page; this walker runs on a TLB miss.
+
+import type { Cpu } from './cpu.ts';
+import { EC } from './cpu.ts';
+import { Access, type AddressTranslator } from './memory.ts';
+import { HCR, SCTLR } from './sysstate.ts';
+
+const TWO32 = 4294967296;
+const PA_LIMIT = 2 ** 48;
+
+// Fault status codes (ESR_ELx.ISS.DFSC/IFSC, ARM ARM D17.2.40) for a given level.
+export const FSC = {
+  ADDRESS_SIZE: 0x00,
+  TRANSLATION: 0x04,
+  ACCESS_FLAG: 0x08,
+  PERMISSION: 0x0c,
+  EXTERNAL_WALK: 0x14,
+} as const;
+
+/** Result of a stage-2 walk kept between calls without allocating. */
+export class Mmu implements AddressTranslator {
+  readonly pageCacheable = true;
+  /** Set for LDTR/STTR at EL1: check permissions as EL0 would. */
+  unprivileged = false;
+
+  constructor(private readonly cpu: Cpu) {}
+
+  translate(va: number, access: Access): number {
+    const cpu = this.cpu;
+    const s = cpu.sys;
+    let ipa: number;
+    if ((s.sctlr & SCTLR.M) === 0) {
+      // Stage 1 off: flat, but the address must fit the physical address space.
+      if (va < 0 || va >= PA_LIMIT) this.stage1Fault(va, access, FSC.ADDRESS_SIZE, 0);
+      ipa = va;
+    } else {
+      ipa = this.stage1(va, access);
+    }
+    if ((s.hcr & HCR.VM) !== 0 && cpu.el < 2) return this.stage2(ipa, access, va, false, access);
+    return ipa;
+  }
+
+  private stage1(va: number, access: Access): number {
+    const cpu = this.cpu;
+    const s = cpu.sys;
+    const tcr = s.tcr;
+    let txsz: number, epd: number, tg: number, base: number;
+    if (va >= 0) {
+      txsz = tcr & 0x3f;
+      epd = (tcr >>> 7) & 1;
+      tg = (tcr >>> 14) & 3; // TG0: 0b00 = 4 KiB
+      base = s.ttbr0;
+      if (tg !== 0) epd = 1;
+    } else {
+      txsz = (tcr >>> 16) & 0x3f;
+      epd = (tcr >>> 23) & 1;
+      tg = (tcr >>> 30) & 3; // TG1: 0b10 = 4 KiB
+      base = s.ttbr1;
+      if (tg !== 2) epd = 1;
+    }
+    if (txsz < 16) txsz = 16; // without FEAT_LVA, a TxSZ below 16 behaves as 16
+    const inputBits = 64 - txsz;
+    const span = 2 ** inputBits;
+    if (va >= 0 ? va >= span : va < -span) this.stage1Fault(va, access, FSC.TRANSLATION, 0);
+    if (epd) this.stage1Fault(va, access, FSC.TRANSLATION, 0);
+    // Offset of the address inside its region: bits [inputBits-1:0].
+    const off = va >= 0 ? va : va + span;
+    const levels = Math.ceil((inputBits - 12) / 9);
+    let level = 4 - levels;
+    let table = base - (base % 2); // drop CnP
+    let apTable0 = 0; // APTable[0]: no EL0 access below
+    let apTable1 = 0; // APTable[1]: read-only below
+    let uxnTable = 0;
+    let pxnTable = 0;
+    const hcrVm = (s.hcr & HCR.VM) !== 0 && cpu.el < 2;
+    for (;;) {
+      const shift = 12 + 9 * (3 - level);
+      const entries = level === 4 - levels ? 2 ** (inputBits - shift) : 512;
+      const idx = Math.floor(off / 2 ** shift) % entries;
+      let descPa = table + idx * 8;
+      if (hcrVm) descPa = this.stage2(descPa, Access.Read, va, true, access);
+      const ro = cpu.mem.ramOffset(descPa);
+      if (ro < 0) this.stage1Fault(va, access, FSC.EXTERNAL_WALK, level);
+      const lo = cpu.mem.ram.getUint32(ro, true);
+      const hi = cpu.mem.ram.getUint32(ro + 4, true);
+      if ((lo & 1) === 0) this.stage1Fault(va, access, FSC.TRANSLATION, level);
+      const isTable = (lo & 2) !== 0;
+      if (level < 3 && isTable) {
+        apTable0 |= (hi >>> 29) & 1;
+        apTable1 |= (hi >>> 30) & 1;
+        uxnTable |= (hi >>> 28) & 1;
+        pxnTable |= (hi >>> 27) & 1;
+        table = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
+        level++;
+        continue;
+      }
+      // A block at level 0, or a "block" encoding at level 3, is invalid with a 4 KiB granule.
+      if (level === 0 || (level === 3 && !isTable)) this.stage1Fault(va, access, FSC.TRANSLATION, level);
+      if ((lo & (1 << 10)) === 0) this.stage1Fault(va, access, FSC.ACCESS_FLAG, level);
+      const ap = (lo >>> 6) & 3;
+      const el0Access = (ap & 1) !== 0 && apTable0 === 0;
+      const readOnly = (ap & 2) !== 0 || apTable1 !== 0;
+      const asEl0 = cpu.el === 0 || this.unprivileged;
+      if (access === Access.Exec) {
+        let xn: boolean;
+        if (asEl0) xn = ((hi >>> 22) & 1) !== 0 || uxnTable !== 0 || !el0Access;
+        else xn = ((hi >>> 21) & 1) !== 0 || pxnTable !== 0 || (el0Access && !readOnly);
+        if (!xn && (s.sctlr & SCTLR.WXN) !== 0 && !readOnly && (!asEl0 || el0Access)) xn = true;
+        if (xn) this.stage1Fault(va, access, FSC.PERMISSION, level);
+      } else {
+        if (asEl0 && !el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
+        if (access === Access.Write && readOnly) this.stage1Fault(va, access, FSC.PERMISSION, level);
+        // PAN: privileged data accesses to EL0-accessible memory fault (FEAT_PAN).
+        if (!asEl0 && s.pan !== 0 && el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
+      }
+      const blockSize = 2 ** shift;
+      const outBase = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
+      const out = outBase - (outBase % blockSize);
+      return out + (off % blockSize);
+    }
+  }
+
+  /** Stage 2 (ARM ARM D8.2.5): IPA → PA for the current VMID. Faults go to EL2. */
+  stage2(ipa: number, access: Access, va: number, s1ptw: boolean, origin: Access): number {
+    const s = this.cpu.sys;
+    const vtcr = s.vtcr;
+    const t0sz = vtcr & 0x3f;
+    const sl0 = (vtcr >>> 6) & 3;
+    const tg0 = (vtcr >>> 14) & 3;
+    const inputBits = 64 - t0sz;
+    if (tg0 !== 0 || sl0 === 3 || ipa >= 2 ** inputBits) this.stage2Fault(ipa, va, origin, FSC.TRANSLATION, 0, s1ptw);
+    const startLevel = 2 - sl0;
+    let level = startLevel;
+    let table = s.vttbr - (s.vttbr % 2);
+    for (;;) {
+      const shift = 12 + 9 * (3 - level);
+      // The start level may concatenate up to 16 tables (its index is wider than 9 bits).
+      const entries = level === startLevel ? 2 ** (inputBits - shift) : 512;
+      if (level === startLevel && entries > 512 * 16) this.stage2Fault(ipa, va, origin, FSC.TRANSLATION, level, s1ptw);
+      const idx = Math.floor(ipa / 2 ** shift) % entries;
+      const ro = this.cpu.mem.ramOffset(table + idx * 8);
+      if (ro < 0) this.stage2Fault(ipa, va, origin, FSC.EXTERNAL_WALK, level, s1ptw);
+      const lo = this.cpu.mem.ram.getUint32(ro, true);
+      const hi = this.cpu.mem.ram.getUint32(ro + 4, true);
+      if ((lo & 1) === 0) this.stage2Fault(ipa, va, origin, FSC.TRANSLATION, level, s1ptw);
+      const isTable = (lo & 2) !== 0;
+      if (level < 3 && isTable) {
+        table = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
+        level++;
+        continue;
+      }
+      if (level === 0 || (level === 3 && !isTable)) this.stage2Fault(ipa, va, origin, FSC.TRANSLATION, level, s1ptw);
+      if ((lo & (1 << 10)) === 0) this.stage2Fault(ipa, va, origin, FSC.ACCESS_FLAG, level, s1ptw);
+      const s2ap = (lo >>> 6) & 3; // bit 0: read allowed, bit 1: write allowed
+      const xn = ((hi >>> 22) & 1) !== 0;
+      const ok =
+        access === Access.Exec ? !xn && (s2ap & 1) !== 0 : access === Access.Write ? (s2ap & 2) !== 0 : (s2ap & 1) !== 0;
+      // A stage-1 walk that stage 2 maps read-only is still fine: walks only read.
+      if (!ok) this.stage2Fault(ipa, va, origin, FSC.PERMISSION, level, s1ptw);
+      const blockSize = 2 ** shift;
+      const outBase = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
+      return outBase - (outBase % blockSize) + (ipa % blockSize);
+    }
+  }
+
+  private stage1Fault(va: number, access: Access, fsc: number, level: number): never {
+    const cpu = this.cpu;
+    const lower = cpu.el === 0;
+    if (access === Access.Exec) return cpu.raise(lower ? EC.IABT_LOWER : EC.IABT_SAME, fsc + level, va, cpu.pc);
+    const iss = fsc + level + (access === Access.Write ? 1 << 6 : 0);
+    return cpu.raise(lower ? EC.DABT_LOWER : EC.DABT_SAME, iss, va, cpu.pc);
+  }
+
+  private stage2Fault(ipa: number, va: number, access: Access, fsc: number, level: number, s1ptw: boolean): never {
+    const cpu = this.cpu;
+    let iss = fsc + level;
+    if (s1ptw) iss |= 1 << 7;
+    // HPFAR_EL2.FIPA (bits 43:4) holds IPA[51:12].
+    const hpfar = Math.floor(ipa / 4096) * 16;
+    if (access === Access.Exec && !s1ptw) return cpu.raiseToEl2(EC.IABT_LOWER, iss, va, hpfar, cpu.pc);
+    if (access === Access.Write && !s1ptw) iss |= 1 << 6;
+    if (!s1ptw) iss |= cpu.dataAbortInstructionSyndrome();
+    return cpu.raiseToEl2(EC.DABT_LOWER, iss, va, hpfar, cpu.pc);
+  }
+}

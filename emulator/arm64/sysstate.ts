@@ -1,0 +1,109 @@
+// The EL1 and EL2 system-register state that the hardware itself consults (the MMU, exception
+// entry, interrupt masking). Registers are kept in the form their users need on hot paths:
+// JS numbers for addresses (< 2^53) and 32-bit words for control bits, never BigInt.
+// MRS/MSR convert (sysregs-el1.ts / sysregs-el2.ts).
+
+export class SystemState {
+  // ---- stage 1, EL1&0 translation regime (ARM ARM D8) ----
+  /** SCTLR_EL1 (bits 31:0; the upper half only holds features we do not implement). */
+  sctlr = 0x30d00800; // RES1 bits of SCTLR_EL1 in ARMv8.0 (reset value is UNKNOWN; Linux writes it)
+  sctlrHi = 0;
+  /** TCR_EL1 low and high words. */
+  tcr = 0;
+  tcrHi = 0;
+  /** TTBR0/1_EL1: table base address (bits 47:1) and ASID (bits 63:48). */
+  ttbr0 = 0;
+  asid0 = 0;
+  ttbr1 = 0;
+  asid1 = 0;
+  mairLo = 0;
+  mairHi = 0;
+
+  // ---- exception state, EL1 ----
+  vbar1 = 0;
+  elr1 = 0;
+  spsr1 = 0;
+  esr1 = 0;
+  far1 = 0;
+  /** SP_EL0 and SP_EL1 while not selected (the selected one lives in register slot 31). */
+  spEl0Lo = 0;
+  spEl0Hi = 0;
+  spEl1Lo = 0;
+  spEl1Hi = 0;
+  /** PSTATE.PAN (FEAT_PAN, present on A76/A55). */
+  pan = 0;
+
+  // ---- EL2 state the hardware uses while a guest runs (the hypervisor port) ----
+  /** HCR_EL2 low and high words. */
+  hcr = 0;
+  hcrHi = 0;
+  /** VTTBR_EL2 base (bits 47:1) and VMID (bits 55:48). */
+  vttbr = 0;
+  vmid = 0;
+  vtcr = 0;
+  /** VPIDR_EL2 / VMPIDR_EL2: what MIDR_EL1/MPIDR_EL1 read at EL1 when EL2 is enabled. */
+  vpidr = 0;
+  vmpidrLo = 0;
+  vmpidrHi = 0;
+  /** ESR/FAR/HPFAR/ELR/SPSR of the last exception taken to EL2 (read by the hypervisor). */
+  esr2 = 0;
+  far2 = 0;
+  hpfar2 = 0;
+  elr2 = 0;
+  spsr2 = 0;
+}
+
+// HCR_EL2 bits (ARM ARM D17.2.48), low word.
+export const HCR = {
+  VM: 1 << 0,
+  SWIO: 1 << 1,
+  PTW: 1 << 2,
+  FMO: 1 << 3,
+  IMO: 1 << 4,
+  AMO: 1 << 5,
+  VF: 1 << 6,
+  VI: 1 << 7,
+  VSE: 1 << 8,
+  FB: 1 << 9,
+  BSU: 3 << 10,
+  DC: 1 << 12,
+  TWI: 1 << 13,
+  TWE: 1 << 14,
+  TID0: 1 << 15,
+  TID1: 1 << 16,
+  TID2: 1 << 17,
+  TID3: 1 << 18,
+  TSC: 1 << 19,
+  TIDCP: 1 << 20,
+  TACR: 1 << 21,
+  TSW: 1 << 22,
+  TPCP: 1 << 23,
+  TPU: 1 << 24,
+  TTLB: 1 << 25,
+  TVM: 1 << 26,
+  TGE: 1 << 27,
+  TDZ: 1 << 28,
+  HCD: 1 << 29,
+  TRVM: 1 << 30,
+  RW: 1 << 31,
+} as const;
+
+// SCTLR_EL1 bits used by the hardware.
+export const SCTLR = {
+  M: 1 << 0,
+  A: 1 << 1,
+  C: 1 << 2,
+  SA: 1 << 3,
+  SA0: 1 << 4,
+  UMA: 1 << 9,
+  I: 1 << 12,
+  DZE: 1 << 14,
+  UCT: 1 << 15,
+  nTWI: 1 << 16,
+  nTWE: 1 << 18,
+  WXN: 1 << 19,
+  SPAN: 1 << 23,
+  E0E: 1 << 24,
+  EE: 1 << 25,
+  UCI: 1 << 26,
+} as const;

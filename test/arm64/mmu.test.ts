@@ -1,0 +1,223 @@
+// Stage 1 and stage 2 translation (ARM ARM D8), driven through the CPU's own memory accessors
+// with page tables written the way Linux (stage 1) and a hypervisor (stage 2) write them.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Cpu, EC, EXCEPTION_TAKEN } from '../../emulator/arm64/cpu.ts';
+import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
+import { HCR, SCTLR } from '../../emulator/arm64/sysstate.ts';
+import type { Hypervisor } from '../../emulator/arm64/exceptions.ts';
+
+const TABLE = 3n;
+const PAGE = 3n;
+const BLOCK = 1n;
+const AF = 1n << 10n;
+const AP_EL0 = 1n << 6n; // AP[1]
+const AP_RO = 1n << 7n; // AP[2]
+const PXN = 1n << 53n;
+const UXN = 1n << 54n;
+
+class Tables {
+  next: number;
+  constructor(private readonly mem: FlatMemory, start: number) {
+    this.next = start;
+  }
+  alloc(): number {
+    const a = this.next;
+    this.next += 0x1000;
+    return a;
+  }
+  set(table: number, idx: number, desc: bigint): void {
+    this.mem.ram.setBigUint64(table + idx * 8, desc, true);
+  }
+  /** Map one 4 KiB page in a 4-level (48-bit, 4 KiB granule) tree rooted at `root`. */
+  map4k(root: number, va: bigint, pa: number, attrs: bigint): void {
+    let t = root;
+    for (let level = 0; level < 3; level++) {
+      const shift = BigInt(39 - 9 * level);
+      const idx = Number((va >> shift) & 511n);
+      const cur = this.mem.ram.getBigUint64(t + idx * 8, true);
+      if ((cur & 3n) !== 3n) {
+        const nt = this.alloc();
+        this.set(t, idx, BigInt(nt) | TABLE);
+        t = nt;
+      } else t = Number(cur & 0xfffffffff000n);
+    }
+    this.set(t, Number((va >> 12n) & 511n), BigInt(pa) | attrs | AF | PAGE);
+  }
+}
+
+/** TCR_EL1 as Linux sets it for 48-bit VAs with 4 KiB pages: T0SZ=T1SZ=16, TG0=4K, TG1=4K. */
+const TCR_48_4K = 16 | (16 << 16) | (2 << 30);
+
+function vaNumber(va: bigint): number {
+  return Number(BigInt.asIntN(64, va));
+}
+
+describe('stage 1 translation', () => {
+  let mem: FlatMemory;
+  let cpu: Cpu;
+  let tables: Tables;
+  let root0: number;
+  let root1: number;
+  beforeEach(() => {
+    mem = new FlatMemory(4 << 20);
+    cpu = new Cpu(mem);
+    cpu.enableSystemMode();
+    tables = new Tables(mem, 0x100000);
+    root0 = tables.alloc();
+    root1 = tables.alloc();
+    cpu.sys.tcr = TCR_48_4K;
+    cpu.sys.ttbr0 = root0;
+    cpu.sys.ttbr1 = root1;
+    cpu.sys.sctlr |= SCTLR.M;
+    cpu.sys.vbar1 = 0x8000;
+  });
+
+  function fault(fn: () => unknown): { ec: number; iss: number; far: number } {
+    let thrown: unknown = null;
+    try {
+      fn();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBe(EXCEPTION_TAKEN);
+    const esr = cpu.sys.esr1;
+    return { ec: esr >>> 26, iss: esr & 0x1ffffff, far: cpu.sys.far1 };
+  }
+
+  it('translates a TTBR0 page and a TTBR1 (upper range) page', () => {
+    tables.map4k(root0, 0x400000n, 0x80000, 0n);
+    tables.map4k(root1, 0xffff000000001000n, 0x90000, 0n);
+    mem.ram.setUint32(0x80010, 0xdeadbeef, true);
+    mem.ram.setUint32(0x90ffc, 0x12345678, true);
+    expect(cpu.read32(0x400010)).toBe(0xdeadbeef);
+    expect(cpu.read32(vaNumber(0xffff000000001ffcn))).toBe(0x12345678);
+  });
+
+  it('2 MiB block at level 2 maps the offset inside the block', () => {
+    const l1 = tables.alloc();
+    const l2 = tables.alloc();
+    tables.set(root0, 0, BigInt(l1) | TABLE);
+    tables.set(l1, 0, BigInt(l2) | TABLE);
+    tables.set(l2, 1, 0x200000n | AF | BLOCK); // VA 0x200000-0x3fffff -> PA 0x200000
+    mem.ram.setUint32(0x3ffff0, 0xcafe, true);
+    expect(cpu.read32(0x3ffff0)).toBe(0xcafe);
+  });
+
+  it('an unmapped address is a level-N translation fault with FAR, ESR EC=0x25 (same EL)', () => {
+    tables.map4k(root0, 0x400000n, 0x80000, 0n);
+    const f = fault(() => cpu.read32(0x401000));
+    expect(f.ec).toBe(EC.DABT_SAME);
+    expect(f.iss & 0x3f).toBe(0x07); // translation fault, level 3
+    expect(f.far).toBe(0x401000);
+    const g = fault(() => cpu.write32(0x7f0000000000, 1));
+    expect(g.iss & 0x3f).toBe(0x04); // level 0
+    expect((g.iss >>> 6) & 1).toBe(1); // WnR
+  });
+
+  it('AF=0 is an access flag fault (no hardware AF management)', () => {
+    tables.map4k(root0, 0x400000n, 0x80000, 0n);
+    // clear AF in the leaf
+    const va = 0x400000n;
+    let t = root0;
+    for (let level = 0; level < 3; level++) {
+      const idx = Number((va >> BigInt(39 - 9 * level)) & 511n);
+      t = Number(mem.ram.getBigUint64(t + idx * 8, true) & 0xfffffffff000n);
+    }
+    const idx = Number((va >> 12n) & 511n);
+    mem.ram.setBigUint64(t + idx * 8, mem.ram.getBigUint64(t + idx * 8, true) & ~AF, true);
+    expect(fault(() => cpu.read8(0x400000)).iss & 0x3f).toBe(0x0b);
+  });
+
+  it('EL0 cannot read a privileged page; EL1 cannot write a read-only one; PAN blocks EL1 from EL0 data', () => {
+    tables.map4k(root0, 0x400000n, 0x80000, 0n); // EL1 RW only
+    tables.map4k(root0, 0x401000n, 0x81000, AP_RO); // EL1 RO
+    tables.map4k(root0, 0x402000n, 0x82000, AP_EL0); // EL0+EL1 RW
+    cpu.el = 0;
+    cpu.setTlbContext(0);
+    const f = fault(() => cpu.read32(0x400000));
+    expect(f.ec).toBe(EC.DABT_LOWER);
+    expect(f.iss & 0x3f).toBe(0x0f); // permission, level 3
+    cpu.el = 1;
+    cpu.setTlbContext(1);
+    expect(cpu.read32(0x401000)).toBe(0);
+    expect(fault(() => cpu.write32(0x401000, 5)).iss & 0x7f).toBe(0x4f);
+    expect(cpu.read32(0x402000)).toBe(0);
+    cpu.sys.pan = 1;
+    cpu.flushTlb();
+    expect(fault(() => cpu.read32(0x402000)).iss & 0x3f).toBe(0x0f);
+  });
+
+  it('exception entry to EL1 from EL0 uses VBAR_EL1 + 0x400 and saves ELR/SPSR', () => {
+    cpu.el = 0;
+    cpu.spsel = 0;
+    cpu.setTlbContext(0);
+    cpu.pc = 0x400123 & ~3;
+    cpu.nzcv = 0x60000000;
+    cpu.daif = 0;
+    fault(() => cpu.read32(0x500000));
+    expect(cpu.nextPc).toBe(0x8000 + 0x400);
+    expect(cpu.sys.elr1).toBe(0x400120);
+    expect(cpu.sys.spsr1).toBe(0x60000000); // EL0t, NZCV kept, DAIF clear
+    expect(cpu.el).toBe(1);
+    expect(cpu.daif).toBe(0x3c0);
+  });
+
+  it('execute-never: UXN at EL0, PXN at EL1, and EL1 cannot execute EL0-writable memory', () => {
+    tables.map4k(root0, 0x400000n, 0x80000, AP_EL0 | AP_RO | UXN); // EL0 RO data
+    tables.map4k(root0, 0x401000n, 0x81000, AP_EL0); // EL0 RW
+    tables.map4k(root0, 0x402000n, 0x82000, PXN); // EL1 RW, PXN
+    const mmu = cpu.mmu;
+    cpu.el = 0;
+    expect(() => mmu.translate(0x400000, 2)).toThrow();
+    expect(cpu.sys.esr1 >>> 26).toBe(EC.IABT_LOWER);
+    cpu.el = 1;
+    expect(() => mmu.translate(0x401000, 2)).toThrow();
+    expect(() => mmu.translate(0x402000, 2)).toThrow();
+    expect(cpu.sys.esr1 >>> 26).toBe(EC.IABT_SAME);
+    expect(cpu.sys.esr1 & 0x3f).toBe(0x0f);
+  });
+});
+
+describe('stage 2 translation and the EL2 port', () => {
+  it('a guest access to an unmapped IPA reaches the hypervisor with ESR_EL2, FAR_EL2 and HPFAR_EL2', () => {
+    const mem = new FlatMemory(4 << 20);
+    const cpu = new Cpu(mem);
+    cpu.enableSystemMode();
+    const seen: { esr: number; far: number; hpfar: number }[] = [];
+    const hv: Hypervisor = {
+      sync: (c) => {
+        seen.push({ esr: c.sys.esr2, far: c.sys.far2, hpfar: c.sys.hpfar2 });
+        c.sys.elr2 += 4; // emulate and skip, as a hypervisor does for MMIO
+      },
+      irq: () => {},
+      fiq: () => {},
+    };
+    cpu.hypervisor = hv;
+    // Stage 2: 40-bit IPA space (T0SZ=24), start at level 1 (SL0=1), 4 KiB granule.
+    const t = new Tables(mem, 0x200000);
+    const l1 = t.alloc();
+    const l2 = t.alloc();
+    const l3 = t.alloc();
+    cpu.sys.vttbr = l1;
+    cpu.sys.vtcr = 24 | (1 << 6);
+    cpu.sys.hcr = HCR.VM | HCR.RW;
+    t.set(l1, 1, BigInt(l2) | TABLE); // IPA 0x40000000..
+    t.set(l2, 0, BigInt(l3) | TABLE);
+    // IPA 0x40000000 -> PA 0x300000, S2AP = RW (bits 7:6 = 11)
+    t.set(l3, 0, 0x300000n | AF | (3n << 6n) | PAGE);
+    // IPA 0x40001000 -> PA 0x301000, read-only
+    t.set(l3, 1, 0x301000n | AF | (1n << 6n) | PAGE);
+    mem.ram.setUint32(0x300008, 0x11223344, true);
+    expect(cpu.read32(0x40000008)).toBe(0x11223344);
+    cpu.pc = 0x1000;
+    expect(() => cpu.read32(0x40200010)).toThrow();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.esr >>> 26).toBe(EC.DABT_LOWER);
+    expect(seen[0]!.esr & 0x3f).toBe(0x06); // translation fault, level 2
+    expect(seen[0]!.far).toBe(0x40200010);
+    expect(seen[0]!.hpfar).toBe((0x40200010 >>> 12) << 4);
+    expect(cpu.nextPc).toBe(0x1004); // ELR_EL2 + 4 after the hypervisor emulated it
+    expect(() => cpu.write32(0x40001000, 1)).toThrow();
+    expect(seen[1]!.esr & 0x7f).toBe(0x40 | 0x0f); // WnR, permission level 3
+  });
+});

@@ -1,0 +1,66 @@
+// The arm64 Linux boot protocol (Documentation/arch/arm64/booting.rst): Image header, load
+// address, device tree and initrd placement, and the register state at entry.
+import { gunzipSync } from 'node:zlib';
+
+/** ARM\x64 at offset 0x38 of the Image header. */
+const ARM64_MAGIC = 0x644d5241;
+
+export interface ImageHeader {
+  textOffset: number;
+  imageSize: number;
+  flags: number;
+}
+
+export class ImageError extends Error {}
+
+/** Decompress `.gz` (by magic, not by name) and return the raw bytes. */
+export function maybeGunzip(data: Uint8Array): Uint8Array {
+  if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
+    try {
+      return new Uint8Array(gunzipSync(data));
+    } catch (e) {
+      throw new ImageError(`corrupt gzip data: ${(e as Error).message}`);
+    }
+  }
+  return data;
+}
+
+export function parseImageHeader(img: Uint8Array): ImageHeader {
+  if (img.length < 64) throw new ImageError('not an arm64 Linux Image (file shorter than its 64-byte header)');
+  const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
+  if (dv.getUint32(0x38, true) !== ARM64_MAGIC) throw new ImageError('not an arm64 Linux Image (no ARM\\x64 magic at offset 0x38)');
+  const textOffset = Number(dv.getBigUint64(8, true));
+  let imageSize = Number(dv.getBigUint64(16, true));
+  const flags = Number(dv.getBigUint64(24, true));
+  // image_size 0 means a pre-3.17 kernel: the loaded size is unknown, assume the file plus slack.
+  if (imageSize === 0) imageSize = img.length + (1 << 20);
+  if ((flags & 1) !== 0) throw new ImageError('big-endian arm64 kernels are not supported');
+  return { textOffset, imageSize, flags };
+}
+
+export interface BootLayout {
+  kernelAddr: number;
+  kernelEnd: number;
+  dtbAddr: number;
+  initrdAddr: number;
+  initrdEnd: number;
+}
+
+const MiB = 1 << 20;
+const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
+
+/**
+ * Where things go in guest RAM: the kernel at a 2 MiB-aligned base + text_offset (booting.rst),
+ * the initrd after the kernel's image_size (which covers its BSS), the DTB after the initrd.
+ */
+export function planLayout(ramBase: number, ramSize: number, hdr: ImageHeader, initrdSize: number, dtbMax: number): BootLayout {
+  const kernelAddr = ramBase + 2 * MiB + hdr.textOffset;
+  const kernelEnd = kernelAddr + hdr.imageSize;
+  const initrdAddr = alignUp(kernelEnd, 2 * MiB) + 2 * MiB;
+  const initrdEnd = initrdAddr + initrdSize;
+  const dtbAddr = alignUp(initrdEnd, 2 * MiB);
+  if (dtbAddr + dtbMax > ramBase + ramSize) {
+    throw new ImageError(`kernel (${hdr.imageSize} bytes) and initrd (${initrdSize} bytes) do not fit in ${ramSize / MiB} MiB of RAM`);
+  }
+  return { kernelAddr, kernelEnd, dtbAddr, initrdAddr, initrdEnd };
+}

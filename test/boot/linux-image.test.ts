@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { ImageError, maybeGunzip, parseImageHeader, planLayout } from '../../emulator/boot/linux-image.ts';
+
+const KIT = new URL('../../../shared/guests/', import.meta.url);
+
+describe('arm64 Image loader', () => {
+  const image = new Uint8Array(readFileSync(new URL('Image', KIT)));
+  it("reads the kit kernel's header (booting.rst: text_offset, image_size, flags)", () => {
+    const h = parseImageHeader(image);
+    // Values read independently with: od -A d -t x8 -j 8 -N 24 Image
+    const dv = new DataView(image.buffer, image.byteOffset);
+    expect(h.textOffset).toBe(Number(dv.getBigUint64(8, true)));
+    expect(h.imageSize).toBe(Number(dv.getBigUint64(16, true)));
+    expect(h.imageSize).toBeGreaterThan(image.length); // image_size covers BSS
+    expect(h.flags & 1).toBe(0); // little-endian
+  });
+  it('decompresses gzip by magic and rejects non-Images with a clear message', () => {
+    const gz = gzipSync(image.subarray(0, 4096));
+    expect(maybeGunzip(new Uint8Array(gz)).subarray(0, 64)).toEqual(image.subarray(0, 64));
+    expect(() => parseImageHeader(new Uint8Array(4096))).toThrow(/not an arm64 Linux Image/);
+    expect(() => parseImageHeader(new Uint8Array(10))).toThrow(ImageError);
+  });
+  it('places kernel 2 MiB-aligned, initrd after image_size, DTB after the initrd', () => {
+    const h = parseImageHeader(image);
+    const l = planLayout(0x40000000, 512 << 20, h, 1_000_000, 0x10000);
+    expect(l.kernelAddr % (2 << 20)).toBe(h.textOffset % (2 << 20));
+    expect(l.initrdAddr).toBeGreaterThanOrEqual(l.kernelAddr + h.imageSize);
+    expect(l.dtbAddr % 8).toBe(0);
+    expect(l.dtbAddr).toBeGreaterThanOrEqual(l.initrdEnd);
+    expect(() => planLayout(0x40000000, 8 << 20, h, 1_000_000, 0x10000)).toThrow(/do not fit/);
+  });
+});

@@ -1,0 +1,78 @@
+// Connects a guest console to the user's terminal: guest output to stdout, keyboard to the guest.
+// On a TTY the terminal is put in raw mode and Ctrl-A x quits (QEMU's -nographic convention);
+// Ctrl-A Ctrl-A sends a literal Ctrl-A. On a non-interactive stdin (CI) input is simply piped.
+import { HostConsole } from '../emulator/devices/console.ts';
+
+const CTRL_A = 0x01;
+
+export interface TerminalOptions {
+  /** Called when the user asks to quit (Ctrl-A x). */
+  onQuit: () => void;
+  /** Extra observer of guest output (for --expect matching, panic detection). */
+  onOutput?: (byte: number) => void;
+  /** Attach stdin (false for tests). */
+  input?: boolean;
+}
+
+export class Terminal {
+  readonly console: HostConsole;
+  private outBuf = Buffer.alloc(4096);
+  private outLen = 0;
+  private escape = false;
+  private rawMode = false;
+  private readonly onData = (chunk: Buffer): void => this.keyboard(chunk);
+
+  constructor(private readonly opts: TerminalOptions) {
+    this.console = new HostConsole((b) => {
+      if (this.outLen === this.outBuf.length) this.flush();
+      this.outBuf[this.outLen++] = b;
+      opts.onOutput?.(b);
+    });
+    if (opts.input !== false) {
+      const stdin = process.stdin;
+      if (stdin.isTTY) {
+        stdin.setRawMode(true);
+        this.rawMode = true;
+      }
+      stdin.on('data', this.onData);
+      stdin.resume();
+    }
+  }
+
+  /** Write buffered guest output to stdout (called by the run loop between slices). */
+  flush(): void {
+    if (this.outLen === 0) return;
+    process.stdout.write(Buffer.from(this.outBuf.subarray(0, this.outLen)));
+    this.outLen = 0;
+  }
+
+  private keyboard(chunk: Buffer): void {
+    const pass: number[] = [];
+    for (const b of chunk) {
+      if (this.rawMode && this.escape) {
+        this.escape = false;
+        if (b === 0x78 /* x */ || b === 0x58) {
+          this.opts.onQuit();
+          return;
+        }
+        if (b === CTRL_A) pass.push(CTRL_A);
+        continue;
+      }
+      if (this.rawMode && b === CTRL_A) {
+        this.escape = true;
+        continue;
+      }
+      pass.push(b);
+    }
+    if (pass.length) this.console.pushInput(Uint8Array.from(pass));
+  }
+
+  close(): void {
+    this.flush();
+    if (this.opts.input !== false) {
+      process.stdin.off('data', this.onData);
+      if (this.rawMode) process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
+  }
+}

@@ -1,3 +1,7 @@
+// Advanced SIMD integer and data-movement encodings (ARM ARM C4.1.6, the "Advanced SIMD" rows of
+// "Data Processing -- Scalar Floating-Point and Advanced SIMD"). Floating-point rows of the same
+// groups belong to fp.ts; every row here fixes the bits that make it an integer instruction.
 import { group } from './pattern.ts';
+import { simdSame } from './simd-same.ts';
 
-export const simd = group();
+export const simd = group(...simdSame);

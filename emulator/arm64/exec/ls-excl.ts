@@ -1,0 +1,119 @@
+// Load/store exclusive and load-acquire/store-release (ARM ARM C6.2 LDXR/STXR/LDXP/STXP and their
+// acquire/release forms, LDAR/STLR, LDAPR). One PE executes at a time, so acquire/release
+// ordering needs nothing beyond program order; what remains is the alignment check and the
+// exclusive monitor.
+//
+// The local monitor is cpu.exclusiveAddr/exclusiveSize (reservation granule = the accessed bytes).
+// Besides the address and size, a store-exclusive also requires memory to still hold the value
+// the load-exclusive returned, as QEMU does: another PE that runs between our LDXR and STXR and
+// writes the location makes the STXR fail, standing in for the global monitor.
+import { EC, type Cpu } from '../cpu.ts';
+import type { Fields } from '../decode/pattern.ts';
+import type { Access } from './ls-access.ts';
+
+const TWO32 = 4294967296;
+
+/** Value(s) returned by the last load-exclusive of each PE: lo, hi, lo2, hi2. */
+const monitorValues = new WeakMap<Cpu, Int32Array>();
+
+function monitorOf(cpu: Cpu): Int32Array {
+  let m = monitorValues.get(cpu);
+  if (m === undefined) {
+    m = new Int32Array(4);
+    monitorValues.set(cpu, m);
+  }
+  return m;
+}
+
+/**
+ * Alignment fault (ESR ISS.DFSC = 0b100001, ISS.WnR; D17.2.40 ESR_EL1 data abort ISS), taken to
+ * the current EL or from EL0.
+ */
+export function alignmentFault(cpu: Cpu, va: number, write: boolean): never {
+  const iss = 0x21 | (write ? 1 << 6 : 0);
+  return cpu.raise(cpu.el === 0 ? EC.DABT_LOWER : EC.DABT_SAME, iss, va, cpu.pc);
+}
+
+/** Read `size` bytes (1, 2, 4 or 8) at va into words[k], words[k+1]. */
+function readSized(cpu: Cpu, va: number, size: number, words: Int32Array, k: number): void {
+  if (size === 8) {
+    words[k] = cpu.read64(va);
+    words[k + 1] = cpu.hi;
+    return;
+  }
+  words[k] = size === 4 ? cpu.read32(va) : size === 2 ? cpu.read16(va) : cpu.read8(va);
+  words[k + 1] = 0;
+}
+
+function writeSized(cpu: Cpu, va: number, size: number, lo: number, hi: number): void {
+  if (size === 8) cpu.write64(va, lo, hi);
+  else if (size === 4) cpu.write32(va, lo);
+  else if (size === 2) cpu.write16(va, lo & 0xffff);
+  else cpu.write8(va, lo & 0xff);
+}
+
+const scratch = new Int32Array(4);
+
+/** LDXR/LDAXR (size = element bytes) and LDXP/LDAXP (pair = 1): fields b, t, t2, size, pair. */
+export function loadExclusive(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const va = r[f.b + 1]! * TWO32 + (r[f.b]! >>> 0);
+  const size = f.size;
+  const total = f.pair ? size * 2 : size;
+  if (va % total !== 0) alignmentFault(cpu, va, false);
+  const m = monitorOf(cpu);
+  readSized(cpu, va, size, scratch, 0);
+  if (f.pair) readSized(cpu, va + size, size, scratch, 2);
+  m.set(scratch);
+  if (f.pair) {
+    // A 32-bit pair is one 64-bit single-copy atomic access: Rt gets the low word in memory order.
+    r[f.t2] = scratch[2]!;
+    r[f.t2 + 1] = scratch[3]!;
+  }
+  r[f.t] = scratch[0]!;
+  r[f.t + 1] = scratch[1]!;
+  cpu.exclusiveAddr = va;
+  cpu.exclusiveSize = total;
+}
+
+/** STXR/STLXR/STXP/STLXP: fields b, t, t2, s (status register, W), size, pair. */
+export function storeExclusive(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const va = r[f.b + 1]! * TWO32 + (r[f.b]! >>> 0);
+  const size = f.size;
+  const total = f.pair ? size * 2 : size;
+  if (va % total !== 0) alignmentFault(cpu, va, true);
+  const lo = r[f.t]!, hi = r[f.t + 1]!;
+  const lo2 = r[f.t2]!, hi2 = r[f.t2 + 1]!;
+  let status = 1;
+  if (cpu.exclusiveAddr === va && cpu.exclusiveSize === total) {
+    const m = monitorOf(cpu);
+    readSized(cpu, va, size, scratch, 0);
+    if (f.pair) readSized(cpu, va + size, size, scratch, 2);
+    if (scratch[0] === m[0] && scratch[1] === m[1] && (!f.pair || (scratch[2] === m[2] && scratch[3] === m[3]))) {
+      if (f.pair) cpu.probeWrite(va, total);
+      writeSized(cpu, va, size, lo, hi);
+      if (f.pair) writeSized(cpu, va + size, size, lo2, hi2);
+      status = 0;
+    }
+  }
+  cpu.exclusiveAddr = -1;
+  r[f.s] = status;
+  r[f.s + 1] = 0;
+}
+
+/** LDAR/LDAPR (acc = the plain load) with the natural-alignment check: fields b, t, size, acc. */
+export function loadAcquire(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const va = r[f.b + 1]! * TWO32 + (r[f.b]! >>> 0);
+  if (va % f.size !== 0) alignmentFault(cpu, va, false);
+  (f.acc as Access)(cpu, va, f.t);
+}
+
+/** STLR: fields b, t, size, acc. */
+export function storeRelease(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const va = r[f.b + 1]! * TWO32 + (r[f.b]! >>> 0);
+  if (va % f.size !== 0) alignmentFault(cpu, va, true);
+  (f.acc as Access)(cpu, va, f.t);
+}

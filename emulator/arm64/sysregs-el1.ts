@@ -1,0 +1,323 @@
+// EL1 system registers (ARM ARM D17) and the EL2-visible registers the hypervisor port uses,
+// with ID register values of real Cortex-A76/A55 cores minus the features this emulator does
+// not implement (no LSE, PAC, BTI, SVE, MTE, LPA2, RAS, PMU, hardware AF/DBM; DESIGN.md).
+// Each definition names its HCR_EL2 trap bits, so a hypervisor sees exactly the traps it
+// asked for (EC 0x18 with the MRS/MSR syndrome).
+
+import type { Cpu } from './cpu.ts';
+import { HCR } from './sysstate.ts';
+
+export function enc(op0: number, op1: number, crn: number, crm: number, op2: number): number {
+  return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+}
+
+export interface SysregDef {
+  name: string;
+  enc: number;
+  /** Lowest EL allowed to access it (0 or 1; EL2 registers are reached only through the port). */
+  minEl: number;
+  read?: (cpu: Cpu) => bigint;
+  write?: (cpu: Cpu, v: bigint) => void;
+  /** HCR_EL2 bits (low word) that trap reads / writes from EL1/EL0 to EL2. */
+  trapRead?: number;
+  trapWrite?: number;
+}
+
+const TWO32 = 4294967296;
+const lo32 = (v: bigint): number => Number(v & 0xffffffffn);
+const hi32 = (v: bigint): number => Number((v >> 32n) & 0xffffffffn);
+const u64 = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+/** A 64-bit value as a signed JS number (canonical virtual addresses). */
+const vaOf = (v: bigint): number => Number(BigInt.asIntN(64, v));
+const fromVa = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
+
+/** Per-CPU identification, from the board (MIDR of the core type, MPIDR affinity). */
+export interface CpuIdentity {
+  midr: number;
+  /** MPIDR_EL1 value including bit 31 (RES1) and MT. */
+  mpidr: bigint;
+  /** GICv3 system-register interface present (ID_AA64PFR0_EL1.GIC = 1). */
+  gicv3: boolean;
+}
+
+const identities = new WeakMap<Cpu, CpuIdentity>();
+export function setCpuIdentity(cpu: Cpu, id: CpuIdentity): void {
+  identities.set(cpu, id);
+}
+function identity(cpu: Cpu): CpuIdentity {
+  return identities.get(cpu) ?? { midr: 0x414fd0b0, mpidr: 0x80000000n, gicv3: true };
+}
+
+/** Registers that hold a value and nothing else (debug, auxiliary, context): read back what was written. */
+class Plain {
+  private readonly values = new WeakMap<Cpu, Map<number, bigint>>();
+  def(name: string, e: number, minEl = 1, reset = 0n, extra: Partial<SysregDef> = {}): SysregDef {
+    return {
+      name,
+      enc: e,
+      minEl,
+      read: (cpu) => this.map(cpu).get(e) ?? reset,
+      write: (cpu, v) => void this.map(cpu).set(e, v),
+      ...extra,
+    };
+  }
+  private map(cpu: Cpu): Map<number, bigint> {
+    let m = this.values.get(cpu);
+    if (!m) this.values.set(cpu, (m = new Map()));
+    return m;
+  }
+}
+const plain = new Plain();
+
+function ro(name: string, e: number, value: (cpu: Cpu) => bigint, trapRead = 0): SysregDef {
+  return { name, enc: e, minEl: 1, read: value, trapRead };
+}
+
+// ID_AA64PFR0_EL1: EL0..EL3 AArch64-only (1), FP/AdvSIMD without FP16 (0), GIC sysregs per board,
+// CSV2 = CSV3 = 1 (A76: not affected by Spectre-v2 / Meltdown, so Linux does not need KPTI).
+function pfr0(cpu: Cpu): bigint {
+  const gic = identity(cpu).gicv3 ? 1n : 0n;
+  return 0x1111n | (gic << 24n) | (1n << 56n) | (1n << 60n);
+}
+
+const ID_AA64ISAR0 = 1n << 16n; // CRC32
+const ID_AA64ISAR1 = 1n | (1n << 20n); // DPB (DC CVAP), LRCPC (LDAPR)
+// PARange 48 bits, ASIDBits 16, SNSMem, TGran16/64 not supported, TGran4 supported.
+const ID_AA64MMFR0 = 0x5n | (2n << 4n) | (1n << 12n) | (0n << 20n) | (0xfn << 24n) | (0n << 28n);
+const ID_AA64MMFR1 = 1n << 20n; // PAN
+// DebugVer 8.0 (6), BRPs 6, WRPs 4, CTX_CMPs 2; PMUVer 0 (no PMU).
+const ID_AA64DFR0 = 0x6n | (5n << 12n) | (3n << 20n) | (1n << 28n);
+// Cortex-A76 caches: L1 I/D 64 KiB, L2 unified; CLIDR LoUU=1, LoC=2 (as reported by r4p0).
+const CLIDR = 0x82000023n;
+const CTR_EL0 = 0x8444c004n;
+
+function ttbr(v: bigint): { base: number; asid: number } {
+  return { base: Number(v & 0xfffffffffffen), asid: Number(v >> 48n) };
+}
+
+export const el1Sysregs: SysregDef[] = [
+  // ---- identification (HCR_EL2.TID1/TID2/TID3 trap them) ----
+  {
+    name: 'MIDR_EL1',
+    enc: enc(3, 0, 0, 0, 0),
+    minEl: 1,
+    read: (cpu) => BigInt(cpu.hypervisor !== null && cpu.el < 2 ? cpu.sys.vpidr >>> 0 : identity(cpu).midr >>> 0),
+  },
+  {
+    name: 'MPIDR_EL1',
+    enc: enc(3, 0, 0, 0, 5),
+    minEl: 1,
+    read: (cpu) => (cpu.hypervisor !== null && cpu.el < 2 ? u64(cpu.sys.vmpidrHi, cpu.sys.vmpidrLo) : identity(cpu).mpidr),
+  },
+  ro('REVIDR_EL1', enc(3, 0, 0, 0, 6), () => 0n, HCR.TID1),
+  ro('AIDR_EL1', enc(3, 1, 0, 0, 7), () => 0n, HCR.TID1),
+  ro('ID_AA64PFR0_EL1', enc(3, 0, 0, 4, 0), pfr0, HCR.TID3),
+  ro('ID_AA64PFR1_EL1', enc(3, 0, 0, 4, 1), () => 0n, HCR.TID3),
+  ro('ID_AA64ZFR0_EL1', enc(3, 0, 0, 4, 4), () => 0n, HCR.TID3),
+  ro('ID_AA64SMFR0_EL1', enc(3, 0, 0, 4, 5), () => 0n, HCR.TID3),
+  ro('ID_AA64DFR0_EL1', enc(3, 0, 0, 5, 0), () => ID_AA64DFR0, HCR.TID3),
+  ro('ID_AA64DFR1_EL1', enc(3, 0, 0, 5, 1), () => 0n, HCR.TID3),
+  ro('ID_AA64AFR0_EL1', enc(3, 0, 0, 5, 4), () => 0n, HCR.TID3),
+  ro('ID_AA64AFR1_EL1', enc(3, 0, 0, 5, 5), () => 0n, HCR.TID3),
+  ro('ID_AA64ISAR0_EL1', enc(3, 0, 0, 6, 0), () => ID_AA64ISAR0, HCR.TID3),
+  ro('ID_AA64ISAR1_EL1', enc(3, 0, 0, 6, 1), () => ID_AA64ISAR1, HCR.TID3),
+  ro('ID_AA64ISAR2_EL1', enc(3, 0, 0, 6, 2), () => 0n, HCR.TID3),
+  ro('ID_AA64MMFR0_EL1', enc(3, 0, 0, 7, 0), () => ID_AA64MMFR0, HCR.TID3),
+  ro('ID_AA64MMFR1_EL1', enc(3, 0, 0, 7, 1), () => ID_AA64MMFR1, HCR.TID3),
+  ro('ID_AA64MMFR2_EL1', enc(3, 0, 0, 7, 2), () => 0n, HCR.TID3),
+  ro('CLIDR_EL1', enc(3, 1, 0, 0, 1), () => CLIDR, HCR.TID2),
+  ro('CCSIDR_EL1', enc(3, 1, 0, 0, 0), () => 0x701fe01an, HCR.TID2),
+  plain.def('CSSELR_EL1', enc(3, 2, 0, 0, 0), 1, 0n, { trapRead: HCR.TID2, trapWrite: HCR.TID2 }),
+  { name: 'CTR_EL0', enc: enc(3, 3, 0, 0, 1), minEl: 0, read: () => CTR_EL0, trapRead: HCR.TID2 },
+
+  // ---- translation (HCR_EL2.TVM traps writes, TRVM reads) ----
+  {
+    name: 'SCTLR_EL1',
+    enc: enc(3, 0, 1, 0, 0),
+    minEl: 1,
+    read: (cpu) => u64(cpu.sys.sctlrHi, cpu.sys.sctlr),
+    write: (cpu, v) => {
+      cpu.sys.sctlr = lo32(v);
+      cpu.sys.sctlrHi = hi32(v);
+      cpu.flushTlb();
+    },
+    trapRead: HCR.TRVM,
+    trapWrite: HCR.TVM,
+  },
+  plain.def('ACTLR_EL1', enc(3, 0, 1, 0, 1), 1, 0n, { trapRead: HCR.TACR, trapWrite: HCR.TACR }),
+  plain.def('CPACR_EL1', enc(3, 0, 1, 0, 2), 1, 0n),
+  {
+    name: 'TTBR0_EL1',
+    enc: enc(3, 0, 2, 0, 0),
+    minEl: 1,
+    read: (cpu) => (BigInt(cpu.sys.asid0) << 48n) | BigInt(cpu.sys.ttbr0),
+    write: (cpu, v) => {
+      const t = ttbr(v);
+      cpu.sys.ttbr0 = t.base;
+      cpu.sys.asid0 = t.asid;
+      cpu.flushTlb();
+    },
+    trapRead: HCR.TRVM,
+    trapWrite: HCR.TVM,
+  },
+  {
+    name: 'TTBR1_EL1',
+    enc: enc(3, 0, 2, 0, 1),
+    minEl: 1,
+    read: (cpu) => (BigInt(cpu.sys.asid1) << 48n) | BigInt(cpu.sys.ttbr1),
+    write: (cpu, v) => {
+      const t = ttbr(v);
+      cpu.sys.ttbr1 = t.base;
+      cpu.sys.asid1 = t.asid;
+      cpu.flushTlb();
+    },
+    trapRead: HCR.TRVM,
+    trapWrite: HCR.TVM,
+  },
+  {
+    name: 'TCR_EL1',
+    enc: enc(3, 0, 2, 0, 2),
+    minEl: 1,
+    read: (cpu) => u64(cpu.sys.tcrHi, cpu.sys.tcr),
+    write: (cpu, v) => {
+      // HA/HD (bits 39/40) are RES0 without FEAT_HAFDBS.
+      cpu.sys.tcr = lo32(v);
+      cpu.sys.tcrHi = hi32(v) & ~0x180;
+      cpu.flushTlb();
+    },
+    trapRead: HCR.TRVM,
+    trapWrite: HCR.TVM,
+  },
+  {
+    name: 'MAIR_EL1',
+    enc: enc(3, 0, 10, 2, 0),
+    minEl: 1,
+    read: (cpu) => u64(cpu.sys.mairHi, cpu.sys.mairLo),
+    write: (cpu, v) => {
+      cpu.sys.mairLo = lo32(v);
+      cpu.sys.mairHi = hi32(v);
+    },
+    trapRead: HCR.TRVM,
+    trapWrite: HCR.TVM,
+  },
+  plain.def('AMAIR_EL1', enc(3, 0, 10, 3, 0), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  plain.def('CONTEXTIDR_EL1', enc(3, 0, 13, 0, 1), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  plain.def('AFSR0_EL1', enc(3, 0, 5, 1, 0), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  plain.def('AFSR1_EL1', enc(3, 0, 5, 1, 1), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  plain.def('PAR_EL1', enc(3, 0, 7, 4, 0), 1, 0n),
+
+  // ---- exception state ----
+  {
+    name: 'ESR_EL1',
+    enc: enc(3, 0, 5, 2, 0),
+    minEl: 1,
+    read: (cpu) => BigInt(cpu.sys.esr1 >>> 0),
+    write: (cpu, v) => void (cpu.sys.esr1 = lo32(v)),
+    trapRead: HCR.TRVM,
+    trapWrite: HCR.TVM,
+  },
+  {
+    name: 'FAR_EL1',
+    enc: enc(3, 0, 6, 0, 0),
+    minEl: 1,
+    read: (cpu) => fromVa(cpu.sys.far1),
+    write: (cpu, v) => void (cpu.sys.far1 = vaOf(v)),
+    trapRead: HCR.TRVM,
+    trapWrite: HCR.TVM,
+  },
+  {
+    name: 'VBAR_EL1',
+    enc: enc(3, 0, 12, 0, 0),
+    minEl: 1,
+    read: (cpu) => fromVa(cpu.sys.vbar1),
+    write: (cpu, v) => void (cpu.sys.vbar1 = vaOf(v & ~0x7ffn)),
+  },
+  {
+    name: 'ELR_EL1',
+    enc: enc(3, 0, 4, 0, 1),
+    minEl: 1,
+    read: (cpu) => fromVa(cpu.sys.elr1),
+    write: (cpu, v) => void (cpu.sys.elr1 = vaOf(v)),
+  },
+  {
+    name: 'SPSR_EL1',
+    enc: enc(3, 0, 4, 0, 0),
+    minEl: 1,
+    read: (cpu) => BigInt(cpu.sys.spsr1 >>> 0),
+    write: (cpu, v) => void (cpu.sys.spsr1 = lo32(v)),
+  },
+  {
+    name: 'SP_EL0',
+    enc: enc(3, 0, 4, 1, 0),
+    minEl: 1,
+    // Accessible at EL1 only while SP_EL1 is selected (else UNDEFINED, ARM ARM C5.2.19).
+    read: (cpu) => u64(cpu.sys.spEl0Hi, cpu.sys.spEl0Lo),
+    write: (cpu, v) => {
+      cpu.sys.spEl0Lo = lo32(v) | 0;
+      cpu.sys.spEl0Hi = hi32(v) | 0;
+    },
+  },
+  {
+    name: 'CurrentEL',
+    enc: enc(3, 0, 4, 2, 2),
+    minEl: 1,
+    read: (cpu) => BigInt(cpu.el << 2),
+  },
+  {
+    name: 'ISR_EL1',
+    enc: enc(3, 0, 12, 1, 0),
+    minEl: 1,
+    read: (cpu) => {
+      const routed = cpu.hypervisor !== null && cpu.el < 2;
+      const hcr = routed ? cpu.sys.hcr : 0;
+      const i = hcr & HCR.IMO ? cpu.virqLine || (hcr & HCR.VI) !== 0 : cpu.irqLine;
+      const f = hcr & HCR.FMO ? cpu.vfiqLine || (hcr & HCR.VF) !== 0 : cpu.fiqLine;
+      return BigInt((i ? 0x80 : 0) | (f ? 0x40 : 0));
+    },
+  },
+  // ---- thread ids ----
+  plain.def('TPIDR_EL1', enc(3, 0, 13, 0, 4), 1),
+
+  // ---- debug: Linux resets breakpoints and the OS lock at boot; we store and ignore ----
+  plain.def('MDSCR_EL1', enc(2, 0, 0, 2, 2), 1),
+  plain.def('MDCCINT_EL1', enc(2, 0, 0, 2, 0), 1),
+  plain.def('OSLAR_EL1', enc(2, 0, 1, 0, 4), 1),
+  plain.def('OSDLR_EL1', enc(2, 0, 1, 3, 4), 1),
+  ro('OSLSR_EL1', enc(2, 0, 1, 1, 4), () => 0x8n),
+  plain.def('DBGPRCR_EL1', enc(2, 0, 1, 4, 4), 1),
+  plain.def('DBGCLAIMSET_EL1', enc(2, 0, 7, 8, 6), 1),
+  plain.def('DBGCLAIMCLR_EL1', enc(2, 0, 7, 9, 6), 1),
+  { name: 'MDCCSR_EL0', enc: enc(2, 3, 0, 1, 0), minEl: 0, read: () => 0n },
+  ...[0, 1, 2, 3, 4, 5].flatMap((n) => [
+    plain.def(`DBGBVR${n}_EL1`, enc(2, 0, 0, n, 4), 1),
+    plain.def(`DBGBCR${n}_EL1`, enc(2, 0, 0, n, 5), 1),
+  ]),
+  ...[0, 1, 2, 3].flatMap((n) => [
+    plain.def(`DBGWVR${n}_EL1`, enc(2, 0, 0, n, 6), 1),
+    plain.def(`DBGWCR${n}_EL1`, enc(2, 0, 0, n, 7), 1),
+  ]),
+];
+
+/**
+ * The unallocated parts of the ID register space (op0=3, op1=0, CRn=0, CRm=1..7) read as zero at
+ * EL1 (ARM ARM D17.1.3), which covers the AArch32 ID registers and future ID registers.
+ */
+export function isIdSpace(e: number): boolean {
+  const op0 = e >>> 14;
+  const op1 = (e >>> 11) & 7;
+  const crn = (e >>> 7) & 15;
+  const crm = (e >>> 3) & 15;
+  return op0 === 3 && op1 === 0 && crn === 0 && crm >= 1 && crm <= 7;
+}
+
+/** ESR ISS for a trapped MSR/MRS/SYS (EC 0x18, ARM ARM D17.2.40). */
+export function sysregTrapIss(e: number, rt: number, isRead: boolean): number {
+  const op0 = e >>> 14;
+  const op1 = (e >>> 11) & 7;
+  const crn = (e >>> 7) & 15;
+  const crm = (e >>> 3) & 15;
+  const op2 = e & 7;
+  return (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (rt << 5) | (crm << 1) | (isRead ? 1 : 0);
+}
+
+export { TWO32 };

@@ -6,7 +6,7 @@
 // loads Rt2 and then moves the first value into Rt.
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
-import { addImm, writeAddr } from './ls-access.ts';
+import { writeAddr } from './ls-access.ts';
 
 export type PairAccess = (cpu: Cpu, va: number, t: number, t2: number) => void;
 
@@ -164,6 +164,7 @@ export function ldstPairPre(cpu: Cpu, f: Fields): void {
 export function ldstPairPost(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
-  f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0), f.t, f.t2);
-  addImm(r, b, f.off);
+  const va = r[b + 1]! * TWO32 + (r[b]! >>> 0);
+  f.acc(cpu, va, f.t, f.t2);
+  writeAddr(r, b, va + f.off);
 }

@@ -10,7 +10,7 @@
 // interpreter's hottest memory paths make no further call.
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
-import { addImm, writeAddr } from './ls-access.ts';
+import { writeAddr } from './ls-access.ts';
 
 const TWO32 = 4294967296;
 
@@ -75,12 +75,13 @@ export function ldstPre(cpu: Cpu, f: Fields): void {
   writeAddr(r, b, va);
 }
 
-/** [Xn|SP], #off */
+/** [Xn|SP], #off  (the new base derives from the old one even when a load overwrote it) */
 export function ldstPost(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
-  f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0), f.t);
-  addImm(r, b, f.off);
+  const va = r[b + 1]! * TWO32 + (r[b]! >>> 0);
+  f.acc(cpu, va, f.t);
+  writeAddr(r, b, va + f.off);
 }
 
 /** [Xn|SP, Xm{, LSL|SXTX #s}] */

@@ -2,8 +2,9 @@
 // Fields prepared by decode/ls-pair.ts: b (base int32 index), t, t2 (register operands as in
 // ls-access.ts), off (scaled byte offset), acc (a PairAccess), wb (0 offset, 1 pre, 2 post).
 // Loads read both elements before writing either register, so a fault leaves them untouched.
-// With Rt == Rt2 (CONSTRAINED UNPREDICTABLE) Rt receives the first element, as QEMU does: it
-// loads Rt2 and then moves the first value into Rt.
+// With Rt == Rt2 (CONSTRAINED UNPREDICTABLE) the register gets what QEMU gives it: for general
+// registers the first element (QEMU loads Rt2, then moves the first value into Rt), for SIMD&FP
+// registers the second (QEMU loads them in order).
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
 import { writeAddr } from './ls-access.ts';
@@ -57,24 +58,25 @@ export const ldpVs: PairAccess = (cpu, va, t, t2) => {
   const v = cpu.read32(va);
   const v2 = cpu.read32(va + 4);
   const s = cpu.regs.vsi;
-  s.fill(0, t2 * 4, t2 * 4 + 4);
-  s[t2 * 4] = v2;
   s.fill(0, t * 4, t * 4 + 4);
   s[t * 4] = v;
+  s.fill(0, t2 * 4, t2 * 4 + 4);
+  s[t2 * 4] = v2;
 };
 export const ldpVd: PairAccess = (cpu, va, t, t2) => {
   const lo = cpu.read64(va);
   const hi = cpu.hi;
   const lo2 = cpu.read64(va + 8);
   const s = cpu.regs.vsi;
-  let i = t2 * 4;
-  s[i] = lo2;
-  s[i + 1] = cpu.hi;
-  s[i + 2] = 0;
-  s[i + 3] = 0;
-  i = t * 4;
+  const hi2 = cpu.hi;
+  let i = t * 4;
   s[i] = lo;
   s[i + 1] = hi;
+  s[i + 2] = 0;
+  s[i + 3] = 0;
+  i = t2 * 4;
+  s[i] = lo2;
+  s[i + 1] = hi2;
   s[i + 2] = 0;
   s[i + 3] = 0;
 };
@@ -86,17 +88,18 @@ export const ldpVq: PairAccess = (cpu, va, t, t2) => {
   const b0 = cpu.read64(va + 16);
   const b1 = cpu.hi;
   const b2 = cpu.read64(va + 24);
+  const b3 = cpu.hi;
   const s = cpu.regs.vsi;
-  let i = t2 * 4;
-  s[i] = b0;
-  s[i + 1] = b1;
-  s[i + 2] = b2;
-  s[i + 3] = cpu.hi;
-  i = t * 4;
+  let i = t * 4;
   s[i] = a0;
   s[i + 1] = a1;
   s[i + 2] = a2;
   s[i + 3] = a3;
+  i = t2 * 4;
+  s[i] = b0;
+  s[i + 1] = b1;
+  s[i + 2] = b2;
+  s[i + 3] = b3;
 };
 export const stpVs: PairAccess = (cpu, va, t, t2) => {
   const s = cpu.regs.vsi;

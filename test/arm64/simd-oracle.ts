@@ -59,6 +59,8 @@ export function randomWord(def: OpDef, rand: () => number): number {
     const r = Math.floor(rand() * 8);
     w = ((w & ~fieldMask) | (r << p.pos)) >>> 0;
   }
+  // By-element with 32-bit elements: M is the top bit of Vm; keep Vm within V0-V7.
+  if (def.names.includes('M') && ((w >>> 22) & 3) === 2) w = (w & ~(1 << 20)) >>> 0;
   return w;
 }
 

@@ -53,6 +53,7 @@ describe(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, () => {
       else if (d.def && simd.includes(d.def)) cases.push({ word: w, input: randomInput(rand) });
     });
     expect(missing).toEqual([]);
+    console.log(`simd oracle: ${cases.length} cases over ${simd.length} encodings`);
     const ref = runQemu(cases);
     const t = new TestCpu();
     const fails: string[] = [];

@@ -3,5 +3,8 @@
 // groups belong to fp.ts; every row here fixes the bits that make it an integer instruction.
 import { group } from './pattern.ts';
 import { simdSame } from './simd-same.ts';
+import { simdShift } from './simd-shift.ts';
+import { simdLong } from './simd-long.ts';
+import { simdCopy } from './simd-copy.ts';
 
-export const simd = group(...simdSame);
+export const simd = group(...simdSame, ...simdShift, ...simdLong, ...simdCopy);

@@ -146,3 +146,24 @@ export function vBif(cpu: Cpu, f: Fields): void {
   for (let i = 0; i < k; i++) s[d + i] = (s[d + i]! & s[m + i]!) | (s[n + i]! & ~s[m + i]!);
   logicalTail(cpu.regs, f.d, f.q);
 }
+
+/** Vector by element (MUL/MLA/MLS/SQDMULH/SQRDMULH): Vd[i] = op(Vn[i], Vm[idx], Vd[i]). */
+export function byElement(cpu: Cpu, f: Fields): void {
+  const v = cpu.regs;
+  const { d, n, es, lanes } = f;
+  const op = f.op;
+  const sg: boolean = op.signed;
+  const fn = op.n;
+  const b = getLane(v, f.m, f.idx, es, sg);
+  const scalar = f.scalar;
+  const r0 = fn(getLane(v, n, 0, es, sg), b, getLane(v, d, 0, es, sg), es);
+  if (scalar) {
+    const o = d * 4;
+    v.vs[o] = 0;
+    v.vs[o + 1] = 0;
+  }
+  setLane(v, d, 0, es, r0);
+  for (let i = 1; i < lanes; i++) setLane(v, d, i, es, fn(getLane(v, n, i, es, sg), b, getLane(v, d, i, es, sg), es));
+  if (f.q === 0) clearHigh(v, d);
+  foldQC(cpu);
+}

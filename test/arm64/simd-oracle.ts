@@ -87,6 +87,11 @@ export function objdumpKnows(words: number[]): boolean[] {
   }
 }
 
+/** MOVZ/MOVK for a 32-bit constant (a literal pool would be out of LDR range in a big batch). */
+function movImm(reg: string, v: number): string[] {
+  return [`movz ${reg}, #${v & 0xffff}`, `movk ${reg}, #${(v >>> 16) & 0xffff}, lsl #16`];
+}
+
 /** Run every case under qemu-aarch64; returns OUT_BYTES per case. */
 export function runQemu(cases: Case[]): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'simd-oracle-'));
@@ -96,7 +101,7 @@ export function runQemu(cases: Case[]): Uint8Array {
     const lines: string[] = [
       '.text', '.global _start', '_start:',
       'adrp x20, inbuf', 'add x20, x20, :lo12:inbuf', 'mov x23, x20',
-      `ldr x22, =${inTotal}`,
+      ...movImm('x22', inTotal),
       '1: mov x0, #0', 'mov x1, x23', 'mov x2, x22', 'mov x8, #63', 'svc #0',
       'cmp x0, #0', 'b.le 2f', 'add x23, x23, x0', 'sub x22, x22, x0', 'cbnz x22, 1b',
       '2: adrp x21, outbuf', 'add x21, x21, :lo12:outbuf',
@@ -113,11 +118,10 @@ export function runQemu(cases: Case[]): Uint8Array {
       );
     }
     lines.push(
-      'adrp x23, outbuf', 'add x23, x23, :lo12:outbuf', `ldr x22, =${outTotal}`,
+      'adrp x23, outbuf', 'add x23, x23, :lo12:outbuf', ...movImm('x22', outTotal),
       '3: mov x0, #1', 'mov x1, x23', 'mov x2, x22', 'mov x8, #64', 'svc #0',
       'cmp x0, #0', 'b.le 4f', 'add x23, x23, x0', 'sub x22, x22, x0', 'cbnz x22, 3b',
       '4: mov x0, #0', 'mov x8, #93', 'svc #0',
-      '.ltorg',
       '.bss', '.balign 16', `inbuf: .skip ${inTotal}`, '.balign 16', `outbuf: .skip ${outTotal}`,
     );
     writeFileSync(join(dir, 'p.s'), lines.join('\n') + '\n');

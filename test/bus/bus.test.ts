@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Bus } from '../../emulator/bus/bus.ts';
 import { BusError, type MmioDevice } from '../../emulator/bus/device.ts';
+import type { PhysicalMemory } from '../../emulator/arm64/memory.ts';
 
 class Recorder implements MmioDevice {
   log: string[] = [];
@@ -38,6 +39,9 @@ describe('Bus RAM', () => {
     expect(bus.ramOffset(0x4001_0000)).toBe(-1);
     expect(bus.ram.byteLength).toBe(0x12000);
     expect(bus.ramBytes.buffer).toBe(bus.ram.buffer);
+    // the CPU takes the bus as its PhysicalMemory
+    const mem: PhysicalMemory = bus;
+    expect(mem.ramOffset(0x4000_0004)).toBe(4);
   });
 
   it('rejects unaligned, overlapping and late RAM', () => {

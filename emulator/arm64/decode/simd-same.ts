@@ -8,19 +8,27 @@ import { op, type Exec, type OpDef, type Prep } from './pattern.ts';
 import * as E from '../exec/simd-ops.ts';
 import type { ElemOp } from '../exec/simd-ops.ts';
 import * as H from '../exec/simd-elem.ts';
+import { fastPair, fastSame, K } from '../exec/simd-fast.ts';
 import * as M from '../exec/simd-misc.ts';
 
 /** Allowed `size` values as a bit mask: bit k set = size k allowed. */
 const ALL = 0b1111, NO64 = 0b0111, HS = 0b0110, B = 0b0001, D = 0b1000;
 
-function vecPrep(o: ElemOp, sizes: number): Prep {
+function vecPrep(o: ElemOp, sizes: number, kind = -1): Prep {
   return (f) => {
     if (!((sizes >> f.size) & 1)) return null;
     if (f.size === 3 && f.q === 0) return null;
     const es = 8 << f.size;
-    return { d: f.rd, n: f.rn, m: f.rm ?? f.rn, es, lanes: (f.q ? 128 : 64) / es, q: f.q, op: o };
+    return { d: f.rd, n: f.rn, m: f.rm ?? f.rn, es, lanes: (f.q ? 128 : 64) / es, q: f.q, op: o, kind };
   };
 }
+
+/** Rows with a fast path in simd-fast.ts. */
+const FAST: Record<string, number> = {
+  ADD: K.ADD, SUB: K.SUB, CMEQ: K.CMEQ, CMHI: K.CMHI, CMHS: K.CMHS, CMGT: K.CMGT, CMGE: K.CMGE,
+  CMTST: K.CMTST, UMAX: K.UMAX, UMIN: K.UMIN, SMAX: K.SMAX, SMIN: K.SMIN, MUL: K.MUL,
+  UMAXP: K.UMAX, UMINP: K.UMIN, SMAXP: K.SMAX, SMINP: K.SMIN, ADDP: K.ADD,
+};
 
 function scalarPrep(o: ElemOp, sizes: number): Prep {
   return (f) => {
@@ -99,11 +107,13 @@ const SCALAR_MISC: Row[] = [
 ];
 
 const sameRows: OpDef[] = [
-  ...SAME.map(([name, u, opc, o, sizes]) =>
-    op(name, `0 q:1 ${u} 01110 size:2 1 rm:5 ${bits(opc, 5)} 1 rn:5 rd:5`, H.elementwise, vecPrep(o, sizes)),
-  ),
+  ...SAME.map(([name, u, opc, o, sizes]) => {
+    const k = FAST[name];
+    const exec = k === undefined ? H.elementwise : fastSame;
+    return op(name, `0 q:1 ${u} 01110 size:2 1 rm:5 ${bits(opc, 5)} 1 rn:5 rd:5`, exec, vecPrep(o, sizes, k));
+  }),
   ...PAIR.map(([name, u, opc, o, sizes]) =>
-    op(name, `0 q:1 ${u} 01110 size:2 1 rm:5 ${bits(opc, 5)} 1 rn:5 rd:5`, H.pairwise, vecPrep(o, sizes)),
+    op(name, `0 q:1 ${u} 01110 size:2 1 rm:5 ${bits(opc, 5)} 1 rn:5 rd:5`, fastPair, vecPrep(o, sizes, FAST[name])),
   ),
   ...SCALAR_SAME.map(([name, u, opc, o, sizes]) =>
     op(`${name}_s`, `01 ${u} 11110 size:2 1 rm:5 ${bits(opc, 5)} 1 rn:5 rd:5`, H.scalarElem, scalarPrep(o, sizes)),

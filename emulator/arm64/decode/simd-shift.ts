@@ -57,7 +57,8 @@ for (const [name, u, opc, kind, signed, round, acc, left, scalar] of SAME) {
     if (es === 64 && !isScalar && q === 0) return null;
     const ib = f.immh * 8 + f.immb;
     const sh = left ? ib - es : 2 * es - ib;
-    return { d: f.rd, n: f.rn, es, lanes: isScalar ? 1 : (q ? 128 : 64) / es, q, sh, kind, signed, round, acc, scalar: isScalar };
+    const plain = !isScalar && !round && !acc && (kind === S.SHR || kind === S.SHL);
+    return { d: f.rd, n: f.rn, es, lanes: isScalar ? 1 : (q ? 128 : 64) / es, q, sh, kind, signed, round, acc, scalar: isScalar, plain };
   };
   rows.push(op(name, `0 q:1 ${u} 011110 immh:4 immb:3 ${bits5(opc)} 1 rn:5 rd:5`, S.shiftImm, (f) => mk(f, false)));
   rows.push(op(`${name}_s`, `01 ${u} 111110 immh:4 immb:3 ${bits5(opc)} 1 rn:5 rd:5`, S.shiftImm, (f) => mk(f, true)));

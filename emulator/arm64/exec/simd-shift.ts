@@ -62,6 +62,15 @@ const tmp = new Float64Array(16);
 export function shiftImm(cpu: Cpu, f: Fields): void {
   const v = cpu.regs;
   const { d, n, es, lanes, sh, kind } = f;
+  if (f.plain && es === 32) {
+    // SSHR/USHR/SHL on 32-bit lanes without rounding or accumulation: native shifts.
+    const a = v.vs, o = d * 4, p = n * 4;
+    if (kind === SHL) for (let i = 0; i < lanes; i++) a[o + i] = a[p + i]! << sh;
+    else if (f.signed) for (let i = 0; i < lanes; i++) a[o + i] = sh === 32 ? (a[p + i]! | 0) >> 31 : (a[p + i]! | 0) >> sh;
+    else for (let i = 0; i < lanes; i++) a[o + i] = sh === 32 ? 0 : a[p + i]! >>> sh;
+    if (f.q === 0) clearHigh(v, d);
+    return;
+  }
   const sg: boolean = f.signed;
   if (es === 64) {
     const r0 = shift64(kind, getLane64(v, n, 0, sg), getLane64(v, d, 0, sg), sh, f);
@@ -92,7 +101,9 @@ export function shiftNarrow(cpu: Cpu, f: Fields): void {
   const { d, n, es, lanes, sh, kind } = f;
   const wide = es * 2;
   const sg: boolean = f.signed;
-  for (let i = 0; i < lanes; i++) {
+  if (kind === SHRN && !f.round && wide !== 64) {
+    for (let i = 0; i < lanes; i++) tmp[i] = getLane(v, n, i, wide, false) >>> sh;
+  } else for (let i = 0; i < lanes; i++) {
     let r: number;
     if (wide === 64) {
       const s = BigInt(sh);

@@ -41,4 +41,6 @@ export const loadStorePair = group(
   op('LDSTP_pre', 'opc:2 101 v:1 011 l:1 imm7:s7 rt2:5 rn:5 rt:5', P.ldstPairPre, prepPair(3)),
   op('LDP_x_off', '10 101 0 010 1 imm7:s7 rt2:5 rn:5 rt:5', P.ldpXOff, (f) => prepPair(2)({ ...f, opc: 2, v: 0, l: 1 })),
   op('STP_x_off', '10 101 0 010 0 imm7:s7 rt2:5 rn:5 rt:5', P.stpXOff, (f) => prepPair(2)({ ...f, opc: 2, v: 0, l: 0 })),
+  op('STP_x_pre', '10 101 0 011 0 imm7:s7 rt2:5 rn:5 rt:5', P.stpXPre, (f) => prepPair(3)({ ...f, opc: 2, v: 0, l: 0 })),
+  op('LDP_x_post', '10 101 0 001 1 imm7:s7 rt2:5 rn:5 rt:5', P.ldpXPost, (f) => prepPair(1)({ ...f, opc: 2, v: 0, l: 1 })),
 );

@@ -21,11 +21,16 @@ export function writeAddr(r: Int32Array, b: number, va: number): void {
   r[b + 1] = ((va - (va >>> 0)) / TWO32) | 0;
 }
 
-/** X[b] += imm (imm a small signed integer), exact modulo 2^64. */
+/** X[b] += imm (imm a signed integer, |imm| < 2^32), exact modulo 2^64. */
 export function addImm(r: Int32Array, b: number, imm: number): void {
-  const lo = (r[b]! >>> 0) + imm;
-  r[b + 1] = (r[b + 1]! + (lo - (lo >>> 0)) / TWO32) | 0;
-  r[b] = lo | 0;
+  setAddr(r, b, r[b]!, r[b + 1]!, imm);
+}
+
+/** X[b] = (hi:lo) + imm, for |imm| < 2^32: writeback from a base read before the access. */
+export function setAddr(r: Int32Array, b: number, lo: number, hi: number, imm: number): void {
+  const sum = (lo >>> 0) + imm;
+  r[b] = sum | 0;
+  r[b + 1] = (hi + (sum >= TWO32 ? 1 : sum < 0 ? -1 : 0)) | 0;
 }
 
 /** X[b] += X[m] (int32 indices), exact modulo 2^64. */

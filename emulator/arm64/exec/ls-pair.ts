@@ -7,7 +7,7 @@
 // registers the second (QEMU loads them in order).
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
-import { writeAddr } from './ls-access.ts';
+import { setAddr, writeAddr } from './ls-access.ts';
 
 export type PairAccess = (cpu: Cpu, va: number, t: number, t2: number) => void;
 
@@ -170,4 +170,38 @@ export function ldstPairPost(cpu: Cpu, f: Fields): void {
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0);
   f.acc(cpu, va, f.t, f.t2);
   writeAddr(r, b, va + f.off);
+}
+
+/** STP Xt, Xt2, [Xn|SP, #off]!  (function prologues) */
+export function stpXPre(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const lo0 = r[b]!;
+  const hi0 = r[b + 1]!;
+  const va = hi0 * TWO32 + (lo0 >>> 0) + f.off;
+  const t = f.t;
+  const t2 = f.t2;
+  if ((va & 0xfff) > 4096 - 16) cpu.probeWrite(va, 16);
+  cpu.write64(va, r[t]!, r[t + 1]!);
+  cpu.write64(va + 8, r[t2]!, r[t2 + 1]!);
+  setAddr(r, b, lo0, hi0, f.off);
+}
+
+/** LDP Xt, Xt2, [Xn|SP], #off  (function epilogues) */
+export function ldpXPost(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const lo0 = r[b]!;
+  const hi0 = r[b + 1]!;
+  const va = hi0 * TWO32 + (lo0 >>> 0);
+  const lo = cpu.read64(va);
+  const hi = cpu.hi;
+  const lo2 = cpu.read64(va + 8);
+  const t = f.t;
+  const t2 = f.t2;
+  r[t2] = lo2;
+  r[t2 + 1] = cpu.hi;
+  r[t] = lo;
+  r[t + 1] = hi;
+  setAddr(r, b, lo0, hi0, f.off);
 }

@@ -51,12 +51,39 @@ export function fastSame(cpu: Cpu, f: Fields): void {
       break;
     }
     default:
-      elementwise(cpu, f);
+      if (k <= 7) same64(v.vs, v.vsi, k, f.d * 4, f.n * 4, f.m * 4);
+      else elementwise(cpu, f);
       return;
   }
   if (f.q === 0) {
     v.vs[f.d * 4 + 2] = 0;
     v.vs[f.d * 4 + 3] = 0;
+  }
+}
+
+/** ADD/SUB/CMxx on the two 64-bit lanes, as 32-bit halves (no BigInt). */
+function same64(s: Uint32Array, si: Int32Array, k: number, d: number, n: number, m: number): void {
+  for (let i = 0; i < 4; i += 2) {
+    const xl = s[n + i]!, xh = s[n + i + 1]!, yl = s[m + i]!, yh = s[m + i + 1]!;
+    let rl: number, rh: number;
+    switch (k) {
+      case 0: rl = xl + yl; rh = xh + yh + (rl > 0xffffffff ? 1 : 0); break;
+      case 1: rl = xl - yl; rh = xh - yh - (rl < 0 ? 1 : 0); break;
+      case 7: rl = rh = (xl & yl) !== 0 || (xh & yh) !== 0 ? -1 : 0; break;
+      default: {
+        let c: boolean;
+        if (k === 2) c = xl === yl && xh === yh;
+        else if (k === 3) c = xh > yh || (xh === yh && xl > yl);
+        else if (k === 4) c = xh > yh || (xh === yh && xl >= yl);
+        else {
+          const sx = si[n + i + 1]!, sy = si[m + i + 1]!;
+          c = k === 5 ? sx > sy || (sx === sy && xl > yl) : sx > sy || (sx === sy && xl >= yl);
+        }
+        rl = rh = c ? -1 : 0;
+      }
+    }
+    s[d + i] = rl;
+    s[d + i + 1] = rh;
   }
 }
 

@@ -52,7 +52,7 @@ const prepUimm = (f: Fields): Fields | null => {
 const prepUnscaled = (f: Fields): Fields | null => immFields(f, f.imm9);
 /** Pre/post-index and unprivileged forms have no prefetch (that row is unallocated). */
 const prepIndexed = (f: Fields): Fields | null => (isPrefetch(f) ? null : immFields(f, f.imm9));
-/** LDTR/STTR exist for general registers only. At EL0 they behave as LDR/STR. */
+/** LDTR/STTR exist for general registers only. */
 const prepUnpriv = (f: Fields): Fields | null => (f.v ? null : prepIndexed(f));
 
 const prepReg = (f: Fields): Fields | null => {
@@ -88,7 +88,7 @@ export const loadStoreRegister = group(
   op('LDST_unscaled', 'size:2 111 v:1 00 opc:2 0 imm9:s9 00 rn:5 rt:5', X.ldstImm, prepUnscaled),
   op('PRFUM', '11 111 0 00 10 0 imm9:s9 00 rn:5 rt:5', X.prefetch),
   op('LDST_post', 'size:2 111 v:1 00 opc:2 0 imm9:s9 01 rn:5 rt:5', X.ldstPost, prepIndexed),
-  op('LDST_unpriv', 'size:2 111 v:1 00 opc:2 0 imm9:s9 10 rn:5 rt:5', X.ldstImm, prepUnpriv),
+  op('LDST_unpriv', 'size:2 111 v:1 00 opc:2 0 imm9:s9 10 rn:5 rt:5', X.ldstUnpriv, prepUnpriv),
   op('LDST_pre', 'size:2 111 v:1 00 opc:2 0 imm9:s9 11 rn:5 rt:5', X.ldstPre, prepIndexed),
   // Register offset: option<1> = 0 is unallocated (no pattern). option 011 = LSL, 111 = SXTX.
   op('LDST_reg_x', 'size:2 111 v:1 00 opc:2 1 rm:5 .11 s:1 10 rn:5 rt:5', X.ldstRegX, prepReg),

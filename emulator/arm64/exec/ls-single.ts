@@ -55,11 +55,24 @@ export function strBImm(cpu: Cpu, f: Fields): void {
   cpu.write8(r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off, r[f.t]! & 0xff);
 }
 
-/** [Xn|SP, #off]: unsigned scaled, unscaled (LDUR/STUR) and unprivileged (LDTR/STTR) forms. */
+/** [Xn|SP, #off]: unsigned scaled and unscaled (LDUR/STUR) forms. */
 export function ldstImm(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
   f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off, f.t);
+}
+
+/** LDTR/STTR [Xn|SP, #off]: at EL1 the access is checked with EL0 permissions (C6.2 LDTR). */
+export function ldstUnpriv(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
+  cpu.beginUnprivileged();
+  try {
+    f.acc(cpu, va, f.t);
+  } finally {
+    cpu.endUnprivileged();
+  }
 }
 
 /**

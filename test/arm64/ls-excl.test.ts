@@ -50,6 +50,13 @@ describe('exclusives and acquire/release vs qemu-aarch64', () => {
       ['ldaxp w1, w6, [x2]', 'stlxp w3, w4, w7, [x2]'],
       ['ldxr x1, [x2]', 'stxr w3, xzr, [x2]'],
       ['ldxr x1, [x2]', 'stxr wzr, x4, [x2]', 'ldr x8, [x2]'],
+      // CONSTRAINED UNPREDICTABLE register overlaps, as QEMU: Rs == Rt stores the old Rt,
+      // Rs == Rn uses the old base; LDXP with Rt == Rt2.
+      ['ldxr x1, [x2]', 'stxr w4, x4, [x2]'],
+      ['ldxr x1, [x2]', 'stxr w2, x4, [x2]'],
+      ['ldxp x1, x1, [x2]'],
+      ['ldxp w1, w1, [x2]'],
+      ['ldxr x2, [x2]'],
     ]);
   });
 

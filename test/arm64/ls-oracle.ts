@@ -1,11 +1,11 @@
-// qemu-aarch64 as the oracle for load/store tests. A static runner program (built once per set of
-// cases, cached under /tmp) executes each case's instruction words in a fixed code slot, from a
-// given state (X0-X30, SP, V0-V31) over a fixed 4 KiB data buffer, and writes back the resulting
-// state and buffer. The same words run on TestCpu at the same addresses, so PC-relative forms
+// qemu-aarch64 as the oracle for load/store tests. A static runner program (built once, cached
+// under /tmp) reads cases on stdin, executes each case's instruction words in a fixed code slot,
+// from a given state (X0-X30, SP, V0-V31) over a fixed 4 KiB data buffer, and writes the resulting
+// state and buffer to stdout. The same words run on TestCpu at the same addresses, so PC-relative forms
 // (LDR literal) and absolute addresses agree.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { TestCpu } from './harness.ts';
 
 export const BUF = 0x80000;
@@ -16,6 +16,8 @@ export const SLOT_WORDS = 4;
 const NOP = 0xd503201f;
 const INSZ = 256 + 512;
 const OUTSZ = INSZ + BUFSZ;
+/** Cases per runner invocation. */
+const MAX_CASES = 2048;
 
 export interface State {
   /** X0..X30 */
@@ -107,9 +109,46 @@ main:
   mov x2, #7
   mov x8, #226
   svc #0
+  // stdin: ncases (8 bytes), pristine buffer, insns, ins
+  ldr x1, =ncases
+  mov x2, #8
+  bl readall
+  ldr x1, =pristine
+  mov x2, #${BUFSZ}
+  bl readall
+  ldr x9, =ncases
+  ldr x9, [x9]
+  ldr x1, =insns
+  lsl x2, x9, #4
+  bl readall
+  ldr x9, =ncases
+  ldr x9, [x9]
+  ldr x1, =ins
+  mov x2, #${INSZ}
+  mul x2, x2, x9
+  bl readall
   ldr x9, =outptr
   ldr x10, =outs
   str x10, [x9]
+  b loop
+// read(0, x1, x2) until x2 bytes have arrived
+readall:
+  cbz x2, 9f
+  mov x0, #0
+  mov x8, #63
+  mov x19, x1
+  mov x20, x2
+  svc #0
+  cmp x0, #0
+  b.le fail
+  add x1, x19, x0
+  sub x2, x20, x0
+  b readall
+9: ret
+fail:
+  mov x0, #3
+  mov x8, #93
+  svc #0
 loop:
   ldr x9, =cur
   ldr x10, [x9]
@@ -165,13 +204,13 @@ buf: .space ${BUFSZ}
 .balign 16
 cur: .quad 0
 outptr: .quad 0
-ncases: .quad NCASES
+ncases: .quad 0
+.section .big,"aw",%nobits
 .balign 16
-insns: .incbin "insns.bin"
-ins: .incbin "ins.bin"
-pristine: .incbin "pristine.bin"
-.balign 16
-outs:
+pristine: .space ${BUFSZ}
+insns: .space ${MAX_CASES * 16}
+ins: .space ${MAX_CASES * INSZ}
+outs: .space ${MAX_CASES * OUTSZ}
 `;
 
 function u64le(v: bigint): Uint8Array {
@@ -180,40 +219,46 @@ function u64le(v: bigint): Uint8Array {
   return b;
 }
 
-/** Build (or reuse) the runner for these cases; returns the executable's path. */
-function build(cases: Case[], pristine: Uint8Array): string {
-  const insns = new Uint8Array(cases.length * 16);
-  const ins = new Uint8Array(cases.length * INSZ);
-  const dv = new DataView(insns.buffer);
-  cases.forEach((c, i) => {
-    if (c.words.length > SLOT_WORDS) throw new Error('too many words');
-    for (let k = 0; k < SLOT_WORDS; k++) dv.setUint32(i * 16 + 4 * k, c.words[k] ?? NOP, true);
-    const o = i * INSZ;
-    c.x.forEach((v, k) => ins.set(u64le(v), o + 8 * k));
-    ins.set(u64le(c.sp), o + 248);
-    ins.set(c.v, o + 256);
-  });
-  const src = RUNNER.replace('NCASES', String(cases.length)) + `.space ${cases.length * OUTSZ}\n`;
-  const h = createHash('sha256').update(src).update(insns).update(ins).update(pristine).digest('hex').slice(0, 16);
-  const dir = `/tmp/ls-oracle/${h}`;
+/** Build (or reuse) the runner; returns the executable's path. */
+function build(): string {
+  const h = createHash('sha256').update(RUNNER).digest('hex').slice(0, 16);
+  const dir = `/tmp/ls-oracle/runner-${h}`;
   const exe = `${dir}/runner`;
   if (existsSync(exe)) return exe;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}/insns.bin`, insns);
-  writeFileSync(`${dir}/ins.bin`, ins);
-  writeFileSync(`${dir}/pristine.bin`, pristine);
-  writeFileSync(`${dir}/runner.S`, src);
+  writeFileSync(`${dir}/runner.S`, RUNNER);
   execFileSync('aarch64-linux-gnu-gcc', [
     '-nostdlib', '-static', '-Wl,-Ttext=0x10000', `-Wl,--section-start=.buf=0x${BUF.toString(16)}`,
-    '-Wl,--section-start=.tab=0x200000', '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
-    'runner.S', '-o', 'runner.tmp',
+    '-Wl,--section-start=.tab=0x200000', '-Wl,--section-start=.big=0x400000', '-Wl,--build-id=none',
+    '-Wl,--no-warn-rwx-segments', 'runner.S', '-o', `runner.${process.pid}`,
   ], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const nm = execFileSync('aarch64-linux-gnu-nm', [`${dir}/runner.tmp`], { encoding: 'utf8' });
+  const nm = execFileSync('aarch64-linux-gnu-nm', [`${dir}/runner.${process.pid}`], { encoding: 'utf8' });
   if (!new RegExp(`^0*${SLOT.toString(16)} t slot$`, 'm').test(nm) || !new RegExp(`^0*${BUF.toString(16)} [bd] buf$`, 'm').test(nm)) {
     throw new Error('runner layout differs from SLOT/BUF');
   }
-  execFileSync('mv', [`${dir}/runner.tmp`, exe]);
+  renameSync(`${dir}/runner.${process.pid}`, exe);
   return exe;
+}
+
+/** The runner's stdin for these cases. */
+function input(cases: Case[], pristine: Uint8Array): Uint8Array {
+  if (cases.length > MAX_CASES) throw new Error('too many cases');
+  const n = cases.length;
+  const buf = new Uint8Array(8 + BUFSZ + n * 16 + n * INSZ);
+  const dv = new DataView(buf.buffer);
+  dv.setBigUint64(0, BigInt(n), true);
+  buf.set(pristine, 8);
+  const wo = 8 + BUFSZ;
+  const io = wo + n * 16;
+  cases.forEach((c, i) => {
+    if (c.words.length > SLOT_WORDS) throw new Error('too many words');
+    for (let k = 0; k < SLOT_WORDS; k++) dv.setUint32(wo + i * 16 + 4 * k, c.words[k] ?? NOP, true);
+    const o = io + i * INSZ;
+    c.x.forEach((v, k) => buf.set(u64le(v), o + 8 * k));
+    buf.set(u64le(c.sp), o + 248);
+    buf.set(c.v, o + 256);
+  });
+  return buf;
 }
 
 function parse(out: Uint8Array, n: number): Result[] {
@@ -230,16 +275,19 @@ function parse(out: Uint8Array, n: number): Result[] {
 
 /** Run the cases under qemu-aarch64 (default CPU model: cortex-a76, which has FEAT_LRCPC). */
 export function runQemu(cases: Case[], pristine: Uint8Array, cpu = 'cortex-a76'): Result[] {
-  const exe = build(cases, pristine);
-  const r = spawnSync('qemu-aarch64', ['-cpu', cpu, exe], { maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`qemu runner failed: status ${r.status} signal ${r.signal}`);
-  return parse(new Uint8Array(r.stdout), cases.length);
+  const out: Result[] = [];
+  for (let i = 0; i < cases.length; i += MAX_CASES) {
+    const part = cases.slice(i, i + MAX_CASES);
+    const r = spawnSync('qemu-aarch64', ['-cpu', cpu, build()], { input: input(part, pristine), maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`qemu runner failed: status ${r.status} signal ${r.signal}`);
+    out.push(...parse(new Uint8Array(r.stdout), part.length));
+  }
+  return out;
 }
 
 /** Run one case under qemu-aarch64 and return the signal that ended it (null if none). */
 export function qemuSignal(c: Case, pristine: Uint8Array, cpu = 'cortex-a76'): string | null {
-  const exe = build([c], pristine);
-  const r = spawnSync('qemu-aarch64', ['-cpu', cpu, exe], { maxBuffer: 1 << 24 });
+  const r = spawnSync('qemu-aarch64', ['-cpu', cpu, build()], { input: input([c], pristine), maxBuffer: 1 << 24 });
   return r.signal;
 }
 

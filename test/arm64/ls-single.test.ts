@@ -83,7 +83,7 @@ function makeCase(rng: Rng, form: Form, mode: Mode): { asm: string; c: Omit<Case
       break;
     }
     case 'reg': {
-      let rm = rng.int(31);
+      let rm = rng.int(32);
       if (rm === rn) rm = (rm + 1) % 31;
       const ext = rng.pick(['lsl', 'uxtw', 'sxtw', 'sxtx'] as const);
       const shift = rng.int(2) ? Math.log2(size) : 0;
@@ -91,8 +91,10 @@ function makeCase(rng: Rng, form: Form, mode: Mode): { asm: string; c: Omit<Case
       const off = idx * 2 ** shift;
       setBase(ea - off);
       const lo = BigInt.asUintN(32, BigInt(idx));
-      st.x[rm] = ext === 'uxtw' || ext === 'sxtw' ? (rng.u64() & ~0xffffffffn) | lo : BigInt.asUintN(64, BigInt(idx));
-      const wr = ext === 'uxtw' || ext === 'sxtw' ? `w${rm}` : `x${rm}`;
+      const w = ext === 'uxtw' || ext === 'sxtw';
+      if (rm === 31) setBase(ea); // XZR: offset 0
+      else st.x[rm] = w ? (rng.u64() & ~0xffffffffn) | lo : BigInt.asUintN(64, BigInt(idx));
+      const wr = rm === 31 ? (w ? 'wzr' : 'xzr') : w ? `w${rm}` : `x${rm}`;
       const amt = ext === 'lsl' && shift === 0 ? (rng.int(2) ? '' : ', lsl #0') : `, ${ext}${shift || rng.int(2) ? ` #${shift}` : ''}`;
       asm = `${form.m[0]} ${t}, [${xn(rn)}, ${wr}${amt}]`;
       break;
@@ -122,17 +124,17 @@ describe('load/store register vs qemu-aarch64', () => {
 
   it('general registers: every size, sign and addressing mode', () => {
     const cases = [];
-    for (const form of INT) for (const mode of MODES) for (let k = 0; k < 6; k++) {
+    for (const form of INT) for (const mode of MODES) for (let k = 0; k < 20; k++) {
       const c = makeCase(rng, form, mode);
       if (c) cases.push(c);
     }
-    expect(cases.length).toBeGreaterThan(400);
+    expect(cases.length).toBeGreaterThan(1500);
     check(cases, pristine);
   });
 
   it('SIMD&FP registers B/H/S/D/Q: every addressing mode, loads zero the rest of V', () => {
     const cases = [];
-    for (const form of FP) for (const mode of MODES) for (let k = 0; k < 8; k++) {
+    for (const form of FP) for (const mode of MODES) for (let k = 0; k < 20; k++) {
       const c = makeCase(rng, form, mode);
       if (c) cases.push(c);
     }

@@ -46,7 +46,7 @@ describe('SIMD structure loads/stores vs qemu-aarch64', () => {
 
   it('LD1-LD4/ST1-ST4 multiple structures, every arrangement', () => {
     const cases = [];
-    for (const l of ['ld', 'st']) for (const [arr, , q] of ARR) for (let k = 0; k < 3; k++) {
+    for (const l of ['ld', 'st']) for (const [arr, , q] of ARR) for (let k = 0; k < 8; k++) {
       for (let regs = 1; regs <= 4; regs++) cases.push(mk(`${l}1 ${list(rng.int(32), regs, '.' + arr)}`, regs * q));
       if (arr !== '1d') for (let n = 2; n <= 4; n++) cases.push(mk(`${l}${n} ${list(rng.int(32), n, '.' + arr)}`, n * q));
     }
@@ -55,7 +55,7 @@ describe('SIMD structure loads/stores vs qemu-aarch64', () => {
 
   it('LD1-LD4/ST1-ST4 single structure to/from one lane, every lane size', () => {
     const cases = [];
-    for (const l of ['ld', 'st']) for (const [sfx, eb] of [['b', 1], ['h', 2], ['s', 4], ['d', 8]] as const) for (let k = 0; k < 6; k++) {
+    for (const l of ['ld', 'st']) for (const [sfx, eb] of [['b', 1], ['h', 2], ['s', 4], ['d', 8]] as const) for (let k = 0; k < 16; k++) {
       for (let n = 1; n <= 4; n++) cases.push(mk(`${l}${n} ${list(rng.int(32), n, '.' + sfx)}[${rng.int(16 / eb)}]`, n * eb));
     }
     check(cases, pristine);
@@ -63,7 +63,7 @@ describe('SIMD structure loads/stores vs qemu-aarch64', () => {
 
   it('LD1R-LD4R replicate, every arrangement (64-bit arrangements zero the upper half)', () => {
     const cases = [];
-    for (const [arr, eb] of ARR) for (let k = 0; k < 4; k++) {
+    for (const [arr, eb] of ARR) for (let k = 0; k < 10; k++) {
       for (let n = 1; n <= 4; n++) cases.push(mk(`ld${n}r ${list(rng.int(32), n, '.' + arr)}`, n * eb));
     }
     check(cases, pristine);

@@ -65,16 +65,17 @@ export function loadExclusive(cpu: Cpu, f: Fields): void {
   readBytes(cpu, va, total, scratch);
   monitorOf(cpu).set(scratch);
   if (f.pair) {
+    // Rt == Rt2 (CONSTRAINED UNPREDICTABLE) ends with the second element, as in QEMU.
     if (size === 4) {
-      r[f.t2] = scratch[1]!;
-      r[f.t2 + 1] = 0;
       r[f.t] = scratch[0]!;
       r[f.t + 1] = 0;
+      r[f.t2] = scratch[1]!;
+      r[f.t2 + 1] = 0;
     } else {
-      r[f.t2] = scratch[2]!;
-      r[f.t2 + 1] = scratch[3]!;
       r[f.t] = scratch[0]!;
       r[f.t + 1] = scratch[1]!;
+      r[f.t2] = scratch[2]!;
+      r[f.t2 + 1] = scratch[3]!;
     }
   } else {
     r[f.t] = scratch[0]!;

@@ -21,7 +21,7 @@ function run(asm: string, regs: Record<number, bigint>): TestCpu {
 const M64 = (1n << 64n) - 1n;
 
 describe('64-bit address arithmetic', () => {
-  it('post-index wraps past 2^64', () => {
+  it('post-index from an upper-half address', () => {
     const t = run('ldr x1, [x2], #16', { 2: (M64 - 0xfffffn) + 0x80000n });
     // VA 0xffff_ffff_fff8_0000 -> PA 0x80000: bytes 00..07
     expect(t.x(1)).toBe(0x0706050403020100n);

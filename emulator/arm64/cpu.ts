@@ -233,12 +233,14 @@ export class Cpu {
       if (this.exitRequest !== 0 && (this.waiting || this.halted || this.stopRequested)) break;
     }
     this.stopRequested = false;
-    this.instret += done;
     return done;
   }
 
+  // instret is brought up to date at every block end (not per instruction), so a counter read
+  // inside a block sees time that lags by at most the instructions of that block.
   private runBlocks(budget: number): number {
     let n = 0;
+    let counted = 0;
     let pc = this.pc;
     try {
       while (n < budget) {
@@ -260,6 +262,8 @@ export class Cpu {
           pc = this.nextPc;
           if (pc !== npc || ++idx === INSNS_PER_PAGE || n >= budget || this.exitRequest !== 0) break;
         }
+        this.instret += n - counted;
+        counted = n;
         if (this.exitRequest !== 0) break;
       }
     } catch (e) {
@@ -267,6 +271,7 @@ export class Cpu {
       n++;
       pc = this.nextPc;
     }
+    this.instret += n - counted;
     this.pc = pc;
     return n;
   }

@@ -3,10 +3,13 @@ import type { OpDef } from './pattern.ts';
 import { dataImmediate } from './data-imm.ts';
 import { dataRegister } from './data-reg.ts';
 import { branchSystem } from './branch-sys.ts';
+import { intImmediate } from './int-imm.ts';
+import { intRegister } from './int-reg.ts';
+import { intBranchSystem } from './int-sys.ts';
 import { loadStore } from './loadstore.ts';
 import { fpScalar } from './fp.ts';
 import { simd } from './simd.ts';
 
 export function allTables(): OpDef[][] {
-  return [dataImmediate, dataRegister, branchSystem, loadStore, fpScalar, simd];
+  return [dataImmediate, dataRegister, branchSystem, intImmediate, intRegister, intBranchSystem, loadStore, fpScalar, simd];
 }

@@ -1,0 +1,3 @@
+import { group } from './pattern.ts';
+
+export const intRegister = group();

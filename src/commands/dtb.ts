@@ -1,0 +1,49 @@
+// `shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] -o FILE`: write a board's tree.
+import { writeFileSync } from 'node:fs';
+import { UsageError } from '../errors.ts';
+import { getBoard, parseCount, parseSize } from '../options.ts';
+import { boardTree } from '../../emulator/fdt/board-tree.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  let board = 'rk3588';
+  let smp: number | undefined;
+  let mem: number | undefined;
+  let gic: 2 | 3 | undefined;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--board') board = value();
+    else if (a === '--smp') smp = parseCount(value(), '--smp');
+    else if (a === '--mem') mem = parseSize(value(), '--mem');
+    else if (a === '--gic') {
+      const v = value();
+      if (v !== '2' && v !== '3') throw new UsageError(`--gic: '${v}' is not 2 or 3`);
+      gic = Number(v) as 2 | 3;
+    } else if (a === '-o' || a === '--output') out = value();
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write('usage: shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] -o FILE\n');
+      return 0;
+    } else throw new UsageError(`dtb: unknown option '${a}'`);
+  }
+  const b = getBoard(board);
+  if (out === undefined) throw new UsageError('dtb: missing -o FILE');
+  const n = smp ?? b.cpus.length;
+  if (n > b.cpus.length) throw new UsageError(`--smp ${n}: board ${b.name} has at most ${b.cpus.length} CPUs`);
+  const bytes = mem ?? b.memory.defaultSize;
+  if (bytes % 4096 !== 0 || bytes > b.memory.maxSize) {
+    throw new UsageError(`--mem: board ${b.name} takes up to ${b.memory.maxSize / 2 ** 20} MiB in 4 KiB units`);
+  }
+  const v = gic ?? b.gic.version;
+  if (!b.gic.versions.includes(v)) throw new UsageError(`--gic ${v}: board ${b.name} has GICv${b.gic.versions.join('/v')}`);
+  try {
+    writeFileSync(out, boardTree(b, { smp: n, memBytes: bytes, gic: v }).encode());
+  } catch (e) {
+    throw new UsageError(`cannot write '${out}': ${(e as Error).message}`);
+  }
+  return 0;
+}

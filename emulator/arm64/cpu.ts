@@ -75,6 +75,11 @@ export const EC = {
  * Where synchronous exceptions go when there is no EL1 software to take them: run-elf (user-mode
  * programs) and the instruction oracle install one. Returning from the hook resumes at cpu.nextPc.
  */
+export interface SysregProvider {
+  readSysreg(enc: number): bigint | undefined;
+  writeSysreg(enc: number, v: bigint): boolean;
+}
+
 export type ExceptionHook = (cpu: Cpu, ec: number, iss: number, far: number) => void;
 
 export class Cpu {
@@ -102,6 +107,13 @@ export class Cpu {
   stopRequested = false;
 
   exceptionHook: ExceptionHook | null = null;
+
+  /**
+   * Devices that own system registers (generic timer, GICv3 CPU interface), consulted by MRS/MSR
+   * after the architectural register table: readSysreg returns undefined / writeSysreg false for
+   * an encoding the device does not have.
+   */
+  readonly sysregProviders: SysregProvider[] = [];
 
   // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open.
   exclusiveAddr = -1;

@@ -32,6 +32,8 @@ import { HCR, SCTLR } from './sysstate.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
+/** Thrown by raise* during an AT probe: the fault is recorded, not taken. */
+const PROBE_FAULT = { probeFault: true } as const;
 
 const TLB_BITS = 8;
 const TLB_SIZE = 1 << TLB_BITS;
@@ -354,6 +356,10 @@ export class Cpu {
    * current instruction. Without EL1 software (exceptionHook set) the hook receives it.
    */
   raise(ec: number, iss: number, far: number, preferredReturn: number): never {
+    if (this.probing) {
+      this.probeFsc = iss & 0x3f;
+      throw PROBE_FAULT;
+    }
     this.nextPc = preferredReturn;
     this.takeSync(ec, iss, far, preferredReturn);
     throw EXCEPTION_TAKEN;
@@ -384,6 +390,11 @@ export class Cpu {
 
   /** Trap to EL2 (hypervisor) with full syndrome, then unwind the current instruction. */
   raiseToEl2(ec: number, iss: number, far: number, hpfar: number, preferredReturn: number): never {
+    if (this.probing) {
+      this.probeFsc = iss & 0x3f;
+      this.probeStage2 = true;
+      throw PROBE_FAULT;
+    }
     this.nextPc = preferredReturn;
     enterEl2(this, ExceptionKind.Sync, ec, iss, far, hpfar, preferredReturn);
     throw EXCEPTION_TAKEN;
@@ -434,6 +445,32 @@ export class Cpu {
   }
   /** The WFE event register (set by SEV/SEVL and by exception return). */
   eventRegister = false;
+
+  /** Set while AT translates: faults are recorded instead of taken. */
+  private probing = false;
+  private probeFsc = 0;
+  private probeStage2 = false;
+
+  /**
+   * AT S1E1x/S1E0x (ARM ARM C5.5): translate without taking a fault; the PAR_EL1 value.
+   * Success: PA[47:12] with F=0. Fault: F=1, FST (bits 6:1), S (bit 9) for a stage-2 fault.
+   */
+  translateForAt(va: number, access: Access, asEl0: boolean): bigint {
+    this.probing = true;
+    this.probeStage2 = false;
+    const savedUnpriv = this.mmu.unprivileged;
+    if (asEl0 && this.el === 1) this.mmu.unprivileged = true;
+    try {
+      const pa = this.mmu.translate(va, access);
+      return BigInt(pa - (pa % 4096));
+    } catch (e) {
+      if (e !== PROBE_FAULT) throw e;
+      return BigInt(1 | (this.probeFsc << 1) | (this.probeStage2 ? 1 << 9 : 0) | (1 << 11));
+    } finally {
+      this.probing = false;
+      this.mmu.unprivileged = savedUnpriv;
+    }
+  }
 
   /** LDTR/STTR at EL1: make the accesses between begin/end with EL0 permissions. */
   beginUnprivileged(): void {

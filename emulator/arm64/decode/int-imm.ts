@@ -1,3 +1,57 @@
-import { group } from './pattern.ts';
+// A64 "Data Processing -- Immediate" (ARM ARM C4.1.86).
+import { group, op } from './pattern.ts';
+import { rz, wz, SP } from '../regs.ts';
+import * as x from '../exec/int-dp.ts';
+import { decodeBitMasks, hi32, lo32 } from '../exec/int-bits.ts';
 
-export const intImmediate = group();
+type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const spOrZr = (n: number): number => (n === 31 ? SP : n);
+
+export const intImmediate = group(
+  op('ADR', '0 immlo:2 10000 immhi:s19 rd:5', x.adr, (f) => ({ rd: wz(f.rd), imm: f.immhi * 4 + f.immlo })),
+  op('ADRP', '1 immlo:2 10000 immhi:s19 rd:5', x.adrp, (f) => ({ rd: wz(f.rd), imm: (f.immhi * 4 + f.immlo) * 4096 })),
+  // ADD/SUB (immediate): Rd and Rn may be SP; the flag-setting forms write XZR, not SP.
+  op('ADDSUB_i64', '1 op:1 0 100010 sh:1 imm12:12 rn:5 rd:5', x.addImm64, addSubImm),
+  op('ADDSUB_i32', '0 op:1 0 100010 sh:1 imm12:12 rn:5 rd:5', x.addImm32, addSubImm),
+  op('ADDSUBS_i64', '1 op:1 1 100010 sh:1 imm12:12 rn:5 rd:5', x.addsImm64, addSubsImm),
+  op('ADDSUBS_i32', '0 op:1 1 100010 sh:1 imm12:12 rn:5 rd:5', x.addsImm32, addSubsImm),
+  op('LOG_i', 'sf:1 opc:2 100100 n:1 immr:6 imms:6 rn:5 rd:5', x.logImm, (f: F) => {
+    if (!f.sf && f.n) return null;
+    const m = decodeBitMasks(f.n, f.imms, f.immr, true, f.sf ? 64 : 32);
+    if (!m) return null;
+    // AND/ORR/EOR may write SP; ANDS writes XZR.
+    return { sf: f.sf, opc: f.opc, rn: rz(f.rn), rd: f.opc === 3 ? wz(f.rd) : spOrZr(f.rd), mlo: lo32(m[0]), mhi: hi32(m[0]) };
+  }),
+  op('MOVN', 'sf:1 00 100101 hw:2 imm16:16 rd:5', x.movImm, (f: F) => movWide(f, true)),
+  op('MOVZ', 'sf:1 10 100101 hw:2 imm16:16 rd:5', x.movImm, (f: F) => movWide(f, false)),
+  op('MOVK', 'sf:1 11 100101 hw:2 imm16:16 rd:5', x.movk, (f: F) => (!f.sf && f.hw > 1 ? null : { sf: f.sf, hw: f.hw, imm16: f.imm16, rd: wz(f.rd) })),
+  op('BITFIELD', 'sf:1 opc:2 100110 n:1 immr:6 imms:6 rn:5 rd:5', x.bitfield, (f: F) => {
+    if (f.opc === 3 || f.n !== f.sf || (!f.sf && (f.immr > 31 || f.imms > 31))) return null;
+    const m = decodeBitMasks(f.n, f.imms, f.immr, false, f.sf ? 64 : 32);
+    if (!m) return null;
+    return {
+      sf: f.sf, opc: f.opc, rn: rz(f.rn), rd: wz(f.rd), rdr: rz(f.rd), immr: f.immr, imms: f.imms,
+      wlo: lo32(m[0]), whi: hi32(m[0]), tlo: lo32(m[1]), thi: hi32(m[1]),
+    };
+  }),
+  op('EXTR', 'sf:1 00 100111 n:1 0 rm:5 imms:6 rn:5 rd:5', x.extr, (f: F) =>
+    f.n !== f.sf || (!f.sf && f.imms > 31) ? null : { sf: f.sf, rm: rz(f.rm), rn: rz(f.rn), rd: wz(f.rd), imms: f.imms }),
+);
+
+function movWide(f: F, invert: boolean): F | null {
+  if (!f.sf && f.hw > 1) return null;
+  let v = BigInt(f.imm16) << BigInt(16 * f.hw);
+  if (invert) v = ~v;
+  v &= f.sf ? 0xffffffffffffffffn : 0xffffffffn;
+  return { rd: wz(f.rd), lo: lo32(v), hi: hi32(v) };
+}
+
+function addSubImm(f: F): F {
+  const v = f.imm12 * (f.sh ? 4096 : 1);
+  return { rd: spOrZr(f.rd), rn: spOrZr(f.rn), imm: f.op ? -v : v };
+}
+
+function addSubsImm(f: F): F {
+  return { rd: wz(f.rd), rn: spOrZr(f.rn), uimm: f.imm12 * (f.sh ? 4096 : 1), sub: f.op };
+}

@@ -1,3 +1,99 @@
-import { group } from './pattern.ts';
+// A64 "Branches, Exception Generating and System instructions" (ARM ARM C4.1.87).
+import { group, op } from './pattern.ts';
+import { rz, wz } from '../regs.ts';
+import * as x from '../exec/int-sys.ts';
+import { sysregDef } from '../sysregs.ts';
 
-export const intBranchSystem = group();
+type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const packEnc = (op0: number, op1: number, crn: number, crm: number, op2: number): number => (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+
+export const intBranchSystem = group(
+  op('B', '0 00101 imm26:s26', x.b, (f: F) => ({ off: f.imm26 * 4 })),
+  op('BL', '1 00101 imm26:s26', x.bl, (f: F) => ({ off: f.imm26 * 4 })),
+  op('B_cond', '0101010 0 imm19:s19 0 cond:4', x.bcond, (f: F) => ({ cond: f.cond, off: f.imm19 * 4 })),
+  op('CBZ64', '1 011010 op:1 imm19:s19 rt:5', x.cbz64, (f: F) => ({ rt: rz(f.rt), nz: f.op === 1, off: f.imm19 * 4 })),
+  op('CBZ32', '0 011010 op:1 imm19:s19 rt:5', x.cbz32, (f: F) => ({ rt: rz(f.rt), nz: f.op === 1, off: f.imm19 * 4 })),
+  op('TBZ', 'b5:1 011011 op:1 b40:5 imm14:s14 rt:5', x.tbz, (f: F) => {
+    const bit = f.b5 * 32 + f.b40;
+    return { rt: rz(f.rt), half: bit >= 32 ? 1 : 0, bit: bit & 31, nz: f.op === 1, off: f.imm14 * 4 };
+  }),
+  op('BR', '1101011 0000 11111 000000 rn:5 00000', x.br, (f: F) => ({ rn: rz(f.rn) })),
+  op('BLR', '1101011 0001 11111 000000 rn:5 00000', x.blr, (f: F) => ({ rn: rz(f.rn) })),
+  op('RET', '1101011 0010 11111 000000 rn:5 00000', x.br, (f: F) => ({ rn: rz(f.rn) })),
+  op('ERET', '1101011 0100 11111 000000 11111 00000', x.eret),
+
+  op('SVC', '11010100 000 imm16:16 000 01', x.svc),
+  op('HVC', '11010100 000 imm16:16 000 10', x.hvc),
+  op('SMC', '11010100 000 imm16:16 000 11', x.smc),
+  op('BRK', '11010100 001 imm16:16 000 00', x.brk),
+
+  // Hints (C6.2.101 HINT): unallocated hints execute as NOP.
+  op('HINT', '11010101000000110010 crm:4 op2:3 11111', x.nop, (f: F) => f),
+  op('NOP_YIELD', '11010101000000110010 0000 00. 11111', x.nop),
+  op('WFE', '11010101000000110010 0000 010 11111', x.wfe),
+  op('WFI', '11010101000000110010 0000 011 11111', x.wfi),
+  op('SEV', '11010101000000110010 0000 10. 11111', x.sev),
+  op('CLREX', '11010101000000110011 crm:4 010 11111', x.clrex),
+  op('DSB', '11010101000000110011 crm:4 100 11111', x.nop),
+  op('DMB', '11010101000000110011 crm:4 101 11111', x.nop),
+  op('ISB', '11010101000000110011 crm:4 110 11111', x.nop),
+  op('SB', '11010101000000110011 0000 111 11111', x.nop),
+
+  // MSR (immediate): PSTATE fields we implement; the rest (UAO, SSBS, DIT, TCO, FlagM) are absent.
+  op('MSR_i', '1101010100000 op1:3 0100 crm:4 op2:3 11111', x.msrImm, (f: F) => {
+    const field = f.op1 === 3 && f.op2 === 6 ? 'daifset' : f.op1 === 3 && f.op2 === 7 ? 'daifclr' : f.op1 === 0 && f.op2 === 5 ? 'spsel' : f.op1 === 0 && f.op2 === 4 ? 'pan' : null;
+    return field === null ? null : { field, crm: f.crm };
+  }),
+
+  op('MRS', '1101010100 1 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', x.mrs, (f: F) => {
+    const e = packEnc(2 + f.o0, f.op1, f.crn, f.crm, f.op2);
+    return { enc: e, def: sysregDef(e), rt: f.rt, rtw: wz(f.rt) };
+  }),
+  op('MSR_r', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', x.msr, (f: F) => {
+    const e = packEnc(2 + f.o0, f.op1, f.crn, f.crm, f.op2);
+    return { enc: e, def: sysregDef(e), rt: f.rt, rtr: rz(f.rt) };
+  }),
+  // SYS: cache maintenance, TLB maintenance, address translation.
+  op('SYS', '1101010100 0 01 op1:3 crn:4 crm:4 op2:3 rt:5', x.sysUndef, (f: F) => sysOp(f)),
+  op('SYSL', '1101010100 1 01 op1:3 crn:4 crm:4 op2:3 rt:5', x.sysUndef, () => null),
+);
+
+// SYS encodings are resolved to handlers at decode time (a per-word choice a pattern cannot
+// express without a table per operation).
+function sysOp(f: F): F | null {
+  const e = packEnc(1, f.op1, f.crn, f.crm, f.op2);
+  const base = { enc: e, rt: f.rt, rtr: rz(f.rt) };
+  if (f.crn === 8 && (f.op1 === 0)) return { ...base, exec: x.tlbi };
+  if (f.crn !== 7) return null;
+  const key = `${f.op1},${f.crm},${f.op2}`;
+  switch (key) {
+    case '3,4,1':
+      return { ...base, exec: x.dcZva };
+    case '3,10,1': // DC CVAC
+    case '3,11,1': // DC CVAU
+    case '3,12,1': // DC CVAP
+    case '3,14,1': // DC CIVAC
+      return { ...base, el1Only: false, exec: x.dcByVa };
+    case '0,6,1': // DC IVAC
+      return { ...base, el1Only: true, exec: x.dcByVa };
+    case '0,6,2': // DC ISW
+    case '0,10,2': // DC CSW
+    case '0,14,2': // DC CISW
+      return { ...base, setWay: true, exec: x.cacheEl1 };
+    case '0,1,0': // IC IALLUIS
+    case '0,5,0': // IC IALLU
+      return { ...base, setWay: false, exec: x.cacheEl1 };
+    case '3,5,1': // IC IVAU
+      return { ...base, exec: x.icIvau };
+    case '0,8,0':
+      return { ...base, write: false, el0: false, exec: x.at };
+    case '0,8,1':
+      return { ...base, write: true, el0: false, exec: x.at };
+    case '0,8,2':
+      return { ...base, write: false, el0: true, exec: x.at };
+    case '0,8,3':
+      return { ...base, write: true, el0: true, exec: x.at };
+  }
+  return null;
+}

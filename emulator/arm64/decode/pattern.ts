@@ -154,7 +154,8 @@ export class Decoder {
       const raw = extractFields(d, word);
       const fields = d.prep ? d.prep(raw, word) : raw;
       if (fields === null) return { def: d, exec: this.undefinedExec, fields: { word } };
-      return { def: d, exec: d.exec, fields };
+      // A prep may pick the handler per word (SYS operations): fields.exec overrides.
+      return { def: d, exec: typeof fields.exec === 'function' ? fields.exec : d.exec, fields };
     }
     return { def: null, exec: this.undefinedExec, fields: { word } };
   }

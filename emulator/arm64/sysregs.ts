@@ -1,0 +1,148 @@
+// The system-register file as MRS/MSR see it: one table keyed by the packed encoding
+// (op0<<14 | op1<<11 | CRn<<7 | CRm<<3 | op2), built from the EL0 registers here and the EL1
+// definitions in sysregs-el1.ts; devices (generic timer, GICv3 CPU interface) answer for their
+// own encodings through cpu.sysregProviders. Lookups happen at decode time.
+import type { Cpu } from './cpu.ts';
+import { EC } from './cpu.ts';
+import { FPCR, FPSR } from './regs.ts';
+import { el1Sysregs, enc, isIdSpace, sysregTrapIss, type SysregDef } from './sysregs-el1.ts';
+import { HCR, SCTLR } from './sysstate.ts';
+import { setElSp } from './exceptions.ts';
+import { el0TimerAccessMask, CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0 } from '../devices/generic-timer.ts';
+
+const tpidr = new WeakMap<Cpu, { el0: bigint; ro: bigint }>();
+function tp(cpu: Cpu): { el0: bigint; ro: bigint } {
+  let t = tpidr.get(cpu);
+  if (!t) tpidr.set(cpu, (t = { el0: 0n, ro: 0n }));
+  return t;
+}
+
+const el0Sysregs: SysregDef[] = [
+  {
+    name: 'NZCV',
+    enc: enc(3, 3, 4, 2, 0),
+    minEl: 0,
+    read: (cpu) => BigInt(cpu.nzcv >>> 0),
+    write: (cpu, v) => void (cpu.nzcv = Number(v & 0xf0000000n)),
+  },
+  {
+    name: 'DAIF',
+    enc: enc(3, 3, 4, 2, 1),
+    minEl: 1,
+    read: (cpu) => BigInt(cpu.daif),
+    write: (cpu, v) => {
+      cpu.daif = Number(v & 0x3c0n);
+      cpu.exitRequest = 1;
+    },
+  },
+  {
+    name: 'SPSel',
+    enc: enc(3, 0, 4, 2, 0),
+    minEl: 1,
+    read: (cpu) => BigInt(cpu.spsel),
+    write: (cpu, v) => setElSp(cpu, cpu.el, Number(v & 1n)),
+  },
+  {
+    name: 'PAN',
+    enc: enc(3, 0, 4, 2, 3),
+    minEl: 1,
+    read: (cpu) => BigInt(cpu.sys.pan << 22),
+    write: (cpu, v) => {
+      cpu.sys.pan = Number((v >> 22n) & 1n);
+      cpu.flushTlb();
+    },
+  },
+  {
+    name: 'FPCR',
+    enc: enc(3, 3, 4, 4, 0),
+    minEl: 0,
+    read: (cpu) => BigInt(cpu.r[FPCR]! >>> 0),
+    write: (cpu, v) => void (cpu.r[FPCR] = Number(v & 0x07ff9f00n)),
+  },
+  {
+    name: 'FPSR',
+    enc: enc(3, 3, 4, 4, 1),
+    minEl: 0,
+    read: (cpu) => BigInt(cpu.r[FPSR]! >>> 0),
+    write: (cpu, v) => void (cpu.r[FPSR] = Number(v & 0xf800009fn)),
+  },
+  { name: 'TPIDR_EL0', enc: enc(3, 3, 13, 0, 2), minEl: 0, read: (cpu) => tp(cpu).el0, write: (cpu, v) => void (tp(cpu).el0 = v) },
+  { name: 'TPIDRRO_EL0', enc: enc(3, 3, 13, 0, 3), minEl: 0, read: (cpu) => tp(cpu).ro, write: (cpu, v) => void (tp(cpu).ro = v) },
+  { name: 'DCZID_EL0', enc: enc(3, 3, 0, 0, 7), minEl: 0, read: () => 4n },
+];
+
+const table = new Map<number, SysregDef>();
+for (const d of [...el0Sysregs, ...el1Sysregs]) table.set(d.enc, d);
+
+export function sysregDef(e: number): SysregDef | undefined {
+  return table.get(e);
+}
+
+export function sysregName(e: number): string {
+  const d = table.get(e);
+  if (d) return d.name;
+  return `S${e >>> 14}_${(e >>> 11) & 7}_C${(e >>> 7) & 15}_C${(e >>> 3) & 15}_${e & 7}`;
+}
+
+const TPIDRRO = enc(3, 3, 13, 0, 3);
+
+/** Deterministic stand-ins when no generic timer is attached (user-mode programs). */
+function fallbackCounter(cpu: Cpu, e: number): bigint | undefined {
+  if (e === CNTFRQ_EL0) return 62_500_000n;
+  if (e === CNTVCT_EL0 || e === CNTPCT_EL0) return BigInt(Math.floor(cpu.instret / 16));
+  return undefined;
+}
+
+/** MRS: value of the register, or raises (UNDEFINED / trap to EL2). */
+export function readSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: number): bigint {
+  if (def !== undefined && def.read) {
+    if (def.minEl > cpu.el) cpu.raiseUndefined();
+    if (def.trapRead && cpu.hcrTraps(def.trapRead)) cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(e, rt, true), 0, 0, cpu.pc);
+    return def.read(cpu);
+  }
+  if (cpu.el >= 1 && isIdSpace(e)) {
+    if (cpu.hcrTraps(HCR.TID3)) cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(e, rt, true), 0, 0, cpu.pc);
+    return 0n;
+  }
+  if (!providerAllowed(cpu, e)) cpu.raiseUndefined();
+  for (const p of cpu.sysregProviders) {
+    const v = p.readSysreg(e);
+    if (v !== undefined) return v;
+  }
+  if (cpu.sysregProviders.length === 0) {
+    const v = fallbackCounter(cpu, e);
+    if (v !== undefined) return v;
+  }
+  return cpu.raiseUndefined();
+}
+
+/** MSR: write, or raise. */
+export function writeSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: number, v: bigint): void {
+  if (def !== undefined) {
+    // TPIDRRO_EL0 is read-only at EL0.
+    if (def.minEl > cpu.el || !def.write || (e === TPIDRRO && cpu.el === 0)) cpu.raiseUndefined();
+    if (def.trapWrite && cpu.hcrTraps(def.trapWrite)) cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(e, rt, false), 0, 0, cpu.pc);
+    def.write!(cpu, v);
+    return;
+  }
+  if (!providerAllowed(cpu, e)) cpu.raiseUndefined();
+  for (const p of cpu.sysregProviders) if (p.writeSysreg(e, v)) return;
+  cpu.raiseUndefined();
+}
+
+/**
+ * Device registers: EL0 reaches only the timer registers CNTKCTL_EL1 opens to it; EL2/EL3
+ * registers (op1 = 4/6) are never reachable from EL0/EL1 (their owner is the hypervisor port).
+ */
+function providerAllowed(cpu: Cpu, e: number): boolean {
+  const op1 = (e >>> 11) & 7;
+  if (op1 === 4 || op1 === 6) return false;
+  if (cpu.el > 0) return true;
+  const mask = el0TimerAccessMask(e);
+  if (mask === 0) return false;
+  const timer = cpu.sysregProviders.find((p) => 'cntkctl' in p) as { cntkctl: number } | undefined;
+  if (!timer) return true; // user mode: the fallback counter
+  return (timer.cntkctl & mask) !== 0;
+}
+
+export { SCTLR };

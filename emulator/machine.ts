@@ -70,6 +70,7 @@ export class Machine {
     for (let i = 0; i < this.smp; i++) {
       const cpu = new Cpu(this.bus, decoder);
       cpu.enableSystemMode();
+      if (process.env.SHYPER_TRACE_UNDEF) cpu.onUndefined = (c) => process.stderr.write(`undef: el${c.el} pc=0x${BigInt.asUintN(64, BigInt(c.pc)).toString(16)} insn=0x${c.fetchWord(c.pc).toString(16).padStart(8, '0')}\n`);
       const spec = b.cpus[i]!;
       const model = CORE_MODELS[spec.core] ?? CORTEX_A76;
       this.models.push(model);

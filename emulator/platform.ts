@@ -11,6 +11,7 @@ import { GicV3 } from './devices/gic/gicv3.ts';
 import type { GicCore } from './devices/gic/core.ts';
 import { Pl011 } from './devices/pl011.ts';
 import { DwApbUart } from './devices/dw-apb-uart.ts';
+import { EmptyVirtioSlot } from './devices/virtio-mmio-empty.ts';
 
 export interface PlatformHost {
   readonly bus: Bus;
@@ -45,6 +46,8 @@ export function attachPlatform(host: PlatformHost, o: { board: BoardDescription;
   }
   const [, ns, virt, hyp] = b.timer.ppis;
   for (const u of b.uarts) attachUart(host, u, core, o.console);
+  const empty = new EmptyVirtioSlot();
+  for (let k = 0; k < b.virtio.count; k++) host.bus.addMmio(b.virtio.base + k * b.virtio.stride, b.virtio.stride, empty);
   return {
     gic: core,
     timerIrqs: (cpu) => ({ phys: core.ppiLine(cpu, 16 + ns), virt: core.ppiLine(cpu, 16 + virt), hyp: core.ppiLine(cpu, 16 + hyp) }),

@@ -109,6 +109,8 @@ export class Cpu {
   stopRequested = false;
 
   exceptionHook: ExceptionHook | null = null;
+  /** Trace hook: called before an UNDEFINED instruction exception is raised (--trace undef). */
+  onUndefined: ((cpu: Cpu) => void) | null = null;
 
   /**
    * Devices that own system registers (generic timer, GICv3 CPU interface), consulted by MRS/MSR
@@ -367,6 +369,7 @@ export class Cpu {
 
   /** UNDEFINED instruction (ESR EC 0). */
   raiseUndefined(): never {
+    this.onUndefined?.(this);
     return this.raise(EC.UNKNOWN, 0, 0, this.pc);
   }
 
@@ -484,6 +487,15 @@ export class Cpu {
       this.mmu.unprivileged = false;
       this.setTlbContext(this.el);
     }
+  }
+
+  /** The instruction word at a virtual address the CPU has just executed (traces); -1 if unknown. */
+  fetchWord(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const ti = (pn & TLB_MASK) + this.tlbCtx;
+    const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
+    return page === undefined ? -1 : this.ram.getUint32(page.ramOffset + off, true);
   }
 
   /** ISS instruction-syndrome bits of the executing load/store, for a data abort taken to EL2. */

@@ -8,8 +8,9 @@ import { intRegister } from './int-reg.ts';
 import { intBranchSystem } from './int-sys.ts';
 import { loadStore } from './loadstore.ts';
 import { fpScalar } from './fp.ts';
+import { fpScalarBasic } from './fp-basic.ts';
 import { simd } from './simd.ts';
 
 export function allTables(): OpDef[][] {
-  return [dataImmediate, dataRegister, branchSystem, intImmediate, intRegister, intBranchSystem, loadStore, fpScalar, simd];
+  return [dataImmediate, dataRegister, branchSystem, intImmediate, intRegister, intBranchSystem, loadStore, fpScalar, fpScalarBasic, simd];
 }

@@ -1,0 +1,66 @@
+// A64 scalar floating point (ARM ARM C4.1.92 "Data Processing -- Scalar Floating-Point and
+// Advanced SIMD", the scalar FP groups): single (ftype 00) and double (ftype 01).
+// Half precision (ftype 11, FEAT_FP16) is UNDEFINED here: ID_AA64PFR0_EL1.FP reports no FP16.
+import { group, op } from './pattern.ts';
+import { rz, wz } from '../regs.ts';
+import * as x from '../exec/fp-basic.ts';
+import { condHolds } from '../exec/int-alu.ts';
+import type { Cpu } from '../cpu.ts';
+
+type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ftype = (f: F): boolean | null => (f.ftype === 0 ? false : f.ftype === 1 ? true : null);
+const withType = (f: F, extra: F): F | null => {
+  const dbl = ftype(f);
+  return dbl === null ? null : { dbl, ...extra };
+};
+
+export const fpScalarBasic = group(
+  op('FP2', '000 11110 ftype:2 1 rm:5 opcode:4 10 rn:5 rd:5', x.fp2, (f: F) =>
+    f.opcode > 8 ? null : withType(f, { opcode: f.opcode, rn: f.rn, rm: f.rm, rd: f.rd })),
+  op('FMOV_r', '000 11110 ftype:2 1 0000 00 10000 rn:5 rd:5', x.fmovReg, (f: F) => withType(f, { rn: f.rn, rd: f.rd })),
+  op('FABS', '000 11110 ftype:2 1 0000 01 10000 rn:5 rd:5', x.fabsNeg, (f: F) => withType(f, { neg: false, rn: f.rn, rd: f.rd })),
+  op('FNEG', '000 11110 ftype:2 1 0000 10 10000 rn:5 rd:5', x.fabsNeg, (f: F) => withType(f, { neg: true, rn: f.rn, rd: f.rd })),
+  op('FSQRT', '000 11110 ftype:2 1 0000 11 10000 rn:5 rd:5', x.fsqrt, (f: F) => withType(f, { rn: f.rn, rd: f.rd })),
+  op('FCVT', '000 11110 ftype:2 1 0001 opc:2 10000 rn:5 rd:5', x.fcvt, (f: F) =>
+    f.ftype === f.opc || f.ftype > 1 || f.opc > 1 ? null : { from: f.ftype, to: f.opc, rn: f.rn, rd: f.rd }),
+  // FRINTN/P/M/Z/A/X/I: rmode from the opcode; FRINTX and FRINTI use FPCR.RMode.
+  op('FRINT', '000 11110 ftype:2 1 001 rmode:3 10000 rn:5 rd:5', x.frint, (f: F) => {
+    if (f.rmode === 5) return null;
+    const rm = [0, 1, 2, 3, 4, -1, -1, -1][f.rmode]!;
+    return withType(f, { rmode: f.rmode === 6 || f.rmode === 7 ? -1 : rm, rn: f.rn, rd: f.rd });
+  }),
+  op('FCMP', '000 11110 ftype:2 1 rm:5 00 1000 rn:5 e:1 z:1 000', x.fcmp, (f: F) =>
+    withType(f, { rn: f.rn, rm: f.rm, zero: f.z === 1, signalAll: f.e === 1 })),
+  op('FCCMP', '000 11110 ftype:2 1 rm:5 cond:4 01 rn:5 e:1 nzcv:4', (cpu: Cpu, f: F) => x.fccmp(cpu, f, condHolds), (f: F) =>
+    withType(f, { rn: f.rn, rm: f.rm, cond: f.cond, nzcv: f.nzcv, signalAll: f.e === 1, zero: false })),
+  op('FCSEL', '000 11110 ftype:2 1 rm:5 cond:4 11 rn:5 rd:5', (cpu: Cpu, f: F) => x.fcsel(cpu, f, condHolds), (f: F) =>
+    withType(f, { rn: f.rn, rm: f.rm, rd: f.rd, cond: f.cond })),
+  op('FMOV_i', '000 11110 ftype:2 1 imm8:8 100 00000 rd:5', x.fmovImm, (f: F) =>
+    withType(f, { rd: f.rd, bits: x.vfpExpandImm(f.imm8, false), bitsHi: x.vfpExpandImm(f.imm8, true) })),
+  op('FP3', '000 11111 ftype:2 o1:1 rm:5 o0:1 ra:5 rn:5 rd:5', x.fp3, (f: F) =>
+    withType(f, { o1: f.o1, o0: f.o0, rm: f.rm, ra: f.ra, rn: f.rn, rd: f.rd })),
+
+  // Conversions between floating point and integer (C4.1.92.9).
+  op('FMOV_g', 'sf:1 00 11110 ftype:2 1 rmode:2 opc:3 000000 rn:5 rd:5', x.fmovGen, (f: F) => {
+    if (f.opc !== 6 && f.opc !== 7) return null;
+    const toGp = f.opc === 6;
+    let kind: string | null = null;
+    if (f.sf === 0 && f.ftype === 0 && f.rmode === 0) kind = toGp ? 's2w' : 'w2s';
+    else if (f.sf === 1 && f.ftype === 1 && f.rmode === 0) kind = toGp ? 'd2x' : 'x2d';
+    else if (f.sf === 1 && f.ftype === 2 && f.rmode === 1) kind = toGp ? 'd12x' : 'x2d1';
+    if (kind === null) return null;
+    return { kind, rn: toGp ? f.rn : rz(f.rn), rd: toGp ? wz(f.rd) : f.rd };
+  }),
+  op('CVT_i2f', 'sf:1 00 11110 ftype:2 1 00 01 u:1 000000 rn:5 rd:5', x.intToFp, (f: F) =>
+    withType(f, { sf: f.sf, unsigned: f.u === 1, fbits: 0, rn: rz(f.rn), rd: f.rd })),
+  op('CVT_f2i', 'sf:1 00 11110 ftype:2 1 rmode:2 00 u:1 000000 rn:5 rd:5', x.fpToInt, (f: F) =>
+    withType(f, { sf: f.sf, unsigned: f.u === 1, rmode: [0, 1, 2, 3][f.rmode], fbits: 0, rn: f.rn, rd: wz(f.rd) })),
+  op('FCVTA', 'sf:1 00 11110 ftype:2 1 00 10 u:1 000000 rn:5 rd:5', x.fpToInt, (f: F) =>
+    withType(f, { sf: f.sf, unsigned: f.u === 1, rmode: 4, fbits: 0, rn: f.rn, rd: wz(f.rd) })),
+  // Fixed-point conversions (C4.1.92.8): scale = 64 - scale field; 32-bit forms need scale >= 32.
+  op('CVT_i2f_fix', 'sf:1 00 11110 ftype:2 0 00 01 u:1 scale:6 rn:5 rd:5', x.intToFp, (f: F) =>
+    !f.sf && f.scale < 32 ? null : withType(f, { sf: f.sf, unsigned: f.u === 1, fbits: 64 - f.scale, rn: rz(f.rn), rd: f.rd })),
+  op('CVT_f2i_fix', 'sf:1 00 11110 ftype:2 0 11 00 u:1 scale:6 rn:5 rd:5', x.fpToInt, (f: F) =>
+    !f.sf && f.scale < 32 ? null : withType(f, { sf: f.sf, unsigned: f.u === 1, rmode: 3, fbits: 64 - f.scale, rn: f.rn, rd: wz(f.rd) })),
+);

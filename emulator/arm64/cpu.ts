@@ -438,8 +438,13 @@ export class Cpu {
     if (this.hcrTraps(trapBit)) {
       this.raiseToEl2(EC.WFX, 0x1e00000 | (isWfe ? 1 : 0), 0, 0, this.pc);
     }
-    if (isWfe && this.eventRegister) {
+    if (isWfe) {
+      // WFE waits for an event; other PEs' SEV and exclusive-monitor clears are events we do not
+      // track, so WFE ends this CPU's slice instead (a spurious wake-up is architecturally allowed)
+      // and the spin-wait it sits in resumes after the other CPUs have run.
       this.eventRegister = false;
+      this.stopRequested = true;
+      this.exitRequest = 1;
       return;
     }
     if (interruptAsserted(this)) return;

@@ -1,0 +1,72 @@
+// Boot regressions: the kit's unmodified Linux boots natively on the emulated boards to the
+// initramfs's "boot ok", reports its CPUs, and powers off through PSCI SYSTEM_OFF (exit 0).
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const KIT = '../shared/guests';
+
+function boot(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('node', ['bin/shyper-emu.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+const kit = ['--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--timeout', '200', '--native'];
+
+describe('native Linux boot', { timeout: 300_000 }, () => {
+  for (const [name, args, cpus] of [
+    ['qemu-virt, 4 CPUs, GICv3, PL011', ['--board', 'qemu-virt', '--smp', '4'], 4],
+    ['qemu-virt, 4 CPUs, GICv2', ['--board', 'qemu-virt', '--smp', '4', '--gic', '2'], 4],
+    ['rk3588, 8 CPUs, GIC-600, DW 8250 UART2', ['--board', 'rk3588'], 8],
+  ] as const) {
+    it(`${name}: boot ok, cpus ${cpus}, test done, power off (exit 0)`, async () => {
+      const r = await boot([...args, ...kit, '--stats']);
+      expect(r.out).toContain('shyper-guest: boot ok');
+      expect(r.out).toContain(`shyper-guest: cpus ${cpus}`);
+      expect(r.out).toContain('shyper-guest: test done');
+      expect(r.out).toContain('reboot: Power down');
+      expect(r.err).toMatch(/^stats: instructions=\d+ seconds=[\d.]+ mips=[\d.]+/m);
+      expect(r.code).toBe(0);
+    });
+  }
+
+  it('is deterministic: two identical runs print byte-identical output, printk timestamps included', async () => {
+    const a = await boot(['--board', 'qemu-virt', '--smp', '2', ...kit]);
+    const b = await boot(['--board', 'qemu-virt', '--smp', '2', ...kit]);
+    expect(a.code).toBe(0);
+    expect(a.out).toMatch(/\[\s+\d+\.\d{6}\]/);
+    expect(b.out).toBe(a.out);
+  });
+
+  it('--expect stops at the first match of every pattern with exit 0; an unmet one times out with exit 1', async () => {
+    const ok = await boot(['--board', 'qemu-virt', '--smp', '1', '--native', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--expect', 'Run /init', '--expect', 'boot ok']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('shyper-guest: boot ok');
+    expect(ok.out).not.toContain('test done');
+    const bad = await boot(['--board', 'qemu-virt', '--smp', '1', '--native', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--expect', 'never printed', '--timeout', '8']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/timeout after 8 s waiting for \/never printed\//);
+  });
+
+  it('a file that is not an arm64 Image, or a missing one: one clear line, exit 2', async () => {
+    const notImage = await boot(['--board', 'qemu-virt', '--native', '--kernel', `${KIT}/initramfs.cpio.gz`]);
+    expect(notImage.code).toBe(2);
+    expect(notImage.err.trim()).toMatch(/^shyper-emu: not an arm64 Linux Image/);
+    expect(notImage.err.trim().split('\n')).toHaveLength(1);
+    const missing = await boot(['--board', 'qemu-virt', '--native', '--kernel', '/nonexistent/Image']);
+    expect(missing.code).toBe(2);
+    expect(missing.err.trim()).toBe("shyper-emu: kernel '/nonexistent/Image': no such file");
+    const flag = await boot(['--bogus']);
+    expect(flag.code).toBe(2);
+    expect(flag.err.trim()).toBe("shyper-emu: unknown option '--bogus' (try --help)");
+  });
+});

@@ -1,0 +1,36 @@
+// `shyper-emu run-elf [--stats] PROG [ARGS...]`: a static AArch64 Linux program at EL0 with
+// Linux system calls emulated (like qemu-aarch64 user mode). Its exit status becomes ours.
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError } from '../errors.ts';
+import { Process } from '../linux-user/process.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  let stats = false;
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+    if (argv[i] === '--stats') stats = true;
+    else if (argv[i] === '--') {
+      i++;
+      break;
+    } else throw new UsageError(`run-elf: unknown option '${argv[i]}'`);
+  }
+  const prog = argv[i];
+  if (prog === undefined) throw new UsageError('usage: shyper-emu run-elf [--stats] PROG [ARGS...]');
+  if (!existsSync(prog)) throw new UsageError(`run-elf: '${prog}': no such file`);
+  let image: Uint8Array;
+  try {
+    image = new Uint8Array(readFileSync(prog));
+  } catch (e) {
+    throw new UsageError(`run-elf: '${prog}': ${(e as Error).message}`);
+  }
+  const env = ['PATH=/usr/bin:/bin', 'HOME=/', 'LANG=C'];
+  const p = new Process(image, prog, argv.slice(i), env);
+  const t0 = performance.now();
+  const code = p.run();
+  const s = (performance.now() - t0) / 1000;
+  if (stats) {
+    const n = p.cpu.instret;
+    process.stderr.write(`stats: instructions=${n} seconds=${s.toFixed(3)} mips=${(n / s / 1e6).toFixed(1)}\n`);
+  }
+  return code;
+}

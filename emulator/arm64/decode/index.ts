@@ -9,8 +9,9 @@ import { intBranchSystem } from './int-sys.ts';
 import { loadStore } from './loadstore.ts';
 import { fpScalar } from './fp.ts';
 import { fpScalarBasic } from './fp-basic.ts';
+import { fpVector } from './fp-vector.ts';
 import { simd } from './simd.ts';
 
 export function allTables(): OpDef[][] {
-  return [dataImmediate, dataRegister, branchSystem, intImmediate, intRegister, intBranchSystem, loadStore, fpScalar, fpScalarBasic, simd];
+  return [dataImmediate, dataRegister, branchSystem, intImmediate, intRegister, intBranchSystem, loadStore, fpScalar, fpScalarBasic, fpVector, simd];
 }

@@ -24,6 +24,9 @@ export class Syscalls {
   private readonly warned = new Set<number>();
   private randomState = 0x12345678;
 
+  /** Where guest writes to fds 1 and 2 go (default: the host's own stdout/stderr). */
+  output: ((fd: number, data: Uint8Array) => void) | null = null;
+
   constructor(private readonly as: AddressSpace, private readonly exe: string) {
     for (const fd of [0, 1, 2]) this.files.set(fd, { host: fd, path: `/dev/fd/${fd}`, pos: -1, dir: null });
   }
@@ -394,6 +397,10 @@ export class Syscalls {
     const f = this.files.get(fd);
     if (!f) return -E.BADF;
     if (f.host > 2) return -E.BADF;
+    if (this.output) {
+      this.output(f.host, data);
+      return data.length;
+    }
     let off = 0;
     while (off < data.length) off += writeSync(f.host, data, off, data.length - off);
     return data.length;

@@ -266,6 +266,7 @@ export class Cpu {
         const page = this.xTag[ti] === pn ? this.xPage[ti]! : this.fetchPageSlow(pc, ti, pn);
         const fns = page.fns;
         const args = page.args;
+        const pageBase = pc - off;
         let idx = off >>> 2;
         for (;;) {
           let fn = fns[idx];
@@ -276,7 +277,17 @@ export class Cpu {
           fn(this, args[idx]);
           n++;
           pc = this.nextPc;
-          if (pc !== npc || ++idx === INSNS_PER_PAGE || n >= budget || this.exitRequest !== 0) break;
+          if (n >= budget || this.exitRequest !== 0) break;
+          if (pc !== npc) {
+            // A branch within this page (loops) stays in the inner loop: no TLB lookup.
+            const d = pc - pageBase;
+            if (d >= 0 && d < PAGE) {
+              idx = d >>> 2;
+              continue;
+            }
+            break;
+          }
+          if (++idx === INSNS_PER_PAGE) break;
         }
         this.instret += n - counted;
         counted = n;
@@ -341,6 +352,8 @@ export class Cpu {
 
   /** TLBI: forget every cached translation (soft TLBs are small; a full flush is cheap). */
   flushTlb(): void {
+    // End the block too: the run loop keeps executing a page without re-translating it.
+    this.exitRequest = 1;
     this.rTag.fill(NaN);
     this.wTag.fill(NaN);
     this.xTag.fill(NaN);

@@ -30,9 +30,23 @@ export const intImmediate = group(
     if (f.opc === 3 || f.n !== f.sf || (!f.sf && (f.immr > 31 || f.imms > 31))) return null;
     const m = decodeBitMasks(f.n, f.imms, f.immr, false, f.sf ? 64 : 32);
     if (!m) return null;
+    const top = f.sf ? 63 : 31;
+    // LSL/LSR/ASR #n are UBFM/SBFM aliases with their own handlers (exec override).
+    let exec: unknown;
+    let sh = 0;
+    if (f.opc === 2 && f.imms === top) {
+      exec = f.sf ? x.lsrImm64 : x.lsrImm32;
+      sh = f.immr;
+    } else if (f.opc === 2 && f.imms + 1 === f.immr) {
+      exec = f.sf ? x.lslImm64 : x.lslImm32;
+      sh = top - f.imms;
+    } else if (f.opc === 0 && f.imms === top) {
+      exec = f.sf ? x.asrImm64 : x.asrImm32;
+      sh = f.immr;
+    }
     return {
       sf: f.sf, opc: f.opc, rn: rz(f.rn), rd: wz(f.rd), rdr: rz(f.rd), immr: f.immr, imms: f.imms,
-      wlo: lo32(m[0]), whi: hi32(m[0]), tlo: lo32(m[1]), thi: hi32(m[1]),
+      wlo: lo32(m[0]), whi: hi32(m[0]), tlo: lo32(m[1]), thi: hi32(m[1]), sh, exec,
     };
   }),
   op('EXTR', 'sf:1 00 100111 n:1 0 rm:5 imms:6 rn:5 rd:5', x.extr, (f: F) =>

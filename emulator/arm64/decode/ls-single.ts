@@ -55,11 +55,27 @@ const prepIndexed = (f: Fields): Fields | null => (isPrefetch(f) ? null : immFie
 /** LDTR/STTR exist for general registers only. */
 const prepUnpriv = (f: Fields): Fields | null => (f.v ? null : prepIndexed(f));
 
-const prepReg = (f: Fields): Fields | null => {
+/** Register-offset forms; ik = index kind (0 X/LSL, 1 UXTW, 2 SXTW) for the fast handlers. */
+const prepRegKind = (ik: number) => (f: Fields): Fields | null => {
   const k = kind(f.v, f.size, f.opc, f.rt);
   if (k === null) return null;
-  return { b: 2 * f.rn, t: k.t, m: 2 * rz(f.rm), mul: f.s ? 1 << k.scale : 1, acc: k.acc };
+  const fastExec = f.v ? V_REG_FAST[f.size * 4 + f.opc] : REG_FAST[f.size * 4 + f.opc];
+  return { b: 2 * f.rn, t: k.t, m: 2 * rz(f.rm), mul: f.s ? 1 << k.scale : 1, acc: k.acc, ik, exec: fastExec };
 };
+const prepReg = prepRegKind(0);
+// SIMD&FP loads by register offset (vectorised loops index arrays this way): S, D, Q.
+const V_REG_FAST: (((cpu: never, f: Fields) => void) | undefined)[] = [
+  undefined, undefined, undefined, X.ldrQReg,
+  undefined, undefined, undefined, undefined,
+  undefined, X.ldrSReg, undefined, undefined,
+  undefined, X.ldrDReg, undefined, undefined,
+] as never;
+const REG_FAST: (((cpu: never, f: Fields) => void) | undefined)[] = [
+  undefined, X.ldrBReg, undefined, undefined,
+  undefined, undefined, undefined, undefined,
+  X.strWReg, X.ldrWReg, undefined, undefined,
+  X.strXReg, X.ldrXReg, undefined, undefined,
+] as never;
 
 /** LDR (literal): opc 00 = 32-bit, 01 = 64-bit, 10 = LDRSW (V=0) / 128-bit (V=1), 11 = PRFM / unallocated. */
 const LITERAL: Acc[] = [A.ldrw, A.ldrx, A.ldrsw, null, A.ldrVs, A.ldrVd, A.ldrVq, null];
@@ -92,8 +108,8 @@ export const loadStoreRegister = group(
   op('LDST_pre', 'size:2 111 v:1 00 opc:2 0 imm9:s9 11 rn:5 rt:5', X.ldstPre, prepIndexed),
   // Register offset: option<1> = 0 is unallocated (no pattern). option 011 = LSL, 111 = SXTX.
   op('LDST_reg_x', 'size:2 111 v:1 00 opc:2 1 rm:5 .11 s:1 10 rn:5 rt:5', X.ldstRegX, prepReg),
-  op('LDST_reg_uxtw', 'size:2 111 v:1 00 opc:2 1 rm:5 010 s:1 10 rn:5 rt:5', X.ldstRegUxtw, prepReg),
-  op('LDST_reg_sxtw', 'size:2 111 v:1 00 opc:2 1 rm:5 110 s:1 10 rn:5 rt:5', X.ldstRegSxtw, prepReg),
+  op('LDST_reg_uxtw', 'size:2 111 v:1 00 opc:2 1 rm:5 010 s:1 10 rn:5 rt:5', X.ldstRegUxtw, prepRegKind(1)),
+  op('LDST_reg_sxtw', 'size:2 111 v:1 00 opc:2 1 rm:5 110 s:1 10 rn:5 rt:5', X.ldstRegSxtw, prepRegKind(2)),
   op('PRFM_reg', '11 111 0 00 10 1 rm:5 .1. s:1 10 rn:5 rt:5', X.prefetch),
   op('LDR_lit', 'opc:2 011 v:1 00 imm19:s19 rt:5', X.ldLiteral, prepLiteral),
   op('PRFM_lit', '11 011 0 00 imm19:s19 rt:5', X.prefetch),

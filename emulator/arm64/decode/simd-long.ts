@@ -8,6 +8,7 @@ import * as L from '../exec/simd-long.ts';
 import * as E from '../exec/simd-ops.ts';
 import type { ElemOp } from '../exec/simd-ops.ts';
 import { byElement } from '../exec/simd-elem.ts';
+import { mulElem32 } from '../exec/simd-fast-elem.ts';
 
 const bits4 = (x: number) => x.toString(2).padStart(4, '0');
 const HS = 0b0110, NO64 = 0b0111;
@@ -68,7 +69,11 @@ for (const [name, u, opc, o, scalar] of BY_ELEM) {
     const x = indexed(f);
     if (!x) return null;
     const q = isScalar ? 0 : f.q!;
-    return { d: f.rd, n: f.rn, m: x.m, idx: x.idx, es: x.es, lanes: isScalar ? 1 : (q ? 128 : 64) / x.es, q, op: o, scalar: isScalar };
+    const lanes = isScalar ? 1 : (q ? 128 : 64) / x.es;
+    // 32-bit MUL/MLA/MLS have an allocation-free fast path (exec override, see pattern.ts).
+    const kind = o === E.MUL ? 0 : o === E.MLA ? 1 : o === E.MLS ? 2 : -1;
+    const exec = kind >= 0 && x.es === 32 && !isScalar ? mulElem32 : undefined;
+    return { d: f.rd, n: f.rn, m: x.m, idx: x.idx, es: x.es, lanes, q, op: o, scalar: isScalar, kind, exec };
   };
   rows.push(op(name, `0 q:1 ${u} 01111 size:2 L:1 M:1 rm:4 ${bits4(opc)} H:1 0 rn:5 rd:5`, byElement, (f) => mk(f, false)));
   if (scalar === 2) {

@@ -504,3 +504,32 @@ export function mulh(cpu: Cpu, f: F): void {
 }
 
 export { addrOf, SP };
+
+// Shift-by-immediate aliases of UBFM/SBFM (LSL, LSR, ASR): the commonest bitfield forms.
+export function lslImm64(cpu: Cpu, f: F): void {
+  const r = cpu.r;
+  r[2 * f.rd] = lsl64(r[2 * f.rn]!, r[2 * f.rn + 1]!, f.sh);
+  r[2 * f.rd + 1] = H;
+}
+export function lsrImm64(cpu: Cpu, f: F): void {
+  const r = cpu.r;
+  r[2 * f.rd] = lsr64(r[2 * f.rn]!, r[2 * f.rn + 1]!, f.sh);
+  r[2 * f.rd + 1] = H;
+}
+export function asrImm64(cpu: Cpu, f: F): void {
+  const r = cpu.r;
+  r[2 * f.rd] = asr64(r[2 * f.rn]!, r[2 * f.rn + 1]!, f.sh);
+  r[2 * f.rd + 1] = H;
+}
+export function lslImm32(cpu: Cpu, f: F): void {
+  cpu.r[2 * f.rd] = cpu.r[2 * f.rn]! << f.sh;
+  cpu.r[2 * f.rd + 1] = 0;
+}
+export function lsrImm32(cpu: Cpu, f: F): void {
+  cpu.r[2 * f.rd] = cpu.r[2 * f.rn]! >>> f.sh;
+  cpu.r[2 * f.rd + 1] = 0;
+}
+export function asrImm32(cpu: Cpu, f: F): void {
+  cpu.r[2 * f.rd] = cpu.r[2 * f.rn]! >> f.sh;
+  cpu.r[2 * f.rd + 1] = 0;
+}

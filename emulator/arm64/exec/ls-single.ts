@@ -125,3 +125,77 @@ export function ldLiteral(cpu: Cpu, f: Fields): void {
 
 /** PRFM (literal, immediate, register) and PRFUM: hints, executed as NOP. */
 export function prefetch(_cpu: Cpu, _f: Fields): void {}
+
+// Register-offset forms of the commonest accesses (array indexing), with the access inlined
+// instead of going through f.acc: index kinds 0 = X (LSL), 1 = UXTW, 2 = SXTW.
+function regIndex(r: Int32Array, m: number, kind: number): number {
+  return kind === 0 ? r[m + 1]! * TWO32 + (r[m]! >>> 0) : kind === 1 ? r[m]! >>> 0 : r[m]!;
+}
+export function ldrWReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const v = cpu.read32(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul);
+  r[f.t] = v;
+  r[f.t + 1] = 0;
+}
+export function ldrXReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const lo = cpu.read64(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul);
+  r[f.t] = lo;
+  r[f.t + 1] = cpu.hi;
+}
+export function ldrBReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const v = cpu.read8(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul);
+  r[f.t] = v;
+  r[f.t + 1] = 0;
+}
+export function strWReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  cpu.write32(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul, r[f.t]!);
+}
+export function strXReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  cpu.write64(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul, r[f.t]!, r[f.t + 1]!);
+}
+export function ldrSReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const v = cpu.read32(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul);
+  const vs = cpu.regs.vs;
+  const o = f.t * 4;
+  vs[o] = v;
+  vs[o + 1] = 0;
+  vs[o + 2] = 0;
+  vs[o + 3] = 0;
+}
+export function ldrDReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const lo = cpu.read64(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul);
+  const vs = cpu.regs.vs;
+  const o = f.t * 4;
+  vs[o] = lo;
+  vs[o + 1] = cpu.hi;
+  vs[o + 2] = 0;
+  vs[o + 3] = 0;
+}
+export function ldrQReg(cpu: Cpu, f: Fields): void {
+  const r = cpu.r;
+  const b = f.b;
+  const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul;
+  // Both halves are read before Vt is written, so a fault on the second leaves Vt intact.
+  const l0 = cpu.read64(va);
+  const h0 = cpu.hi;
+  const l1 = cpu.read64(va + 8);
+  const vs = cpu.regs.vs;
+  const o = f.t * 4;
+  vs[o] = l0;
+  vs[o + 1] = h0;
+  vs[o + 2] = l1;
+  vs[o + 3] = cpu.hi;
+}

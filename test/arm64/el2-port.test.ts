@@ -1,0 +1,105 @@
+// The EL2 port: a small test hypervisor attached to a CPU running EL1 code. What it receives
+// (ESR_EL2/FAR_EL2/HPFAR_EL2, ELR_EL2/SPSR_EL2) and how control returns follow ARM ARM D1.10
+// and the syndrome encodings of D17.2.40.
+import { describe, expect, it } from 'vitest';
+import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
+import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
+import { HCR } from '../../emulator/arm64/sysstate.ts';
+import type { Hypervisor } from '../../emulator/arm64/exceptions.ts';
+import { assemble } from './ls-oracle.ts';
+
+const CODE = 0x10000;
+const VBAR = 0x20000;
+
+function setup(lines: string[]) {
+  const mem = new FlatMemory(1 << 20);
+  const cpu = new Cpu(mem);
+  cpu.enableSystemMode();
+  const words = assemble(lines);
+  words.forEach((w, i) => mem.ram.setUint32(CODE + 4 * i, w >>> 0, true));
+  // EL1 vector table: every entry is "mov x20, #offset; b ." so tests can see which one was taken.
+  for (let v = 0; v < 16; v++) {
+    const [mov, b] = assemble([`movz x20, #${v * 0x80}`, 'b .']);
+    mem.ram.setUint32(VBAR + v * 0x80, mov!, true);
+    mem.ram.setUint32(VBAR + v * 0x80 + 4, b!, true);
+  }
+  cpu.sys.vbar1 = VBAR;
+  cpu.pc = CODE;
+  const log: { esr: number; elr: number; far: number; hpfar: number; kind: string }[] = [];
+  const hv: Hypervisor = {
+    sync: (c) => {
+      log.push({ kind: 'sync', esr: c.sys.esr2, elr: c.sys.elr2, far: c.sys.far2, hpfar: c.sys.hpfar2 });
+      const ec = c.sys.esr2 >>> 26;
+      if (ec === EC.HVC64) c.setX(0, 0x1234n); // a hypercall result; ELR already points past HVC
+      else c.sys.elr2 += 4; // trapped instruction: emulate by skipping
+    },
+    irq: (c) => void log.push({ kind: 'irq', esr: 0, elr: c.sys.elr2, far: 0, hpfar: 0 }),
+    fiq: () => {},
+  };
+  cpu.hypervisor = hv;
+  return { cpu, mem, log };
+}
+
+describe('EL2 port', () => {
+  it('HVC from EL1 enters the hypervisor with EC 0x16 and the immediate, returns after the HVC', () => {
+    const { cpu, log } = setup(['mov x0, #7', 'hvc #0x55', 'mov x1, x0', 'b .']);
+    cpu.run(4);
+    expect(log[0]).toMatchObject({ kind: 'sync', elr: CODE + 8 });
+    expect(log[0]!.esr >>> 26).toBe(EC.HVC64);
+    expect(log[0]!.esr & 0xffff).toBe(0x55);
+    expect((log[0]!.esr >>> 25) & 1).toBe(1); // IL
+    expect(cpu.getX(1)).toBe(0x1234n);
+    expect(cpu.el).toBe(1);
+  });
+
+  it('HCR_EL2.TWI traps WFI (EC 0x01); HCR_EL2.TVM traps an MSR to SCTLR_EL1 (EC 0x18 with Rt, direction)', () => {
+    const { cpu, log } = setup(['wfi', 'mov x3, #1', 'msr sctlr_el1, x3', 'mrs x4, sctlr_el1', 'b .']);
+    cpu.sys.hcr = HCR.TWI | HCR.TVM | HCR.RW;
+    const before = cpu.sys.sctlr;
+    cpu.run(5);
+    expect(log.map((l) => l.esr >>> 26)).toEqual([EC.WFX, EC.SYSREG]);
+    const iss = log[1]!.esr & 0x1ffffff;
+    // Op0=3 Op2=0 Op1=0 CRn=1 Rt=3 CRm=0 Direction=0 (write)
+    expect(iss).toBe((3 << 20) | (0 << 17) | (0 << 14) | (1 << 10) | (3 << 5) | (0 << 1) | 0);
+    expect(cpu.sys.sctlr).toBe(before); // the hypervisor skipped it: no write happened
+    expect(cpu.getX(4)).toBe(BigInt(before)); // reads are not trapped by TVM
+  });
+
+  it('a virtual IRQ (HCR_EL2.VI with IMO) is taken at EL1 when PSTATE.I is clear; a physical IRQ goes to EL2', () => {
+    const { cpu, log } = setup(['msr daifclr, #2', 'nop', 'nop', 'b .']);
+    cpu.sys.hcr = HCR.IMO | HCR.VI | HCR.RW;
+    cpu.run(3);
+    expect(cpu.getX(20)).toBe(0x280n); // current EL with SP_ELx, IRQ vector
+    expect(cpu.el).toBe(1);
+    expect(log).toEqual([]);
+    // Physical IRQ while routed by IMO: to EL2, whatever PSTATE.I says.
+    cpu.sys.hcr = HCR.IMO | HCR.RW;
+    cpu.pc = CODE + 8;
+    cpu.daif = 0x3c0;
+    cpu.pins.setIrq(true);
+    cpu.run(1);
+    expect(log[0]!.kind).toBe('irq');
+    cpu.pins.setIrq(false);
+  });
+
+  it('a stage-2 data abort on an MMIO-like access carries the instruction syndrome (ISV, SAS, SRT)', () => {
+    const { cpu, mem, log } = setup(['movz x1, #0x4000, lsl #16', 'ldr w5, [x1, #8]', 'b .']);
+    // Stage 2 maps only the first 2 MiB of IPA space (code, vectors) 1:1.
+    const l1 = 0x80000, l2 = 0x81000;
+    cpu.sys.vttbr = l1;
+    cpu.sys.vtcr = 24 | (1 << 6);
+    mem.ram.setBigUint64(l1, BigInt(l2) | 3n, true);
+    mem.ram.setBigUint64(l2, 0n | (1n << 10n) | (3n << 6n) | 1n, true); // 2 MiB block at 0, RW
+    cpu.sys.hcr = HCR.VM | HCR.RW;
+    cpu.run(3);
+    const l = log[0]!;
+    expect(l.esr >>> 26).toBe(EC.DABT_LOWER);
+    const iss = l.esr & 0x1ffffff;
+    expect(iss >>> 24).toBe(1); // ISV
+    expect((iss >>> 22) & 3).toBe(2); // SAS: word
+    expect((iss >>> 16) & 31).toBe(5); // SRT: w5
+    expect((iss >>> 6) & 1).toBe(0); // read
+    expect(l.far).toBe(0x40000008);
+    expect(l.hpfar).toBe((0x40000008 >>> 12) << 4);
+  });
+});

@@ -163,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
   let finish: ((code: number, why: string) => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
-    input: process.stdin.isTTY === true,
+    input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
         outputText += String.fromCharCode(b);

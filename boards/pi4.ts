@@ -33,6 +33,7 @@ export const pi4: BoardDescription = {
       regIoWidth: 4,
       compatible: ['arm,pl011', 'arm,primecell'],
       alias: 'serial0',
+      primecellPeriphId: 0x00241011,
     },
   ],
   // Unused hole below the GIC block; SPIs 200.. are unassigned on the BCM2711.

@@ -48,6 +48,11 @@ export interface UartSpec {
   compatible: string[];
   /** Device-tree alias (serial2 makes the 8250 driver call it ttyS2). */
   alias?: string;
+  /**
+   * arm,primecell-periphid for a PL011 whose register window is smaller than 4 KiB (the AMBA bus
+   * would read the ID at size - 0x20, outside the ID registers): BCM2711 uses 0x00241011.
+   */
+  primecellPeriphId?: number;
 }
 
 export interface VirtioSpec {

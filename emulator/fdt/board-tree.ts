@@ -50,6 +50,7 @@ export function boardTree(b: BoardDescription, o: BoardTreeOptions): Fdt {
     n.setCells('interrupts', GIC_SPI, u.spi, IRQ_LEVEL_HIGH);
     if (u.kind === 'pl011') {
       n.setCells('clocks', clkPh, clkPh).setStringList('clock-names', ['uartclk', 'apb_pclk']);
+      if (u.primecellPeriphId !== undefined) n.setU32('arm,primecell-periphid', u.primecellPeriphId);
     } else {
       n.setU32('clock-frequency', u.clockHz).setU32('reg-shift', u.regShift).setU32('reg-io-width', u.regIoWidth);
     }

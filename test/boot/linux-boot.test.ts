@@ -27,6 +27,8 @@ describe('native Linux boot', { timeout: 300_000 }, () => {
     ['qemu-virt, 4 CPUs, GICv3, PL011', ['--board', 'qemu-virt', '--smp', '4'], 4],
     ['qemu-virt, 4 CPUs, GICv2', ['--board', 'qemu-virt', '--smp', '4', '--gic', '2'], 4],
     ['rk3588, 8 CPUs, GIC-600, DW 8250 UART2', ['--board', 'rk3588'], 8],
+    ['pi4, 4 CPUs, GIC-400, PL011 with a 512-byte window', ['--board', 'pi4'], 4],
+    ['tx2, 6 CPUs (A57 + Denver2), GIC-400, 16550 UART', ['--board', 'tx2'], 6],
   ] as const) {
     it(`${name}: boot ok, cpus ${cpus}, test done, power off (exit 0)`, async () => {
       const r = await boot([...args, ...kit, '--stats']);

@@ -7,7 +7,9 @@ import koffi from 'koffi';
 const UC_ARCH_ARM64 = 2;
 const UC_MODE_ARM = 0;
 const UC_PROT_ALL = 7;
-const UC_CTL_CPU_MODEL = 10;
+// uc_control_type (unicorn.h): UC_CTL_CPU_MODEL = 7, UC_CTL_TB_FLUSH = 10.
+const UC_CTL_CPU_MODEL = 7;
+const UC_CTL_TB_FLUSH = 10;
 const UC_CTL_IO_WRITE = 1;
 
 export const UC_ERR = {
@@ -53,6 +55,7 @@ function bind() {
     uc_reg_read: l.func('int uc_reg_read(void *uc, int regid, _Out_ uint8_t *value)'),
     uc_emu_start: l.func('int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
     uc_ctl_int: l.func('int uc_ctl(void *uc, int control, int value)'),
+    uc_ctl_0: l.func('int uc_ctl(void *uc, int control)'),
     uc_strerror: l.func('const char *uc_strerror(int code)'),
   };
 }
@@ -86,6 +89,11 @@ export class Unicorn {
     // UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1): type | (nr args << 26) | (io << 30)
     const ctl = UC_CTL_CPU_MODEL | (1 << 26) | (UC_CTL_IO_WRITE << 30);
     check(lib.uc_ctl_int(this.uc, ctl, MODELS[model]), 'uc_ctl(CPU_MODEL)');
+  }
+
+  /** Drop translated blocks: uc_mem_write does not invalidate code Unicorn already translated. */
+  flushTb(): void {
+    check(lib!.uc_ctl_0(this.uc, UC_CTL_TB_FLUSH | (UC_CTL_IO_WRITE << 30)), 'uc_ctl(TB_FLUSH)');
   }
 
   map(address: number, size: number): void {

@@ -72,8 +72,9 @@ for (const [name, u, a, opc, kind, rmode, scalar] of miscOps) {
 
 export const fpVector = group(
   ...rows,
-  op('FCVTN', '0 q:1 0 01110 0 sz:1 10000 10110 10 rn:5 rd:5', x.fcvtNarrow, (f: F) => (f.sz === 1 ? { upper: f.q === 1, rn: f.rn, rd: f.rd } : null)),
-  op('FCVTL', '0 q:1 0 01110 0 sz:1 10000 10111 10 rn:5 rd:5', x.fcvtLong, (f: F) => (f.sz === 0 ? { upper: f.q === 1, rn: f.rn, rd: f.rd } : null)),
+  // FCVTN/FCVTL: sz=1 between double and single, sz=0 between single and half.
+  op('FCVTN', '0 q:1 0 01110 0 sz:1 10000 10110 10 rn:5 rd:5', x.fcvtNarrow, (f: F) => ({ upper: f.q === 1, rn: f.rn, rd: f.rd, exec: f.sz ? x.fcvtNarrow : x.fcvtNarrowHalf })),
+  op('FCVTL', '0 q:1 0 01110 0 sz:1 10000 10111 10 rn:5 rd:5', x.fcvtLong, (f: F) => ({ upper: f.q === 1, rn: f.rn, rd: f.rd, exec: f.sz ? x.fcvtLong : x.fcvtLongHalf })),
   // Across lanes (4S only).
   op('FMAXNMV', '0 q:1 1 01110 0 sz:1 11000 01100 10 rn:5 rd:5', x.reduce, (f: F) => (f.q && !f.sz ? { op: OP.MAXNM, across: true, lanes: 4, dbl: false, rn: f.rn, rd: f.rd } : null)),
   op('FMAXV', '0 q:1 1 01110 0 sz:1 11000 01111 10 rn:5 rd:5', x.reduce, (f: F) => (f.q && !f.sz ? { op: OP.MAX, across: true, lanes: 4, dbl: false, rn: f.rn, rd: f.rd } : null)),

@@ -5,15 +5,18 @@
 // a signalling NaN operand wins over a quiet one, the first operand over the second, results are
 // quieted, FPCR.DN selects the default NaN; FPSR.IOC/DZC are set exactly.
 // Known gaps (tracked in NOTES.md): directed rounding modes for arithmetic, FPSR IXC/UFC/OFC,
-// FPCR.FZ flushing, fused multiply-add rounding (computed as separate multiply and add).
+// FPCR.FZ flushing. Fused multiply-add is rounded once (fp/fma.ts).
 import type { Cpu } from '../cpu.ts';
 import { FPCR, FPSR, NF, ZF, CF, VF } from '../regs.ts';
 import { fromBig, toBig } from './int-alu.ts';
+import { fusedMulAdd } from '../fp/fma.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const IOC = 1;
 const DZC = 2;
+const NO_FLIPS: number[] = [];
+const SIGN = 0x80000000 | 0;
 const FPCR_DN = 1 << 25;
 
 const buf = new ArrayBuffer(8);
@@ -81,24 +84,29 @@ function fpExc(cpu: Cpu, bits: number): void {
  * FPProcessNaNs for up to three operands (n, m, a order as the pseudocode takes them):
  * returns true and writes the result if any operand is a NaN.
  */
-function processNaNs(cpu: Cpu, dbl: boolean, d: number, ops: number[]): boolean {
+function processNaNs(cpu: Cpu, dbl: boolean, d: number, ops: number[], flips: number[] = NO_FLIPS): boolean {
   const vs = cpu.regs.vs;
   let pick = -1;
+  let pickFlip = 0;
   for (const sig of [true, false]) {
-    for (const n of ops) {
+    for (let k = 0; k < ops.length; k++) {
+      const n = ops[k]!;
       const lo = vs[n * 4]!, hi = vs[n * 4 + 1]!;
       const nan = dbl ? isNaND(hi, lo) : isNaNS(lo);
       if (!nan) continue;
       const s = dbl ? isSNaND(hi, lo) : isSNaNS(lo);
       if (s === sig) {
         pick = n;
+        pickFlip = flips[k] ?? 0;
         break;
       }
     }
     if (pick >= 0) break;
   }
   if (pick < 0) return false;
-  const lo = vs[pick * 4]!, hi = vs[pick * 4 + 1]!;
+  // Operands negated by the instruction (FNMADD...) are negated before NaN processing.
+  const lo = dbl ? vs[pick * 4]! : vs[pick * 4]! ^ pickFlip;
+  const hi = dbl ? vs[pick * 4 + 1]! ^ pickFlip : vs[pick * 4 + 1]!;
   let anySig = false;
   for (const n of ops) {
     const l = vs[n * 4]!, h = vs[n * 4 + 1]!;
@@ -332,14 +340,16 @@ export function fcsel(cpu: Cpu, f: F, condHolds: (r: Int32Array, c: number) => b
 
 export function fp3(cpu: Cpu, f: F): void {
   const dbl = f.dbl;
-  if (processNaNs(cpu, dbl, f.rd, [f.ra, f.rn, f.rm])) return;
+  // FMSUB/FNMADD negate operand n, FNMADD/FNMSUB negate the addend, before NaN processing.
+  const flips = [f.o1 ? SIGN : 0, f.o0 !== f.o1 ? SIGN : 0, 0];
+  if (processNaNs(cpu, dbl, f.rd, [f.ra, f.rn, f.rm], flips)) return;
   let a = read(cpu, dbl, f.ra);
   let n = read(cpu, dbl, f.rn);
   const m = read(cpu, dbl, f.rm);
   if (f.o1) a = -a; // FNMADD/FNMSUB negate the addend
   if (f.o0 !== f.o1) n = -n; // FMSUB/FNMADD negate the product
   if ((n === 0 && !Number.isFinite(m)) || (m === 0 && !Number.isFinite(n))) return invalid(cpu, dbl, f.rd);
-  write(cpu, dbl, f.rd, a + n * m);
+  write(cpu, dbl, f.rd, fusedMulAdd(n, m, a, !dbl));
 }
 
 // ---- moves and immediates ----

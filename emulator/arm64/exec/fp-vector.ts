@@ -3,6 +3,7 @@
 // the first signalling operand winning, FPCR.DN, FPSR.IOC/DZC).
 import type { Cpu } from '../cpu.ts';
 import { FPCR, FPSR } from '../regs.ts';
+import { fusedMulAdd } from '../fp/fma.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -92,8 +93,9 @@ function arith(cpu: Cpu, op: number, a: number, b: number): number {
       return a === 0 && b === 0 ? (Object.is(a, -0) || Object.is(b, -0) ? -0 : 0) : a < b ? a : b;
     case OP.ABD: return Math.abs(a - b);
     case OP.MULX: return (a === 0 && !Number.isFinite(b)) || (b === 0 && !Number.isFinite(a)) ? (Math.sign(a) * Math.sign(b) < 0 || Object.is(a * b, -0) ? -2 : 2) : a * b;
-    case OP.RECPS: return (a === 0 && !Number.isFinite(b)) || (b === 0 && !Number.isFinite(a)) ? 2 : 2 - a * b;
-    case OP.RSQRTS: return (a === 0 && !Number.isFinite(b)) || (b === 0 && !Number.isFinite(a)) ? 1.5 : (3 - a * b) / 2;
+    // FPRecipStepFused / FPRSqrtStepFused: 2 + (-a)*b and (3 + (-a)*b) / 2, rounded once.
+    case OP.RECPS: return (a === 0 && !Number.isFinite(b)) || (b === 0 && !Number.isFinite(a)) ? 2 : fusedMulAdd(-a, b, 2, false);
+    case OP.RSQRTS: return (a === 0 && !Number.isFinite(b)) || (b === 0 && !Number.isFinite(a)) ? 1.5 : fusedMulAdd(-a, b, 3, false) / 2;
   }
   return NaN;
 }
@@ -117,8 +119,22 @@ function lane2(cpu: Cpu, op: number, i: number, dbl: boolean, al: number, ah: nu
     if (aq && !isNaNBits(bl, bh, dbl)) return setRes(i, dbl, value(bl, bh, dbl));
     if (bq && !isNaNBits(al, ah, dbl)) return setRes(i, dbl, value(al, ah, dbl));
   }
-  if (laneNaN(cpu, i, dbl, [al, ah], [bl, bh])) return;
-  const a = value(al, ah, dbl), b = value(bl, bh, dbl);
+  // FRECPS/FRSQRTS negate the first operand before anything else (FPRecipStepFused).
+  if (op === OP.RECPS || op === OP.RSQRTS) {
+    if (dbl) ah ^= 0x80000000;
+    else al ^= 0x80000000;
+  }
+  if (laneNaN(cpu, i, dbl, [al, ah], [bl, bh])) {
+    // FABD is FPAbs(FPSub()): the absolute value applies to a NaN result too.
+    if (op === OP.ABD) {
+      if (dbl) res[i * 2 + 1] = res[i * 2 + 1]! & 0x7fffffff;
+      else res[i] = res[i]! & 0x7fffffff;
+    }
+    return;
+  }
+  let a = value(al, ah, dbl);
+  const b = value(bl, bh, dbl);
+  if (op === OP.RECPS || op === OP.RSQRTS) a = -a; // undo: arith() applies the formula to the original
   const r = arith(cpu, op, a, b);
   if (Number.isNaN(r)) {
     cpu.r[FPSR] |= IOC;
@@ -133,9 +149,9 @@ function laneFma(cpu: Cpu, i: number, dbl: boolean, neg: boolean, dl: number, dh
   if (laneNaN(cpu, i, dbl, [nl, nh], [ml, mh], [dl, dh])) return;
   const n = value(nl, nh, dbl), m = value(ml, mh, dbl), d = value(dl, dh, dbl);
   if ((n === 0 && !Number.isFinite(m)) || (m === 0 && !Number.isFinite(n))) { cpu.r[FPSR] |= IOC; return defaultNaN(i, dbl); }
-  const r = d + n * m;
+  const r = fusedMulAdd(n, m, d, !dbl);
   if (Number.isNaN(r)) { cpu.r[FPSR] |= IOC; return defaultNaN(i, dbl); }
-  setRes(i, dbl, dbl ? r : Math.fround(r));
+  setRes(i, dbl, r);
 }
 
 /** Three same (vector or scalar): f.op, f.dbl, f.lanes, f.words, f.pairwise. */
@@ -179,9 +195,10 @@ export function reduce(cpu: Cpu, f: F): void {
   // FMAXV etc. reduce recursively in halves, as the pseudocode's Reduce() does.
   while (vals.length > 1) {
     const next: [number, number][] = [];
-    const half = vals.length / 2;
-    for (let k = 0; k < half; k++) {
-      const [a, b] = f.across ? [vals[k]!, vals[k + half]!] : [vals[2 * k]!, vals[2 * k + 1]!];
+    const pairs = vals.length / 2;
+    for (let k = 0; k < pairs; k++) {
+      // Reduce() (ARM ARM shared pseudocode) combines adjacent elements, lowest first.
+      const [a, b] = [vals[2 * k]!, vals[2 * k + 1]!];
       lane2(cpu, f.op, 0, dbl, a[0], a[1], b[0], b[1]);
       next.push(dbl ? [res[0]!, res[1]!] : [res[0]!, 0]);
     }
@@ -317,4 +334,79 @@ export function fcvtNarrow(cpu: Cpu, f: F): void {
 export function fmovVecImm(cpu: Cpu, f: F): void {
   for (let k = 0; k < 4; k++) res[k] = f.dbl ? (k & 1 ? f.hi : 0) : f.bits;
   store(cpu, f.rd, f.words);
+}
+
+// ---- half precision conversions (IEEE binary16, FPCR.AHP = 0), part of the base FP ----
+
+/** binary16 bits → JS number (exact). NaN payloads are handled by the callers. */
+export function halfToNumber(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1024 + m) * 2 ** (e - 25);
+}
+
+/** JS number → binary16 bits, round to nearest even (overflow → infinity, as RNE does). */
+export function numberToHalf(v: number): number {
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  let a = Math.abs(v);
+  if (a === Infinity) return sign | 0x7c00;
+  if (a === 0) return sign;
+  // Scale to the integer significand at the target exponent and round half-even.
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  if (e < -14) e = -14; // subnormal range shares the minimum exponent
+  const q = a / 2 ** (e - 10);
+  let m = Math.floor(q);
+  const frac = q - m;
+  if (frac > 0.5 || (frac === 0.5 && (m & 1) === 1)) m++;
+  if (m >= 2048) {
+    m >>>= 1;
+    e++;
+  }
+  if (e > 15) return sign | 0x7c00;
+  if (m < 1024) return sign | m; // subnormal (e == -14)
+  return sign | ((e + 15) << 10) | (m - 1024);
+}
+
+/** FCVTL/FCVTL2 from half: Vd.4S = Vn.4H (lower or upper half of Vn). */
+export function fcvtLongHalf(cpu: Cpu, f: F): void {
+  const vh = cpu.regs.vh;
+  const base = f.rn * 8 + (f.upper ? 4 : 0);
+  for (let i = 0; i < 4; i++) {
+    const h = vh[base + i]!;
+    if ((h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0) {
+      if ((h & 0x200) === 0) cpu.r[FPSR] |= IOC;
+      res[i] = (cpu.r[FPCR]! & FPCR_DN) !== 0 ? 0x7fc00000 : ((h & 0x8000) << 16) | 0x7fc00000 | ((h & 0x3ff) << 13);
+      continue;
+    }
+    setRes(i, false, halfToNumber(h));
+  }
+  store(cpu, f.rd, 4);
+}
+
+/** FCVTN/FCVTN2 to half: Vd.4H (lower or upper half) = Vn.4S. */
+export function fcvtNarrowHalf(cpu: Cpu, f: F): void {
+  const vs = cpu.regs.vs;
+  const out = [0, 0, 0, 0];
+  for (let i = 0; i < 4; i++) {
+    const bits = vs[f.rn * 4 + i]!;
+    if (isNaNBits(bits, 0, false)) {
+      if (isSNaNBits(bits, 0, false)) cpu.r[FPSR] |= IOC;
+      out[i] = (cpu.r[FPCR]! & FPCR_DN) !== 0 ? 0x7e00 : ((bits >>> 16) & 0x8000) | 0x7e00 | ((bits >>> 13) & 0x1ff);
+      continue;
+    }
+    tu32[0] = bits;
+    out[i] = numberToHalf(tf32[0]!);
+  }
+  const vh = cpu.regs.vh;
+  const base = f.rd * 8 + (f.upper ? 4 : 0);
+  for (let i = 0; i < 4; i++) vh[base + i] = out[i]!;
+  if (!f.upper) {
+    vs[f.rd * 4 + 2] = 0;
+    vs[f.rd * 4 + 3] = 0;
+  }
 }

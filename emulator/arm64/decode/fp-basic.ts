@@ -1,34 +1,42 @@
 // A64 scalar floating point (ARM ARM C4.1.92 "Data Processing -- Scalar Floating-Point and
-// Advanced SIMD", the scalar FP groups): single (ftype 00) and double (ftype 01).
-// Half precision (ftype 11, FEAT_FP16) is UNDEFINED here: ID_AA64PFR0_EL1.FP reports no FP16.
+// Advanced SIMD", the scalar FP groups): single (ftype 00) and double (ftype 01); conversions to
+// and from half precision (FCVT, ftype/opc 11) are base FP.
+// Half-precision arithmetic (ftype 11, FEAT_FP16) is UNDEFINED while FEAT_FP16 is false, matching
+// ID_AA64PFR0_EL1.FP (sysregs-el1.ts reports no FP16); the FP library supports the format, so
+// turning the feature on is this flag plus the ID register.
 import { group, op } from './pattern.ts';
 import { rz, wz } from '../regs.ts';
 import * as x from '../exec/fp-basic.ts';
+import { add, sub, mul, div } from '../fp/arith.ts';
 import { condHolds } from '../exec/int-alu.ts';
 import type { Cpu } from '../cpu.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const ftype = (f: F): boolean | null => (f.ftype === 0 ? false : f.ftype === 1 ? true : null);
+export const FEAT_FP16 = false;
+const FMT = [32, 64, 0, 16];
+const fmtOf = (f: F): number => (f.ftype === 3 && !FEAT_FP16 ? 0 : FMT[f.ftype]!);
 const withType = (f: F, extra: F): F | null => {
-  const dbl = ftype(f);
-  return dbl === null ? null : { dbl, ...extra };
+  const fmt = fmtOf(f);
+  return fmt === 0 ? null : { fmt, ...extra };
 };
+const FAST2 = [mul, div, add, sub];
 
 export const fpScalarBasic = group(
   op('FP2', '000 11110 ftype:2 1 rm:5 opcode:4 10 rn:5 rd:5', x.fp2, (f: F) =>
-    f.opcode > 8 ? null : withType(f, { opcode: f.opcode, rn: f.rn, rm: f.rm, rd: f.rd })),
+    f.opcode > 8 ? null : withType(f, { opcode: f.opcode, rn: f.rn, rm: f.rm, rd: f.rd,
+      fn: FAST2[f.opcode] ?? null, exec: f.ftype === 1 && f.opcode < 4 ? x.fp2d : x.fp2 })),
   op('FMOV_r', '000 11110 ftype:2 1 0000 00 10000 rn:5 rd:5', x.fmovReg, (f: F) => withType(f, { rn: f.rn, rd: f.rd })),
   op('FABS', '000 11110 ftype:2 1 0000 01 10000 rn:5 rd:5', x.fabsNeg, (f: F) => withType(f, { neg: false, rn: f.rn, rd: f.rd })),
   op('FNEG', '000 11110 ftype:2 1 0000 10 10000 rn:5 rd:5', x.fabsNeg, (f: F) => withType(f, { neg: true, rn: f.rn, rd: f.rd })),
   op('FSQRT', '000 11110 ftype:2 1 0000 11 10000 rn:5 rd:5', x.fsqrt, (f: F) => withType(f, { rn: f.rn, rd: f.rd })),
   op('FCVT', '000 11110 ftype:2 1 0001 opc:2 10000 rn:5 rd:5', x.fcvt, (f: F) =>
-    f.ftype === f.opc || f.ftype > 1 || f.opc > 1 ? null : { from: f.ftype, to: f.opc, rn: f.rn, rd: f.rd }),
+    f.ftype === f.opc || f.ftype === 2 || f.opc === 2 ? null : { from: FMT[f.ftype], to: FMT[f.opc], rn: f.rn, rd: f.rd }),
   // FRINTN/P/M/Z/A/X/I: rmode from the opcode; FRINTX and FRINTI use FPCR.RMode.
   op('FRINT', '000 11110 ftype:2 1 001 rmode:3 10000 rn:5 rd:5', x.frint, (f: F) => {
     if (f.rmode === 5) return null;
     const rm = [0, 1, 2, 3, 4, -1, -1, -1][f.rmode]!;
-    return withType(f, { rmode: f.rmode === 6 || f.rmode === 7 ? -1 : rm, rn: f.rn, rd: f.rd });
+    return withType(f, { rmode: rm, exact: f.rmode === 6, rn: f.rn, rd: f.rd });
   }),
   op('FCMP', '000 11110 ftype:2 1 rm:5 00 1000 rn:5 e:1 z:1 000', x.fcmp, (f: F) =>
     withType(f, { rn: f.rn, rm: f.rm, zero: f.z === 1, signalAll: f.e === 1 })),
@@ -37,7 +45,7 @@ export const fpScalarBasic = group(
   op('FCSEL', '000 11110 ftype:2 1 rm:5 cond:4 11 rn:5 rd:5', (cpu: Cpu, f: F) => x.fcsel(cpu, f, condHolds), (f: F) =>
     withType(f, { rn: f.rn, rm: f.rm, rd: f.rd, cond: f.cond })),
   op('FMOV_i', '000 11110 ftype:2 1 imm8:8 100 00000 rd:5', x.fmovImm, (f: F) =>
-    withType(f, { rd: f.rd, bits: x.vfpExpandImm(f.imm8, false), bitsHi: x.vfpExpandImm(f.imm8, true) })),
+    withType(f, { rd: f.rd, bits: f.ftype === 3 ? x.vfpExpandImmHalf(f.imm8) : x.vfpExpandImm(f.imm8, false) | 0, bitsHi: x.vfpExpandImm(f.imm8, true) | 0 })),
   op('FP3', '000 11111 ftype:2 o1:1 rm:5 o0:1 ra:5 rn:5 rd:5', x.fp3, (f: F) =>
     withType(f, { o1: f.o1, o0: f.o0, rm: f.rm, ra: f.ra, rn: f.rn, rd: f.rd })),
 
@@ -49,6 +57,7 @@ export const fpScalarBasic = group(
     if (f.sf === 0 && f.ftype === 0 && f.rmode === 0) kind = toGp ? 's2w' : 'w2s';
     else if (f.sf === 1 && f.ftype === 1 && f.rmode === 0) kind = toGp ? 'd2x' : 'x2d';
     else if (f.sf === 1 && f.ftype === 2 && f.rmode === 1) kind = toGp ? 'd12x' : 'x2d1';
+    else if (FEAT_FP16 && f.ftype === 3 && f.rmode === 0) kind = toGp ? 'h2w' : 'w2h';
     if (kind === null) return null;
     return { kind, rn: toGp ? f.rn : rz(f.rn), rd: toGp ? wz(f.rd) : f.rd };
   }),

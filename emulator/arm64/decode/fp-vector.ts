@@ -38,12 +38,13 @@ const miscOps: [string, number, number, number, string, number, boolean][] = [
   ['FCMGT0', 0, 1, 0b01100, 'cmgt0', 0, true], ['FCMEQ0', 0, 1, 0b01101, 'cmeq0', 0, true], ['FCMLT0', 0, 1, 0b01110, 'cmlt0', 0, true],
   ['FABS_v', 0, 1, 0b01111, 'abs', 0, false], ['FRINTP', 0, 1, 0b11000, 'rint', 1, false], ['FRINTZ', 0, 1, 0b11001, 'rint', 3, false],
   ['FCVTPS', 0, 1, 0b11010, 'fcvts', 1, true], ['FCVTZS', 0, 1, 0b11011, 'fcvts', 3, true],
-  ['FRINTA', 1, 0, 0b11000, 'rint', 4, false], ['FRINTX', 1, 0, 0b11001, 'rint', -1, false],
+  ['FRINTA', 1, 0, 0b11000, 'rint', 4, false], ['FRINTX', 1, 0, 0b11001, 'rintx', -1, false],
   ['FCVTNU', 1, 0, 0b11010, 'fcvtu', 0, true], ['FCVTMU', 1, 0, 0b11011, 'fcvtu', 2, true], ['FCVTAU', 1, 0, 0b11100, 'fcvtu', 4, true],
   ['UCVTF', 1, 0, 0b11101, 'ucvtf', 0, true],
   ['FCMGE0', 1, 1, 0b01100, 'cmge0', 0, true], ['FCMLE0', 1, 1, 0b01101, 'cmle0', 0, true], ['FNEG_v', 1, 1, 0b01111, 'neg', 0, false],
   ['FRINTI', 1, 1, 0b11001, 'rint', -1, false], ['FCVTPU', 1, 1, 0b11010, 'fcvtu', 1, true], ['FCVTZU', 1, 1, 0b11011, 'fcvtu', 3, true],
   ['FSQRT_v', 1, 1, 0b11111, 'sqrt', 0, false],
+  ['FRECPE', 0, 1, 0b11101, 'recpe', 0, true], ['FRSQRTE', 1, 1, 0b11101, 'rsqrte', 0, true],
 ];
 
 const rows: OpDef[] = [];
@@ -73,7 +74,11 @@ for (const [name, u, a, opc, kind, rmode, scalar] of miscOps) {
 export const fpVector = group(
   ...rows,
   // FCVTN/FCVTL: sz=1 between double and single, sz=0 between single and half.
-  op('FCVTN', '0 q:1 0 01110 0 sz:1 10000 10110 10 rn:5 rd:5', x.fcvtNarrow, (f: F) => ({ upper: f.q === 1, rn: f.rn, rd: f.rd, exec: f.sz ? x.fcvtNarrow : x.fcvtNarrowHalf })),
+  op('FCVTN', '0 q:1 0 01110 0 sz:1 10000 10110 10 rn:5 rd:5', x.fcvtNarrow, (f: F) => ({ upper: f.q === 1, lanes: 2, odd: false, rn: f.rn, rd: f.rd, exec: f.sz ? x.fcvtNarrow : x.fcvtNarrowHalf })),
+  // FCVTXN: double -> single rounding to odd; sz=0 is reserved.
+  op('FCVTXN', '0 q:1 1 01110 0 sz:1 10000 10110 10 rn:5 rd:5', x.fcvtNarrow, (f: F) => (f.sz ? { upper: f.q === 1, lanes: 2, odd: true, rn: f.rn, rd: f.rd } : null)),
+  op('FCVTXN_s', '01 1 11110 0 sz:1 10000 10110 10 rn:5 rd:5', x.fcvtNarrow, (f: F) => (f.sz ? { upper: false, lanes: 1, odd: true, rn: f.rn, rd: f.rd } : null)),
+  op('FRECPX', '01 0 11110 1 sz:1 10000 11111 10 rn:5 rd:5', x.misc, (f: F) => ({ kind: 'recpx', rmode: 0, fbits: 0, lanes: 1, words: f.sz ? 2 : 1, dbl: f.sz === 1, rn: f.rn, rd: f.rd })),
   op('FCVTL', '0 q:1 0 01110 0 sz:1 10000 10111 10 rn:5 rd:5', x.fcvtLong, (f: F) => ({ upper: f.q === 1, rn: f.rn, rd: f.rd, exec: f.sz ? x.fcvtLong : x.fcvtLongHalf })),
   // Across lanes (4S only).
   op('FMAXNMV', '0 q:1 1 01110 0 sz:1 11000 01100 10 rn:5 rd:5', x.reduce, (f: F) => (f.q && !f.sz ? { op: OP.MAXNM, across: true, lanes: 4, dbl: false, rn: f.rn, rd: f.rd } : null)),

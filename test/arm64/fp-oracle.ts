@@ -239,7 +239,7 @@ export function diffDump(ours: Uint8Array, ref: Uint8Array): string | null {
 /** Describe a case's inputs briefly (for failure messages). */
 export function describeInput(c: Case): string {
   const dv = new DataView(c.input.buffer, c.input.byteOffset, IN_BYTES);
-  return `fpcr=${dv.getUint32(192, true).toString(16)} v0..v3=${hex(c.input.subarray(0, 64))}`;
+  return `fpcr=${dv.getUint32(192, true).toString(16)} v0..v7=${hex(c.input.subarray(0, 128))}`;
 }
 
 export { objdumpKnows } from './simd-oracle.ts';

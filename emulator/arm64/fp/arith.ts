@@ -25,6 +25,9 @@ export function twoProductErr(a: number, b: number, p: number): number {
   return ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
+/** Sign bit of a value (including -0 and -Inf). */
+const isNeg = (x: number): boolean => x < 0 || 1 / x < 0;
+
 function invalid(r: Int32Array, fmt: Fmt): number {
   r[FPSR] |= IOC;
   return defaultNaN(fmt);
@@ -45,7 +48,7 @@ export function sub(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number,
 export function addValues(r: Int32Array, fmt: Fmt, a: number, b: number): number {
   const v = a + b;
   if (v !== v) return invalid(r, fmt); // +Inf + -Inf
-  if (a === 0 && b === 0) return 1 / a < 0 && 1 / b < 0 ? pack(fmt, -0) : exactZero(r, fmt);
+  if (a === 0 && b === 0) return 1 / a < 0 === 1 / b < 0 ? pack(fmt, a) : exactZero(r, fmt);
   if (!Number.isFinite(a) || !Number.isFinite(b)) return pack(fmt, v);
   if (b === 0) return pack(fmt, a);
   if (a === 0) return pack(fmt, b);
@@ -85,8 +88,8 @@ export function mulx(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number
   return mulValues(r, fmt, unpack(r, fmt, al, ah), unpack(r, fmt, bl, bh), true);
 }
 export function nmul(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number, bh: number): number {
+  // FPNeg(FPMul()): NaN results are negated too.
   const lo = mul(r, fmt, al, ah, bl, bh);
-  if (isNaNBits(fmt, lo, out.hi)) return lo;
   if (fmt === D) {
     out.hi ^= signMask(D);
     return lo;
@@ -98,9 +101,9 @@ export function mulValues(r: Int32Array, fmt: Fmt, a: number, b: number, x: bool
   const v = a * b;
   if (v !== v) {
     if (!x) return invalid(r, fmt); // Inf * 0
-    return pack(fmt, (1 / a < 0) !== (1 / b < 0) ? -2 : 2);
+    return pack(fmt, isNeg(a) !== isNeg(b) ? -2 : 2);
   }
-  if (v === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return pack(fmt, v);
+  if (a === 0 || b === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return pack(fmt, v);
   if (fpcrRounding(r) === RN && Number.isFinite(v)) {
     if (fmt === D) {
       const av = Math.abs(v);
@@ -118,7 +121,7 @@ export function mulValues(r: Int32Array, fmt: Fmt, a: number, b: number, x: bool
   }
   const [ma, ea] = decompose(a);
   const [mb, eb] = decompose(b);
-  return roundExact(r, fmt, v < 0, ma * mb, ea + eb, fpcrRounding(r), fzOf(r, fmt));
+  return roundExact(r, fmt, a < 0 !== b < 0, ma * mb, ea + eb, fpcrRounding(r), fzOf(r, fmt));
 }
 
 // ---- divide ----
@@ -154,7 +157,7 @@ export function div(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number,
   const k = 120n;
   const quo = (ma << k) / mb;
   const sticky = (ma << k) - quo * mb !== 0n ? 1n : 0n;
-  return roundExact(r, fmt, q < 0, (quo << 1n) | sticky, ea - eb - 121, fpcrRounding(r), fzOf(r, fmt));
+  return roundExact(r, fmt, a < 0 !== b < 0, (quo << 1n) | sticky, ea - eb - 121, fpcrRounding(r), fzOf(r, fmt));
 }
 
 // ---- square root ----
@@ -242,7 +245,7 @@ export function fmaValues(r: Int32Array, fmt: Fmt, c: number, a: number, b: numb
     return pack(fmt, p);
   }
   if (!Number.isFinite(c)) return pack(fmt, c);
-  if (p === 0) {
+  if (a === 0 || b === 0) {
     if (c === 0) return 1 / c < 0 === 1 / p < 0 ? pack(fmt, c) : exactZero(r, fmt);
     if (scale === 0) return pack(fmt, c);
   }

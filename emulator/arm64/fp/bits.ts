@@ -140,8 +140,15 @@ export function processNaN(r: Int32Array, fmt: Fmt, lo: number, hi: number): num
   return fmt === S ? lo | 0x400000 : lo | 0x200;
 }
 
+/** FPUnpack's input-denormal exception for an operand that is not used as a value (NaN paths). */
+export function denormFlag(r: Int32Array, fmt: Fmt, lo: number, hi: number): void {
+  if ((r[FPCR]! & (fmt === H ? FPCR_FZ16 : FPCR_FZ)) !== 0 && isDenormalBits(fmt, lo, hi)) r[FPSR] |= IDC;
+}
+
 /** FPProcessNaNs: signalling NaNs first, then quiet ones, first operand first. Caller checked a NaN exists. */
 export function processNaNs(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number, bh: number): number {
+  denormFlag(r, fmt, al, ah);
+  denormFlag(r, fmt, bl, bh);
   if (isSNaN(fmt, al, ah)) return processNaN(r, fmt, al, ah);
   if (isSNaN(fmt, bl, bh)) return processNaN(r, fmt, bl, bh);
   if (isNaNBits(fmt, al, ah)) return processNaN(r, fmt, al, ah);
@@ -150,6 +157,9 @@ export function processNaNs(r: Int32Array, fmt: Fmt, al: number, ah: number, bl:
 
 /** FPProcessNaNs3 (operand order a, b, c). Caller checked a NaN exists. */
 export function processNaNs3(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number, bh: number, cl: number, ch: number): number {
+  denormFlag(r, fmt, al, ah);
+  denormFlag(r, fmt, bl, bh);
+  denormFlag(r, fmt, cl, ch);
   if (isSNaN(fmt, al, ah)) return processNaN(r, fmt, al, ah);
   if (isSNaN(fmt, bl, bh)) return processNaN(r, fmt, bl, bh);
   if (isSNaN(fmt, cl, ch)) return processNaN(r, fmt, cl, ch);

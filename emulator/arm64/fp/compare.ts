@@ -1,6 +1,6 @@
 // Comparisons and maximum/minimum (ARM ARM J1: FPCompare, FPCompareEQ/GE/GT, FPMax, FPMin,
 // FPMaxNum, FPMinNum).
-import { type Fmt, D, FPSR, IOC, isNaNBits, isSNaN, pack, processNaNs, unpack } from './bits.ts';
+import { type Fmt, D, FPSR, IOC, isNaNBits, isSNaN, pack, processNaNs, unpack, denormFlag } from './bits.ts';
 
 /**
  * FPCompare: the NZCV nibble (0b0110 equal, 0b1000 less, 0b0010 greater, 0b0011 unordered).
@@ -9,6 +9,8 @@ import { type Fmt, D, FPSR, IOC, isNaNBits, isSNaN, pack, processNaNs, unpack } 
 export function compare(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number, bh: number, signalNaNs: boolean): number {
   const an = isNaNBits(fmt, al, ah), bn = isNaNBits(fmt, bl, bh);
   if (an || bn) {
+    denormFlag(r, fmt, al, ah);
+    denormFlag(r, fmt, bl, bh);
     if (signalNaNs || isSNaN(fmt, al, ah) || isSNaN(fmt, bl, bh)) r[FPSR] |= IOC;
     return 0b0011;
   }
@@ -29,6 +31,8 @@ export function compareLane(r: Int32Array, fmt: Fmt, al: number, ah: number, bl:
     }
   }
   if (isNaNBits(fmt, al, ah) || isNaNBits(fmt, bl, bh)) {
+    denormFlag(r, fmt, al, ah);
+    denormFlag(r, fmt, bl, bh);
     // FPCompareEQ is quiet; GE/GT signal on any NaN.
     if (kind !== 0 || isSNaN(fmt, al, ah) || isSNaN(fmt, bl, bh)) r[FPSR] |= IOC;
     return false;

@@ -9,9 +9,11 @@ import type { IrqLine } from './devices/irq.ts';
 import { GicV2 } from './devices/gic/gicv2.ts';
 import { GicV3 } from './devices/gic/gicv3.ts';
 import type { GicCore } from './devices/gic/core.ts';
+import type { VirtualCpuInterface } from './devices/gic/virtual.ts';
 import { Pl011 } from './devices/pl011.ts';
 import { DwApbUart } from './devices/dw-apb-uart.ts';
 import { EmptyVirtioSlot } from './devices/virtio-mmio-empty.ts';
+import { HCR } from './arm64/sysstate.ts';
 
 export interface PlatformHost {
   readonly bus: Bus;
@@ -20,6 +22,8 @@ export interface PlatformHost {
 
 export interface Platform {
   readonly gic: GicCore;
+  /** The GIC's per-CPU virtual interfaces (list registers), for the hypervisor. */
+  readonly gicVirtual: VirtualCpuInterface[];
   timerIrqs(cpu: number): { phys: IrqLine; virt: IrqLine; hyp: IrqLine };
   attachCpu(index: number, cpu: Cpu, timer: GenericTimer): void;
   /** Called before CPU `index` runs: banked GICv2 registers answer for it. */
@@ -43,6 +47,9 @@ export function attachPlatform(host: PlatformHost, o: { board: BoardDescription;
     core = v2.core;
     host.bus.addMmio(b.gic.distBase, b.gic.distSize, v2.distributor);
     host.bus.addMmio(b.gic.cpuBase!, b.gic.cpuSize!, v2.cpuInterface);
+    // GICH and GICV frames (the hypervisor maps GICV into a guest in place of GICC).
+    host.bus.addMmio(b.gic.gichBase!, 0x2000, v2.hypControl);
+    host.bus.addMmio(b.gic.gicvBase!, 0x2000, v2.virtualCpuInterface);
   }
   const [, ns, virt, hyp] = b.timer.ppis;
   for (const u of b.uarts) attachUart(host, u, core, o.console);
@@ -50,10 +57,11 @@ export function attachPlatform(host: PlatformHost, o: { board: BoardDescription;
   for (let k = 0; k < b.virtio.count; k++) host.bus.addMmio(b.virtio.base + k * b.virtio.stride, b.virtio.stride, empty);
   return {
     gic: core,
+    gicVirtual: (v3 ?? v2)!.virt,
     timerIrqs: (cpu) => ({ phys: core.ppiLine(cpu, 16 + ns), virt: core.ppiLine(cpu, 16 + virt), hyp: core.ppiLine(cpu, 16 + hyp) }),
     attachCpu: (i, cpu, timer) => {
       cpu.sysregProviders.push(timer);
-      if (v3) cpu.sysregProviders.push(v3.sysregInterface(i));
+      if (v3) cpu.sysregProviders.push(v3.sysregInterface(i, () => cpu.hypervisor !== null && cpu.el < 2 && (cpu.sys.hcr & HCR.IMO) !== 0));
       core.connectCpu(i, cpu.pins);
     },
     selectCpu: (i) => {

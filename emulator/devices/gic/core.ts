@@ -92,6 +92,10 @@ export class GicCore {
     }
   }
 
+  pinsOf(i: number): CpuInterruptPins | null {
+    return this.pins[i] ?? null;
+  }
+
   connectCpu(i: number, pins: CpuInterruptPins): void {
     this.pins[i] = pins;
     this.update(i);

@@ -3,6 +3,8 @@
 // CPU: the machine sets `currentCpu` before it runs each CPU's slice (one host thread).
 import type { MmioDevice } from '../../bus/device.ts';
 import { GicCore, SPURIOUS, PRIORITY_MASK, type GicConfig } from './core.ts';
+import { VirtualCpuInterface } from './virtual.ts';
+import { gichDevice, gicvDevice } from './gicv2-virt.ts';
 
 const IIDR_GIC400_DIST = 0x0200143b;
 const IIDR_GIC400_CPU = 0x0202143b;
@@ -12,10 +14,18 @@ export class GicV2 {
   currentCpu = 0;
   readonly distributor: MmioDevice;
   readonly cpuInterface: MmioDevice;
+  /** Virtualization extension: per-CPU virtual interface, GICH and GICV frames. */
+  readonly virt: VirtualCpuInterface[];
+  readonly hypControl: MmioDevice;
+  readonly virtualCpuInterface: MmioDevice;
 
   constructor(cfg: GicConfig) {
     if (cfg.nCpus > 8) throw new Error('GICv2 supports at most 8 CPUs');
     this.core = new GicCore(cfg);
+    const core = this.core;
+    this.virt = cfg.mpidrs.map((_, i) => new VirtualCpuInterface(core, i, () => core.pinsOf(i), core.ppiLine(i, 25)));
+    this.hypControl = gichDevice(this.virt, () => this.currentCpu);
+    this.virtualCpuInterface = gicvDevice(this.virt, () => this.currentCpu);
     // SPIs reset targeting nobody (Linux programs ITARGETSR); SGI/PPI targets read as self.
     this.distributor = {
       name: 'gicd',

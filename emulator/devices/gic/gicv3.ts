@@ -3,6 +3,7 @@
 // GIC-600 as found in the RK3588. Linux's irq-gic-v3.c drives it.
 import type { MmioDevice } from '../../bus/device.ts';
 import { GicCore, SPURIOUS, PRIORITY_MASK, type GicConfig } from './core.ts';
+import { VirtualCpuInterface } from './virtual.ts';
 
 const GICD_CTLR = 0x0000;
 const GICD_TYPER = 0x0004;
@@ -29,9 +30,13 @@ export class GicV3 {
   private readonly waker: number[];
   readonly distributor: MmioDevice;
   readonly redistributors: MmioDevice;
+  /** Per-CPU virtual interface (ICH_* for the hypervisor, ICV_* for the guest). */
+  readonly virt: VirtualCpuInterface[];
 
   constructor(cfg: GicConfig) {
     this.core = new GicCore(cfg);
+    const core = this.core;
+    this.virt = cfg.mpidrs.map((_, i) => new VirtualCpuInterface(core, i, () => core.pinsOf(i), core.ppiLine(i, 25)));
     this.core.group0IsFiq = true;
     this.irouter = new Array<bigint>(cfg.spis).fill(0n);
     this.waker = new Array<number>(cfg.nCpus).fill(0x6); // ProcessorSleep | ChildrenAsleep
@@ -272,11 +277,65 @@ export class GicV3 {
 
   // ---- ICC_* system registers (IHI 0069 ch. 12) ----
 
-  sysregInterface(cpu: number): { readSysreg(enc: number): bigint | undefined; writeSysreg(enc: number, v: bigint): boolean } {
+  /**
+   * The ICC_* registers of one CPU. While `virtualRouted()` says the guest runs with
+   * HCR_EL2.IMO set, the group-1 registers are the virtual interface's ICV_* (IHI 0069 6.2).
+   */
+  sysregInterface(cpu: number, virtualRouted: () => boolean = () => false): { readSysreg(enc: number): bigint | undefined; writeSysreg(enc: number, v: bigint): boolean } {
     return {
-      readSysreg: (enc) => this.iccRead(cpu, enc),
-      writeSysreg: (enc, v) => this.iccWrite(cpu, enc, v),
+      readSysreg: (enc) => (virtualRouted() ? this.icvRead(cpu, enc) : undefined) ?? this.iccRead(cpu, enc),
+      writeSysreg: (enc, v) => (virtualRouted() && this.icvWrite(cpu, enc, v)) || this.iccWrite(cpu, enc, v),
     };
+  }
+
+  private icvRead(cpu: number, enc: number): bigint | undefined {
+    const v = this.virt[cpu]!;
+    switch (enc) {
+      case ICC.IAR1:
+        return BigInt(v.acknowledge());
+      case ICC.HPPIR1:
+        return BigInt(v.hppir());
+      case ICC.PMR:
+        return BigInt(v.vpmr);
+      case ICC.BPR1:
+        return BigInt(v.vbpr1);
+      case ICC.RPR:
+        return BigInt(v.rpr());
+      case ICC.IGRPEN1:
+        return v.veng1 ? 1n : 0n;
+      case ICC.CTLR:
+        return BigInt((4 << 8) | (1 << 15) | (v.veoim ? 2 : 0));
+    }
+    return undefined;
+  }
+
+  private icvWrite(cpu: number, enc: number, val: bigint): boolean {
+    const v = this.virt[cpu]!;
+    const lo = Number(val & 0xffffffffn);
+    switch (enc) {
+      case ICC.EOIR1:
+        v.endOfInterrupt(lo & 0xffffff);
+        return true;
+      case ICC.DIR:
+        v.deactivate(lo & 0xffffff);
+        return true;
+      case ICC.PMR:
+        v.vpmr = lo & PRIORITY_MASK;
+        v.update();
+        return true;
+      case ICC.BPR1:
+        v.vbpr1 = Math.max(lo & 7, 1);
+        v.update();
+        return true;
+      case ICC.IGRPEN1:
+        v.veng1 = (lo & 1) !== 0;
+        v.update();
+        return true;
+      case ICC.CTLR:
+        v.veoim = (lo & 2) !== 0;
+        return true;
+    }
+    return false;
   }
 
   private iccRead(cpu: number, enc: number): bigint | undefined {

@@ -4,6 +4,10 @@
 // rounding modes, FZ, DN, AHP), checked bit for bit against qemu-aarch64 including FPSR and NZCV
 // (test/arm64/fp-oracle.ts). The seed is printed; FP_SEED replays a run, FP_PER_ENCODING scales it.
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fpScalarBasic } from '../../emulator/arm64/decode/fp-basic.ts';
 import { fpVector } from '../../emulator/arm64/decode/fp-vector.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
@@ -12,6 +16,37 @@ import { TestCpu } from './harness.ts';
 import { type Case, describeInput, diffDump, objdumpKnows, OUT_BYTES, randomFpcr, randomInput, randomWord, rng, runOurs, runQemu } from './fp-oracle.ts';
 
 const seed = Number(process.env.FP_SEED ?? Date.now() % 1000000);
+const FOCUS = Number(process.env.FP_FOCUS ?? 400);
+
+/** The common instructions, each run FOCUS times: [assembly, FP element size of the operands]. */
+const FOCUSED: [string, number][] = [
+  ['fadd d0, d1, d2', 64], ['fsub s0, s1, s2', 32], ['fmul d0, d1, d2', 64], ['fmul s0, s1, s2', 32],
+  ['fdiv d0, d1, d2', 64], ['fdiv s0, s1, s2', 32], ['fsqrt d0, d1', 64], ['fsqrt s0, s1', 32],
+  ['fmadd d0, d1, d2, d3', 64], ['fmsub d0, d1, d2, d3', 64], ['fnmadd s0, s1, s2, s3', 32], ['fnmsub s0, s1, s2, s3', 32],
+  ['fmla v0.2d, v1.2d, v2.2d', 64], ['fmls v0.4s, v1.4s, v2.4s', 32], ['frecps d0, d1, d2', 64], ['frsqrts s0, s1, s2', 32],
+  ['scvtf d0, x1', 64], ['ucvtf d0, x1', 64], ['scvtf s0, x1', 32], ['ucvtf s0, w1', 32], ['scvtf d0, x1, #13', 64], ['ucvtf s0, x1, #64', 32],
+  ['fcvtzs x0, d1', 64], ['fcvtzu w0, s1', 32], ['fcvtns x0, s1', 32], ['fcvtau w0, d1', 64], ['fcvtzs x0, d1, #7', 64], ['fcvtzu w0, s1, #31', 32], ['fcvtms x0, d1', 64],
+  ['fcvt s0, d1', 64], ['fcvt h0, d1', 64], ['fcvt h0, s1', 32], ['fcvt d0, h1', 16], ['fcvt s0, h1', 16], ['fcvtxn s0, d1', 64],
+  ['fcvtn v0.4h, v1.4s', 32], ['fcvtl v0.4s, v1.4h', 16], ['fcvtn2 v0.4s, v1.2d', 64],
+  ['frintx d0, d1', 64], ['frinti s0, s1', 32], ['frinta d0, d1', 64], ['frintn s0, s1', 32],
+  ['fcmpe d1, d2', 64], ['fcmp s1, #0.0', 32], ['fccmpe d1, d2, #5, ne', 64], ['fmaxnm d0, d1, d2', 64], ['fminnmv s0, v1.4s', 32],
+  ['frecpe d0, d1', 64], ['frecpe v0.4s, v1.4s', 32], ['frsqrte d0, d1', 64], ['frsqrte s0, s1', 32], ['frecpx d0, d1', 64],
+  ['fmulx v0.2d, v1.2d, v2.d[1]', 64], ['fabd s0, s1, s2', 32], ['facgt d0, d1, d2', 64], ['faddp s0, v1.2s', 32],
+];
+
+/** Assemble one instruction per line with the GNU assembler. */
+function assemble(lines: string[]): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'fp-as-'));
+  try {
+    writeFileSync(join(dir, 'a.s'), lines.join('\n') + '\n');
+    execFileSync('aarch64-linux-gnu-as', ['-o', join(dir, 'a.o'), join(dir, 'a.s')]);
+    execFileSync('aarch64-linux-gnu-objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'a.o'), join(dir, 'a.bin')]);
+    const bin = readFileSync(join(dir, 'a.bin'));
+    return lines.map((_, i) => bin.readUInt32LE(i * 4));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const PER_ENCODING = Number(process.env.FP_PER_ENCODING ?? 150);
 
 /** The FP element size the operands of a decoded word are in. */
@@ -46,6 +81,26 @@ describe(`floating point vs qemu-aarch64 (seed ${seed})`, () => {
     });
     expect(bad).toEqual([]);
   });
+
+  it(`common instructions, ${FOCUS} random cases each in every FPCR mode, match qemu-aarch64`, () => {
+    const words = assemble(FOCUSED.map(([a]) => a));
+    const cases: Case[] = [];
+    const names: string[] = [];
+    FOCUSED.forEach(([asm, esize], k) => {
+      for (let i = 0; i < FOCUS; i++) {
+        cases.push({ word: words[k]!, input: randomInput(rand, esize, randomFpcr(rand), Math.floor(rand() * 16)) });
+        names.push(asm);
+      }
+    });
+    const ref = runQemu(cases);
+    const t = new TestCpu();
+    const failures: string[] = [];
+    cases.forEach((c, i) => {
+      const diff = diffDump(runOurs(t, c), ref.subarray(i * OUT_BYTES, (i + 1) * OUT_BYTES));
+      if (diff && failures.length < 40) failures.push(`${names[i]} ${describeInput(c)}: ${diff}`);
+    });
+    expect(failures).toEqual([]);
+  }, 300_000);
 
   it('allocated words give the same V/X registers, FPSR and NZCV as qemu-aarch64', () => {
     console.log(`fp oracle seed ${seed}`);

@@ -124,6 +124,7 @@ export function randomFpcr(rand: () => number): number {
   if (rand() < 0.3) v |= 1 << 24;
   if (rand() < 0.3) v |= 1 << 25;
   if (rand() < 0.15) v |= 1 << 26;
+  if (rand() < 0.3) v |= 1 << 19; // FZ16
   return v >>> 0;
 }
 

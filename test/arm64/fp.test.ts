@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fpScalarBasic } from '../../emulator/arm64/decode/fp-basic.ts';
+import { fpFeatures, fpScalarBasic } from '../../emulator/arm64/decode/fp-basic.ts';
 import { fpVector } from '../../emulator/arm64/decode/fp-vector.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
 import type { OpDef } from '../../emulator/arm64/decode/pattern.ts';
@@ -100,6 +100,42 @@ describe(`floating point vs qemu-aarch64 (seed ${seed})`, () => {
       if (diff && failures.length < 40) failures.push(`${names[i]} ${describeInput(c)}: ${diff}`);
     });
     expect(failures).toEqual([]);
+  }, 300_000);
+
+  it('scalar half-precision arithmetic (FEAT_FP16, decoded when enabled) matches qemu-aarch64', () => {
+    const cases: Case[] = [];
+    const names: string[] = [];
+    const hw: number[] = [];
+    const hdef: OpDef[] = [];
+    for (const def of fpScalarBasic) {
+      if (!def.names.includes('ftype')) continue;
+      for (let k = 0; k < PER_ENCODING; k++) {
+        hw.push((randomWord(def, rand) | (3 << 22)) >>> 0);
+        hdef.push(def);
+      }
+    }
+    const hknown = objdumpKnows(hw);
+    try {
+      fpFeatures.fp16 = true;
+      hw.forEach((w, i) => {
+        if (!hknown[i]) return;
+        const d = dec.decode(w);
+        if (d.exec === undefExec || d.def !== hdef[i]) return;
+        cases.push({ word: w, input: randomInput(rand, elementSize(d.def!, w, d.fields), randomFpcr(rand), Math.floor(rand() * 16)) });
+        names.push(d.def!.name);
+      });
+      expect(cases.length).toBeGreaterThan(PER_ENCODING * 10);
+      const ref = runQemu(cases);
+      const t = new TestCpu();
+      const failures: string[] = [];
+      cases.forEach((c, i) => {
+        const diff = diffDump(runOurs(t, c), ref.subarray(i * OUT_BYTES, (i + 1) * OUT_BYTES));
+        if (diff && failures.length < 40) failures.push(`${names[i]} ${c.word.toString(16)} ${describeInput(c)}: ${diff}`);
+      });
+      expect(failures).toEqual([]);
+    } finally {
+      fpFeatures.fp16 = false;
+    }
   }, 300_000);
 
   it('allocated words give the same V/X registers, FPSR and NZCV as qemu-aarch64', () => {

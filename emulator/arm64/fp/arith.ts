@@ -7,7 +7,7 @@
 // the exponent window checked before use) so IXC is exact; anything near the subnormal range, an
 // overflow, directed rounding or half precision takes the exact BigInt path (round.ts).
 import {
-  type Fmt, D, S, FPSR, IOC, DZC, IXC, RN, MIN_NORMAL, out, pack, unpack, value, isNaNBits, processNaNs, processNaNs3, defaultNaN,
+  type Fmt, D, S, FPSR, IOC, DZC, IXC, RN, MIN_NORMAL, out, pack, unpack, isNaNBits, processNaNs, processNaNs3, defaultNaN,
   signMask, fpcrRounding, isSNaN,
 } from './bits.ts';
 import { decompose, exactSigned, exactZero, fzOf, roundExact, roundSigned, roundFpcr } from './round.ts';
@@ -222,13 +222,8 @@ export function fma(r: Int32Array, fmt: Fmt, al: number, ah: number, nl: number,
     const lo = processNaNs3(r, fmt, al, ah, nl, nh, ml, mh);
     // A quiet NaN addend with Inf * 0 is still Invalid (the default NaN).
     if (nanA && !isSNaN(fmt, al, ah) && !isNaNBits(fmt, nl, nh) && !isNaNBits(fmt, ml, mh)) {
-      const x = value(fmt, nl, nh), y = value(fmt, ml, mh);
-      if ((x === 0 && !Number.isFinite(y)) || (y === 0 && !Number.isFinite(x))) {
-        // FPUnpack of the other operands happens first (IDC when flushed).
-        unpack(r, fmt, nl, nh);
-        unpack(r, fmt, ml, mh);
-        return invalid(r, fmt);
-      }
+      const x = unpack(r, fmt, nl, nh), y = unpack(r, fmt, ml, mh);
+      if ((x === 0 && !Number.isFinite(y)) || (y === 0 && !Number.isFinite(x))) return invalid(r, fmt);
     }
     return lo;
   }

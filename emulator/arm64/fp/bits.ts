@@ -78,12 +78,13 @@ export function value(fmt: Fmt, lo: number, hi: number): number {
 
 /**
  * FPUnpack's value with FPCR.FZ (FZ16 for half) flushing: a denormal input becomes a zero of
- * the same sign and sets FPSR.IDC. Operand must not be a NaN.
+ * the same sign; FPSR.IDC is set for single and double only (FPUnpackBase raises no Input
+ * Denormal for a half-precision flush). Operand must not be a NaN.
  */
 export function unpack(r: Int32Array, fmt: Fmt, lo: number, hi: number): number {
   const fpcr = r[FPCR]!;
   if ((fpcr & (fmt === H ? FPCR_FZ16 : FPCR_FZ)) !== 0 && isDenormalBits(fmt, lo, hi)) {
-    r[FPSR] |= IDC;
+    if (fmt !== H) r[FPSR] |= IDC;
     return signOf(fmt, lo, hi) ? -0 : 0;
   }
   return value(fmt, lo, hi);
@@ -142,7 +143,7 @@ export function processNaN(r: Int32Array, fmt: Fmt, lo: number, hi: number): num
 
 /** FPUnpack's input-denormal exception for an operand that is not used as a value (NaN paths). */
 export function denormFlag(r: Int32Array, fmt: Fmt, lo: number, hi: number): void {
-  if ((r[FPCR]! & (fmt === H ? FPCR_FZ16 : FPCR_FZ)) !== 0 && isDenormalBits(fmt, lo, hi)) r[FPSR] |= IDC;
+  if (fmt !== H && (r[FPCR]! & FPCR_FZ) !== 0 && isDenormalBits(fmt, lo, hi)) r[FPSR] |= IDC;
 }
 
 /** FPProcessNaNs: signalling NaNs first, then quiet ones, first operand first. Caller checked a NaN exists. */

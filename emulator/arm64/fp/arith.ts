@@ -7,12 +7,13 @@
 // the exponent window checked before use) so IXC is exact; anything near the subnormal range, an
 // overflow, directed rounding or half precision takes the exact BigInt path (round.ts).
 import {
-  type Fmt, D, S, FPSR, IOC, DZC, IXC, RN, MIN_NORMAL, out, pack, unpack, isNaNBits, processNaNs, processNaNs3, defaultNaN,
+  type Fmt, D, S, FPCR, FPSR, IOC, DZC, IXC, RN, MIN_NORMAL, out, pack, unpack, value, isNaNBits, processNaNs, processNaNs3, defaultNaN,
   signMask, fpcrRounding, isSNaN,
 } from './bits.ts';
 import { decompose, exactSigned, exactZero, fzOf, roundExact, roundSigned, roundFpcr } from './round.ts';
 
 const SPLIT = 134217729; // 2^27 + 1
+const RMODE_MASK = 3 << 22;
 const BIG = 2 ** 995;
 const TINY = 2 ** -960;
 
@@ -213,9 +214,22 @@ export function fma(r: Int32Array, fmt: Fmt, al: number, ah: number, nl: number,
   if (fmt === D) {
     ah ^= negA;
     nh ^= neg1;
+    // Fast path: three normal operands, round to nearest (no NaN, infinity or FZ effects).
+    if (((ah >>> 20) & 0x7ff) - 1 >>> 0 < 2046 && ((nh >>> 20) & 0x7ff) - 1 >>> 0 < 2046 && ((mh >>> 20) & 0x7ff) - 1 >>> 0 < 2046 &&
+      (r[FPCR]! & RMODE_MASK) === 0) {
+      const a = value(D, nl, nh), b = value(D, ml, mh);
+      const v = fmaFast(r, D, value(D, al, ah), a, b, a * b);
+      if (v !== null) return v;
+    }
   } else {
     al ^= negA;
     nl ^= neg1;
+    if (fmt === S && ((al >>> 23) & 0xff) - 1 >>> 0 < 254 && ((nl >>> 23) & 0xff) - 1 >>> 0 < 254 && ((ml >>> 23) & 0xff) - 1 >>> 0 < 254 &&
+      (r[FPCR]! & RMODE_MASK) === 0) {
+      const a = value(S, nl, 0), b = value(S, ml, 0);
+      const v = fmaFast(r, S, value(S, al, 0), a, b, a * b);
+      if (v !== null) return v;
+    }
   }
   const nanA = isNaNBits(fmt, al, ah);
   if (nanA || isNaNBits(fmt, nl, nh) || isNaNBits(fmt, ml, mh)) {

@@ -24,10 +24,11 @@ export const RN = 0, RP = 1, RM = 2, RZ = 3, RA = 4, RO = 5;
 /** The high word of the last 64-bit result. */
 export const out = { hi: 0 };
 
-const sbuf = new ArrayBuffer(8);
-const f64 = new Float64Array(sbuf);
-const f32 = new Float32Array(sbuf);
-const u32 = new Uint32Array(sbuf);
+// Separate scratch buffers per width keep the element kinds of each access site stable.
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const f32 = new Float32Array(1);
+const s32 = new Uint32Array(f32.buffer);
 
 export function isNaNBits(fmt: Fmt, lo: number, hi: number): boolean {
   if (fmt === D) return (hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0);
@@ -62,15 +63,23 @@ export function halfValue(h: number, ahp = false): number {
   return h & 0x8000 ? -v : v;
 }
 
-/** The value of a non-NaN operand (exact). */
+/** 2^(e-1075) for a double's biased exponent e >= 1; 2^-1074 for e = 0 (denormals). */
+const POW2 = new Float64Array(2048);
+for (let e = 0; e < 2048; e++) POW2[e] = 2 ** (Math.max(e, 1) - 1075);
+
+/**
+ * The value of a non-NaN operand (exact). Doubles are assembled arithmetically: two 32-bit
+ * stores followed by a 64-bit load of the same scratch defeat store-to-load forwarding.
+ */
 export function value(fmt: Fmt, lo: number, hi: number): number {
   if (fmt === D) {
-    u32[0] = lo;
-    u32[1] = hi;
-    return f64[0]!;
+    const e = (hi >>> 20) & 0x7ff;
+    const m = (hi & 0xfffff) * 4294967296 + (lo >>> 0);
+    const v = e === 2047 ? Infinity : (e === 0 ? m : m + 4503599627370496) * POW2[e]!;
+    return hi < 0 ? -v : v;
   }
   if (fmt === S) {
-    u32[0] = lo;
+    s32[0] = lo;
     return f32[0]!;
   }
   return halfValue(lo);
@@ -82,12 +91,30 @@ export function value(fmt: Fmt, lo: number, hi: number): number {
  * Denormal for a half-precision flush). Operand must not be a NaN.
  */
 export function unpack(r: Int32Array, fmt: Fmt, lo: number, hi: number): number {
-  const fpcr = r[FPCR]!;
-  if ((fpcr & (fmt === H ? FPCR_FZ16 : FPCR_FZ)) !== 0 && isDenormalBits(fmt, lo, hi)) {
-    if (fmt !== H) r[FPSR] |= IDC;
-    return signOf(fmt, lo, hi) ? -0 : 0;
+  if (fmt === S) {
+    if ((lo & 0x7f800000) === 0 && (lo & 0x7fffff) !== 0 && (r[FPCR]! & FPCR_FZ) !== 0) {
+      r[FPSR] |= IDC;
+      return lo < 0 ? -0 : 0;
+    }
+    s32[0] = lo;
+    return f32[0]!;
   }
-  return value(fmt, lo, hi);
+  if (fmt === D) {
+    const e = (hi >>> 20) & 0x7ff;
+    const m = (hi & 0xfffff) * 4294967296 + (lo >>> 0);
+    if (e === 0 && m !== 0 && (r[FPCR]! & FPCR_FZ) !== 0) {
+      r[FPSR] |= IDC;
+      return hi < 0 ? -0 : 0;
+    }
+    const v = e === 2047 ? Infinity : (e === 0 ? m : m + 4503599627370496) * POW2[e]!;
+    return hi < 0 ? -v : v;
+  }
+  return unpackHalf(r, lo);
+}
+
+function unpackHalf(r: Int32Array, lo: number): number {
+  if ((r[FPCR]! & FPCR_FZ16) !== 0 && isDenormalBits(H, lo, 0)) return lo & 0x8000 ? -0 : 0;
+  return halfValue(lo);
 }
 
 /**
@@ -103,7 +130,7 @@ export function pack(fmt: Fmt, v: number): number {
   out.hi = 0;
   if (fmt === S) {
     f32[0] = v;
-    return u32[0]! | 0;
+    return s32[0]! | 0;
   }
   return halfBitsExact(v);
 }

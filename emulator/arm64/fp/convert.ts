@@ -107,9 +107,10 @@ export function toFixed(r: Int32Array, fmt: Fmt, lo: number, hi: number, fbits: 
     r[FPSR] |= IOC;
     return 0;
   }
-  const v = unpack(r, fmt, lo, hi) * 2 ** fbits;
+  const x = unpack(r, fmt, lo, hi);
+  const v = fbits === 0 ? x : x * 2 ** fbits;
   const res = Number.isFinite(v) ? roundToIntegral(v, mode) : v;
-  const max = unsigned ? 2 ** bits : 2 ** (bits - 1);
+  const max = bits === 32 ? (unsigned ? 4294967296 : 2147483648) : unsigned ? 18446744073709551616 : 9223372036854775808;
   const min = unsigned ? 0 : -max;
   if (res >= max || res < min) {
     r[FPSR] |= IOC;

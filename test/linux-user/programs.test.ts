@@ -24,7 +24,7 @@ function both(prog: string, args: string[], input?: Buffer) {
 }
 
 describe('run-elf vs qemu-aarch64, our C programs', { timeout: 120_000 }, () => {
-  for (const name of ['integer', 'floating', 'vector']) {
+  for (const name of ['integer', 'floating', 'vector', 'rounding']) {
     for (const opt of ['-O0', '-O2', '-O3']) {
       it(`${name} ${opt}`, () => {
         const prog = build(name, opt);

@@ -102,6 +102,39 @@ describe(`floating point vs qemu-aarch64 (seed ${seed})`, () => {
     expect(failures).toEqual([]);
   }, 300_000);
 
+  it('round-to-nearest fast paths at the exponent extremes match qemu-aarch64', () => {
+    // Error-free transformations are only valid inside an exponent window: operands spread over
+    // the whole exponent range check the guards that send the rest to the exact path.
+    const asm = ['fmadd d0, d1, d2, d3', 'fnmsub d0, d1, d2, d3', 'fmul d0, d1, d2', 'fdiv d0, d1, d2', 'fadd d0, d1, d2', 'fsqrt d0, d1',
+      'fmadd s0, s1, s2, s3', 'fmul s0, s1, s2', 'fdiv s0, s1, s2', 'fmla v0.2d, v1.2d, v2.2d'];
+    const words = assemble(asm);
+    const cases: Case[] = [];
+    const names: string[] = [];
+    asm.forEach((a, k) => {
+      const dbl = a.includes(' d') || a.includes('2d');
+      for (let i = 0; i < FOCUS * 2; i++) {
+        const input = randomInput(rand, dbl ? 64 : 32, rand() < 0.8 ? 0 : 1 << 24, 0);
+        const dv = new DataView(input.buffer);
+        for (let w = 0; w < 64; w += dbl ? 8 : 4) {
+          if (rand() < 0.3) continue;
+          const e = Math.floor(rand() * (dbl ? 2047 : 255));
+          if (dbl) dv.setUint32(w + 4, ((rand() < 0.5 ? 0x80000000 : 0) | (e << 20) | Math.floor(rand() * 0x100000)) >>> 0, true);
+          else dv.setUint32(w, ((rand() < 0.5 ? 0x80000000 : 0) | (e << 23) | Math.floor(rand() * 0x800000)) >>> 0, true);
+        }
+        cases.push({ word: words[k]!, input });
+        names.push(a);
+      }
+    });
+    const ref = runQemu(cases);
+    const t = new TestCpu();
+    const failures: string[] = [];
+    cases.forEach((c, i) => {
+      const diff = diffDump(runOurs(t, c), ref.subarray(i * OUT_BYTES, (i + 1) * OUT_BYTES));
+      if (diff && failures.length < 40) failures.push(`${names[i]} ${describeInput(c)}: ${diff}`);
+    });
+    expect(failures).toEqual([]);
+  }, 300_000);
+
   it('scalar half-precision arithmetic (FEAT_FP16, decoded when enabled) matches qemu-aarch64', () => {
     const cases: Case[] = [];
     const names: string[] = [];

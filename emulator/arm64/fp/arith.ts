@@ -16,8 +16,10 @@ const SPLIT = 134217729; // 2^27 + 1
 const RMODE_MASK = 3 << 22;
 const BIG = 2 ** 995;
 const TINY = 2 ** -960;
+/** Products and sums below this cannot overflow inside the error-free transformations. */
+const HUGE = 2 ** 1000;
 
-/** Exact a*b - p for p = RN(a*b), valid when |a|,|b| < 2^995 and |p| > 2^-960. */
+/** Exact a*b - p for p = RN(a*b), valid when |a|,|b| < 2^995 and 2^-960 < |p| < 2^1000. */
 export function twoProductErr(a: number, b: number, p: number): number {
   let t = SPLIT * a;
   const ah = t - (t - a), al = a - ah;
@@ -108,7 +110,7 @@ export function mulValues(r: Int32Array, fmt: Fmt, a: number, b: number, x: bool
   if (fpcrRounding(r) === RN && Number.isFinite(v)) {
     if (fmt === D) {
       const av = Math.abs(v);
-      if (av > TINY && Math.abs(a) < BIG && Math.abs(b) < BIG) {
+      if (av > TINY && av < HUGE && Math.abs(a) < BIG && Math.abs(b) < BIG) {
         if (twoProductErr(a, b, v) !== 0) r[FPSR] |= IXC;
         return pack(D, v);
       }
@@ -140,7 +142,8 @@ export function div(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number,
   if (fpcrRounding(r) === RN && Number.isFinite(q)) {
     if (fmt === D) {
       const aq = Math.abs(q);
-      if (aq > TINY && aq < BIG && Math.abs(b) < BIG && Math.abs(a) > TINY) {
+      const aa = Math.abs(a);
+      if (aq > TINY && aq < BIG && Math.abs(b) < BIG && aa > TINY && aa < HUGE) {
         const p = q * b;
         if (p !== a || twoProductErr(q, b, p) !== 0) r[FPSR] |= IXC;
         return pack(D, q);
@@ -307,10 +310,10 @@ function fmaFast(r: Int32Array, fmt: Fmt, c: number, a: number, b: number, p: nu
   }
   if (fmt !== D) return null;
   const ap = Math.abs(p);
-  if (!(ap > TINY) || Math.abs(a) >= BIG || Math.abs(b) >= BIG || !Number.isFinite(p)) return null;
+  if (!(ap > TINY) || !(ap < HUGE) || Math.abs(a) >= BIG || Math.abs(b) >= BIG) return null;
   const ul = twoProductErr(a, b, p);
   const th = c + p;
-  if (!Number.isFinite(th)) return null;
+  if (!(Math.abs(th) < HUGE)) return null;
   const bb = th - c;
   const tl = c - (th - bb) + (p - bb);
   const vs = tl + ul;

@@ -51,7 +51,9 @@ const rows: OpDef[] = [];
 for (const [name, u, a, opc, opn, pairwise, scalar] of sameOps) {
   rows.push(op(name, `0 q:1 ${u} 01110 ${a} sz:1 1 rm:5 11 ${b(opc, 3)} 1 rn:5 rd:5`, x.threeSame, (f: F) => {
     const s = shape(f.q, f.sz);
-    return s && { op: opn, pairwise, ...s, rn: f.rn, rm: f.rm, rd: f.rd };
+    const fast = !pairwise && (opn === OP.ADD || opn === OP.SUB || opn === OP.MUL);
+    const fma = opn === OP.FMLA || opn === OP.FMLS;
+    return s && { op: opn, pairwise, ...s, rn: f.rn, rm: f.rm, rd: f.rd, exec: fast ? x.threeSameArith : fma ? x.threeSameFma : x.threeSame };
   }));
   if (scalar) {
     rows.push(op(`${name}_s`, `01 ${u} 11110 ${a} sz:1 1 rm:5 11 ${b(opc, 3)} 1 rn:5 rd:5`, x.threeSame, (f: F) => ({
@@ -94,10 +96,12 @@ export const fpVector = group(
     op(name, `0 q:1 ${u} 01111 1 sz:1 l:1 m:1 rm:4 ${b(opc, 4)} h:1 0 rn:5 rd:5`, x.byElement, (f: F) => {
       const s = shape(f.q, f.sz);
       if (!s || (f.sz && f.l)) return null;
-      return { op: opn, ...s, rn: f.rn, rm: f.m * 16 + f.rm, rd: f.rd, index: f.sz ? f.h : f.h * 2 + f.l };
+      const fma = opn === OP.FMLA || opn === OP.FMLS;
+      return { op: opn, ...s, rn: f.rn, rm: f.m * 16 + f.rm, rd: f.rd, index: f.sz ? f.h : f.h * 2 + f.l, exec: fma ? x.byElementFma : x.byElement };
     }),
     op(`${name}_s`, `01 ${u} 11111 1 sz:1 l:1 m:1 rm:4 ${b(opc, 4)} h:1 0 rn:5 rd:5`, x.byElement, (f: F) =>
-      f.sz && f.l ? null : { op: opn, lanes: 1, words: f.sz ? 2 : 1, dbl: f.sz === 1, rn: f.rn, rm: f.m * 16 + f.rm, rd: f.rd, index: f.sz ? f.h : f.h * 2 + f.l }),
+      f.sz && f.l ? null : { op: opn, lanes: 1, words: f.sz ? 2 : 1, dbl: f.sz === 1, rn: f.rn, rm: f.m * 16 + f.rm, rd: f.rd, index: f.sz ? f.h : f.h * 2 + f.l,
+        exec: opn === OP.FMLA || opn === OP.FMLS ? x.byElementFma : x.byElement }),
   ]),
   op('FMOV_v', '0 q:1 o:1 0111100000 abc:3 1111 01 defgh:5 rd:5', x.fmovVecImm, (f: F) => {
     if (f.o && !f.q) return null;

@@ -279,7 +279,7 @@ const odd = new Float64Array(1);
 const oddBits = new Uint32Array(odd.buffer); // [0] low word, [1] high word (little-endian hosts)
 
 /** Round-to-odd of s = RN(x + y) given the exact error err = x + y - s (s finite, non-zero). */
-function toOdd(s: number, err: number): number {
+export function toOdd(s: number, err: number): number {
   if (err === 0) return s;
   odd[0] = s;
   const lo = oddBits[0]!;

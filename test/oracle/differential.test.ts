@@ -2,6 +2,7 @@
 // instances of every encoding in our decode tables run from the same random state — X0-X30, SP,
 // NZCV, V0-V31 — on Unicorn and on our CPU; every register, flag and byte of the data window
 // must agree, or both must fault. ORACLE_SEED and ORACLE_PER_ENCODING reproduce / enlarge a run.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
@@ -12,7 +13,10 @@ import { REG, Unicorn, unicornAvailable } from './unicorn.ts';
 import { FPCR, FPSR } from '../../emulator/arm64/regs.ts';
 
 const SEED = Number(process.env.ORACLE_SEED ?? 424242);
-const PER = Number(process.env.ORACLE_PER_ENCODING ?? 300);
+const VECTORS: { name: string; word: string; caseSeed: number; note: string }[] = JSON.parse(
+  readFileSync(new URL('./vectors/regressions.json', import.meta.url), 'utf8'),
+).vectors;
+const PER = Number(process.env.ORACLE_PER_ENCODING ?? 500);
 const CODE = 0x200000;
 /** Each case runs from a fresh code address (Unicorn keeps stale translations of rewritten code). */
 const CODE_SIZE = 0x100000;
@@ -92,6 +96,130 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
     let staleLanding = 0;
     let total = 0;
 
+    const eng: Unicorn = uc;
+    /** Run one word from the state seeded by caseSeed on both; differences, or null if not compared. */
+    const runOne = (def: OpDef, w: number, caseSeed: number): string[] | null => {
+        // Fresh random state, shared by both, from a per-case seed (printed on failure).
+      const st = rng(caseSeed);
+      for (let i = 0; i < data.length; i++) data[i] = (st() * 256) | 0;
+      mem.ramBytes.set(data, DATA);
+      eng.writeMem(DATA, data);
+      const xs: bigint[] = [];
+      for (let i = 0; i < 31; i++) {
+        // Small registers often point into the data window, so loads/stores hit memory.
+        const r = st();
+        const v = r < 0.5 ? BigInt(DATA + ((st() * (DATA_SIZE - 256)) & ~7) + 64) : r < 0.7 ? BigInt((st() * 256) | 0) : (BigInt((st() * 2 ** 32) >>> 0) << 32n) | BigInt((st() * 2 ** 32) >>> 0);
+        xs.push(v);
+        cpu.setX(i, v);
+        eng.setReg(`X${i}`, v);
+      }
+      // Branch targets are canonical 48-bit addresses: PCs are JS numbers (< 2^53, DESIGN.md).
+      if (/^(BR|BLR|RET)$/.test(def.name)) {
+        const rn = (w >>> 5) & 31;
+        if (rn < 31) {
+          xs[rn] = xs[rn]! & 0xffffffffffffn;
+          cpu.setX(rn, xs[rn]!);
+          eng.setReg(`X${rn}`, xs[rn]!);
+        }
+      }
+      const sp = BigInt(DATA + 0x2000);
+      cpu.setX(31, sp);
+      eng.setReg('SP', sp);
+      const nzcv = ((st() * 16) | 0) << 28;
+      cpu.nzcv = nzcv;
+      eng.setReg('NZCV', BigInt(nzcv >>> 0));
+      for (let v = 0; v < 32; v++) {
+        const b = new Uint8Array(16);
+        for (let i = 0; i < 16; i++) b[i] = (st() * 256) | 0;
+        cpu.regs.vb.set(b, v * 16);
+        eng.setVreg(v, b);
+      }
+      cpu.r[FPCR] = 0;
+      cpu.r[FPSR] = 0;
+      eng.setReg('FPCR', 0n);
+      eng.setReg('FPSR', 0n);
+      wdv.setUint32(0, w, true);
+      // One page per case: Unicorn's translations cover whole runs of a page, and a write does
+      // not invalidate them, so a page is reused only after a full flush.
+      if (slot === CODE_SIZE / 4096) {
+        slot = 0;
+        eng.flushTb();
+      }
+      const at = CODE + 4096 * slot++;
+      eng.writeMem(at, word);
+      mem.ram.setUint32(at, w, true);
+      cpu.invalidateCodeRam(at, 4);
+      cpu.exclusiveAddr = -1;
+      trapped = -1;
+      cpu.pc = at;
+      cpu.run(1);
+      let err = eng.run(at, 1);
+      // Unicorn reports a fault of the *next* fetch (a branch to unmapped memory) or decode
+      // with PC already past our instruction: the instruction itself completed.
+      if (err !== 0 && eng.reg('PC') !== BigInt(at)) err = 0;
+      // A branch we took lands on some earlier case's page; Unicorn may fault on what it
+      // finds there (it looks ahead of the one instruction): the branch itself completed.
+      let skipPc = false;
+      if (err !== 0 && trapped < 0 && BRANCH.test(def.name)) {
+        err = 0;
+        skipPc = true;
+      }
+      total++;
+      const name = def.name;
+      if (trapped === EC.UNKNOWN) {
+        undefOurs.set(name, (undefOurs.get(name) ?? 0) + 1);
+        if (err === 0) undefButRan.push(`${name} 0x${w.toString(16).padStart(8, '0')}`);
+        return null;
+      }
+      // A taken branch into the code region lands on an earlier case's page, where Unicorn
+      // (which does not invalidate translations on writes) may run that page's old code too.
+      const ourPc = cpu.pc;
+      if (BRANCH.test(name) && trapped < 0 && ourPc >= CODE && ourPc < CODE + CODE_SIZE && ourPc !== at + 4 && BigInt(ourPc) !== eng.reg('PC')) {
+        staleLanding++;
+        return null;
+      }
+      ran.set(name, (ran.get(name) ?? 0) + 1);
+      const diffs: string[] = [];
+      // ARM ARM ExclusiveMonitorsPass() checks alignment before the monitor; QEMU (and so
+      // Unicorn) skip the check when no reservation is open. We follow the ARM ARM.
+      if (trapped === EC.DABT_LOWER && err === 0 && /^ST(L)?X(R|P)/.test(name)) {
+        knownDivergence++;
+        return null;
+      }
+      if ((trapped >= 0) !== (err !== 0)) diffs.push(`fault: ours ${trapped >= 0 ? `EC ${trapped}` : 'none'} unicorn ${err ? `err ${err}` : 'none'}`);
+      else if (err === 0) {
+        for (let i = 0; i < 31; i++) {
+          const a = cpu.getX(i), b = eng.reg(`X${i}`);
+          if (a !== b) diffs.push(`x${i} ours ${a.toString(16)} uc ${b.toString(16)}`);
+        }
+        if (cpu.getX(31) !== eng.reg('SP')) diffs.push(`sp ours ${cpu.getX(31).toString(16)} uc ${eng.reg('SP').toString(16)}`);
+        const pc = BigInt.asUintN(64, BigInt(cpu.pc));
+        if (!skipPc && pc !== eng.reg('PC')) diffs.push(`pc ours ${pc.toString(16)} uc ${eng.reg('PC').toString(16)}`);
+        const ucNzcv = eng.reg('NZCV') & 0xf0000000n;
+        if (BigInt(cpu.nzcv >>> 0) !== ucNzcv) diffs.push(`nzcv ours ${(cpu.nzcv >>> 0).toString(16)} uc ${ucNzcv.toString(16)}`);
+        const fpMask = /^F|CVT|^SCVTF|^UCVTF/.test(name) ? ~FP_FLAGS_UNTRACKED : ~0;
+        if (((cpu.r[FPSR]! & fpMask) >>> 0) !== (Number(eng.reg('FPSR')) & fpMask) >>> 0) diffs.push(`fpsr ours ${(cpu.r[FPSR]! >>> 0).toString(16)} uc ${eng.reg('FPSR').toString(16)}`);
+        for (let v = 0; v < 32; v++) {
+          const a = Buffer.from(cpu.regs.vb.subarray(v * 16, v * 16 + 16)), b = Buffer.from(eng.vreg(v));
+          if (!a.equals(b)) diffs.push(`v${v} ours ${a.toString('hex')} uc ${b.toString('hex')}`);
+        }
+        const ucData = Buffer.from(eng.readMem(DATA, DATA_SIZE));
+        if (!ucData.equals(Buffer.from(mem.ramBytes.subarray(DATA, DATA + DATA_SIZE)))) diffs.push('data window differs');
+      }
+      return diffs;
+    };
+    if (chunk === 0) {
+      // Fixed regression vectors first (test/oracle/vectors/regressions.json).
+      const byName = new Map(dec.all.map((d) => [d.name, d]));
+      for (const v of VECTORS) {
+        const def = byName.get(v.name);
+        expect(def, `vector ${v.name} names no encoding`).toBeDefined();
+        const word = Number(v.word) >>> 0;
+        expect(dec.decode(word).def?.name, `vector ${v.word} decodes as ${v.name}`).toBe(v.name);
+        const diffs = runOne(def!, word, v.caseSeed);
+        if (diffs && diffs.length) failures.push(`vector ${v.name} ${v.word} caseSeed ${v.caseSeed} (${v.note}): ${diffs.slice(0, 3).join('; ')}`);
+      }
+    }
     for (const def of defs) {
       // Let vitest's worker answer its RPCs: the loop is otherwise synchronous for seconds.
       await new Promise((r) => setImmediate(r));
@@ -99,113 +227,10 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
         const w = randomWord(def, rand);
         const d = dec.decode(w);
         if (d.def !== def) continue;
-        // Fresh random state, shared by both.
-        for (let i = 0; i < data.length; i++) data[i] = (rand() * 256) | 0;
-        mem.ramBytes.set(data, DATA);
-        uc.writeMem(DATA, data);
-        const xs: bigint[] = [];
-        for (let i = 0; i < 31; i++) {
-          // Small registers often point into the data window, so loads/stores hit memory.
-          const r = rand();
-          const v = r < 0.5 ? BigInt(DATA + ((rand() * (DATA_SIZE - 256)) & ~7) + 64) : r < 0.7 ? BigInt((rand() * 256) | 0) : (BigInt((rand() * 2 ** 32) >>> 0) << 32n) | BigInt((rand() * 2 ** 32) >>> 0);
-          xs.push(v);
-          cpu.setX(i, v);
-          uc.setReg(`X${i}`, v);
-        }
-        // Branch targets are canonical 48-bit addresses: PCs are JS numbers (< 2^53, DESIGN.md).
-        if (/^(BR|BLR|RET)$/.test(def.name)) {
-          const rn = (w >>> 5) & 31;
-          if (rn < 31) {
-            xs[rn] = xs[rn]! & 0xffffffffffffn;
-            cpu.setX(rn, xs[rn]!);
-            uc.setReg(`X${rn}`, xs[rn]!);
-          }
-        }
-        const sp = BigInt(DATA + 0x2000);
-        cpu.setX(31, sp);
-        uc.setReg('SP', sp);
-        const nzcv = ((rand() * 16) | 0) << 28;
-        cpu.nzcv = nzcv;
-        uc.setReg('NZCV', BigInt(nzcv >>> 0));
-        for (let v = 0; v < 32; v++) {
-          const b = new Uint8Array(16);
-          for (let i = 0; i < 16; i++) b[i] = (rand() * 256) | 0;
-          cpu.regs.vb.set(b, v * 16);
-          uc.setVreg(v, b);
-        }
-        cpu.r[FPCR] = 0;
-        cpu.r[FPSR] = 0;
-        uc.setReg('FPCR', 0n);
-        uc.setReg('FPSR', 0n);
-        wdv.setUint32(0, w, true);
-        // One page per case: Unicorn's translations cover whole runs of a page, and a write does
-        // not invalidate them, so a page is reused only after a full flush.
-        if (slot === CODE_SIZE / 4096) {
-          slot = 0;
-          uc.flushTb();
-        }
-        const at = CODE + 4096 * slot++;
-        uc.writeMem(at, word);
-        mem.ram.setUint32(at, w, true);
-        cpu.invalidateCodeRam(at, 4);
-        cpu.exclusiveAddr = -1;
-        trapped = -1;
-        cpu.pc = at;
-        cpu.run(1);
-        let err = uc.run(at, 1);
-        // Unicorn reports a fault of the *next* fetch (a branch to unmapped memory) or decode
-        // with PC already past our instruction: the instruction itself completed.
-        if (err !== 0 && uc.reg('PC') !== BigInt(at)) err = 0;
-        // A branch we took lands on some earlier case's page; Unicorn may fault on what it
-        // finds there (it looks ahead of the one instruction): the branch itself completed.
-        let skipPc = false;
-        if (err !== 0 && trapped < 0 && BRANCH.test(def.name)) {
-          err = 0;
-          skipPc = true;
-        }
-        total++;
-        const name = def.name;
-        if (trapped === EC.UNKNOWN) {
-          undefOurs.set(name, (undefOurs.get(name) ?? 0) + 1);
-          if (err === 0) undefButRan.push(`${name} 0x${w.toString(16).padStart(8, '0')}`);
-          continue;
-        }
-        // A taken branch into the code region lands on an earlier case's page, where Unicorn
-        // (which does not invalidate translations on writes) may run that page's old code too.
-        const ourPc = cpu.pc;
-        if (BRANCH.test(name) && trapped < 0 && ourPc >= CODE && ourPc < CODE + CODE_SIZE && ourPc !== at + 4 && BigInt(ourPc) !== uc.reg('PC')) {
-          staleLanding++;
-          continue;
-        }
-        ran.set(name, (ran.get(name) ?? 0) + 1);
-        const diffs: string[] = [];
-        // ARM ARM ExclusiveMonitorsPass() checks alignment before the monitor; QEMU (and so
-        // Unicorn) skip the check when no reservation is open. We follow the ARM ARM.
-        if (trapped === EC.DABT_LOWER && err === 0 && /^ST(L)?X(R|P)/.test(name)) {
-          knownDivergence++;
-          continue;
-        }
-        if ((trapped >= 0) !== (err !== 0)) diffs.push(`fault: ours ${trapped >= 0 ? `EC ${trapped}` : 'none'} unicorn ${err ? `err ${err}` : 'none'}`);
-        else if (err === 0) {
-          for (let i = 0; i < 31; i++) {
-            const a = cpu.getX(i), b = uc.reg(`X${i}`);
-            if (a !== b) diffs.push(`x${i} ours ${a.toString(16)} uc ${b.toString(16)}`);
-          }
-          if (cpu.getX(31) !== uc.reg('SP')) diffs.push(`sp ours ${cpu.getX(31).toString(16)} uc ${uc.reg('SP').toString(16)}`);
-          const pc = BigInt.asUintN(64, BigInt(cpu.pc));
-          if (!skipPc && pc !== uc.reg('PC')) diffs.push(`pc ours ${pc.toString(16)} uc ${uc.reg('PC').toString(16)}`);
-          const ucNzcv = uc.reg('NZCV') & 0xf0000000n;
-          if (BigInt(cpu.nzcv >>> 0) !== ucNzcv) diffs.push(`nzcv ours ${(cpu.nzcv >>> 0).toString(16)} uc ${ucNzcv.toString(16)}`);
-          const fpMask = /^F|CVT|^SCVTF|^UCVTF/.test(name) ? ~FP_FLAGS_UNTRACKED : ~0;
-          if (((cpu.r[FPSR]! & fpMask) >>> 0) !== (Number(uc.reg('FPSR')) & fpMask) >>> 0) diffs.push(`fpsr ours ${(cpu.r[FPSR]! >>> 0).toString(16)} uc ${uc.reg('FPSR').toString(16)}`);
-          for (let v = 0; v < 32; v++) {
-            const a = Buffer.from(cpu.regs.vb.subarray(v * 16, v * 16 + 16)), b = Buffer.from(uc.vreg(v));
-            if (!a.equals(b)) diffs.push(`v${v} ours ${a.toString('hex')} uc ${b.toString('hex')}`);
-          }
-          const ucData = Buffer.from(uc.readMem(DATA, DATA_SIZE));
-          if (!ucData.equals(Buffer.from(mem.ramBytes.subarray(DATA, DATA + DATA_SIZE)))) diffs.push('data window differs');
-        }
-        if (diffs.length && failures.length < 40) failures.push(`${name} 0x${w.toString(16).padStart(8, '0')}: ${diffs.slice(0, 3).join('; ')}`);
+        const caseSeed = (rand() * 4294967296) >>> 0;
+        const diffs = runOne(def, w, caseSeed);
+        if (diffs === null) continue;
+        if (diffs.length && failures.length < 40) failures.push(`${def.name} 0x${w.toString(16).padStart(8, '0')} caseSeed ${caseSeed}: ${diffs.slice(0, 3).join('; ')}`);
       }
     }
     totals.total += total;

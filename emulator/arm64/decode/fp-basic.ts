@@ -1,11 +1,10 @@
 // A64 scalar floating point (ARM ARM C4.1.92 "Data Processing -- Scalar Floating-Point and
 // Advanced SIMD", the scalar FP groups): single (ftype 00) and double (ftype 01); conversions to
 // and from half precision (FCVT, ftype/opc 11) are base FP.
-// Half-precision arithmetic (ftype 11, FEAT_FP16) is UNDEFINED while fpFeatures.fp16 is false,
-// matching ID_AA64PFR0_EL1.FP (sysregs-el1.ts reports no FP16). The scalar half forms are
-// implemented (the FP library is format-generic) and checked against qemu-aarch64 with the flag
-// on; the Advanced SIMD half-precision groups are not, so the flag stays off until they are.
-// The flag is read by `prep`, i.e. when a word is decoded.
+// Half-precision arithmetic (FEAT_FP16: ftype 11 here, the Advanced SIMD FP16 groups in
+// fp-half.ts) is implemented and checked against qemu-aarch64, but decodes as UNDEFINED while
+// fpFeatures.fp16 is false, matching ID_AA64PFR0_EL1.FP/AdvSIMD (sysregs-el1.ts reports no FP16).
+// Turning FP16 on is this flag plus those ID fields. The flag is read by `prep` (decode time).
 import { group, op } from './pattern.ts';
 import { rz, wz } from '../regs.ts';
 import * as x from '../exec/fp-basic.ts';

@@ -37,7 +37,7 @@ function store(cpu: Cpu, d: number, words: number): void {
 }
 
 /** One lane of a two-operand operation; returns lo, out.hi. */
-function lane2(r: Int32Array, op: number, fmt: Fmt, al: number, ah: number, bl: number, bh: number): number {
+export function lane2(r: Int32Array, op: number, fmt: Fmt, al: number, ah: number, bl: number, bh: number): number {
   switch (op) {
     case OP.ADD: return add(r, fmt, al, ah, bl, bh);
     case OP.SUB: return sub(r, fmt, al, ah, bl, bh);
@@ -54,7 +54,7 @@ function lane2(r: Int32Array, op: number, fmt: Fmt, al: number, ah: number, bl: 
         out.hi &= 0x7fffffff;
         return lo;
       }
-      return lo & 0x7fffffff;
+      return lo & (fmt === H ? 0x7fff : 0x7fffffff);
     }
     case OP.MULX: return mulx(r, fmt, al, ah, bl, bh);
     case OP.RECPS: return recipStep(r, fmt, al, ah, bl, bh);

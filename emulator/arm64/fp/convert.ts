@@ -98,8 +98,8 @@ export function roundInt(r: Int32Array, fmt: Fmt, lo: number, hi: number, mode: 
 
 /**
  * FPToFixed (FCVT[NPMZA][SU], fixed point with fbits): saturating, NaN -> 0 with Invalid,
- * Invalid on overflow, Inexact otherwise when rounding changed the value. `bits` is 32 or 64;
- * returns lo, out.hi (0 for 32-bit results).
+ * Invalid on overflow, Inexact otherwise when rounding changed the value. `bits` is 16, 32 or 64;
+ * returns lo, out.hi (0 for 16/32-bit results; a 16-bit result is not masked).
  */
 export function toFixed(r: Int32Array, fmt: Fmt, lo: number, hi: number, fbits: number, unsigned: boolean, bits: number, mode: number): number {
   out.hi = 0;
@@ -110,14 +110,15 @@ export function toFixed(r: Int32Array, fmt: Fmt, lo: number, hi: number, fbits: 
   const x = unpack(r, fmt, lo, hi);
   const v = fbits === 0 ? x : x * 2 ** fbits;
   const res = Number.isFinite(v) ? roundToIntegral(v, mode) : v;
-  const max = bits === 32 ? (unsigned ? 4294967296 : 2147483648) : unsigned ? 18446744073709551616 : 9223372036854775808;
+  const max = bits === 32 ? (unsigned ? 4294967296 : 2147483648) : bits === 64 ? (unsigned ? 18446744073709551616 : 9223372036854775808) : unsigned ? 65536 : 32768;
   const min = unsigned ? 0 : -max;
   if (res >= max || res < min) {
     r[FPSR] |= IOC;
+    if (bits === 16) return res >= max ? max - 1 : min;
     return saturate(res >= max ? 1 : -1, unsigned, bits);
   }
   if (res !== v) r[FPSR] |= IXC;
-  if (bits === 32) return res | 0;
+  if (bits <= 32) return res | 0;
   const h = Math.floor(res / 4294967296);
   out.hi = h | 0;
   return (res - h * 4294967296) | 0;
@@ -146,6 +147,7 @@ export function fromFixed(r: Int32Array, fmt: Fmt, lo: number, hi: number, fbits
   const fz = fzOf(r, fmt);
   let v: number;
   if (bits === 32) v = unsigned ? lo >>> 0 : lo | 0;
+  else if (bits === 16) v = unsigned ? lo & 0xffff : (lo << 16) >> 16;
   else {
     const h = unsigned ? hi >>> 0 : hi | 0;
     if (h === 0 || (h === -1 && lo < 0)) v = h * 4294967296 + (lo >>> 0);

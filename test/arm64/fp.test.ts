@@ -103,6 +103,47 @@ describe(`floating point vs qemu-aarch64 (seed ${seed})`, () => {
     expect(failures).toEqual([]);
   }, 300_000);
 
+  it('regression vectors (failures found while building the FP library) match qemu-aarch64', () => {
+    // [assembly, FPCR, V0.. low 64 bits as hex (double or single/half in the low bits)]
+    const vectors: [string, number, string[]][] = [
+      ['fnmul d0, d1, d2', 0, ['0', '7ff0000000000000', '0']], // FPNeg of the default NaN
+      ['fadd s0, s1, s2', 0x01800000, ['0', '290b1f', '28ffaa']], // +0 + +0 after FZ, rounding to -Inf
+      ['fmulx d0, d1, d2', 0x03800000, ['0', 'fff0000000000000', '1']], // -Inf * flushed +0 = -2
+      ['fdiv d0, d1, d2', 0, ['0', '7fefffffffffffff', '41e0000000000000']], // exact quotient near the top
+      ['fmsub d0, d1, d2, d3', 0x03480000, ['0', 'fff0000000000000', '8000000000000001', '7ff8000000000000']], // qNaN + Inf*0
+      ['fmul d0, d1, d2', 0x00400000, ['0', '0010000000000001', '3c90000000000000']], // tiny product, round up
+      ['fmul v0.2d, v1.2d, v2.2d', 0x00400000, ['0', '000000000000a83c', '6a40506ea2728000']],
+      ['fcvt h0, s1', 0x01080000, ['0', '00000001']], // FZ16 does not apply to conversions
+      ['frecpe s0, s1', 0x01000000, ['0', '7e800000']], // FZ: large input flushes the result (UFC)
+      ['frsqrte d0, d1', 0, ['0', '0008000000000000']],
+      ['fcvtxn s0, d1', 0, ['0', '3ff0000000000001']],
+    ];
+    const words = assemble(vectors.map(([a]) => a));
+    const cases: Case[] = vectors.map(([, fpcr, regs], k) => {
+      const input = randomInput(rand, 64, fpcr, 0);
+      const dv = new DataView(input.buffer);
+      regs.forEach((h, i) => {
+        const v = BigInt('0x' + h);
+        dv.setBigUint64(i * 16, v, true);
+        dv.setBigUint64(i * 16 + 8, 0n, true);
+      });
+      return { word: words[k]!, input };
+    });
+    const ref = runQemu(cases);
+    const t = new TestCpu();
+    const failures: string[] = [];
+    cases.forEach((c, i) => {
+      const diff = diffDump(runOurs(t, c), ref.subarray(i * OUT_BYTES, (i + 1) * OUT_BYTES));
+      if (diff) failures.push(`${vectors[i]![0]}: ${diff}`);
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('FJCVTZS (ARMv8.3) and FRINT32Z (ARMv8.5) are UNDEFINED', () => {
+    expect(dec.decode(0x1e7e0000).exec).toBe(undefExec); // fjcvtzs w0, d0
+    expect(dec.decode(0x1e284000).exec).toBe(undefExec); // frint32z s0, s0
+  });
+
   it('round-to-nearest fast paths at the exponent extremes match qemu-aarch64', () => {
     // Error-free transformations are only valid inside an exponent window: operands spread over
     // the whole exponent range check the guards that send the rest to the exact path.

@@ -8,7 +8,6 @@
 import { group, op } from './pattern.ts';
 import { rz, wz } from '../regs.ts';
 import * as x from '../exec/fp-basic.ts';
-import { add, sub, mul, div } from '../fp/arith.ts';
 import { condHolds } from '../exec/int-alu.ts';
 import type { Cpu } from '../cpu.ts';
 
@@ -21,12 +20,13 @@ const withType = (f: F, extra: F): F | null => {
   const fmt = fmtOf(f);
   return fmt === 0 ? null : { fmt, ...extra };
 };
-const FAST2 = [mul, div, add, sub];
+/** opcode 0 FMUL, 1 FDIV, 2 FADD, 3 FSUB as the fast-path operation codes (OP in exec/fp-vector.ts). */
+const FAST_OP = [2, 3, 0, 1];
 
 export const fpScalarBasic = group(
   op('FP2', '000 11110 ftype:2 1 rm:5 opcode:4 10 rn:5 rd:5', x.fp2, (f: F) =>
     f.opcode > 8 ? null : withType(f, { opcode: f.opcode, rn: f.rn, rm: f.rm, rd: f.rd,
-      fn: FAST2[f.opcode] ?? null, exec: f.ftype === 1 && f.opcode < 4 ? x.fp2d : x.fp2 })),
+      fastOp: FAST_OP[f.opcode] ?? -1, exec: f.ftype < 2 && f.opcode < 4 ? x.fp2fast : x.fp2 })),
   op('FMOV_r', '000 11110 ftype:2 1 0000 00 10000 rn:5 rd:5', x.fmovReg, (f: F) => withType(f, { rn: f.rn, rd: f.rd })),
   op('FABS', '000 11110 ftype:2 1 0000 01 10000 rn:5 rd:5', x.fabsNeg, (f: F) => withType(f, { neg: false, rn: f.rn, rd: f.rd })),
   op('FNEG', '000 11110 ftype:2 1 0000 10 10000 rn:5 rd:5', x.fabsNeg, (f: F) => withType(f, { neg: true, rn: f.rn, rd: f.rd })),

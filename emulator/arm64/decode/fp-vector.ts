@@ -51,7 +51,7 @@ const rows: OpDef[] = [];
 for (const [name, u, a, opc, opn, pairwise, scalar] of sameOps) {
   rows.push(op(name, `0 q:1 ${u} 01110 ${a} sz:1 1 rm:5 11 ${b(opc, 3)} 1 rn:5 rd:5`, x.threeSame, (f: F) => {
     const s = shape(f.q, f.sz);
-    const fast = !pairwise && (opn === OP.ADD || opn === OP.SUB || opn === OP.MUL);
+    const fast = !pairwise && (opn === OP.ADD || opn === OP.SUB || opn === OP.MUL || opn === OP.DIV);
     const fma = opn === OP.FMLA || opn === OP.FMLS;
     return s && { op: opn, pairwise, ...s, rn: f.rn, rm: f.rm, rd: f.rd, exec: fast ? x.threeSameArith : fma ? x.threeSameFma : x.threeSame };
   }));

@@ -7,6 +7,7 @@ import { NF, ZF, CF, VF } from '../regs.ts';
 import { type Fmt, D, H, S, out, signMask } from '../fp/bits.ts';
 import { add, sub, mul, div, nmul, sqrt, fma } from '../fp/arith.ts';
 import { compare, maxMin } from '../fp/compare.ts';
+import { fastArith } from './fp-fast.ts';
 import { convert, roundInt, toFixed, fromFixed } from '../fp/convert.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -54,15 +55,9 @@ export function fp2(cpu: Cpu, f: F): void {
   writeScalar(cpu, fmt, f.rd, res, out.hi);
 }
 
-/** FADD/FSUB/FMUL/FDIV double, the common case: no switch, fields resolved at decode. */
-export function fp2d(cpu: Cpu, f: F): void {
-  const vs = cpu.regs.vs;
-  const res = f.fn(cpu.r, D, vs[f.rn * 4]! | 0, vs[f.rn * 4 + 1]! | 0, vs[f.rm * 4]! | 0, vs[f.rm * 4 + 1]! | 0);
-  const d = f.rd * 4;
-  vs[d] = res;
-  vs[d + 1] = out.hi;
-  vs[d + 2] = 0;
-  vs[d + 3] = 0;
+/** FMUL/FDIV/FADD/FSUB single or double: the native fast path (fp-fast.ts), else fp2. */
+export function fp2fast(cpu: Cpu, f: F): void {
+  if (!fastArith(cpu, f.fastOp, f.fmt === D, 1, f.rn, f.rm, f.rd, f.fmt === D ? 2 : 1)) fp2(cpu, f);
 }
 
 // ---- 1 source ----

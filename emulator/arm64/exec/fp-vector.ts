@@ -3,8 +3,9 @@
 // FZ, DN, NaN propagation, exact FPSR flags). Results are built in a scratch register first
 // because sources and destination may overlap.
 import type { Cpu } from '../cpu.ts';
-import { type Fmt, D, H, S, RO, out, FPCR, FPSR, IXC } from '../fp/bits.ts';
-import { add, sub, mul, div, mulx, fma, sqrt, recipStep, rsqrtStep, twoProductErr, toOdd } from '../fp/arith.ts';
+import { type Fmt, D, H, S, RO, out } from '../fp/bits.ts';
+import { add, sub, mul, div, mulx, fma, sqrt, recipStep, rsqrtStep } from '../fp/arith.ts';
+import { fastArith, fastFmaS } from './fp-fast.ts';
 import { compareLane, maxMin } from '../fp/compare.ts';
 import { convert, roundInt, toFixed, fromFixed } from '../fp/convert.ts';
 import { recipEstimateFp, rsqrtEstimateFp, recpx } from '../fp/estimate.ts';
@@ -74,110 +75,6 @@ function laneFma(cpu: Cpu, i: number, dbl: boolean, neg: boolean, nl: number, nh
   setLane(i, dbl, lo, out.hi);
 }
 
-const RMODE_FZ = (3 << 22) | (1 << 24);
-
-/**
- * FADD/FSUB/FMUL on normal operands with normal results in round-to-nearest, all lanes at once:
- * native arithmetic with exact inexact detection (TwoSum; single products are exact in double;
- * Dekker's TwoProduct inside its exponent window). Returns false, having changed nothing, when
- * any lane needs the general path.
- */
-function fastArith(cpu: Cpu, op: number, dbl: boolean, lanes: number, rn: number, rm: number, rd: number, words: number): boolean {
-  const r = cpu.r;
-  if ((r[FPCR]! & RMODE_FZ) !== 0) return false;
-  const vs = cpu.regs.vs;
-  let inexact = false;
-  if (!dbl) {
-    const vf = cpu.regs.vf32;
-    for (let i = 0; i < lanes; i++) {
-      const ab = vs[rn * 4 + i]!, bb = vs[rm * 4 + i]!;
-      if (((ab >>> 23) & 0xff) - 1 >>> 0 >= 254 || ((bb >>> 23) & 0xff) - 1 >>> 0 >= 254) return false;
-      const a = vf[rn * 4 + i]!, b = vf[rm * 4 + i]!;
-      let v: number;
-      if (op === OP.MUL) v = a * b; // exact: 24x24 bits
-      else {
-        const bx = op === OP.SUB ? -b : b;
-        v = a + bx;
-        const t = v - a;
-        if (a - (v - t) + (bx - t) !== 0) inexact = true;
-      }
-      const x = Math.fround(v);
-      const ax = Math.abs(x);
-      if (!(ax > 1.1754943508222875e-38) || ax === Infinity) return false;
-      if (x !== v) inexact = true;
-      fres[i] = x;
-    }
-  } else {
-    const vd = cpu.regs.vf64;
-    for (let i = 0; i < lanes; i++) {
-      const ah = vs[rn * 4 + i * 2 + 1]!, bh = vs[rm * 4 + i * 2 + 1]!;
-      if (((ah >>> 20) & 0x7ff) - 1 >>> 0 >= 2046 || ((bh >>> 20) & 0x7ff) - 1 >>> 0 >= 2046) return false;
-      const a = vd[rn * 2 + i]!, b = vd[rm * 2 + i]!;
-      let v: number;
-      if (op === OP.MUL) {
-        v = a * b;
-        const av = Math.abs(v);
-        if (!(av > 2 ** -960 && av < 2 ** 1000) || Math.abs(a) >= 2 ** 995 || Math.abs(b) >= 2 ** 995) return false;
-        if (twoProductErr(a, b, v) !== 0) inexact = true;
-      } else {
-        const bx = op === OP.SUB ? -b : b;
-        v = a + bx;
-        const t = v - a;
-        if (a - (v - t) + (bx - t) !== 0) inexact = true;
-        const av = Math.abs(v);
-        if (!(av >= 2.2250738585072014e-308) || av === Infinity) return false;
-      }
-      dres[i] = v;
-    }
-  }
-  if (inexact) r[FPSR] |= IXC;
-  if (dbl) {
-    const vd = cpu.regs.vf64;
-    vd[rd * 2] = dres[0]!;
-    vd[rd * 2 + 1] = words === 4 ? dres[1]! : 0;
-  } else {
-    const vf = cpu.regs.vf32;
-    for (let k = 0; k < 4; k++) vf[rd * 4 + k] = k < words ? fres[k]! : 0;
-  }
-  if (words < 4) {
-    vs[rd * 4 + 2] = 0;
-    vs[rd * 4 + 3] = 0;
-    if (words === 1) vs[rd * 4 + 1] = 0;
-  }
-  return true;
-}
-/**
- * FMLA/FMLS single lanes (idx < 0: Vm lanes, else element idx of Vm) on normal operands with
- * normal results in round-to-nearest: the product is exact in double, the sum is rounded to odd
- * in double (TwoSum) and then to single, which is the correctly rounded fused result.
- */
-function fastFmaS(cpu: Cpu, neg: boolean, lanes: number, rn: number, rm: number, idx: number, rd: number, words: number): boolean {
-  const r = cpu.r;
-  if ((r[FPCR]! & RMODE_FZ) !== 0) return false;
-  const vs = cpu.regs.vs;
-  const vf = cpu.regs.vf32;
-  let inexact = false;
-  for (let i = 0; i < lanes; i++) {
-    const m = rm * 4 + (idx < 0 ? i : idx);
-    const ab = vs[rn * 4 + i]!, bb = vs[m]!, cb = vs[rd * 4 + i]!;
-    if (((ab >>> 23) & 0xff) - 1 >>> 0 >= 254 || ((bb >>> 23) & 0xff) - 1 >>> 0 >= 254 || ((cb >>> 23) & 0xff) - 1 >>> 0 >= 254) return false;
-    const a = vf[rn * 4 + i]!, c = vf[rd * 4 + i]!;
-    const p = (neg ? -a : a) * vf[m]!;
-    const sum = p + c;
-    const t = sum - p;
-    const err = p - (sum - t) + (c - t);
-    const x = Math.fround(toOdd(sum, err));
-    const ax = Math.abs(x);
-    if (!(ax > 1.1754943508222875e-38) || ax === Infinity) return false;
-    if (err !== 0 || x !== sum) inexact = true;
-    fres[i] = x;
-  }
-  if (inexact) r[FPSR] |= IXC;
-  for (let k = 0; k < 4; k++) vf[rd * 4 + k] = k < words ? fres[k]! : 0;
-  if (words === 1) vs[rd * 4 + 1] = 0;
-  return true;
-}
-
 /** FMLA/FMLS (vector): single lanes try the fast path first. */
 export function threeSameFma(cpu: Cpu, f: F): void {
   if (f.dbl || !fastFmaS(cpu, f.op === OP.FMLS, f.lanes, f.rn, f.rm, -1, f.rd, f.words)) threeSame(cpu, f);
@@ -187,10 +84,8 @@ export function byElementFma(cpu: Cpu, f: F): void {
   if (f.dbl || !fastFmaS(cpu, f.op === OP.FMLS, f.lanes, f.rn, f.rm, f.index, f.rd, f.words)) byElement(cpu, f);
 }
 
-const fres = new Float32Array(4);
-const dres = new Float64Array(2);
 
-/** FADD/FSUB/FMUL (vector and scalar): the fast path, else the per-lane library calls. */
+/** FADD/FSUB/FMUL/FDIV (vector): the fast path, else the per-lane library calls. */
 export function threeSameArith(cpu: Cpu, f: F): void {
   if (!fastArith(cpu, f.op, f.dbl, f.lanes, f.rn, f.rm, f.rd, f.words)) threeSame(cpu, f);
 }

@@ -565,6 +565,33 @@ export class Cpu {
     this.hi = hi;
     return lo;
   }
+  /** 16 bytes (a Q register, LDP of two X): words in q0..q3, one TLB lookup when in one page. */
+  read128(va: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 16) {
+      const o = this.rOff[i]! + off;
+      const ram = this.ram;
+      this.q0 = ram.getInt32(o, true);
+      this.q1 = ram.getInt32(o + 4, true);
+      this.q2 = ram.getInt32(o + 8, true);
+      this.q3 = ram.getInt32(o + 12, true);
+      return;
+    }
+    // Both halves are read before anything is written by the caller: a fault leaves state intact.
+    const l0 = this.read64(va);
+    const h0 = this.hi;
+    this.q2 = this.read64(va + 8);
+    this.q3 = this.hi;
+    this.q0 = l0;
+    this.q1 = h0;
+  }
+  q0 = 0;
+  q1 = 0;
+  q2 = 0;
+  q3 = 0;
+
   write8(va: number, v: number): void {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;

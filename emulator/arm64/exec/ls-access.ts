@@ -126,8 +126,6 @@ export const ldrVd: Access = (cpu, va, t) => {
   setV(cpu, t, lo, cpu.hi, 0, 0);
 };
 export const ldrVq: Access = (cpu, va, t) => {
-  const lo = cpu.read64(va);
-  const hi = cpu.hi;
-  const lo2 = cpu.read64(va + 8);
-  setV(cpu, t, lo, hi, lo2, cpu.hi);
+  cpu.read128(va);
+  setV(cpu, t, cpu.q0, cpu.q1, cpu.q2, cpu.q3);
 };

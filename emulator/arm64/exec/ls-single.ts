@@ -187,15 +187,11 @@ export function ldrDReg(cpu: Cpu, f: Fields): void {
 export function ldrQReg(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
-  const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul;
-  // Both halves are read before Vt is written, so a fault on the second leaves Vt intact.
-  const l0 = cpu.read64(va);
-  const h0 = cpu.hi;
-  const l1 = cpu.read64(va + 8);
+  cpu.read128(r[b + 1]! * TWO32 + (r[b]! >>> 0) + regIndex(r, f.m, f.ik) * f.mul);
   const vs = cpu.regs.vs;
   const o = f.t * 4;
-  vs[o] = l0;
-  vs[o + 1] = h0;
-  vs[o + 2] = l1;
-  vs[o + 3] = cpu.hi;
+  vs[o] = cpu.q0;
+  vs[o + 1] = cpu.q1;
+  vs[o + 2] = cpu.q2;
+  vs[o + 3] = cpu.q3;
 }

@@ -59,6 +59,13 @@ describe('native Linux boot', { timeout: 300_000 }, () => {
     expect(bad.err).toMatch(/timeout after 8 s waiting for \/never printed\//);
   });
 
+  it('a guest kernel panic ends the run with a clear final line and exit 1', async () => {
+    const r = await boot(['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'rdinit=/nonexistent init=/nonexistent', '--timeout', '100']);
+    expect(r.out).toContain('Kernel panic - not syncing');
+    expect(r.err.trim().split('\n').at(-1)).toBe('shyper-emu: guest kernel panic');
+    expect(r.code).toBe(1);
+  });
+
   it('a file that is not an arm64 Image, or a missing one: one clear line, exit 2', async () => {
     const notImage = await boot(['--board', 'qemu-virt', '--native', '--kernel', `${KIT}/initramfs.cpio.gz`]);
     expect(notImage.code).toBe(2);

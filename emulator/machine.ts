@@ -10,6 +10,7 @@ import type { Console } from './devices/console.ts';
 import { PsciFirmware, type PowerController } from './firmware/psci.ts';
 import { maybeGunzip, parseImageHeader, planLayout, ImageError } from './boot/linux-image.ts';
 import { setCpuIdentity } from './arm64/sysregs-el1.ts';
+import { sysregName } from './arm64/sysregs.ts';
 import { attachPlatform, type Platform } from './platform.ts';
 import type { BoardDescription } from '../boards/types.ts';
 import { boardTree } from './fdt/board-tree.ts';
@@ -70,7 +71,7 @@ export class Machine {
     for (let i = 0; i < this.smp; i++) {
       const cpu = new Cpu(this.bus, decoder);
       cpu.enableSystemMode();
-      if (process.env.SHYPER_TRACE_UNDEF) cpu.onUndefined = (c) => process.stderr.write(`undef: el${c.el} pc=0x${BigInt.asUintN(64, BigInt(c.pc)).toString(16)} insn=0x${c.fetchWord(c.pc).toString(16).padStart(8, '0')}\n`);
+      cpu.onUndefined = (c) => this.traceUndefined(c);
       const spec = b.cpus[i]!;
       const model = CORE_MODELS[spec.core] ?? CORTEX_A76;
       this.models.push(model);
@@ -115,6 +116,28 @@ export class Machine {
     };
     const fw = new PsciFirmware(power);
     for (const cpu of this.cpus) cpu.firmware = fw;
+  }
+
+  private readonly undefSeen = new Set<number>();
+  /** Where UNDEFINED-instruction trace lines go (the CLI: stderr). */
+  traceSink: (line: string) => void = (line) => process.stderr.write(line + '\n');
+
+  /**
+   * One line per distinct PC when EL1 software hits an UNDEFINED instruction or an unknown system
+   * register (the guest gets the exception; the user learns what is missing). EL0 UNDEFs are
+   * normal (Linux emulates MRS of ID registers from them) and traced only with SHYPER_TRACE_UNDEF.
+   */
+  private traceUndefined(c: Cpu): void {
+    if (c.el === 0 && !process.env.SHYPER_TRACE_UNDEF) return;
+    if (this.undefSeen.has(c.pc) || this.undefSeen.size >= 32) return;
+    this.undefSeen.add(c.pc);
+    const w = c.fetchWord(c.pc) >>> 0;
+    let what = `insn=0x${w.toString(16).padStart(8, '0')}`;
+    if ((w & 0xffd00000) === 0xd5100000) {
+      const e = (((w >>> 19) & 3) << 14) | (((w >>> 16) & 7) << 11) | (((w >>> 12) & 15) << 7) | (((w >>> 8) & 15) << 3) | ((w >>> 5) & 7);
+      what += ` (${w & (1 << 21) ? 'MRS' : 'MSR'} ${sysregName(e)})`;
+    }
+    this.traceSink(`shyper-emu: cpu${this.cpus.indexOf(c)} el${c.el} UNDEFINED at pc=0x${BigInt.asUintN(64, BigInt(c.pc)).toString(16)} ${what}`);
   }
 
   /** Virtual time as seen by CPU i inside the current slice. */

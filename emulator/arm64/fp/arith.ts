@@ -10,7 +10,7 @@ import {
   type Fmt, D, S, FPCR, FPSR, IOC, DZC, IXC, RN, MIN_NORMAL, out, pack, unpack, value, isNaNBits, processNaNs, processNaNs3, defaultNaN,
   signMask, fpcrRounding, isSNaN,
 } from './bits.ts';
-import { decompose, exactSigned, exactZero, fzOf, roundExact, roundSigned, roundFpcr } from './round.ts';
+import { decompose, exactSigned, exactZero, fzOf, roundExact, roundSigned } from './round.ts';
 
 const SPLIT = 134217729; // 2^27 + 1
 const RMODE_MASK = 3 << 22;
@@ -347,8 +347,5 @@ function step(r: Int32Array, fmt: Fmt, al: number, ah: number, bl: number, bh: n
   const inf1 = !Number.isFinite(a), inf2 = !Number.isFinite(b);
   if ((inf1 && b === 0) || (inf2 && a === 0)) return pack(fmt, scale ? 1.5 : 2);
   if (inf1 || inf2) return pack(fmt, a * b);
-  if (scale === 0) return fmaValues(r, fmt, k, a, b, 0);
   return fmaValues(r, fmt, k, a, b, scale);
 }
-
-export { roundFpcr };

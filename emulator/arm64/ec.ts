@@ -1,0 +1,22 @@
+// Exception classes (ESR_ELx.EC, ARM ARM D17.2.37) the CPU raises.
+export const EC = {
+  UNKNOWN: 0x00,
+  WFX: 0x01,
+  FP_ACCESS: 0x07,
+  ILLEGAL_STATE: 0x0e,
+  SVC64: 0x15,
+  HVC64: 0x16,
+  SMC64: 0x17,
+  SYSREG: 0x18,
+  IABT_LOWER: 0x20,
+  IABT_SAME: 0x21,
+  PC_ALIGN: 0x22,
+  DABT_LOWER: 0x24,
+  DABT_SAME: 0x25,
+  SP_ALIGN: 0x26,
+  SERROR: 0x2f,
+  WATCH_LOWER: 0x34,
+  WATCH_SAME: 0x35,
+  FP_EXC64: 0x2c,
+  BRK64: 0x3c,
+} as const;

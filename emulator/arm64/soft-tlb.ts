@@ -1,0 +1,286 @@
+// The CPU's memory side: TinyEMU-style direct-mapped soft TLBs (read, write, execute, per EL0 /
+// EL1 context) holding the RAM offset of each virtual page, the fast load/store paths that hit
+// them, the slow paths through the translator and the bus, and the decoded-page cache that
+// stores invalidate. Cpu (cpu.ts) extends this class; handlers call read*/write* on the Cpu.
+//
+// Memory from handlers: read8/16/32 return unsigned numbers; read64 returns the low word (int32)
+// and leaves the high word in `hi`; read128 leaves four words in q0..q3; write64(va, lo, hi).
+import { type Exec, type Fields } from './decode/pattern.ts';
+import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory } from './memory.ts';
+import { BusError } from '../bus/device.ts';
+import { EC } from './ec.ts';
+
+export const TLB_BITS = 8;
+export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_MASK = TLB_SIZE - 1;
+/** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
+export const TLB_CONTEXTS = 2;
+export const PAGE = 4096;
+export const INSNS_PER_PAGE = PAGE / 4;
+
+/** Decoded instructions of one physical 4 KiB page. */
+export class DecodedPage {
+  readonly fns: (Exec | undefined)[] = new Array(INSNS_PER_PAGE).fill(undefined);
+  readonly args: Fields[] = new Array(INSNS_PER_PAGE).fill(undefined);
+  constructor(readonly ramOffset: number) {}
+}
+
+export abstract class MemoryAccessor {
+  pc = 0;
+  /** Current exception level (the soft-TLB context follows it, see setTlbContext). */
+  el = 0;
+  /** Set non-zero by anything that must end the current block (interrupt pin, halt, WFI, TLB flush). */
+  exitRequest = 0;
+  /** High word of the last read64. */
+  hi = 0;
+  translator: AddressTranslator = new IdentityTranslator();
+  readonly ram: DataView;
+
+  // Soft TLBs: tag = virtual page number (a JS number, negative for the upper VA range), value =
+  // RAM offset of the page. NaN tags never match.
+  private readonly rTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
+  private readonly rOff = new Float64Array(TLB_SIZE * TLB_CONTEXTS);
+  private readonly wTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
+  private readonly wOff = new Float64Array(TLB_SIZE * TLB_CONTEXTS);
+  protected readonly xTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
+  protected readonly xPage: (DecodedPage | undefined)[] = new Array(TLB_SIZE * TLB_CONTEXTS).fill(undefined);
+  protected tlbCtx = 0;
+
+  /** Decoded pages by RAM page index; a page present here is a "code page" and is kept out of the write TLB. */
+  protected readonly codePages = new Map<number, DecodedPage>();
+
+  constructor(readonly mem: PhysicalMemory) {
+    this.ram = mem.ram;
+  }
+
+  /** Raise a synchronous exception and unwind the instruction (implemented by Cpu). */
+  abstract raise(ec: number, iss: number, far: number, preferredReturn: number): never;
+
+  protected codePage(ro: number): DecodedPage {
+    const key = ro / PAGE;
+    let page = this.codePages.get(key);
+    if (page === undefined) {
+      page = new DecodedPage(ro);
+      this.codePages.set(key, page);
+      // Writes to this page must now take the slow path so the decoded copy stays coherent.
+      for (let i = 0; i < this.wOff.length; i++) if (this.wOff[i] === ro) this.wTag[i] = NaN;
+    }
+    return page;
+  }
+
+  /** Drop decoded instructions for RAM bytes [ro, ro+len) (a write to code, a loader, DMA). */
+  invalidateCodeRam(ro: number, len: number): void {
+    if (this.codePages.size === 0) return;
+    for (let p = Math.floor(ro / PAGE); p * PAGE < ro + len; p++) {
+      const page = this.codePages.get(p);
+      if (page === undefined) continue;
+      this.codePages.delete(p);
+      for (let i = 0; i < this.xPage.length; i++) if (this.xPage[i] === page) this.xTag[i] = NaN;
+    }
+  }
+
+  /** TLBI: forget every cached translation (soft TLBs are small; a full flush is cheap). */
+  flushTlb(): void {
+    // End the block too: the run loop keeps executing a page without re-translating it.
+    this.exitRequest = 1;
+    this.rTag.fill(NaN);
+    this.wTag.fill(NaN);
+    this.xTag.fill(NaN);
+  }
+
+  /** Called when the exception level changes: selects the soft-TLB context. */
+  setTlbContext(el: number): void {
+    this.tlbCtx = el === 0 ? 0 : TLB_SIZE;
+  }
+
+  /** The instruction word at a virtual address the CPU has just executed (traces); -1 if unknown. */
+  fetchWord(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const ti = (pn & TLB_MASK) + this.tlbCtx;
+    const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
+    return page === undefined ? -1 : this.ram.getUint32(page.ramOffset + off, true);
+  }
+
+  // ---- memory: fast paths ----
+
+  read8(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn) return this.ram.getUint8(this.rOff[i]! + off);
+    return this.readSlow(va, 1);
+  }
+  read16(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 2) return this.ram.getUint16(this.rOff[i]! + off, true);
+    return this.readSlow(va, 2);
+  }
+  read32(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 4) return this.ram.getUint32(this.rOff[i]! + off, true);
+    return this.readSlow(va, 4);
+  }
+  /** Returns the low word (signed int32); the high word is left in this.hi. */
+  read64(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 8) {
+      const o = this.rOff[i]! + off;
+      this.hi = this.ram.getInt32(o + 4, true);
+      return this.ram.getInt32(o, true);
+    }
+    const lo = this.readSlow(va, 4) | 0;
+    const hi = this.readSlow(va + 4, 4) | 0;
+    this.hi = hi;
+    return lo;
+  }
+  /** 16 bytes (a Q register, LDP of two X): words in q0..q3, one TLB lookup when in one page. */
+  read128(va: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.rTag[i] === pn && off <= PAGE - 16) {
+      const o = this.rOff[i]! + off;
+      const ram = this.ram;
+      this.q0 = ram.getInt32(o, true);
+      this.q1 = ram.getInt32(o + 4, true);
+      this.q2 = ram.getInt32(o + 8, true);
+      this.q3 = ram.getInt32(o + 12, true);
+      return;
+    }
+    // Both halves are read before anything is written by the caller: a fault leaves state intact.
+    const l0 = this.read64(va);
+    const h0 = this.hi;
+    this.q2 = this.read64(va + 8);
+    this.q3 = this.hi;
+    this.q0 = l0;
+    this.q1 = h0;
+  }
+  q0 = 0;
+  q1 = 0;
+  q2 = 0;
+  q3 = 0;
+
+  write8(va: number, v: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn) this.ram.setUint8(this.wOff[i]! + off, v);
+    else this.writeSlow(va, 1, v);
+  }
+  write16(va: number, v: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && off <= PAGE - 2) this.ram.setUint16(this.wOff[i]! + off, v, true);
+    else this.writeSlow(va, 2, v);
+  }
+  write32(va: number, v: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && off <= PAGE - 4) this.ram.setInt32(this.wOff[i]! + off, v, true);
+    else this.writeSlow(va, 4, v);
+  }
+  write64(va: number, lo: number, hi: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && off <= PAGE - 8) {
+      const o = this.wOff[i]! + off;
+      this.ram.setInt32(o, lo, true);
+      this.ram.setInt32(o + 4, hi, true);
+      return;
+    }
+    // Check the whole access first so a fault on the second half leaves memory untouched.
+    this.probeWrite(va, 8);
+    this.writeSlow(va, 4, lo);
+    this.writeSlow(va + 4, 4, hi);
+  }
+
+  // ---- memory: slow paths ----
+
+  /** Translate for a write and raise any fault, without writing (multi-part stores). */
+  probeWrite(va: number, size: number): void {
+    this.translator.translate(va, Access.Write);
+    const last = va + size - 1;
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Write);
+  }
+
+  /** Translate for a read and raise any fault (multi-part loads, DC ZVA, etc.). */
+  probeRead(va: number, size: number): void {
+    this.translator.translate(va, Access.Read);
+    const last = va + size - 1;
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Read);
+  }
+
+  readSlow(va: number, size: 1 | 2 | 4): number {
+    const off = va & 0xfff;
+    if (off + size > PAGE) {
+      // Crosses a page: byte by byte (each byte translated on its own, as the architecture allows).
+      let v = 0;
+      for (let k = 0; k < size; k++) v += this.read8(va + k) * 2 ** (8 * k);
+      return v;
+    }
+    const pa = this.translator.translate(va, Access.Read);
+    const ro = this.mem.ramOffset(pa);
+    if (ro >= 0) {
+      if (this.translator.pageCacheable) {
+        const pn = (va - off) / PAGE;
+        const i = (pn & TLB_MASK) + this.tlbCtx;
+        this.rTag[i] = pn;
+        this.rOff[i] = ro - off;
+      }
+      return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);
+    }
+    try {
+      return this.mem.read(pa, size) >>> 0;
+    } catch (e) {
+      if (e instanceof BusError) this.externalAbort(va, false);
+      throw e;
+    }
+  }
+
+  writeSlow(va: number, size: 1 | 2 | 4, v: number): void {
+    const off = va & 0xfff;
+    if (off + size > PAGE) {
+      this.probeWrite(va, size);
+      for (let k = 0; k < size; k++) this.write8(va + k, (v >>> (8 * k)) & 0xff);
+      return;
+    }
+    const pa = this.translator.translate(va, Access.Write);
+    const ro = this.mem.ramOffset(pa);
+    if (ro >= 0) {
+      const pageRo = ro - off;
+      if (this.codePages.size !== 0 && this.codePages.has(pageRo / PAGE)) this.invalidateCodeRam(pageRo, PAGE);
+      if (this.translator.pageCacheable) {
+        const pn = (va - off) / PAGE;
+        const i = (pn & TLB_MASK) + this.tlbCtx;
+        this.wTag[i] = pn;
+        this.wOff[i] = pageRo;
+      }
+      if (size === 1) this.ram.setUint8(ro, v);
+      else if (size === 2) this.ram.setUint16(ro, v, true);
+      else this.ram.setInt32(ro, v, true);
+      return;
+    }
+    try {
+      this.mem.write(pa, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
+    } catch (e) {
+      if (e instanceof BusError) this.externalAbort(va, true);
+      throw e;
+    }
+  }
+
+  /** Synchronous external abort on a data access (ESR ISS: DFSC 0b010000, WnR). */
+  externalAbort(va: number, write: boolean): never {
+    const iss = 0x10 | (write ? 1 << 6 : 0);
+    return this.raise(this.el === 0 ? EC.DABT_LOWER : EC.DABT_SAME, iss, va, this.pc);
+  }
+}

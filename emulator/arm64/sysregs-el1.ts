@@ -73,11 +73,12 @@ function ro(name: string, e: number, value: (cpu: Cpu) => bigint, trapRead = 0):
   return { name, enc: e, minEl: 1, read: value, trapRead };
 }
 
-// ID_AA64PFR0_EL1: EL0..EL3 AArch64-only (1), FP/AdvSIMD without FP16 (0), GIC sysregs per board,
-// CSV2 = CSV3 = 1 (A76: not affected by Spectre-v2 / Meltdown, so Linux does not need KPTI).
+// ID_AA64PFR0_EL1: EL0..EL3 AArch64-only (1), FP/AdvSIMD with half precision (1: FEAT_FP16, as
+// A76/A55 have), GIC sysregs per board, CSV2 = CSV3 = 1 (A76: not affected by Spectre-v2 /
+// Meltdown, so Linux does not need KPTI).
 function pfr0(cpu: Cpu): bigint {
   const gic = identity(cpu).gicv3 ? 1n : 0n;
-  return 0x1111n | (gic << 24n) | (1n << 56n) | (1n << 60n);
+  return 0x1111n | (1n << 16n) | (1n << 20n) | (gic << 24n) | (1n << 56n) | (1n << 60n);
 }
 
 const ID_AA64ISAR0 = 1n << 16n; // CRC32

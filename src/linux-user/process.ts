@@ -7,8 +7,8 @@ import { loadElf } from './elf.ts';
 import { Syscalls } from './syscalls.ts';
 
 const AT = { NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9, UID: 11, EUID: 12, GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31 };
-/** HWCAP_FP | HWCAP_ASIMD | HWCAP_CRC32: what this CPU implements of the hwcaps glibc checks. */
-const HWCAP = (1 << 0) | (1 << 1) | (1 << 7);
+/** HWCAP_FP | ASIMD | CRC32 | FPHP | ASIMDHP | LRCPC | DCPOP: what this CPU implements (asm/hwcap.h). */
+const HWCAP = (1 << 0) | (1 << 1) | (1 << 7) | (1 << 9) | (1 << 10) | (1 << 15) | (1 << 16);
 
 const STACK_TOP = 0x7ffffff000;
 const STACK_SIZE = 8 << 20;

@@ -200,6 +200,12 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
         if (cpu.r[FPSR]! >>> 0 !== Number(eng.reg('FPSR') & 0xffffffffn)) diffs.push(`fpsr ours ${(cpu.r[FPSR]! >>> 0).toString(16)} uc ${eng.reg('FPSR').toString(16)}`);
         for (let v = 0; v < 32; v++) {
           const a = Buffer.from(cpu.regs.vb.subarray(v * 16, v * 16 + 16)), b = Buffer.from(eng.vreg(v));
+          // QEMU 7.2 bug: scalar FCVTZS (fixed point) from half sign-extends its 16-bit result into
+          // 32 bits; the ARM ARM writes 16 bits and zeroes the rest, which is what we do.
+          if (name === 'FCVTZS_hfix_s' && a[2] === 0 && a[3] === 0 && b[2] === b[3] && b[2] === (b[1]! & 0x80 ? 0xff : 0)) {
+            b[2] = 0;
+            b[3] = 0;
+          }
           if (!a.equals(b)) diffs.push(`v${v} ours ${a.toString('hex')} uc ${b.toString('hex')}`);
         }
         const ucData = Buffer.from(eng.readMem(DATA, DATA_SIZE));

@@ -3,7 +3,7 @@
 // and from half precision (FCVT, ftype/opc 11) are base FP.
 // Half-precision arithmetic (FEAT_FP16: ftype 11 here, the Advanced SIMD FP16 groups in
 // fp-half.ts) is implemented and checked against qemu-aarch64, but decodes as UNDEFINED while
-// fpFeatures.fp16 is false, matching ID_AA64PFR0_EL1.FP/AdvSIMD (sysregs-el1.ts reports no FP16).
+// fpFeatures.fp16 is true, matching ID_AA64PFR0_EL1.FP/AdvSIMD = 1 (FEAT_FP16, as Cortex-A76/A55 have).
 // Turning FP16 on is this flag plus those ID fields. The flag is read by `prep` (decode time).
 import { group, op } from './pattern.ts';
 import { rz, wz } from '../regs.ts';
@@ -13,7 +13,7 @@ import type { Cpu } from '../cpu.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export const fpFeatures = { fp16: false };
+export const fpFeatures = { fp16: true };
 const FMT = [32, 64, 0, 16];
 const fmtOf = (f: F): number => (f.ftype === 3 && !fpFeatures.fp16 ? 0 : FMT[f.ftype]!);
 const withType = (f: F, extra: F): F | null => {

@@ -1,8 +1,5 @@
 // Every A64 encoding table, by ARM ARM top-level group (C4.1). Each module owns one group.
 import type { OpDef } from './pattern.ts';
-import { dataImmediate } from './data-imm.ts';
-import { dataRegister } from './data-reg.ts';
-import { branchSystem } from './branch-sys.ts';
 import { intImmediate } from './int-imm.ts';
 import { intRegister } from './int-reg.ts';
 import { intBranchSystem } from './int-sys.ts';
@@ -13,5 +10,5 @@ import { fpVector } from './fp-vector.ts';
 import { simd } from './simd.ts';
 
 export function allTables(): OpDef[][] {
-  return [dataImmediate, dataRegister, branchSystem, intImmediate, intRegister, intBranchSystem, loadStore, fpScalar, fpScalarBasic, fpVector, simd];
+  return [intImmediate, intRegister, intBranchSystem, loadStore, fpScalar, fpScalarBasic, fpVector, simd];
 }

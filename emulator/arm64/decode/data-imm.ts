@@ -1,3 +1,0 @@
-import { group } from './pattern.ts';
-
-export const dataImmediate = group();

@@ -1,11 +1,8 @@
 // qemu-aarch64 as the oracle for integer data processing: a batch of (word, X0-X7, NZCV) cases
 // becomes one static program that loads each state, executes the word and dumps X0-X7 and NZCV.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { OpDef } from '../../emulator/arm64/decode/pattern.ts';
 import { TestCpu } from './harness.ts';
+import { runQemuBatch } from './qemu-batch.ts';
 
 export const IN = 8 * 8 + 8;
 export const OUT = IN;
@@ -45,48 +42,20 @@ export function randomIntWord(def: OpDef, rand: () => number): number {
   return w;
 }
 
-function movImm(reg: string, v: number): string[] {
-  return [`movz ${reg}, #${v & 0xffff}`, `movk ${reg}, #${(v >>> 16) & 0xffff}, lsl #16`];
-}
-
 export function runQemuInt(cases: IntCase[]): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'int-oracle-'));
-  try {
-    const inTotal = cases.length * IN;
-    const outTotal = cases.length * OUT;
-    const lines: string[] = [
-      '.text', '.global _start', '_start:',
-      'adrp x20, inbuf', 'add x20, x20, :lo12:inbuf', 'mov x23, x20', ...movImm('x22', inTotal),
-      '1: mov x0, #0', 'mov x1, x23', 'mov x2, x22', 'mov x8, #63', 'svc #0',
-      'cmp x0, #0', 'b.le 2f', 'add x23, x23, x0', 'sub x22, x22, x0', 'cbnz x22, 1b',
-      '2: adrp x21, outbuf', 'add x21, x21, :lo12:outbuf',
-    ];
-    for (const c of cases) {
-      lines.push(
+  const caseLines: string[] = [];
+  for (const c of cases) {
+    caseLines.push(
         'ldp x0, x1, [x20], #16', 'ldp x2, x3, [x20], #16', 'ldp x4, x5, [x20], #16', 'ldp x6, x7, [x20], #16',
         'ldr x9, [x20], #8', 'msr nzcv, x9',
         `.inst 0x${(c.word >>> 0).toString(16)}`,
         'mrs x9, nzcv',
         'stp x0, x1, [x21], #16', 'stp x2, x3, [x21], #16', 'stp x4, x5, [x21], #16', 'stp x6, x7, [x21], #16',
         'str x9, [x21], #8',
-      );
-    }
-    lines.push(
-      'adrp x23, outbuf', 'add x23, x23, :lo12:outbuf', ...movImm('x22', outTotal),
-      '3: mov x0, #1', 'mov x1, x23', 'mov x2, x22', 'mov x8, #64', 'svc #0',
-      'cmp x0, #0', 'b.le 4f', 'add x23, x23, x0', 'sub x22, x22, x0', 'cbnz x22, 3b',
-      '4: mov x0, #0', 'mov x8, #93', 'svc #0',
-      '.bss', '.balign 16', `inbuf: .skip ${inTotal}`, '.balign 16', `outbuf: .skip ${outTotal}`,
     );
-    writeFileSync(join(dir, 'p.s'), lines.join('\n') + '\n');
-    execFileSync('aarch64-linux-gnu-gcc', ['-static', '-nostdlib', '-o', join(dir, 'p'), join(dir, 'p.s')]);
-    const input = Buffer.concat(cases.map((c) => Buffer.from(c.input)));
-    const out = execFileSync('qemu-aarch64', [join(dir, 'p')], { input, maxBuffer: 1 << 28 });
-    if (out.length !== outTotal) throw new Error(`qemu-aarch64 wrote ${out.length} bytes, expected ${outTotal}`);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  const input = Buffer.concat(cases.map((c) => Buffer.from(c.input)));
+  return runQemuBatch(caseLines, input, cases.length * OUT, []);
 }
 
 export function runOursInt(t: TestCpu, c: IntCase): Uint8Array {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpDef } from '../../emulator/arm64/decode/pattern.ts';
 import { TestCpu } from './harness.ts';
+import { runQemuBatch } from './qemu-batch.ts';
 
 export const IN_BYTES = 8 * 16 + 8 * 8;
 export const OUT_BYTES = IN_BYTES + 16;
@@ -87,27 +88,11 @@ export function objdumpKnows(words: number[]): boolean[] {
   }
 }
 
-/** MOVZ/MOVK for a 32-bit constant (a literal pool would be out of LDR range in a big batch). */
-function movImm(reg: string, v: number): string[] {
-  return [`movz ${reg}, #${v & 0xffff}`, `movk ${reg}, #${(v >>> 16) & 0xffff}, lsl #16`];
-}
-
 /** Run every case under qemu-aarch64; returns OUT_BYTES per case. */
 export function runQemu(cases: Case[]): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'simd-oracle-'));
-  try {
-    const inTotal = cases.length * IN_BYTES;
-    const outTotal = cases.length * OUT_BYTES;
-    const lines: string[] = [
-      '.text', '.global _start', '_start:',
-      'adrp x20, inbuf', 'add x20, x20, :lo12:inbuf', 'mov x23, x20',
-      ...movImm('x22', inTotal),
-      '1: mov x0, #0', 'mov x1, x23', 'mov x2, x22', 'mov x8, #63', 'svc #0',
-      'cmp x0, #0', 'b.le 2f', 'add x23, x23, x0', 'sub x22, x22, x0', 'cbnz x22, 1b',
-      '2: adrp x21, outbuf', 'add x21, x21, :lo12:outbuf',
-    ];
-    for (const c of cases) {
-      lines.push(
+  const caseLines: string[] = [];
+  for (const c of cases) {
+    caseLines.push(
         'ldp q0, q1, [x20], #32', 'ldp q2, q3, [x20], #32', 'ldp q4, q5, [x20], #32', 'ldp q6, q7, [x20], #32',
         'ldp x0, x1, [x20], #16', 'ldp x2, x3, [x20], #16', 'ldp x4, x5, [x20], #16', 'ldp x6, x7, [x20], #16',
         'msr fpsr, xzr',
@@ -115,24 +100,10 @@ export function runQemu(cases: Case[]): Uint8Array {
         'stp q0, q1, [x21], #32', 'stp q2, q3, [x21], #32', 'stp q4, q5, [x21], #32', 'stp q6, q7, [x21], #32',
         'stp x0, x1, [x21], #16', 'stp x2, x3, [x21], #16', 'stp x4, x5, [x21], #16', 'stp x6, x7, [x21], #16',
         'mrs x9, fpsr', 'stp x9, xzr, [x21], #16',
-      );
-    }
-    lines.push(
-      'adrp x23, outbuf', 'add x23, x23, :lo12:outbuf', ...movImm('x22', outTotal),
-      '3: mov x0, #1', 'mov x1, x23', 'mov x2, x22', 'mov x8, #64', 'svc #0',
-      'cmp x0, #0', 'b.le 4f', 'add x23, x23, x0', 'sub x22, x22, x0', 'cbnz x22, 3b',
-      '4: mov x0, #0', 'mov x8, #93', 'svc #0',
-      '.bss', '.balign 16', `inbuf: .skip ${inTotal}`, '.balign 16', `outbuf: .skip ${outTotal}`,
     );
-    writeFileSync(join(dir, 'p.s'), lines.join('\n') + '\n');
-    execFileSync('aarch64-linux-gnu-gcc', ['-static', '-nostdlib', '-o', join(dir, 'p'), join(dir, 'p.s')]);
-    const input = Buffer.concat(cases.map((c) => Buffer.from(c.input)));
-    const out = execFileSync('qemu-aarch64', [join(dir, 'p')], { input, maxBuffer: 1 << 28 });
-    if (out.length !== outTotal) throw new Error(`qemu-aarch64 wrote ${out.length} bytes, expected ${outTotal}`);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  const input = Buffer.concat(cases.map((c) => Buffer.from(c.input)));
+  return runQemuBatch(caseLines, input, cases.length * OUT_BYTES, []);
 }
 
 /** Run one case on TestCpu; returns OUT_BYTES in the same layout as the qemu dump. */

@@ -49,6 +49,7 @@ export class Machine {
   private readonly online: boolean[] = [];
   private readonly budgets: number[] = [];
   private readonly sliceStartInstret: number[] = [];
+  private readonly stallCarry: number[] = [];
   private readonly nsPerInstr: number[] = [];
   private readonly sliceNs: number;
   private sliceStart = 0;
@@ -81,6 +82,7 @@ export class Machine {
       this.cpus.push(cpu);
       this.online.push(false);
       this.sliceStartInstret.push(0);
+      this.stallCarry.push(0);
     }
     this.platform = attachPlatform(this, { board: b, gicVersion: this.gicVersion, console: opts.console });
     for (let i = 0; i < this.smp; i++) {
@@ -143,7 +145,36 @@ export class Machine {
   /** Virtual time as seen by CPU i inside the current slice. */
   cpuNow(i: number): number {
     const cpu = this.cpus[i]!;
-    return this.sliceStart + Math.floor((cpu.instret - this.sliceStartInstret[i]!) * this.nsPerInstr[i]!);
+    return this.sliceStart + Math.floor((cpu.instret + cpu.stall - this.sliceStartInstret[i]!) * this.nsPerInstr[i]!);
+  }
+
+  /**
+   * Power on CPU i at EL2 (the EL2 port): the attached EL2 software's start entry runs on it at its
+   * next turn. Used when a hypervisor is attached (el2-machine.ts).
+   */
+  startCpuAtEl2(i: number): void {
+    const cpu = this.cpus[i]!;
+    cpu.el = 2;
+    cpu.el2StartPending = true;
+    cpu.halted = false;
+    cpu.waiting = false;
+    this.online[i] = true;
+  }
+
+  /** Write physical memory (a loader, DMA, EL2 software): decoded code of every CPU stays coherent. */
+  writePhys(pa: number, data: Uint8Array): void {
+    this.bus.loadBytes(pa, data);
+    for (const ro of this.ramOffsets(pa, data.length)) for (const c of this.cpus) c.invalidateCodeRam(ro.offset, ro.length);
+  }
+
+  private *ramOffsets(pa: number, len: number): Generator<{ offset: number; length: number }> {
+    const end = pa + len;
+    while (pa < end) {
+      const n = Math.min(end - pa, 4096 - (pa % 4096));
+      const ro = this.bus.ramOffset(pa);
+      if (ro >= 0) yield { offset: ro, length: n };
+      pa += n;
+    }
   }
 
   private startCpu(i: number, entry: number, x0: bigint): void {
@@ -211,11 +242,14 @@ export class Machine {
       if (!this.online[i]) continue;
       const cpu = this.cpus[i]!;
       this.platform.selectCpu(i);
-      this.sliceStartInstret[i] = cpu.instret;
-      if (cpu.waiting && !cpu.checkInterrupts()) continue;
+      this.sliceStartInstret[i] = cpu.instret + cpu.stall;
+      if (cpu.waiting && !(cpu.el === 2 ? cpu.wakeable() : cpu.checkInterrupts())) continue;
       cpu.waiting = false;
       anyRan = true;
-      cpu.run(this.budgets[i]!);
+      // Time EL2 software charged during the last slice comes out of this one.
+      const stallBefore = cpu.stall;
+      cpu.run(Math.max(1, this.budgets[i]! - Math.round(this.stallCarry[i]!)));
+      this.stallCarry[i] = cpu.stall - stallBefore;
       if (this.state !== 'running') return;
     }
     if (anyRan) {

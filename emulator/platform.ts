@@ -61,7 +61,12 @@ export function attachPlatform(host: PlatformHost, o: { board: BoardDescription;
     timerIrqs: (cpu) => ({ phys: core.ppiLine(cpu, 16 + ns), virt: core.ppiLine(cpu, 16 + virt), hyp: core.ppiLine(cpu, 16 + hyp) }),
     attachCpu: (i, cpu, timer) => {
       cpu.sysregProviders.push(timer);
-      if (v3) cpu.sysregProviders.push(v3.sysregInterface(i, () => cpu.hypervisor !== null && cpu.el < 2 && (cpu.sys.hcr & HCR.IMO) !== 0));
+      if (v3) {
+        cpu.sysregProviders.push(v3.sysregInterface(i, () => cpu.hypervisor !== null && cpu.el < 2 && (cpu.sys.hcr & HCR.IMO) !== 0));
+        // ICH_*_EL2: reached only by EL2 software through the port (EL1 is refused op1=4).
+        const virt = v3.virt[i]!;
+        cpu.sysregProviders.push({ readSysreg: (e) => virt.ichRead(e), writeSysreg: (e, v) => virt.ichWrite(e, v) });
+      }
       core.connectCpu(i, cpu.pins);
     },
     selectCpu: (i) => {

@@ -26,6 +26,7 @@ import {
   type Firmware,
   type Hypervisor,
   interruptAsserted,
+  runAtEl2,
   takePendingInterrupt,
   takeSyncException,
 } from './exceptions.ts';
@@ -96,6 +97,15 @@ export class Cpu extends MemoryAccessor {
   illegalState = false;
   /** In WFI/WFE, waiting for an interrupt (the machine's scheduler skips us until one is asserted). */
   waiting = false;
+  /** EL2 software executed WFI (El2Cpu.park): the CPU stays at EL2 until an IRQ is asserted. */
+  el2Parked = false;
+  /** Powered on at EL2 (El2Machine.startCpu): EL2 software's start entry runs at the next turn. */
+  el2StartPending = false;
+  /**
+   * Time charged by EL2 software (El2Cpu.chargeCycles) in units of simple instructions: counted
+   * into this CPU's virtual time like executed instructions, but not into instret.
+   */
+  stall = 0;
 
   // Interrupt wires from the interrupt controller (GIC CPU interface outputs).
   irqLine = false;
@@ -184,6 +194,7 @@ export class Cpu extends MemoryAccessor {
     let done = 0;
     while (done < budget && !this.halted) {
       this.exitRequest = 0;
+      if (this.el === 2 && !this.resumeFromEl2()) break;
       if (this.exceptionHook === null && this.checkInterrupts()) {
         this.waiting = false;
       }
@@ -337,8 +348,35 @@ export class Cpu extends MemoryAccessor {
     exceptionReturn(this, this.sys.spsr1, this.sys.elr1);
   }
 
+  /**
+   * A CPU at EL2 (just powered on, or parked by EL2 software) runs EL2 software's start or IRQ
+   * entry; false while it stays parked with nothing asserted.
+   */
+  private resumeFromEl2(): boolean {
+    if (this.el2StartPending) {
+      this.el2StartPending = false;
+      runAtEl2(this, 'start');
+    } else if (this.irqLine) {
+      runAtEl2(this, ExceptionKind.Irq);
+    } else {
+      this.waiting = true;
+      return false;
+    }
+    if (this.el === 2) return false;
+    this.waiting = false;
+    this.exitRequest = 0;
+    return true;
+  }
+
+  /** Would an interrupt (or an EL2 power-on) get this waiting CPU going again? */
+  wakeable(): boolean {
+    if (this.el === 2) return this.el2StartPending || this.irqLine;
+    return interruptAsserted(this);
+  }
+
   /** Take a pending unmasked interrupt; true if one was taken. */
   checkInterrupts(): boolean {
+    if (this.el === 2) return false;
     if (!(this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine || (this.hypervisor !== null && (this.sys.hcr & (HCR.VI | HCR.VF | HCR.VSE)) !== 0))) return false;
     return takePendingInterrupt(this);
   }

@@ -116,8 +116,17 @@ export function readSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: 
   return cpu.raiseUndefined();
 }
 
+// GICv3 SGI generation registers: with HCR_EL2.IMO (or FMO) set, EL1 writes trap to EL2 (IHI 0069
+// 12.2.x ICC_SGI0R/SGI1R/ASGI1R_EL1 "Traps"): SGIs are not virtualized by the list registers.
+const ICC_SGI1R = enc(3, 0, 12, 11, 5);
+const ICC_ASGI1R = enc(3, 0, 12, 11, 6);
+const ICC_SGI0R = enc(3, 0, 12, 11, 7);
+
 /** MSR: write, or raise. */
 export function writeSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: number, v: bigint): void {
+  if ((e === ICC_SGI1R || e === ICC_ASGI1R || e === ICC_SGI0R) && cpu.hcrTraps(HCR.IMO | HCR.FMO)) {
+    cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(e, rt, false), 0, 0, cpu.pc);
+  }
   if (def !== undefined) {
     // TPIDRRO_EL0 is read-only at EL0.
     if (def.minEl > cpu.el || !def.write || (e === TPIDRRO && cpu.el === 0)) cpu.raiseUndefined();

@@ -44,6 +44,9 @@ export function attachEl2(machine: Machine, software: El2Software): El2Machine {
     mmioRead: (pa, size) => bus.read(pa, size),
     mmioWrite: (pa, size, v) => bus.write(pa, size, v),
     isRam: (pa) => bus.ramOffset(pa) >= 0,
+    invalidateTlbs: () => {
+      for (const c of machine.cpus) c.flushTlb();
+    },
     now: () => machine.virtualNs(),
   };
 }

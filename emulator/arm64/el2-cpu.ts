@@ -9,6 +9,7 @@ import type { Cpu } from './cpu.ts';
 import { El2Reg, type El1Context, type El2Cpu, type El2Software } from './el2.ts';
 import type { Hypervisor } from './exceptions.ts';
 import { HCR } from './sysstate.ts';
+import { sysregDef } from './sysregs.ts';
 import { El1ContextData, restoreEl1, saveEl1 } from './context.ts';
 
 const e = (op0: number, op1: number, crn: number, crm: number, op2: number): number => (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
@@ -132,6 +133,9 @@ export class El2CpuPort implements El2Cpu {
       case MDCR_EL2_ENC:
         return this.mdcr;
     }
+    // EL1 registers (ESR_EL1, VBAR_EL1... to inject an exception into the guest) as EL2 reads them.
+    const def = sysregDef(enc);
+    if (def?.read) return def.read(this.cpu);
     for (const p of this.cpu.sysregProviders) {
       const v = p.readSysreg(enc);
       if (v !== undefined) return v;
@@ -183,6 +187,8 @@ export class El2CpuPort implements El2Cpu {
         this.mdcr = v;
         return;
     }
+    const def = sysregDef(enc);
+    if (def?.write) return def.write(this.cpu, v);
     for (const p of this.cpu.sysregProviders) if (p.writeSysreg(enc, v)) return;
   }
 

@@ -139,15 +139,22 @@ export function describe(v: unknown): string {
   return j.length > 40 ? `${j.slice(0, 37)}...` : j;
 }
 
-/** The candidate nearest to `word` by edit distance, when near enough to be a typo. */
+/**
+ * The candidate nearest to `word` by edit distance, when near enough to be a typo. A prefix all
+ * candidates share ("EMU_DEVICE_T_") is left out of the comparison.
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let prefix = candidates[0] ?? '';
+  for (const c of candidates) while (!c.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const w = (word.toLowerCase().startsWith(prefix.toLowerCase()) ? word.slice(prefix.length) : word).toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) [best, bestD] = [c, d];
+    const tail = c.slice(prefix.length).toLowerCase();
+    const d = editDistance(w, tail);
+    if (d < bestD && d <= Math.max(1, Math.floor(Math.max(w.length, tail.length) / 3))) [best, bestD] = [c, d];
   }
-  return bestD <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
+  return best;
 }
 
 function editDistance(a: string, b: string): number {

@@ -338,12 +338,34 @@ function parseJson(text: string, label: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const pos = /at position (\d+)/.exec(msg);
-    const at = pos ? lineColumn(text, Number(pos[1])) : /end of JSON input/.test(msg) ? lineColumn(text, text.length) : '';
-    // V8 appends the position and sometimes a quoted excerpt; the line:column replaces both.
-    const what = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/, "[^]*" is not valid JSON$/, '').replace(/ at position \d+.*$/s, '');
-    throw new ConfigError(`${label}: ${at ? `${at}: ` : ''}invalid JSON: ${what}`);
+    // V8 appends " in JSON at position N" or a quoted excerpt; line:column replaces both.
+    const what = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/, "[^]*" is not valid JSON$/s, '');
+    throw new ConfigError(`${label}: ${lineColumn(text, errorOffset(text, msg))}: invalid JSON: ${what}`);
   }
+}
+
+/** Where JSON.parse gave up: its reported position, else the end of the longest viable prefix. */
+function errorOffset(text: string, msg: string): number {
+  const pos = /at position (\d+)/.exec(msg);
+  if (pos) return Number(pos[1]);
+  if (/end of JSON input/.test(msg)) return text.length;
+  const viable = (n: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, n));
+      return true;
+    } catch (e) {
+      const m = (e as Error).message;
+      const p = /at position (\d+)/.exec(m);
+      return /end of JSON input/.test(m) || (p !== null && Number(p[1]) >= n);
+    }
+  };
+  let [lo, hi] = [0, text.length]; // viable(lo); the whole text is not
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (viable(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function lineColumn(text: string, pos: number): string {
@@ -474,6 +496,7 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
   const gicd = { ipa: board.gic.distBase, length: board.gic.distSize };
   const gicr = { ipa: board.gic.redistBase ?? 0, length: vcpus * GICR_FRAME_SIZE };
   const spiEnd = 32 + board.gic.spis;
+  const emuField = new Map<EmulatedDevice, string>();
   const emulatedDevices: EmulatedDevice[] = rawEmus.map((e, i) => {
     const f = `${emuKey}[${i}]`;
     const t = EMU_DEVICE_TYPES[e.type]!;
@@ -493,6 +516,7 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
     if (d.type === 'gicr' && (d.baseIpa !== gicr.ipa || d.length < gicr.length || d.length > (board.gic.redistSize ?? 0))) {
       fail(f, `the vGICR sits at ${hex(gicr.ipa)} and spans ${hex(gicr.length)}-${hex(board.gic.redistSize ?? 0)} bytes (0x20000 per vCPU), not ${hex(d.baseIpa)}+${hex(d.length)}`);
     }
+    emuField.set(d, `${f} "${d.name}"`);
     return d;
   });
   for (const t of ['gicd', 'gicr'] as const) {
@@ -501,7 +525,7 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
   if (!gicPassthrough) {
     if (!emulatedDevices.some((d) => d.type === 'gicd')) emulatedDevices.unshift({ name: 'vgicd', type: 'gicd', baseIpa: gicd.ipa, length: gicd.length, irq: 0, cfg: [], implicit: true });
     if (env.gic === 3 && !emulatedDevices.some((d) => d.type === 'gicr')) {
-      emulatedDevices.splice(1, 0, { name: 'vgicr', type: 'gicr', baseIpa: gicr.ipa, length: gicr.length, irq: 0, cfg: [], implicit: true });
+      emulatedDevices.splice(emulatedDevices.findIndex((d) => d.type === 'gicd') + 1, 0, { name: 'vgicr', type: 'gicr', baseIpa: gicr.ipa, length: gicr.length, irq: 0, cfg: [], implicit: true });
     }
   }
 
@@ -551,9 +575,9 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
   // ---- the VM's device windows: no overlap with memory or (unless both emulated) each other ----
   const windows: Window[] = [];
   if (!gicPassthrough && env.gic === 2) windows.push({ what: 'the GICC (GICV mapped there)', ipa: board.gic.cpuBase!, length: board.gic.cpuSize!, emulated: false });
-  emulatedDevices.forEach((d, i) => {
-    if (d.length) windows.push({ what: d.implicit ? `the implicit ${d.name}` : `${emuKey}[${i}] "${d.name}"`, ipa: d.baseIpa, length: d.length, emulated: true });
-  });
+  for (const d of emulatedDevices) {
+    if (d.length) windows.push({ what: emuField.get(d) ?? `the implicit ${d.name}`, ipa: d.baseIpa, length: d.length, emulated: true });
+  }
   passthroughDevices.forEach((d, i) => windows.push({ what: `${ptKey}[${i}] "${d.name}"`, ipa: d.baseIpa, length: d.length, emulated: false }));
   const windowField = (w: Window): string => (w.what.startsWith('the ') ? 'memory' : w.what.split(' ')[0]!);
   windows.forEach((a, i) =>
@@ -580,7 +604,7 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
     if (prev) fail(field, `INTID ${irq} is also ${prev}'s`);
     irqOwner.set(irq, field);
   };
-  emulatedDevices.forEach((d, i) => d.irq && claim(d.irq, `${emuKey}[${i}]`));
+  for (const d of emulatedDevices) if (d.irq) claim(d.irq, emuField.get(d)!);
   passthroughDevices.forEach((d, i) => d.irqs.forEach((irq, k) => claim(irq, `${ptKey}[${i}].irq_list[${k}]`)));
 
   // ---- images ----

@@ -553,7 +553,10 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
       if (HYP_PPIS.includes(irq)) fail(`${f}.irq_list[${k}]`, `PPI ${irq} is the hypervisor's (${irq === 25 ? 'GIC maintenance' : 'EL2 timer'})`);
     });
     const uart = board.uarts.find((u) => u.base >= d.basePa && u.base + u.size <= d.basePa + d.length);
-    if (uart) d.uart = uart;
+    if (uart) {
+      if (!d.irqs.includes(32 + uart.spi)) fail(`${f}.irq_list`, `${board.name}'s UART at ${hex(uart.base)} interrupts on INTID ${32 + uart.spi}; list it`);
+      d.uart = uart;
+    }
     return d;
   });
 

@@ -339,8 +339,11 @@ describe('config errors: one line naming the file, the VM and the field', () => 
     expect(error(cfg)).toBe('vms.json: vm 0 "mvm": passthrough_device_list[1].base_pa: 0x8000000+0x10000 overlaps the physical GICD (0x8000000); the hypervisor owns the GIC');
     cfg = base();
     cfg[1]!.emulated_device_list.shift();
-    cfg[1]!.passthrough_device_list = [{ name: 'uart', base_pa: '0x9000000', base_ipa: '0x9000000', length: '0x1000' }];
+    cfg[1]!.passthrough_device_list = [{ name: 'uart', base_pa: '0x9000000', base_ipa: '0x9000000', length: '0x1000', irq_list: [33] }];
     expect(error(cfg)).toBe('vms.json: vm 1 "guest1": passthrough_device_list[0].base_pa: 0x9000000+0x1000 is also passed through to vm 0 "mvm" ("pl011")');
+    cfg[0]!.passthrough_device_list[0].irq_list = [];
+    expect(error(cfg)).toBe("vms.json: vm 0 \"mvm\": passthrough_device_list[0].irq_list: qemu-virt's UART at 0x9000000 interrupts on INTID 33; list it");
+    cfg[0]!.passthrough_device_list[0].irq_list = [33];
     cfg[1]!.passthrough_device_list = [{ name: 'x', base_pa: '0x9100000', base_ipa: '0x9100000', length: '0x1000', irq_list: [33] }];
     expect(error(cfg)).toBe('vms.json: vm 1 "guest1": passthrough_device_list[0].irq_list[0]: SPI 33 already belongs to vm 0 "mvm"');
     cfg[1]!.passthrough_device_list = [{ name: 'x', base_pa: '0x9100000', base_ipa: '0x9100000', length: '0x1000', irq_list: [26] }];

@@ -17,7 +17,7 @@
 //   /aliases     serialN as the board names its console UART (ttyS2 on rk3588)
 //   /chosen      bootargs, stdout-path, linux,initrd-start/end, rng-seed, kaslr-seed
 import type { BoardDescription, UartSpec } from '../boards/types.ts';
-import { Fdt, type FdtNode } from '../emulator/fdt/fdt.ts';
+import { cells64, Fdt, type FdtNode, GIC_PPI, GIC_SPI, IRQ_TYPE_EDGE_RISING, IRQ_TYPE_LEVEL_HIGH } from '../emulator/fdt/fdt.ts';
 import { GICR_FRAME_SIZE, VIRTIO_TYPES, type VmConfig } from './config.ts';
 
 export interface VmTreeOptions {
@@ -32,14 +32,7 @@ export const RNG_SEED_BYTES = 32;
 /** opts.seed: 32 bytes of rng-seed, then the 8 bytes of kaslr-seed (big-endian). */
 export const BOOT_SEED_BYTES = RNG_SEED_BYTES + 8;
 
-const GIC_SPI = 0;
-const GIC_PPI = 1;
-const IRQ_EDGE_RISING = 1;
-const IRQ_LEVEL_HIGH = 4;
 const hex = (n: number): string => n.toString(16);
-const hi = (n: number): number => Math.floor(n / 2 ** 32);
-const lo = (n: number): number => n >>> 0;
-const reg = (...pairs: number[]): number[] => pairs.flatMap((v) => [hi(v), lo(v)]);
 
 export function vmDeviceTree(vm: VmConfig, board: BoardDescription, gicVersion: 2 | 3, opts: VmTreeOptions): Fdt {
   const fdt = new Fdt();
@@ -51,7 +44,7 @@ export function vmDeviceTree(vm: VmConfig, board: BoardDescription, gicVersion: 
   root.addChild('psci').setStringList('compatible', ['arm,psci-1.0', 'arm,psci-0.2']).setString('method', 'hvc');
 
   const mem = [...vm.memory].sort((a, b) => a.ipa - b.ipa);
-  root.addChild(`memory@${hex(mem[0]!.ipa)}`).setString('device_type', 'memory').setCells('reg', ...reg(...mem.flatMap((m) => [m.ipa, m.length])));
+  root.addChild(`memory@${hex(mem[0]!.ipa)}`).setString('device_type', 'memory').setCells('reg', ...cells64(...mem.flatMap((m) => [m.ipa, m.length])));
 
   const cpus = root.addChild('cpus');
   cpus.setU32('#address-cells', 1).setU32('#size-cells', 0);
@@ -64,7 +57,7 @@ export function vmDeviceTree(vm: VmConfig, board: BoardDescription, gicVersion: 
   fdt.bootCpuidPhys = vm.cpu.affinities[0]!;
 
   // GICv2 PPI specifiers carry a mask of the CPUs the PPI goes to (arm,gic binding).
-  const ppi = gicVersion === 2 ? (((1 << vm.cpu.num) - 1) << 8) | IRQ_LEVEL_HIGH : IRQ_LEVEL_HIGH;
+  const ppi = gicVersion === 2 ? (((1 << vm.cpu.num) - 1) << 8) | IRQ_TYPE_LEVEL_HIGH : IRQ_TYPE_LEVEL_HIGH;
   const [sec, ns, virt, hyp] = board.timer.ppis;
   root.addChild('timer').setStringList('compatible', ['arm,armv8-timer']).setEmpty('always-on')
     .setCells('interrupts', GIC_PPI, sec, ppi, GIC_PPI, ns, ppi, GIC_PPI, virt, ppi, GIC_PPI, hyp, ppi);
@@ -74,10 +67,10 @@ export function vmDeviceTree(vm: VmConfig, board: BoardDescription, gicVersion: 
   intc.setU32('#interrupt-cells', 3).setEmpty('interrupt-controller').setU32('#address-cells', 2).setU32('#size-cells', 2).setEmpty('ranges');
   if (gicVersion === 3) {
     intc.setStringList('compatible', ['arm,gic-v3']).setU32('#redistributor-regions', 1);
-    intc.setCells('reg', ...reg(g.distBase, g.distSize, g.redistBase!, vm.cpu.num * GICR_FRAME_SIZE));
+    intc.setCells('reg', ...cells64(g.distBase, g.distSize, g.redistBase!, vm.cpu.num * GICR_FRAME_SIZE));
   } else {
     intc.setStringList('compatible', g.compatible.length ? g.compatible : ['arm,cortex-a15-gic']);
-    intc.setCells('reg', ...reg(g.distBase, g.distSize, g.cpuBase!, g.cpuSize!));
+    intc.setCells('reg', ...cells64(g.distBase, g.distSize, g.cpuBase!, g.cpuSize!));
   }
   root.setU32('interrupt-parent', fdt.phandle(intc));
 
@@ -97,7 +90,7 @@ export function vmDeviceTree(vm: VmConfig, board: BoardDescription, gicVersion: 
   const uartPaths = uarts.map(({ ipa, irq, spec }) => {
     const name = spec.kind === 'pl011' ? `pl011@${hex(ipa)}` : `serial@${hex(ipa)}`;
     const n = root.addChild(name);
-    n.setStringList('compatible', spec.compatible).setCells('reg', ...reg(ipa, spec.size)).setCells('interrupts', GIC_SPI, irq - 32, IRQ_LEVEL_HIGH);
+    n.setStringList('compatible', spec.compatible).setCells('reg', ...cells64(ipa, spec.size)).setCells('interrupts', GIC_SPI, irq - 32, IRQ_TYPE_LEVEL_HIGH);
     if (spec.kind === 'pl011') {
       clock ??= uartClock(fdt, root, spec.clockHz);
       n.setCells('clocks', clock, clock).setStringList('clock-names', ['uartclk', 'apb_pclk']);
@@ -111,13 +104,13 @@ export function vmDeviceTree(vm: VmConfig, board: BoardDescription, gicVersion: 
 
   for (const d of vm.emulatedDevices) {
     if (VIRTIO_TYPES.includes(d.type)) {
-      root.addChild(`virtio_mmio@${hex(d.baseIpa)}`).setString('compatible', 'virtio,mmio').setCells('reg', ...reg(d.baseIpa, d.length))
-        .setCells('interrupts', GIC_SPI, d.irq - 32, IRQ_LEVEL_HIGH).setEmpty('dma-coherent');
+      root.addChild(`virtio_mmio@${hex(d.baseIpa)}`).setString('compatible', 'virtio,mmio').setCells('reg', ...cells64(d.baseIpa, d.length))
+        .setCells('interrupts', GIC_SPI, d.irq - 32, IRQ_TYPE_LEVEL_HIGH).setEmpty('dma-coherent');
     } else if (d.type === 'shyper') {
       // Rust-Shyper create_shyper_node: an event line, a register window only when it has one.
       const n = root.addChild(d.length ? `shyper@${hex(d.baseIpa)}` : 'shyper');
-      n.setString('compatible', 'shyper').setCells('interrupts', GIC_SPI, d.irq - 32, IRQ_EDGE_RISING);
-      if (d.length) n.setCells('reg', ...reg(d.baseIpa, d.length));
+      n.setString('compatible', 'shyper').setCells('interrupts', GIC_SPI, d.irq - 32, IRQ_TYPE_EDGE_RISING);
+      if (d.length) n.setCells('reg', ...cells64(d.baseIpa, d.length));
     }
   }
 

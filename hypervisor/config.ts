@@ -405,11 +405,6 @@ const size = (n: number): string => (n % MiB === 0 ? `${n / MiB} MiB` : n % KiB 
 const overlaps = (a: number, alen: number, b: number, blen: number): boolean => a < b + blen && b < a + alen;
 const pageDown = (v: number): number => Math.floor(v / PAGE) * PAGE;
 const pageUp = (v: number): number => Math.ceil(v / PAGE) * PAGE;
-const popcount = (v: number): number => {
-  let n = 0;
-  for (let b = v; b; b = Math.floor(b / 2)) n += b % 2;
-  return n;
-};
 
 /** A window of a VM's IPA space that is a device, for overlap checks. */
 interface Window {

@@ -96,6 +96,20 @@ export class VirtualCpuInterface {
     this.update();
   }
 
+  /** ICH_AP1R0_EL2 / GICH_APR: bit n set while group priority n << 3 is active. */
+  get apr(): number {
+    let a = 0;
+    for (const p of this.activePrio) a |= 1 << (p >> 3);
+    return a >>> 0;
+  }
+
+  /** Write the active priorities (a hypervisor restoring a vCPU): the highest becomes the running one. */
+  setApr(bits: number): void {
+    this.activePrio.length = 0;
+    for (let n = 31; n >= 0; n--) if ((bits >>> n) & 1) this.activePrio.push(n << 3);
+    this.update();
+  }
+
   // ---- guest side (ICV_* / GICV_*) ----
 
   /** Highest-priority pending LR that may be signalled, or -1. */

@@ -73,6 +73,8 @@ export function makeMachine(version: 2 | 3, nCpus = 4) {
       ];
   /** The physical CPU whose accesses the banked GICv2 registers see. */
   const state = { current: 0 };
+  /** Raw GICH_LR<n> values written (GICv2), as the frame would hold them before conversion. */
+  const gichLrWrites: { cpu: number; n: number; value: number }[] = [];
   const find = (pa: number): [number, MmioDevice] => {
     for (const [b, sz, d] of regions) if (pa >= b && pa < b + sz) return [pa - b, d];
     throw new Error(`no device at 0x${pa.toString(16)}`);
@@ -160,6 +162,7 @@ export function makeMachine(version: 2 | 3, nCpus = 4) {
     },
     mmioWrite(pa, size, v) {
       if (v2) v2.currentCpu = state.current;
+      if (v2 && pa >= g.gichBase! + 0x100 && pa < g.gichBase! + 0x100 + 4 * NUM_LRS) gichLrWrites.push({ cpu: state.current, n: (pa - g.gichBase! - 0x100) >> 2, value: v >>> 0 });
       const [off, d] = find(pa);
       d.write(off, size, v);
     },
@@ -216,7 +219,7 @@ export function makeMachine(version: 2 | 3, nCpus = 4) {
     return phys;
   }
 
-  return { board, gic, core, v3, v2, pins, cpus, machine, on, guestCpu, bootPhys };
+  return { board, gic, core, v3, v2, pins, cpus, machine, on, guestCpu, bootPhys, gichLrWrites };
 }
 
 export type TestMachine = ReturnType<typeof makeMachine>;
@@ -345,4 +348,53 @@ export function linuxV2CpuInit(vm: TestVm, v: number): number {
   d.w(0x100, 0x0000ffff);
   vm.guest(v).init();
   return mask;
+}
+
+/** Linux brings up the whole vGIC: distributor on vCPU 0, then every vCPU's CPU side. */
+export function linuxBoot(vm: TestVm): void {
+  if (vm.vgic.version === 3) {
+    linuxV3DistInit(vm);
+    for (let v = 0; v < vm.host.vcpuCount; v++) linuxV3CpuInit(vm, v);
+  } else {
+    linuxV2DistInit(vm);
+    for (let v = 0; v < vm.host.vcpuCount; v++) linuxV2CpuInit(vm, v);
+  }
+}
+
+/** Linux's enable_irq() of SPI `id` (ISENABLER) and, for edge, irq_set_type (ICFGR). */
+export function linuxEnableSpi(vm: TestVm, id: number, edge = false, v = 0): void {
+  const d = vm.gicd(v);
+  if (edge) {
+    const off = 0xc00 + (id >> 4) * 4;
+    d.w(off, d.r(off) | (2 << ((id & 15) * 2)));
+  }
+  d.w(0x100 + (id >> 5) * 4, 1 << (id & 31));
+}
+
+/**
+ * The hypervisor takes a physical interrupt at EL2 on physical CPU p: acknowledge, priority drop.
+ * Returns the raw IAR value (the caller deactivates its own interrupts).
+ */
+export function el2Ack(t: TestMachine, phys: PhysGic, p: number): number {
+  return t.on(p, () => {
+    const iar = phys.ack(t.cpus[p]!);
+    if ((iar & 0x3ff) !== 1023) phys.eoi(t.cpus[p]!, iar);
+    return iar;
+  });
+}
+
+/** The maintenance interrupt on physical CPU p for vCPU v of `vm`, handled as the hypervisor does. */
+export function el2Maintenance(t: TestMachine, phys: PhysGic, vm: TestVm, v: number): void {
+  const p = vm.host.pcpu(v);
+  const iar = el2Ack(t, phys, p);
+  if ((iar & 0x3ff) !== 25) throw new Error(`expected the maintenance interrupt on CPU ${p}, got ${iar}`);
+  t.on(p, () => {
+    vm.vgic.maintenance(v, t.cpus[p]!);
+    phys.deactivate(t.cpus[p]!, iar);
+  });
+}
+
+/** Is the maintenance interrupt (PPI 25) pending at physical CPU p? */
+export function maintenancePending(t: TestMachine, p: number): boolean {
+  return t.core.isPending(t.core.slot(p, 25));
 }

@@ -43,6 +43,18 @@ export class Vgic {
     this.lrs = new LrManager(this.model, machine, this.phys);
     this.dist = new VDistributor(this.model, this.phys.iidr);
     this.redist = version === 3 ? new VRedistributors(this.model, this.phys.iidr) : null;
+    // The virtual timer's PPI is forwarded from the physical one on every vCPU, so restore() owns
+    // that physical PPI's active state from the start (as KVM maps the vtimer at vCPU creation).
+    const vtimer = machine.board.timer.ppis[2] + 16;
+    for (let v = 0; v < host.vcpuCount; v++) this.linkPpi(v, vtimer);
+  }
+
+  private linkPpi(v: number, id: number): number {
+    const m = this.model;
+    const s = m.slot(v, id);
+    m.hw[s] = 1;
+    m.pintid[s] = id;
+    return s;
   }
 
   /**
@@ -105,7 +117,8 @@ export class Vgic {
   /**
    * A physical interrupt for this VM arrived and the hypervisor acknowledged it at EL2 with a
    * priority drop only (EOImode 1): it stays active until the guest deactivates it. A PPI (the
-   * virtual timer's 27) goes to `vcpuId` and becomes hardware-linked to the same physical PPI; an
+   * virtual timer's 27, linked from the start) goes to `vcpuId`, hardware-linked to the same
+   * physical PPI; an
    * SPI goes to the vCPU it is routed to. Returns false when the VM does not own it (the caller
    * then deactivates it itself).
    */
@@ -114,9 +127,7 @@ export class Vgic {
     let s: number;
     if (pintid < 32) {
       if (pintid < 16 || vcpuId < 0 || vcpuId >= m.nvcpu) return false;
-      s = m.slot(vcpuId, pintid);
-      m.hw[s] = 1;
-      m.pintid[s] = pintid;
+      s = this.linkPpi(vcpuId, pintid);
     } else {
       const id = m.hwSpis.get(pintid);
       if (id === undefined) return false;

@@ -22,7 +22,11 @@ export interface VgicHost {
   vmpidr(vcpuId: number): number;
   /** The physical CPU the vCPU is pinned to. */
   pcpu(vcpuId: number): number;
-  /** Something became deliverable to this vCPU: wake it, or make its physical CPU exit the guest. */
+  /**
+   * Something became deliverable to this vCPU, or changed under its list registers: wake it from
+   * WFI, or make its physical CPU exit the guest (an SGI to that CPU) so that it syncs and flushes.
+   * It may be the vCPU whose trap is being handled right now: it flushes before returning anyway.
+   */
   kick(vcpuId: number): void;
 }
 

@@ -139,6 +139,7 @@ export class Vgic {
 
   /** A guest access to the distributor at `offset` (the value of a write; the result of a read). */
   gicdAccess(vcpuId: number, offset: number, size: AccessSize, isWrite: boolean, value = 0n): bigint {
+    if (!supported(offset, size)) return 0n;
     if (!isWrite) return this.dist.read(vcpuId, offset, size);
     this.dist.write(vcpuId, offset, size, value);
     return 0n;
@@ -146,7 +147,7 @@ export class Vgic {
 
   /** A guest access to the redistributor region (GICv3; frame of vCPU n at n * 0x20000). */
   gicrAccess(vcpuId: number, offset: number, size: AccessSize, isWrite: boolean, value = 0n): bigint {
-    if (!this.redist) return 0n;
+    if (!this.redist || !supported(offset, size)) return 0n;
     if (!isWrite) return this.redist.read(vcpuId, offset, size);
     this.redist.write(vcpuId, offset, size, value);
     return 0n;
@@ -195,4 +196,9 @@ export class Vgic {
     if (vcpuId === undefined || vcpuId < 0 || vcpuId >= this.model.nvcpu) throw new Error(`vGIC: INTID ${intid} is private: a vCPU is needed`);
     return vcpuId;
   }
+}
+
+/** GIC registers take naturally aligned byte, word and (some) doubleword accesses; others are RAZ/WI. */
+function supported(offset: number, size: AccessSize): boolean {
+  return size !== 2 && (offset & (size - 1)) === 0;
 }

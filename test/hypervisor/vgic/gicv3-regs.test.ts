@@ -140,3 +140,18 @@ describe('vGIC v3: emulated redistributors', () => {
     expect(r.r(0x10d00)).toBe(0n); // IGRPMODR0
   });
 });
+
+describe('vGIC: access sizes', () => {
+  it('halfword and misaligned accesses are RAZ/WI', () => {
+    const { vm } = setup();
+    linuxV3DistInit(vm);
+    const d = vm.gicd(0);
+    d.w(0x400 + 40, 0x1010, 4);
+    vm.vgic.gicdAccess(0, 0x400 + 40, 2, true, 0x3030n);
+    vm.vgic.gicdAccess(0, 0x104 + 1, 4, true, 0xffn);
+    expect(vm.vgic.gicdAccess(0, 0x400 + 40, 2, false)).toBe(0n);
+    expect(d.r(0x400 + 40)).toBe(0x1010);
+    expect(d.r(0x104)).toBe(0);
+    expect(vm.vgic.gicrAccess(0, 0x0c, 8, false)).toBe(0n);
+  });
+});

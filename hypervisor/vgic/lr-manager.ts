@@ -2,7 +2,8 @@
 // (KVM's vgic_flush_hwstate / vgic_sync_hwstate, with Rust-Shyper's observable behaviour):
 //
 // - flush() before entering the guest: the vCPU's active interrupts, then its deliverable pending
-//   ones by priority, into the list registers. Hardware-linked ones get HW + pINTID;
+//   ones by priority, into the list registers (a pending one that beats every active one always
+//   gets an LR, spilling the lowest active one). Hardware-linked ones get HW + pINTID;
 //   level-triggered software ones request an EOI maintenance interrupt so that the line is
 //   sampled again when the guest deactivates them. More than fit: NPIE (maintenance when the guest
 //   has taken every pending LR) or, when every LR holds an active interrupt, UIE.
@@ -73,6 +74,7 @@ export class LrManager {
     cands.length = 0;
     for (const s of list) if (m.queued[s] === v && (m.active[s] || m.deliverable(s))) cands.push(s);
     if (cands.length > 1) cands.sort(this.byPriority);
+    if (cands.length > lrs.count) this.makeRoomForPending(cands, lrs.count);
     const spilled = this.spilled[v]!;
     spilled.length = 0;
     const base = v * MAX_LRS;
@@ -136,6 +138,22 @@ export class LrManager {
     if (spilled.length) h |= ICH_HCR.LRENPIE;
     lrs.writeHcr(h);
     this.hcr[v] = h;
+  }
+
+  /**
+   * Every LR would hold an active interrupt while a pending one of higher priority than all of them
+   * waits — the guest could take it now: it gets the last LR and the lowest-priority active one is
+   * spilled (Rust-Shyper's add_lr evicts the same way; its deactivation arrives as EOIcount).
+   */
+  private makeRoomForPending(cands: number[], count: number): void {
+    const m = this.m;
+    let nActive = 0;
+    while (nActive < cands.length && m.active[cands[nActive]!]) nActive++;
+    if (nActive < count || nActive === cands.length) return;
+    const best = cands[nActive]!;
+    if (!m.deliverable(best) || m.priority[best]! >= m.priority[cands[0]!]!) return;
+    cands.splice(nActive, 1);
+    cands.splice(count - 1, 0, best);
   }
 
   sync(v: number, cpu: El2Cpu): void {

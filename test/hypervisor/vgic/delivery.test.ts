@@ -99,6 +99,34 @@ describe.each([3, 2] as const)('vGIC v%i: delivery through list registers', (ver
     expect(vm.vgic.model.ap[0]).toEqual([]);
   });
 
+  it('more nested actives than list registers: the spilled one is deactivated through EOIcount (LRENPIE)', () => {
+    const { t, phys, vm } = boot(version);
+    const d = vm.gicd(0);
+    const g = vm.guest(0);
+    // Five interrupts, each of higher priority than the one being handled: five nested actives.
+    for (let k = 0; k < 5; k++) {
+      const id = 40 + k;
+      linuxEnableSpi(vm, id, true);
+      d.w(0x400 + id, 0x60 - k * 8, 1);
+      vm.vgic.inject(id);
+      vm.enter(0);
+      expect(g.ack()).toBe(id);
+      vm.exit(0);
+    }
+    vm.enter(0);
+    const v = t.gic.virt[0]!;
+    expect(v.lr.map((l) => Number(l & 0x3ffn)).sort()).toEqual([41, 42, 43, 44]); // 40, the lowest, spilled
+    expect(v.hcr & 0b0111).toBe(0b0111); // En | UIE | LRENPIE
+    for (let id = 44; id >= 40; id--) g.eoi(id);
+    expect(v.hcr >>> 27).toBe(1); // EOIcount: 40 had no LR
+    el2Maintenance(t, phys, vm, 0);
+    const m = vm.vgic.model;
+    expect(m.active[m.slot(0, 40)]).toBe(0);
+    expect(m.ap[0]).toEqual([]);
+    expect(maintenancePending(t, 0)).toBe(false);
+    expect(v.hcr).toBe(1);
+  });
+
   it('a level line (virtio): EOI maintenance requested; re-delivered only while the line stays high', () => {
     const { t, phys, vm } = boot(version);
     linuxEnableSpi(vm, 42); // Linux's default: level

@@ -327,8 +327,9 @@ export class VirqModel {
   private physSetActive(s: number, on: boolean, accessor: number): void {
     const id = this.pintid[s]!;
     if (id >= 32) this.phys.setActive(id, on, 0);
-    else if (this.version === 3 || this.host.pcpu(s >> 5) === this.host.pcpu(accessor)) this.phys.setActive(id, on, this.host.pcpu(s >> 5));
-    // A GICv2 PPI of another vCPU is banked on its CPU: restore() sets it when that vCPU next loads.
+    // A banked PPI belongs to whichever vCPU is loaded on that physical CPU: only the accessor's
+    // own is known to be loaded (on this CPU). Another vCPU's follows at its next restore().
+    else if (s >> 5 === accessor) this.phys.setActive(id, on, this.host.pcpu(accessor));
   }
 
   private physDeactivate(s: number, accessor: number): void {

@@ -156,3 +156,25 @@ describe.each([3, 2] as const)('vGIC v%i: the virtual timer PPI 27, hardware-lin
     expect(t.core.active[ps]).toBe(0);
   });
 });
+
+describe('vGIC v3: banked physical state stays with the loaded vCPU', () => {
+  it('ICACTIVER0 in another vCPU\'s frame does not touch the PPI of the VM running on that CPU', () => {
+    const t = makeMachine(3);
+    const phys = t.bootPhys();
+    const a = makeVm(t, makeHost(2, [0, 1]), 32); // A's vCPU 1 is descheduled on CPU 1...
+    const b = makeVm(t, makeHost(1, [1]), 32); // ...where B runs, in its timer handler
+    linuxBoot(b);
+    b.gicr(0).w(0x10100, 1 << 27);
+    t.core.ppiLine(1, 27).set(true);
+    el2Ack(t, phys, 1);
+    b.vgic.injectHw(0, 27);
+    b.enter(0);
+    expect(b.guest(0).ack()).toBe(27);
+    const ps = t.core.slot(1, 27);
+    expect(t.core.active[ps]).toBe(1);
+    a.gicr(0).w(0x20000 + 0x10380, 0xffffffff); // A's vCPU 0 clears vCPU 1's active bits
+    expect(t.core.active[ps]).toBe(1);
+    b.guest(0).eoi(27);
+    expect(t.core.active[ps]).toBe(0);
+  });
+});

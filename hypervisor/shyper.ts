@@ -5,7 +5,8 @@
 // (the port performs the ERET), or parks the CPU when nothing is runnable.
 import { El2Reg, HCR_EL2, type El1Context, type El2Cpu, type El2Machine, type El2Software } from '../emulator/arm64/el2.ts';
 import { HypMemory } from './memory.ts';
-import { PhysicalGic, PPI_HYP_TIMER, PPI_MAINTENANCE, PPI_VIRT_TIMER, SGI_IPI } from './gic.ts';
+import { PhysGic } from './vgic/phys-gic.ts';
+import { Vgic } from './vgic/vgic.ts';
 import { PcpuSched, SLICE_NS } from './sched.ts';
 import { VTCR_VALUE } from './stage2.ts';
 import { handleSync, type TrapHost } from './trap.ts';
@@ -30,6 +31,14 @@ export interface VgicHost {
 
 export type VgicFactory = (host: VgicHost, machine: El2Machine, version: 2 | 3, spiCount: number) => VirtualGic;
 
+/** The real vGIC (hypervisor/vgic); tests of the core may pass a stand-in. */
+export const defaultVgic: VgicFactory = (host, machine, version, spis) => new Vgic(host, machine, version, spis);
+
+/** SGI the hypervisor uses between physical CPUs (Rust-Shyper's IPI). */
+const SGI_IPI = 1;
+const PPI_MAINTENANCE = 25;
+const PPI_HYP_TIMER = 26;
+
 // HCR_EL2 while a guest runs: stage 2, virtual interrupts (IMO/FMO/AMO), set/way invalidation
 // upgraded (SWIO), WFI trapped (the vCPU may sleep), SMC trapped (PSCI is ours), AArch64 EL1.
 const HCR_GUEST = HCR_EL2.VM | HCR_EL2.SWIO | HCR_EL2.FMO | HCR_EL2.IMO | HCR_EL2.AMO | HCR_EL2.TWI | HCR_EL2.TSC | HCR_EL2.RW;
@@ -39,7 +48,7 @@ const SPSR_EL1H_MASKED = 0x3c5;
 export class Shyper implements El2Software, TrapHost {
   readonly vms: Vm[] = [];
   readonly mem: HypMemory;
-  readonly gic: PhysicalGic;
+  readonly gic: PhysGic;
   private readonly pcpus: PcpuSched[];
   /** Physical SPI → the VM that owns it. */
   private readonly irqOwner = new Map<number, Vm>();
@@ -52,12 +61,12 @@ export class Shyper implements El2Software, TrapHost {
   constructor(
     readonly machine: El2Machine,
     private readonly io: HypervisorIo,
-    private readonly createVgic: VgicFactory,
+    private readonly createVgic: VgicFactory = defaultVgic,
     /** Round-robin time slice (Rust-Shyper: 10 ms). */
     private readonly sliceNs = SLICE_NS,
   ) {
     this.mem = new HypMemory(machine);
-    this.gic = new PhysicalGic(machine);
+    this.gic = new PhysGic(machine);
     this.pcpus = machine.cpus.map((_, i) => new PcpuSched(i));
     this.resetContext = machine.newContext();
   }
@@ -76,17 +85,14 @@ export class Shyper implements El2Software, TrapHost {
       vm.mapMemory(r.ipa, pa, r.size);
     }
     for (const p of setup.passthrough) vm.mapDevice(p.ipa, p.pa, p.size, p.normal ? 'normal' : 'device');
-    vm.vgic = this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
-    this.addGicRegions(vm);
     for (const intid of setup.irqs) {
       const owner = this.irqOwner.get(intid);
       if (owner !== undefined) throw new Error(`vm ${setup.id}: interrupt ${intid} is already owned by vm ${owner.id}`);
       this.irqOwner.set(intid, vm);
-      vm.vgic.own(intid, intid);
-      this.gic.routeSpi(intid, setup.pcpus[0]!, false);
     }
+    this.attachVgic(vm);
+    this.addGicRegions(vm);
     for (const d of setup.devices) {
-      if (d.irq !== undefined) vm.vgic.own(d.irq);
       const irq = d.irq;
       const sink = irq === undefined ? null : { set: (level: boolean) => vm.vgic.setLevel(irq, level), pulse: () => vm.vgic.inject(irq) };
       vm.addRegion({ name: d.name, base: d.base, size: d.size, handler: d.create(sink, vm) });
@@ -97,37 +103,30 @@ export class Shyper implements El2Software, TrapHost {
     return vm;
   }
 
+  /** A fresh vGIC for the VM (at creation and reset), owning the VM's interrupts. */
+  private attachVgic(vm: Vm): void {
+    const m = this.machine;
+    vm.vgic = this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
+    for (const intid of vm.setup.irqs) vm.vgic.own(intid, intid);
+    for (const d of vm.setup.devices) if (d.irq !== undefined) vm.vgic.own(d.irq);
+  }
+
   /** The guest's GIC: an emulated distributor (and redistributors), the GICV frame as its GICC. */
   private addGicRegions(vm: Vm): void {
     const g = this.machine.board.gic;
-    const vgic = vm.vgic;
-    const wide = (access: (off: number, size: number, w: boolean, v: number) => number) => ({
-      read: (off: number, size: number): bigint => {
-        if (size === 8) return BigInt(access(off, 4, false, 0) >>> 0) | (BigInt(access(off + 4, 4, false, 0) >>> 0) << 32n);
-        return BigInt(access(off, size, false, 0) >>> 0);
-      },
-      write: (off: number, size: number, v: bigint): void => {
-        if (size === 8) {
-          access(off, 4, true, Number(v & 0xffffffffn));
-          access(off + 4, 4, true, Number(v >> 32n));
-        } else access(off, size, true, Number(v));
-      },
-    });
-    const vcpuOf = { id: 0 };
-    const dist = wide((off, size, w, v) => vgic.gicdAccess(vcpuOf.id, off, size, w, v));
+    type Size = 1 | 2 | 4 | 8;
     vm.addRegion({
       name: 'vGICD',
       base: g.distBase,
       size: g.distSize,
-      handler: { read: (o, s, vc) => ((vcpuOf.id = vc), dist.read(o, s)), write: (o, s, v, vc) => ((vcpuOf.id = vc), dist.write(o, s, v)) },
+      handler: { read: (o, s, vc) => vm.vgic.gicdAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicdAccess(vc, o, s as Size, true, v) },
     });
     if (this.machine.gicVersion === 3) {
-      const redist = wide((off, size, w, v) => vgic.gicrAccess(vcpuOf.id, off, size, w, v));
       vm.addRegion({
         name: 'vGICR',
         base: g.redistBase!,
         size: vm.vcpus.length * 0x20000,
-        handler: { read: (o, s, vc) => ((vcpuOf.id = vc), redist.read(o, s)), write: (o, s, v, vc) => ((vcpuOf.id = vc), redist.write(o, s, v)) },
+        handler: { read: (o, s, vc) => vm.vgic.gicrAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicrAccess(vc, o, s as Size, true, v) },
       });
     } else {
       vm.mapDevice(g.cpuBase!, g.gicvBase!, 0x2000);
@@ -175,7 +174,7 @@ export class Shyper implements El2Software, TrapHost {
   start(cpu: El2Cpu): void {
     this.executing = cpu;
     if (!this.distributorReady) {
-      this.gic.initDistributor();
+      this.gic.init();
       this.distributorReady = true;
     }
     this.gic.initCpu(cpu);
@@ -203,25 +202,24 @@ export class Shyper implements El2Software, TrapHost {
   }
 
   private handleIrqs(cpu: El2Cpu, p: PcpuSched): void {
+    const vtimer = this.machine.board.timer.ppis[2] + 16;
     for (let n = 0; n < 16; n++) {
-      const intid = this.gic.acknowledge(cpu);
+      const iar = this.gic.ack(cpu);
+      const intid = iar & 0x3ff;
       if (intid >= 1020) return;
-      this.gic.endOfInterrupt(cpu, intid);
+      this.gic.eoi(cpu, iar); // priority drop only (EOImode 1)
       const v = p.loaded;
-      if (intid === PPI_VIRT_TIMER && v !== null && v.state !== 'off') {
-        v.vm.vgic.injectHw(v.id, intid); // the guest's deactivation deactivates it (HW list register)
-        continue;
-      }
+      if (intid === vtimer && v !== null && v.state !== 'off' && v.vm.vgic.injectHw(v.id, intid)) continue;
       if (intid >= 32) {
         const owner = this.irqOwner.get(intid);
         if (owner !== undefined && owner.state !== 'off') {
           const target = owner.vcpus.find((c) => c.pcpu === cpu.index) ?? owner.vcpus[0]!;
-          owner.vgic.injectHw(target.id, intid);
-          continue;
+          // The guest's deactivation of the hardware-linked vIRQ deactivates it physically.
+          if (owner.vgic.injectHw(target.id, intid)) continue;
         }
         this.logOnce(`spi:${intid}`, `shyper: physical interrupt ${intid} has no owner: ignored`);
       }
-      this.gic.deactivate(cpu, intid);
+      this.gic.deactivate(cpu, iar);
       if (intid === PPI_HYP_TIMER) this.tick(cpu, p);
       else if (intid === PPI_MAINTENANCE && v !== null) v.vm.vgic.maintenance(v.id, cpu);
       // SGI_IPI: a kick; schedule() after us does the work.
@@ -345,7 +343,7 @@ export class Shyper implements El2Software, TrapHost {
     this.io.log(`shyper: vm${vm.id} (${vm.name}) reset: rebooting from its images`);
     for (const r of vm.ram) this.mem.zero(r.pa, r.size);
     this.loadImages(vm);
-    vm.vgic.reset?.();
+    this.attachVgic(vm);
     this.io.vmStopped(vm, 'reset');
     this.bootVm(vm);
   }

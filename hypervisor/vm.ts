@@ -14,9 +14,10 @@ export interface VirtualGic {
   own(intid: number, hwPintid?: number): void;
   inject(intid: number, vcpuId?: number): void;
   setLevel(intid: number, level: boolean, vcpuId?: number): void;
-  injectHw(vcpuId: number, intid: number): void;
-  gicdAccess(vcpuId: number, offset: number, size: number, isWrite: boolean, value: number): number;
-  gicrAccess(vcpuId: number, offset: number, size: number, isWrite: boolean, value: number): number;
+  /** A physical interrupt owned by the VM arrived; false if it is not the VM's (then deactivate it). */
+  injectHw(vcpuId: number, pintid: number): boolean;
+  gicdAccess(vcpuId: number, offset: number, size: 1 | 2 | 4 | 8, isWrite: boolean, value?: bigint): bigint;
+  gicrAccess(vcpuId: number, offset: number, size: 1 | 2 | 4 | 8, isWrite: boolean, value?: bigint): bigint;
   sgi1r(vcpuId: number, value: bigint): void;
   flush(vcpuId: number, cpu: El2Cpu): void;
   sync(vcpuId: number, cpu: El2Cpu): void;
@@ -24,7 +25,6 @@ export interface VirtualGic {
   restore(vcpuId: number, cpu: El2Cpu): void;
   maintenance(vcpuId: number, cpu: El2Cpu): void;
   pending(vcpuId: number): boolean;
-  reset?(): void;
 }
 
 export interface VmImage {

@@ -13,8 +13,8 @@ import type { El2Software } from '../../emulator/arm64/el2.ts';
 import { assemble } from '../arm64/ls-oracle.ts';
 
 const nullVgic = (): VirtualGic => ({
-  own: () => {}, inject: () => {}, setLevel: () => {}, injectHw: () => {},
-  gicdAccess: () => 0, gicrAccess: () => 0, sgi1r: () => {},
+  own: () => {}, inject: () => {}, setLevel: () => {}, injectHw: () => false,
+  gicdAccess: () => 0n, gicrAccess: () => 0n, sgi1r: () => {},
   flush: () => {}, sync: () => {}, save: () => {}, restore: () => {}, maintenance: () => {}, pending: () => false,
 });
 

@@ -110,16 +110,17 @@ export class VirtualCpuInterface {
   }
 
   /**
-   * ICH_AP1R0_EL2: one bit per active group priority (5 priority bits: bit = priority >> 3).
-   * Active priorities nest, so the stack is the set bits from the lowest priority (highest
-   * value) to the highest.
+   * ICH_AP1R0_EL2 / GICH_APR: one bit per active group priority (5 priority bits: bit =
+   * priority >> 3). Active priorities nest, so the stack is the set bits from the lowest priority
+   * (highest value) to the highest.
    */
-  get ap1r0(): number {
+  get apr(): number {
     let a = 0;
     for (const p of this.activePrio) a |= 1 << (p >> 3);
     return a >>> 0;
   }
-  set ap1r0(v: number) {
+  /** Write the active priorities (a hypervisor restoring a vCPU): the highest becomes the running one. */
+  setApr(v: number): void {
     this.activePrio.length = 0;
     for (let b = 31; b >= 0; b--) if ((v >>> b) & 1) this.activePrio.push(b << 3);
     this.update();
@@ -145,7 +146,7 @@ export class VirtualCpuInterface {
       case ICH_VMCR:
         return BigInt(this.vmcr);
       case ICH_AP1R0:
-        return BigInt(this.ap1r0);
+        return BigInt(this.apr);
     }
     return undefined;
   }
@@ -165,7 +166,7 @@ export class VirtualCpuInterface {
         this.vmcr = lo;
         return true;
       case ICH_AP1R0:
-        this.ap1r0 = lo;
+        this.setApr(lo);
         return true;
       case ICH_VTR:
       case ICH_MISR:

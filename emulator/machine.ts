@@ -187,6 +187,11 @@ export class Machine {
     this.online[i] = true;
   }
 
+  /** End the run with this state at the next slice boundary (EL2 software: the MVM powered off). */
+  end(state: 'poweroff' | 'reset'): void {
+    if (this.state === 'running') this.finish(state);
+  }
+
   private finish(state: RunState): void {
     this.state = state;
     for (const c of this.cpus) {

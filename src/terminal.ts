@@ -10,6 +10,8 @@ export interface TerminalOptions {
   onQuit: () => void;
   /** Extra observer of guest output (for --expect matching, panic detection). */
   onOutput?: (byte: number) => void;
+  /** Ctrl-A followed by another key (not x, not Ctrl-A): the key. */
+  onCommand?: (key: number) => void;
   /** Attach stdin (false for tests). */
   input?: boolean;
 }
@@ -56,6 +58,7 @@ export class Terminal {
           return;
         }
         if (b === CTRL_A) pass.push(CTRL_A);
+        else this.opts.onCommand?.(b);
         continue;
       }
       if (this.rawMode && b === CTRL_A) {

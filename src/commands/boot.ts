@@ -7,6 +7,9 @@ import { getBoard, parseSize } from '../options.ts';
 import { Machine } from '../../emulator/machine.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
+import { ConsoleMux } from '../console-mux.ts';
+import { startHypervisor } from '../hypervisor-run.ts';
+import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
        shyper-emu run-elf [--stats] PROG [ARGS...]   run a static AArch64 Linux program at EL0
@@ -16,6 +19,8 @@ export const HELP = `usage: shyper-emu [options]                      boot a boa
 Boot options:
   --board NAME       rk3588 (default), qemu-virt, pi4, tx2
   --native           boot one Linux directly on the board, no hypervisor (the baseline)
+  --config FILE      the VMs to boot under the hypervisor (JSON list, Rust-Shyper's keys; see
+                     docs/vm-config.md); default: the board's set in boards/vms/
   --kernel FILE      arm64 Linux Image (.gz accepted); default: the images shipped in guests/
   --initrd FILE      initramfs (cpio, .gz accepted)
   --dtb FILE         use this device tree instead of the generated one
@@ -35,6 +40,7 @@ expectation, 2 usage, config or image error. Ctrl-A x quits an interactive sessi
 export interface BootOptions {
   board: string;
   native: boolean;
+  config?: string;
   kernel?: string;
   initrd?: string;
   dtb?: string;
@@ -120,6 +126,8 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         o.stats = true;
         break;
       case '--config':
+        o.config = value();
+        break;
       case '--trace':
       case '--gdb':
         throw new UsageError(`${flag} is not available yet in this version`);
@@ -153,9 +161,17 @@ export async function main(argv: string[]): Promise<number> {
   const kernel = readImage(kernelPath, 'kernel');
   const initrd = initrdPath !== undefined ? readImage(initrdPath, 'initrd') : undefined;
   const dtb = opts.dtb !== undefined ? readImage(opts.dtb, 'dtb') : undefined;
+  let vms: VmConfig[] = [];
   if (!opts.native) {
-    // The hypervisor (MVM + GVMs) is not part of this version yet: boot natively and say so.
-    process.stderr.write('shyper-emu: the hypervisor is not available yet; booting natively (--native)\n');
+    const cfgOpts = { ramSize: opts.mem, gicVersion: opts.gic, cpus: opts.smp };
+    vms = opts.config !== undefined ? loadVmConfig(opts.config, board, cfgOpts) : defaultVmSet(board, cfgOpts);
+    if (opts.config === undefined && opts.kernel !== undefined) {
+      // --kernel/--initrd replace the images of the board's default set.
+      for (const vm of vms) {
+        vm.image.kernelFile = kernelPath;
+        if (initrdPath !== undefined) vm.image.ramdiskFile = initrdPath;
+      }
+    }
   }
 
   let outputText = '';
@@ -163,6 +179,11 @@ export async function main(argv: string[]): Promise<number> {
   let finish: ((code: number, why: string) => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
+    // Ctrl-A n / Ctrl-A 0-7: move the keyboard between VMs.
+    onCommand: (key) => {
+      if (key === 0x6e) mux?.cycle();
+      else if (key >= 0x30 && key <= 0x37) mux?.select(key - 0x30);
+    },
     input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
@@ -172,26 +193,44 @@ export async function main(argv: string[]): Promise<number> {
       }
       outputText += String.fromCharCode(b);
       if (b === 0x0a || outputText.length > 8192) {
+        // A guest kernel panic ends the run (exit 1) when it is the only guest or VM 0's; a GVM
+        // that panics stops alone.
+        const line = outputText.slice(outputText.lastIndexOf('\n', outputText.length - 2) + 1);
+        if (/Kernel panic - not syncing/.test(line) && (vms.length === 0 || /^\[vm0\] /.test(line) || !line.startsWith('[vm'))) finish?.(1, 'guest kernel panic');
         while (matched < opts.expect.length && opts.expect[matched]!.test(outputText)) {
           matched++;
           outputText = '';
         }
         if (opts.expect.length > 0 && matched === opts.expect.length) finish?.(0, 'expectations met');
-        if (/Kernel panic - not syncing/.test(outputText)) finish?.(1, 'guest kernel panic');
         if (outputText.length > 8192) outputText = outputText.slice(-4096);
       }
     },
   });
 
   let machine: Machine;
+  let mux: ConsoleMux | null = null;
   try {
-    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console });
-    machine.loadLinux({
-      kernel,
-      initrd,
-      dtb,
-      cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
-    });
+    if (opts.native) {
+      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console });
+      machine.loadLinux({
+        kernel,
+        initrd,
+        dtb,
+        cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
+      });
+    } else {
+      mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
+      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: mux.console(0) });
+      machine = m;
+      startHypervisor(m, {
+        vms,
+        mux,
+        append: opts.append.join(' '),
+        seed: 0n,
+        log: (line) => process.stderr.write(line + '\n'),
+        onSystemOff: () => m.end('poweroff'),
+      });
+    }
   } catch (e) {
     term.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
@@ -221,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
     };
     setImmediate(step);
   });
+  mux?.flushAll();
   term.close();
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0 || (result.why !== 'poweroff' && result.why !== 'expectations met' && result.why !== 'quit')) {

@@ -2,7 +2,7 @@
 // the driver notifies. A request is a header {type, reserved, sector} the device reads, the data,
 // and one status byte the device writes last (§5.2.6). Linux's virtio_blk.c sends IN, OUT,
 // FLUSH and GET_ID with this feature set.
-import { bit, VIRTIO_ID_BLOCK, type VirtioDevice, type VirtioDeviceHost, VirtioError } from './device.ts';
+import { bit, readConfigSpace, VIRTIO_ID_BLOCK, type VirtioDevice, type VirtioDeviceHost, VirtioError } from './device.ts';
 import type { BlockBackend } from './block-backend.ts';
 import type { DescriptorChain } from './virtqueue.ts';
 
@@ -50,8 +50,7 @@ export class VirtioBlk implements VirtioDevice {
   readonly features: bigint;
   readonly queueSizes: readonly number[];
   readonly backend: BlockBackend;
-  private readonly config = new Uint8Array(CFG_BYTES);
-  private readonly configView = new DataView(this.config.buffer);
+  private readonly configView = new DataView(new ArrayBuffer(CFG_BYTES));
   private readonly id: Uint8Array;
   private readonly chunk = new Uint8Array(CHUNK);
   private host!: VirtioDeviceHost;
@@ -83,9 +82,7 @@ export class VirtioBlk implements VirtioDevice {
   }
 
   readConfig(offset: number, size: 1 | 2 | 4): number {
-    if (offset < 0 || offset + size > CFG_BYTES) return 0;
-    const c = this.configView;
-    return size === 1 ? c.getUint8(offset) : size === 2 ? c.getUint16(offset, true) : c.getUint32(offset, true);
+    return readConfigSpace(this.configView, offset, size);
   }
 
   writeConfig(): void {
@@ -97,12 +94,7 @@ export class VirtioBlk implements VirtioDevice {
   notify(i: number): void {
     if (i !== 0) return;
     const q = this.host.queue(0);
-    let used = false;
-    for (let chain = q.pop(); chain !== null; chain = q.pop()) {
-      q.push(chain, this.serve(chain));
-      used = true;
-    }
-    if (used) this.host.usedBuffers(q);
+    if (q.serveAll((chain) => this.serve(chain))) this.host.usedBuffers(q);
   }
 
   /** Performs one request; returns the bytes written into the driver's buffers (data + status). */

@@ -5,7 +5,7 @@
 // VIRTIO_CONSOLE_F_EMERG_WRITE lets the driver write a byte through the config space. No
 // MULTIPORT: no control queues.
 import type { Console } from '../console.ts';
-import { bit, VIRTIO_ID_CONSOLE, type VirtioDevice, type VirtioDeviceHost } from './device.ts';
+import { bit, readConfigSpace, VIRTIO_ID_CONSOLE, type VirtioDevice, type VirtioDeviceHost } from './device.ts';
 
 export const VIRTIO_CONSOLE_F_SIZE = 0;
 export const VIRTIO_CONSOLE_F_EMERG_WRITE = 2;
@@ -58,9 +58,7 @@ export class VirtioConsole implements VirtioDevice {
   }
 
   readConfig(offset: number, size: 1 | 2 | 4): number {
-    if (offset < 0 || offset + size > CFG_BYTES) return 0;
-    const c = this.config;
-    return size === 1 ? c.getUint8(offset) : size === 2 ? c.getUint16(offset, true) : c.getUint32(offset, true);
+    return readConfigSpace(this.config, offset, size);
   }
 
   writeConfig(offset: number, _size: 1 | 2 | 4, value: number): void {
@@ -77,17 +75,15 @@ export class VirtioConsole implements VirtioDevice {
 
   private transmit(host: VirtioDeviceHost): void {
     const q = host.queue(TRANSMITQ);
-    let used = false;
-    for (let chain = q.pop(); chain !== null; chain = q.pop()) {
+    const sent = q.serveAll((chain) => {
       for (let off = 0; off < chain.readableBytes; ) {
         const n = chain.read(off, this.buf);
         for (let k = 0; k < n; k++) this.console.write(this.buf[k]);
         off += n;
       }
-      q.push(chain, 0);
-      used = true;
-    }
-    if (used) host.usedBuffers(q);
+      return 0;
+    });
+    if (sent) host.usedBuffers(q);
   }
 
   // Fills posted receive buffers with waiting input, one buffer per burst of input.

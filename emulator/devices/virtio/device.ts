@@ -26,6 +26,12 @@ export const VIRTIO_ID_RNG = 4;
 /** Bit n of a feature set. */
 export const bit = (n: number): bigint => 1n << BigInt(n);
 
+/** A little-endian read of a device configuration space held in a DataView; 0 outside it. */
+export function readConfigSpace(config: DataView, offset: number, size: 1 | 2 | 4): number {
+  if (offset < 0 || offset + size > config.byteLength) return 0;
+  return size === 1 ? config.getUint8(offset) : size === 2 ? config.getUint16(offset, true) : config.getUint32(offset, true);
+}
+
 /**
  * The driver broke the protocol in a way the device cannot answer in-band (a descriptor loop, an
  * address outside guest memory, a request without a status byte): the transport sets

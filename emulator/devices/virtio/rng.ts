@@ -80,16 +80,12 @@ export class VirtioRng implements VirtioDevice {
   notify(i: number): void {
     if (i !== 0) return;
     const q = this.host.queue(0);
-    let used = false;
-    for (let chain = q.pop(); chain !== null; chain = q.pop()) {
+    const filled = q.serveAll((chain) => {
       // Linux's virtio-rng posts one small buffer at a time; bound one answer to 4 KiB anyway.
-      const n = Math.min(chain.writableBytes, this.buf.length);
-      const bytes = this.buf.subarray(0, n);
+      const bytes = this.buf.subarray(0, Math.min(chain.writableBytes, this.buf.length));
       this.source.fill(bytes);
-      chain.write(0, bytes);
-      q.push(chain, n);
-      used = true;
-    }
-    if (used) this.host.usedBuffers(q);
+      return chain.write(0, bytes);
+    });
+    if (filled) this.host.usedBuffers(q);
   }
 }

@@ -153,6 +153,19 @@ export class Virtqueue {
     return chain;
   }
 
+  /**
+   * Serves every available chain: `serve` does the work and returns the bytes it wrote into the
+   * chain, which then goes to the used ring. True when at least one chain was used.
+   */
+  serveAll(serve: (chain: DescriptorChain) => number): boolean {
+    let used = false;
+    for (let chain = this.pop(); chain !== null; chain = this.pop()) {
+      this.push(chain, serve(chain));
+      used = true;
+    }
+    return used;
+  }
+
   /** Returns a chain to the driver through the used ring, `written` bytes of it filled. */
   push(chain: DescriptorChain, written: number): void {
     const slot = this.device + 4 + 8 * (this.usedIdx % this.size);

@@ -3,7 +3,7 @@
 // over an ArrayGuestMemory, so each test reads as the driver's steps and the device's answers.
 import type { IrqLine } from '../../../emulator/devices/irq.ts';
 import {
-  bit, STATUS_ACKNOWLEDGE, STATUS_DRIVER, STATUS_DRIVER_OK, STATUS_FEATURES_OK, type VirtioDevice, type VirtioDeviceHost, VIRTIO_F_VERSION_1,
+  bit, readConfigSpace, STATUS_ACKNOWLEDGE, STATUS_DRIVER, STATUS_DRIVER_OK, STATUS_FEATURES_OK, type VirtioDevice, type VirtioDeviceHost, VIRTIO_F_VERSION_1,
 } from '../../../emulator/devices/virtio/device.ts';
 import { ArrayGuestMemory } from '../../../emulator/devices/virtio/guest-memory.ts';
 import * as R from '../../../emulator/devices/virtio/mmio.ts';
@@ -255,8 +255,7 @@ export class EchoDevice implements VirtioDevice {
     this.host = host;
   }
   readConfig(offset: number, size: 1 | 2 | 4): number {
-    if (offset + size > 8) return 0;
-    return size === 1 ? this.config.getUint8(offset) : size === 2 ? this.config.getUint16(offset, true) : this.config.getUint32(offset, true);
+    return readConfigSpace(this.config, offset, size);
   }
   writeConfig(offset: number, size: 1 | 2 | 4, value: number): void {
     if (size === 4 && offset === 4) this.config.setUint32(4, value, true);
@@ -266,14 +265,12 @@ export class EchoDevice implements VirtioDevice {
   }
   notify(i: number): void {
     const q = this.host.queue(i);
-    let used = false;
-    for (let c = q.pop(); c !== null; c = q.pop()) {
+    const used = q.serveAll((c) => {
       const data = new Uint8Array(c.readableBytes);
       c.read(0, data);
       this.seen.push({ head: c.head, readable: c.readableBytes, writable: c.writableBytes, segments: c.addrs.length, data });
-      q.push(c, c.write(0, data));
-      used = true;
-    }
+      return c.write(0, data);
+    });
     if (used) this.host.usedBuffers(q);
   }
   /** Host-side config change (a resize, a new capacity). */

@@ -15,6 +15,7 @@ import { attachPlatform, type Platform } from './platform.ts';
 import type { BoardDescription } from '../boards/types.ts';
 import { boardTree } from './fdt/board-tree.ts';
 import { Fdt } from './fdt/fdt.ts';
+import type { VirtioDevice } from './devices/virtio/device.ts';
 
 export interface MachineOptions {
   board: BoardDescription;
@@ -24,6 +25,8 @@ export interface MachineOptions {
   console: Console;
   /** Virtual time per scheduling slice (ns). Smaller = finer interleaving of CPUs. */
   sliceNs?: number;
+  /** Devices for the board's virtio-mmio slots, by slot number (DESIGN.md: --disk, virtio-rng). */
+  virtio?: readonly (VirtioDevice | null | undefined)[];
 }
 
 export interface LinuxBoot {
@@ -84,7 +87,17 @@ export class Machine {
       this.sliceStartInstret.push(0);
       this.stallCarry.push(0);
     }
-    this.platform = attachPlatform(this, { board: b, gicVersion: this.gicVersion, console: opts.console });
+    // Device DMA into RAM drops the CPUs' decoded copies of the pages written.
+    this.bus.ramWriteObservers.push((ro, len) => {
+      for (const c of this.cpus) c.invalidateCodeRam(ro, len);
+    });
+    this.platform = attachPlatform(this, {
+      board: b,
+      gicVersion: this.gicVersion,
+      console: opts.console,
+      virtio: opts.virtio,
+      log: (line) => this.traceSink(`shyper-emu: ${line}`),
+    });
     for (let i = 0; i < this.smp; i++) {
       const cpu = this.cpus[i]!;
       const idx = i;

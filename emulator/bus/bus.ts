@@ -215,11 +215,48 @@ export class Bus {
     this.walkRam(pa, data.length, (ro, done, n) => bytes.set(data.subarray(done, done + n), ro));
   }
 
+  /**
+   * Observers of writes that reach RAM without a CPU store (device DMA through writeBytes): the
+   * machine registers each CPU's decoded-code invalidation here, so code written by a device is
+   * decoded afresh. Arguments are RAM offsets (as ramOffset()), one call per contiguous piece.
+   */
+  readonly ramWriteObservers: ((ramOffset: number, len: number) => void)[] = [];
+
+  /** True when [pa, pa+len) is entirely RAM (it may span adjacent regions). */
+  isRam(pa: number, len: number): boolean {
+    if (!Number.isSafeInteger(pa) || !Number.isSafeInteger(len) || pa < 0 || len < 0) return false;
+    let cur = pa;
+    const end = pa + len;
+    while (cur < end) {
+      const k = this.ramBase.findIndex((b, i) => cur >= b && cur < this.ramEnd[i]);
+      if (k < 0) return false;
+      cur = this.ramEnd[k];
+    }
+    return true;
+  }
+
+  /**
+   * Device DMA into RAM: copies data to pa and tells ramWriteObservers, so decoded instructions
+   * of the pages written are dropped. Throws Error when the range is not all RAM (check isRam).
+   */
+  writeBytes(pa: number, data: Uint8Array): void {
+    const bytes = this.ramBytes;
+    const obs = this.ramWriteObservers;
+    this.walkRam(pa, data.length, (ro, done, n) => {
+      bytes.set(data.subarray(done, done + n), ro);
+      for (let i = 0; i < obs.length; i++) obs[i](ro, n);
+    });
+  }
+
   /** A copy of len bytes of RAM at pa. Loader/debugger helper: throws Error. */
   readBytes(pa: number, len: number): Uint8Array {
-    const out = new Uint8Array(len);
+    return this.readInto(pa, new Uint8Array(len));
+  }
+
+  /** Device DMA from RAM: fills out with the bytes at pa and returns it. Throws Error when not RAM. */
+  readInto(pa: number, out: Uint8Array): Uint8Array {
     const bytes = this.ramBytes;
-    this.walkRam(pa, len, (ro, done, n) => out.set(bytes.subarray(ro, ro + n), done));
+    this.walkRam(pa, out.length, (ro, done, n) => out.set(bytes.subarray(ro, ro + n), done));
     return out;
   }
 

@@ -1,10 +1,15 @@
 // `shyper-emu [--board B] [--native] ...`: boot a board (DESIGN.md "Command line").
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import { getBoard, parseSize } from '../options.ts';
 
 import { Machine } from '../../emulator/machine.ts';
+import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
+import { VirtioBlk } from '../../emulator/devices/virtio/blk.ts';
+import { VirtioRng } from '../../emulator/devices/virtio/rng.ts';
+import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator/devices/virtio/block-backend.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
@@ -29,6 +34,9 @@ Boot options:
   --smp N            number of CPUs (default: all of the board's)
   --mem SIZE         RAM size, e.g. 512M, 2G (default: the board's)
   --gic 2|3          GIC version where the board offers both (qemu-virt)
+  --disk FILE[,ro]   a virtio-blk disk backed by a raw image, written through to the file;
+                     repeatable (vda, vdb, ... in order); ',ro' makes it read-only; a gzip image
+                     is decompressed into memory and attached read-only
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
   --expect REGEX     succeed (exit 0) once the console output has matched every REGEX given
   --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
@@ -52,10 +60,11 @@ export interface BootOptions {
   timeoutSec?: number;
   expect: RegExp[];
   stats: boolean;
+  disks: { path: string; readOnly: boolean }[];
 }
 
 export function parseBootArgs(argv: string[]): BootOptions | 'help' {
-  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false };
+  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -125,6 +134,14 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
       case '--stats':
         o.stats = true;
         break;
+      case '--disk': {
+        const v = value();
+        const m = /^(.*),(ro|rw)$/.exec(v);
+        const path = m ? m[1]! : v;
+        if (path === '') throw new UsageError(`--disk: '${v}' names no file`);
+        o.disks.push({ path, readOnly: m?.[2] === 'ro' });
+        break;
+      }
       case '--config':
         o.config = value();
         break;
@@ -174,6 +191,36 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  // Board virtio slots: the disks from slot 0 on (Linux probes the device tree in address order,
+  // so the first --disk is vda), a virtio-rng in the last slot.
+  if (!opts.native && opts.disks.length > 0) throw new UsageError('--disk attaches disks to a --native boot; under the hypervisor a VM\'s disks come from its config');
+  const slots = board.virtio.count;
+  if (opts.disks.length > slots - 1) throw new UsageError(`--disk: board ${board.name} has room for ${slots - 1} disks`);
+  const backends: BlockBackend[] = [];
+  const virtio: VirtioDevice[] = [];
+  const closeDisks = (): void => {
+    for (const b of backends) {
+      try {
+        b.close();
+      } catch (e) {
+        process.stderr.write(`shyper-emu: closing a disk: ${(e as Error).message}\n`);
+      }
+    }
+  };
+  try {
+    for (const d of opts.disks) {
+      const { backend, note } = openDiskImage(d.path, d.readOnly);
+      backends.push(backend);
+      if (note) process.stderr.write(`shyper-emu: ${note}\n`);
+      virtio.push(new VirtioBlk({ backend, serial: basename(d.path) }));
+    }
+  } catch (e) {
+    closeDisks();
+    if (e instanceof DiskImageError) throw new UsageError(e.message);
+    throw e;
+  }
+  virtio[slots - 1] = new VirtioRng();
+
   let outputText = '';
   let matched = 0;
   let finish: ((code: number, why: string) => void) | null = null;
@@ -211,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
   let mux: ConsoleMux | null = null;
   try {
     if (opts.native) {
-      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console });
+      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, virtio });
       machine.loadLinux({
         kernel,
         initrd,
@@ -233,6 +280,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     term.close();
+    closeDisks();
     if (e instanceof ImageError) throw new UsageError(e.message);
     throw e;
   }
@@ -262,6 +310,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   mux?.flushAll();
   term.close();
+  closeDisks();
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0 || (result.why !== 'poweroff' && result.why !== 'expectations met' && result.why !== 'quit')) {
     process.stderr.write(`shyper-emu: ${result.why}\n`);

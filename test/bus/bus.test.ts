@@ -149,3 +149,31 @@ describe('Bus MMIO', () => {
     expect(() => bus.addMmio(0xffff_ffff_f000, 0x2000, new Recorder('x'))).toThrow(/bad range/);
   });
 });
+
+describe('Bus device DMA', () => {
+  it('isRam covers adjacent regions and refuses gaps, MMIO and unsafe numbers', () => {
+    const bus = new Bus();
+    bus.addRam(0x1000, 0x1000);
+    bus.addRam(0x2000, 0x1000);
+    bus.addRam(0x8000, 0x1000);
+    bus.addMmio(0x4000, 0x1000, new Recorder('dev'));
+    expect(bus.isRam(0x1ff0, 0x20)).toBe(true);
+    expect(bus.isRam(0x1000, 0x2000)).toBe(true);
+    expect(bus.isRam(0x2ff0, 0x20)).toBe(false);
+    expect(bus.isRam(0x4000, 4)).toBe(false);
+    expect(bus.isRam(2 ** 60, 4)).toBe(false);
+    expect(bus.isRam(0x8000, 0)).toBe(true);
+  });
+
+  it('writeBytes copies across regions and tells the observers each RAM piece; readInto reads it back', () => {
+    const bus = new Bus();
+    bus.addRam(0x1000, 0x1000);
+    bus.addRam(0x2000, 0x1000);
+    const seen: [number, number][] = [];
+    bus.ramWriteObservers.push((ro, len) => seen.push([ro, len]));
+    bus.writeBytes(0x1ffe, Uint8Array.of(1, 2, 3, 4));
+    expect(seen).toEqual([[bus.ramOffset(0x1ffe), 2], [bus.ramOffset(0x2000), 2]]);
+    expect(Array.from(bus.readInto(0x1ffe, new Uint8Array(4)))).toEqual([1, 2, 3, 4]);
+    expect(() => bus.writeBytes(0x2ffe, Uint8Array.of(1, 2, 3))).toThrow(/not RAM/);
+  });
+});

@@ -357,7 +357,14 @@ export class Shyper implements El2Software, TrapHost {
     }
   }
 
+  /**
+   * Shyper hypercalls (x7 = fid << 8 | event, arguments x0..x6): handled by the hypercall ABI
+   * module when one is installed (hypervisor/hvc), else every call is an error.
+   */
+  hypercalls: ((cpu: El2Cpu, v: Vcpu) => bigint) | null = null;
+
   hypercall(cpu: El2Cpu, v: Vcpu): bigint {
+    if (this.hypercalls !== null) return this.hypercalls(cpu, v);
     const x7 = Number(cpu.x(7) & 0xffffn);
     this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`);
     return (1n << 64n) - 1n;

@@ -38,7 +38,8 @@ Boot options:
                      repeatable (vda, vdb, ... in order); ',ro' makes it read-only; a gzip image
                      is decompressed into memory and attached read-only
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
-  --expect REGEX     succeed (exit 0) once the console output has matched every REGEX given
+  --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
+                     any order; lines of several VMs carry their [vmN] prefix)
   --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
   -h, --help         this text
 
@@ -223,6 +224,8 @@ export async function main(argv: string[]): Promise<number> {
 
   let outputText = '';
   let matched = 0;
+  const seen = opts.expect.map(() => false);
+  const firstUnmatched = (): string => opts.expect[seen.indexOf(false)]?.source ?? '';
   let finish: ((code: number, why: string) => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
@@ -244,9 +247,12 @@ export async function main(argv: string[]): Promise<number> {
         // that panics stops alone.
         const line = outputText.slice(outputText.lastIndexOf('\n', outputText.length - 2) + 1);
         if (/Kernel panic - not syncing/.test(line) && (vms.length === 0 || /^\[vm0\] /.test(line) || !line.startsWith('[vm'))) finish?.(1, 'guest kernel panic');
-        while (matched < opts.expect.length && opts.expect[matched]!.test(outputText)) {
-          matched++;
-          outputText = '';
+        // Every --expect must match somewhere in the output, in any order (several VMs boot at once).
+        for (let i = 0; i < opts.expect.length; i++) {
+          if (!seen[i] && opts.expect[i]!.test(line)) {
+            seen[i] = true;
+            matched++;
+          }
         }
         if (opts.expect.length > 0 && matched === opts.expect.length) finish?.(0, 'expectations met');
         if (outputText.length > 8192) outputText = outputText.slice(-4096);
@@ -298,11 +304,11 @@ export async function main(argv: string[]): Promise<number> {
       const state = machine.runFor(25);
       term.flush();
       if (finish === null) return;
-      if (state === 'poweroff') return finish(opts.expect.length > 0 && matched < opts.expect.length ? 1 : 0, opts.expect.length > 0 && matched < opts.expect.length ? `guest powered off before output matched /${opts.expect[matched]!.source}/` : 'poweroff');
+      if (state === 'poweroff') return finish(opts.expect.length > 0 && matched < opts.expect.length ? 1 : 0, opts.expect.length > 0 && matched < opts.expect.length ? `guest powered off before output matched /${firstUnmatched()}/` : 'poweroff');
       if (state === 'reset') return finish(0, 'guest reset');
       if (state === 'hang') return finish(1, 'all CPUs idle with nothing left to wake them');
       if (performance.now() > deadline) {
-        return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${opts.expect[matched]!.source}/` : `timeout after ${opts.timeoutSec} s`);
+        return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${firstUnmatched()}/` : `timeout after ${opts.timeoutSec} s`);
       }
       setImmediate(step);
     };

@@ -3,7 +3,7 @@
 // definitions in sysregs-el1.ts; devices (generic timer, GICv3 CPU interface) answer for their
 // own encodings through cpu.sysregProviders. Lookups happen at decode time.
 import type { Cpu } from './cpu.ts';
-import { EC } from './cpu.ts';
+import { EC } from './ec.ts';
 import { FPCR, FPSR } from './regs.ts';
 import { el1Sysregs, enc, isIdSpace, sysregTrapIss, type SysregDef } from './sysregs-el1.ts';
 import { HCR, SCTLR } from './sysstate.ts';

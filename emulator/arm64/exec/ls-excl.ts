@@ -7,7 +7,8 @@
 // loaded). Besides the address, a store-exclusive also requires memory to still hold the value the
 // load-exclusive returned, as QEMU does: another PE that runs between our LDXR and STXR and writes
 // the location makes the STXR fail, standing in for the global monitor.
-import { EC, type Cpu } from '../cpu.ts';
+import type { Cpu } from '../cpu.ts';
+import { EC } from '../ec.ts';
 import type { Fields } from '../decode/pattern.ts';
 import type { Access } from './ls-access.ts';
 

@@ -32,6 +32,7 @@ import {
   takeSyncException,
 } from './exceptions.ts';
 import { HCR, SCTLR } from './sysstate.ts';
+import type { CpuTimer } from './timer-regs.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -81,9 +82,14 @@ export class Cpu extends MemoryAccessor {
    */
   readonly sysregProviders: SysregProvider[] = [];
 
-  // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open.
+  // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open, and the
+  // value(s) the load-exclusive returned as lo, hi, lo2, hi2 words (exec/ls-excl.ts).
   exclusiveAddr = -1;
   exclusiveSize = 0;
+  readonly exclusiveValue = new Int32Array(4);
+
+  /** This PE's generic timer (CNTKCTL_EL1 and the EL1 virtual timer), or null (user mode). */
+  timer: CpuTimer | null = null;
 
   readonly decoder: Decoder;
 

@@ -77,16 +77,18 @@ export function fromScratch(v: RegisterFile, reg: number): void {
   s[o + 3] = scratch[3]!;
 }
 
+// SatQ bounds per element size (index = es): `2 ** es` with a variable exponent is a Math.pow call.
+const SMAX = new Float64Array(65);
+const UMAX = new Float64Array(65);
+for (let e = 1; e <= 64; e++) {
+  SMAX[e] = 2 ** (e - 1) - 1;
+  UMAX[e] = 2 ** e - 1;
+}
+
 /** Saturate an exact integer to es bits, signed or unsigned; saturating sets FPSR.QC in r (cpu.r). */
 export function satN(x: number, es: number, signed: boolean, r: Int32Array): number {
-  let lo: number, hi: number;
-  if (signed) {
-    hi = 2 ** (es - 1) - 1;
-    lo = -hi - 1;
-  } else {
-    hi = 2 ** es - 1;
-    lo = 0;
-  }
+  const hi = signed ? SMAX[es]! : UMAX[es]!;
+  const lo = signed ? -hi - 1 : 0;
   if (x > hi) {
     r[FPSR] |= FPSR_QC;
     return hi;

@@ -9,7 +9,6 @@ import { GenericTimer, SystemCounter } from './devices/generic-timer.ts';
 import type { Console } from './devices/console.ts';
 import { PsciFirmware, type PowerController } from './firmware/psci.ts';
 import { maybeGunzip, parseImageHeader, planLayout, ImageError } from './boot/linux-image.ts';
-import { setCpuIdentity } from './arm64/sysregs-el1.ts';
 import { sysregName } from './arm64/sysregs.ts';
 import { attachPlatform, type Platform } from './platform.ts';
 import type { BoardDescription } from '../boards/types.ts';
@@ -109,11 +108,11 @@ export class Machine {
         name: `cpu${i}.timer`,
       });
       this.timers.push(timer);
-      setCpuIdentity(cpu, {
+      cpu.sys.identity = {
         midr: b.cpus[i]!.midr,
         mpidr: BigInt(b.cpus[i]!.mpidr) | 0x80000000n | (b.cpus[i]!.mt ? 0x01000000n : 0n),
         gicv3: this.gicVersion === 3,
-      });
+      };
       this.platform.attachCpu(i, cpu, timer);
     }
     const power: PowerController = {

@@ -1,7 +1,8 @@
 // A Linux process's address space for user-mode emulation: virtual pages mapped onto pages of
 // one flat physical memory, with R/W/X permissions, mmap placement and brk. Translation faults
 // raise the architectural data/instruction abort, which the syscall layer turns into SIGSEGV.
-import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
+import { Cpu } from '../../emulator/arm64/cpu.ts';
+import { EC } from '../../emulator/arm64/ec.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { Access, type AddressTranslator } from '../../emulator/arm64/memory.ts';
 

@@ -1,6 +1,6 @@
 // Branches, exception generation and system instructions (ARM ARM C4.1.87).
 import type { Cpu } from '../cpu.ts';
-import { EC } from '../cpu.ts';
+import { EC } from '../ec.ts';
 import { SP } from '../regs.ts';
 import { condHolds, addrOf, setAddr, toBig, fromBig } from './int-alu.ts';
 import { readSysreg, writeSysreg, sysregDef } from '../sysregs.ts';

@@ -49,12 +49,20 @@ export class Machine {
   readonly memBytes: number;
   readonly gicVersion: 2 | 3;
   private readonly online: boolean[] = [];
-  private readonly budgets: number[] = [];
-  private readonly sliceStartInstret: number[] = [];
-  private readonly stallCarry: number[] = [];
+  /**
+   * Each CPU's local time (DESIGN.md "Determinism"): t0[i] ns at the moment its count of executed
+   * instructions plus charged stall (cpu.instret + cpu.stall) was c0[i]. A CPU may end a slice
+   * ahead of it (its last block, EL2 work charged by chargeCycles): that time is its own and
+   * carries into the next slice instead of being dropped, so the counter it reads never steps back.
+   */
+  private readonly t0: number[] = [];
+  private readonly c0: number[] = [];
   private readonly nsPerInstr: number[] = [];
+  /** The CPU inside cpu.run(), -1 between runs. */
+  private running = -1;
+  /** The running CPU armed a timer deadline (its run ended early to look at it). */
+  private rearmed = false;
   private readonly sliceNs: number;
-  private sliceStart = 0;
   private state: RunState = 'running';
 
   constructor(readonly opts: MachineOptions) {
@@ -79,12 +87,15 @@ export class Machine {
       const model = CORE_MODELS[spec.core] ?? CORTEX_A76;
       this.models.push(model);
       // Instructions per slice: the core's cycles in a slice over its cost of a simple instruction.
-      this.budgets.push(Math.max(1, Math.floor(model.cyclesForNs(this.sliceNs) / model.costs[InstrClass.Alu]!)));
-      this.nsPerInstr.push(this.sliceNs / this.budgets[i]!);
+      const budget = Math.max(1, Math.floor(model.cyclesForNs(this.sliceNs) / model.costs[InstrClass.Alu]!));
+      this.nsPerInstr.push(this.sliceNs / budget);
+      // Exception entry and return cost the model's cycles (in units of simple instructions).
+      cpu.exceptionStall = model.costs[InstrClass.Exception]! / model.costs[InstrClass.Alu]!;
+      cpu.cyclesPerInstr = model.costs[InstrClass.Alu]!;
       this.cpus.push(cpu);
       this.online.push(false);
-      this.sliceStartInstret.push(0);
-      this.stallCarry.push(0);
+      this.t0.push(0);
+      this.c0.push(0);
     }
     // Device DMA into RAM drops the CPUs' decoded copies of the pages written.
     this.bus.ramWriteObservers.push((ro, len) => {
@@ -105,6 +116,14 @@ export class Machine {
         counter,
         irqs: this.platform.timerIrqs(i),
         now: () => this.cpuNow(idx),
+        onArm: () => {
+          // The running CPU armed its timer: end its run so that runSlice() stops at the deadline.
+          if (this.running === idx) {
+            this.rearmed = true;
+            cpu.stopRequested = true;
+            cpu.exitRequest = 1;
+          }
+        },
         name: `cpu${i}.timer`,
       });
       this.timers.push(timer);
@@ -154,10 +173,20 @@ export class Machine {
     this.traceSink(`shyper-emu: cpu${this.cpus.indexOf(c)} el${c.el} UNDEFINED at pc=0x${BigInt.asUintN(64, BigInt(c.pc)).toString(16)} ${what}`);
   }
 
-  /** Virtual time as seen by CPU i inside the current slice. */
+  /** Virtual time (ns) as seen by CPU i: its local time, exact to the instruction. */
   cpuNow(i: number): number {
+    return Math.floor(this.localTime(i));
+  }
+
+  private localTime(i: number): number {
     const cpu = this.cpus[i]!;
-    return this.sliceStart + Math.floor((cpu.instret + cpu.stall - this.sliceStartInstret[i]!) * this.nsPerInstr[i]!);
+    return this.t0[i]! + (cpu.instret + cpu.stall - this.c0[i]!) * this.nsPerInstr[i]!;
+  }
+
+  private setLocalTime(i: number, ns: number): void {
+    const cpu = this.cpus[i]!;
+    this.t0[i] = ns;
+    this.c0[i] = cpu.instret + cpu.stall;
   }
 
   /**
@@ -250,27 +279,59 @@ export class Machine {
     return this.state;
   }
 
-  /** One round: every online, non-waiting CPU runs one slice; then virtual time advances. */
+  /**
+   * One round: every online CPU runs until its local time reaches the end of the slice; then
+   * virtual time advances. A CPU's own timer fires at its exact deadline within the slice (the run
+   * is split there), so an interrupt is taken at the instruction where the counter reaches the
+   * compare value, not at the next slice boundary; a CPU idle in WFI skips to that deadline.
+   */
   runSlice(): void {
     const start = this.clock.now;
-    this.sliceStart = start;
+    const end = start + this.sliceNs;
     let anyRan = false;
     for (let i = 0; i < this.cpus.length; i++) {
       if (!this.online[i]) continue;
       const cpu = this.cpus[i]!;
+      const timer = this.timers[i]!;
       this.platform.selectCpu(i);
-      this.sliceStartInstret[i] = cpu.instret + cpu.stall;
-      if (cpu.waiting && !(cpu.el === 2 ? cpu.wakeable() : cpu.checkInterrupts())) continue;
-      cpu.waiting = false;
-      anyRan = true;
-      // Time EL2 software charged during the last slice comes out of this one.
-      const stallBefore = cpu.stall;
-      cpu.run(Math.max(1, this.budgets[i]! - Math.round(this.stallCarry[i]!)));
-      this.stallCarry[i] = cpu.stall - stallBefore;
-      if (this.state !== 'running') return;
+      if (this.localTime(i) < start) this.setLocalTime(i, start);
+      for (;;) {
+        const now = this.localTime(i);
+        if (now >= end) break;
+        let due = timer.nextEventNs();
+        if (due <= now) {
+          timer.refresh();
+          due = timer.nextEventNs();
+          if (due <= now) due = Infinity; // left to the clock's own event (never expected)
+        }
+        const stop = due < end ? due : end;
+        if (cpu.waiting && !(cpu.el === 2 ? cpu.wakeable() : cpu.checkInterrupts())) {
+          // Idle in WFI: to this CPU's next deadline within the slice, if any.
+          if (stop === end) break;
+          this.setLocalTime(i, stop);
+          timer.refresh();
+          continue;
+        }
+        cpu.waiting = false;
+        anyRan = true;
+        this.running = i;
+        this.rearmed = false;
+        cpu.run(Math.max(1, Math.ceil((stop - now) / this.nsPerInstr[i]!)));
+        this.running = -1;
+        if (this.state !== 'running') return;
+        const after = this.localTime(i);
+        if (after >= due) timer.refresh();
+        if (cpu.waiting || this.rearmed) continue;
+        if (after < stop) {
+          // Stopped early (WFE, halted, a stop request): the rest of the slice passes idle, and
+          // the spin-wait it sits in resumes after the other CPUs have run.
+          this.setLocalTime(i, end);
+          break;
+        }
+      }
     }
     if (anyRan) {
-      this.clock.advanceTo(start + this.sliceNs);
+      this.clock.advanceTo(end);
       return;
     }
     // Every CPU idles in WFI: skip virtual time to the next event.

@@ -34,6 +34,7 @@ import {
 } from './exceptions.ts';
 import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
+import { Pmu } from './pmu.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -115,6 +116,21 @@ export class Cpu extends MemoryAccessor {
    * into this CPU's virtual time like executed instructions, but not into instret.
    */
   stall = 0;
+  /** Cycles of this core per simple instruction (its core model; PMCCNTR_EL0 counts cycles). */
+  cyclesPerInstr = 1;
+  /**
+   * What an exception entry or return costs, in simple instructions (the core model's Exception
+   * class, set by the machine; 0 leaves exceptions free, as unit tests of the CPU expect).
+   */
+  exceptionStall = 0;
+  /**
+   * A counter read (MRS of CNTVCT_EL0, PMCCNTR_EL0...) at this PC ended its block and runs again
+   * first in the next one, where the instruction count (hence the time) is exact: instret is
+   * brought up to date only at block ends.
+   */
+  timedReadPc = -1;
+  /** The PMU's cycle counter (pmu.ts). */
+  readonly pmu = new Pmu();
 
   // Interrupt wires from the interrupt controller (GIC CPU interface outputs).
   irqLine = false;

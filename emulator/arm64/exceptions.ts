@@ -104,6 +104,7 @@ export function enterEl1(cpu: Cpu, kind: ExceptionKind, ec: number, iss: number,
   if ((s.sctlr & SCTLR.SPAN) === 0) s.pan = 1;
   cpu.exclusiveAddr = -1;
   cpu.mmu.unprivileged = false;
+  cpu.stall += cpu.exceptionStall;
   cpu.nextPc = s.vbar1 + offset;
   cpu.pc = cpu.nextPc;
 }
@@ -132,6 +133,7 @@ export function exceptionReturn(cpu: Cpu, spsr: number, elr: number): void {
     setElSp(cpu, el, spsel);
   }
   cpu.exclusiveAddr = -1;
+  cpu.stall += cpu.exceptionStall;
   cpu.nextPc = elr;
   cpu.pc = elr;
   cpu.exitRequest = 1; // re-evaluate interrupts under the new mask
@@ -155,6 +157,7 @@ export function enterEl2(cpu: Cpu, kind: ExceptionKind, ec: number, iss: number,
   saveSp(cpu);
   cpu.el = 2;
   cpu.mmu.unprivileged = false;
+  cpu.stall += cpu.exceptionStall;
   runAtEl2(cpu, kind);
 }
 

@@ -1,6 +1,6 @@
 // EL1 system registers (ARM ARM D17) as MRS/MSR see them (MIDR/MPIDR read VPIDR_EL2/VMPIDR_EL2
 // while a hypervisor runs the guest), with ID register values of real Cortex-A76/A55 cores minus the features this emulator does
-// not implement (no LSE, PAC, BTI, SVE, MTE, LPA2, RAS, PMU, hardware AF/DBM; DESIGN.md).
+// not implement (no LSE, PAC, BTI, SVE, MTE, LPA2, RAS, PMU event counters, hardware AF/DBM; DESIGN.md).
 // Each definition names its HCR_EL2 trap bits, so a hypervisor sees exactly the traps it
 // asked for (EC 0x18 with the MRS/MSR syndrome).
 
@@ -70,8 +70,8 @@ const ID_AA64ISAR1 = 1n | (1n << 20n); // DPB (DC CVAP), LRCPC (LDAPR)
 // PARange 48 bits, ASIDBits 16, SNSMem, TGran16/64 not supported, TGran4 supported.
 const ID_AA64MMFR0 = 0x5n | (2n << 4n) | (1n << 12n) | (0n << 20n) | (0xfn << 24n) | (0n << 28n);
 const ID_AA64MMFR1 = 1n << 20n; // PAN
-// DebugVer 8.0 (6), BRPs 6, WRPs 4, CTX_CMPs 2; PMUVer 0 (no PMU).
-const ID_AA64DFR0 = 0x6n | (5n << 12n) | (3n << 20n) | (1n << 28n);
+// DebugVer 8.0 (6), PMUVer 1 (PMUv3: the cycle counter only, pmu.ts), BRPs 6, WRPs 4, CTX_CMPs 2.
+const ID_AA64DFR0 = 0x6n | (1n << 8n) | (5n << 12n) | (3n << 20n) | (1n << 28n);
 // Cortex-A76 caches: L1 I/D 64 KiB, L2 unified; CLIDR LoUU=1, LoC=2 (as reported by r4p0).
 const CLIDR = 0x82000023n;
 const CTR_EL0 = 0x8444c004n;

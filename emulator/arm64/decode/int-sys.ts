@@ -2,7 +2,7 @@
 import { group, op } from './pattern.ts';
 import { rz, wz } from '../regs.ts';
 import * as x from '../exec/int-sys.ts';
-import { sysregDef } from '../sysregs.ts';
+import { sysregDef, isTimedSysreg } from '../sysregs.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -48,7 +48,8 @@ export const intBranchSystem = group(
 
   op('MRS', '1101010100 1 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', x.mrs, (f: F) => {
     const e = packEnc(2 + f.o0, f.op1, f.crn, f.crm, f.op2);
-    return { enc: e, def: sysregDef(e), rt: f.rt, rtw: wz(f.rt) };
+    const fields = { enc: e, def: sysregDef(e), rt: f.rt, rtw: wz(f.rt) };
+    return isTimedSysreg(e) ? { ...fields, exec: x.mrsTimed } : fields;
   }),
   op('MSR_r', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', x.msr, (f: F) => {
     const e = packEnc(2 + f.o0, f.op1, f.crn, f.crm, f.op2);

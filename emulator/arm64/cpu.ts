@@ -483,8 +483,13 @@ export class Cpu extends MemoryAccessor {
     const pn = (pc - off) / PAGE;
     const ti = (pn & TLB_MASK) + this.tlbCtx;
     const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
-    if (page === undefined) return 0;
-    return dataAbortSyndromeFor(this.ram.getUint32(page.ramOffset + off, true));
+    if (page !== undefined) return dataAbortSyndromeFor(this.ram.getUint32(page.ramOffset + off, true));
+    // The block runs on from a page whose TLB entry a store into that same page dropped (code and
+    // data sharing a page): find the instruction again through the translation tables.
+    const par = this.translateForAt(pc - off, Access.Exec, false);
+    if (par & 1n) return 0;
+    const ro = this.mem.ramOffset(Number(par & 0xfffffffff000n) + off);
+    return ro < 0 ? 0 : dataAbortSyndromeFor(this.ram.getUint32(ro, true));
   }
 
 }

@@ -434,6 +434,7 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
   if (id !== 0 && kind === 'mvm') fail('kind', 'only VM 0 is the MVM');
   const gicPassthrough = raw.gic_passthrough ?? false;
   if (gicPassthrough && kind !== 'rtvm') fail('gic_passthrough', `only an RTVM (kind "rtvm") may have the GIC passed through, this is a ${kind}`);
+  if (gicPassthrough && env.gic !== 3) fail('gic_passthrough', `needs a GICv3 (this machine's GIC is v${env.gic}): see docs/hypervisor.md "GIC passthrough"`);
   const cmdline = raw.cmdline ?? '';
   if (Buffer.byteLength(cmdline) > 2047) fail('cmdline', 'longer than 2047 bytes (arm64 COMMAND_LINE_SIZE)');
   if (raw.memory.colors !== undefined || raw.memory.budget !== undefined) {
@@ -464,7 +465,9 @@ function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
   const pcpus = master === undefined ? kept : [master, ...kept.filter((c) => c !== master)];
   const shared = raw.cpu.shared ?? false;
   if (shared && kind === 'rtvm') fail('cpu.shared', "an RTVM's cores are its own");
-  const cpu: VmCpu = { num: vcpus, bitmap, master, pcpus, affinities: pcpus.map((_, i) => vcpuAffinity(board, i)), shared };
+  // A passthrough RTVM's vCPUs carry their cores' physical MPIDRs (hypervisor/rt.ts).
+  const affinities = pcpus.map((p, i) => (gicPassthrough ? board.cpus[p]!.mpidr : vcpuAffinity(board, i)));
+  const cpu: VmCpu = { num: vcpus, bitmap, master, pcpus, affinities, shared };
 
   // ---- memory regions ----
   const memory: MemoryRegion[] = raw.memory.region.map((r, i) => {

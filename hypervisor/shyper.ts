@@ -12,6 +12,8 @@ import { VTCR_VALUE } from './stage2.ts';
 import { handleSync, type TrapHost } from './trap.ts';
 import type { Vcpu } from './vcpu.ts';
 import { Vm, type VirtualGic, type VmSetup } from './vm.ts';
+import { COST } from './cost.ts';
+import { PassthroughGic, guestHcr } from './rt.ts';
 
 /** What the program (src/) gives the hypervisor: a log, and news of VMs stopping. */
 export interface HypervisorIo {
@@ -106,7 +108,8 @@ export class Shyper implements El2Software, TrapHost {
   /** A fresh vGIC for the VM (at creation and reset), owning the VM's interrupts. */
   private attachVgic(vm: Vm): void {
     const m = this.machine;
-    vm.vgic = this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
+    // An RTVM with gic_passthrough gets the physical GIC instead of a vGIC (hypervisor/rt.ts).
+    vm.vgic = vm.setup.gicPassthrough ? new PassthroughGic({ id: vm.id, pcpus: vm.setup.pcpus }, m) : this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
     for (const intid of vm.setup.irqs) vm.vgic.own(intid, intid);
     for (const d of vm.setup.devices) if (d.irq !== undefined) vm.vgic.own(d.irq);
   }
@@ -115,18 +118,24 @@ export class Shyper implements El2Software, TrapHost {
   private addGicRegions(vm: Vm): void {
     const g = this.machine.board.gic;
     type Size = 1 | 2 | 4 | 8;
+    const pt = vm.vgic instanceof PassthroughGic ? vm.vgic : null;
     vm.addRegion({
-      name: 'vGICD',
+      name: pt ? 'GICD (passthrough, checked)' : 'vGICD',
       base: g.distBase,
       size: g.distSize,
       handler: { read: (o, s, vc) => vm.vgic.gicdAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicdAccess(vc, o, s as Size, true, v) },
+      cost: pt ? COST.gpptAccess : COST.gicdAccess,
     });
-    if (this.machine.gicVersion === 3) {
+    if (pt) {
+      // Passthrough: the physical redistributors of the VM's cores, mapped (rt.ts).
+      for (const f of pt.redistributorFrames()) vm.mapDevice(g.redistBase! + f.ipaOffset, f.pa, 0x20000);
+    } else if (this.machine.gicVersion === 3) {
       vm.addRegion({
         name: 'vGICR',
         base: g.redistBase!,
         size: vm.vcpus.length * 0x20000,
         handler: { read: (o, s, vc) => vm.vgic.gicrAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicrAccess(vc, o, s as Size, true, v) },
+        cost: COST.gicdAccess,
       });
     } else {
       vm.mapDevice(g.cpuBase!, g.gicvBase!, 0x2000);
@@ -185,6 +194,7 @@ export class Shyper implements El2Software, TrapHost {
 
   sync(cpu: El2Cpu): void {
     this.executing = cpu;
+    cpu.chargeCycles(COST.trapVector + COST.syncDispatch); // modeled EL2 time (hypervisor/cost.ts)
     const v = this.pcpus[cpu.index]!.loaded!;
     v.vm.vgic.sync(v.id, cpu);
     handleSync(cpu, v, this);
@@ -194,6 +204,7 @@ export class Shyper implements El2Software, TrapHost {
 
   irq(cpu: El2Cpu): void {
     this.executing = cpu;
+    cpu.chargeCycles(COST.trapVector);
     const p = this.pcpus[cpu.index]!;
     if (p.loaded !== null) p.loaded.vm.vgic.sync(p.loaded.id, cpu);
     this.handleIrqs(cpu, p);
@@ -208,14 +219,21 @@ export class Shyper implements El2Software, TrapHost {
       const intid = iar & 0x3ff;
       if (intid >= 1020) return;
       this.gic.eoi(cpu, iar); // priority drop only (EOImode 1)
+      cpu.chargeCycles(COST.irqAck);
       const v = p.loaded;
-      if (intid === vtimer && v !== null && v.state !== 'off' && v.vm.vgic.injectHw(v.id, intid)) continue;
+      if (intid === vtimer && v !== null && v.state !== 'off' && v.vm.vgic.injectHw(v.id, intid)) {
+        cpu.chargeCycles(COST.virqInject);
+        continue;
+      }
       if (intid >= 32) {
         const owner = this.irqOwner.get(intid);
         if (owner !== undefined && owner.state !== 'off') {
           const target = owner.vcpus.find((c) => c.pcpu === cpu.index) ?? owner.vcpus[0]!;
           // The guest's deactivation of the hardware-linked vIRQ deactivates it physically.
-          if (owner.vgic.injectHw(target.id, intid)) continue;
+          if (owner.vgic.injectHw(target.id, intid)) {
+            cpu.chargeCycles(COST.virqInject);
+            continue;
+          }
         }
         this.logOnce(`spi:${intid}`, `shyper: physical interrupt ${intid} has no owner: ignored`);
       }
@@ -250,7 +268,10 @@ export class Shyper implements El2Software, TrapHost {
     }
     const on = next.pendingOn;
     if (on !== null) next.ctx.words.set(this.resetContext.words);
-    if (prev !== next || on !== null) cpu.restore(next.ctx);
+    if (prev !== next || on !== null) {
+      cpu.restore(next.ctx);
+      cpu.chargeCycles(COST.worldSwitch);
+    }
     if (on !== null) {
       next.pendingOn = null;
       cpu.elr = on.entry;
@@ -263,7 +284,7 @@ export class Shyper implements El2Software, TrapHost {
     cpu.msr(El2Reg.VTTBR_EL2, vm.stage2.vttbr);
     cpu.msr(El2Reg.VMPIDR_EL2, BigInt(next.vmpidr));
     cpu.msr(El2Reg.VPIDR_EL2, cpu.mrs(MIDR_EL1));
-    cpu.msr(El2Reg.HCR_EL2, HCR_GUEST);
+    cpu.msr(El2Reg.HCR_EL2, guestHcr(vm.setup.gicPassthrough === true, HCR_GUEST));
     if (prev !== next) vm.vgic.restore(next.id, cpu);
     p.loaded = next;
   }
@@ -283,6 +304,7 @@ export class Shyper implements El2Software, TrapHost {
   }
 
   private tick(cpu: El2Cpu, p: PcpuSched): void {
+    cpu.chargeCycles(COST.schedTick);
     p.tickArmed = false;
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
     const next = p.after(p.loaded);

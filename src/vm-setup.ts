@@ -69,6 +69,7 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
     passthrough,
     irqs,
     devices,
+    gicPassthrough: cfg.gicPassthrough,
   };
 }
 

@@ -77,12 +77,14 @@ describe('default VM sets (boards/vms)', () => {
   for (const b of Object.values(boards)) {
     for (const gic of b.gic.versions) {
       it(`${b.name} GICv${gic}: three Linux VMs on distinct cores, within RAM - 16 MiB, each with a console`, () => {
-        const vms = defaultVmSet(b, { gicVersion: gic });
-        expect(vms.map((v) => [v.id, v.kind])).toEqual([[0, 'mvm'], [1, 'gvm'], [2, 'gvm']]);
-        const cores = vms.flatMap((v) => v.cpu.pcpus);
+        const all = defaultVmSet(b, { gicVersion: gic });
+        // rk3588's set also has VM3, the RTVM (its own test below).
+        expect(all.map((v) => [v.id, v.kind])).toEqual(b.name === 'rk3588' ? [[0, 'mvm'], [1, 'gvm'], [2, 'gvm'], [3, 'rtvm']] : [[0, 'mvm'], [1, 'gvm'], [2, 'gvm']]);
+        const cores = all.flatMap((v) => v.cpu.pcpus);
         expect(new Set(cores).size).toBe(cores.length);
-        const total = vms.flatMap((v) => v.memory).reduce((s, m) => s + m.length, 0);
+        const total = all.flatMap((v) => v.memory).reduce((s, m) => s + m.length, 0);
         expect(total).toBeLessThanOrEqual(b.memory.defaultSize - HYPERVISOR_RESERVED);
+        const vms = all.filter((v) => v.kind !== 'rtvm');
         for (const v of vms) {
           expect(v.memory.every((m) => m.length <= 256 * MiB)).toBe(true);
           expect(v.osType).toBe('linux');
@@ -100,6 +102,16 @@ describe('default VM sets (boards/vms)', () => {
       });
     }
   }
+
+  it('rk3588: VM3 is the RTVM, the bare-metal latency guest alone on A76 core 7 with the GIC passed through', () => {
+    const rt = defaultVmSet(rk3588)[3]!;
+    expect([rt.id, rt.name, rt.kind, rt.osType, rt.gicPassthrough]).toEqual([3, 'rtvm', 'rtvm', 'bma', true]);
+    expect(rt.cpu.pcpus).toEqual([7]);
+    expect(rt.cpu.affinities).toEqual([0x700]); // its core's physical MPIDR (hypervisor/rt.ts)
+    expect(rt.image.kernelFile).toMatch(/guests\/rtvm\/rtvm-rk3588\.bin$/);
+    expect(rt.emulatedDevices.map((d) => d.type)).toEqual(['console']); // no vGICD/vGICR
+    expect(rt.console).toMatchObject({ kind: 'emulated', ipa: 0xfeb50000 });
+  });
 
   it('rk3588: MVM on core 0 with UART2, GVMs on A76 cores 4-5 and 6, MPIDR Aff1 = vCPU', () => {
     const [mvm, g1, g2] = defaultVmSet(rk3588);

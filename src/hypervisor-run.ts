@@ -9,10 +9,13 @@ import { Shyper } from '../hypervisor/shyper.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { vmSetup } from './vm-setup.ts';
 import type { ConsoleMux } from './console-mux.ts';
+import type { Console } from '../emulator/devices/console.ts';
 
 export interface HypervisorRunOptions {
   vms: VmConfig[];
-  mux: ConsoleMux;
+  /** Where VM n's console goes: the multiplexer's, unless consoleOf says otherwise (benchmarks). */
+  mux?: ConsoleMux;
+  consoleOf?: (vmId: number) => Console;
   append?: string;
   seed: bigint;
   /** A line for the user (stderr). */
@@ -33,7 +36,8 @@ export function startHypervisor(machine: Machine, o: HypervisorRunOptions): Shyp
   });
   const board = machine.opts.board;
   for (const cfg of o.vms) {
-    const setup = vmSetup(cfg, { board, gicVersion: machine.gicVersion, consoleOf: (id) => o.mux.console(id), append: o.append, seed: o.seed });
+    const consoleOf = o.consoleOf ?? ((id: number) => o.mux!.console(id));
+    const setup = vmSetup(cfg, { board, gicVersion: machine.gicVersion, consoleOf, append: o.append, seed: o.seed });
     try {
       hv.bootVm(hv.createVm(setup));
     } catch (e) {

@@ -163,7 +163,7 @@ export function latencyFigures(t: LatencyTable): { avg: Record<string, number>; 
 /** `latency: native=A vgic=B passthrough=C` (average cycles), then the worst cases. */
 export function formatLatency(t: LatencyTable): string[] {
   const f = latencyFigures(t);
-  const n = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+  const n = (x: number): string => x.toFixed(1);
   return [
     `latency: native=${n(f.avg.native!)} vgic=${n(f.avg.vgic!)} passthrough=${n(f.avg.passthrough!)}`,
     `latency-worst: native=${f.worst.native} vgic=${f.worst.vgic} passthrough=${f.worst.passthrough}${f.worst.loaded !== undefined ? ` loaded=${f.worst.loaded}` : ''}`,

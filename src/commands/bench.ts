@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
 import { readFileSync } from 'node:fs';
+import { latencyLines } from './bench-latency.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KIT = process.env.SHYPER_KIT ?? `${ROOT}../shared/guests`;
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   } else {
     lines.push(`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`);
   }
+  lines.push(...latencyLines()); // interrupt latency (bench-latency.ts)
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -382,6 +382,7 @@ export class Cpu extends MemoryAccessor {
       this.el2StartPending = false;
       runAtEl2(this, 'start');
     } else if (this.irqLine) {
+      this.stall += this.exceptionStall; // the IRQ exception taken at EL2 out of its WFI
       runAtEl2(this, ExceptionKind.Irq);
     } else {
       this.waiting = true;

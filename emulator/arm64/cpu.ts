@@ -16,6 +16,7 @@ import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
 import { DecodedPage, INSNS_PER_PAGE, MemoryAccessor, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { allTables } from './decode/index.ts';
+import { ALL_FEATURES, featureKey, type FeatureSet } from './features.ts';
 import { SystemState } from './sysstate.ts';
 import { Mmu } from './mmu.ts';
 import {
@@ -82,6 +83,7 @@ export class Cpu extends MemoryAccessor {
   exclusiveAddr = -1;
   exclusiveSize = 0;
 
+  /** Decodes for this CPU's core: its optional features (decoder.features) are the ID registers'. */
   readonly decoder: Decoder;
 
   /** EL1/EL2 system-register state the hardware consults. */
@@ -426,12 +428,20 @@ export class Cpu extends MemoryAccessor {
 
 }
 
-let sharedDecoder: Decoder | null = null;
+const decoders = new Map<string, Decoder>();
 
-/** The decoder over every A64 table, built once per process. */
-export function defaultDecoder(): Decoder {
-  if (sharedDecoder === null) {
-    sharedDecoder = new Decoder(allTables(), (cpu) => cpu.raiseUndefined());
+/** The decoder of a core with these optional features (features.ts), built once per set. */
+export function decoderFor(features: FeatureSet): Decoder {
+  const key = featureKey(features);
+  let d = decoders.get(key);
+  if (d === undefined) {
+    d = new Decoder(allTables(), (cpu) => cpu.raiseUndefined(), features);
+    decoders.set(key, d);
   }
-  return sharedDecoder;
+  return d;
+}
+
+/** The decoder with every feature the emulator implements (Cortex-A76's set). */
+export function defaultDecoder(): Decoder {
+  return decoderFor(ALL_FEATURES);
 }

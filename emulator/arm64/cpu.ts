@@ -429,13 +429,15 @@ export class Cpu extends MemoryAccessor {
 }
 
 const decoders = new Map<string, Decoder>();
+/** The one handler of every UNDEFINED word, whichever core's decoder produced it. */
+const undefinedInstruction: Exec = (cpu) => cpu.raiseUndefined();
 
 /** The decoder of a core with these optional features (features.ts), built once per set. */
 export function decoderFor(features: FeatureSet): Decoder {
   const key = featureKey(features);
   let d = decoders.get(key);
   if (d === undefined) {
-    d = new Decoder(allTables(), (cpu) => cpu.raiseUndefined(), features);
+    d = new Decoder(allTables(), undefinedInstruction, features);
     decoders.set(key, d);
   }
   return d;

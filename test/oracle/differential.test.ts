@@ -26,7 +26,7 @@ const DATA = 0x100000;
 const DATA_SIZE = 0x4000;
 
 /** Encodings whose effect reaches beyond the compared state (exceptions, system state, timing). */
-const SKIP = /^(SVC|HVC|SMC|BRK|ERET|HINT|NOP_YIELD|WFE|WFI|SEV|CLREX|DSB|DMB|ISB|SB|MSR_i|MRS|MSR_r|SYS|SYSL|ADR|ADRP|LDR_lit|PRFM_lit)$/;
+const SKIP = /^(SVC|HVC|SMC|BRK|ERET|HINT|NOP_YIELD|WFE|WFI|SEV|CLREX|DSB|DMB|ISB|SB|MSR_i|MRS|MSR_r|MSR_i_PAN|MRS_PAN|MSR_r_PAN|SYS|SYSL|ADR|ADRP|LDR_lit|PRFM_lit)$/;
 const BRANCH = /^(B|BL|B_cond|CBZ64|CBZ32|TBZ|BR|BLR|RET)$/;
 /** LSE max/min: Unicorn's versions are wrong outside a restricted operand domain (see runOne). */
 const MINMAX = /^LD[SU](MAX|MIN)$/;
@@ -211,6 +211,12 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
         knownDivergence++;
         return null;
       }
+      // DC CVAP of an unmapped address: a translation fault (ARM ARM: DC by VA faults as a read);
+      // Unicorn 2 lets it pass.
+      if (trapped === EC.DABT_LOWER && err === 0 && name === 'DC_CVAP') {
+        knownDivergence++;
+        return null;
+      }
       if (trapped < 0 && err === 0) completed++;
       if ((trapped >= 0) !== (err !== 0)) diffs.push(`fault: ours ${trapped >= 0 ? `EC ${trapped}` : 'none'} unicorn ${err ? `err ${err}` : 'none'}`);
       else if (err === 0) {
@@ -270,7 +276,7 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
     totals.undefButRan.push(...undefButRan);
     for (const k of ran.keys()) totals.ran.add(k);
     for (const k of undefOurs.keys()) totals.undef.add(k);
-    console.log(`oracle: ${total} instructions, ${ran.size} encodings executed, ${completed} cases completed without a fault; ${staleLanding} branches landed on stale code and were not compared; ${knownDivergence} misaligned store-exclusives fault here (ARM ARM) and not in QEMU; ${undefButRan.length} words UNDEFINED here but executed by Unicorn's max CPU (absent features), e.g. ${undefButRan.slice(0, 8).join(', ')}`);
+    console.log(`oracle: ${total} instructions, ${ran.size} encodings executed, ${completed} cases completed without a fault; ${staleLanding} branches landed on stale code and were not compared; ${knownDivergence} misaligned store-exclusives or unmapped DC CVAPs fault here (ARM ARM) and not in QEMU; ${undefButRan.length} words UNDEFINED here but executed by Unicorn's max CPU (absent features), e.g. ${undefButRan.slice(0, 8).join(', ')}`);
     expect(failures).toEqual([]);
   });
   }

@@ -90,7 +90,7 @@ function genCase(): Gen {
     fix: (st) => {
       placeBase(st, off);
       if (m & 1) st.x[s] = memValue(off, n) | (x ? 0n : st.x[s]! & ~0xffffffffn);
-      if (m & 2) st.x[s + 1] = memValue(off + n, n) | (x ? 0n : st.x[s + 1]! & ~0xffffffffn);
+      if (m & 2 && s + 1 < 31) st.x[s + 1] = memValue(off + n, n) | (x ? 0n : st.x[s + 1]! & ~0xffffffffn);
     },
   };
 }

@@ -99,6 +99,11 @@ describe('run-elf errors', () => {
     expect(n.status).toBe(2);
     expect(n.stderr.trim()).toBe("shyper-emu: 'package.json' is not a static AArch64 Linux program: not an ELF file");
   });
+  it('--cpu names one of the modelled cores, else a usage error (exit 2)', () => {
+    const r = spawnSync('node', ['bin/shyper-emu.js', 'run-elf', '--cpu', 'cortex-x1', 'package.json'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('shyper-emu: run-elf: --cpu: one of cortex-a76, cortex-a55, cortex-a72, cortex-a57');
+  });
   it('an undefined instruction is SIGILL: a line with PC and word, exit 132, no stack trace', () => {
     const dir = `${BUILD}/undef`;
     mkdirSync(dir, { recursive: true });

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import { getBoard, parseSize } from '../options.ts';
 
-import { Machine } from '../../emulator/machine.ts';
+import { type ClockMode, Machine } from '../../emulator/machine.ts';
+import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
 
@@ -24,6 +25,16 @@ Boot options:
   --smp N            number of CPUs (default: all of the board's)
   --mem SIZE         RAM size, e.g. 512M, 2G (default: the board's)
   --gic 2|3          GIC version where the board offers both (qemu-virt)
+  --clock MODE       how guest time relates to host time:
+                       cycles (default) modeled time: time advances by the modeled cost of
+                         each instruction, so runs are reproducible (same output, same printk
+                         timestamps, same cycle counts); only when every CPU idles does time
+                         pass at the host's pace (the host sleeps instead of spinning). Guest
+                         time runs slower than wall time while the guest computes.
+                       host     guest time follows the host clock, as QEMU's default: sleep 1
+                         lasts a second, date and timeouts match the wall clock even under load;
+                         not reproducible. Use it for interactive sessions; use cycles for
+                         tests, benchmarks, traces and anything compared across runs.
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
   --expect REGEX     succeed (exit 0) once the console output has matched every REGEX given
   --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
@@ -46,10 +57,11 @@ export interface BootOptions {
   timeoutSec?: number;
   expect: RegExp[];
   stats: boolean;
+  clock: ClockMode;
 }
 
 export function parseBootArgs(argv: string[]): BootOptions | 'help' {
-  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false };
+  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, clock: 'cycles' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -119,6 +131,12 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
       case '--stats':
         o.stats = true;
         break;
+      case '--clock': {
+        const v = value();
+        if (v !== 'cycles' && v !== 'host') throw new UsageError(`--clock: '${v}' is not cycles or host`);
+        o.clock = v;
+        break;
+      }
       case '--config':
       case '--trace':
       case '--gdb':
@@ -161,8 +179,11 @@ export async function main(argv: string[]): Promise<number> {
   let outputText = '';
   let matched = 0;
   let finish: ((code: number, why: string) => void) | null = null;
+  // While every CPU idles the run loop sleeps; keyboard input ends the sleep early.
+  let wakeEarly: (() => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
+    onInput: () => wakeEarly?.(),
     input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
@@ -185,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let machine: Machine;
   try {
-    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console });
+    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, clock: opts.clock });
     machine.loadLinux({
       kernel,
       initrd,
@@ -199,13 +220,47 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const started = performance.now();
+  const pacer = new IdlePacer();
   const result = await new Promise<{ code: number; why: string }>((resolve) => {
+    let sleeper: ReturnType<typeof setTimeout> | null = null;
     finish = (code, why) => {
       finish = null;
+      if (sleeper !== null) clearTimeout(sleeper);
+      sleeper = null;
+      wakeEarly = null;
       machine.stop();
       resolve({ code, why });
     };
     const deadline = opts.timeoutSec !== undefined ? started + opts.timeoutSec * 1000 : Infinity;
+    // Every CPU idles: the host sleeps (at most until the next event; keyboard input or the
+    // --timeout deadline end it sooner), then virtual time moves on by as much — exactly to the
+    // event when the sleep ran its course, so output does not depend on host timing.
+    const idle = (): void => {
+      const idleNs = machine.idleNs;
+      const ms = opts.clock === 'host' ? idleNs / 1e6 : pacer.sleepMs(idleNs);
+      if (ms <= 0) {
+        pacer.record(idleNs, 0);
+        machine.advanceIdle(Infinity);
+        setImmediate(step);
+        return;
+      }
+      const since = performance.now();
+      const wake = (early: boolean): void => {
+        if (sleeper === null) return;
+        clearTimeout(sleeper);
+        sleeper = null;
+        wakeEarly = null;
+        const slept = performance.now() - since;
+        const ns = early ? Math.min(idleNs, Math.floor(slept * 1e6)) : idleNs;
+        pacer.record(ns, slept);
+        machine.advanceIdle(early ? ns : Infinity);
+        setImmediate(step);
+      };
+      // A sleep cut short by the --timeout deadline counts as an early wake (time stops short).
+      const byDeadline = deadline - since < ms;
+      sleeper = setTimeout(() => wake(byDeadline), byDeadline ? Math.max(1, deadline - since) : ms);
+      wakeEarly = () => wake(true);
+    };
     const step = (): void => {
       if (finish === null) return;
       const state = machine.runFor(25);
@@ -217,6 +272,7 @@ export async function main(argv: string[]): Promise<number> {
       if (performance.now() > deadline) {
         return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${opts.expect[matched]!.source}/` : `timeout after ${opts.timeoutSec} s`);
       }
+      if (state === 'idle') return idle();
       setImmediate(step);
     };
     setImmediate(step);

@@ -226,7 +226,9 @@ export class Cpu extends MemoryAccessor {
         const off = pc & 0xfff;
         const pn = (pc - off) / PAGE;
         const ti = (pn & TLB_MASK) + this.tlbCtx;
-        const page = this.xTag[ti] === pn ? this.xPage[ti]! : this.fetchPageSlow(pc, ti, pn);
+        let page = this.xPage[ti]!;
+        // A page another CPU, a device or a loader wrote since it was cached here is no longer valid.
+        if (this.xTag[ti] !== pn || !page.valid) page = this.fetchPageSlow(pc, ti, pn);
         const fns = page.fns;
         const args = page.args;
         const pageBase = pc - off;
@@ -282,7 +284,7 @@ export class Cpu extends MemoryAccessor {
       // Executing from a device or from nothing: a synchronous external abort on fetch.
       this.raise(this.el === 0 ? EC.IABT_LOWER : EC.IABT_SAME, 0x10, pc, pc);
     }
-    const page = this.codePage(ro);
+    const page = this.codeCache.page(ro);
     if (this.translator.pageCacheable) {
       this.xTag[ti] = pn;
       this.xPage[ti] = page;
@@ -466,9 +468,8 @@ export class Cpu extends MemoryAccessor {
     const off = pc & 0xfff;
     const pn = (pc - off) / PAGE;
     const ti = (pn & TLB_MASK) + this.tlbCtx;
-    const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
-    if (page === undefined) return 0;
-    return dataAbortSyndromeFor(this.ram.getUint32(page.ramOffset + off, true));
+    if (this.xTag[ti] !== pn) return 0;
+    return dataAbortSyndromeFor(this.ram.getUint32(this.xPage[ti]!.ramOffset + off, true));
   }
 
 }

@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import { getBoard, parseSize } from '../options.ts';
 
-import { Machine } from '../../emulator/machine.ts';
 import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
 import { VirtioBlk } from '../../emulator/devices/virtio/blk.ts';
 import { VirtioRng } from '../../emulator/devices/virtio/rng.ts';
 import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator/devices/virtio/block-backend.ts';
+import { type ClockMode, Machine } from '../../emulator/machine.ts';
+import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
@@ -37,6 +38,16 @@ Boot options:
   --disk FILE[,ro]   a virtio-blk disk backed by a raw image, written through to the file;
                      repeatable (vda, vdb, ... in order); ',ro' makes it read-only; a gzip image
                      is decompressed into memory and attached read-only
+  --clock MODE       how guest time relates to host time:
+                       cycles (default) modeled time: time advances by the modeled cost of
+                         each instruction, so runs are reproducible (same output, same printk
+                         timestamps, same cycle counts); only when every CPU idles does time
+                         pass at the host's pace (the host sleeps instead of spinning). Guest
+                         time runs slower than wall time while the guest computes.
+                       host     guest time follows the host clock, as QEMU's default: sleep 1
+                         lasts a second, date and timeouts match the wall clock even under load;
+                         not reproducible. Use it for interactive sessions; use cycles for
+                         tests, benchmarks, traces and anything compared across runs.
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
   --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
                      any order; lines of several VMs carry their [vmN] prefix)
@@ -62,10 +73,11 @@ export interface BootOptions {
   expect: RegExp[];
   stats: boolean;
   disks: { path: string; readOnly: boolean }[];
+  clock: ClockMode;
 }
 
 export function parseBootArgs(argv: string[]): BootOptions | 'help' {
-  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [] };
+  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [], clock: 'cycles' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -141,6 +153,12 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         const path = m ? m[1]! : v;
         if (path === '') throw new UsageError(`--disk: '${v}' names no file`);
         o.disks.push({ path, readOnly: m?.[2] === 'ro' });
+        break;
+      }
+      case '--clock': {
+        const v = value();
+        if (v !== 'cycles' && v !== 'host') throw new UsageError(`--clock: '${v}' is not cycles or host`);
+        o.clock = v;
         break;
       }
       case '--config':
@@ -227,6 +245,8 @@ export async function main(argv: string[]): Promise<number> {
   const seen = opts.expect.map(() => false);
   const firstUnmatched = (): string => opts.expect[seen.indexOf(false)]?.source ?? '';
   let finish: ((code: number, why: string) => void) | null = null;
+  // While every CPU idles the run loop sleeps; keyboard input ends the sleep early.
+  let wakeEarly: (() => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
     // Ctrl-A n / Ctrl-A 0-7: move the keyboard between VMs.
@@ -234,6 +254,7 @@ export async function main(argv: string[]): Promise<number> {
       if (key === 0x6e) mux?.cycle();
       else if (key >= 0x30 && key <= 0x37) mux?.select(key - 0x30);
     },
+    onInput: () => wakeEarly?.(),
     input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
@@ -284,6 +305,13 @@ export async function main(argv: string[]): Promise<number> {
         onSystemOff: () => m.end('poweroff'),
       });
     }
+    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, clock: opts.clock });
+    machine.loadLinux({
+      kernel,
+      initrd,
+      dtb,
+      cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
+    });
   } catch (e) {
     term.close();
     closeDisks();
@@ -292,13 +320,47 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const started = performance.now();
+  const pacer = new IdlePacer();
   const result = await new Promise<{ code: number; why: string }>((resolve) => {
+    let sleeper: ReturnType<typeof setTimeout> | null = null;
     finish = (code, why) => {
       finish = null;
+      if (sleeper !== null) clearTimeout(sleeper);
+      sleeper = null;
+      wakeEarly = null;
       machine.stop();
       resolve({ code, why });
     };
     const deadline = opts.timeoutSec !== undefined ? started + opts.timeoutSec * 1000 : Infinity;
+    // Every CPU idles: the host sleeps (at most until the next event; keyboard input or the
+    // --timeout deadline end it sooner), then virtual time moves on by as much — exactly to the
+    // event when the sleep ran its course, so output does not depend on host timing.
+    const idle = (): void => {
+      const idleNs = machine.idleNs;
+      const ms = opts.clock === 'host' ? idleNs / 1e6 : pacer.sleepMs(idleNs);
+      if (ms <= 0) {
+        pacer.record(idleNs, 0);
+        machine.advanceIdle(Infinity);
+        setImmediate(step);
+        return;
+      }
+      const since = performance.now();
+      const wake = (early: boolean): void => {
+        if (sleeper === null) return;
+        clearTimeout(sleeper);
+        sleeper = null;
+        wakeEarly = null;
+        const slept = performance.now() - since;
+        const ns = early ? Math.min(idleNs, Math.floor(slept * 1e6)) : idleNs;
+        pacer.record(ns, slept);
+        machine.advanceIdle(early ? ns : Infinity);
+        setImmediate(step);
+      };
+      // A sleep cut short by the --timeout deadline counts as an early wake (time stops short).
+      const byDeadline = deadline - since < ms;
+      sleeper = setTimeout(() => wake(byDeadline), byDeadline ? Math.max(1, deadline - since) : ms);
+      wakeEarly = () => wake(true);
+    };
     const step = (): void => {
       if (finish === null) return;
       const state = machine.runFor(25);
@@ -310,6 +372,7 @@ export async function main(argv: string[]): Promise<number> {
       if (performance.now() > deadline) {
         return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${firstUnmatched()}/` : `timeout after ${opts.timeoutSec} s`);
       }
+      if (state === 'idle') return idle();
       setImmediate(step);
     };
     setImmediate(step);

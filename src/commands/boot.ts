@@ -285,7 +285,7 @@ export async function main(argv: string[]): Promise<number> {
   let mux: ConsoleMux | null = null;
   try {
     if (opts.native) {
-      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, virtio });
+      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, virtio, clock: opts.clock });
       machine.loadLinux({
         kernel,
         initrd,
@@ -294,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
       });
     } else {
       mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
-      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: mux.console(0) });
+      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: mux.console(0), clock: opts.clock });
       machine = m;
       startHypervisor(m, {
         vms,
@@ -305,13 +305,6 @@ export async function main(argv: string[]): Promise<number> {
         onSystemOff: () => m.end('poweroff'),
       });
     }
-    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, clock: opts.clock });
-    machine.loadLinux({
-      kernel,
-      initrd,
-      dtb,
-      cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
-    });
   } catch (e) {
     term.close();
     closeDisks();

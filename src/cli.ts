@@ -1,6 +1,7 @@
 // shyper-emu command-line entry: picks the subcommand, maps errors to exit codes (DESIGN.md):
 // 0 clean power-off / expectations met, 1 timeout / panic / failed expectation, 2 usage or image error.
 import { UsageError } from './errors.ts';
+import { ConfigError } from '../hypervisor/config.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -19,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`shyper-emu: ${err.message}\n`);
       process.exit(2);
     }

@@ -1,11 +1,11 @@
 // `npm run bench`: our figures beside QEMU's in one run (this machine is noisy: compare ratios).
 //  1. run-elf on a CPU-bound static program vs qemu-aarch64 (same binary, same output).
 //  2. The kit's Linux boot to power-off, natively on qemu-virt, vs qemu-system-aarch64 TCG.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+//  3. Host CPU used by the default board idling at its shell prompt.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
-import { readFileSync } from 'node:fs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KIT = process.env.SHYPER_KIT ?? `${ROOT}../shared/guests`;
@@ -25,6 +25,11 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'idle') {
+    // `bench idle`: only the idle figure.
+    process.stdout.write((await idleFigure()) + '\n');
+    return 0;
+  }
   const iters = argv[0] ?? '100';
   const prog = buildBench();
   const lines: string[] = [];
@@ -50,6 +55,44 @@ export async function main(argv: string[]): Promise<number> {
   } else {
     lines.push(`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`);
   }
+  lines.push(await idleFigure());
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** CPU seconds (user + system) the process `pid` has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name: utime and stime are fields 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * `idle: cpu=X% ...`: boot the default board (rk3588, 8 CPUs, the images in guests/) natively,
+ * wait for its shell prompt, then measure the host CPU the emulator process uses over 5 s while
+ * the guest sits idle at the prompt (100 % = one host core).
+ */
+async function idleFigure(seconds = 5): Promise<string> {
+  const p = spawn('node', [`${ROOT}bin/shyper-emu.js`, '--board', 'rk3588', '--native', '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const t0 = performance.now();
+  const prompt = await new Promise<boolean>((resolve) => {
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (/boot ok[\s\S]*# (\x1b\[6n)?$/.test(out)) resolve(true);
+    });
+    p.on('close', () => resolve(false));
+  });
+  if (!prompt || p.pid === undefined) return `idle: skipped (no shell prompt: ${out.slice(-200).replace(/\s+/g, ' ')})`;
+  const bootS = (performance.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 500));
+  const c0 = cpuSeconds(p.pid);
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const used = cpuSeconds(p.pid) - c0;
+  const wall = (performance.now() - w0) / 1000;
+  p.kill('SIGKILL');
+  return `idle: cpu=${((100 * used) / wall).toFixed(1)}% of one host core (rk3588, 8 CPUs, at the shell prompt for ${wall.toFixed(1)} s after a ${bootS.toFixed(1)} s boot)`;
 }

@@ -5,7 +5,8 @@
 import { closeSync, fstatSync, openSync, readSync, readlinkSync, readdirSync, statSync, writeSync, type Stats, existsSync } from 'node:fs';
 import { hostname, version } from 'node:os';
 import { resolve } from 'node:path';
-import { type Cpu, EC } from '../../emulator/arm64/cpu.ts';
+import type { Cpu } from '../../emulator/arm64/cpu.ts';
+import { EC } from '../../emulator/arm64/ec.ts';
 import { type AddressSpace, EfaultError, PAGE, PROT_READ, PROT_WRITE } from './address-space.ts';
 import { emulateMrs, type UserCpu } from './cpuid.ts';
 

@@ -112,6 +112,26 @@ describe('an optional feature is UNDEFINED on a core without it', () => {
     expect(trapsOf(coreFeatures('cortex-a57'), [...crypto, 'crc32cx w1, w2, x3'])).toEqual([]);
     expect(trapsOf(coreFeatures('cortex-a72', { crypto: false }), [...crypto, 'crc32cx w1, w2, x3'])).toEqual([...crypto.map(() => EC.UNKNOWN)]);
   });
+  it('two cores with different features on one memory keep their own decodes of a shared code page', () => {
+    const mem = new FlatMemory(1 << 20);
+    const [ldadd] = assemble(['ldadd x1, x3, [x2]']);
+    mem.ram.setUint32(0x1000, ldadd!, true);
+    mem.ram.setBigUint64(0x8000, 5n, true);
+    const traps: string[] = [];
+    for (const core of ['cortex-a76', 'cortex-a72', 'cortex-a76', 'cortex-a72']) {
+      const cpu = new Cpu(mem, decoderFor(coreFeatures(core)));
+      cpu.exceptionHook = (c, ec) => {
+        traps.push(`${core} EC ${ec}`);
+        c.exitRequest = 1;
+      };
+      cpu.setX(1, 1n);
+      cpu.setX(2, 0x8000n);
+      cpu.pc = 0x1000;
+      cpu.run(1);
+    }
+    expect(traps).toEqual([`cortex-a72 EC ${EC.UNKNOWN}`, `cortex-a72 EC ${EC.UNKNOWN}`]);
+    expect(mem.ram.getBigUint64(0x8000, true)).toBe(7n);
+  });
   it('DC CVAP is allowed at EL0 on A76 (no trap with SCTLR_EL1.UCI as Linux sets it)', () => {
     expect(trapsOf(coreFeatures('cortex-a76'), ['dc cvap, x2'], (cpu) => {
       cpu.sys.sctlr |= SCTLR.UCI;

@@ -1,0 +1,378 @@
+// Shyper at EL2: the hypervisor the emulated CPUs call on every trap (El2Software). It builds VMs
+// from their setups (memory, stage 2, images, devices, interrupts), powers the physical CPUs on,
+// and on each entry — start, synchronous trap, IRQ — handles the event, then picks the vCPU to
+// run on that physical CPU, switches worlds if needed, fills its list registers and returns
+// (the port performs the ERET), or parks the CPU when nothing is runnable.
+import { El2Reg, HCR_EL2, type El1Context, type El2Cpu, type El2Machine, type El2Software } from '../emulator/arm64/el2.ts';
+import { HypMemory } from './memory.ts';
+import { PhysGic } from './vgic/phys-gic.ts';
+import { Vgic } from './vgic/vgic.ts';
+import { PcpuSched, SLICE_NS } from './sched.ts';
+import { VTCR_VALUE } from './stage2.ts';
+import { handleSync, type TrapHost } from './trap.ts';
+import type { Vcpu } from './vcpu.ts';
+import { Vm, type VirtualGic, type VmSetup } from './vm.ts';
+
+/** What the program (src/) gives the hypervisor: a log, and news of VMs stopping. */
+export interface HypervisorIo {
+  /** One line for the user (no trailing newline). */
+  log(line: string): void;
+  /** A VM powered off (PSCI SYSTEM_OFF) or reset itself (SYSTEM_RESET: it reboots). */
+  vmStopped(vm: Vm, why: 'poweroff' | 'reset'): void;
+}
+
+/** The VM-facing side of a vGIC's host (hypervisor/vgic). */
+export interface VgicHost {
+  readonly vcpuCount: number;
+  vmpidr(vcpuId: number): number;
+  pcpu(vcpuId: number): number;
+  kick(vcpuId: number): void;
+}
+
+export type VgicFactory = (host: VgicHost, machine: El2Machine, version: 2 | 3, spiCount: number) => VirtualGic;
+
+/** The real vGIC (hypervisor/vgic); tests of the core may pass a stand-in. */
+export const defaultVgic: VgicFactory = (host, machine, version, spis) => new Vgic(host, machine, version, spis);
+
+/** SGI the hypervisor uses between physical CPUs (Rust-Shyper's IPI). */
+const SGI_IPI = 1;
+const PPI_MAINTENANCE = 25;
+const PPI_HYP_TIMER = 26;
+
+// HCR_EL2 while a guest runs: stage 2, virtual interrupts (IMO/FMO/AMO), set/way invalidation
+// upgraded (SWIO), WFI trapped (the vCPU may sleep), SMC trapped (PSCI is ours), AArch64 EL1.
+const HCR_GUEST = HCR_EL2.VM | HCR_EL2.SWIO | HCR_EL2.FMO | HCR_EL2.IMO | HCR_EL2.AMO | HCR_EL2.TWI | HCR_EL2.TSC | HCR_EL2.RW;
+const MIDR_EL1 = (3 << 14) | (0 << 11) | (0 << 7) | (0 << 3) | 0;
+const SPSR_EL1H_MASKED = 0x3c5;
+
+export class Shyper implements El2Software, TrapHost {
+  readonly vms: Vm[] = [];
+  readonly mem: HypMemory;
+  readonly gic: PhysGic;
+  private readonly pcpus: PcpuSched[];
+  /** Physical SPI → the VM that owns it. */
+  private readonly irqOwner = new Map<number, Vm>();
+  /** The physical CPU whose EL2 entry is running (kicks to it need no IPI). */
+  private executing: El2Cpu | null = null;
+  private readonly logged = new Set<string>();
+  private readonly resetContext: El1Context;
+  private distributorReady = false;
+
+  constructor(
+    readonly machine: El2Machine,
+    private readonly io: HypervisorIo,
+    private readonly createVgic: VgicFactory = defaultVgic,
+    /** Round-robin time slice (Rust-Shyper: 10 ms). */
+    private readonly sliceNs = SLICE_NS,
+  ) {
+    this.mem = new HypMemory(machine);
+    this.gic = new PhysGic(machine);
+    this.pcpus = machine.cpus.map((_, i) => new PcpuSched(i));
+    this.resetContext = machine.newContext();
+  }
+
+  // ---- building VMs ----
+
+  /** Create a VM: memory, stage 2, devices, interrupts, images. Throws Error with a clear message. */
+  createVm(setup: VmSetup): Vm {
+    const m = this.machine;
+    if (this.vms.some((v) => v.id === setup.id)) throw new Error(`vm ${setup.id}: id already in use`);
+    for (const p of setup.pcpus) if (p < 0 || p >= m.cpus.length) throw new Error(`vm ${setup.id}: no physical CPU ${p} on ${m.board.name}`);
+    const vm = new Vm(setup, m, this.mem, () => m.newContext());
+    for (const r of setup.memory) {
+      const pa = this.mem.allocVm(r.size);
+      if (pa < 0) throw new Error(`vm ${setup.id}: not enough memory for its ${r.size / 2 ** 20} MiB region at IPA 0x${r.ipa.toString(16)}`);
+      vm.mapMemory(r.ipa, pa, r.size);
+    }
+    for (const p of setup.passthrough) vm.mapDevice(p.ipa, p.pa, p.size, p.normal ? 'normal' : 'device');
+    for (const intid of setup.irqs) {
+      const owner = this.irqOwner.get(intid);
+      if (owner !== undefined) throw new Error(`vm ${setup.id}: interrupt ${intid} is already owned by vm ${owner.id}`);
+      this.irqOwner.set(intid, vm);
+    }
+    this.attachVgic(vm);
+    this.addGicRegions(vm);
+    for (const d of setup.devices) {
+      const irq = d.irq;
+      const sink = irq === undefined ? null : { set: (level: boolean) => vm.vgic.setLevel(irq, level), pulse: () => vm.vgic.inject(irq) };
+      vm.addRegion({ name: d.name, base: d.base, size: d.size, handler: d.create(sink, vm) });
+    }
+    this.loadImages(vm);
+    for (const v of vm.vcpus) this.pcpus[v.pcpu]!.add(v);
+    this.vms.push(vm);
+    return vm;
+  }
+
+  /** A fresh vGIC for the VM (at creation and reset), owning the VM's interrupts. */
+  private attachVgic(vm: Vm): void {
+    const m = this.machine;
+    vm.vgic = this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
+    for (const intid of vm.setup.irqs) vm.vgic.own(intid, intid);
+    for (const d of vm.setup.devices) if (d.irq !== undefined) vm.vgic.own(d.irq);
+  }
+
+  /** The guest's GIC: an emulated distributor (and redistributors), the GICV frame as its GICC. */
+  private addGicRegions(vm: Vm): void {
+    const g = this.machine.board.gic;
+    type Size = 1 | 2 | 4 | 8;
+    vm.addRegion({
+      name: 'vGICD',
+      base: g.distBase,
+      size: g.distSize,
+      handler: { read: (o, s, vc) => vm.vgic.gicdAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicdAccess(vc, o, s as Size, true, v) },
+    });
+    if (this.machine.gicVersion === 3) {
+      vm.addRegion({
+        name: 'vGICR',
+        base: g.redistBase!,
+        size: vm.vcpus.length * 0x20000,
+        handler: { read: (o, s, vc) => vm.vgic.gicrAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicrAccess(vc, o, s as Size, true, v) },
+      });
+    } else {
+      vm.mapDevice(g.cpuBase!, g.gicvBase!, 0x2000);
+    }
+  }
+
+  private vgicHost(vm: Vm): VgicHost {
+    return {
+      get vcpuCount() {
+        return vm.vcpus.length;
+      },
+      vmpidr: (id) => vm.vcpus[id]!.vmpidr,
+      pcpu: (id) => vm.vcpus[id]!.pcpu,
+      kick: (id) => this.kick(vm.vcpus[id]!),
+    };
+  }
+
+  private loadImages(vm: Vm): void {
+    const s = vm.setup;
+    const images: [string, { data: Uint8Array; ipa: number } | undefined][] = [['kernel', s.kernel], ['device tree', s.dtb], ['initrd', s.initrd]];
+    for (const [what, img] of images) {
+      if (img === undefined) continue;
+      if (!vm.writeGuest(img.ipa, img.data)) {
+        throw new Error(`vm ${s.id}: ${what} (${img.data.length} bytes at IPA 0x${img.ipa.toString(16)}) does not fit in the VM's memory`);
+      }
+    }
+  }
+
+  /** Boot a VM: its vCPU 0 starts at the entry point with x0 = DTB (Linux) or end of RAM (bare metal). */
+  bootVm(vm: Vm): void {
+    const s = vm.setup;
+    const r0 = s.memory[0]!;
+    const x0 = s.bareMetal ? r0.ipa + r0.size : (s.dtb?.ipa ?? 0);
+    vm.state = 'pending';
+    this.cpuOn(vm.vcpus[0]!, s.entry, BigInt(x0));
+  }
+
+  /** Power on every physical CPU at EL2 (cores without vCPUs park at once). */
+  powerOn(): void {
+    for (let i = 0; i < this.machine.cpus.length; i++) this.machine.startCpu(i);
+  }
+
+  // ---- EL2 entries ----
+
+  start(cpu: El2Cpu): void {
+    this.executing = cpu;
+    if (!this.distributorReady) {
+      this.gic.init();
+      this.distributorReady = true;
+    }
+    this.gic.initCpu(cpu);
+    this.pcpus[cpu.index]!.started = true;
+    this.schedule(cpu);
+    this.executing = null;
+  }
+
+  sync(cpu: El2Cpu): void {
+    this.executing = cpu;
+    const v = this.pcpus[cpu.index]!.loaded!;
+    v.vm.vgic.sync(v.id, cpu);
+    handleSync(cpu, v, this);
+    this.schedule(cpu);
+    this.executing = null;
+  }
+
+  irq(cpu: El2Cpu): void {
+    this.executing = cpu;
+    const p = this.pcpus[cpu.index]!;
+    if (p.loaded !== null) p.loaded.vm.vgic.sync(p.loaded.id, cpu);
+    this.handleIrqs(cpu, p);
+    this.schedule(cpu);
+    this.executing = null;
+  }
+
+  private handleIrqs(cpu: El2Cpu, p: PcpuSched): void {
+    const vtimer = this.machine.board.timer.ppis[2] + 16;
+    for (let n = 0; n < 16; n++) {
+      const iar = this.gic.ack(cpu);
+      const intid = iar & 0x3ff;
+      if (intid >= 1020) return;
+      this.gic.eoi(cpu, iar); // priority drop only (EOImode 1)
+      const v = p.loaded;
+      if (intid === vtimer && v !== null && v.state !== 'off' && v.vm.vgic.injectHw(v.id, intid)) continue;
+      if (intid >= 32) {
+        const owner = this.irqOwner.get(intid);
+        if (owner !== undefined && owner.state !== 'off') {
+          const target = owner.vcpus.find((c) => c.pcpu === cpu.index) ?? owner.vcpus[0]!;
+          // The guest's deactivation of the hardware-linked vIRQ deactivates it physically.
+          if (owner.vgic.injectHw(target.id, intid)) continue;
+        }
+        this.logOnce(`spi:${intid}`, `shyper: physical interrupt ${intid} has no owner: ignored`);
+      }
+      this.gic.deactivate(cpu, iar);
+      if (intid === PPI_HYP_TIMER) this.tick(cpu, p);
+      else if (intid === PPI_MAINTENANCE && v !== null) v.vm.vgic.maintenance(v.id, cpu);
+      // SGI_IPI: a kick; schedule() after us does the work.
+    }
+  }
+
+  // ---- scheduling ----
+
+  private schedule(cpu: El2Cpu): void {
+    const p = this.pcpus[cpu.index]!;
+    const next = p.pick();
+    if (next === null) {
+      this.setTick(cpu, p, false);
+      cpu.park();
+      return;
+    }
+    if (next !== p.loaded || next.pendingOn !== null) this.load(cpu, p, next);
+    next.vm.vgic.flush(next.id, cpu);
+    this.setTick(cpu, p, p.runnableCount() > 1);
+  }
+
+  /** World switch on this pCPU to `next` (and apply a pending CPU_ON / boot). */
+  private load(cpu: El2Cpu, p: PcpuSched, next: Vcpu): void {
+    const prev = p.loaded;
+    if (prev !== null && prev !== next) {
+      prev.vm.vgic.save(prev.id, cpu);
+      cpu.save(prev.ctx);
+    }
+    const on = next.pendingOn;
+    if (on !== null) next.ctx.words.set(this.resetContext.words);
+    if (prev !== next || on !== null) cpu.restore(next.ctx);
+    if (on !== null) {
+      next.pendingOn = null;
+      cpu.elr = on.entry;
+      cpu.spsr = SPSR_EL1H_MASKED;
+      cpu.setX(0, on.contextId);
+      if (next.vm.state === 'pending') next.vm.state = 'active';
+    }
+    const vm = next.vm;
+    cpu.msr(El2Reg.VTCR_EL2, VTCR_VALUE);
+    cpu.msr(El2Reg.VTTBR_EL2, vm.stage2.vttbr);
+    cpu.msr(El2Reg.VMPIDR_EL2, BigInt(next.vmpidr));
+    cpu.msr(El2Reg.VPIDR_EL2, cpu.mrs(MIDR_EL1));
+    cpu.msr(El2Reg.HCR_EL2, HCR_GUEST);
+    if (prev !== next) vm.vgic.restore(next.id, cpu);
+    p.loaded = next;
+  }
+
+  /** EL2 timer: a slice boundary when more than one vCPU is runnable here. */
+  private setTick(cpu: El2Cpu, p: PcpuSched, on: boolean): void {
+    if (on === p.tickArmed) return;
+    p.tickArmed = on;
+    if (!on) {
+      cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
+      return;
+    }
+    const freq = cpu.mrs(El2Reg.CNTFRQ_EL0);
+    const now = cpu.mrs(El2Reg.CNTPCT_EL0);
+    cpu.msr(El2Reg.CNTHP_CVAL_EL2, now + (freq * BigInt(this.sliceNs)) / 1_000_000_000n);
+    cpu.msr(El2Reg.CNTHP_CTL_EL2, 1n);
+  }
+
+  private tick(cpu: El2Cpu, p: PcpuSched): void {
+    p.tickArmed = false;
+    cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
+    const next = p.after(p.loaded);
+    if (next !== null && next !== p.loaded) this.load(cpu, p, next);
+  }
+
+  /** Make a vCPU notice new work: wake it, and interrupt its physical CPU if that is another one. */
+  kick(v: Vcpu): void {
+    if (v.state === 'sleeping') v.state = 'ready';
+    if (v.state === 'off') return;
+    const p = this.pcpus[v.pcpu]!;
+    if (!p.started) {
+      this.machine.startCpu(v.pcpu);
+      return;
+    }
+    if (this.executing !== null && this.executing.index === v.pcpu) return;
+    this.gic.sendSgi(this.executing ?? this.machine.cpus[v.pcpu]!, v.pcpu, SGI_IPI);
+  }
+
+  // ---- TrapHost ----
+
+  wfi(v: Vcpu): void {
+    if (!v.vm.vgic.pending(v.id)) v.state = 'sleeping';
+  }
+
+  wfe(v: Vcpu): void {
+    const p = this.pcpus[v.pcpu]!;
+    if (p.runnableCount() > 1 && this.executing !== null) {
+      const next = p.after(v);
+      if (next !== null && next !== v) this.load(this.executing, p, next);
+    }
+  }
+
+  suspend(v: Vcpu): void {
+    this.wfi(v);
+  }
+
+  cpuOn(target: Vcpu, entry: number, contextId: bigint): void {
+    target.pendingOn = { entry, contextId };
+    target.state = 'ready';
+    this.kick(target);
+  }
+
+  cpuOff(v: Vcpu): void {
+    v.state = 'off';
+  }
+
+  systemOff(v: Vcpu): void {
+    const vm = v.vm;
+    this.stopVm(vm);
+    this.io.log(`shyper: vm${vm.id} (${vm.name}) powered off`);
+    this.io.vmStopped(vm, 'poweroff');
+  }
+
+  systemReset(v: Vcpu): void {
+    const vm = v.vm;
+    this.stopVm(vm);
+    this.io.log(`shyper: vm${vm.id} (${vm.name}) reset: rebooting from its images`);
+    for (const r of vm.ram) this.mem.zero(r.pa, r.size);
+    this.loadImages(vm);
+    this.attachVgic(vm);
+    this.io.vmStopped(vm, 'reset');
+    this.bootVm(vm);
+  }
+
+  private stopVm(vm: Vm): void {
+    vm.state = 'off';
+    for (const c of vm.vcpus) {
+      c.state = 'off';
+      c.pendingOn = null;
+      this.kick(c);
+    }
+  }
+
+  /**
+   * Shyper hypercalls (x7 = fid << 8 | event, arguments x0..x6): handled by the hypercall ABI
+   * module when one is installed (hypervisor/hvc), else every call is an error.
+   */
+  hypercalls: ((cpu: El2Cpu, v: Vcpu) => bigint) | null = null;
+
+  hypercall(cpu: El2Cpu, v: Vcpu): bigint {
+    if (this.hypercalls !== null) return this.hypercalls(cpu, v);
+    const x7 = Number(cpu.x(7) & 0xffffn);
+    this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`);
+    return (1n << 64n) - 1n;
+  }
+
+  logOnce(key: string, line: string): void {
+    if (this.logged.has(key)) return;
+    if (this.logged.size < 4096) this.logged.add(key);
+    this.io.log(line);
+  }
+}

@@ -6,6 +6,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
+import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KIT = process.env.SHYPER_KIT ?? `${ROOT}../shared/guests`;
@@ -25,6 +26,11 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'vm') {
+    // `bench vm`: only the hypervisor figures.
+    process.stdout.write((await vmOverheadFigure()) + '\n' + (await vmBootFigure()) + '\n');
+    return 0;
+  }
   if (argv[0] === 'idle') {
     // `bench idle`: only the idle figure.
     process.stdout.write((await idleFigure()) + '\n');
@@ -56,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     lines.push(`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`);
   }
   lines.push(await idleFigure());
+  lines.push(await vmOverheadFigure());
+  lines.push(await vmBootFigure());
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

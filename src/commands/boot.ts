@@ -379,7 +379,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (opts.stats) {
     const n = machine.instructions();
-    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)}\n`);
+    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
   }
   return result.code;
 }

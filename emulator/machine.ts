@@ -15,6 +15,7 @@ import { attachPlatform, type Platform } from './platform.ts';
 import type { BoardDescription } from '../boards/types.ts';
 import { boardTree } from './fdt/board-tree.ts';
 import { Fdt } from './fdt/fdt.ts';
+import { DEFAULT_SEED, Rng } from './rng.ts';
 
 export interface MachineOptions {
   board: BoardDescription;
@@ -24,12 +25,15 @@ export interface MachineOptions {
   console: Console;
   /** Virtual time per scheduling slice (ns). Smaller = finer interleaving of CPUs. */
   sliceNs?: number;
+  /** Seeds everything random the guest is given (--seed); default DEFAULT_SEED. */
+  seed?: bigint;
 }
 
 export interface LinuxBoot {
   kernel: Uint8Array;
   initrd?: Uint8Array;
-  /** A device tree to use instead of the generated one (its /chosen is updated). */
+  /** A device tree to use instead of the generated one (its /chosen gets bootargs and the initrd;
+   *  no seeds are added: the tree is the user's). */
   dtb?: Uint8Array;
   cmdline: string;
 }
@@ -46,6 +50,7 @@ export class Machine {
   readonly smp: number;
   readonly memBytes: number;
   readonly gicVersion: 2 | 3;
+  readonly seed: bigint;
   private readonly online: boolean[] = [];
   private readonly budgets: number[] = [];
   private readonly sliceStartInstret: number[] = [];
@@ -64,6 +69,7 @@ export class Machine {
     }
     this.gicVersion = opts.gicVersion ?? b.gic.version;
     this.sliceNs = opts.sliceNs ?? 20_000;
+    this.seed = opts.seed ?? DEFAULT_SEED;
     this.bus.addRam(b.memory.base, this.memBytes);
 
     const counter = new SystemCounter(b.timer.freqHz);
@@ -173,7 +179,7 @@ export class Machine {
     const layout = planLayout(b.memory.base, this.memBytes, hdr, initrd.length, 0x200000);
     this.bus.loadBytes(layout.kernelAddr, kernel);
     if (initrd.length) this.bus.loadBytes(layout.initrdAddr, initrd);
-    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion });
+    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion, rng: new Rng(this.seed, 'chosen') });
     const chosen = fdt.ensureNode('/chosen');
     chosen.setString('bootargs', boot.cmdline);
     if (initrd.length) {

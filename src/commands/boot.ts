@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseSize } from '../options.ts';
+import { getBoard, parseSeed, parseSize } from '../options.ts';
 
 import { Machine } from '../../emulator/machine.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
@@ -10,7 +10,7 @@ import { Terminal } from '../terminal.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
        shyper-emu run-elf [--stats] PROG [ARGS...]   run a static AArch64 Linux program at EL0
-       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] -o FILE
+       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
        shyper-emu bench                              CPU and boot benchmarks beside QEMU
 
 Boot options:
@@ -24,6 +24,8 @@ Boot options:
   --smp N            number of CPUs (default: all of the board's)
   --mem SIZE         RAM size, e.g. 512M, 2G (default: the board's)
   --gic 2|3          GIC version where the board offers both (qemu-virt)
+  --seed N           seeds everything random the guest is given: the device tree's
+                     /chosen/rng-seed (32 bytes) and kaslr-seed (default 0; decimal or 0x hex)
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
   --expect REGEX     succeed (exit 0) once the console output has matched every REGEX given
   --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
@@ -43,6 +45,7 @@ export interface BootOptions {
   smp?: number;
   mem?: number;
   gic?: 2 | 3;
+  seed?: bigint;
   timeoutSec?: number;
   expect: RegExp[];
   stats: boolean;
@@ -101,6 +104,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         o.gic = Number(v) as 2 | 3;
         break;
       }
+      case '--seed':
+        o.seed = parseSeed(value());
+        break;
       case '--timeout': {
         const v = value();
         if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--timeout: '${v}' is not a number of seconds`);
@@ -185,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let machine: Machine;
   try {
-    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console });
+    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console });
     machine.loadLinux({
       kernel,
       initrd,

@@ -20,15 +20,16 @@ export const RNG_SEED_BYTES = 32;
 
 /**
  * Firmware-provided entropy in /chosen, as QEMU's virt (and U-Boot) hand it to Linux:
- * `kaslr-seed` (u64, read by arm64's KASLR) and `rng-seed` (32 bytes, mixed into the kernel's
- * input pool at early boot and credited when CONFIG_RANDOM_TRUST_BOOTLOADER=y, so the CRNG is
- * ready before /init). Linux zeroes both in its copy of the tree once read. The hypervisor calls
- * this for every VM's tree, each VM with its own stream.
+ * `rng-seed` (32 bytes, mixed into the kernel's input pool at early boot and credited when
+ * CONFIG_RANDOM_TRUST_BOOTLOADER=y, so the CRNG is ready before /init) and `kaslr-seed` (u64,
+ * read by arm64's KASLR). Linux drops rng-seed from its copy of the tree once read (KASLR, when
+ * built in, zeroes kaslr-seed). The hypervisor calls this for every VM's tree, each VM with its
+ * own stream.
  */
 export function addBootSeeds(fdt: Fdt, rng: Rng): void {
   const chosen = fdt.ensureNode('/chosen');
+  chosen.setBytes('rng-seed', rng.bytes(RNG_SEED_BYTES)); // QEMU's order: rng-seed, kaslr-seed
   chosen.setU64('kaslr-seed', rng.nextU64());
-  chosen.setBytes('rng-seed', rng.bytes(RNG_SEED_BYTES));
 }
 
 const GIC_SPI = 0;

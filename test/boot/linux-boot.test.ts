@@ -35,6 +35,8 @@ describe('native Linux boot', { timeout: 300_000 }, () => {
       const r = await boot([...args, ...kit, '--stats']);
       expect(r.out).toContain('shyper-guest: boot ok');
       expect(r.out).toContain(`shyper-guest: cpus ${cpus}`);
+      // The CRNG was seeded from the generated tree's /chosen/rng-seed (test/boot/entropy.test.ts).
+      expect(r.out).toMatch(/random: crng init done[\s\S]*shyper-guest: init started[\s\S]*shyper-guest: getrandom ok/);
       expect(r.out).toContain('shyper-guest: test done');
       expect(r.out).toContain('reboot: Power down');
       expect(r.err).toMatch(/^stats: instructions=\d+ seconds=[\d.]+ mips=[\d.]+/m);

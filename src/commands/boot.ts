@@ -14,7 +14,7 @@ import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
-import { DEFAULT_SEED } from '../../emulator/rng.ts';
+import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
 import { startHypervisor } from '../hypervisor-run.ts';
 import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
@@ -245,7 +245,8 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof DiskImageError) throw new UsageError(e.message);
     throw e;
   }
-  virtio[slots - 1] = new VirtioRng();
+  // virtio-rng: entropy beyond the boot seed, from the run's --seed (deterministic).
+  virtio[slots - 1] = new VirtioRng({ source: new Rng(opts.seed ?? DEFAULT_SEED, 'virtio-rng') });
 
   let outputText = '';
   let matched = 0;

@@ -27,13 +27,13 @@ function runWorkload(args: string[]): Promise<Marks | string> {
     const started = performance.now();
     const p = spawn('node', [`${ROOT}bin/shyper-emu.js`, ...args, '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    let sent = false;
+    let step = 0;
+    // One line at a time, each once the previous has finished (the UART's receive FIFO is small):
+    // the first at VM0's shell prompt, the next after each end mark.
+    const ready = [/(?:^|\n)(?:\[vm0\] )?\/ # /, /\] bench-cpu-end/, /\] bench-sys-end/];
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!sent && /shyper-guest: boot ok[\s\S]*# /.test(out)) {
-        sent = true;
-        p.stdin.write(WORKLOAD.join('\n') + '\n');
-      }
+      while (step < WORKLOAD.length && ready[step]!.test(out)) p.stdin.write(WORKLOAD[step++] + '\n');
     });
     p.on('close', () => {
       const t = (name: string): number => {

@@ -23,6 +23,7 @@ import { boardTree } from './fdt/board-tree.ts';
 import { Fdt } from './fdt/fdt.ts';
 import type { VirtioDevice } from './devices/virtio/device.ts';
 import { RealTimePacer } from './clock/pacing.ts';
+import { DEFAULT_SEED, Rng } from './rng.ts';
 
 export interface MachineOptions {
   board: BoardDescription;
@@ -39,6 +40,8 @@ export interface MachineOptions {
    * the host clock (interactive use; not reproducible).
    */
   clock?: ClockMode;
+  /** Seeds everything random the guest is given (--seed); default DEFAULT_SEED. */
+  seed?: bigint;
 }
 
 export type ClockMode = 'cycles' | 'host';
@@ -46,7 +49,8 @@ export type ClockMode = 'cycles' | 'host';
 export interface LinuxBoot {
   kernel: Uint8Array;
   initrd?: Uint8Array;
-  /** A device tree to use instead of the generated one (its /chosen is updated). */
+  /** A device tree to use instead of the generated one (its /chosen gets bootargs and the initrd;
+   *  no seeds are added: the tree is the user's). */
   dtb?: Uint8Array;
   cmdline: string;
 }
@@ -68,6 +72,7 @@ export class Machine {
   readonly smp: number;
   readonly memBytes: number;
   readonly gicVersion: 2 | 3;
+  readonly seed: bigint;
   private readonly online: boolean[] = [];
   private readonly budgets: number[] = [];
   private readonly sliceStartInstret: number[] = [];
@@ -92,6 +97,7 @@ export class Machine {
     this.gicVersion = opts.gicVersion ?? b.gic.version;
     this.sliceNs = opts.sliceNs ?? 20_000;
     this.hostTime = opts.clock === 'host' ? new RealTimePacer(0) : null;
+    this.seed = opts.seed ?? DEFAULT_SEED;
     this.bus.addRam(b.memory.base, this.memBytes);
 
     const counter = new SystemCounter(b.timer.freqHz);
@@ -232,7 +238,7 @@ export class Machine {
     const layout = planLayout(b.memory.base, this.memBytes, hdr, initrd.length, 0x200000);
     this.bus.loadBytes(layout.kernelAddr, kernel);
     if (initrd.length) this.bus.loadBytes(layout.initrdAddr, initrd);
-    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion });
+    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion, rng: new Rng(this.seed, 'chosen') });
     const chosen = fdt.ensureNode('/chosen');
     chosen.setString('bootargs', boot.cmdline);
     if (initrd.length) {

@@ -6,9 +6,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
+import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const KIT = process.env.SHYPER_KIT ?? `${ROOT}../shared/guests`;
+// The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
+const KIT = process.env.SHYPER_KIT ?? `${ROOT}guests`;
 
 function time<T>(fn: () => T): [T, number] {
   const t = performance.now();
@@ -25,6 +27,11 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'vm') {
+    // `bench vm`: only the hypervisor figures.
+    process.stdout.write((await vmOverheadFigure()) + '\n' + (await vmBootFigure()) + '\n');
+    return 0;
+  }
   if (argv[0] === 'idle') {
     // `bench idle`: only the idle figure.
     process.stdout.write((await idleFigure()) + '\n');
@@ -44,18 +51,22 @@ export async function main(argv: string[]): Promise<number> {
   const agree = q.stdout === out ? 'outputs agree' : `OUTPUTS DIFFER: ours ${JSON.stringify(out)} qemu ${JSON.stringify(q.stdout)}`;
   lines.push(`cpu   bench-int: ${insns} instructions, shyper-emu ${ours.toFixed(2)} s = ${(insns / ours / 1e6).toFixed(1)} MIPS, qemu-aarch64 ${qemu.toFixed(2)} s, ratio ${(ours / qemu).toFixed(1)}x (${agree})`);
 
-  if (existsSync(`${KIT}/Image`)) {
-    const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
+  const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
+  if (kernel !== undefined) {
+    // qemu-system-aarch64 takes a gzipped arm64 Image as well.
+    const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', kernel, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
     const [b, boot] = time(() => spawnSync('node', [`${ROOT}bin/shyper-emu.js`, ...args], { encoding: 'utf8' }));
     const stats = /stats: (.*)/.exec(b.stderr)?.[1] ?? b.stderr.trim();
     const [qb, qboot] = time(() =>
-      spawnSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a76', '-smp', '1', '-m', '512', '-nographic', '-kernel', `${KIT}/Image`, '-initrd', `${KIT}/initramfs.cpio.gz`, '-append', 'console=ttyAMA0 shyper.test=1'], { encoding: 'utf8', timeout: 120_000 }));
+      spawnSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a76', '-smp', '1', '-m', '512', '-nographic', '-kernel', kernel, '-initrd', `${KIT}/initramfs.cpio.gz`, '-append', 'console=ttyAMA0 shyper.test=1'], { encoding: 'utf8', timeout: 120_000 }));
     const ok = b.stdout.includes('test done') && qb.stdout.includes('test done') ? 'both reached test done' : 'A BOOT FAILED';
     lines.push(`boot  kit Linux to power-off (qemu-virt, 1 CPU): shyper-emu ${boot.toFixed(2)} s (${stats}), qemu-system-aarch64 ${qboot.toFixed(2)} s, ratio ${(boot / qboot).toFixed(1)}x (${ok})`);
   } else {
     lines.push(`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`);
   }
   lines.push(await idleFigure());
+  lines.push(await vmOverheadFigure());
+  lines.push(await vmBootFigure());
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

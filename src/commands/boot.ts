@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseSize } from '../options.ts';
+import { getBoard, parseSeed, parseSize } from '../options.ts';
 
 import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
 import { VirtioBlk } from '../../emulator/devices/virtio/blk.ts';
@@ -14,12 +14,13 @@ import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
+import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
 import { startHypervisor } from '../hypervisor-run.ts';
 import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
        shyper-emu run-elf [--stats] PROG [ARGS...]   run a static AArch64 Linux program at EL0
-       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] -o FILE
+       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
        shyper-emu bench                              CPU and boot benchmarks beside QEMU
 
 Boot options:
@@ -48,6 +49,8 @@ Boot options:
                          lasts a second, date and timeouts match the wall clock even under load;
                          not reproducible. Use it for interactive sessions; use cycles for
                          tests, benchmarks, traces and anything compared across runs.
+  --seed N           seeds everything random the guest is given: the device tree's
+                     /chosen/rng-seed (32 bytes) and kaslr-seed (default 0; decimal or 0x hex)
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
   --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
                      any order; lines of several VMs carry their [vmN] prefix)
@@ -69,6 +72,7 @@ export interface BootOptions {
   smp?: number;
   mem?: number;
   gic?: 2 | 3;
+  seed?: bigint;
   timeoutSec?: number;
   expect: RegExp[];
   stats: boolean;
@@ -129,6 +133,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         o.gic = Number(v) as 2 | 3;
         break;
       }
+      case '--seed':
+        o.seed = parseSeed(value());
+        break;
       case '--timeout': {
         const v = value();
         if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--timeout: '${v}' is not a number of seconds`);
@@ -238,7 +245,8 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof DiskImageError) throw new UsageError(e.message);
     throw e;
   }
-  virtio[slots - 1] = new VirtioRng();
+  // virtio-rng: entropy beyond the boot seed, from the run's --seed (deterministic).
+  virtio[slots - 1] = new VirtioRng({ source: new Rng(opts.seed ?? DEFAULT_SEED, 'virtio-rng') });
 
   let outputText = '';
   let matched = 0;
@@ -285,7 +293,7 @@ export async function main(argv: string[]): Promise<number> {
   let mux: ConsoleMux | null = null;
   try {
     if (opts.native) {
-      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, virtio, clock: opts.clock });
+      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
       machine.loadLinux({
         kernel,
         initrd,
@@ -294,13 +302,13 @@ export async function main(argv: string[]): Promise<number> {
       });
     } else {
       mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
-      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: mux.console(0), clock: opts.clock });
+      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;
       startHypervisor(m, {
         vms,
         mux,
         append: opts.append.join(' '),
-        seed: 0n,
+        seed: opts.seed ?? DEFAULT_SEED,
         log: (line) => process.stderr.write(line + '\n'),
         onSystemOff: () => m.end('poweroff'),
       });
@@ -379,7 +387,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (opts.stats) {
     const n = machine.instructions();
-    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)}\n`);
+    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
   }
   return result.code;
 }

@@ -3,6 +3,7 @@
 // tx2) are Armv8.0 with CRC32 and, except on BCM2711, the Cryptographic Extension. A feature's
 // instructions are UNDEFINED on a core without it (features.ts, decode/pattern.ts requires()).
 import { describe, expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { Cpu, decoderFor, defaultDecoder, EC } from '../../emulator/arm64/cpu.ts';
 import { ALL_FEATURES, coreFeatures, HWCAP, linuxHwcaps, type FeatureSet } from '../../emulator/arm64/features.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
@@ -82,6 +83,26 @@ describe('an optional feature is UNDEFINED on a core without it', () => {
     }
   });
 
+  it('without FEAT_PAN, exception entry never sets PSTATE.PAN (SCTLR_EL1.SPAN is RES1) and ERET cannot set it', () => {
+    for (const [core, pan] of [['cortex-a76', 1], ['cortex-a72', 0]] as const) {
+      const cpu = cpuFor(coreFeatures(core));
+      cpu.sys.sctlr &= ~SCTLR.SPAN;
+      cpu.sys.vbar1 = 0x4000;
+      cpu.el = 0;
+      cpu.setTlbContext(0);
+      cpu.mem.ram.setUint32(0x1000, 0, true); // UDF: taken to EL1
+      cpu.pc = 0x1000;
+      cpu.run(1);
+      expect(cpu.el).toBe(1);
+      expect(cpu.sys.pan).toBe(pan);
+      cpu.sys.spsr1 = 0x3c5 | (1 << 22);
+      cpu.eret();
+      expect(cpu.sys.pan).toBe(pan);
+    }
+  });
+});
+
+describeOracle('instructions per core (assembled here)', ['cross-as'], () => {
   const trapsOf = (features: FeatureSet, asm: string[], setup: (cpu: Cpu) => void = () => {}) => {
     const cpu = cpuFor(features);
     const words = assemble(asm);
@@ -138,22 +159,5 @@ describe('an optional feature is UNDEFINED on a core without it', () => {
       cpu.el = 0;
       cpu.setTlbContext(0);
     })).toEqual([]);
-  });
-  it('without FEAT_PAN, exception entry never sets PSTATE.PAN (SCTLR_EL1.SPAN is RES1) and ERET cannot set it', () => {
-    for (const [core, pan] of [['cortex-a76', 1], ['cortex-a72', 0]] as const) {
-      const cpu = cpuFor(coreFeatures(core));
-      cpu.sys.sctlr &= ~SCTLR.SPAN;
-      cpu.sys.vbar1 = 0x4000;
-      cpu.el = 0;
-      cpu.setTlbContext(0);
-      cpu.mem.ram.setUint32(0x1000, 0, true); // UDF: taken to EL1
-      cpu.pc = 0x1000;
-      cpu.run(1);
-      expect(cpu.el).toBe(1);
-      expect(cpu.sys.pan).toBe(pan);
-      cpu.sys.spsr1 = 0x3c5 | (1 << 22);
-      cpu.eret();
-      expect(cpu.sys.pan).toBe(pan);
-    }
   });
 });

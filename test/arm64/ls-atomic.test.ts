@@ -3,7 +3,8 @@
 // when it does not, and beside load/store-exclusive pairs. Then what the oracle cannot show:
 // faults (alignment, permission, stage 2, a device) leave memory and registers as they were, an
 // atomic rewriting code is seen by the next fetch, and a second PE's atomic fails our STXR.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { Access, type AddressTranslator } from '../../emulator/arm64/memory.ts';
@@ -111,7 +112,7 @@ function check(gens: Gen[]): void {
   }
 }
 
-describe('LSE atomics vs qemu-aarch64 -cpu cortex-a76', () => {
+describeOracle('LSE atomics vs qemu-aarch64 -cpu cortex-a76', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   it('LD<op>, SWP, CAS and CASP: every operation, size and ordering, random operands', () => {
     check(Array.from({ length: 1500 }, genCase));
   });
@@ -141,7 +142,7 @@ describe('LSE atomics vs qemu-aarch64 -cpu cortex-a76', () => {
   });
 });
 
-describe('LSE atomics: faults and memory effects', () => {
+describeOracle('LSE atomics: faults and memory effects', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const WORDS = assemble([
     'ldadd x3, x4, [x2]', 'swpb w3, w4, [x2]', 'casal w3, w4, [x2]', 'casp x4, x5, x6, x7, [x2]',
     'stsetlh w3, [x2]', 'ldumin w3, w4, [x2]',

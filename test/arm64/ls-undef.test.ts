@@ -2,7 +2,8 @@
 // raises SIGILL for each (cortex-a57: ARMv8.0, no FEAT_LSE/LOR/LRCPC2/PAuth/MTE; cortex-a76 for
 // the LDAPR row, which it implements), and TestCpu with the same core's decoder takes an exception
 // with ESR.EC = 0.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { decoderFor } from '../../emulator/arm64/cpu.ts';
 import { coreFeatures } from '../../emulator/arm64/features.ts';
@@ -50,7 +51,7 @@ const RAW: [string, number][] = [
   ['LDAXR... with o2=1 o0=0 (LDLAR) at size 11', 0xc8df7c20],
 ];
 
-describe('UNDEFINED load/store encodings', () => {
+describeOracle('UNDEFINED load/store encodings', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const lines = ASM.filter((l) => !l.startsWith('.'));
   const words = assemble(ASM);
   const named: [string, number, string][] = [

@@ -2,7 +2,8 @@
 // Cryptographic Extension's AES/SHA/PMULL), random instances with random register
 // state, checked against qemu-aarch64 (test/arm64/simd-oracle.ts). The seed is printed; set
 // SIMD_SEED to replay a run.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { simd } from '../../emulator/arm64/decode/simd.ts';
 import { decoderFor, defaultDecoder } from '../../emulator/arm64/cpu.ts';
 import { coreFeatures } from '../../emulator/arm64/features.ts';
@@ -12,7 +13,7 @@ import { type Case, diffDump, objdumpKnows, OUT_BYTES, randomInput, randomWord, 
 const seed = Number(process.env.SIMD_SEED ?? Date.now() % 1000000);
 const PER_ENCODING = Number(process.env.SIMD_PER_ENCODING ?? 48);
 
-describe(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, () => {
+describeOracle(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const dec = defaultDecoder();
   const undefExec = dec.decode(0).exec;
   const rand = rng(seed);

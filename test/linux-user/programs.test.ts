@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { BUSYBOX, describeOracle } from '../oracles.ts';
 
 const SRC = 'test/programs';
 const BUILD = 'test/programs/build';
@@ -24,7 +25,7 @@ function both(prog: string, args: string[], input?: Buffer, cpu?: string) {
   return { q, o };
 }
 
-describe('run-elf vs qemu-aarch64, our C programs', { timeout: 120_000 }, () => {
+describeOracle('run-elf vs qemu-aarch64, our C programs', ['cross-gcc', 'qemu-aarch64'], { timeout: 120_000 }, () => {
   for (const name of ['integer', 'floating', 'vector', 'rounding']) {
     for (const opt of ['-O0', '-O2', '-O3']) {
       it(`${name} ${opt}`, () => {
@@ -41,7 +42,7 @@ describe('run-elf vs qemu-aarch64, our C programs', { timeout: 120_000 }, () => 
 // The Armv8.2-A suite (LSE atomics, AES, SHA-1/SHA-256, PMULL, CRC32, dot product, RDM, FP16,
 // RCpc) on the core that has them, and on one that does not.
 const ARMV82 = ['-march=armv8.2-a+crypto+dotprod+fp16+rcpc'];
-describe('run-elf --cpu cortex-a76 vs qemu-aarch64 -cpu cortex-a76, Armv8.2-A extensions', { timeout: 120_000 }, () => {
+describeOracle('run-elf --cpu cortex-a76 vs qemu-aarch64 -cpu cortex-a76, Armv8.2-A extensions', ['cross-gcc', 'qemu-aarch64'], { timeout: 120_000 }, () => {
   for (const opt of ['-O0', '-O2', '-O3']) {
     it(`armv82 ${opt}`, () => {
       const prog = build('armv82', opt, ARMV82);
@@ -61,8 +62,8 @@ describe('run-elf --cpu cortex-a76 vs qemu-aarch64 -cpu cortex-a76, Armv8.2-A ex
   });
 });
 
-describe('run-elf vs qemu-aarch64, busybox applets', { timeout: 120_000 }, () => {
-  const bb = `${BUILD}/busybox`;
+describeOracle('run-elf vs qemu-aarch64, busybox applets', ['busybox', 'qemu-aarch64'], { timeout: 120_000 }, () => {
+  const bb = BUSYBOX;
   const data = `${BUILD}/sample.txt`;
   writeFileSync(data, Array.from({ length: 200 }, (_, i) => `line ${(i * 7919) % 211} ${'x'.repeat(i % 13)}`).join('\n') + '\n');
   const cases: [string, string[]][] = [
@@ -81,7 +82,6 @@ describe('run-elf vs qemu-aarch64, busybox applets', { timeout: 120_000 }, () =>
   ];
   for (const [applet, args] of cases) {
     it(`busybox ${applet}`, () => {
-      if (!existsSync(bb)) throw new Error('busybox missing: run scripts/get-busybox.sh');
       const { q, o } = both(bb, [applet, ...args], applet === 'tr' ? Buffer.from('some input text\n') : undefined);
       expect(o.stderr.toString()).toBe(q.stderr.toString());
       expect(o.stdout.toString()).toBe(q.stdout.toString());
@@ -104,6 +104,9 @@ describe('run-elf errors', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('shyper-emu: run-elf: --cpu: one of cortex-a76, cortex-a55, cortex-a72, cortex-a57');
   });
+});
+
+describeOracle('run-elf errors, on a program built here', ['cross-gcc'], () => {
   it('an undefined instruction is SIGILL: a line with PC and word, exit 132, no stack trace', () => {
     const dir = `${BUILD}/undef`;
     mkdirSync(dir, { recursive: true });

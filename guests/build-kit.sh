@@ -70,6 +70,13 @@ fi
 exec setsid cttyhack /bin/sh
 INIT
 chmod +x "$rootfs/init"
+# --- MVM management software (guests/mvm): /lib/modules/shyper.ko, /bin/shyper -------------------
+# Built against the kernel tree above (modules_prepare). One block, kept apart for merging.
+WORK="$work" KDIR="$src" "$here/mvm/build.sh" "$work/mvm"
+mkdir -p "$rootfs/lib/modules"
+cp "$work/mvm/shyper.ko" "$rootfs/lib/modules/shyper.ko"
+cp "$work/mvm/shyper" "$rootfs/bin/shyper"
+# --- end of the MVM block -------------------------------------------------------------------------
 (cd "$rootfs" && find . | cpio -o -H newc --quiet | gzip -9n > "$out/initramfs.cpio.gz")
 
 # --- disk ---------------------------------------------------------------------------

@@ -21,8 +21,8 @@ import type { Call, Handler, Hypercalls, VmEntry } from './index.ts';
 const KERNEL = '(uploaded kernel)';
 const DTB = '(uploaded device tree)';
 const RAMDISK = '(built-in ramdisk)';
-/** Largest kernel (or device tree) the MVM may upload. */
-const MAX_KERNEL = 1 << 30;
+/** Largest kernel (or device tree) the MVM may upload (an arm64 Linux Image is tens of MiB). */
+const MAX_KERNEL = 128 << 20;
 const MAX_DTB = 2 << 20;
 /** Largest list (IRQs, stream ids, colours) one call may pass. */
 const MAX_LIST = 1024;
@@ -189,10 +189,15 @@ function chunk(c: Call, max: number, what: string): { size: number; offset: numb
   return { size, offset, bytes: readGuest(c.vm, c.x[2]!, len, `${what} chunk`) };
 }
 
-/** The first kernel chunk builds the VM (Rust-Shyper vm_cfg_finish_configuration / vmm_init_gvm). */
-function build(hvc: Hypercalls, e: VmEntry, d: Draft): void {
+/**
+ * The first kernel chunk builds the VM (Rust-Shyper vm_cfg_finish_configuration / vmm_init_gvm):
+ * checked with the kernel's declared size before its buffer is allocated and `fill`ed.
+ */
+function build(hvc: Hypercalls, e: VmEntry, d: Draft, fill: (kernel: Uint8Array) => void): void {
   if (d.dtb !== undefined && missingBytes(d.dtb) > 0) fail(`vm ${e.id}: ${missingBytes(d.dtb)} bytes of its device tree have not been uploaded`);
   const cfg = check(hvc, e, d, true)!;
+  d.kernel!.data = new Uint8Array(d.kernel!.size);
+  fill(d.kernel!.data);
   const initrd = d.ramdiskIpa !== 0 ? hvc.host.builtinRamdisk?.() : undefined;
   let vm;
   try {
@@ -212,9 +217,7 @@ function uploadKernel(c: Call): bigint {
   const d = e.draft;
   const { size, offset, bytes } = chunk(c, MAX_KERNEL, 'kernel');
   if (e.vm === undefined) {
-    if (d.kernel === undefined || d.kernel.size !== size) d.kernel = { size, data: new Uint8Array(size), got: [] };
-    const k = d.kernel;
-    k.data.set(bytes, offset);
+    const k: NonNullable<Draft['kernel']> = { size, data: new Uint8Array(0), got: [] };
     if (offset === 0 && bytes.length >= 64) {
       const dv = new DataView(bytes.buffer, bytes.byteOffset, 64);
       if (dv.getUint32(0x38, true) === 0x644d5241 && e.osType === 'linux') {
@@ -223,8 +226,9 @@ function uploadKernel(c: Call): bigint {
         k.imageSize = Number(dv.getBigUint64(16, true) & 0xffffffffn);
       }
     }
+    d.kernel = k;
     try {
-      build(c.hvc, e, d);
+      build(c.hvc, e, d, (data) => data.set(bytes, offset));
     } catch (err) {
       d.kernel = undefined;
       throw err;

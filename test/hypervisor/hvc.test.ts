@@ -303,3 +303,47 @@ describe('from a running guest', () => {
     expect(new TextDecoder().decode(b.subarray(8 + 44 + 4, 8 + 44 + 8))).toBe('gvm1');
   });
 });
+
+describe('attacks', () => {
+  it('100 000 random hypercalls from the MVM never throw, and leave a running GVM and its memory alone', () => {
+    const t = boot();
+    const canary = Uint8Array.from({ length: 64 }, (_, i) => i * 3 + 1);
+    t.vm(1).writeGuest(0x4030_0000, canary);
+    // Plausible arguments: valid structures in VM 0's RAM, edges of it, ids, huge values.
+    const plant = (): void => {
+      const name = t.put(ARGS, 'fz');
+      t.put(ARGS + 0x40, [BigInt(name), 2n, 1n, BigInt(name), 0n, 0x4000_0000n, 0x4008_0000n, 0n]);
+      t.put(ARGS + 0x100, [33n, 64n, 1000n, 2n ** 63n]);
+    };
+    let seed = 0x9e3779b97f4a7c15n;
+    const rand = (): bigint => {
+      seed ^= seed << 13n;
+      seed &= 2n ** 64n - 1n;
+      seed ^= seed >> 7n;
+      seed ^= seed << 17n;
+      seed &= 2n ** 64n - 1n;
+      return seed;
+    };
+    const pick = <T>(xs: T[]): T => xs[Number(rand() % BigInt(xs.length))]!;
+    const pool = [0n, 1n, 2n, 3n, 4n, 7n, 8n, 16n, 0xffffn, 1n << 16n, HVC_ERR, BigInt(ARGS), BigInt(ARGS + 0x40), BigInt(ARGS + 0x100), 0x4000_0000n, 0x403f_fff8n, 0x4040_0000n, 0x900_0000n, 0x20_0000n, 0x1000n, 0b1000n, 0b100n, 48n];
+    const start = performance.now();
+    for (let i = 0; i < 100_000; i++) {
+      if (i % 64 === 0) plant(); // calls write into VM 0's RAM too (LIST, GET_ID)
+      const fid = pick([0x11, 0x11, 0x11, 1, 2, 3, Number(rand() & 0xffn)]);
+      const event = Number(rand() % 18n);
+      const args = Array.from({ length: 7 }, () => (rand() % 4n === 0n ? rand() : pick(pool)));
+      // Management of the running VMs themselves is the MVM's right, not an attack: leave it out.
+      if (fid === 0 || (fid === 1 && [3, 4, 16].includes(event) && (args[0]! & 0xffffn) < 2n)) continue;
+      t.call(0, fid, event, ...args);
+    }
+    const ms = performance.now() - start;
+    expect(t.vm(1).state).toBe('pending');
+    expect(t.get(t.vm(1), 0x4030_0000, 64)).toEqual(canary);
+    expect(list(t).slice(0, 2).map((r) => r[1])).toEqual(['mvm', 'gvm1']);
+    for (let i = 0; i < 20; i++) t.machine.runSlice(); // whatever the calls built still runs without a host exception
+    expect(t.log.filter((l) => /internal error/.test(l))).toEqual([]);
+    expect(t.log.some((l) => /added by the MVM/.test(l))).toBe(true); // the calls got past ADD_VM
+    expect(ms).toBeLessThan(120_000);
+  });
+});
+

@@ -57,6 +57,8 @@ export class Shyper implements El2Software, TrapHost {
   /** The physical CPU whose EL2 entry is running (kicks to it need no IPI). */
   private executing: El2Cpu | null = null;
   private readonly logged = new Set<string>();
+  /** Removed VMs whose memory waits for their last loaded vCPU to leave its CPU (reap). */
+  private readonly dying = new Set<Vm>();
   private readonly resetContext: El1Context;
   private distributorReady = false;
 
@@ -81,6 +83,25 @@ export class Shyper implements El2Software, TrapHost {
     if (this.vms.some((v) => v.id === setup.id)) throw new Error(`vm ${setup.id}: id already in use`);
     for (const p of setup.pcpus) if (p < 0 || p >= m.cpus.length) throw new Error(`vm ${setup.id}: no physical CPU ${p} on ${m.board.name}`);
     const vm = new Vm(setup, m, this.mem, () => m.newContext());
+    try {
+      this.buildVm(vm);
+    } catch (e) {
+      // Nothing of a VM that could not be built stays behind (a VM the MVM configures at run time).
+      for (const [intid, owner] of this.irqOwner) if (owner === vm) this.irqOwner.delete(intid);
+      for (const r of vm.ram) {
+        this.mem.zero(r.pa, r.size);
+        this.mem.freeVm(r.pa, r.size);
+      }
+      vm.stage2.free();
+      throw e;
+    }
+    for (const v of vm.vcpus) this.pcpus[v.pcpu]!.add(v);
+    this.vms.push(vm);
+    return vm;
+  }
+
+  private buildVm(vm: Vm): void {
+    const setup = vm.setup;
     for (const r of setup.memory) {
       const pa = this.mem.allocVm(r.size);
       if (pa < 0) throw new Error(`vm ${setup.id}: not enough memory for its ${r.size / 2 ** 20} MiB region at IPA 0x${r.ipa.toString(16)}`);
@@ -100,9 +121,6 @@ export class Shyper implements El2Software, TrapHost {
       vm.addRegion({ name: d.name, base: d.base, size: d.size, handler: d.create(sink, vm) });
     }
     this.loadImages(vm);
-    for (const v of vm.vcpus) this.pcpus[v.pcpu]!.add(v);
-    this.vms.push(vm);
-    return vm;
   }
 
   /** A fresh vGIC for the VM (at creation and reset), owning the VM's interrupts. */
@@ -112,6 +130,7 @@ export class Shyper implements El2Software, TrapHost {
     vm.vgic = vm.setup.gicPassthrough ? new PassthroughGic({ id: vm.id, pcpus: vm.setup.pcpus }, m) : this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
     for (const intid of vm.setup.irqs) vm.vgic.own(intid, intid);
     for (const d of vm.setup.devices) if (d.irq !== undefined) vm.vgic.own(d.irq);
+    for (const intid of vm.setup.virqs ?? []) vm.vgic.own(intid);
   }
 
   /** The guest's GIC: an emulated distributor (and redistributors), the GICV frame as its GICC. */
@@ -248,6 +267,13 @@ export class Shyper implements El2Software, TrapHost {
 
   private schedule(cpu: El2Cpu): void {
     const p = this.pcpus[cpu.index]!;
+    if (p.loaded !== null && !p.vcpus.includes(p.loaded)) {
+      // The loaded vCPU's VM was removed: drop its context (its virtual timer would keep firing).
+      const gone = p.loaded.vm;
+      cpu.restore(this.resetContext);
+      p.loaded = null;
+      this.reap(gone);
+    }
     const next = p.pick();
     if (next === null) {
       this.setTick(cpu, p, false);
@@ -315,13 +341,17 @@ export class Shyper implements El2Software, TrapHost {
   kick(v: Vcpu): void {
     if (v.state === 'sleeping') v.state = 'ready';
     if (v.state === 'off') return;
-    const p = this.pcpus[v.pcpu]!;
-    if (!p.started) {
-      this.machine.startCpu(v.pcpu);
+    this.interruptCpu(v.pcpu);
+  }
+
+  /** Bring physical CPU `pcpu` to EL2 soon: power it on, or send it the IPI (not needed for this CPU). */
+  private interruptCpu(pcpu: number): void {
+    if (!this.pcpus[pcpu]!.started) {
+      this.machine.startCpu(pcpu);
       return;
     }
-    if (this.executing !== null && this.executing.index === v.pcpu) return;
-    this.gic.sendSgi(this.executing ?? this.machine.cpus[v.pcpu]!, v.pcpu, SGI_IPI);
+    if (this.executing !== null && this.executing.index === pcpu) return;
+    this.gic.sendSgi(this.executing ?? this.machine.cpus[pcpu]!, pcpu, SGI_IPI);
   }
 
   // ---- TrapHost ----
@@ -361,21 +391,76 @@ export class Shyper implements El2Software, TrapHost {
 
   systemReset(v: Vcpu): void {
     const vm = v.vm;
-    this.stopVm(vm);
     this.io.log(`shyper: vm${vm.id} (${vm.name}) reset: rebooting from its images`);
-    for (const r of vm.ram) this.mem.zero(r.pa, r.size);
-    this.loadImages(vm);
-    this.attachVgic(vm);
+    this.resetVm(vm);
     this.io.vmStopped(vm, 'reset');
     this.bootVm(vm);
   }
 
-  private stopVm(vm: Vm): void {
+  // ---- VM management at run time (the MVM's hypercalls, hypervisor/hvc) ----
+
+  /**
+   * Stop a VM and put it back in its state before boot: RAM zeroed, images reloaded, a fresh vGIC.
+   * bootVm() starts it again (Rust-Shyper vmm_reboot for a GVM).
+   */
+  resetVm(vm: Vm): void {
+    this.stopVm(vm);
+    for (const r of vm.ram) this.mem.zero(r.pa, r.size);
+    this.loadImages(vm);
+    this.attachVgic(vm);
+    vm.state = 'inactive';
+  }
+
+  /**
+   * Remove a VM (Rust-Shyper vmm_remove_vm): its vCPUs leave their physical CPUs (one still loaded
+   * on another CPU is unloaded at that CPU's next entry, see schedule()), its RAM returns to the
+   * pool, its SPIs lose their owner, its stage-2 tables are freed, its id is free again.
+   */
+  removeVm(vm: Vm): void {
+    const i = this.vms.indexOf(vm);
+    if (i < 0) return;
+    this.stopVm(vm);
+    for (const v of vm.vcpus) {
+      const p = this.pcpus[v.pcpu]!;
+      const loaded = p.loaded === v;
+      p.remove(v);
+      if (loaded) p.loaded = v; // unloaded by schedule() on its own CPU
+    }
+    for (const [intid, owner] of this.irqOwner) {
+      if (owner !== vm) continue;
+      this.irqOwner.delete(intid);
+      this.gic.enable(intid, false);
+    }
+    this.vms.splice(i, 1);
+    this.dying.add(vm);
+    this.reap(vm);
+  }
+
+  /**
+   * Free a removed VM's RAM (zeroed: the next VM must not read it) and stage-2 tables once no
+   * physical CPU has one of its vCPUs loaded: until then that CPU may still run a few of its
+   * instructions through its VTTBR.
+   */
+  private reap(vm: Vm): void {
+    if (!this.dying.has(vm) || this.pcpus.some((p) => p.loaded?.vm === vm)) return;
+    this.dying.delete(vm);
+    for (const r of vm.ram) {
+      this.mem.zero(r.pa, r.size);
+      this.mem.freeVm(r.pa, r.size);
+    }
+    vm.ram.length = 0;
+    vm.stage2.free();
+    this.machine.invalidateTlbs();
+  }
+
+  /** Stop every vCPU of a VM (power off; resetVm or bootVm bring it back). */
+  stopVm(vm: Vm): void {
     vm.state = 'off';
     for (const c of vm.vcpus) {
       c.state = 'off';
       c.pendingOn = null;
-      this.kick(c);
+      // Its CPU stops running it at its next entry: make that now.
+      if (this.pcpus[c.pcpu]!.started) this.interruptCpu(c.pcpu);
     }
   }
 

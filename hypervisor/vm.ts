@@ -53,6 +53,8 @@ export interface VmSetup {
   irqs: number[];
   /** Emulated devices; `irq` lines they drive are given to the VM's vGIC. */
   devices: EmulatedDeviceSpec[];
+  /** Virtual SPIs the hypervisor injects that no emulated region drives (the shyper device's HVC_IRQ). */
+  virqs?: number[];
   /** RTVM with the interrupt controller passed through (hypervisor/rt.ts) instead of a vGIC. */
   gicPassthrough?: boolean;
 }

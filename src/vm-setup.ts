@@ -3,17 +3,19 @@
 // devices the program provides — the emulated console UART of a GVM, whose bytes reach the
 // user's terminal through the console multiplexer.
 import { readFileSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import type { BoardDescription, UartSpec } from '../boards/types.ts';
 import type { Console } from '../emulator/devices/console.ts';
 import { DwApbUart } from '../emulator/devices/dw-apb-uart.ts';
 import { Pl011 } from '../emulator/devices/pl011.ts';
 import type { MmioDevice } from '../emulator/bus/device.ts';
 import { maybeGunzip } from '../emulator/boot/linux-image.ts';
+import { Rng } from '../emulator/rng.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { BOOT_SEED_BYTES, vmDeviceTree } from '../hypervisor/fdt.ts';
 import type { EmulatedDeviceSpec, IrqSink, VmSetup } from '../hypervisor/vm.ts';
 import type { MmioHandler } from '../hypervisor/mmio.ts';
+import type { RuntimeImages } from '../hypervisor/hvc/index.ts';
+import { SHARED_MEM_SIZE } from '../hypervisor/hvc/ivc.ts';
 
 /** Largest image file read whole (a kernel, an initramfs): bigger is a user error, not a hang. */
 const MAX_IMAGE_BYTES = 1 << 30;
@@ -27,15 +29,22 @@ export interface VmSetupOptions {
   append?: string;
   /** --seed: each VM's boot entropy derives from it. */
   seed: bigint;
+  /** Host PA of the IVC shared memory (hypervisor/hvc/ivc.ts), mapped at a shyper device's window. */
+  sharedMemoryPa?: () => number;
 }
 
-export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
+/**
+ * The setup of one VM. Its images are read from the config's files, unless given (a VM the MVM
+ * configured with hypercalls: the bytes it uploaded, the built-in ramdisk).
+ */
+export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages): VmSetup {
   const img = cfg.image;
-  const kernel = maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
-  const initrd = img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
+  const kernel = images ? images.kernel : maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
+  const initrd = images ? images.initrd : img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
   const linux = cfg.osType === 'linux';
   let dtb: Uint8Array | undefined;
-  if (img.dtbFile !== undefined) dtb = readImage(img.dtbFile, cfg, 'device tree');
+  if (images?.dtb !== undefined) dtb = images.dtb;
+  else if (img.dtbFile !== undefined && !images) dtb = readImage(img.dtbFile, cfg, 'device tree');
   else if (linux) {
     const cmdline = cfg.id === 0 && o.append ? `${cfg.cmdline} ${o.append}` : cfg.cmdline;
     const initrdRange = initrd !== undefined && img.ramdiskLoadIpa !== undefined ? { start: img.ramdiskLoadIpa, end: img.ramdiskLoadIpa + initrd.length } : undefined;
@@ -53,8 +62,17 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
       create: (irq) => mmioHandler(emulatedUart(uart, o.consoleOf(cfg.id), irq, `vm${cfg.id}.${con.device}`)),
     });
   }
-  const passthrough = cfg.passthroughDevices.map((p) => ({ ipa: p.baseIpa, pa: p.basePa, size: Math.ceil(p.length / 4096) * 4096 }));
+  const passthrough: VmSetup['passthrough'] = cfg.passthroughDevices.map((p) => ({ ipa: p.baseIpa, pa: p.basePa, size: Math.ceil(p.length / 4096) * 4096 }));
   const irqs = cfg.passthroughDevices.flatMap((p) => p.irqs);
+  // The shyper (vm_service) device: HVC_IRQ, and the IVC shared memory at its window if it has one.
+  const virqs: number[] = [];
+  for (const d of cfg.emulatedDevices) {
+    if (d.type !== 'shyper') continue;
+    if (d.irq) virqs.push(d.irq);
+    if (d.baseIpa && d.length && o.sharedMemoryPa) {
+      passthrough.push({ ipa: d.baseIpa, pa: o.sharedMemoryPa(), size: Math.min(SHARED_MEM_SIZE, Math.ceil(d.length / 4096) * 4096), normal: true });
+    }
+  }
   return {
     id: cfg.id,
     name: cfg.name,
@@ -69,20 +87,19 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
     passthrough,
     irqs,
     devices,
+    virqs,
     gicPassthrough: cfg.gicPassthrough,
   };
 }
 
-/** Per-VM boot entropy (rng-seed, kaslr-seed): a function of --seed and the VM id only. */
+/** Per-VM boot entropy (rng-seed, then kaslr-seed): the --seed generator's stream for that VM. */
 function bootSeed(seed: bigint, vmId: number): Uint8Array {
-  const out = new Uint8Array(BOOT_SEED_BYTES);
-  let filled = 0;
-  for (let block = 0; filled < out.length; block++) {
-    const h = createHash('sha256').update(`shyper-emu boot seed ${seed} vm${vmId} ${block}`).digest();
-    out.set(h.subarray(0, Math.min(h.length, out.length - filled)), filled);
-    filled += h.length;
-  }
-  return out;
+  const rng = new Rng(seed, `vm${vmId}.chosen`);
+  const out = rng.bytes(BOOT_SEED_BYTES - 8);
+  const k = new Uint8Array(BOOT_SEED_BYTES);
+  k.set(out);
+  new DataView(k.buffer).setBigUint64(BOOT_SEED_BYTES - 8, rng.nextU64());
+  return k;
 }
 
 function readImage(path: string, cfg: VmConfig, what: string): Uint8Array {

@@ -355,6 +355,9 @@ export class Shyper implements El2Software, TrapHost {
       c.pendingOn = null;
       this.kick(c);
     }
+    // Emulated devices forget the stopped guest (a virtio queue must not be used again: its
+    // rings are in RAM that is zeroed and reloaded on a reset).
+    for (const r of vm.regions) r.handler.reset?.();
   }
 
   /**

@@ -9,6 +9,7 @@ import { Shyper } from '../hypervisor/shyper.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { vmSetup } from './vm-setup.ts';
 import type { ConsoleMux } from './console-mux.ts';
+import { VmDeviceHub } from './vm-devices.ts';
 
 export interface HypervisorRunOptions {
   vms: VmConfig[];
@@ -19,6 +20,8 @@ export interface HypervisorRunOptions {
   log(line: string): void;
   /** VM 0 powered off or reset the system. */
   onSystemOff(): void;
+  /** What the VMs' devices share (network switch, console peers, disk images); the caller closes it at the end. */
+  devices?: VmDeviceHub;
 }
 
 export function startHypervisor(machine: Machine, o: HypervisorRunOptions): Shyper {
@@ -32,8 +35,9 @@ export function startHypervisor(machine: Machine, o: HypervisorRunOptions): Shyp
     },
   });
   const board = machine.opts.board;
+  const devices = o.devices ?? new VmDeviceHub(o.log);
   for (const cfg of o.vms) {
-    const setup = vmSetup(cfg, { board, gicVersion: machine.gicVersion, consoleOf: (id) => o.mux.console(id), append: o.append, seed: o.seed });
+    const setup = vmSetup(cfg, { board, gicVersion: machine.gicVersion, consoleOf: (id) => o.mux.console(id), append: o.append, seed: o.seed, devices });
     try {
       hv.bootVm(hv.createVm(setup));
     } catch (e) {

@@ -14,6 +14,7 @@ import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
 import { startHypervisor } from '../hypervisor-run.ts';
+import { VmDeviceHub } from '../vm-devices.ts';
 import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
@@ -256,6 +257,8 @@ export async function main(argv: string[]): Promise<number> {
 
   let machine: Machine;
   let mux: ConsoleMux | null = null;
+  // The VMs' disks, network switch and console peers; the disks are closed at the end.
+  const vmDeviceHub = new VmDeviceHub((line) => process.stderr.write(line + '\n'));
   try {
     if (opts.native) {
       machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, virtio });
@@ -276,11 +279,13 @@ export async function main(argv: string[]): Promise<number> {
         seed: 0n,
         log: (line) => process.stderr.write(line + '\n'),
         onSystemOff: () => m.end('poweroff'),
+        devices: vmDeviceHub,
       });
     }
   } catch (e) {
     term.close();
     closeDisks();
+    vmDeviceHub.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
     throw e;
   }
@@ -311,6 +316,7 @@ export async function main(argv: string[]): Promise<number> {
   mux?.flushAll();
   term.close();
   closeDisks();
+  vmDeviceHub.close();
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0 || (result.why !== 'poweroff' && result.why !== 'expectations met' && result.why !== 'quit')) {
     process.stderr.write(`shyper-emu: ${result.why}\n`);

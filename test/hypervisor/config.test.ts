@@ -89,11 +89,23 @@ describe('default VM sets (boards/vms)', () => {
           expect(v.osType).toBe('linux');
           expect(v.image.kernelFile).toBe(KERNEL);
           expect(v.image.ramdiskFile).toBe(INITRD);
-          expect(v.cmdline).toBe(b.defaultCmdline);
-          expect(v.console?.kind).toBe(v.kind === 'mvm' ? 'passthrough' : 'emulated');
-          expect(v.console?.uart).toBe(b.uarts[0]);
-          expect(v.console?.ipa).toBe(b.uarts[0]!.base);
-          expect(v.console?.irq).toBe(32 + b.uarts[0]!.spi);
+          if (v.kind === 'mvm') {
+            // The MVM: the board's UART passed through, the board's command line.
+            expect(v.cmdline).toBe(b.defaultCmdline);
+            expect(v.console?.kind).toBe('passthrough');
+            expect(v.console?.uart).toBe(b.uarts[0]);
+            expect(v.console?.ipa).toBe(b.uarts[0]!.base);
+            expect(v.console?.irq).toBe(32 + b.uarts[0]!.spi);
+          } else {
+            // A GVM: hvc0 (virtio-console) is the console; an emulated UART at the board's
+            // address, on the board's SPI, takes the earlycon messages before it.
+            expect(v.cmdline).toMatch(/^earlycon=\S+ console=hvc0$/);
+            expect(v.cmdline).toContain(b.uarts[0]!.base.toString(16));
+            expect(v.console).toMatchObject({ kind: 'virtio', device: 'hvc0' });
+            expect(v.console?.uart).toBeUndefined();
+            const uart = v.emulatedDevices.find((d) => d.type === 'console')!;
+            expect([uart.baseIpa, uart.irq]).toEqual([b.uarts[0]!.base, 32 + b.uarts[0]!.spi]);
+          }
           expect(v.emulatedDevices.filter((d) => d.type === 'gicr').length).toBe(gic === 3 ? 1 : 0);
           expect(v.emulatedDevices.some((d) => d.type === 'gicd' && d.baseIpa === b.gic.distBase)).toBe(true);
           expect(v.emulatedDevices.some((d) => d.type === 'shyper')).toBe(true);

@@ -1,7 +1,8 @@
 // virtio-console endpoints: the VM's terminal line, Rust-Shyper's peer mode (what one console
 // transmits the other receives), both for a VM's main console in peer mode.
 import { describe, expect, it } from 'vitest';
-import { BufferConsole } from '../../emulator/devices/console.ts';
+import { BufferConsole, HostConsole } from '../../emulator/devices/console.ts';
+import { ConsoleMux } from '../../src/console-mux.ts';
 import { ConsolePeers, PEER_BACKLOG } from '../../hypervisor/devices/console-peer.ts';
 
 const drain = (c: { read(): number }): string => {
@@ -52,5 +53,24 @@ describe('console endpoints', () => {
     expect(b.dropped).toBe(10);
     expect(drain(b).length).toBe(PEER_BACKLOG);
     expect(() => peers.endpoint({ vm: 2, ipa: 0x1000 })).toThrow('vm 2: two consoles at IPA 0x1000');
+  });
+
+  it('through the multiplexer: a GVM\'s hvc0 gets the keyboard once the VM has focus (Ctrl-A 1), and its lines the [vm1] prefix', () => {
+    let screen = '';
+    const sink = new HostConsole((b) => (screen += String.fromCharCode(b)));
+    const mux = new ConsoleMux(sink, { interactive: false, prefix: true });
+    mux.console(0);
+    const hvc0 = new ConsolePeers().endpoint({ vm: 1, ipa: 0xa002000, terminal: mux.console(1), keyboard: true });
+    let told = 0;
+    hvc0.setInputListener(() => told++);
+    sink.pushInput('for vm0\n');
+    expect([told, hvc0.hasInput()]).toEqual([0, false]);
+    while (sink.read() >= 0);
+    mux.select(1);
+    sink.pushInput('ls\n');
+    expect(told).toBe(1);
+    expect(drain(hvc0)).toBe('ls\n');
+    hvc0.writeBytes(new TextEncoder().encode('bin dev\n'));
+    expect(screen).toContain('[vm1] bin dev\n');
   });
 });

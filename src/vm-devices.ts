@@ -22,6 +22,7 @@ import { virtioSpec } from '../hypervisor/devices/virtio.ts';
 import { mmioHandler } from '../hypervisor/mmio.ts';
 import type { EmulatedDeviceSpec, IrqSink } from '../hypervisor/vm.ts';
 import { basename } from 'node:path';
+import { Gateway } from '../emulator/net/gateway.ts';
 
 export class VmDeviceHub {
   readonly netSwitch = new NetSwitch();
@@ -33,7 +34,20 @@ export class VmDeviceHub {
   private readonly images = new Map<string, BlockBackend>();
   private readonly noted = new Set<string>();
 
+  /** The user network's gateway on the switch (--net user), once attached. */
+  gateway: Gateway | null = null;
+
   constructor(readonly log: (line: string) => void = (line) => process.stderr.write(line + '\n')) {}
+
+  /** --net user: the gateway at 10.0.2.2 becomes a station on the switch between the VMs. */
+  attachGateway(): Gateway {
+    if (this.gateway === null) {
+      const gw = new Gateway();
+      gw.send = this.netSwitch.attach(gw.mac, gw);
+      this.gateway = gw;
+    }
+    return this.gateway;
+  }
 
   /** The disk of a virtio-blk device: its image opened once per run and mode, the window of it the VM sees. */
   disk(vm: VmConfig, d: EmulatedDevice): BlockBackend {

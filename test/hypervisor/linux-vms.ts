@@ -17,6 +17,8 @@ export interface VmBootOptions {
   append?: string;
   /** Give up (reject waits) after this much wall time in all. */
   timeoutMs?: number;
+  /** --net user: the gateway 10.0.2.2 on the switch between the VMs. */
+  net?: 'user';
 }
 
 export class LinuxVms {
@@ -37,6 +39,7 @@ export class LinuxVms {
     this.vms = loadVmConfig(configPath, board, { gicVersion: o.gic });
     this.machine = new Machine({ board, gicVersion: o.gic, console: this.console(0) });
     this.hub = new VmDeviceHub((line) => void this.log.push(line));
+    if (o.net === 'user') this.hub.attachGateway();
     const mux = { console: (id: number) => this.console(id) } as unknown as ConsoleMux;
     this.hv = startHypervisor(this.machine, {
       vms: this.vms,

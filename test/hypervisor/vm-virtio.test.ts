@@ -1,8 +1,8 @@
 // virtio-mmio devices in Linux VMs under the hypervisor (test/hypervisor/configs/qemu-virtio.json):
 // an MVM and a GVM, each with the kit disk (one gzip image shared read-only), a NIC on the switch
 // between VMs, and a console pair joined in Rust-Shyper's peer mode (the MVM's hvc0 is the GVM's
-// hvc1); the GVM's own console is hvc0, with an emulated PL011 for earlycon. One boot serves
-// every test here.
+// hvc1); the GVM's own console is hvc0, with an emulated PL011 for earlycon; the user network's
+// gateway (--net user) on the switch. One boot serves every test here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LinuxVms } from './linux-vms.ts';
 
@@ -11,7 +11,7 @@ const t0 = performance.now();
 
 describe('virtio devices in Linux VMs (qemu-virt, MVM + GVM)', { timeout: 180_000 }, () => {
   beforeAll(async () => {
-    vms = new LinuxVms('test/hypervisor/configs/qemu-virtio.json', { timeoutMs: 170_000 });
+    vms = new LinuxVms('test/hypervisor/configs/qemu-virtio.json', { timeoutMs: 170_000, net: 'user' });
     await Promise.all([vms.shell(0), vms.shell(1)]);
     console.log(`vm-virtio: both shells after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }, 180_000);
@@ -49,6 +49,12 @@ describe('virtio devices in Linux VMs (qemu-virt, MVM + GVM)', { timeout: 180_00
     expect((await vms.run(1, 'cat /sys/class/net/eth0/address')).out).toMatch(/^02:53:48:59:01:00$/m);
     expect((await vms.run(1, 'ip neigh')).out).toMatch(/10\.0\.0\.1 dev eth0 lladdr 74:56:aa:0f:47:d0/);
     expect(vms.hub.netSwitch.stats.forwarded).toBeGreaterThanOrEqual(10);
+  });
+
+  it('--net user: the gateway 10.0.2.2 on the switch answers ARP and ping from a VM of another subnet', async () => {
+    const r = await vms.run(1, 'ip route add 10.0.2.2 dev eth0 && ping -c 2 -W 5 10.0.2.2');
+    expect(r.out).toMatch(/2 packets transmitted, 2 packets received/);
+    expect(vms.hub.gateway!.stats).toMatchObject({ arpReplies: 1, echoReplies: 2 });
   });
 
   it('peer consoles: what the GVM writes to hvc1 the MVM reads on hvc0, and back', async () => {

@@ -3,7 +3,6 @@
 // (SSE), the register (SRT), 64-bit register (SF), direction (WnR) — which is everything needed to
 // perform it on an emulated device and return, as Rust-Shyper's emu handler does.
 import type { El2Cpu } from '../emulator/arm64/el2.ts';
-import type { MmioDevice } from '../emulator/bus/device.ts';
 
 /** An emulated device's register window. Offsets are from its base; size is 1, 2, 4 or 8. */
 export interface MmioHandler {
@@ -14,23 +13,6 @@ export interface MmioHandler {
    * set up (a virtqueue in its RAM) is used once the RAM holds a new boot.
    */
   reset?(): void;
-}
-
-/** An emulator MMIO device (a UART model, a virtio-mmio transport) as a VM's emulated region; 8-byte accesses as two words. */
-export function mmioHandler(d: MmioDevice & { reset?(): void }): MmioHandler {
-  return {
-    read: (off, size) => {
-      if (size === 8) return BigInt(d.read(off, 4) >>> 0) | (BigInt(d.read(off + 4, 4) >>> 0) << 32n);
-      return BigInt(d.read(off, size as 1 | 2 | 4) >>> 0);
-    },
-    write: (off, size, v) => {
-      if (size === 8) {
-        d.write(off, 4, Number(v & 0xffffffffn));
-        d.write(off + 4, 4, Number(v >> 32n));
-      } else d.write(off, size as 1 | 2 | 4, Number(v & 0xffffffffn));
-    },
-    reset: d.reset ? () => d.reset!() : undefined,
-  };
 }
 
 export interface EmulatedRegion {

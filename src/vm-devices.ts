@@ -13,13 +13,13 @@ import { type BlockBackend, DiskImageError, openDiskImage, WindowBackend } from 
 import { SECTOR, VirtioBlk } from '../emulator/devices/virtio/blk.ts';
 import { VirtioConsole } from '../emulator/devices/virtio/console.ts';
 import { VirtioNet } from '../emulator/devices/virtio/net.ts';
-import type { VirtioMmio } from '../emulator/devices/virtio/mmio.ts';
+import { VirtioMmio } from '../emulator/devices/virtio/mmio.ts';
 import type { VirtioDevice } from '../emulator/devices/virtio/device.ts';
 import { ConfigError, type EmulatedDevice, type VmConfig } from '../hypervisor/config.ts';
 import { ConsolePeers } from '../hypervisor/devices/console-peer.ts';
 import { NetSwitch } from '../hypervisor/devices/net-switch.ts';
-import { virtioSpec } from '../hypervisor/devices/virtio.ts';
-import { mmioHandler } from '../hypervisor/mmio.ts';
+import { VmGuestMemory } from '../hypervisor/guest-memory.ts';
+import type { MmioHandler } from '../hypervisor/mmio.ts';
 import type { EmulatedDeviceSpec, IrqSink } from '../hypervisor/vm.ts';
 import { basename } from 'node:path';
 import { Gateway } from '../emulator/net/gateway.ts';
@@ -159,8 +159,70 @@ export function vmDevices(cfg: VmConfig, uarts: readonly UartSpec[], o: VmDevice
   return specs;
 }
 
+/** VendorID Rust-Shyper's virtio-mmio transport reports. */
+export const SHYPER_VIRTIO_VENDOR = 0x8888;
+
+export interface VirtioSpecOptions {
+  /** Name in the VM's region list and in log lines, e.g. "vm1.vda@a000000". */
+  name: string;
+  base: number;
+  size: number;
+  /** INTID (an SPI) the VM sees. */
+  irq: number;
+  device: VirtioDevice;
+  /** Where a device error goes (one line: the transport names the device). */
+  log: (line: string) => void;
+  /** The transport, once the VM is built (tests, the debugger). */
+  onCreate?: (t: VirtioMmio) => void;
+}
+
+/**
+ * A virtio-mmio device in a VM (Rust-Shyper src/device/virtio/mmio.rs): the transport of
+ * emulator/devices/virtio over the VM's guest-physical memory (VmGuestMemory: the VM's own RAM
+ * only), its register window trapped as emulated MMIO, its interrupt a level line into the VM's
+ * vGIC. Rust-Shyper injects it into vCPU 0; here the vGIC delivers the SPI where the guest routed
+ * it (GICD_IROUTER / ITARGETSR), which is vCPU 0 unless the guest moved it.
+ */
+export function virtioSpec(o: VirtioSpecOptions): EmulatedDeviceSpec {
+  return {
+    name: o.name,
+    base: o.base,
+    size: o.size,
+    irq: o.irq,
+    create: (irq, vm) => {
+      const t = new VirtioMmio({
+        device: o.device,
+        memory: new VmGuestMemory(vm),
+        irq: { set: (level) => irq?.set(level) },
+        name: o.name,
+        vendorId: SHYPER_VIRTIO_VENDOR,
+        log: o.log,
+      });
+      o.onCreate?.(t);
+      return mmioHandler(t);
+    },
+  };
+}
+
 function virtio(hub: VmDeviceHub, name: string, d: EmulatedDevice, device: VirtioDevice): EmulatedDeviceSpec {
   return virtioSpec({ name, base: d.baseIpa, size: d.length, irq: d.irq, device, log: hub.log, onCreate: (t) => hub.transports.set(name, t) });
+}
+
+/** An emulator MMIO device (a UART model, a virtio-mmio transport) as a VM's emulated region; 8-byte accesses as two words. */
+export function mmioHandler(d: MmioDevice & { reset?(): void }): MmioHandler {
+  return {
+    read: (off, size) => {
+      if (size === 8) return BigInt(d.read(off, 4) >>> 0) | (BigInt(d.read(off + 4, 4) >>> 0) << 32n);
+      return BigInt(d.read(off, size as 1 | 2 | 4) >>> 0);
+    },
+    write: (off, size, v) => {
+      if (size === 8) {
+        d.write(off, 4, Number(v & 0xffffffffn));
+        d.write(off + 4, 4, Number(v >> 32n));
+      } else d.write(off, size as 1 | 2 | 4, Number(v & 0xffffffffn));
+    },
+    reset: d.reset ? () => d.reset!() : undefined,
+  };
 }
 
 /** A view of a console that shows output and never has input. */

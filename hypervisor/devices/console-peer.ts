@@ -8,7 +8,19 @@
 // Each console is a ConsoleEndpoint (the Console its virtio-console device talks to); endpoints
 // find their peers by (VM id, IPA) in a ConsolePeers registry when bytes flow, so VMs may be
 // built in any order and a peer that does not exist simply discards.
-import type { Console } from '../../emulator/devices/console.ts';
+
+/**
+ * A byte stream with input, shaped as the emulator's Console (emulator/devices/console.ts), which
+ * the hypervisor does not import: a VM's terminal line, and what a virtio-console model talks to.
+ */
+export interface ConsoleLine {
+  write(byte: number): void;
+  writeBytes?(data: Uint8Array): void;
+  /** The next input byte, -1 when none. */
+  read(): number;
+  hasInput(): boolean;
+  setInputListener(listener: (() => void) | null): void;
+}
 
 /** Bytes held for a console whose driver has not taken them yet; more are dropped. */
 export const PEER_BACKLOG = 64 * 1024;
@@ -17,7 +29,7 @@ export interface ConsoleEndpointOptions {
   vm: number;
   ipa: number;
   /** The VM's terminal line: output is copied there. */
-  terminal?: Console;
+  terminal?: ConsoleLine;
   /** Keyboard input from the terminal line reaches this console (the VM's main console). */
   keyboard?: boolean;
   /** Peer mode: the console that receives what this one transmits. */
@@ -41,7 +53,7 @@ export class ConsolePeers {
   }
 }
 
-export class ConsoleEndpoint implements Console {
+export class ConsoleEndpoint implements ConsoleLine {
   private inbox = new Uint8Array(1024);
   private head = 0;
   private count = 0;

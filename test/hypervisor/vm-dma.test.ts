@@ -1,4 +1,4 @@
-// A virtio-mmio device inside a VM (hypervisor/devices/virtio.ts): the driver's addresses are
+// A virtio-mmio device inside a VM (src/vm-devices.ts virtioSpec): the driver's addresses are
 // IPAs translated through the VM's RAM map (VmGuestMemory); DMA to an address outside the VM's
 // RAM — past a region's end, straddling two regions, in another VM's memory — is refused with
 // DEVICE_NEEDS_RESET and one log line, never a host exception and never another VM's bytes; the
@@ -15,7 +15,7 @@ import { STATUS_DEVICE_NEEDS_RESET } from '../../emulator/devices/virtio/device.
 import * as R from '../../emulator/devices/virtio/mmio.ts';
 import { VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '../../emulator/devices/virtio/virtqueue.ts';
 import { VmGuestMemory } from '../../hypervisor/guest-memory.ts';
-import { SHYPER_VIRTIO_VENDOR, virtioSpec } from '../../hypervisor/devices/virtio.ts';
+import { SHYPER_VIRTIO_VENDOR, virtioSpec } from '../../src/vm-devices.ts';
 import { Shyper } from '../../hypervisor/shyper.ts';
 import type { VirtualGic, Vm, VmSetup } from '../../hypervisor/vm.ts';
 

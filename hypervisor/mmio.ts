@@ -8,6 +8,11 @@ import type { El2Cpu } from '../emulator/arm64/el2.ts';
 export interface MmioHandler {
   read(offset: number, size: number, vcpu: number): bigint;
   write(offset: number, size: number, value: bigint, vcpu: number): void;
+  /**
+   * The VM stopped or is rebooting: back to the power-on state, so that nothing the old guest
+   * set up (a virtqueue in its RAM) is used once the RAM holds a new boot.
+   */
+  reset?(): void;
 }
 
 export interface EmulatedRegion {

@@ -440,6 +440,9 @@ export class Shyper implements El2Software, TrapHost {
       // Its CPU stops running it at its next entry: make that now.
       if (this.pcpus[c.pcpu]!.started) this.interruptCpu(c.pcpu);
     }
+    // Emulated devices forget the stopped guest (a virtio queue must not be used again: its
+    // rings are in RAM that is zeroed and reloaded on a reset).
+    for (const r of vm.regions) r.handler.reset?.();
   }
 
   /**

@@ -16,6 +16,9 @@ import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
 import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
 import { startHypervisor } from '../hypervisor-run.ts';
+import { VmDeviceHub } from '../vm-devices.ts';
+import { VirtioNet } from '../../emulator/devices/virtio/net.ts';
+import { Gateway } from '../../emulator/net/gateway.ts';
 import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
@@ -39,6 +42,9 @@ Boot options:
   --disk FILE[,ro]   a virtio-blk disk backed by a raw image, written through to the file;
                      repeatable (vda, vdb, ... in order); ',ro' makes it read-only; a gzip image
                      is decompressed into memory and attached read-only
+  --net user         a network outside the guests: a gateway at 10.0.2.2 that answers ARP and
+                     ping. Natively a virtio-net (eth0, MAC 52:54:00:12:34:56) on it; under the
+                     hypervisor the gateway joins the switch between the VMs' virtio-nets
   --clock MODE       how guest time relates to host time:
                        cycles (default) modeled time: time advances by the modeled cost of
                          each instruction, so runs are reproducible (same output, same printk
@@ -77,6 +83,7 @@ export interface BootOptions {
   expect: RegExp[];
   stats: boolean;
   disks: { path: string; readOnly: boolean }[];
+  net?: 'user';
   clock: ClockMode;
 }
 
@@ -171,6 +178,14 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
       case '--config':
         o.config = value();
         break;
+      case '--net': {
+        const v = value();
+        if (v !== 'user') throw new UsageError(`--net: '${v}' is not a network kind (user)`);
+        o.net = 'user';
+        break;
+      }
+      case '--hostfwd':
+        throw new UsageError('--hostfwd is not available yet in this version');
       case '--trace':
       case '--gdb':
         throw new UsageError(`${flag} is not available yet in this version`);
@@ -245,6 +260,14 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof DiskImageError) throw new UsageError(e.message);
     throw e;
   }
+  if (opts.native && opts.net === 'user') {
+    if (opts.disks.length > slots - 2) throw new UsageError(`--net user: board ${board.name} has no virtio slot left after the disks`);
+    // The NIC takes the slot after the disks: eth0 on the user network's gateway.
+    const gateway = new Gateway();
+    const nic = new VirtioNet({ mac: Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56), backend: { transmit: (f) => void gateway.receive(f) } });
+    gateway.send = (f) => void nic.receive(f);
+    virtio.push(nic);
+  }
   // virtio-rng: entropy beyond the boot seed, from the run's --seed (deterministic).
   virtio[slots - 1] = new VirtioRng({ source: new Rng(opts.seed ?? DEFAULT_SEED, 'virtio-rng') });
 
@@ -291,6 +314,9 @@ export async function main(argv: string[]): Promise<number> {
 
   let machine: Machine;
   let mux: ConsoleMux | null = null;
+  // The VMs' disks, network switch and console peers; the disks are closed at the end.
+  const vmDeviceHub = new VmDeviceHub((line) => process.stderr.write(line + '\n'));
+  if (!opts.native && opts.net === 'user') vmDeviceHub.attachGateway();
   try {
     if (opts.native) {
       machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
@@ -311,11 +337,13 @@ export async function main(argv: string[]): Promise<number> {
         seed: opts.seed ?? DEFAULT_SEED,
         log: (line) => process.stderr.write(line + '\n'),
         onSystemOff: () => m.end('poweroff'),
+        devices: vmDeviceHub,
       });
     }
   } catch (e) {
     term.close();
     closeDisks();
+    vmDeviceHub.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
     throw e;
   }
@@ -381,6 +409,7 @@ export async function main(argv: string[]): Promise<number> {
   mux?.flushAll();
   term.close();
   closeDisks();
+  vmDeviceHub.close();
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0 || (result.why !== 'poweroff' && result.why !== 'expectations met' && result.why !== 'quit')) {
     process.stderr.write(`shyper-emu: ${result.why}\n`);

@@ -1,6 +1,7 @@
 // The product's main job: `shyper-emu --board B` (no --native) boots the hypervisor with the
 // board's default VM set — the MVM and two GVMs, each the kit's unmodified Linux — and every VM
-// reaches `shyper-guest: boot ok` on its own console, prefixed with its VM.
+// reaches `shyper-guest: boot ok` on its own console (the MVM's passed-through UART, the GVMs'
+// hvc0), prefixed with its VM.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
@@ -35,6 +36,15 @@ describe('the hypervisor boots the default VM set', { timeout: 420_000 }, () => 
       expect(r.out).toMatch(new RegExp(`^\\[vm1\\] .*SMP: Total of ${vm1Cpus} processors activated`, 'm'));
       // Every line of output belongs to a VM.
       for (const line of r.out.split('\n').filter((l) => l.length > 0)) expect(line).toMatch(/^\[vm[0-2]\] /);
+      // The GVMs' console is hvc0 (virtio-console): earlycon on the emulated UART until hvc0
+      // takes over, each line once.
+      for (const vm of [1, 2]) {
+        const lines = r.out.split('\n').filter((l) => l.startsWith(`[vm${vm}] `)).join('\n');
+        expect(lines).toMatch(/earlycon: \w+ at MMIO/);
+        expect(lines).toMatch(/printk: console \[hvc0\] enabled/);
+        expect(lines).toMatch(/printk: bootconsole \[\w+\] disabled/);
+        expect(lines.match(/Run \/init as init process/g)).toHaveLength(1);
+      }
     });
   }
 

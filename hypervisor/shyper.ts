@@ -36,6 +36,12 @@ export const defaultVgic: VgicFactory = (host, machine, version, spis) => new Vg
 
 /** SGI the hypervisor uses between physical CPUs (Rust-Shyper's IPI). */
 const SGI_IPI = 1;
+/**
+ * Distinct log lines a VM can cause (faults, unknown hypercalls...). Past it the hypervisor says
+ * once that it stops reporting that VM: a guest must not be able to flood the host's log (100 000
+ * random hypercalls used to print a line each once 4096 distinct ones had been seen).
+ */
+export const LOG_LINES_PER_VM = 100;
 const PPI_MAINTENANCE = 25;
 const PPI_HYP_TIMER = 26;
 
@@ -55,6 +61,8 @@ export class Shyper implements El2Software, TrapHost {
   /** The physical CPU whose EL2 entry is running (kicks to it need no IPI). */
   private executing: El2Cpu | null = null;
   private readonly logged = new Set<string>();
+  /** Distinct lines logged on each VM's behalf (key -1: the hypervisor's own), for LOG_LINES_PER_VM. */
+  private readonly loggedPerVm = new Map<number, number>();
   private readonly resetContext: El1Context;
   private distributorReady = false;
 
@@ -366,13 +374,21 @@ export class Shyper implements El2Software, TrapHost {
   hypercall(cpu: El2Cpu, v: Vcpu): bigint {
     if (this.hypercalls !== null) return this.hypercalls(cpu, v);
     const x7 = Number(cpu.x(7) & 0xffffn);
-    this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`);
+    this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`, v.vm.id);
     return (1n << 64n) - 1n;
   }
 
-  logOnce(key: string, line: string): void {
+  /** Log `line` the first time `key` is seen, within VM `vmId`'s budget (LOG_LINES_PER_VM). */
+  logOnce(key: string, line: string, vmId = -1): void {
     if (this.logged.has(key)) return;
-    if (this.logged.size < 4096) this.logged.add(key);
+    const n = this.loggedPerVm.get(vmId) ?? 0;
+    if (n > LOG_LINES_PER_VM) return;
+    this.loggedPerVm.set(vmId, n + 1);
+    if (n === LOG_LINES_PER_VM) {
+      this.io.log(vmId < 0 ? 'shyper: further messages suppressed' : `shyper: vm${vmId}: further messages about this VM suppressed`);
+      return;
+    }
+    this.logged.add(key);
     this.io.log(line);
   }
 }

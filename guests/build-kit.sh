@@ -7,7 +7,7 @@
 # Needs: linux-source-6.1, gcc-aarch64-linux-gnu, flex, bison, bc, libssl-dev, libelf-dev,
 #        cpio, e2fsprogs, and busybox-static:arm64 (dpkg --add-architecture arm64).
 # Usage: guests/build-kit.sh [OUTDIR]   (default: guests/). Idempotent; work goes to $WORK.
-# Output: Image.gz, initramfs.cpio.gz, disk.ext2.gz, kernel.config (shipped in git).
+# Output: Image.gz, initramfs.cpio.gz, disk.ext2.gz, kernel.config, baremetal/bma.bin (shipped in git).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}
@@ -76,4 +76,7 @@ chmod +x "$rootfs/init"
 mkdir -p "$work/disk"; echo "hello from virtio-blk" > "$work/disk/hello.txt"
 rm -f "$out/disk.ext2"; mke2fs -q -t ext2 -d "$work/disk" "$out/disk.ext2" 4M
 gzip -9nf "$out/Image" "$out/disk.ext2"
+
+# --- bare-metal test guest (attack suite) -------------------------------------------
+"$here/baremetal/build.sh" "$out/baremetal"
 ls -l "$out"

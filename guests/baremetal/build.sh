@@ -31,4 +31,6 @@ if ! cmp -s "$work/bma-0x0.bin" "$work/bma-0x40201000.bin"; then
 fi
 mkdir -p "$out"
 cp "$work/bma-0x0.bin" "$out/bma.bin"
+# The toolchain that made it: the rebuild test compares images only when its toolchain matches.
+{ "${CROSS}gcc" --version | head -1; "${CROSS}ld" --version | head -1; } > "$out/bma.bin.toolchain"
 echo "$out/bma.bin: $(stat -c %s "$out/bma.bin") bytes"

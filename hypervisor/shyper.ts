@@ -49,6 +49,8 @@ const PPI_HYP_TIMER = 26;
 // upgraded (SWIO), WFI trapped (the vCPU may sleep), SMC trapped (PSCI is ours), AArch64 EL1.
 const HCR_GUEST = HCR_EL2.VM | HCR_EL2.SWIO | HCR_EL2.FMO | HCR_EL2.IMO | HCR_EL2.AMO | HCR_EL2.TWI | HCR_EL2.TSC | HCR_EL2.RW;
 const MIDR_EL1 = (3 << 14) | (0 << 11) | (0 << 7) | (0 << 3) | 0;
+const CNTV_CTL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 1;
+const CNTV_CVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 2;
 const SPSR_EL1H_MASKED = 0x3c5;
 
 export class Shyper implements El2Software, TrapHost {
@@ -253,9 +255,11 @@ export class Shyper implements El2Software, TrapHost {
   private load(cpu: El2Cpu, p: PcpuSched, next: Vcpu): void {
     const prev = p.loaded;
     if (prev !== null && prev !== next) {
+      prev.timerDeadline = vtimerDeadline(cpu);
       prev.vm.vgic.save(prev.id, cpu);
       cpu.save(prev.ctx);
     }
+    next.timerDeadline = null;
     const on = next.pendingOn;
     if (on !== null) next.ctx.words.set(this.resetContext.words);
     if (prev !== next || on !== null) cpu.restore(next.ctx);
@@ -276,23 +280,42 @@ export class Shyper implements El2Software, TrapHost {
     p.loaded = next;
   }
 
-  /** EL2 timer: a slice boundary when more than one vCPU is runnable here. */
-  private setTick(cpu: El2Cpu, p: PcpuSched, on: boolean): void {
-    if (on === p.tickArmed) return;
-    p.tickArmed = on;
-    if (!on) {
+  /**
+   * The EL2 timer: the slice boundary while more than one vCPU is runnable here (`roundRobin`),
+   * or sooner, the virtual-timer deadline of a vCPU sleeping here that is not loaded (nothing
+   * else would wake it: its timer is saved in its context, not counting in the hardware).
+   */
+  private setTick(cpu: El2Cpu, p: PcpuSched, roundRobin: boolean): void {
+    if (!roundRobin) p.sliceEnd = null;
+    else if (p.sliceEnd === null) {
+      const freq = cpu.mrs(El2Reg.CNTFRQ_EL0);
+      p.sliceEnd = cpu.mrs(El2Reg.CNTPCT_EL0) + (freq * BigInt(this.sliceNs)) / 1_000_000_000n;
+    }
+    let at = p.sliceEnd;
+    for (const v of p.vcpus) {
+      const d = v.timerDeadline;
+      if (d !== null && v.state === 'sleeping' && v !== p.loaded && (at === null || d < at)) at = d;
+    }
+    if (at === p.timerAt) return;
+    p.timerAt = at;
+    if (at === null) {
       cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
       return;
     }
-    const freq = cpu.mrs(El2Reg.CNTFRQ_EL0);
-    const now = cpu.mrs(El2Reg.CNTPCT_EL0);
-    cpu.msr(El2Reg.CNTHP_CVAL_EL2, now + (freq * BigInt(this.sliceNs)) / 1_000_000_000n);
+    cpu.msr(El2Reg.CNTHP_CVAL_EL2, at);
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 1n);
   }
 
+  /** The EL2 timer fired: wake the sleepers whose virtual timer is due; at a slice end, switch. */
   private tick(cpu: El2Cpu, p: PcpuSched): void {
-    p.tickArmed = false;
+    p.timerAt = null;
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
+    const now = cpu.mrs(El2Reg.CNTPCT_EL0);
+    for (const v of p.vcpus) {
+      if (v.state === 'sleeping' && v !== p.loaded && v.timerDeadline !== null && v.timerDeadline <= now) v.state = 'ready';
+    }
+    if (p.sliceEnd === null || now < p.sliceEnd) return;
+    p.sliceEnd = null;
     const next = p.after(p.loaded);
     if (next !== null && next !== p.loaded) this.load(cpu, p, next);
   }
@@ -391,4 +414,13 @@ export class Shyper implements El2Software, TrapHost {
     this.logged.add(key);
     this.io.log(line);
   }
+}
+
+/**
+ * The loaded vCPU's virtual timer deadline as a physical count (CVAL + CNTVOFF), or null when the
+ * timer cannot interrupt (disabled or masked at the timer): read before its context is saved.
+ */
+function vtimerDeadline(cpu: El2Cpu): bigint | null {
+  if ((cpu.mrs(CNTV_CTL_EL0) & 3n) !== 1n) return null; // ENABLE set, IMASK clear
+  return cpu.mrs(CNTV_CVAL_EL0) + cpu.mrs(El2Reg.CNTVOFF_EL2);
 }

@@ -11,6 +11,12 @@ export class Vcpu {
   state: VcpuState = 'off';
   /** Entry point and context id of a pending PSCI CPU_ON (applied on the vCPU's own pCPU). */
   pendingOn: { entry: number; contextId: bigint } | null = null;
+  /**
+   * While the vCPU is not loaded: the physical count at which its virtual timer fires (it was
+   * enabled and unmasked when the vCPU was switched out), else null. Its timer is not in the
+   * hardware then, so the hypervisor wakes it from WFI at that time (KVM's background timer).
+   */
+  timerDeadline: bigint | null = null;
 
   constructor(
     readonly vm: Vm,

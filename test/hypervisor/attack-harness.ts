@@ -150,6 +150,8 @@ export interface ConsoleLine {
 }
 
 export interface RunResult {
+  /** The VM set as the config loader read and placed it. */
+  configs: VmConfig[];
   lines: ConsoleLine[];
   /** Hypervisor log lines. */
   log: string[];
@@ -218,6 +220,7 @@ export function runVms(o: RunOptions): RunResult {
   while (state === 'running' && !stop && machine.virtualNs() < limit) state = machine.runFor(20);
   mux.flushAll();
   const r: RunResult = {
+    configs: vms,
     lines,
     log,
     state,

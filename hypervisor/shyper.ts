@@ -195,9 +195,14 @@ export class Shyper implements El2Software, TrapHost {
 
   sync(cpu: El2Cpu): void {
     this.executing = cpu;
-    const v = this.pcpus[cpu.index]!.loaded!;
-    v.vm.vgic.sync(v.id, cpu);
-    handleSync(cpu, v, this);
+    const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
+    const v = p.loaded;
+    // (null: its VM was reset from another pCPU meanwhile; the trap died with the old incarnation.)
+    if (v !== null) {
+      v.vm.vgic.sync(v.id, cpu);
+      handleSync(cpu, v, this);
+    }
     this.schedule(cpu);
     this.executing = null;
   }
@@ -205,6 +210,7 @@ export class Shyper implements El2Software, TrapHost {
   irq(cpu: El2Cpu): void {
     this.executing = cpu;
     const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
     if (p.loaded !== null) p.loaded.vm.vgic.sync(p.loaded.id, cpu);
     this.handleIrqs(cpu, p);
     this.schedule(cpu);
@@ -240,6 +246,7 @@ export class Shyper implements El2Software, TrapHost {
 
   private schedule(cpu: El2Cpu): void {
     const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
     const next = p.pick();
     if (next === null) {
       this.setTick(cpu, p, false);
@@ -249,6 +256,20 @@ export class Shyper implements El2Software, TrapHost {
     if (next !== p.loaded || next.pendingOn !== null) this.load(cpu, p, next);
     next.vm.vgic.flush(next.id, cpu);
     this.setTick(cpu, p, p.runnableCount() > 1);
+  }
+
+  /**
+   * The loaded vCPU's VM was reset: the old vGIC empties the list registers it filled here (they
+   * would otherwise reach the new incarnation or the next VM loaded here), and nothing counts as
+   * loaded, so the next load restores a context and a vGIC state in full (the new vGIC's
+   * restore() also sets the physical virtual-timer PPI's active state from scratch).
+   */
+  private retire(cpu: El2Cpu, p: PcpuSched): void {
+    const l = p.loaded;
+    if (l === null || l.retiredVgic === null) return;
+    l.retiredVgic.save(l.id, cpu);
+    l.retiredVgic = null;
+    p.loaded = null;
   }
 
   /** World switch on this pCPU to `next` (and apply a pending CPU_ON / boot). */
@@ -374,6 +395,10 @@ export class Shyper implements El2Software, TrapHost {
     this.io.log(`shyper: vm${vm.id} (${vm.name}) reset: rebooting from its images`);
     for (const r of vm.ram) this.mem.zero(r.pa, r.size);
     this.loadImages(vm);
+    // The old vGIC's state in the hardware goes with it: list registers where a vCPU is loaded
+    // (retire()), and the active state of the physical SPIs it owns (no LR holds them any more).
+    for (const c of vm.vcpus) if (this.pcpus[c.pcpu]!.loaded === c) c.retiredVgic = vm.vgic;
+    for (const intid of vm.setup.irqs) if (intid >= 32) this.gic.setActive(intid, false, v.pcpu);
     this.attachVgic(vm);
     this.io.vmStopped(vm, 'reset');
     this.bootVm(vm);

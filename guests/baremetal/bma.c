@@ -304,6 +304,10 @@ static void mode_sgi(void) {
 		sent += 4;
 	}
 	ISB();
+	if (params[P_SGI_KEEP]) {
+		say("sgi: %d SGI requests sent; own SGIs left pending\n", sent);
+		return;
+	}
 	irq_on();
 	// Poll (a WFI would sleep for good if an SGI went missing).
 	for (int i = 0; i < 100000 && sgi_seen != 0xffff; i++) asm volatile("" ::: "memory");
@@ -558,12 +562,18 @@ void bma_main(u64 mem_end) {
 	default: break;
 	}
 	say("bma: finished\n");
+	if (params[P_EXIT_TIMER]) {
+		MSR(cntv_cval_el0, 0);
+		MSR(cntv_ctl_el0, 1);
+		ISB();
+	}
 	switch (params[P_AFTER]) {
 	case AFTER_SPIN:
 		irq_off();
 		for (;;) asm volatile("" ::: "memory");
-	case AFTER_OFF: {
-		u64 r[8] = {0x84000008};
+	case AFTER_OFF:
+	case AFTER_RESET: {
+		u64 r[8] = {params[P_AFTER] == AFTER_OFF ? 0x84000008 : 0x84000009};
 		call_hvc(r);
 		break;
 	}

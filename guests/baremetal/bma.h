@@ -28,6 +28,8 @@ enum {
 	P_SWEEP_PAGES = 45,
 	P_TIMER_TICKS = 46, // MODE_WFI: timer interval in counter ticks
 	P_GICD_SIZE = 47,   // distributor window size
+	P_EXIT_TIMER = 48,  // non-zero: leave the virtual timer firing (CVAL 0) when done, as a crashed guest may
+	P_SGI_KEEP = 49,    // MODE_SGI, non-zero: leave its own SGIs pending (IRQs stay masked) instead of taking them
 };
 
 enum {
@@ -40,7 +42,7 @@ enum {
 	MODE_VICTIM = 6, // enables every interrupt it can and reports each one it takes
 };
 
-enum { AFTER_PARK = 0, AFTER_SPIN = 1, AFTER_OFF = 2 };
+enum { AFTER_PARK = 0, AFTER_SPIN = 1, AFTER_OFF = 2, AFTER_RESET = 3 };
 
 struct frame {
 	u64 x[31];

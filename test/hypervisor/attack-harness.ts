@@ -21,7 +21,7 @@ export const BMA_BIN = resolve(GUESTS, 'baremetal', 'bma.bin');
 // ---- the bare-metal guest's parameter block (guests/baremetal/bma.h) ----
 
 export const Mode = { hello: 0, mem: 1, sgi: 2, gicd: 3, hvc: 4, wfi: 5, victim: 6 } as const;
-export const After = { park: 0, spin: 1, off: 2 } as const;
+export const After = { park: 0, spin: 1, off: 2, reset: 3 } as const;
 
 export interface BmaParams {
   mode: number;
@@ -40,10 +40,14 @@ export interface BmaParams {
   sweepPages?: number;
   timerTicks?: number;
   gicdSize?: number;
+  /** Leave the virtual timer firing when done. */
+  exitTimer?: boolean;
+  /** MODE_SGI: leave its own SGIs pending instead of taking them. */
+  sgiKeep?: boolean;
 }
 
 const PARAMS_OFFSET = 0x40;
-const P = { mode: 0, uart: 1, uartKind: 2, gicVersion: 3, gicd: 4, gicr: 5, seed: 6, iter: 7, after: 8, vtimer: 9, iter2: 10, nprobe: 11, probe: 12, sweepBase: 44, sweepPages: 45, timerTicks: 46, gicdSize: 47 } as const;
+const P = { mode: 0, uart: 1, uartKind: 2, gicVersion: 3, gicd: 4, gicr: 5, seed: 6, iter: 7, after: 8, vtimer: 9, iter2: 10, nprobe: 11, probe: 12, sweepBase: 44, sweepPages: 45, timerTicks: 46, gicdSize: 47, exitTimer: 48, sgiKeep: 49 } as const;
 
 /** The board's facts a bare-metal guest needs: its console UART, GIC windows, virtual timer PPI. */
 export function boardParams(board: BoardDescription, gicVersion: 2 | 3): Omit<BmaParams, 'mode'> {
@@ -62,13 +66,20 @@ export function boardParams(board: BoardDescription, gicVersion: 2 | 3): Omit<Bm
 
 /** bma.bin with its parameter block filled in. */
 export function bmaImage(p: BmaParams): Uint8Array {
-  const img = new Uint8Array(readFileSync(BMA_BIN));
-  if (new TextDecoder().decode(img.subarray(8, 16)) !== 'SHYPBMA1') throw new Error(`${BMA_BIN}: no SHYPBMA1 magic at offset 8`);
+  return writeParams(new Uint8Array(readFileSync(BMA_BIN)), p);
+}
+
+/** Fill in the parameter block of a bma image (in place; the block is cleared first). */
+export function writeParams(img: Uint8Array, p: BmaParams): Uint8Array {
+  if (new TextDecoder().decode(img.subarray(8, 16)) !== 'SHYPBMA1') throw new Error('not a bma image: no SHYPBMA1 magic at offset 8');
+  img.fill(0, PARAMS_OFFSET, PARAMS_OFFSET + 64 * 8);
   const dv = new DataView(img.buffer, img.byteOffset + PARAMS_OFFSET, 64 * 8);
   const set = (i: number, v: number | bigint | undefined): void => {
     if (v !== undefined) dv.setBigUint64(i * 8, BigInt(v), true);
   };
   for (const k of ['mode', 'uart', 'uartKind', 'gicVersion', 'gicd', 'gicr', 'seed', 'iter', 'after', 'vtimer', 'iter2', 'sweepBase', 'sweepPages', 'timerTicks', 'gicdSize'] as const) set(P[k], p[k]);
+  set(P.exitTimer, p.exitTimer ? 1 : 0);
+  set(P.sgiKeep, p.sgiKeep ? 1 : 0);
   const probes = p.probes ?? [];
   if (probes.length > 32) throw new Error('at most 32 probe addresses');
   set(P.nprobe, probes.length);
@@ -178,10 +189,16 @@ export interface RunOptions {
   maxVirtualMs: number;
   /** Stop early when this returns true (checked after each complete line). */
   until?: (r: { lines: ConsoleLine[] }) => boolean;
+  /** Called with each complete line as the guest finishes it (the guest has not run on yet). */
+  onLine?: (l: ConsoleLine, hv: Shyper) => void;
 }
 
-/** Boot the VM set and run it until VM 0 powers off, `until` holds, or the virtual-time limit. */
-export function runVms(o: RunOptions): RunResult {
+/**
+ * Boot the VM set and run it until VM 0 powers off, `until` holds, or the virtual-time limit.
+ * Yields to the event loop between 20 ms chunks of host time (a test runner's worker stays
+ * responsive); the emulation itself is deterministic whatever the chunking.
+ */
+export async function runVms(o: RunOptions): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'shyper-attack-'));
   const gic = o.gic ?? o.board.gic.version;
   const json = JSON.stringify(o.vms.map((vm, i) => configEntry(vm, i, o.board, dir)), null, 1);
@@ -200,9 +217,14 @@ export function runVms(o: RunOptions): RunResult {
       pending += String.fromCharCode(b);
       if (b !== 0x0a) return;
       const m = /^\[vm(\d)\] ([^]*)\n$/.exec(pending) ?? [pending, '0', pending.slice(0, -1)];
-      lines.push({ vm: Number(m[1]), text: m[2]!.replace(/\r$/, ''), ns: machine.virtualNs() });
+      const line = { vm: Number(m[1]), text: m[2]!.replace(/\r$/, ''), ns: machine.virtualNs() };
+      lines.push(line);
       pending = '';
-      if (o.until?.({ lines })) stop = true;
+      o.onLine?.(line, hv);
+      if (!stop && o.until?.({ lines })) {
+        stop = true;
+        machine.stop(); // at the end of this slice: where a run stops does not depend on the host
+      }
     },
     read: () => -1,
     hasInput: () => false,
@@ -217,7 +239,10 @@ export function runVms(o: RunOptions): RunResult {
   const started = performance.now();
   const limit = o.maxVirtualMs * 1e6;
   let state: RunState = 'running';
-  while (state === 'running' && !stop && machine.virtualNs() < limit) state = machine.runFor(20);
+  while (state === 'running' && !stop && machine.virtualNs() < limit) {
+    state = machine.runFor(20);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   mux.flushAll();
   const r: RunResult = {
     configs: vms,

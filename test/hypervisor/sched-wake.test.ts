@@ -9,9 +9,9 @@ import { After, Mode, boardParams, runVms } from './attack-harness.ts';
 const board = boards['qemu-virt']!;
 
 describe.each([3, 2] as const)('scheduler, GICv%i: a sleeper sharing a core is woken by its virtual timer', (gic) => {
-  it('while the other VM sleeps too (the pCPU parks with the other vCPU loaded)', () => {
+  it('while the other VM sleeps too (the pCPU parks with the other vCPU loaded)', async () => {
     const bp = boardParams(board, gic);
-    const r = runVms({
+    const r = await runVms({
       board,
       gic,
       maxVirtualMs: 20,
@@ -25,9 +25,9 @@ describe.each([3, 2] as const)('scheduler, GICv%i: a sleeper sharing a core is w
     expect(r.of(0)).toContain('bma: finished');
   });
 
-  it.skipIf(gic === 2)('while the other VM spins (woken, it runs at the next slice boundary)', () => {
+  it.skipIf(gic === 2)('while the other VM spins (woken, it runs at the next slice boundary)', async () => {
     const bp = boardParams(board, gic);
-    const r = runVms({
+    const r = await runVms({
       board,
       gic,
       maxVirtualMs: 40,

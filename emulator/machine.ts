@@ -1,6 +1,12 @@
 // Assembles a board description into a running machine: RAM and devices on the bus, the GIC,
 // one generic timer per CPU, the UART console, PSCI firmware (native mode), and the CPUs run in
 // deterministic round-robin time slices on one host thread (DESIGN.md "Determinism").
+//
+// Time: with `clock: 'cycles'` (the default) virtual time advances by modeled instruction costs
+// only, and runFor() returns 'idle' when every CPU waits for an interrupt, leaving the caller to
+// let the host sleep before advanceIdle() moves time to the next event (so an idle guest does not
+// spin the host, and output stays deterministic). With `clock: 'host'` virtual time follows the
+// host clock (RealTimePacer): counter reads see host time and slices end at the host's now.
 import { Bus } from './bus/bus.ts';
 import { Clock } from './clock/clock.ts';
 import { CORE_MODELS, CORTEX_A76, type CoreModel, InstrClass } from './clock/cycle-model.ts';
@@ -9,13 +15,14 @@ import { GenericTimer, SystemCounter } from './devices/generic-timer.ts';
 import type { Console } from './devices/console.ts';
 import { PsciFirmware, type PowerController } from './firmware/psci.ts';
 import { maybeGunzip, parseImageHeader, planLayout, ImageError } from './boot/linux-image.ts';
-import { setCpuIdentity } from './arm64/sysregs-el1.ts';
 import { sysregName } from './arm64/sysregs.ts';
 import { attachPlatform, type Platform } from './platform.ts';
 import type { BoardDescription } from '../boards/types.ts';
 import { boardTree } from './fdt/board-tree.ts';
 import { Fdt } from './fdt/fdt.ts';
 import type { VirtioDevice } from './devices/virtio/device.ts';
+import { RealTimePacer } from './clock/pacing.ts';
+import { DEFAULT_SEED, Rng } from './rng.ts';
 
 export interface MachineOptions {
   board: BoardDescription;
@@ -27,17 +34,32 @@ export interface MachineOptions {
   sliceNs?: number;
   /** Devices for the board's virtio-mmio slots, by slot number (DESIGN.md: --disk, virtio-rng). */
   virtio?: readonly (VirtioDevice | null | undefined)[];
+  /**
+   * 'cycles' (default): virtual time is modeled time, deterministic. 'host': virtual time follows
+   * the host clock (interactive use; not reproducible).
+   */
+  clock?: ClockMode;
+  /** Seeds everything random the guest is given (--seed); default DEFAULT_SEED. */
+  seed?: bigint;
 }
+
+export type ClockMode = 'cycles' | 'host';
 
 export interface LinuxBoot {
   kernel: Uint8Array;
   initrd?: Uint8Array;
-  /** A device tree to use instead of the generated one (its /chosen is updated). */
+  /** A device tree to use instead of the generated one (its /chosen gets bootargs and the initrd;
+   *  no seeds are added: the tree is the user's). */
   dtb?: Uint8Array;
   cmdline: string;
 }
 
-export type RunState = 'running' | 'poweroff' | 'reset' | 'hang' | 'stopped';
+/**
+ * What runFor() ends with. 'idle': every online CPU waits for an interrupt and nothing is due
+ * before `machine.idleNs` of virtual time; the caller lets the host wait (at most that long, less
+ * if host input arrives) and then calls advanceIdle().
+ */
+export type RunState = 'running' | 'idle' | 'poweroff' | 'reset' | 'hang' | 'stopped';
 
 export class Machine {
   readonly bus = new Bus();
@@ -49,6 +71,7 @@ export class Machine {
   readonly smp: number;
   readonly memBytes: number;
   readonly gicVersion: 2 | 3;
+  readonly seed: bigint;
   private readonly online: boolean[] = [];
   private readonly budgets: number[] = [];
   private readonly sliceStartInstret: number[] = [];
@@ -57,6 +80,10 @@ export class Machine {
   private readonly sliceNs: number;
   private sliceStart = 0;
   private state: RunState = 'running';
+  /** Set in 'host' clock mode: virtual time from the host clock. */
+  private readonly hostTime: RealTimePacer | null;
+  /** After runFor() returned 'idle': virtual ns from now to the next clock event. */
+  idleNs = 0;
 
   constructor(readonly opts: MachineOptions) {
     const b = opts.board;
@@ -68,6 +95,8 @@ export class Machine {
     }
     this.gicVersion = opts.gicVersion ?? b.gic.version;
     this.sliceNs = opts.sliceNs ?? 20_000;
+    this.hostTime = opts.clock === 'host' ? new RealTimePacer(0) : null;
+    this.seed = opts.seed ?? DEFAULT_SEED;
     this.bus.addRam(b.memory.base, this.memBytes);
 
     const counter = new SystemCounter(b.timer.freqHz);
@@ -87,10 +116,6 @@ export class Machine {
       this.sliceStartInstret.push(0);
       this.stallCarry.push(0);
     }
-    // Device DMA into RAM drops the CPUs' decoded copies of the pages written.
-    this.bus.ramWriteObservers.push((ro, len) => {
-      for (const c of this.cpus) c.invalidateCodeRam(ro, len);
-    });
     this.platform = attachPlatform(this, {
       board: b,
       gicVersion: this.gicVersion,
@@ -109,11 +134,11 @@ export class Machine {
         name: `cpu${i}.timer`,
       });
       this.timers.push(timer);
-      setCpuIdentity(cpu, {
+      cpu.sys.identity = {
         midr: b.cpus[i]!.midr,
         mpidr: BigInt(b.cpus[i]!.mpidr) | 0x80000000n | (b.cpus[i]!.mt ? 0x01000000n : 0n),
         gicv3: this.gicVersion === 3,
-      });
+      };
       this.platform.attachCpu(i, cpu, timer);
     }
     const power: PowerController = {
@@ -157,6 +182,7 @@ export class Machine {
 
   /** Virtual time as seen by CPU i inside the current slice. */
   cpuNow(i: number): number {
+    if (this.hostTime !== null) return Math.max(this.sliceStart, this.hostTime.virtualNow());
     const cpu = this.cpus[i]!;
     return this.sliceStart + Math.floor((cpu.instret + cpu.stall - this.sliceStartInstret[i]!) * this.nsPerInstr[i]!);
   }
@@ -176,18 +202,7 @@ export class Machine {
 
   /** Write physical memory (a loader, DMA, EL2 software): decoded code of every CPU stays coherent. */
   writePhys(pa: number, data: Uint8Array): void {
-    this.bus.loadBytes(pa, data);
-    for (const ro of this.ramOffsets(pa, data.length)) for (const c of this.cpus) c.invalidateCodeRam(ro.offset, ro.length);
-  }
-
-  private *ramOffsets(pa: number, len: number): Generator<{ offset: number; length: number }> {
-    const end = pa + len;
-    while (pa < end) {
-      const n = Math.min(end - pa, 4096 - (pa % 4096));
-      const ro = this.bus.ramOffset(pa);
-      if (ro >= 0) yield { offset: ro, length: n };
-      pa += n;
-    }
+    this.bus.writeBytes(pa, data);
   }
 
   private startCpu(i: number, entry: number, x0: bigint): void {
@@ -222,7 +237,7 @@ export class Machine {
     const layout = planLayout(b.memory.base, this.memBytes, hdr, initrd.length, 0x200000);
     this.bus.loadBytes(layout.kernelAddr, kernel);
     if (initrd.length) this.bus.loadBytes(layout.initrdAddr, initrd);
-    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion });
+    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion, rng: new Rng(this.seed, 'chosen') });
     const chosen = fdt.ensureNode('/chosen');
     chosen.setString('bootargs', boot.cmdline);
     if (initrd.length) {
@@ -241,18 +256,50 @@ export class Machine {
     if (this.state === 'running') this.finish('stopped');
   }
 
-  /** Run slices for about `wallMs` of host time; returns the machine state afterwards. */
+  /**
+   * Run slices for about `wallMs` of host time; returns the machine state afterwards, or 'idle'
+   * as soon as every CPU waits with the next event `idleNs` away (virtual time is then not
+   * advanced: call advanceIdle() once the host has waited).
+   */
   runFor(wallMs: number): RunState {
     const end = performance.now() + wallMs;
     do {
       if (this.state !== 'running') return this.state;
-      this.runSlice();
+      if (this.runSliceOrIdle()) return this.state === 'running' ? 'idle' : this.state;
     } while (performance.now() < end);
     return this.state;
   }
 
-  /** One round: every online, non-waiting CPU runs one slice; then virtual time advances. */
+  /** One round (see runSliceOrIdle); when every CPU idles, virtual time skips to the next event. */
   runSlice(): void {
+    if (this.runSliceOrIdle() && this.state === 'running') this.advanceIdle(Infinity);
+  }
+
+  /**
+   * While every CPU idles after runFor() returned 'idle': let up to `ns` of virtual time pass,
+   * never beyond the next event (Infinity: exactly to it, as a host timer for idleNs would). With
+   * the 'host' clock, virtual time moves to the host's now instead, whatever `ns` says.
+   */
+  advanceIdle(ns: number): void {
+    const now = this.clock.now;
+    const next = this.clock.nextEventAt();
+    if (this.hostTime !== null) {
+      this.clock.advanceTo(Math.max(now, this.hostTime.virtualNow()));
+      return;
+    }
+    if (next === Infinity) return;
+    this.clock.advanceTo(Math.max(Math.min(next, now + Math.floor(ns)), now + 1));
+  }
+
+  /**
+   * One round: every online, non-waiting CPU runs one slice; then virtual time advances. Returns
+   * true when no CPU could run (all wait for an interrupt): time is not advanced then, idleNs is
+   * the virtual time to the next event (the state is 'hang' when there is none).
+   */
+  private runSliceOrIdle(): boolean {
+    const host = this.hostTime;
+    // Host clock: catch up with the host before the round (events due meanwhile fire now).
+    if (host !== null) this.clock.advanceTo(host.virtualNow());
     const start = this.clock.now;
     this.sliceStart = start;
     let anyRan = false;
@@ -268,19 +315,20 @@ export class Machine {
       const stallBefore = cpu.stall;
       cpu.run(Math.max(1, this.budgets[i]! - Math.round(this.stallCarry[i]!)));
       this.stallCarry[i] = cpu.stall - stallBefore;
-      if (this.state !== 'running') return;
+      if (this.state !== 'running') return false;
     }
     if (anyRan) {
-      this.clock.advanceTo(start + this.sliceNs);
-      return;
+      this.clock.advanceTo(host !== null ? Math.max(start + 1, host.virtualNow()) : start + this.sliceNs);
+      return false;
     }
-    // Every CPU idles in WFI: skip virtual time to the next event.
+    // Every CPU idles in WFI: the caller decides how time gets to the next event.
     const next = this.clock.nextEventAt();
     if (next === Infinity) {
       this.state = 'hang';
-      return;
+      return true;
     }
-    this.clock.advanceTo(Math.max(next, start + 1));
+    this.idleNs = Math.max(1, next - start);
+    return true;
   }
 
   instructions(): number {

@@ -74,6 +74,7 @@ export function attachPlatform(host: PlatformHost, o: PlatformOptions): Platform
     gicVirtual: (v3 ?? v2)!.virt,
     timerIrqs: (cpu) => ({ phys: core.ppiLine(cpu, 16 + ns), virt: core.ppiLine(cpu, 16 + virt), hyp: core.ppiLine(cpu, 16 + hyp) }),
     attachCpu: (i, cpu, timer) => {
+      cpu.timer = timer;
       cpu.sysregProviders.push(timer);
       if (v3) {
         cpu.sysregProviders.push(v3.sysregInterface(i, () => cpu.hypervisor !== null && cpu.el < 2 && (cpu.sys.hcr & HCR.IMO) !== 0));

@@ -14,6 +14,8 @@ export interface TerminalOptions {
   onCommand?: (key: number) => void;
   /** Attach stdin (false for tests). */
   input?: boolean;
+  /** Called after keyboard input reached the guest console (the run loop wakes from an idle wait). */
+  onInput?: () => void;
 }
 
 export class Terminal {
@@ -67,7 +69,10 @@ export class Terminal {
       }
       pass.push(b);
     }
-    if (pass.length) this.console.pushInput(Uint8Array.from(pass));
+    if (pass.length) {
+      this.console.pushInput(Uint8Array.from(pass));
+      this.opts.onInput?.();
+    }
   }
 
   close(): void {

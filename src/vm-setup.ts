@@ -3,13 +3,13 @@
 // devices the program provides — the emulated console UART of a GVM, whose bytes reach the
 // user's terminal through the console multiplexer.
 import { readFileSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import type { BoardDescription, UartSpec } from '../boards/types.ts';
 import type { Console } from '../emulator/devices/console.ts';
 import { DwApbUart } from '../emulator/devices/dw-apb-uart.ts';
 import { Pl011 } from '../emulator/devices/pl011.ts';
 import type { MmioDevice } from '../emulator/bus/device.ts';
 import { maybeGunzip } from '../emulator/boot/linux-image.ts';
+import { Rng } from '../emulator/rng.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { BOOT_SEED_BYTES, vmDeviceTree } from '../hypervisor/fdt.ts';
 import type { EmulatedDeviceSpec, IrqSink, VmSetup } from '../hypervisor/vm.ts';
@@ -72,16 +72,14 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
   };
 }
 
-/** Per-VM boot entropy (rng-seed, kaslr-seed): a function of --seed and the VM id only. */
+/** Per-VM boot entropy (rng-seed, then kaslr-seed): the --seed generator's stream for that VM. */
 function bootSeed(seed: bigint, vmId: number): Uint8Array {
-  const out = new Uint8Array(BOOT_SEED_BYTES);
-  let filled = 0;
-  for (let block = 0; filled < out.length; block++) {
-    const h = createHash('sha256').update(`shyper-emu boot seed ${seed} vm${vmId} ${block}`).digest();
-    out.set(h.subarray(0, Math.min(h.length, out.length - filled)), filled);
-    filled += h.length;
-  }
-  return out;
+  const rng = new Rng(seed, `vm${vmId}.chosen`);
+  const out = rng.bytes(BOOT_SEED_BYTES - 8);
+  const k = new Uint8Array(BOOT_SEED_BYTES);
+  k.set(out);
+  new DataView(k.buffer).setBigUint64(BOOT_SEED_BYTES - 8, rng.nextU64());
+  return k;
 }
 
 function readImage(path: string, cfg: VmConfig, what: string): Uint8Array {

@@ -1,6 +1,8 @@
-// The AArch64 processing element: register file, PSTATE, the interpreter loop over a per-page
-// decoded-instruction cache, and the memory access fast path (TinyEMU-style direct-mapped soft
-// TLBs for read, write and execute holding a RAM offset per virtual page).
+// The AArch64 processing element: register file (regs.ts), PSTATE, system-register state
+// (sysstate.ts), and the interpreter loop over a per-page decoded-instruction cache. The memory
+// access fast path (TinyEMU-style direct-mapped soft TLBs for read, write and execute holding a
+// RAM offset per virtual page) is the base class, MemoryAccessor in soft-tlb.ts; exception entry
+// and return are in exceptions.ts, the saved EL1 context of a world switch in context.ts.
 //
 // Conventions for instruction handlers (emulator/arm64/exec/*):
 //  - cpu.pc is the address of the executing instruction; cpu.nextPc is preset to pc + 4 and a
@@ -31,6 +33,7 @@ import {
   takeSyncException,
 } from './exceptions.ts';
 import { HCR, SCTLR } from './sysstate.ts';
+import type { CpuTimer } from './timer-regs.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -39,15 +42,16 @@ const PROBE_FAULT = { probeFault: true } as const;
 
 export { EC } from './ec.ts';
 
-/**
- * Where synchronous exceptions go when there is no EL1 software to take them: run-elf (user-mode
- * programs) and the instruction oracle install one. Returning from the hook resumes at cpu.nextPc.
- */
+/** A device that owns system registers (GICv3 CPU interface, generic timer): see sysregs.ts. */
 export interface SysregProvider {
   readSysreg(enc: number): bigint | undefined;
   writeSysreg(enc: number, v: bigint): boolean;
 }
 
+/**
+ * Where synchronous exceptions go when there is no EL1 software to take them: run-elf (user-mode
+ * programs) and the instruction oracle install one. Returning from the hook resumes at cpu.nextPc.
+ */
 export type ExceptionHook = (cpu: Cpu, ec: number, iss: number, far: number) => void;
 
 export class Cpu extends MemoryAccessor {
@@ -79,9 +83,14 @@ export class Cpu extends MemoryAccessor {
    */
   readonly sysregProviders: SysregProvider[] = [];
 
-  // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open.
+  // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open, and the
+  // value(s) the load-exclusive returned as lo, hi, lo2, hi2 words (exec/ls-excl.ts).
   exclusiveAddr = -1;
   exclusiveSize = 0;
+  readonly exclusiveValue = new Int32Array(4);
+
+  /** This PE's generic timer (CNTKCTL_EL1 and the EL1 virtual timer), or null (user mode). */
+  timer: CpuTimer | null = null;
 
   readonly decoder: Decoder;
 
@@ -217,7 +226,9 @@ export class Cpu extends MemoryAccessor {
         const off = pc & 0xfff;
         const pn = (pc - off) / PAGE;
         const ti = (pn & TLB_MASK) + this.tlbCtx;
-        const page = this.xTag[ti] === pn ? this.xPage[ti]! : this.fetchPageSlow(pc, ti, pn);
+        let page = this.xPage[ti]!;
+        // A page another CPU, a device or a loader wrote since it was cached here is no longer valid.
+        if (this.xTag[ti] !== pn || !page.valid) page = this.fetchPageSlow(pc, ti, pn);
         const fns = page.fns;
         const args = page.args;
         const pageBase = pc - off;
@@ -273,7 +284,7 @@ export class Cpu extends MemoryAccessor {
       // Executing from a device or from nothing: a synchronous external abort on fetch.
       this.raise(this.el === 0 ? EC.IABT_LOWER : EC.IABT_SAME, 0x10, pc, pc);
     }
-    const page = this.codePage(ro);
+    const page = this.codeCache.page(ro);
     if (this.translator.pageCacheable) {
       this.xTag[ti] = pn;
       this.xPage[ti] = page;
@@ -457,9 +468,8 @@ export class Cpu extends MemoryAccessor {
     const off = pc & 0xfff;
     const pn = (pc - off) / PAGE;
     const ti = (pn & TLB_MASK) + this.tlbCtx;
-    const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
-    if (page === undefined) return 0;
-    return dataAbortSyndromeFor(this.ram.getUint32(page.ramOffset + off, true));
+    if (this.xTag[ti] !== pn) return 0;
+    return dataAbortSyndromeFor(this.ram.getUint32(this.xPage[ti]!.ramOffset + off, true));
   }
 
 }

@@ -8,7 +8,7 @@
 // EL3 is likewise a Firmware object (PSCI over SMC in native mode).
 
 import type { Cpu } from './cpu.ts';
-import { EC } from './cpu.ts';
+import { EC } from './ec.ts';
 import { SP } from './regs.ts';
 import { HCR, SCTLR } from './sysstate.ts';
 

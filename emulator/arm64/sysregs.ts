@@ -3,19 +3,12 @@
 // definitions in sysregs-el1.ts; devices (generic timer, GICv3 CPU interface) answer for their
 // own encodings through cpu.sysregProviders. Lookups happen at decode time.
 import type { Cpu } from './cpu.ts';
-import { EC } from './cpu.ts';
+import { EC } from './ec.ts';
 import { FPCR, FPSR } from './regs.ts';
-import { el1Sysregs, enc, isIdSpace, sysregTrapIss, type SysregDef } from './sysregs-el1.ts';
-import { HCR, SCTLR } from './sysstate.ts';
+import { el1Sysregs, enc, isIdSpace, sysregTrapIss, valueReg, type SysregDef } from './sysregs-el1.ts';
+import { El1Slot, HCR, SCTLR } from './sysstate.ts';
 import { setElSp } from './exceptions.ts';
-import { el0TimerAccessMask, CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0 } from '../devices/generic-timer.ts';
-
-const tpidr = new WeakMap<Cpu, { el0: bigint; ro: bigint }>();
-function tp(cpu: Cpu): { el0: bigint; ro: bigint } {
-  let t = tpidr.get(cpu);
-  if (!t) tpidr.set(cpu, (t = { el0: 0n, ro: 0n }));
-  return t;
-}
+import { el0TimerAccessMask, CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0 } from './timer-regs.ts';
 
 const el0Sysregs: SysregDef[] = [
   {
@@ -66,8 +59,8 @@ const el0Sysregs: SysregDef[] = [
     read: (cpu) => BigInt(cpu.r[FPSR]! >>> 0),
     write: (cpu, v) => void (cpu.r[FPSR] = Number(v & 0xf800009fn)),
   },
-  { name: 'TPIDR_EL0', enc: enc(3, 3, 13, 0, 2), minEl: 0, read: (cpu) => tp(cpu).el0, write: (cpu, v) => void (tp(cpu).el0 = v) },
-  { name: 'TPIDRRO_EL0', enc: enc(3, 3, 13, 0, 3), minEl: 0, read: (cpu) => tp(cpu).ro, write: (cpu, v) => void (tp(cpu).ro = v) },
+  valueReg('TPIDR_EL0', enc(3, 3, 13, 0, 2), El1Slot.TPIDR_EL0, 0),
+  valueReg('TPIDRRO_EL0', enc(3, 3, 13, 0, 3), El1Slot.TPIDRRO_EL0, 0),
   { name: 'DCZID_EL0', enc: enc(3, 3, 0, 0, 7), minEl: 0, read: () => 4n },
 ];
 
@@ -149,8 +142,8 @@ function providerAllowed(cpu: Cpu, e: number): boolean {
   if (cpu.el > 0) return true;
   const mask = el0TimerAccessMask(e);
   if (mask === 0) return false;
-  const timer = cpu.sysregProviders.find((p) => 'cntkctl' in p) as { cntkctl: number } | undefined;
-  if (!timer) return true; // user mode: the fallback counter
+  const timer = cpu.timer;
+  if (timer === null) return true; // user mode: the fallback counter
   return (timer.cntkctl & mask) !== 0;
 }
 

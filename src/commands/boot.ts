@@ -3,22 +3,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseSize } from '../options.ts';
+import { getBoard, parseSeed, parseSize } from '../options.ts';
 
-import { Machine } from '../../emulator/machine.ts';
 import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
 import { VirtioBlk } from '../../emulator/devices/virtio/blk.ts';
 import { VirtioRng } from '../../emulator/devices/virtio/rng.ts';
 import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator/devices/virtio/block-backend.ts';
+import { type ClockMode, Machine } from '../../emulator/machine.ts';
+import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
+import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
 import { startHypervisor } from '../hypervisor-run.ts';
 import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
        shyper-emu run-elf [--stats] PROG [ARGS...]   run a static AArch64 Linux program at EL0
-       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] -o FILE
+       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
        shyper-emu bench                              CPU and boot benchmarks beside QEMU
 
 Boot options:
@@ -37,8 +39,21 @@ Boot options:
   --disk FILE[,ro]   a virtio-blk disk backed by a raw image, written through to the file;
                      repeatable (vda, vdb, ... in order); ',ro' makes it read-only; a gzip image
                      is decompressed into memory and attached read-only
+  --clock MODE       how guest time relates to host time:
+                       cycles (default) modeled time: time advances by the modeled cost of
+                         each instruction, so runs are reproducible (same output, same printk
+                         timestamps, same cycle counts); only when every CPU idles does time
+                         pass at the host's pace (the host sleeps instead of spinning). Guest
+                         time runs slower than wall time while the guest computes.
+                       host     guest time follows the host clock, as QEMU's default: sleep 1
+                         lasts a second, date and timeouts match the wall clock even under load;
+                         not reproducible. Use it for interactive sessions; use cycles for
+                         tests, benchmarks, traces and anything compared across runs.
+  --seed N           seeds everything random the guest is given: the device tree's
+                     /chosen/rng-seed (32 bytes) and kaslr-seed (default 0; decimal or 0x hex)
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
-  --expect REGEX     succeed (exit 0) once the console output has matched every REGEX given
+  --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
+                     any order; lines of several VMs carry their [vmN] prefix)
   --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
   -h, --help         this text
 
@@ -57,14 +72,16 @@ export interface BootOptions {
   smp?: number;
   mem?: number;
   gic?: 2 | 3;
+  seed?: bigint;
   timeoutSec?: number;
   expect: RegExp[];
   stats: boolean;
   disks: { path: string; readOnly: boolean }[];
+  clock: ClockMode;
 }
 
 export function parseBootArgs(argv: string[]): BootOptions | 'help' {
-  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [] };
+  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [], clock: 'cycles' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -116,6 +133,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         o.gic = Number(v) as 2 | 3;
         break;
       }
+      case '--seed':
+        o.seed = parseSeed(value());
+        break;
       case '--timeout': {
         const v = value();
         if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--timeout: '${v}' is not a number of seconds`);
@@ -140,6 +160,12 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         const path = m ? m[1]! : v;
         if (path === '') throw new UsageError(`--disk: '${v}' names no file`);
         o.disks.push({ path, readOnly: m?.[2] === 'ro' });
+        break;
+      }
+      case '--clock': {
+        const v = value();
+        if (v !== 'cycles' && v !== 'host') throw new UsageError(`--clock: '${v}' is not cycles or host`);
+        o.clock = v;
         break;
       }
       case '--config':
@@ -219,11 +245,16 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof DiskImageError) throw new UsageError(e.message);
     throw e;
   }
-  virtio[slots - 1] = new VirtioRng();
+  // virtio-rng: entropy beyond the boot seed, from the run's --seed (deterministic).
+  virtio[slots - 1] = new VirtioRng({ source: new Rng(opts.seed ?? DEFAULT_SEED, 'virtio-rng') });
 
   let outputText = '';
   let matched = 0;
+  const seen = opts.expect.map(() => false);
+  const firstUnmatched = (): string => opts.expect[seen.indexOf(false)]?.source ?? '';
   let finish: ((code: number, why: string) => void) | null = null;
+  // While every CPU idles the run loop sleeps; keyboard input ends the sleep early.
+  let wakeEarly: (() => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
     // Ctrl-A n / Ctrl-A 0-7: move the keyboard between VMs.
@@ -231,6 +262,7 @@ export async function main(argv: string[]): Promise<number> {
       if (key === 0x6e) mux?.cycle();
       else if (key >= 0x30 && key <= 0x37) mux?.select(key - 0x30);
     },
+    onInput: () => wakeEarly?.(),
     input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
@@ -244,9 +276,12 @@ export async function main(argv: string[]): Promise<number> {
         // that panics stops alone.
         const line = outputText.slice(outputText.lastIndexOf('\n', outputText.length - 2) + 1);
         if (/Kernel panic - not syncing/.test(line) && (vms.length === 0 || /^\[vm0\] /.test(line) || !line.startsWith('[vm'))) finish?.(1, 'guest kernel panic');
-        while (matched < opts.expect.length && opts.expect[matched]!.test(outputText)) {
-          matched++;
-          outputText = '';
+        // Every --expect must match somewhere in the output, in any order (several VMs boot at once).
+        for (let i = 0; i < opts.expect.length; i++) {
+          if (!seen[i] && opts.expect[i]!.test(line)) {
+            seen[i] = true;
+            matched++;
+          }
         }
         if (opts.expect.length > 0 && matched === opts.expect.length) finish?.(0, 'expectations met');
         if (outputText.length > 8192) outputText = outputText.slice(-4096);
@@ -258,7 +293,7 @@ export async function main(argv: string[]): Promise<number> {
   let mux: ConsoleMux | null = null;
   try {
     if (opts.native) {
-      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console, virtio });
+      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
       machine.loadLinux({
         kernel,
         initrd,
@@ -267,13 +302,13 @@ export async function main(argv: string[]): Promise<number> {
       });
     } else {
       mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
-      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: mux.console(0) });
+      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;
       startHypervisor(m, {
         vms,
         mux,
         append: opts.append.join(' '),
-        seed: 0n,
+        seed: opts.seed ?? DEFAULT_SEED,
         log: (line) => process.stderr.write(line + '\n'),
         onSystemOff: () => m.end('poweroff'),
       });
@@ -286,24 +321,59 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const started = performance.now();
+  const pacer = new IdlePacer();
   const result = await new Promise<{ code: number; why: string }>((resolve) => {
+    let sleeper: ReturnType<typeof setTimeout> | null = null;
     finish = (code, why) => {
       finish = null;
+      if (sleeper !== null) clearTimeout(sleeper);
+      sleeper = null;
+      wakeEarly = null;
       machine.stop();
       resolve({ code, why });
     };
     const deadline = opts.timeoutSec !== undefined ? started + opts.timeoutSec * 1000 : Infinity;
+    // Every CPU idles: the host sleeps (at most until the next event; keyboard input or the
+    // --timeout deadline end it sooner), then virtual time moves on by as much — exactly to the
+    // event when the sleep ran its course, so output does not depend on host timing.
+    const idle = (): void => {
+      const idleNs = machine.idleNs;
+      const ms = opts.clock === 'host' ? idleNs / 1e6 : pacer.sleepMs(idleNs);
+      if (ms <= 0) {
+        pacer.record(idleNs, 0);
+        machine.advanceIdle(Infinity);
+        setImmediate(step);
+        return;
+      }
+      const since = performance.now();
+      const wake = (early: boolean): void => {
+        if (sleeper === null) return;
+        clearTimeout(sleeper);
+        sleeper = null;
+        wakeEarly = null;
+        const slept = performance.now() - since;
+        const ns = early ? Math.min(idleNs, Math.floor(slept * 1e6)) : idleNs;
+        pacer.record(ns, slept);
+        machine.advanceIdle(early ? ns : Infinity);
+        setImmediate(step);
+      };
+      // A sleep cut short by the --timeout deadline counts as an early wake (time stops short).
+      const byDeadline = deadline - since < ms;
+      sleeper = setTimeout(() => wake(byDeadline), byDeadline ? Math.max(1, deadline - since) : ms);
+      wakeEarly = () => wake(true);
+    };
     const step = (): void => {
       if (finish === null) return;
       const state = machine.runFor(25);
       term.flush();
       if (finish === null) return;
-      if (state === 'poweroff') return finish(opts.expect.length > 0 && matched < opts.expect.length ? 1 : 0, opts.expect.length > 0 && matched < opts.expect.length ? `guest powered off before output matched /${opts.expect[matched]!.source}/` : 'poweroff');
+      if (state === 'poweroff') return finish(opts.expect.length > 0 && matched < opts.expect.length ? 1 : 0, opts.expect.length > 0 && matched < opts.expect.length ? `guest powered off before output matched /${firstUnmatched()}/` : 'poweroff');
       if (state === 'reset') return finish(0, 'guest reset');
       if (state === 'hang') return finish(1, 'all CPUs idle with nothing left to wake them');
       if (performance.now() > deadline) {
-        return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${opts.expect[matched]!.source}/` : `timeout after ${opts.timeoutSec} s`);
+        return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${firstUnmatched()}/` : `timeout after ${opts.timeoutSec} s`);
       }
+      if (state === 'idle') return idle();
       setImmediate(step);
     };
     setImmediate(step);
@@ -317,7 +387,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (opts.stats) {
     const n = machine.instructions();
-    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)}\n`);
+    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
   }
   return result.code;
 }

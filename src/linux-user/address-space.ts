@@ -1,7 +1,8 @@
 // A Linux process's address space for user-mode emulation: virtual pages mapped onto pages of
 // one flat physical memory, with R/W/X permissions, mmap placement and brk. Translation faults
 // raise the architectural data/instruction abort, which the syscall layer turns into SIGSEGV.
-import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
+import { Cpu } from '../../emulator/arm64/cpu.ts';
+import { EC } from '../../emulator/arm64/ec.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { Access, type AddressTranslator } from '../../emulator/arm64/memory.ts';
 
@@ -65,7 +66,7 @@ export class AddressSpace implements AddressTranslator {
     for (let p = Math.floor(va / PAGE); p * PAGE < va + len; p++) {
       const e = this.pages.get(p);
       if (e === undefined) continue;
-      this.cpu?.invalidateCodeRam(Math.floor(e / 8) * PAGE, PAGE);
+      this.mem.codeCache.invalidate(Math.floor(e / 8) * PAGE, PAGE);
       this.freePhys.push(Math.floor(e / 8));
       this.pages.delete(p);
     }
@@ -103,7 +104,7 @@ export class AddressSpace implements AddressTranslator {
       const pa = this.translateHost(va + i, PROT_WRITE);
       const n = Math.min(PAGE - ((va + i) % PAGE), data.length - i);
       this.mem.ramBytes.set(data.subarray(i, i + n), pa);
-      this.cpu?.invalidateCodeRam(pa, n);
+      this.mem.codeCache.invalidate(pa, n);
       i += n;
     }
   }
@@ -115,6 +116,7 @@ export class AddressSpace implements AddressTranslator {
       const pa = Math.floor(e / 8) * PAGE + ((va + i) % PAGE);
       const n = Math.min(PAGE - ((va + i) % PAGE), data.length - i);
       this.mem.ramBytes.set(data.subarray(i, i + n), pa);
+      this.mem.codeCache.invalidate(pa, n);
       i += n;
     }
   }

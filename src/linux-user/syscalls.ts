@@ -5,7 +5,8 @@
 import { closeSync, fstatSync, openSync, readSync, readlinkSync, readdirSync, statSync, writeSync, type Stats, existsSync } from 'node:fs';
 import { hostname, version } from 'node:os';
 import { resolve } from 'node:path';
-import { type Cpu, EC } from '../../emulator/arm64/cpu.ts';
+import type { Cpu } from '../../emulator/arm64/cpu.ts';
+import { EC } from '../../emulator/arm64/ec.ts';
 import { type AddressSpace, EfaultError, PAGE, PROT_READ, PROT_WRITE } from './address-space.ts';
 
 const E = { PERM: 1, NOENT: 2, BADF: 9, AGAIN: 11, NOMEM: 12, ACCES: 13, FAULT: 14, EXIST: 17, NOTDIR: 20, ISDIR: 21, INVAL: 22, NOTTY: 25, SPIPE: 29, RANGE: 34, NOSYS: 38, ROFS: 30 } as const;

@@ -1,7 +1,8 @@
 // The EL2 port: a small test hypervisor attached to a CPU running EL1 code. What it receives
 // (ESR_EL2/FAR_EL2/HPFAR_EL2, ELR_EL2/SPSR_EL2) and how control returns follow ARM ARM D1.10
 // and the syndrome encodings of D17.2.40.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { Cpu } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { El2Reg, ESR_EC, HCR_EL2, type El2Cpu, type El2Software } from '../../emulator/arm64/el2.ts';
@@ -42,7 +43,7 @@ function setup(lines: string[]) {
   return { cpu, mem, log, port };
 }
 
-describe('EL2 port', () => {
+describeOracle('EL2 port', ['cross-as'], () => {
   it('HVC from EL1 enters the hypervisor with EC 0x16 and the immediate, returns after the HVC', () => {
     const { cpu, log } = setup(['mov x0, #7', 'hvc #0x55', 'mov x1, x0', 'b .']);
     cpu.run(4);

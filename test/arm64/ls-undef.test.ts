@@ -1,7 +1,8 @@
 // Unallocated and absent-feature encodings of the load/store group are UNDEFINED: qemu-aarch64
 // raises SIGILL for each (cortex-a57: ARMv8.0, no FEAT_LSE/LOR/LRCPC2/PAuth/MTE; cortex-a76 for
 // the LDAPR row, which it implements), and TestCpu takes an exception with ESR.EC = 0.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { assemble, BUF, BUFSZ, type Case, loadCase, qemuSignal, randomState, Rng, SLOT } from './ls-oracle.ts';
 
@@ -47,7 +48,7 @@ const RAW: [string, number][] = [
   ['LDAXR... with o2=1 o0=0 (LDLAR) at size 11', 0xc8df7c20],
 ];
 
-describe('UNDEFINED load/store encodings', () => {
+describeOracle('UNDEFINED load/store encodings', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const lines = ASM.filter((l) => !l.startsWith('.'));
   const words = assemble(ASM);
   const named: [string, number, string][] = [

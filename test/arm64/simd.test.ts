@@ -1,7 +1,8 @@
 // Every Advanced SIMD integer encoding of decode/simd.ts, random instances with random register
 // state, checked against qemu-aarch64 (test/arm64/simd-oracle.ts). The seed is printed; set
 // SIMD_SEED to replay a run.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { simd } from '../../emulator/arm64/decode/simd.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
 import { TestCpu } from './harness.ts';
@@ -15,7 +16,7 @@ function deliberatelyUndefined(word: number): boolean {
   return ((word & 0xbf20fc00) >>> 0) === 0x0e20e000 && ((word >>> 22) & 3) === 3;
 }
 
-describe(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, () => {
+describeOracle(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const dec = defaultDecoder();
   const undefExec = dec.decode(0).exec;
   const rand = rng(seed);

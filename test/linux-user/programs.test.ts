@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { BUSYBOX, describeOracle } from '../oracles.ts';
 
 const SRC = 'test/programs';
 const BUILD = 'test/programs/build';
@@ -23,7 +24,7 @@ function both(prog: string, args: string[], input?: Buffer) {
   return { q, o };
 }
 
-describe('run-elf vs qemu-aarch64, our C programs', { timeout: 120_000 }, () => {
+describeOracle('run-elf vs qemu-aarch64, our C programs', ['cross-gcc', 'qemu-aarch64'], { timeout: 120_000 }, () => {
   for (const name of ['integer', 'floating', 'vector', 'rounding']) {
     for (const opt of ['-O0', '-O2', '-O3']) {
       it(`${name} ${opt}`, () => {
@@ -37,8 +38,8 @@ describe('run-elf vs qemu-aarch64, our C programs', { timeout: 120_000 }, () => 
   }
 });
 
-describe('run-elf vs qemu-aarch64, busybox applets', { timeout: 120_000 }, () => {
-  const bb = `${BUILD}/busybox`;
+describeOracle('run-elf vs qemu-aarch64, busybox applets', ['busybox', 'qemu-aarch64'], { timeout: 120_000 }, () => {
+  const bb = BUSYBOX;
   const data = `${BUILD}/sample.txt`;
   writeFileSync(data, Array.from({ length: 200 }, (_, i) => `line ${(i * 7919) % 211} ${'x'.repeat(i % 13)}`).join('\n') + '\n');
   const cases: [string, string[]][] = [
@@ -57,7 +58,6 @@ describe('run-elf vs qemu-aarch64, busybox applets', { timeout: 120_000 }, () =>
   ];
   for (const [applet, args] of cases) {
     it(`busybox ${applet}`, () => {
-      if (!existsSync(bb)) throw new Error('busybox missing: run scripts/get-busybox.sh');
       const { q, o } = both(bb, [applet, ...args], applet === 'tr' ? Buffer.from('some input text\n') : undefined);
       expect(o.stderr.toString()).toBe(q.stderr.toString());
       expect(o.stdout.toString()).toBe(q.stdout.toString());
@@ -75,6 +75,9 @@ describe('run-elf errors', () => {
     expect(n.status).toBe(2);
     expect(n.stderr.trim()).toBe("shyper-emu: 'package.json' is not a static AArch64 Linux program: not an ELF file");
   });
+});
+
+describeOracle('run-elf errors, on a program built here', ['cross-gcc'], () => {
   it('an undefined instruction is SIGILL: a line with PC and word, exit 132, no stack trace', () => {
     const dir = `${BUILD}/undef`;
     mkdirSync(dir, { recursive: true });

@@ -3,13 +3,14 @@
 // NZCV, V0-V31 — on Unicorn and on our CPU; every register, flag and byte of the data window
 // must agree, or both must fault. ORACLE_SEED and ORACLE_PER_ENCODING reproduce / enlarge a run.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { Access, type AddressTranslator } from '../../emulator/arm64/memory.ts';
 import type { OpDef } from '../../emulator/arm64/decode/pattern.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
-import { REG, Unicorn, unicornAvailable } from './unicorn.ts';
+import { REG, Unicorn } from './unicorn.ts';
 import { FPCR, FPSR } from '../../emulator/arm64/regs.ts';
 
 const SEED = Number(process.env.ORACLE_SEED ?? 424242);
@@ -51,7 +52,7 @@ class WindowTranslator implements AddressTranslator {
   }
 }
 
-describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 (seed ${SEED})`, { timeout: 600_000 }, () => {
+describeOracle(`per-instruction differential vs Unicorn 2 (seed ${SEED})`, ['unicorn'], { timeout: 600_000 }, () => {
   const CHUNKS = 8;
   const all = defaultDecoder().all.filter((d) => !SKIP.test(d.name));
   let uc: Unicorn | null = null;

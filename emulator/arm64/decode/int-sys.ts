@@ -37,7 +37,7 @@ export const intBranchSystem = group(
   op('CLREX', '11010101000000110011 crm:4 010 11111', x.clrex),
   op('DSB', '11010101000000110011 crm:4 100 11111', x.nop),
   op('DMB', '11010101000000110011 crm:4 101 11111', x.nop),
-  op('ISB', '11010101000000110011 crm:4 110 11111', x.nop),
+  op('ISB', '11010101000000110011 crm:4 110 11111', x.isb),
   op('SB', '11010101000000110011 0000 111 11111', x.nop),
 
   // MSR (immediate): PSTATE fields we implement; the rest (UAO, SSBS, DIT, TCO, FlagM) are absent.
@@ -83,9 +83,9 @@ function sysOp(f: F): F | null {
       return { ...base, setWay: true, exec: x.cacheEl1 };
     case '0,1,0': // IC IALLUIS
     case '0,5,0': // IC IALLU
-      return { ...base, setWay: false, exec: x.cacheEl1 };
+      return { ...base, el1Only: true, exec: x.icInvalidate };
     case '3,5,1': // IC IVAU
-      return { ...base, exec: x.icIvau };
+      return { ...base, el1Only: false, exec: x.icInvalidate };
     case '0,8,0':
       return { ...base, write: false, el0: false, exec: x.at };
     case '0,8,1':

@@ -91,7 +91,7 @@ export function writeParams(img: Uint8Array, p: BmaParams): Uint8Array {
 
 /** A VM of the set: the kit's Linux or a bare-metal guest. */
 export type VmSpec =
-  | { kind: 'linux'; name: string; cores: number[]; cmdline: string; memory: number; vmKind?: 'mvm' | 'gvm'; shared?: boolean }
+  | { kind: 'linux'; name: string; cores: number[]; cmdline: string; memory: number; vmKind?: 'mvm' | 'gvm'; shared?: boolean; noInitrd?: boolean }
   | {
       kind: 'bma';
       name: string;
@@ -128,8 +128,7 @@ function configEntry(vm: VmSpec, index: number, board: BoardDescription, dir: st
         kernel_load_ipa: hex(base + 0x200000),
         kernel_entry_point: hex(base + 0x200000),
         device_tree_load_ipa: hex(base),
-        ramdisk_filename: join(GUESTS, 'initramfs.cpio.gz'),
-        ramdisk_load_ipa: hex(base + 0x1000000),
+        ...(vm.noInitrd ? {} : { ramdisk_filename: join(GUESTS, 'initramfs.cpio.gz'), ramdisk_load_ipa: hex(base + 0x1000000) }),
       },
       memory: { region: [{ ipa_start: hex(base), length: hex(vm.memory) }] },
       cpu,
@@ -239,8 +238,13 @@ export async function runVms(o: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const limit = o.maxVirtualMs * 1e6;
   let state: RunState = 'running';
-  while (state === 'running' && !stop && machine.virtualNs() < limit) {
+  while (!stop && machine.virtualNs() < limit) {
     state = machine.runFor(20);
+    if (state === 'idle') {
+      machine.advanceIdle(Infinity); // every CPU waits: on to the next event (no host sleep here)
+      state = 'running';
+    }
+    if (state !== 'running') break;
     await new Promise((resolve) => setImmediate(resolve));
   }
   mux.flushAll();

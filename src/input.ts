@@ -8,10 +8,10 @@ const MiB = 2 ** 20;
 
 /** Largest accepted size of each kind of input file (bytes). */
 export const INPUT_LIMITS = {
-  kernel: 256 * MiB,
-  initrd: 1024 * MiB,
+  kernel: 128 * MiB,
+  initrd: 512 * MiB,
   dtb: 2 * MiB,
-  elf: 512 * MiB,
+  elf: 256 * MiB,
   config: 1 * MiB,
 } as const;
 
@@ -38,6 +38,8 @@ export function readInput(path: string, what: string, limit: number): Uint8Array
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) fail('is a directory');
+    // A character device (/dev/zero, a terminal) is never an image; FIFOs and pipes are read up to the limit.
+    if (st.isCharacterDevice() || st.isSocket()) fail('is a device, not a file');
     if (st.isFile() && st.size > limit) fail(`${formatSize(st.size)} is larger than the ${formatSize(limit)} accepted`);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -57,7 +59,7 @@ export function readInput(path: string, what: string, limit: number): Uint8Array
       }
       if (n === 0) break;
       total += n;
-      if (total > limit) fail(`larger than the ${formatSize(limit)} accepted (is it a device or a pipe that never ends?)`);
+      if (total > limit) fail(`larger than the ${formatSize(limit)} accepted (a pipe that never ends?)`);
       chunks.push(buf.subarray(0, n));
     }
     const out = new Uint8Array(total);

@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
+import { UsageError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,6 +26,13 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '-h' || argv[0] === '--help') {
+    process.stdout.write('usage: shyper-emu bench [ITERATIONS]   CPU and boot benchmarks beside QEMU\n');
+    return 0;
+  }
+  if (argv.length > 1 || (argv[0] !== undefined && !/^[1-9]\d{0,8}$/.test(argv[0]))) {
+    throw new UsageError(`bench: expected at most one argument, an iteration count (got '${argv.join(' ')}')`);
+  }
   const iters = argv[0] ?? '100';
   const prog = buildBench();
   const lines: string[] = [];

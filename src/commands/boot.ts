@@ -1,11 +1,12 @@
 // `shyper-emu [--board B] [--native] ...`: boot a board (DESIGN.md "Command line").
-import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseSize } from '../options.ts';
+import { INPUT_LIMITS, readInput } from '../input.ts';
+import { checkMachineShape, getBoard, parseSize } from '../options.ts';
 
 import { Machine } from '../../emulator/machine.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
+import { FdtError } from '../../emulator/fdt/fdt.ts';
 import { Terminal } from '../terminal.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
@@ -55,6 +56,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
     const eq = a.indexOf('=');
     const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const noValue = (): void => {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value (got '${a}')`);
+    };
     const value = (): string => {
       if (inline !== undefined) return inline;
       const v = argv[++i];
@@ -64,11 +68,13 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
     switch (flag) {
       case '-h':
       case '--help':
+        noValue();
         return 'help';
       case '--board':
         o.board = value();
         break;
       case '--native':
+        noValue();
         o.native = true;
         break;
       case '--kernel':
@@ -117,6 +123,7 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         break;
       }
       case '--stats':
+        noValue();
         o.stats = true;
         break;
       case '--config':
@@ -132,13 +139,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
 
 const GUESTS = fileURLToPath(new URL('../../guests/', import.meta.url));
 
-function readImage(path: string, what: string): Uint8Array {
-  if (!existsSync(path)) throw new UsageError(`${what} '${path}': no such file`);
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError(`${what} '${path}': ${(e as Error).message}`);
-  }
+/** An input file, refused (exit 2) past its size limit before it is read whole (src/input.ts). */
+function readImage(path: string, what: 'kernel' | 'initrd' | 'dtb'): Uint8Array {
+  return readInput(path, what, INPUT_LIMITS[what]);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -148,21 +151,20 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const board = getBoard(opts.board);
+  checkMachineShape(board, { smp: opts.smp, mem: opts.mem, gic: opts.gic });
   const kernelPath = opts.kernel ?? `${GUESTS}Image.gz`;
   const initrdPath = opts.initrd ?? (opts.kernel === undefined ? `${GUESTS}initramfs.cpio.gz` : undefined);
   const kernel = readImage(kernelPath, 'kernel');
   const initrd = initrdPath !== undefined ? readImage(initrdPath, 'initrd') : undefined;
   const dtb = opts.dtb !== undefined ? readImage(opts.dtb, 'dtb') : undefined;
-  if (!opts.native) {
-    // The hypervisor (MVM + GVMs) is not part of this version yet: boot natively and say so.
-    process.stderr.write('shyper-emu: the hypervisor is not available yet; booting natively (--native)\n');
-  }
 
   let outputText = '';
   let matched = 0;
   let finish: ((code: number, why: string) => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
+    // The reader of our output went away (`| head -1`): end quietly, as after Ctrl-A x.
+    onOutputClosed: () => finish?.(matched < opts.expect.length ? 1 : 0, matched < opts.expect.length ? `output closed before it matched /${opts.expect[matched]!.source}/` : 'quit'),
     input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
@@ -195,7 +197,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     term.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
+    if (e instanceof FdtError) throw new UsageError(`dtb '${opts.dtb}': ${e.message}`);
     throw e;
+  }
+  if (!opts.native) {
+    // The hypervisor (MVM + GVMs) is not part of this version yet: boot natively and say so
+    // (after the images loaded: an image error is then the only line).
+    process.stderr.write('shyper-emu: the hypervisor is not available yet; booting natively (--native)\n');
   }
 
   const started = performance.now();

@@ -1,7 +1,7 @@
 // `shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] -o FILE`: write a board's tree.
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseCount, parseSize } from '../options.ts';
+import { checkMachineShape, getBoard, parseCount, parseSize } from '../options.ts';
 import { boardTree } from '../../emulator/fdt/board-tree.ts';
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,14 +32,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const b = getBoard(board);
   if (out === undefined) throw new UsageError('dtb: missing -o FILE');
+  // The same limits as a boot (a tree for a machine that cannot boot is no use).
+  checkMachineShape(b, { smp, mem, gic });
   const n = smp ?? b.cpus.length;
-  if (n > b.cpus.length) throw new UsageError(`--smp ${n}: board ${b.name} has at most ${b.cpus.length} CPUs`);
   const bytes = mem ?? b.memory.defaultSize;
-  if (bytes % 4096 !== 0 || bytes > b.memory.maxSize) {
-    throw new UsageError(`--mem: board ${b.name} takes up to ${b.memory.maxSize / 2 ** 20} MiB in 4 KiB units`);
-  }
   const v = gic ?? b.gic.version;
-  if (!b.gic.versions.includes(v)) throw new UsageError(`--gic ${v}: board ${b.name} has GICv${b.gic.versions.join('/v')}`);
   try {
     writeFileSync(out, boardTree(b, { smp: n, memBytes: bytes, gic: v }).encode());
   } catch (e) {

@@ -65,6 +65,9 @@ export function loadElf(as: AddressSpace, data: Uint8Array, name: string, reserv
     if (off + filesz > BigInt(data.length)) bad(`segment ${i} is truncated (file offset ${hex(off)} + ${hex(filesz)} bytes)`);
     if (vaddr + memsz > BigInt(TASK_SIZE)) bad(`segment ${i} at ${hex(vaddr)} + ${hex(memsz)} bytes lies outside the user address space (below ${hex(TASK_SIZE)})`);
     const seg: Seg = { vaddr: Number(vaddr), off: Number(off), filesz: Number(filesz), memsz: Number(memsz), prot: (flags & 4 ? PROT_READ : 0) | (flags & 2 ? PROT_WRITE : 0) | (flags & 1 ? PROT_EXEC : 0) };
+    if (Math.ceil(((seg.vaddr % PAGE) + seg.memsz) / PAGE) > as.freePages) {
+      bad(`segment ${i} needs ${Math.ceil(seg.memsz / 2 ** 20)} MiB, more than the ${Math.floor((as.freePages * PAGE) / 2 ** 20)} MiB of memory a process gets`);
+    }
     if (reserved && seg.vaddr < reserved.end && seg.vaddr + seg.memsz > reserved.start) bad(`segment ${i} at ${hex(seg.vaddr)} overlaps the stack`);
     if (firstLoad < 0) firstLoad = seg.vaddr - seg.off;
     segs.push(seg);

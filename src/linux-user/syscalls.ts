@@ -157,6 +157,10 @@ export class Syscalls {
   private u(cpu: Cpu, i: number): number {
     return Number(cpu.getX(i));
   }
+  /** Register i as a C unsigned int. */
+  private u32(cpu: Cpu, i: number): number {
+    return Number(cpu.getX(i) & 0xffffffffn);
+  }
   /** Register i as a C int (descriptors, flags, signal numbers). */
   private int(cpu: Cpu, i: number): number {
     return Number(BigInt.asIntN(32, cpu.getX(i)));
@@ -183,6 +187,7 @@ export class Syscalls {
     const x = (i: number): number => this.x(cpu, i);
     const u = (i: number): number => this.u(cpu, i);
     const int = (i: number): number => this.int(cpu, i);
+    const u32 = (i: number): number => this.u32(cpu, i);
     const as = this.as;
     switch (n) {
       case 63: // read
@@ -313,7 +318,7 @@ export class Syscalls {
         // sched_getaffinity: one CPU, an 8-byte mask
         const pid = int(0);
         if (pid !== 0 && pid !== PID) return -E.SRCH;
-        const len = u(1);
+        const len = u32(1);
         if (len < 8 || len % 8 !== 0) return -E.INVAL;
         as.write(u(2), Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0));
         return 8;
@@ -322,7 +327,7 @@ export class Syscalls {
         // sched_setaffinity: CPU 0 must be in the mask
         const pid = int(0);
         if (pid !== 0 && pid !== PID) return -E.SRCH;
-        if (u(1) === 0) return -E.INVAL;
+        if (u32(1) === 0) return -E.INVAL;
         return (as.read(u(2), 1)[0]! & 1) === 0 ? -E.INVAL : 0;
       }
       case 98: // futex (single thread: nothing to wait for)

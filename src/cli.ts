@@ -41,14 +41,9 @@ function fail(err: unknown): void {
   process.exit(3);
 }
 
-// Errors on our own output streams arrive asynchronously as 'error' events: without a listener
-// Node prints a stack trace. A closed reader ends the run quietly.
-for (const s of [process.stdout, process.stderr]) {
-  s.on('error', (err: Error) => {
-    if (isClosedPipe(err)) process.exit(0);
-    fail(err);
-  });
-}
+// Errors on our own output streams arrive asynchronously as 'error' events; one nobody listens
+// to (the boot's Terminal listens to stdout while it runs) becomes an uncaught exception, which
+// would print a stack trace. A closed reader ends the run quietly; the rest is the safety net.
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 

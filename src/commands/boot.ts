@@ -1,9 +1,9 @@
 // `shyper-emu [--board B] [--native] ...`: boot a board (DESIGN.md "Command line").
-import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseSeed, parseSize } from '../options.ts';
+import { INPUT_LIMITS, readInput } from '../input.ts';
+import { checkMachineShape, getBoard, parseSeed, parseSize } from '../options.ts';
 
 import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
 import { VirtioBlk } from '../../emulator/devices/virtio/blk.ts';
@@ -12,6 +12,7 @@ import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator
 import { type ClockMode, Machine } from '../../emulator/machine.ts';
 import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
+import { FdtError } from '../../emulator/fdt/fdt.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
 import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
@@ -94,6 +95,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
     const eq = a.indexOf('=');
     const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const noValue = (): void => {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value (got '${a}')`);
+    };
     const value = (): string => {
       if (inline !== undefined) return inline;
       const v = argv[++i];
@@ -103,11 +107,13 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
     switch (flag) {
       case '-h':
       case '--help':
+        noValue();
         return 'help';
       case '--board':
         o.board = value();
         break;
       case '--native':
+        noValue();
         o.native = true;
         break;
       case '--kernel':
@@ -159,6 +165,7 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         break;
       }
       case '--stats':
+        noValue();
         o.stats = true;
         break;
       case '--disk': {
@@ -198,13 +205,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
 
 const GUESTS = fileURLToPath(new URL('../../guests/', import.meta.url));
 
-function readImage(path: string, what: string): Uint8Array {
-  if (!existsSync(path)) throw new UsageError(`${what} '${path}': no such file`);
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError(`${what} '${path}': ${(e as Error).message}`);
-  }
+/** An input file, refused (exit 2) past its size limit before it is read whole (src/input.ts). */
+function readImage(path: string, what: 'kernel' | 'initrd' | 'dtb'): Uint8Array {
+  return readInput(path, what, INPUT_LIMITS[what]);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -214,6 +217,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const board = getBoard(opts.board);
+  checkMachineShape(board, { smp: opts.smp, mem: opts.mem, gic: opts.gic });
   const kernelPath = opts.kernel ?? `${GUESTS}Image.gz`;
   const initrdPath = opts.initrd ?? (opts.kernel === undefined ? `${GUESTS}initramfs.cpio.gz` : undefined);
   const kernel = readImage(kernelPath, 'kernel');
@@ -286,6 +290,8 @@ export async function main(argv: string[]): Promise<number> {
       else if (key >= 0x30 && key <= 0x37) mux?.select(key - 0x30);
     },
     onInput: () => wakeEarly?.(),
+    // The reader of our output went away (`| head -1`): end quietly, as after Ctrl-A x.
+    onOutputClosed: () => finish?.(matched < opts.expect.length ? 1 : 0, matched < opts.expect.length ? `output closed before it matched /${opts.expect[matched]!.source}/` : 'quit'),
     input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
@@ -345,7 +351,13 @@ export async function main(argv: string[]): Promise<number> {
     closeDisks();
     vmDeviceHub.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
+    if (e instanceof FdtError) throw new UsageError(`dtb '${opts.dtb}': ${e.message}`);
     throw e;
+  }
+  if (!opts.native) {
+    // The hypervisor (MVM + GVMs) is not part of this version yet: boot natively and say so
+    // (after the images loaded: an image error is then the only line).
+    process.stderr.write('shyper-emu: the hypervisor is not available yet; booting natively (--native)\n');
   }
 
   const started = performance.now();

@@ -105,6 +105,7 @@ export class Machine {
       throw new ImageError(`--mem: board ${b.name} takes 16 MiB to ${b.memory.maxSize / 2 ** 20} MiB of RAM in 4 KiB units`);
     }
     this.gicVersion = opts.gicVersion ?? b.gic.version;
+    if (!b.gic.versions.includes(this.gicVersion)) throw new ImageError(`--gic ${this.gicVersion}: board ${b.name} has GICv${b.gic.versions.join('/v')}`);
     this.sliceNs = opts.sliceNs ?? 20_000;
     this.hostTime = opts.clock === 'host' ? new RealTimePacer(0) : null;
     this.seed = opts.seed ?? DEFAULT_SEED;

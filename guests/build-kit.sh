@@ -12,7 +12,7 @@
 #        (default /tmp/shyper-kit). The configured kernel tree, with `modules_prepare` done, stays
 #        in $WORK/linux-source-6.1: build out-of-tree modules against the kit with
 #        make -C $WORK/linux-source-6.1 ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- M=$PWD
-# Output: Image.gz, initramfs.cpio.gz, disk.ext2.gz, kernel.config (shipped in git).
+# Output: Image.gz, initramfs.cpio.gz, disk.ext2.gz, kernel.config, baremetal/bma.bin (shipped in git).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}
@@ -105,4 +105,7 @@ cp "$work/mvm/shyper" "$rootfs/bin/shyper"
 mkdir -p "$work/disk"; echo "hello from virtio-blk" > "$work/disk/hello.txt"
 rm -f "$out/disk.ext2"; mke2fs -q -t ext2 -d "$work/disk" "$out/disk.ext2" 4M
 gzip -9nf "$out/Image" "$out/disk.ext2"
+
+# --- bare-metal test guest (attack suite) -------------------------------------------
+"$here/baremetal/build.sh" "$out/baremetal"
 ls -l "$out"

@@ -77,6 +77,12 @@ export interface EmulatedDevice {
   cfg: number[];
   /** Added by the config loader (the implicit vGIC), not written in the file. */
   implicit?: boolean;
+  /** virtio-blk: the disk image (absolute path), the window of it the VM sees, read-only. */
+  disk?: { image: string; startSector: number; sectors: number | undefined; readOnly: boolean };
+  /** virtio-net: the NIC's MAC address (cfg_list, or derived from the VM id). */
+  mac?: number[];
+  /** virtio-console in peer mode (cfg_list [vm, ipa]): the console it is joined to. */
+  peer?: { vm: number; ipa: number };
 }
 
 export interface PassthroughDevice {

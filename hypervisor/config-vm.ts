@@ -66,6 +66,8 @@ export interface RawEmu {
   irq_id: number;
   cfg_list?: U64[];
   type: string;
+  image?: string;
+  read_only?: boolean;
 }
 export interface RawPt {
   name: string;
@@ -110,6 +112,7 @@ export interface RawVm {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
+const macText = (mac: number[]): string => mac.map((b) => b.toString(16).padStart(2, '0')).join(':');
 const size = (n: number): string => (n % MiB === 0 ? `${n / MiB} MiB` : n % KiB === 0 ? `${n / KiB} KiB` : `${n} bytes`);
 const overlaps = (a: number, alen: number, b: number, blen: number): boolean => a < b + blen && b < a + alen;
 const pageDown = (v: number): number => Math.floor(v / PAGE) * PAGE;
@@ -194,6 +197,22 @@ export function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
     }),
   );
 
+  // virtio-blk: the image (our key) and Rust-Shyper's cfg_list window [start sector, sectors].
+  const blkDisk = (e: RawEmu, cfg: number[], f: string): NonNullable<EmulatedDevice['disk']> => {
+    if (e.image === undefined) fail(f, 'an EMU_DEVICE_T_VIRTIO_BLK needs "image": the disk image file (or use EMU_DEVICE_T_VIRTIO_BLK_MEDIATED)');
+    const probe = env.images.probe(e.image!, 'ramdisk'); // size: a .gz image counts by its ISIZE
+    if (typeof probe === 'string') fail(`${f}.image`, probe);
+    const { path: image, size: bytes } = probe as ImageProbe;
+    if (cfg.length !== 0 && cfg.length !== 2) fail(`${f}.cfg_list`, `a disk window is [start sector, sectors], got ${cfg.length} words`);
+    const [startSector, sectors] = cfg.length === 2 ? [cfg[0]!, cfg[1]!] : [0, undefined];
+    const total = Math.floor(bytes / 512);
+    if (sectors === 0) fail(`${f}.cfg_list`, 'a disk window of 0 sectors');
+    if (startSector + (sectors ?? 0) > total || startSector >= total) {
+      fail(`${f}.cfg_list`, `sectors ${startSector}+${sectors ?? 0} run past the end of ${e.image} (${total} sectors)`);
+    }
+    return { image, startSector, sectors, readOnly: e.read_only ?? false };
+  };
+
   // ---- emulated devices ----
   const list = <T>(nested: { [k: string]: T[] } | undefined, flat: T[] | undefined, key: string): [T[], string] => {
     if (nested && flat) fail(key, `given both as "${key}" and inside "${key.replace(/_list$/, '')}"; keep one`);
@@ -222,6 +241,19 @@ export function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
     }
     if (d.type === 'gicr' && (d.baseIpa !== gicr.ipa || d.length < gicr.length || d.length > (board.gic.redistSize ?? 0))) {
       fail(f, `the vGICR sits at ${hex(gicr.ipa)} and spans ${hex(gicr.length)}-${hex(board.gic.redistSize ?? 0)} bytes (0x20000 per vCPU), not ${hex(d.baseIpa)}+${hex(d.length)}`);
+    }
+    if ((e.image !== undefined || e.read_only !== undefined) && d.type !== 'virtio-blk') fail(`${f}.${e.image !== undefined ? 'image' : 'read_only'}`, `only an EMU_DEVICE_T_VIRTIO_BLK has a disk image`);
+    if (d.type === 'virtio-blk') d.disk = blkDisk(e, d.cfg, f);
+    if (d.type === 'virtio-net') {
+      if (d.cfg.length === 0) d.mac = [0x02, 0x53, 0x48, 0x59, id, rawEmus.slice(0, i).filter((x) => x.type === 'EMU_DEVICE_T_VIRTIO_NET').length];
+      else if (d.cfg.length !== 6 || d.cfg.some((b) => b > 255)) fail(`${f}.cfg_list`, `a MAC address: 6 words of one byte each, got [${d.cfg.map(hex).join(', ')}]`);
+      else d.mac = [...d.cfg];
+      if (d.mac!.every((b) => b === 0) || (d.mac![0]! & 1) !== 0) fail(`${f}.cfg_list`, `${macText(d.mac!)} is not a unicast MAC address`);
+    }
+    if (d.type === 'virtio-console' && d.cfg.length > 0) {
+      if (d.cfg.length !== 2) fail(`${f}.cfg_list`, `a console's peer is [vm id, console IPA], got ${d.cfg.length} words`);
+      d.peer = { vm: d.cfg[0]!, ipa: d.cfg[1]! };
+      if (d.peer.vm === id && d.peer.ipa === d.baseIpa) fail(`${f}.cfg_list`, 'a console cannot be its own peer');
     }
     emuField.set(d, `${f} "${d.name}"`);
     return d;
@@ -400,6 +432,17 @@ function pickConsole(named: string | undefined, emus: EmulatedDevice[], pts: Pas
   return emu ? fromEmu(emu) : undefined;
 }
 
+/** A gzip file (by its magic): a disk image that can only be attached read-only. */
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const b = new Uint8Array(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Physical GIC windows the hypervisor owns (GICD, GICR, GICC, GICH, GICV). */
 function physicalGicWindows(board: BoardDescription, gic: 2 | 3): { what: string; pa: number; length: number }[] {
   const g = board.gic;
@@ -459,6 +502,47 @@ export function checkAcrossVms(env: Env, vms: VmConfig[]): void {
         throw new ConfigError(`${where(vm)}: cpu.allocate_bitmap: core ${c} is also vm ${other.id} "${other.name}"'s (${why})`);
       }
       coreOwner.set(c, vm);
+    }
+  }
+  // virtio-net MACs: one NIC each (the switch between VMs forwards by MAC).
+  const macOwner = new Map<string, VmConfig>();
+  for (const vm of vms) {
+    vm.emulatedDevices.forEach((d) => {
+      if (d.mac === undefined) return;
+      const key = macText(d.mac);
+      const other = macOwner.get(key);
+      if (other) throw new ConfigError(`${where(vm)}: emulated device "${d.name}": MAC ${key} is also a NIC of vm ${other.id} "${other.name}"`);
+      macOwner.set(key, vm);
+    });
+  }
+  // virtio-console peers (Rust-Shyper's cfg [vm, ipa]): the peer must be a virtio-console of a VM in the set.
+  for (const vm of vms) {
+    for (const d of vm.emulatedDevices) {
+      if (d.peer === undefined) continue;
+      const pv = vms.find((v) => v.id === d.peer!.vm);
+      const pd = pv?.emulatedDevices.find((x) => x.type === 'virtio-console' && x.baseIpa === d.peer!.ipa);
+      if (pd === undefined) {
+        env.warn(`${where(vm)}: emulated device "${d.name}": cfg_list: ${pv ? `vm ${pv.id} "${pv.name}" has no virtio-console at ${hex(d.peer.ipa)}` : `no vm ${d.peer.vm} in the set`}: what it transmits is discarded`);
+      }
+    }
+  }
+  // Disk images: devices may share one when their windows are apart or all of them are read-only
+  // (a gzip image always is).
+  const disks: { vm: VmConfig; d: EmulatedDevice }[] = [];
+  for (const vm of vms) {
+    for (const d of vm.emulatedDevices) {
+      const k = d.disk;
+      if (k === undefined) continue;
+      const end = (x: NonNullable<EmulatedDevice['disk']>): number => (x.sectors === undefined ? Infinity : x.startSector + x.sectors);
+      for (const o of disks) {
+        const ok = o.d.disk!;
+        if (ok.image !== k.image || !(k.startSector < end(ok) && ok.startSector < end(k))) continue;
+        if ((k.readOnly && ok.readOnly) || isGzip(k.image)) continue;
+        throw new ConfigError(
+          `${where(vm)}: emulated device "${d.name}": image ${k.image} is also vm ${o.vm.id} "${o.vm.name}"'s disk "${o.d.name}" and their windows overlap: make both read_only, or give them disjoint cfg_list windows`,
+        );
+      }
+      disks.push({ vm, d });
     }
   }
   // Physical devices and SPIs: one owner each.

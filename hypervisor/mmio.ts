@@ -9,6 +9,11 @@ import { COST } from './cost.ts';
 export interface MmioHandler {
   read(offset: number, size: number, vcpu: number): bigint;
   write(offset: number, size: number, value: bigint, vcpu: number): void;
+  /**
+   * The VM stopped or is rebooting: back to the power-on state, so that nothing the old guest
+   * set up (a virtqueue in its RAM) is used once the RAM holds a new boot.
+   */
+  reset?(): void;
 }
 
 export interface EmulatedRegion {

@@ -38,6 +38,12 @@ export const defaultVgic: VgicFactory = (host, machine, version, spis) => new Vg
 
 /** SGI the hypervisor uses between physical CPUs (Rust-Shyper's IPI). */
 const SGI_IPI = 1;
+/**
+ * Distinct log lines a VM can cause (faults, unknown hypercalls...). Past it the hypervisor says
+ * once that it stops reporting that VM: a guest must not be able to flood the host's log (100 000
+ * random hypercalls used to print a line each once 4096 distinct ones had been seen).
+ */
+export const LOG_LINES_PER_VM = 100;
 const PPI_MAINTENANCE = 25;
 const PPI_HYP_TIMER = 26;
 
@@ -45,6 +51,8 @@ const PPI_HYP_TIMER = 26;
 // upgraded (SWIO), WFI trapped (the vCPU may sleep), SMC trapped (PSCI is ours), AArch64 EL1.
 const HCR_GUEST = HCR_EL2.VM | HCR_EL2.SWIO | HCR_EL2.FMO | HCR_EL2.IMO | HCR_EL2.AMO | HCR_EL2.TWI | HCR_EL2.TSC | HCR_EL2.RW;
 const MIDR_EL1 = (3 << 14) | (0 << 11) | (0 << 7) | (0 << 3) | 0;
+const CNTV_CTL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 1;
+const CNTV_CVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 2;
 const SPSR_EL1H_MASKED = 0x3c5;
 
 export class Shyper implements El2Software, TrapHost {
@@ -59,6 +67,8 @@ export class Shyper implements El2Software, TrapHost {
   private readonly logged = new Set<string>();
   /** Removed VMs whose memory waits for their last loaded vCPU to leave its CPU (reap). */
   private readonly dying = new Set<Vm>();
+  /** Distinct lines logged on each VM's behalf (key -1: the hypervisor's own), for LOG_LINES_PER_VM. */
+  private readonly loggedPerVm = new Map<number, number>();
   private readonly resetContext: El1Context;
   private distributorReady = false;
 
@@ -214,9 +224,14 @@ export class Shyper implements El2Software, TrapHost {
   sync(cpu: El2Cpu): void {
     this.executing = cpu;
     cpu.chargeCycles(COST.trapVector + COST.syncDispatch); // modeled EL2 time (hypervisor/cost.ts)
-    const v = this.pcpus[cpu.index]!.loaded!;
-    v.vm.vgic.sync(v.id, cpu);
-    handleSync(cpu, v, this);
+    const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
+    const v = p.loaded;
+    // (null: its VM was reset from another pCPU meanwhile; the trap died with the old incarnation.)
+    if (v !== null) {
+      v.vm.vgic.sync(v.id, cpu);
+      handleSync(cpu, v, this);
+    }
     this.schedule(cpu);
     this.executing = null;
   }
@@ -225,6 +240,7 @@ export class Shyper implements El2Software, TrapHost {
     this.executing = cpu;
     cpu.chargeCycles(COST.trapVector);
     const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
     if (p.loaded !== null) p.loaded.vm.vgic.sync(p.loaded.id, cpu);
     this.handleIrqs(cpu, p);
     this.schedule(cpu);
@@ -267,6 +283,7 @@ export class Shyper implements El2Software, TrapHost {
 
   private schedule(cpu: El2Cpu): void {
     const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
     if (p.loaded !== null && !p.vcpus.includes(p.loaded)) {
       // The loaded vCPU's VM was removed: drop its context (its virtual timer would keep firing).
       const gone = p.loaded.vm;
@@ -285,13 +302,29 @@ export class Shyper implements El2Software, TrapHost {
     this.setTick(cpu, p, p.runnableCount() > 1);
   }
 
+  /**
+   * The loaded vCPU's VM was reset: the old vGIC empties the list registers it filled here (they
+   * would otherwise reach the new incarnation or the next VM loaded here), and nothing counts as
+   * loaded, so the next load restores a context and a vGIC state in full (the new vGIC's
+   * restore() also sets the physical virtual-timer PPI's active state from scratch).
+   */
+  private retire(cpu: El2Cpu, p: PcpuSched): void {
+    const l = p.loaded;
+    if (l === null || l.retiredVgic === null) return;
+    l.retiredVgic.save(l.id, cpu);
+    l.retiredVgic = null;
+    p.loaded = null;
+  }
+
   /** World switch on this pCPU to `next` (and apply a pending CPU_ON / boot). */
   private load(cpu: El2Cpu, p: PcpuSched, next: Vcpu): void {
     const prev = p.loaded;
     if (prev !== null && prev !== next) {
+      prev.timerDeadline = vtimerDeadline(cpu);
       prev.vm.vgic.save(prev.id, cpu);
       cpu.save(prev.ctx);
     }
+    next.timerDeadline = null;
     const on = next.pendingOn;
     if (on !== null) next.ctx.words.set(this.resetContext.words);
     if (prev !== next || on !== null) {
@@ -315,24 +348,43 @@ export class Shyper implements El2Software, TrapHost {
     p.loaded = next;
   }
 
-  /** EL2 timer: a slice boundary when more than one vCPU is runnable here. */
-  private setTick(cpu: El2Cpu, p: PcpuSched, on: boolean): void {
-    if (on === p.tickArmed) return;
-    p.tickArmed = on;
-    if (!on) {
+  /**
+   * The EL2 timer: the slice boundary while more than one vCPU is runnable here (`roundRobin`),
+   * or sooner, the virtual-timer deadline of a vCPU sleeping here that is not loaded (nothing
+   * else would wake it: its timer is saved in its context, not counting in the hardware).
+   */
+  private setTick(cpu: El2Cpu, p: PcpuSched, roundRobin: boolean): void {
+    if (!roundRobin) p.sliceEnd = null;
+    else if (p.sliceEnd === null) {
+      const freq = cpu.mrs(El2Reg.CNTFRQ_EL0);
+      p.sliceEnd = cpu.mrs(El2Reg.CNTPCT_EL0) + (freq * BigInt(this.sliceNs)) / 1_000_000_000n;
+    }
+    let at = p.sliceEnd;
+    for (const v of p.vcpus) {
+      const d = v.timerDeadline;
+      if (d !== null && v.state === 'sleeping' && v !== p.loaded && (at === null || d < at)) at = d;
+    }
+    if (at === p.timerAt) return;
+    p.timerAt = at;
+    if (at === null) {
       cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
       return;
     }
-    const freq = cpu.mrs(El2Reg.CNTFRQ_EL0);
-    const now = cpu.mrs(El2Reg.CNTPCT_EL0);
-    cpu.msr(El2Reg.CNTHP_CVAL_EL2, now + (freq * BigInt(this.sliceNs)) / 1_000_000_000n);
+    cpu.msr(El2Reg.CNTHP_CVAL_EL2, at);
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 1n);
   }
 
+  /** The EL2 timer fired: wake the sleepers whose virtual timer is due; at a slice end, switch. */
   private tick(cpu: El2Cpu, p: PcpuSched): void {
     cpu.chargeCycles(COST.schedTick);
-    p.tickArmed = false;
+    p.timerAt = null;
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
+    const now = cpu.mrs(El2Reg.CNTPCT_EL0);
+    for (const v of p.vcpus) {
+      if (v.state === 'sleeping' && v !== p.loaded && v.timerDeadline !== null && v.timerDeadline <= now) v.state = 'ready';
+    }
+    if (p.sliceEnd === null || now < p.sliceEnd) return;
+    p.sliceEnd = null;
     const next = p.after(p.loaded);
     if (next !== null && next !== p.loaded) this.load(cpu, p, next);
   }
@@ -407,6 +459,10 @@ export class Shyper implements El2Software, TrapHost {
     this.stopVm(vm);
     for (const r of vm.ram) this.mem.zero(r.pa, r.size);
     this.loadImages(vm);
+    // The old vGIC's state in the hardware goes with it: list registers where a vCPU is loaded
+    // (retire()), and the active state of the physical SPIs it owns (no LR holds them any more).
+    for (const c of vm.vcpus) if (this.pcpus[c.pcpu]!.loaded === c) c.retiredVgic = vm.vgic;
+    for (const intid of vm.setup.irqs) if (intid >= 32) this.gic.setActive(intid, false, vm.vcpus[0]!.pcpu);
     this.attachVgic(vm);
     vm.state = 'inactive';
   }
@@ -462,6 +518,9 @@ export class Shyper implements El2Software, TrapHost {
       // Its CPU stops running it at its next entry: make that now.
       if (this.pcpus[c.pcpu]!.started) this.interruptCpu(c.pcpu);
     }
+    // Emulated devices forget the stopped guest (a virtio queue must not be used again: its
+    // rings are in RAM that is zeroed and reloaded on a reset).
+    for (const r of vm.regions) r.handler.reset?.();
   }
 
   /**
@@ -473,13 +532,30 @@ export class Shyper implements El2Software, TrapHost {
   hypercall(cpu: El2Cpu, v: Vcpu): bigint {
     if (this.hypercalls !== null) return this.hypercalls(cpu, v);
     const x7 = Number(cpu.x(7) & 0xffffn);
-    this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`);
+    this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`, v.vm.id);
     return (1n << 64n) - 1n;
   }
 
-  logOnce(key: string, line: string): void {
+  /** Log `line` the first time `key` is seen, within VM `vmId`'s budget (LOG_LINES_PER_VM). */
+  logOnce(key: string, line: string, vmId = -1): void {
     if (this.logged.has(key)) return;
-    if (this.logged.size < 4096) this.logged.add(key);
+    const n = this.loggedPerVm.get(vmId) ?? 0;
+    if (n > LOG_LINES_PER_VM) return;
+    this.loggedPerVm.set(vmId, n + 1);
+    if (n === LOG_LINES_PER_VM) {
+      this.io.log(vmId < 0 ? 'shyper: further messages suppressed' : `shyper: vm${vmId}: further messages about this VM suppressed`);
+      return;
+    }
+    this.logged.add(key);
     this.io.log(line);
   }
+}
+
+/**
+ * The loaded vCPU's virtual timer deadline as a physical count (CVAL + CNTVOFF), or null when the
+ * timer cannot interrupt (disabled or masked at the timer): read before its context is saved.
+ */
+function vtimerDeadline(cpu: El2Cpu): bigint | null {
+  if ((cpu.mrs(CNTV_CTL_EL0) & 3n) !== 1n) return null; // ENABLE set, IMASK clear
+  return cpu.mrs(CNTV_CVAL_EL0) + cpu.mrs(El2Reg.CNTVOFF_EL2);
 }

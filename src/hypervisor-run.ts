@@ -12,6 +12,7 @@ import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { vmSetup, type VmSetupOptions } from './vm-setup.ts';
 import { installHypercalls, type Hypercalls } from '../hypervisor/hvc/index.ts';
 import type { ConsoleMux } from './console-mux.ts';
+import { VmDeviceHub } from './vm-devices.ts';
 import type { Console } from '../emulator/devices/console.ts';
 
 const BUILTIN_RAMDISK = fileURLToPath(new URL('../guests/initramfs.cpio.gz', import.meta.url));
@@ -35,6 +36,8 @@ export interface HypervisorRunOptions {
   log(line: string): void;
   /** VM 0 powered off or reset the system. */
   onSystemOff(): void;
+  /** What the VMs' devices share (network switch, console peers, disk images); the caller closes it at the end. */
+  devices?: VmDeviceHub;
 }
 
 /** The running hypervisor and its hypercall module. */
@@ -55,6 +58,7 @@ export function startHypervisor(machine: Machine, o: HypervisorRunOptions): Hype
     },
   });
   const board = machine.opts.board;
+  const devices = o.devices ?? new VmDeviceHub(o.log);
   const setupOptions: VmSetupOptions = {
     board,
     gicVersion: machine.gicVersion,
@@ -62,6 +66,7 @@ export function startHypervisor(machine: Machine, o: HypervisorRunOptions): Hype
     append: o.append,
     seed: o.seed,
     sharedMemoryPa: () => hvc.ivc.sharedMemoryPa(),
+    devices,
   };
   // The MVM's hypercalls (hypervisor/hvc): VMs it configures at run time get their setup here.
   let ramdisk: Uint8Array | undefined;

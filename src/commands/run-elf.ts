@@ -1,9 +1,11 @@
 // `shyper-emu run-elf [--stats] [--cpu CORE] PROG [ARGS...]`: a static AArch64 Linux program at
-// EL0 with Linux system calls emulated (like qemu-aarch64 user mode). Its exit status becomes ours.
+// EL0 with Linux system calls emulated (like qemu-aarch64 user mode). Its exit status becomes ours;
+// a program killed by a signal ends with 128 + the signal number, as a shell reports it.
 // --cpu picks the core (default cortex-a76): its instructions, AT_HWCAP and ID registers.
-import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { INPUT_LIMITS, readInput } from '../input.ts';
 import { Process, USER_CPUS, type UserCpuName } from '../linux-user/process.ts';
+import { diagnostic } from '../linux-user/host-io.ts';
 
 const USAGE = `usage: shyper-emu run-elf [--stats] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
 
@@ -24,13 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const prog = argv[i];
   if (prog === undefined) throw new UsageError(USAGE);
-  if (!existsSync(prog)) throw new UsageError(`run-elf: '${prog}': no such file`);
-  let image: Uint8Array;
-  try {
-    image = new Uint8Array(readFileSync(prog));
-  } catch (e) {
-    throw new UsageError(`run-elf: '${prog}': ${(e as Error).message}`);
-  }
+  const image = readInput(prog, 'run-elf:', INPUT_LIMITS.elf);
   const env = ['PATH=/usr/bin:/bin', 'HOME=/', 'LANG=C'];
   const p = new Process(image, prog, argv.slice(i), env, core);
   const t0 = performance.now();
@@ -38,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   const s = (performance.now() - t0) / 1000;
   if (stats) {
     const n = p.cpu.instret;
-    process.stderr.write(`stats: instructions=${n} seconds=${s.toFixed(3)} mips=${(n / s / 1e6).toFixed(1)}\n`);
+    diagnostic(`stats: instructions=${n} seconds=${s.toFixed(3)} mips=${(n / s / 1e6).toFixed(1)}`);
   }
   return code;
 }

@@ -6,6 +6,7 @@ import { SP } from '../../emulator/arm64/regs.ts';
 import { MIDR } from '../../boards/types.ts';
 import { AddressSpace, PROT_READ, PROT_WRITE } from './address-space.ts';
 import { loadElf } from './elf.ts';
+import { UsageError } from '../errors.ts';
 import { Syscalls } from './syscalls.ts';
 
 const AT = { NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9, UID: 11, EUID: 12, GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31 };
@@ -27,11 +28,15 @@ export class Process {
     this.cpu = new Cpu(this.as.mem, decoderFor(features));
     this.as.cpu = this.cpu;
     this.cpu.translator = this.as;
-    const elf = loadElf(this.as, image, path);
+    this.as.map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE);
+    const elf = loadElf(this.as, image, path, { start: STACK_TOP - STACK_SIZE, end: STACK_TOP });
     this.as.brkStart = this.as.brk = elf.brk;
     this.sys = new Syscalls(this.as, path, { midr: MIDR[core], features });
     this.cpu.exceptionHook = (cpu, ec, iss, far) => this.sys.exception(cpu, ec, iss, far);
-    this.as.map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE);
+
+    // Linux refuses (E2BIG) arguments and environment above a quarter of the stack limit.
+    const strBytes = [path, ...argv, ...env].reduce((n, s) => n + Buffer.byteLength(s) + 9, 0);
+    if (strBytes > STACK_SIZE / 4) throw new UsageError(`run-elf: argument list too long (${strBytes} bytes, at most ${STACK_SIZE / 4})`);
 
     // Strings at the top of the stack, then the vectors below them (16-byte aligned SP).
     let p = STACK_TOP - 16;
@@ -70,9 +75,16 @@ export class Process {
 
   /** Run to exit; returns the exit status. */
   run(): number {
+    return this.runFor(Infinity) ?? 1;
+  }
+
+  /** Run to exit or for about `maxInstructions`; the exit status, or null while still running. */
+  runFor(maxInstructions: number): number | null {
     const cpu = this.cpu;
+    const end = cpu.instret + maxInstructions;
     while (this.sys.exitCode === null) {
-      cpu.run(1_000_000);
+      if (cpu.instret >= end) return null;
+      cpu.run(Math.min(1_000_000, Math.max(1, end - cpu.instret)));
       if (cpu.halted && this.sys.exitCode === null) return 1;
     }
     this.sys.flush();

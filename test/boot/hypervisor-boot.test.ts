@@ -1,8 +1,8 @@
 // The product's main job: `shyper-emu --board B` (no --native) boots the hypervisor with the
 // board's default VM set — the MVM and two GVMs, each the kit's unmodified Linux, and on rk3588
 // VM3, the bare-metal RTVM with the GIC passed through — and every Linux VM reaches
-// `shyper-guest: boot ok` on its own console, prefixed with its VM, while the RTVM prints its
-// interrupt latency.
+// `shyper-guest: boot ok` on its own console (the MVM's passed-through UART, the GVMs' hvc0),
+// prefixed with its VM, while the RTVM prints its interrupt latency.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
@@ -43,6 +43,15 @@ describe('the hypervisor boots the default VM set', { timeout: 420_000 }, () => 
       }
       // Every line of output belongs to a VM.
       for (const line of r.out.split('\n').filter((l) => l.length > 0)) expect(line).toMatch(rtvm ? /^\[vm[0-3]\] / : /^\[vm[0-2]\] /);
+      // The GVMs' console is hvc0 (virtio-console): earlycon on the emulated UART until hvc0
+      // takes over, each line once.
+      for (const vm of [1, 2]) {
+        const lines = r.out.split('\n').filter((l) => l.startsWith(`[vm${vm}] `)).join('\n');
+        expect(lines).toMatch(/earlycon: \w+ at MMIO/);
+        expect(lines).toMatch(/printk: console \[hvc0\] enabled/);
+        expect(lines).toMatch(/printk: bootconsole \[\w+\] disabled/);
+        expect(lines.match(/Run \/init as init process/g)).toHaveLength(1);
+      }
     });
   }
 

@@ -10,7 +10,8 @@
 import { Bus } from './bus/bus.ts';
 import { Clock } from './clock/clock.ts';
 import { CORE_MODELS, CORTEX_A76, type CoreModel, InstrClass } from './clock/cycle-model.ts';
-import { Cpu, defaultDecoder } from './arm64/cpu.ts';
+import { Cpu, decoderFor } from './arm64/cpu.ts';
+import { coreFeatures } from './arm64/features.ts';
 import { GenericTimer, SystemCounter } from './devices/generic-timer.ts';
 import type { Console } from './devices/console.ts';
 import { PsciFirmware, type PowerController } from './firmware/psci.ts';
@@ -100,12 +101,12 @@ export class Machine {
     this.bus.addRam(b.memory.base, this.memBytes);
 
     const counter = new SystemCounter(b.timer.freqHz);
-    const decoder = defaultDecoder();
     for (let i = 0; i < this.smp; i++) {
-      const cpu = new Cpu(this.bus, decoder);
+      const spec = b.cpus[i]!;
+      // Each core decodes its own architecture: Armv8.2 on A76/A55, Armv8.0 on A72/A57/Denver2.
+      const cpu = new Cpu(this.bus, decoderFor(coreFeatures(spec.core, { crypto: spec.crypto })));
       cpu.enableSystemMode();
       cpu.onUndefined = (c) => this.traceUndefined(c);
-      const spec = b.cpus[i]!;
       const model = CORE_MODELS[spec.core] ?? CORTEX_A76;
       this.models.push(model);
       // Instructions per slice: the core's cycles in a slice over its cost of a simple instruction.

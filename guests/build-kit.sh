@@ -12,7 +12,7 @@
 #        (default /tmp/shyper-kit). The configured kernel tree, with `modules_prepare` done, stays
 #        in $WORK/linux-source-6.1: build out-of-tree modules against the kit with
 #        make -C $WORK/linux-source-6.1 ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- M=$PWD
-# Output: Image.gz, initramfs.cpio.gz, disk.ext2.gz, kernel.config (shipped in git).
+# Output: Image.gz, initramfs.cpio.gz, disk.ext2.gz, kernel.config, baremetal/bma.bin (shipped in git).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}
@@ -91,6 +91,13 @@ INIT
 chmod +x "$rootfs/init"
 aarch64-linux-gnu-gcc -static -nostdlib -ffreestanding -fno-stack-protector -Os -s -Wl,--build-id=none \
   -Wall -Wextra -Werror -o "$rootfs/bin/shyper-getrandom" "$here/src/getrandom-test.c"
+# --- MVM management software (guests/mvm): /lib/modules/shyper.ko, /bin/shyper -------------------
+# Built against the kernel tree above (modules_prepare). One block, kept apart for merging.
+WORK="$work" KDIR="$src" "$here/mvm/build.sh" "$work/mvm"
+mkdir -p "$rootfs/lib/modules"
+cp "$work/mvm/shyper.ko" "$rootfs/lib/modules/shyper.ko"
+cp "$work/mvm/shyper" "$rootfs/bin/shyper"
+# --- end of the MVM block -------------------------------------------------------------------------
 (cd "$rootfs" && find . -exec touch -h -d @0 {} + &&
   find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible | gzip -9n > "$out/initramfs.cpio.gz")
 
@@ -98,4 +105,7 @@ aarch64-linux-gnu-gcc -static -nostdlib -ffreestanding -fno-stack-protector -Os 
 mkdir -p "$work/disk"; echo "hello from virtio-blk" > "$work/disk/hello.txt"
 rm -f "$out/disk.ext2"; mke2fs -q -t ext2 -d "$work/disk" "$out/disk.ext2" 4M
 gzip -9nf "$out/Image" "$out/disk.ext2"
+
+# --- bare-metal test guest (attack suite) -------------------------------------------
+"$here/baremetal/build.sh" "$out/baremetal"
 ls -l "$out"

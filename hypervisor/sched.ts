@@ -3,7 +3,8 @@
 // driven by the EL2 physical timer, which is armed only while more than one of them is runnable.
 // A vCPU in WFI with nothing pending sleeps; a pCPU with nothing runnable executes WFI at EL2
 // (park) and the host idles with it. The vCPU last run stays loaded while the pCPU idles, so its
-// virtual timer keeps counting in hardware and its interrupt wakes it.
+// virtual timer keeps counting in hardware and its interrupt wakes it; a sleeping vCPU that is not
+// loaded is woken by the EL2 timer at its virtual timer's deadline (Vcpu.timerDeadline).
 import type { Vcpu } from './vcpu.ts';
 
 export const SLICE_NS = 10_000_000;
@@ -12,8 +13,10 @@ export class PcpuSched {
   readonly vcpus: Vcpu[] = [];
   /** The vCPU whose EL1 context is in the physical CPU. */
   loaded: Vcpu | null = null;
-  /** The EL2 timer is armed for a slice end. */
-  tickArmed = false;
+  /** End of the loaded vCPU's slice (physical count) while other vCPUs here are runnable. */
+  sliceEnd: bigint | null = null;
+  /** What the EL2 timer is armed for (physical count): the slice end or a sleeper's wake-up. */
+  timerAt: bigint | null = null;
   started = false;
 
   constructor(readonly index: number) {}

@@ -36,6 +36,12 @@ export const defaultVgic: VgicFactory = (host, machine, version, spis) => new Vg
 
 /** SGI the hypervisor uses between physical CPUs (Rust-Shyper's IPI). */
 const SGI_IPI = 1;
+/**
+ * Distinct log lines a VM can cause (faults, unknown hypercalls...). Past it the hypervisor says
+ * once that it stops reporting that VM: a guest must not be able to flood the host's log (100 000
+ * random hypercalls used to print a line each once 4096 distinct ones had been seen).
+ */
+export const LOG_LINES_PER_VM = 100;
 const PPI_MAINTENANCE = 25;
 const PPI_HYP_TIMER = 26;
 
@@ -43,6 +49,8 @@ const PPI_HYP_TIMER = 26;
 // upgraded (SWIO), WFI trapped (the vCPU may sleep), SMC trapped (PSCI is ours), AArch64 EL1.
 const HCR_GUEST = HCR_EL2.VM | HCR_EL2.SWIO | HCR_EL2.FMO | HCR_EL2.IMO | HCR_EL2.AMO | HCR_EL2.TWI | HCR_EL2.TSC | HCR_EL2.RW;
 const MIDR_EL1 = (3 << 14) | (0 << 11) | (0 << 7) | (0 << 3) | 0;
+const CNTV_CTL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 1;
+const CNTV_CVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 2;
 const SPSR_EL1H_MASKED = 0x3c5;
 
 export class Shyper implements El2Software, TrapHost {
@@ -55,6 +63,10 @@ export class Shyper implements El2Software, TrapHost {
   /** The physical CPU whose EL2 entry is running (kicks to it need no IPI). */
   private executing: El2Cpu | null = null;
   private readonly logged = new Set<string>();
+  /** Removed VMs whose memory waits for their last loaded vCPU to leave its CPU (reap). */
+  private readonly dying = new Set<Vm>();
+  /** Distinct lines logged on each VM's behalf (key -1: the hypervisor's own), for LOG_LINES_PER_VM. */
+  private readonly loggedPerVm = new Map<number, number>();
   private readonly resetContext: El1Context;
   private distributorReady = false;
 
@@ -79,6 +91,25 @@ export class Shyper implements El2Software, TrapHost {
     if (this.vms.some((v) => v.id === setup.id)) throw new Error(`vm ${setup.id}: id already in use`);
     for (const p of setup.pcpus) if (p < 0 || p >= m.cpus.length) throw new Error(`vm ${setup.id}: no physical CPU ${p} on ${m.board.name}`);
     const vm = new Vm(setup, m, this.mem, () => m.newContext());
+    try {
+      this.buildVm(vm);
+    } catch (e) {
+      // Nothing of a VM that could not be built stays behind (a VM the MVM configures at run time).
+      for (const [intid, owner] of this.irqOwner) if (owner === vm) this.irqOwner.delete(intid);
+      for (const r of vm.ram) {
+        this.mem.zero(r.pa, r.size);
+        this.mem.freeVm(r.pa, r.size);
+      }
+      vm.stage2.free();
+      throw e;
+    }
+    for (const v of vm.vcpus) this.pcpus[v.pcpu]!.add(v);
+    this.vms.push(vm);
+    return vm;
+  }
+
+  private buildVm(vm: Vm): void {
+    const setup = vm.setup;
     for (const r of setup.memory) {
       const pa = this.mem.allocVm(r.size);
       if (pa < 0) throw new Error(`vm ${setup.id}: not enough memory for its ${r.size / 2 ** 20} MiB region at IPA 0x${r.ipa.toString(16)}`);
@@ -98,9 +129,6 @@ export class Shyper implements El2Software, TrapHost {
       vm.addRegion({ name: d.name, base: d.base, size: d.size, handler: d.create(sink, vm) });
     }
     this.loadImages(vm);
-    for (const v of vm.vcpus) this.pcpus[v.pcpu]!.add(v);
-    this.vms.push(vm);
-    return vm;
   }
 
   /** A fresh vGIC for the VM (at creation and reset), owning the VM's interrupts. */
@@ -109,6 +137,7 @@ export class Shyper implements El2Software, TrapHost {
     vm.vgic = this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
     for (const intid of vm.setup.irqs) vm.vgic.own(intid, intid);
     for (const d of vm.setup.devices) if (d.irq !== undefined) vm.vgic.own(d.irq);
+    for (const intid of vm.setup.virqs ?? []) vm.vgic.own(intid);
   }
 
   /** The guest's GIC: an emulated distributor (and redistributors), the GICV frame as its GICC. */
@@ -185,9 +214,14 @@ export class Shyper implements El2Software, TrapHost {
 
   sync(cpu: El2Cpu): void {
     this.executing = cpu;
-    const v = this.pcpus[cpu.index]!.loaded!;
-    v.vm.vgic.sync(v.id, cpu);
-    handleSync(cpu, v, this);
+    const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
+    const v = p.loaded;
+    // (null: its VM was reset from another pCPU meanwhile; the trap died with the old incarnation.)
+    if (v !== null) {
+      v.vm.vgic.sync(v.id, cpu);
+      handleSync(cpu, v, this);
+    }
     this.schedule(cpu);
     this.executing = null;
   }
@@ -195,6 +229,7 @@ export class Shyper implements El2Software, TrapHost {
   irq(cpu: El2Cpu): void {
     this.executing = cpu;
     const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
     if (p.loaded !== null) p.loaded.vm.vgic.sync(p.loaded.id, cpu);
     this.handleIrqs(cpu, p);
     this.schedule(cpu);
@@ -230,6 +265,14 @@ export class Shyper implements El2Software, TrapHost {
 
   private schedule(cpu: El2Cpu): void {
     const p = this.pcpus[cpu.index]!;
+    this.retire(cpu, p);
+    if (p.loaded !== null && !p.vcpus.includes(p.loaded)) {
+      // The loaded vCPU's VM was removed: drop its context (its virtual timer would keep firing).
+      const gone = p.loaded.vm;
+      cpu.restore(this.resetContext);
+      p.loaded = null;
+      this.reap(gone);
+    }
     const next = p.pick();
     if (next === null) {
       this.setTick(cpu, p, false);
@@ -241,13 +284,29 @@ export class Shyper implements El2Software, TrapHost {
     this.setTick(cpu, p, p.runnableCount() > 1);
   }
 
+  /**
+   * The loaded vCPU's VM was reset: the old vGIC empties the list registers it filled here (they
+   * would otherwise reach the new incarnation or the next VM loaded here), and nothing counts as
+   * loaded, so the next load restores a context and a vGIC state in full (the new vGIC's
+   * restore() also sets the physical virtual-timer PPI's active state from scratch).
+   */
+  private retire(cpu: El2Cpu, p: PcpuSched): void {
+    const l = p.loaded;
+    if (l === null || l.retiredVgic === null) return;
+    l.retiredVgic.save(l.id, cpu);
+    l.retiredVgic = null;
+    p.loaded = null;
+  }
+
   /** World switch on this pCPU to `next` (and apply a pending CPU_ON / boot). */
   private load(cpu: El2Cpu, p: PcpuSched, next: Vcpu): void {
     const prev = p.loaded;
     if (prev !== null && prev !== next) {
+      prev.timerDeadline = vtimerDeadline(cpu);
       prev.vm.vgic.save(prev.id, cpu);
       cpu.save(prev.ctx);
     }
+    next.timerDeadline = null;
     const on = next.pendingOn;
     if (on !== null) next.ctx.words.set(this.resetContext.words);
     if (prev !== next || on !== null) cpu.restore(next.ctx);
@@ -268,23 +327,42 @@ export class Shyper implements El2Software, TrapHost {
     p.loaded = next;
   }
 
-  /** EL2 timer: a slice boundary when more than one vCPU is runnable here. */
-  private setTick(cpu: El2Cpu, p: PcpuSched, on: boolean): void {
-    if (on === p.tickArmed) return;
-    p.tickArmed = on;
-    if (!on) {
+  /**
+   * The EL2 timer: the slice boundary while more than one vCPU is runnable here (`roundRobin`),
+   * or sooner, the virtual-timer deadline of a vCPU sleeping here that is not loaded (nothing
+   * else would wake it: its timer is saved in its context, not counting in the hardware).
+   */
+  private setTick(cpu: El2Cpu, p: PcpuSched, roundRobin: boolean): void {
+    if (!roundRobin) p.sliceEnd = null;
+    else if (p.sliceEnd === null) {
+      const freq = cpu.mrs(El2Reg.CNTFRQ_EL0);
+      p.sliceEnd = cpu.mrs(El2Reg.CNTPCT_EL0) + (freq * BigInt(this.sliceNs)) / 1_000_000_000n;
+    }
+    let at = p.sliceEnd;
+    for (const v of p.vcpus) {
+      const d = v.timerDeadline;
+      if (d !== null && v.state === 'sleeping' && v !== p.loaded && (at === null || d < at)) at = d;
+    }
+    if (at === p.timerAt) return;
+    p.timerAt = at;
+    if (at === null) {
       cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
       return;
     }
-    const freq = cpu.mrs(El2Reg.CNTFRQ_EL0);
-    const now = cpu.mrs(El2Reg.CNTPCT_EL0);
-    cpu.msr(El2Reg.CNTHP_CVAL_EL2, now + (freq * BigInt(this.sliceNs)) / 1_000_000_000n);
+    cpu.msr(El2Reg.CNTHP_CVAL_EL2, at);
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 1n);
   }
 
+  /** The EL2 timer fired: wake the sleepers whose virtual timer is due; at a slice end, switch. */
   private tick(cpu: El2Cpu, p: PcpuSched): void {
-    p.tickArmed = false;
+    p.timerAt = null;
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
+    const now = cpu.mrs(El2Reg.CNTPCT_EL0);
+    for (const v of p.vcpus) {
+      if (v.state === 'sleeping' && v !== p.loaded && v.timerDeadline !== null && v.timerDeadline <= now) v.state = 'ready';
+    }
+    if (p.sliceEnd === null || now < p.sliceEnd) return;
+    p.sliceEnd = null;
     const next = p.after(p.loaded);
     if (next !== null && next !== p.loaded) this.load(cpu, p, next);
   }
@@ -293,13 +371,17 @@ export class Shyper implements El2Software, TrapHost {
   kick(v: Vcpu): void {
     if (v.state === 'sleeping') v.state = 'ready';
     if (v.state === 'off') return;
-    const p = this.pcpus[v.pcpu]!;
-    if (!p.started) {
-      this.machine.startCpu(v.pcpu);
+    this.interruptCpu(v.pcpu);
+  }
+
+  /** Bring physical CPU `pcpu` to EL2 soon: power it on, or send it the IPI (not needed for this CPU). */
+  private interruptCpu(pcpu: number): void {
+    if (!this.pcpus[pcpu]!.started) {
+      this.machine.startCpu(pcpu);
       return;
     }
-    if (this.executing !== null && this.executing.index === v.pcpu) return;
-    this.gic.sendSgi(this.executing ?? this.machine.cpus[v.pcpu]!, v.pcpu, SGI_IPI);
+    if (this.executing !== null && this.executing.index === pcpu) return;
+    this.gic.sendSgi(this.executing ?? this.machine.cpus[pcpu]!, pcpu, SGI_IPI);
   }
 
   // ---- TrapHost ----
@@ -339,21 +421,80 @@ export class Shyper implements El2Software, TrapHost {
 
   systemReset(v: Vcpu): void {
     const vm = v.vm;
-    this.stopVm(vm);
     this.io.log(`shyper: vm${vm.id} (${vm.name}) reset: rebooting from its images`);
-    for (const r of vm.ram) this.mem.zero(r.pa, r.size);
-    this.loadImages(vm);
-    this.attachVgic(vm);
+    this.resetVm(vm);
     this.io.vmStopped(vm, 'reset');
     this.bootVm(vm);
   }
 
-  private stopVm(vm: Vm): void {
+  // ---- VM management at run time (the MVM's hypercalls, hypervisor/hvc) ----
+
+  /**
+   * Stop a VM and put it back in its state before boot: RAM zeroed, images reloaded, a fresh vGIC.
+   * bootVm() starts it again (Rust-Shyper vmm_reboot for a GVM).
+   */
+  resetVm(vm: Vm): void {
+    this.stopVm(vm);
+    for (const r of vm.ram) this.mem.zero(r.pa, r.size);
+    this.loadImages(vm);
+    // The old vGIC's state in the hardware goes with it: list registers where a vCPU is loaded
+    // (retire()), and the active state of the physical SPIs it owns (no LR holds them any more).
+    for (const c of vm.vcpus) if (this.pcpus[c.pcpu]!.loaded === c) c.retiredVgic = vm.vgic;
+    for (const intid of vm.setup.irqs) if (intid >= 32) this.gic.setActive(intid, false, vm.vcpus[0]!.pcpu);
+    this.attachVgic(vm);
+    vm.state = 'inactive';
+  }
+
+  /**
+   * Remove a VM (Rust-Shyper vmm_remove_vm): its vCPUs leave their physical CPUs (one still loaded
+   * on another CPU is unloaded at that CPU's next entry, see schedule()), its RAM returns to the
+   * pool, its SPIs lose their owner, its stage-2 tables are freed, its id is free again.
+   */
+  removeVm(vm: Vm): void {
+    const i = this.vms.indexOf(vm);
+    if (i < 0) return;
+    this.stopVm(vm);
+    for (const v of vm.vcpus) {
+      const p = this.pcpus[v.pcpu]!;
+      const loaded = p.loaded === v;
+      p.remove(v);
+      if (loaded) p.loaded = v; // unloaded by schedule() on its own CPU
+    }
+    for (const [intid, owner] of this.irqOwner) {
+      if (owner !== vm) continue;
+      this.irqOwner.delete(intid);
+      this.gic.enable(intid, false);
+    }
+    this.vms.splice(i, 1);
+    this.dying.add(vm);
+    this.reap(vm);
+  }
+
+  /**
+   * Free a removed VM's RAM (zeroed: the next VM must not read it) and stage-2 tables once no
+   * physical CPU has one of its vCPUs loaded: until then that CPU may still run a few of its
+   * instructions through its VTTBR.
+   */
+  private reap(vm: Vm): void {
+    if (!this.dying.has(vm) || this.pcpus.some((p) => p.loaded?.vm === vm)) return;
+    this.dying.delete(vm);
+    for (const r of vm.ram) {
+      this.mem.zero(r.pa, r.size);
+      this.mem.freeVm(r.pa, r.size);
+    }
+    vm.ram.length = 0;
+    vm.stage2.free();
+    this.machine.invalidateTlbs();
+  }
+
+  /** Stop every vCPU of a VM (power off; resetVm or bootVm bring it back). */
+  stopVm(vm: Vm): void {
     vm.state = 'off';
     for (const c of vm.vcpus) {
       c.state = 'off';
       c.pendingOn = null;
-      this.kick(c);
+      // Its CPU stops running it at its next entry: make that now.
+      if (this.pcpus[c.pcpu]!.started) this.interruptCpu(c.pcpu);
     }
     // Emulated devices forget the stopped guest (a virtio queue must not be used again: its
     // rings are in RAM that is zeroed and reloaded on a reset).
@@ -369,13 +510,30 @@ export class Shyper implements El2Software, TrapHost {
   hypercall(cpu: El2Cpu, v: Vcpu): bigint {
     if (this.hypercalls !== null) return this.hypercalls(cpu, v);
     const x7 = Number(cpu.x(7) & 0xffffn);
-    this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`);
+    this.logOnce(`hvc:${v.vm.id}:${x7}`, `shyper: vm${v.vm.id}: unknown hypercall fid 0x${(x7 >> 8).toString(16)} event 0x${(x7 & 0xff).toString(16)}: error returned`, v.vm.id);
     return (1n << 64n) - 1n;
   }
 
-  logOnce(key: string, line: string): void {
+  /** Log `line` the first time `key` is seen, within VM `vmId`'s budget (LOG_LINES_PER_VM). */
+  logOnce(key: string, line: string, vmId = -1): void {
     if (this.logged.has(key)) return;
-    if (this.logged.size < 4096) this.logged.add(key);
+    const n = this.loggedPerVm.get(vmId) ?? 0;
+    if (n > LOG_LINES_PER_VM) return;
+    this.loggedPerVm.set(vmId, n + 1);
+    if (n === LOG_LINES_PER_VM) {
+      this.io.log(vmId < 0 ? 'shyper: further messages suppressed' : `shyper: vm${vmId}: further messages about this VM suppressed`);
+      return;
+    }
+    this.logged.add(key);
     this.io.log(line);
   }
+}
+
+/**
+ * The loaded vCPU's virtual timer deadline as a physical count (CVAL + CNTVOFF), or null when the
+ * timer cannot interrupt (disabled or masked at the timer): read before its context is saved.
+ */
+function vtimerDeadline(cpu: El2Cpu): bigint | null {
+  if ((cpu.mrs(CNTV_CTL_EL0) & 3n) !== 1n) return null; // ENABLE set, IMASK clear
+  return cpu.mrs(CNTV_CVAL_EL0) + cpu.mrs(El2Reg.CNTVOFF_EL2);
 }

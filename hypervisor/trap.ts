@@ -16,8 +16,8 @@ export interface TrapHost extends PsciHost {
   wfe(v: Vcpu): void;
   /** A Shyper hypercall (x7 = fid << 8 | event); returns x0. */
   hypercall(cpu: El2Cpu, v: Vcpu): bigint;
-  /** One line for the user, once per distinct key. */
-  logOnce(key: string, line: string): void;
+  /** One line for the user, once per distinct key, within a budget per VM (vmId). */
+  logOnce(key: string, line: string, vmId?: number): void;
 }
 
 const ALL_ONES = (1n << 64n) - 1n;
@@ -47,7 +47,7 @@ export function handleSync(cpu: El2Cpu, v: Vcpu, host: TrapHost): void {
       return dataAbort(cpu, v, host);
     case ESR_EC.IABT_LOWER: {
       const ipa = faultIpa(cpu);
-      host.logOnce(`iabt:${v.vm.id}:${ipa}`, `vm${v.vm.id}: instruction fetch from unmapped IPA 0x${ipa.toString(16)} (pc 0x${cpu.elr.toString(16)}): abort injected`);
+      host.logOnce(`iabt:${v.vm.id}:${ipa}`, `vm${v.vm.id}: instruction fetch from unmapped IPA 0x${ipa.toString(16)} (pc 0x${cpu.elr.toString(16)}): abort injected`, v.vm.id);
       injectAbort(cpu, true, cpu.far);
       return;
     }
@@ -59,7 +59,7 @@ export function handleSync(cpu: El2Cpu, v: Vcpu, host: TrapHost): void {
       else host.wfe(v);
       return;
     default:
-      host.logOnce(`ec:${v.vm.id}:${ec}`, `vm${v.vm.id}: unexpected trap EC 0x${ec.toString(16)} at pc 0x${cpu.elr.toString(16)}: UNDEFINED injected`);
+      host.logOnce(`ec:${v.vm.id}:${ec}`, `vm${v.vm.id}: unexpected trap EC 0x${ec.toString(16)} at pc 0x${cpu.elr.toString(16)}: UNDEFINED injected`, v.vm.id);
       injectUndefined(cpu);
   }
 }
@@ -70,7 +70,7 @@ function dataAbort(cpu: El2Cpu, v: Vcpu, host: TrapHost): void {
   const access = decodeDataAbort(cpu);
   if (region !== undefined && access !== null) return emulateAccess(cpu, access, region, v.id);
   const what = region !== undefined ? `an access without instruction syndrome to ${region.name}` : `an access to unmapped IPA 0x${ipa.toString(16)}`;
-  host.logOnce(`dabt:${v.vm.id}:${Math.floor(ipa / 4096)}`, `vm${v.vm.id}: ${what} (pc 0x${cpu.elr.toString(16)}): data abort injected`);
+  host.logOnce(`dabt:${v.vm.id}:${Math.floor(ipa / 4096)}`, `vm${v.vm.id}: ${what} (pc 0x${cpu.elr.toString(16)}): data abort injected`, v.vm.id);
   injectAbort(cpu, false, cpu.far);
 }
 
@@ -83,7 +83,7 @@ function sysreg(cpu: El2Cpu, v: Vcpu, host: TrapHost): void {
   if (!isRead && (key === ICC_SGI1R || key === ICC_ASGI1R)) return v.vm.vgic.sgi1r(v.id, cpu.x(rt));
   if (!isRead && key === ICC_SGI0R) return; // group 0 SGIs: the guest has no group 0
   // Anything else we trap reads as zero and ignores writes.
-  host.logOnce(`sysreg:${v.vm.id}:${key}`, `vm${v.vm.id}: trapped ${isRead ? 'read of' : 'write to'} system register 0x${key.toString(16)} ignored`);
+  host.logOnce(`sysreg:${v.vm.id}:${key}`, `vm${v.vm.id}: trapped ${isRead ? 'read of' : 'write to'} system register 0x${key.toString(16)} ignored`, v.vm.id);
   if (isRead) cpu.setX(rt, 0n);
 }
 

@@ -2,7 +2,7 @@
 // is pinned to for life (Rust-Shyper binds vCPU i to the i-th CPU of its VM's list), its virtual
 // MPIDR, and its scheduling state.
 import type { El1Context } from '../emulator/arm64/el2.ts';
-import type { Vm } from './vm.ts';
+import type { VirtualGic, Vm } from './vm.ts';
 
 /** off: not started or CPU_OFF; ready: runnable; sleeping: in WFI with nothing pending. */
 export type VcpuState = 'off' | 'ready' | 'sleeping';
@@ -11,6 +11,17 @@ export class Vcpu {
   state: VcpuState = 'off';
   /** Entry point and context id of a pending PSCI CPU_ON (applied on the vCPU's own pCPU). */
   pendingOn: { entry: number; contextId: bigint } | null = null;
+  /**
+   * While the vCPU is not loaded: the physical count at which its virtual timer fires (it was
+   * enabled and unmasked when the vCPU was switched out), else null. Its timer is not in the
+   * hardware then, so the hypervisor wakes it from WFI at that time (KVM's background timer).
+   */
+  timerDeadline: bigint | null = null;
+  /**
+   * The VM was reset (fresh vGIC) while this vCPU was loaded on its pCPU: the old vGIC, which
+   * still has to empty the list registers it filled there before anything else runs there.
+   */
+  retiredVgic: VirtualGic | null = null;
 
   constructor(
     readonly vm: Vm,

@@ -52,6 +52,8 @@ export interface VmSetup {
   irqs: number[];
   /** Emulated devices; `irq` lines they drive are given to the VM's vGIC. */
   devices: EmulatedDeviceSpec[];
+  /** Virtual SPIs the hypervisor injects that no emulated region drives (the shyper device's HVC_IRQ). */
+  virqs?: number[];
 }
 
 /** The VM-side view an emulated device gets to raise its interrupt. */

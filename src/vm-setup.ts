@@ -10,6 +10,8 @@ import { Rng } from '../emulator/rng.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { BOOT_SEED_BYTES, vmDeviceTree } from '../hypervisor/fdt.ts';
 import type { VmSetup } from '../hypervisor/vm.ts';
+import type { RuntimeImages } from '../hypervisor/hvc/index.ts';
+import { SHARED_MEM_SIZE } from '../hypervisor/hvc/ivc.ts';
 import { VmDeviceHub, vmDevices } from './vm-devices.ts';
 
 /** Largest image file read whole (a kernel, an initramfs): bigger is a user error, not a hang. */
@@ -24,25 +26,41 @@ export interface VmSetupOptions {
   append?: string;
   /** --seed: each VM's boot entropy derives from it. */
   seed: bigint;
+  /** Host PA of the IVC shared memory (hypervisor/hvc/ivc.ts), mapped at a shyper device's window. */
+  sharedMemoryPa?: () => number;
   /** What the VMs' devices share (switch, console peers, disk images); default: one for this VM alone. */
   devices?: VmDeviceHub;
 }
 
-export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
+/**
+ * The setup of one VM. Its images are read from the config's files, unless given (a VM the MVM
+ * configured with hypercalls: the bytes it uploaded, the built-in ramdisk).
+ */
+export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages): VmSetup {
   const img = cfg.image;
-  const kernel = maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
-  const initrd = img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
+  const kernel = images ? images.kernel : maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
+  const initrd = images ? images.initrd : img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
   const linux = cfg.osType === 'linux';
   let dtb: Uint8Array | undefined;
-  if (img.dtbFile !== undefined) dtb = readImage(img.dtbFile, cfg, 'device tree');
+  if (images?.dtb !== undefined) dtb = images.dtb;
+  else if (img.dtbFile !== undefined && !images) dtb = readImage(img.dtbFile, cfg, 'device tree');
   else if (linux) {
     const cmdline = cfg.id === 0 && o.append ? `${cfg.cmdline} ${o.append}` : cfg.cmdline;
     const initrdRange = initrd !== undefined && img.ramdiskLoadIpa !== undefined ? { start: img.ramdiskLoadIpa, end: img.ramdiskLoadIpa + initrd.length } : undefined;
     dtb = vmDeviceTree({ ...cfg, cmdline }, o.board, o.gicVersion, { initrd: initrdRange, seed: bootSeed(o.seed, cfg.id) }).encode();
   }
   const devices = vmDevices(cfg, o.board.uarts, { hub: o.devices ?? new VmDeviceHub(), console: o.consoleOf(cfg.id) });
-  const passthrough = cfg.passthroughDevices.map((p) => ({ ipa: p.baseIpa, pa: p.basePa, size: Math.ceil(p.length / 4096) * 4096 }));
+  const passthrough: VmSetup['passthrough'] = cfg.passthroughDevices.map((p) => ({ ipa: p.baseIpa, pa: p.basePa, size: Math.ceil(p.length / 4096) * 4096 }));
   const irqs = cfg.passthroughDevices.flatMap((p) => p.irqs);
+  // The shyper (vm_service) device: HVC_IRQ, and the IVC shared memory at its window if it has one.
+  const virqs: number[] = [];
+  for (const d of cfg.emulatedDevices) {
+    if (d.type !== 'shyper') continue;
+    if (d.irq) virqs.push(d.irq);
+    if (d.baseIpa && d.length && o.sharedMemoryPa) {
+      passthrough.push({ ipa: d.baseIpa, pa: o.sharedMemoryPa(), size: Math.min(SHARED_MEM_SIZE, Math.ceil(d.length / 4096) * 4096), normal: true });
+    }
+  }
   return {
     id: cfg.id,
     name: cfg.name,
@@ -57,6 +75,7 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
     passthrough,
     irqs,
     devices,
+    virqs,
   };
 }
 

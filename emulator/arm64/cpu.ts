@@ -18,6 +18,7 @@ import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
 import { DecodedPage, INSNS_PER_PAGE, MemoryAccessor, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { allTables } from './decode/index.ts';
+import { ALL_FEATURES, featureKey, type FeatureSet } from './features.ts';
 import { SystemState } from './sysstate.ts';
 import { Mmu } from './mmu.ts';
 import {
@@ -92,6 +93,7 @@ export class Cpu extends MemoryAccessor {
   /** This PE's generic timer (CNTKCTL_EL1 and the EL1 virtual timer), or null (user mode). */
   timer: CpuTimer | null = null;
 
+  /** Decodes for this CPU's core: its optional features (decoder.features) are the ID registers'. */
   readonly decoder: Decoder;
 
   /** EL1/EL2 system-register state the hardware consults. */
@@ -284,7 +286,7 @@ export class Cpu extends MemoryAccessor {
       // Executing from a device or from nothing: a synchronous external abort on fetch.
       this.raise(this.el === 0 ? EC.IABT_LOWER : EC.IABT_SAME, 0x10, pc, pc);
     }
-    const page = this.codeCache.page(ro);
+    const page = this.codeCache.page(ro, this.decoder);
     if (this.translator.pageCacheable) {
       this.xTag[ti] = pn;
       this.xPage[ti] = page;
@@ -474,12 +476,22 @@ export class Cpu extends MemoryAccessor {
 
 }
 
-let sharedDecoder: Decoder | null = null;
+const decoders = new Map<string, Decoder>();
+/** The one handler of every UNDEFINED word, whichever core's decoder produced it. */
+const undefinedInstruction: Exec = (cpu) => cpu.raiseUndefined();
 
-/** The decoder over every A64 table, built once per process. */
-export function defaultDecoder(): Decoder {
-  if (sharedDecoder === null) {
-    sharedDecoder = new Decoder(allTables(), (cpu) => cpu.raiseUndefined());
+/** The decoder of a core with these optional features (features.ts), built once per set. */
+export function decoderFor(features: FeatureSet): Decoder {
+  const key = featureKey(features);
+  let d = decoders.get(key);
+  if (d === undefined) {
+    d = new Decoder(allTables(), undefinedInstruction, features);
+    decoders.set(key, d);
   }
-  return sharedDecoder;
+  return d;
+}
+
+/** The decoder with every feature the emulator implements (Cortex-A76's set). */
+export function defaultDecoder(): Decoder {
+  return decoderFor(ALL_FEATURES);
 }

@@ -101,7 +101,8 @@ export function enterEl1(cpu: Cpu, kind: ExceptionKind, ec: number, iss: number,
   offset += kind * 0x80;
   setElSp(cpu, 1, 1);
   cpu.daif = DAIF_MASK;
-  if ((s.sctlr & SCTLR.SPAN) === 0) s.pan = 1;
+  // SCTLR_EL1.SPAN is RES1 on a core without FEAT_PAN: PSTATE.PAN is then never set.
+  if ((s.sctlr & SCTLR.SPAN) === 0 && cpu.decoder.features.has('PAN')) s.pan = 1;
   cpu.exclusiveAddr = -1;
   cpu.mmu.unprivileged = false;
   cpu.nextPc = s.vbar1 + offset;
@@ -120,7 +121,7 @@ export function exceptionReturn(cpu: Cpu, spsr: number, elr: number): void {
   }
   cpu.nzcv = spsr & 0xf0000000;
   cpu.daif = spsr & DAIF_MASK;
-  cpu.sys.pan = (spsr & SPSR_PAN) !== 0 ? 1 : 0;
+  cpu.sys.pan = (spsr & SPSR_PAN) !== 0 && cpu.decoder.features.has('PAN') ? 1 : 0;
   cpu.illegalState = illegal || (spsr & SPSR_IL) !== 0;
   if (cpu.el === 2) {
     // Leaving the hypervisor: EL2 has no stack bank here, load the target's SP.

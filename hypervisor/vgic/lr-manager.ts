@@ -66,6 +66,10 @@ export class LrManager {
 
   flush(v: number, cpu: El2Cpu): void {
     const m = this.m;
+    // A second flush before the guest ran (the maintenance handler refills, then the run loop
+    // flushes again): fold the first one's LRs back first. Flushing over them would lose the
+    // pending edge interrupts it moved into LRs (their latch is clear while an LR holds them).
+    if (!this.synced[v]) this.sync(v, cpu);
     this.synced[v] = 0;
     const list = m.ap[v]!;
     if (list.length === 0 && this.used[v] === 0 && this.hcr[v] === ICH_HCR.EN) return;

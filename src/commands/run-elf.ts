@@ -1,21 +1,29 @@
-// `shyper-emu run-elf [--stats] PROG [ARGS...]`: a static AArch64 Linux program at EL0 with
-// Linux system calls emulated (like qemu-aarch64 user mode). Its exit status becomes ours.
+// `shyper-emu run-elf [--stats] [--cpu CORE] PROG [ARGS...]`: a static AArch64 Linux program at
+// EL0 with Linux system calls emulated (like qemu-aarch64 user mode). Its exit status becomes ours.
+// --cpu picks the core (default cortex-a76): its instructions, AT_HWCAP and ID registers.
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
-import { Process } from '../linux-user/process.ts';
+import { Process, USER_CPUS, type UserCpuName } from '../linux-user/process.ts';
+
+const USAGE = `usage: shyper-emu run-elf [--stats] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
 
 export async function main(argv: string[]): Promise<number> {
   let stats = false;
+  let core: UserCpuName = 'cortex-a76';
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
     if (argv[i] === '--stats') stats = true;
-    else if (argv[i] === '--') {
+    else if (argv[i] === '--cpu' || argv[i]!.startsWith('--cpu=')) {
+      const name = argv[i] === '--cpu' ? argv[++i] : argv[i]!.slice(6);
+      if (!USER_CPUS.includes(name as UserCpuName)) throw new UsageError(`run-elf: --cpu: one of ${USER_CPUS.join(', ')}`);
+      core = name as UserCpuName;
+    } else if (argv[i] === '--') {
       i++;
       break;
     } else throw new UsageError(`run-elf: unknown option '${argv[i]}'`);
   }
   const prog = argv[i];
-  if (prog === undefined) throw new UsageError('usage: shyper-emu run-elf [--stats] PROG [ARGS...]');
+  if (prog === undefined) throw new UsageError(USAGE);
   if (!existsSync(prog)) throw new UsageError(`run-elf: '${prog}': no such file`);
   let image: Uint8Array;
   try {
@@ -24,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`run-elf: '${prog}': ${(e as Error).message}`);
   }
   const env = ['PATH=/usr/bin:/bin', 'HOME=/', 'LANG=C'];
-  const p = new Process(image, prog, argv.slice(i), env);
+  const p = new Process(image, prog, argv.slice(i), env, core);
   const t0 = performance.now();
   const code = p.run();
   const s = (performance.now() - t0) / 1000;

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Cpu } from '../../emulator/arm64/cpu.ts';
 import { EC } from '../../emulator/arm64/ec.ts';
 import { type AddressSpace, EfaultError, PAGE, PROT_READ, PROT_WRITE } from './address-space.ts';
+import { emulateMrs, type UserCpu } from './cpuid.ts';
 
 const E = { PERM: 1, NOENT: 2, BADF: 9, AGAIN: 11, NOMEM: 12, ACCES: 13, FAULT: 14, EXIST: 17, NOTDIR: 20, ISDIR: 21, INVAL: 22, NOTTY: 25, SPIPE: 29, RANGE: 34, NOSYS: 38, ROFS: 30 } as const;
 const AT_FDCWD = -100;
@@ -28,7 +29,7 @@ export class Syscalls {
   /** Where guest writes to fds 1 and 2 go (default: the host's own stdout/stderr). */
   output: ((fd: number, data: Uint8Array) => void) | null = null;
 
-  constructor(private readonly as: AddressSpace, private readonly exe: string) {
+  constructor(private readonly as: AddressSpace, private readonly exe: string, private readonly userCpu: UserCpu) {
     for (const fd of [0, 1, 2]) this.files.set(fd, { host: fd, path: `/dev/fd/${fd}`, pos: -1, dir: null });
   }
 
@@ -51,6 +52,13 @@ export class Syscalls {
     const pc = BigInt.asUintN(64, BigInt(cpu.pc)).toString(16);
     if (ec === EC.UNKNOWN) {
       const w = cpu.fetchWord(cpu.pc);
+      const mrs = emulateMrs(w >>> 0, this.userCpu);
+      if (mrs !== null) {
+        // The kernel's MRS emulation: write Xt (XZR discards) and step past the instruction.
+        if (mrs.rt !== 31) cpu.setX(mrs.rt, mrs.value);
+        cpu.nextPc = cpu.pc + 4;
+        return;
+      }
       process.stderr.write(`shyper-emu: SIGILL at pc=0x${pc} insn=0x${(w >>> 0).toString(16).padStart(8, '0')}\n`);
       this.die(cpu, 128 + 4);
     } else if (ec === EC.BRK64) {

@@ -49,7 +49,7 @@ export class LinuxVms {
       log: (line) => void this.log.push(line),
       onSystemOff: () => this.machine.end('poweroff'),
       devices: this.hub,
-    });
+    }).hv;
     const step = (): void => {
       if (this.stopped) return;
       const s = this.machine.runFor(25);

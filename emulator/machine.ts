@@ -10,7 +10,8 @@
 import { Bus } from './bus/bus.ts';
 import { Clock } from './clock/clock.ts';
 import { CORE_MODELS, CORTEX_A76, type CoreModel, InstrClass } from './clock/cycle-model.ts';
-import { Cpu, defaultDecoder } from './arm64/cpu.ts';
+import { Cpu, decoderFor } from './arm64/cpu.ts';
+import { coreFeatures } from './arm64/features.ts';
 import { GenericTimer, SystemCounter } from './devices/generic-timer.ts';
 import type { Console } from './devices/console.ts';
 import { PsciFirmware, type PowerController } from './firmware/psci.ts';
@@ -73,11 +74,21 @@ export class Machine {
   readonly gicVersion: 2 | 3;
   readonly seed: bigint;
   private readonly online: boolean[] = [];
-  private readonly budgets: number[] = [];
-  private readonly sliceStartInstret: number[] = [];
-  private readonly stallCarry: number[] = [];
+  /**
+   * Each CPU's local time (DESIGN.md "Determinism"): t0[i] ns at the moment its count of executed
+   * instructions plus charged stall (cpu.instret + cpu.stall) was c0[i]. A CPU may end a slice
+   * ahead of it (its last block, EL2 work charged by chargeCycles): that time is its own and
+   * carries into the next slice instead of being dropped, so the counter it reads never steps back.
+   */
+  private readonly t0: number[] = [];
+  private readonly c0: number[] = [];
   private readonly nsPerInstr: number[] = [];
+  /** The CPU inside cpu.run(), -1 between runs. */
+  private running = -1;
+  /** The running CPU armed a timer deadline (its run ended early to look at it). */
+  private rearmed = false;
   private readonly sliceNs: number;
+  /** Virtual time at the start of the current round (the 'host' clock's floor). */
   private sliceStart = 0;
   private state: RunState = 'running';
   /** Set in 'host' clock mode: virtual time from the host clock. */
@@ -94,27 +105,31 @@ export class Machine {
       throw new ImageError(`--mem: board ${b.name} takes 16 MiB to ${b.memory.maxSize / 2 ** 20} MiB of RAM in 4 KiB units`);
     }
     this.gicVersion = opts.gicVersion ?? b.gic.version;
+    if (!b.gic.versions.includes(this.gicVersion)) throw new ImageError(`--gic ${this.gicVersion}: board ${b.name} has GICv${b.gic.versions.join('/v')}`);
     this.sliceNs = opts.sliceNs ?? 20_000;
     this.hostTime = opts.clock === 'host' ? new RealTimePacer(0) : null;
     this.seed = opts.seed ?? DEFAULT_SEED;
     this.bus.addRam(b.memory.base, this.memBytes);
 
     const counter = new SystemCounter(b.timer.freqHz);
-    const decoder = defaultDecoder();
     for (let i = 0; i < this.smp; i++) {
-      const cpu = new Cpu(this.bus, decoder);
+      const spec = b.cpus[i]!;
+      // Each core decodes its own architecture: Armv8.2 on A76/A55, Armv8.0 on A72/A57/Denver2.
+      const cpu = new Cpu(this.bus, decoderFor(coreFeatures(spec.core, { crypto: spec.crypto })));
       cpu.enableSystemMode();
       cpu.onUndefined = (c) => this.traceUndefined(c);
-      const spec = b.cpus[i]!;
       const model = CORE_MODELS[spec.core] ?? CORTEX_A76;
       this.models.push(model);
       // Instructions per slice: the core's cycles in a slice over its cost of a simple instruction.
-      this.budgets.push(Math.max(1, Math.floor(model.cyclesForNs(this.sliceNs) / model.costs[InstrClass.Alu]!)));
-      this.nsPerInstr.push(this.sliceNs / this.budgets[i]!);
+      const budget = Math.max(1, Math.floor(model.cyclesForNs(this.sliceNs) / model.costs[InstrClass.Alu]!));
+      this.nsPerInstr.push(this.sliceNs / budget);
+      // Exception entry and return cost the model's cycles (in units of simple instructions).
+      cpu.exceptionStall = model.costs[InstrClass.Exception]! / model.costs[InstrClass.Alu]!;
+      cpu.cyclesPerInstr = model.costs[InstrClass.Alu]!;
       this.cpus.push(cpu);
       this.online.push(false);
-      this.sliceStartInstret.push(0);
-      this.stallCarry.push(0);
+      this.t0.push(0);
+      this.c0.push(0);
     }
     this.platform = attachPlatform(this, {
       board: b,
@@ -131,6 +146,14 @@ export class Machine {
         counter,
         irqs: this.platform.timerIrqs(i),
         now: () => this.cpuNow(idx),
+        onArm: () => {
+          // The running CPU armed its timer: end its run so that runSlice() stops at the deadline.
+          if (this.running === idx) {
+            this.rearmed = true;
+            cpu.stopRequested = true;
+            cpu.exitRequest = 1;
+          }
+        },
         name: `cpu${i}.timer`,
       });
       this.timers.push(timer);
@@ -180,11 +203,21 @@ export class Machine {
     this.traceSink(`shyper-emu: cpu${this.cpus.indexOf(c)} el${c.el} UNDEFINED at pc=0x${BigInt.asUintN(64, BigInt(c.pc)).toString(16)} ${what}`);
   }
 
-  /** Virtual time as seen by CPU i inside the current slice. */
+  /** Virtual time (ns) as seen by CPU i: its local time, exact to the instruction. */
   cpuNow(i: number): number {
     if (this.hostTime !== null) return Math.max(this.sliceStart, this.hostTime.virtualNow());
+    return Math.floor(this.localTime(i));
+  }
+
+  private localTime(i: number): number {
     const cpu = this.cpus[i]!;
-    return this.sliceStart + Math.floor((cpu.instret + cpu.stall - this.sliceStartInstret[i]!) * this.nsPerInstr[i]!);
+    return this.t0[i]! + (cpu.instret + cpu.stall - this.c0[i]!) * this.nsPerInstr[i]!;
+  }
+
+  private setLocalTime(i: number, ns: number): void {
+    const cpu = this.cpus[i]!;
+    this.t0[i] = ns;
+    this.c0[i] = cpu.instret + cpu.stall;
   }
 
   /**
@@ -292,33 +325,65 @@ export class Machine {
   }
 
   /**
-   * One round: every online, non-waiting CPU runs one slice; then virtual time advances. Returns
-   * true when no CPU could run (all wait for an interrupt): time is not advanced then, idleNs is
-   * the virtual time to the next event (the state is 'hang' when there is none).
+   * One round: every online CPU runs until its local time reaches the end of the slice; then
+   * virtual time advances. A CPU's own timer fires at its exact deadline within the slice (the run
+   * is split there), so an interrupt is taken at the instruction where the counter reaches the
+   * compare value, not at the next slice boundary; a CPU idle in WFI skips to that deadline.
+   * Returns true when no CPU could run (all wait for an interrupt): time is not advanced then,
+   * idleNs is the virtual time to the next event (the state is 'hang' when there is none).
    */
   private runSliceOrIdle(): boolean {
     const host = this.hostTime;
     // Host clock: catch up with the host before the round (events due meanwhile fire now).
     if (host !== null) this.clock.advanceTo(host.virtualNow());
     const start = this.clock.now;
+    const end = start + this.sliceNs;
     this.sliceStart = start;
     let anyRan = false;
     for (let i = 0; i < this.cpus.length; i++) {
       if (!this.online[i]) continue;
       const cpu = this.cpus[i]!;
+      const timer = this.timers[i]!;
       this.platform.selectCpu(i);
-      this.sliceStartInstret[i] = cpu.instret + cpu.stall;
-      if (cpu.waiting && !(cpu.el === 2 ? cpu.wakeable() : cpu.checkInterrupts())) continue;
-      cpu.waiting = false;
-      anyRan = true;
-      // Time EL2 software charged during the last slice comes out of this one.
-      const stallBefore = cpu.stall;
-      cpu.run(Math.max(1, this.budgets[i]! - Math.round(this.stallCarry[i]!)));
-      this.stallCarry[i] = cpu.stall - stallBefore;
-      if (this.state !== 'running') return false;
+      if (this.localTime(i) < start) this.setLocalTime(i, start);
+      for (;;) {
+        const now = this.localTime(i);
+        if (now >= end) break;
+        // With the host clock the timers follow the host, not this CPU's count: no split there.
+        let due = host !== null ? Infinity : timer.nextEventNs();
+        if (due <= now) {
+          timer.refresh();
+          due = timer.nextEventNs();
+          if (due <= now) due = Infinity; // left to the clock's own event (never expected)
+        }
+        const stop = due < end ? due : end;
+        if (cpu.waiting && !(cpu.el === 2 ? cpu.wakeable() : cpu.checkInterrupts())) {
+          // Idle in WFI: to this CPU's next deadline within the slice, if any.
+          if (stop === end) break;
+          this.setLocalTime(i, stop);
+          timer.refresh();
+          continue;
+        }
+        cpu.waiting = false;
+        anyRan = true;
+        this.running = i;
+        this.rearmed = false;
+        cpu.run(Math.max(1, Math.ceil((stop - now) / this.nsPerInstr[i]!)));
+        this.running = -1;
+        if (this.state !== 'running') return false;
+        const after = this.localTime(i);
+        if (after >= due) timer.refresh();
+        if (cpu.waiting || this.rearmed) continue;
+        if (after < stop) {
+          // Stopped early (WFE, halted, a stop request): the rest of the slice passes idle, and
+          // the spin-wait it sits in resumes after the other CPUs have run.
+          this.setLocalTime(i, end);
+          break;
+        }
+      }
     }
     if (anyRan) {
-      this.clock.advanceTo(host !== null ? Math.max(start + 1, host.virtualNow()) : start + this.sliceNs);
+      this.clock.advanceTo(host !== null ? Math.max(start + 1, host.virtualNow()) : end);
       return false;
     }
     // Every CPU idles in WFI: the caller decides how time gets to the next event.

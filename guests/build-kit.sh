@@ -91,6 +91,13 @@ INIT
 chmod +x "$rootfs/init"
 aarch64-linux-gnu-gcc -static -nostdlib -ffreestanding -fno-stack-protector -Os -s -Wl,--build-id=none \
   -Wall -Wextra -Werror -o "$rootfs/bin/shyper-getrandom" "$here/src/getrandom-test.c"
+# --- MVM management software (guests/mvm): /lib/modules/shyper.ko, /bin/shyper -------------------
+# Built against the kernel tree above (modules_prepare). One block, kept apart for merging.
+WORK="$work" KDIR="$src" "$here/mvm/build.sh" "$work/mvm"
+mkdir -p "$rootfs/lib/modules"
+cp "$work/mvm/shyper.ko" "$rootfs/lib/modules/shyper.ko"
+cp "$work/mvm/shyper" "$rootfs/bin/shyper"
+# --- end of the MVM block -------------------------------------------------------------------------
 (cd "$rootfs" && find . -exec touch -h -d @0 {} + &&
   find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible | gzip -9n > "$out/initramfs.cpio.gz")
 

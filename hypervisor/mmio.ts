@@ -3,11 +3,17 @@
 // (SSE), the register (SRT), 64-bit register (SF), direction (WnR) — which is everything needed to
 // perform it on an emulated device and return, as Rust-Shyper's emu handler does.
 import type { El2Cpu } from '../emulator/arm64/el2.ts';
+import { COST } from './cost.ts';
 
 /** An emulated device's register window. Offsets are from its base; size is 1, 2, 4 or 8. */
 export interface MmioHandler {
   read(offset: number, size: number, vcpu: number): bigint;
   write(offset: number, size: number, value: bigint, vcpu: number): void;
+  /**
+   * The VM stopped or is rebooting: back to the power-on state, so that nothing the old guest
+   * set up (a virtqueue in its RAM) is used once the RAM holds a new boot.
+   */
+  reset?(): void;
 }
 
 export interface EmulatedRegion {
@@ -15,6 +21,8 @@ export interface EmulatedRegion {
   readonly base: number;
   readonly size: number;
   readonly handler: MmioHandler;
+  /** Modeled cycles of the hypervisor's handling of one access (hypervisor/cost.ts); default COST.mmioEmulate. */
+  readonly cost?: number;
 }
 
 /** A data abort's instruction syndrome, decoded. */
@@ -52,6 +60,7 @@ export function faultIpa(cpu: El2Cpu): number {
 
 /** Perform a decoded access on a handler and advance the guest past the instruction. */
 export function emulateAccess(cpu: El2Cpu, a: MmioAccess, region: EmulatedRegion, vcpu: number): void {
+  cpu.chargeCycles(region.cost ?? COST.mmioEmulate);
   const off = a.ipa - region.base;
   const bits = BigInt(a.size * 8);
   const mask = (1n << bits) - 1n;

@@ -3,7 +3,7 @@
 // the calling VM only, and the VM's own vCPUs are all AFFINITY_INFO can see.
 import type { El2Cpu } from '../emulator/arm64/el2.ts';
 import type { Vcpu } from './vcpu.ts';
-import { vcpuIndexOfMpidr } from './vcpu.ts';
+
 
 export const PSCI = {
   VERSION: 0x84000000,
@@ -48,8 +48,14 @@ export function psciCall(cpu: El2Cpu, v: Vcpu, host: PsciHost): void {
   if (r !== undefined) cpu.setX(0, BigInt.asUintN(64, BigInt(r)));
 }
 
+/** The vCPU of `v`'s VM whose MPIDR has the affinity fields (Aff3..Aff0) of `mpidr`. */
+function vcpuByMpidr(v: Vcpu, mpidr: bigint): Vcpu | undefined {
+  const aff = (m: number): number => (m & 0xffffff) + Math.floor(m / 2 ** 32) * 2 ** 24;
+  const want = aff(Number(mpidr & 0xff00ffffffn));
+  return v.vm.vcpus.find((c) => aff(c.vmpidr) === want);
+}
+
 function dispatch(cpu: El2Cpu, v: Vcpu, host: PsciHost, fn: number): number | undefined {
-  const mt = v.vm.machine.board.cpus[0]!.mt;
   switch (fn) {
     case PSCI.VERSION:
       return 0x00010000;
@@ -65,8 +71,7 @@ function dispatch(cpu: El2Cpu, v: Vcpu, host: PsciHost, fn: number): number | un
     }
     case PSCI.CPU_ON_32:
     case PSCI.CPU_ON_64: {
-      const idx = vcpuIndexOfMpidr(mt, Number(cpu.x(1) & 0xffffffffffn));
-      const target = v.vm.vcpus[idx];
+      const target = vcpuByMpidr(v, cpu.x(1));
       if (target === undefined) return INVALID_PARAMETERS;
       if (target.state !== 'off') return ALREADY_ON;
       let entry = cpu.x(2);
@@ -80,7 +85,7 @@ function dispatch(cpu: El2Cpu, v: Vcpu, host: PsciHost, fn: number): number | un
     case PSCI.AFFINITY_INFO_32:
     case PSCI.AFFINITY_INFO_64: {
       if ((cpu.x(2) & 0xffffffffn) !== 0n) return INVALID_PARAMETERS;
-      const target = v.vm.vcpus[vcpuIndexOfMpidr(mt, Number(cpu.x(1) & 0xffffffffffn))];
+      const target = vcpuByMpidr(v, cpu.x(1));
       if (target === undefined) return INVALID_PARAMETERS;
       return target.state === 'off' ? 1 : 0;
     }

@@ -12,6 +12,8 @@ import { VTCR_VALUE } from './stage2.ts';
 import { handleSync, type TrapHost } from './trap.ts';
 import type { Vcpu } from './vcpu.ts';
 import { Vm, type VirtualGic, type VmSetup } from './vm.ts';
+import { COST } from './cost.ts';
+import { PassthroughGic, guestHcr } from './rt.ts';
 
 /** What the program (src/) gives the hypervisor: a log, and news of VMs stopping. */
 export interface HypervisorIo {
@@ -63,6 +65,8 @@ export class Shyper implements El2Software, TrapHost {
   /** The physical CPU whose EL2 entry is running (kicks to it need no IPI). */
   private executing: El2Cpu | null = null;
   private readonly logged = new Set<string>();
+  /** Removed VMs whose memory waits for their last loaded vCPU to leave its CPU (reap). */
+  private readonly dying = new Set<Vm>();
   /** Distinct lines logged on each VM's behalf (key -1: the hypervisor's own), for LOG_LINES_PER_VM. */
   private readonly loggedPerVm = new Map<number, number>();
   private readonly resetContext: El1Context;
@@ -89,6 +93,25 @@ export class Shyper implements El2Software, TrapHost {
     if (this.vms.some((v) => v.id === setup.id)) throw new Error(`vm ${setup.id}: id already in use`);
     for (const p of setup.pcpus) if (p < 0 || p >= m.cpus.length) throw new Error(`vm ${setup.id}: no physical CPU ${p} on ${m.board.name}`);
     const vm = new Vm(setup, m, this.mem, () => m.newContext());
+    try {
+      this.buildVm(vm);
+    } catch (e) {
+      // Nothing of a VM that could not be built stays behind (a VM the MVM configures at run time).
+      for (const [intid, owner] of this.irqOwner) if (owner === vm) this.irqOwner.delete(intid);
+      for (const r of vm.ram) {
+        this.mem.zero(r.pa, r.size);
+        this.mem.freeVm(r.pa, r.size);
+      }
+      vm.stage2.free();
+      throw e;
+    }
+    for (const v of vm.vcpus) this.pcpus[v.pcpu]!.add(v);
+    this.vms.push(vm);
+    return vm;
+  }
+
+  private buildVm(vm: Vm): void {
+    const setup = vm.setup;
     for (const r of setup.memory) {
       const pa = this.mem.allocVm(r.size);
       if (pa < 0) throw new Error(`vm ${setup.id}: not enough memory for its ${r.size / 2 ** 20} MiB region at IPA 0x${r.ipa.toString(16)}`);
@@ -108,35 +131,40 @@ export class Shyper implements El2Software, TrapHost {
       vm.addRegion({ name: d.name, base: d.base, size: d.size, handler: d.create(sink, vm) });
     }
     this.loadImages(vm);
-    for (const v of vm.vcpus) this.pcpus[v.pcpu]!.add(v);
-    this.vms.push(vm);
-    return vm;
   }
 
   /** A fresh vGIC for the VM (at creation and reset), owning the VM's interrupts. */
   private attachVgic(vm: Vm): void {
     const m = this.machine;
-    vm.vgic = this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
+    // An RTVM with gic_passthrough gets the physical GIC instead of a vGIC (hypervisor/rt.ts).
+    vm.vgic = vm.setup.gicPassthrough ? new PassthroughGic({ id: vm.id, pcpus: vm.setup.pcpus }, m) : this.createVgic(this.vgicHost(vm), m, m.gicVersion, m.board.gic.spis);
     for (const intid of vm.setup.irqs) vm.vgic.own(intid, intid);
     for (const d of vm.setup.devices) if (d.irq !== undefined) vm.vgic.own(d.irq);
+    for (const intid of vm.setup.virqs ?? []) vm.vgic.own(intid);
   }
 
   /** The guest's GIC: an emulated distributor (and redistributors), the GICV frame as its GICC. */
   private addGicRegions(vm: Vm): void {
     const g = this.machine.board.gic;
     type Size = 1 | 2 | 4 | 8;
+    const pt = vm.vgic instanceof PassthroughGic ? vm.vgic : null;
     vm.addRegion({
-      name: 'vGICD',
+      name: pt ? 'GICD (passthrough, checked)' : 'vGICD',
       base: g.distBase,
       size: g.distSize,
       handler: { read: (o, s, vc) => vm.vgic.gicdAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicdAccess(vc, o, s as Size, true, v) },
+      cost: pt ? COST.gpptAccess : COST.gicdAccess,
     });
-    if (this.machine.gicVersion === 3) {
+    if (pt) {
+      // Passthrough: the physical redistributors of the VM's cores, mapped (rt.ts).
+      for (const f of pt.redistributorFrames()) vm.mapDevice(g.redistBase! + f.ipaOffset, f.pa, 0x20000);
+    } else if (this.machine.gicVersion === 3) {
       vm.addRegion({
         name: 'vGICR',
         base: g.redistBase!,
         size: vm.vcpus.length * 0x20000,
         handler: { read: (o, s, vc) => vm.vgic.gicrAccess(vc, o, s as Size, false), write: (o, s, v, vc) => void vm.vgic.gicrAccess(vc, o, s as Size, true, v) },
+        cost: COST.gicdAccess,
       });
     } else {
       vm.mapDevice(g.cpuBase!, g.gicvBase!, 0x2000);
@@ -195,6 +223,7 @@ export class Shyper implements El2Software, TrapHost {
 
   sync(cpu: El2Cpu): void {
     this.executing = cpu;
+    cpu.chargeCycles(COST.trapVector + COST.syncDispatch); // modeled EL2 time (hypervisor/cost.ts)
     const p = this.pcpus[cpu.index]!;
     this.retire(cpu, p);
     const v = p.loaded;
@@ -209,6 +238,7 @@ export class Shyper implements El2Software, TrapHost {
 
   irq(cpu: El2Cpu): void {
     this.executing = cpu;
+    cpu.chargeCycles(COST.trapVector);
     const p = this.pcpus[cpu.index]!;
     this.retire(cpu, p);
     if (p.loaded !== null) p.loaded.vm.vgic.sync(p.loaded.id, cpu);
@@ -224,14 +254,21 @@ export class Shyper implements El2Software, TrapHost {
       const intid = iar & 0x3ff;
       if (intid >= 1020) return;
       this.gic.eoi(cpu, iar); // priority drop only (EOImode 1)
+      cpu.chargeCycles(COST.irqAck);
       const v = p.loaded;
-      if (intid === vtimer && v !== null && v.state !== 'off' && v.vm.vgic.injectHw(v.id, intid)) continue;
+      if (intid === vtimer && v !== null && v.state !== 'off' && v.vm.vgic.injectHw(v.id, intid)) {
+        cpu.chargeCycles(COST.virqInject);
+        continue;
+      }
       if (intid >= 32) {
         const owner = this.irqOwner.get(intid);
         if (owner !== undefined && owner.state !== 'off') {
           const target = owner.vcpus.find((c) => c.pcpu === cpu.index) ?? owner.vcpus[0]!;
           // The guest's deactivation of the hardware-linked vIRQ deactivates it physically.
-          if (owner.vgic.injectHw(target.id, intid)) continue;
+          if (owner.vgic.injectHw(target.id, intid)) {
+            cpu.chargeCycles(COST.virqInject);
+            continue;
+          }
         }
         this.logOnce(`spi:${intid}`, `shyper: physical interrupt ${intid} has no owner: ignored`);
       }
@@ -247,6 +284,13 @@ export class Shyper implements El2Software, TrapHost {
   private schedule(cpu: El2Cpu): void {
     const p = this.pcpus[cpu.index]!;
     this.retire(cpu, p);
+    if (p.loaded !== null && !p.vcpus.includes(p.loaded)) {
+      // The loaded vCPU's VM was removed: drop its context (its virtual timer would keep firing).
+      const gone = p.loaded.vm;
+      cpu.restore(this.resetContext);
+      p.loaded = null;
+      this.reap(gone);
+    }
     const next = p.pick();
     if (next === null) {
       this.setTick(cpu, p, false);
@@ -283,7 +327,10 @@ export class Shyper implements El2Software, TrapHost {
     next.timerDeadline = null;
     const on = next.pendingOn;
     if (on !== null) next.ctx.words.set(this.resetContext.words);
-    if (prev !== next || on !== null) cpu.restore(next.ctx);
+    if (prev !== next || on !== null) {
+      cpu.restore(next.ctx);
+      cpu.chargeCycles(COST.worldSwitch);
+    }
     if (on !== null) {
       next.pendingOn = null;
       cpu.elr = on.entry;
@@ -296,7 +343,7 @@ export class Shyper implements El2Software, TrapHost {
     cpu.msr(El2Reg.VTTBR_EL2, vm.stage2.vttbr);
     cpu.msr(El2Reg.VMPIDR_EL2, BigInt(next.vmpidr));
     cpu.msr(El2Reg.VPIDR_EL2, cpu.mrs(MIDR_EL1));
-    cpu.msr(El2Reg.HCR_EL2, HCR_GUEST);
+    cpu.msr(El2Reg.HCR_EL2, guestHcr(vm.setup.gicPassthrough === true, HCR_GUEST));
     if (prev !== next) vm.vgic.restore(next.id, cpu);
     p.loaded = next;
   }
@@ -329,6 +376,7 @@ export class Shyper implements El2Software, TrapHost {
 
   /** The EL2 timer fired: wake the sleepers whose virtual timer is due; at a slice end, switch. */
   private tick(cpu: El2Cpu, p: PcpuSched): void {
+    cpu.chargeCycles(COST.schedTick);
     p.timerAt = null;
     cpu.msr(El2Reg.CNTHP_CTL_EL2, 0n);
     const now = cpu.mrs(El2Reg.CNTPCT_EL0);
@@ -345,13 +393,17 @@ export class Shyper implements El2Software, TrapHost {
   kick(v: Vcpu): void {
     if (v.state === 'sleeping') v.state = 'ready';
     if (v.state === 'off') return;
-    const p = this.pcpus[v.pcpu]!;
-    if (!p.started) {
-      this.machine.startCpu(v.pcpu);
+    this.interruptCpu(v.pcpu);
+  }
+
+  /** Bring physical CPU `pcpu` to EL2 soon: power it on, or send it the IPI (not needed for this CPU). */
+  private interruptCpu(pcpu: number): void {
+    if (!this.pcpus[pcpu]!.started) {
+      this.machine.startCpu(pcpu);
       return;
     }
-    if (this.executing !== null && this.executing.index === v.pcpu) return;
-    this.gic.sendSgi(this.executing ?? this.machine.cpus[v.pcpu]!, v.pcpu, SGI_IPI);
+    if (this.executing !== null && this.executing.index === pcpu) return;
+    this.gic.sendSgi(this.executing ?? this.machine.cpus[pcpu]!, pcpu, SGI_IPI);
   }
 
   // ---- TrapHost ----
@@ -391,27 +443,85 @@ export class Shyper implements El2Software, TrapHost {
 
   systemReset(v: Vcpu): void {
     const vm = v.vm;
-    this.stopVm(vm);
     this.io.log(`shyper: vm${vm.id} (${vm.name}) reset: rebooting from its images`);
+    this.resetVm(vm);
+    this.io.vmStopped(vm, 'reset');
+    this.bootVm(vm);
+  }
+
+  // ---- VM management at run time (the MVM's hypercalls, hypervisor/hvc) ----
+
+  /**
+   * Stop a VM and put it back in its state before boot: RAM zeroed, images reloaded, a fresh vGIC.
+   * bootVm() starts it again (Rust-Shyper vmm_reboot for a GVM).
+   */
+  resetVm(vm: Vm): void {
+    this.stopVm(vm);
     for (const r of vm.ram) this.mem.zero(r.pa, r.size);
     this.loadImages(vm);
     // The old vGIC's state in the hardware goes with it: list registers where a vCPU is loaded
     // (retire()), and the active state of the physical SPIs it owns (no LR holds them any more).
     // (A second reset before retire() ran there keeps the first: its LRs are the ones in place.)
     for (const c of vm.vcpus) if (this.pcpus[c.pcpu]!.loaded === c && c.retiredVgic === null) c.retiredVgic = vm.vgic;
-    for (const intid of vm.setup.irqs) if (intid >= 32) this.gic.setActive(intid, false, v.pcpu);
+    for (const intid of vm.setup.irqs) if (intid >= 32) this.gic.setActive(intid, false, vm.vcpus[0]!.pcpu);
     this.attachVgic(vm);
-    this.io.vmStopped(vm, 'reset');
-    this.bootVm(vm);
+    vm.state = 'inactive';
   }
 
-  private stopVm(vm: Vm): void {
+  /**
+   * Remove a VM (Rust-Shyper vmm_remove_vm): its vCPUs leave their physical CPUs (one still loaded
+   * on another CPU is unloaded at that CPU's next entry, see schedule()), its RAM returns to the
+   * pool, its SPIs lose their owner, its stage-2 tables are freed, its id is free again.
+   */
+  removeVm(vm: Vm): void {
+    const i = this.vms.indexOf(vm);
+    if (i < 0) return;
+    this.stopVm(vm);
+    for (const v of vm.vcpus) {
+      const p = this.pcpus[v.pcpu]!;
+      const loaded = p.loaded === v;
+      p.remove(v);
+      if (loaded) p.loaded = v; // unloaded by schedule() on its own CPU
+    }
+    for (const [intid, owner] of this.irqOwner) {
+      if (owner !== vm) continue;
+      this.irqOwner.delete(intid);
+      this.gic.enable(intid, false);
+    }
+    this.vms.splice(i, 1);
+    this.dying.add(vm);
+    this.reap(vm);
+  }
+
+  /**
+   * Free a removed VM's RAM (zeroed: the next VM must not read it) and stage-2 tables once no
+   * physical CPU has one of its vCPUs loaded: until then that CPU may still run a few of its
+   * instructions through its VTTBR.
+   */
+  private reap(vm: Vm): void {
+    if (!this.dying.has(vm) || this.pcpus.some((p) => p.loaded?.vm === vm)) return;
+    this.dying.delete(vm);
+    for (const r of vm.ram) {
+      this.mem.zero(r.pa, r.size);
+      this.mem.freeVm(r.pa, r.size);
+    }
+    vm.ram.length = 0;
+    vm.stage2.free();
+    this.machine.invalidateTlbs();
+  }
+
+  /** Stop every vCPU of a VM (power off; resetVm or bootVm bring it back). */
+  stopVm(vm: Vm): void {
     vm.state = 'off';
     for (const c of vm.vcpus) {
       c.state = 'off';
       c.pendingOn = null;
-      this.kick(c);
+      // Its CPU stops running it at its next entry: make that now.
+      if (this.pcpus[c.pcpu]!.started) this.interruptCpu(c.pcpu);
     }
+    // Emulated devices forget the stopped guest (a virtio queue must not be used again: its
+    // rings are in RAM that is zeroed and reloaded on a reset).
+    for (const r of vm.regions) r.handler.reset?.();
   }
 
   /**

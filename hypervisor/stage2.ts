@@ -86,6 +86,20 @@ export class Stage2 {
     }
   }
 
+  /** Give every table page back to hypervisor memory (the VM is gone and no CPU uses its VTTBR). */
+  free(): void {
+    const walk = (table: number, level: number): void => {
+      if (level < 3) {
+        for (let k = 0; k < 512; k++) {
+          const e = this.machine.read64(table + k * 8);
+          if ((e & VALID) !== 0n && (e & TABLE) !== 0n) walk(Number(e & OA_MASK), level + 1);
+        }
+      }
+      this.mem.freePage(table);
+    };
+    walk(this.root, 1);
+  }
+
   /** The PA behind an IPA, or -1 when unmapped (the hypervisor's own software walk). */
   translate(ipa: number): number {
     if (ipa < 0 || ipa >= 2 ** IPA_BITS) return -1;

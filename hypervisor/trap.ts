@@ -7,6 +7,7 @@ import type { Vcpu } from './vcpu.ts';
 import { decodeDataAbort, emulateAccess, faultIpa } from './mmio.ts';
 import { isPsciCall, psciCall, type PsciHost } from './psci.ts';
 import { injectAbort } from './inject.ts';
+import { COST } from './cost.ts';
 
 /** What trap handling asks of the rest of the hypervisor. */
 export interface TrapHost extends PsciHost {
@@ -33,12 +34,14 @@ export function handleSync(cpu: El2Cpu, v: Vcpu, host: TrapHost): void {
   const ec = cpu.esr >>> 26;
   switch (ec) {
     case ESR_EC.HVC64:
+      cpu.chargeCycles(COST.hvc);
       // ELR_EL2 already points past the HVC.
       if (isPsciCall(Number(cpu.x(0) & 0xffffffffn))) psciCall(cpu, v, host);
       else cpu.setX(0, host.hypercall(cpu, v));
       return;
     case ESR_EC.SMC64:
       // A trapped SMC (HCR_EL2.TSC) returns to the SMC itself: step over it.
+      cpu.chargeCycles(COST.hvc);
       cpu.advancePc();
       if (isPsciCall(Number(cpu.x(0) & 0xffffffffn))) psciCall(cpu, v, host);
       else cpu.setX(0, ALL_ONES); // SMCCC NOT_SUPPORTED: guests reach no firmware but ours
@@ -52,8 +55,10 @@ export function handleSync(cpu: El2Cpu, v: Vcpu, host: TrapHost): void {
       return;
     }
     case ESR_EC.SYSREG:
+      cpu.chargeCycles(COST.sysregTrap);
       return sysreg(cpu, v, host);
     case ESR_EC.WFX:
+      cpu.chargeCycles(COST.wfi);
       cpu.advancePc();
       if ((cpu.esr & 1) === 0) host.wfi(v);
       else host.wfe(v);

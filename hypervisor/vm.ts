@@ -4,6 +4,7 @@ import type { El2Cpu, El2Machine } from '../emulator/arm64/el2.ts';
 import type { HypMemory } from './memory.ts';
 import { Stage2, type Stage2Kind } from './stage2.ts';
 import { Vcpu, virtualMpidr } from './vcpu.ts';
+import { physicalMpidr } from './rt.ts';
 import type { EmulatedRegion } from './mmio.ts';
 
 export type VmKind = 'mvm' | 'gvm' | 'rtvm';
@@ -52,6 +53,10 @@ export interface VmSetup {
   irqs: number[];
   /** Emulated devices; `irq` lines they drive are given to the VM's vGIC. */
   devices: EmulatedDeviceSpec[];
+  /** Virtual SPIs the hypervisor injects that no emulated region drives (the shyper device's HVC_IRQ). */
+  virqs?: number[];
+  /** RTVM with the interrupt controller passed through (hypervisor/rt.ts) instead of a vGIC. */
+  gicPassthrough?: boolean;
 }
 
 /** The VM-side view an emulated device gets to raise its interrupt. */
@@ -86,7 +91,9 @@ export class Vm {
   ) {
     this.stage2 = new Stage2(mem, machine, setup.id + 1);
     const mt = machine.board.cpus[0]!.mt;
-    this.vcpus = setup.pcpus.map((p, i) => new Vcpu(this, i, p, virtualMpidr(mt, i), makeContext()));
+    // A passthrough RTVM talks to the physical GIC: its vCPUs are their cores, MPIDR included.
+    const mpidr = (p: number, i: number): number => (setup.gicPassthrough ? physicalMpidr(machine, p) : virtualMpidr(mt, i));
+    this.vcpus = setup.pcpus.map((p, i) => new Vcpu(this, i, p, mpidr(p, i), makeContext()));
   }
 
   get id(): number {

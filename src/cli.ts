@@ -1,7 +1,10 @@
 // shyper-emu command-line entry: picks the subcommand, maps errors to exit codes (DESIGN.md):
-// 0 clean power-off / expectations met, 1 timeout / panic / failed expectation, 2 usage or image error.
+// 0 clean power-off / expectations met, 1 timeout / panic / failed expectation, 2 usage or image
+// error (one line). Exit 3 is the safety net for our own bugs only: every error a user or a guest
+// can cause is handled where it happens; what still escapes is reported as a bug, in one line.
 import { UsageError } from './errors.ts';
 import { ConfigError } from '../hypervisor/config.ts';
+import { diagnostic } from './linux-user/host-io.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -12,21 +15,37 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 async function main(argv: string[]): Promise<number> {
-  const sub = argv[0] !== undefined ? commands[argv[0]] : undefined;
+  const name = argv[0];
+  const sub = name !== undefined && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (sub) return (await sub())(argv.slice(1));
   return (await import('./commands/boot.ts')).main(argv);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`shyper-emu: ${err.message}\n`);
-      process.exit(2);
-    }
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`shyper-emu: internal error: ${msg}\n`);
-    if (process.env.SHYPER_DEBUG) console.error(err);
-    process.exit(3);
-  },
-);
+/** Our stdout or stderr reader went away (`| head -1`): end quietly, as a program killed by SIGPIPE would. */
+function isClosedPipe(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+}
+
+let exiting = false;
+function fail(err: unknown): void {
+  if (exiting) return;
+  exiting = true;
+  if (err instanceof UsageError || err instanceof ConfigError) {
+    diagnostic(`shyper-emu: ${err.message}`);
+    process.exit(2);
+  }
+  if (isClosedPipe(err)) process.exit(0);
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  diagnostic(`shyper-emu: internal error (a bug in shyper-emu, please report it with the command line; SHYPER_DEBUG=1 shows where): ${msg}`);
+  if (process.env.SHYPER_DEBUG) console.error(err);
+  process.exit(3);
+}
+
+// Errors on our own output streams arrive asynchronously as 'error' events; one nobody listens
+// to (the boot's Terminal listens to stdout while it runs) becomes an uncaught exception, which
+// would print a stack trace. A closed reader ends the run quietly; the rest is the safety net.
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
+main(process.argv.slice(2)).then((code) => process.exit(code), fail);

@@ -16,6 +16,8 @@ export interface TerminalOptions {
   input?: boolean;
   /** Called after keyboard input reached the guest console (the run loop wakes from an idle wait). */
   onInput?: () => void;
+  /** Our stdout's reader went away (`| head -1`): output is dropped from now on. */
+  onOutputClosed?: () => void;
 }
 
 export class Terminal {
@@ -25,8 +27,19 @@ export class Terminal {
   private escape = false;
   private rawMode = false;
   private readonly onData = (chunk: Buffer): void => this.keyboard(chunk);
+  private outClosed = false;
+  // Write errors on stdout arrive as 'error' events; without a listener Node would print a stack
+  // trace. A closed reader (EPIPE) ends the output quietly; anything else is reported by the CLI.
+  private readonly onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (this.outClosed) return;
+    this.outClosed = true;
+    this.outLen = 0;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') process.stderr.write(`shyper-emu: cannot write the console output: ${err.message}\n`);
+    this.opts.onOutputClosed?.();
+  };
 
   constructor(private readonly opts: TerminalOptions) {
+    process.stdout.on('error', this.onStdoutError);
     this.console = new HostConsole((b) => {
       if (this.outLen === this.outBuf.length) this.flush();
       this.outBuf[this.outLen++] = b;
@@ -46,6 +59,10 @@ export class Terminal {
   /** Write buffered guest output to stdout (called by the run loop between slices). */
   flush(): void {
     if (this.outLen === 0) return;
+    if (this.outClosed || process.stdout.destroyed) {
+      this.outLen = 0;
+      return;
+    }
     process.stdout.write(Buffer.from(this.outBuf.subarray(0, this.outLen)));
     this.outLen = 0;
   }
@@ -77,6 +94,7 @@ export class Terminal {
 
   close(): void {
     this.flush();
+    process.stdout.off('error', this.onStdoutError);
     if (this.opts.input !== false) {
       process.stdin.off('data', this.onData);
       if (this.rawMode) process.stdin.setRawMode(false);

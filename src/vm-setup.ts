@@ -1,19 +1,18 @@
 // From VM configs (hypervisor/config.ts) to what the hypervisor builds VMs from (VmSetup): images
 // read from their files (.gz decompressed), each Linux VM's device tree generated for it, and the
-// devices the program provides — the emulated console UART of a GVM, whose bytes reach the
-// user's terminal through the console multiplexer.
+// devices the program provides (src/vm-devices.ts: console UARTs, virtio-blk/net/console), whose
+// console bytes reach the user's terminal through the console multiplexer.
 import { readFileSync, statSync } from 'node:fs';
-import type { BoardDescription, UartSpec } from '../boards/types.ts';
+import type { BoardDescription } from '../boards/types.ts';
 import type { Console } from '../emulator/devices/console.ts';
-import { DwApbUart } from '../emulator/devices/dw-apb-uart.ts';
-import { Pl011 } from '../emulator/devices/pl011.ts';
-import type { MmioDevice } from '../emulator/bus/device.ts';
 import { maybeGunzip } from '../emulator/boot/linux-image.ts';
 import { Rng } from '../emulator/rng.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { BOOT_SEED_BYTES, vmDeviceTree } from '../hypervisor/fdt.ts';
-import type { EmulatedDeviceSpec, IrqSink, VmSetup } from '../hypervisor/vm.ts';
-import type { MmioHandler } from '../hypervisor/mmio.ts';
+import type { VmSetup } from '../hypervisor/vm.ts';
+import type { RuntimeImages } from '../hypervisor/hvc/index.ts';
+import { SHARED_MEM_SIZE } from '../hypervisor/hvc/ivc.ts';
+import { VmDeviceHub, vmDevices } from './vm-devices.ts';
 
 /** Largest image file read whole (a kernel, an initramfs): bigger is a user error, not a hang. */
 const MAX_IMAGE_BYTES = 1 << 30;
@@ -27,34 +26,41 @@ export interface VmSetupOptions {
   append?: string;
   /** --seed: each VM's boot entropy derives from it. */
   seed: bigint;
+  /** Host PA of the IVC shared memory (hypervisor/hvc/ivc.ts), mapped at a shyper device's window. */
+  sharedMemoryPa?: () => number;
+  /** What the VMs' devices share (switch, console peers, disk images); default: one for this VM alone. */
+  devices?: VmDeviceHub;
 }
 
-export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
+/**
+ * The setup of one VM. Its images are read from the config's files, unless given (a VM the MVM
+ * configured with hypercalls: the bytes it uploaded, the built-in ramdisk).
+ */
+export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages): VmSetup {
   const img = cfg.image;
-  const kernel = maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
-  const initrd = img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
+  const kernel = images ? images.kernel : maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
+  const initrd = images ? images.initrd : img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
   const linux = cfg.osType === 'linux';
   let dtb: Uint8Array | undefined;
-  if (img.dtbFile !== undefined) dtb = readImage(img.dtbFile, cfg, 'device tree');
+  if (images?.dtb !== undefined) dtb = images.dtb;
+  else if (img.dtbFile !== undefined && !images) dtb = readImage(img.dtbFile, cfg, 'device tree');
   else if (linux) {
     const cmdline = cfg.id === 0 && o.append ? `${cfg.cmdline} ${o.append}` : cfg.cmdline;
     const initrdRange = initrd !== undefined && img.ramdiskLoadIpa !== undefined ? { start: img.ramdiskLoadIpa, end: img.ramdiskLoadIpa + initrd.length } : undefined;
     dtb = vmDeviceTree({ ...cfg, cmdline }, o.board, o.gicVersion, { initrd: initrdRange, seed: bootSeed(o.seed, cfg.id) }).encode();
   }
-  const devices: EmulatedDeviceSpec[] = [];
-  const con = cfg.console;
-  if (con?.kind === 'emulated' && con.uart !== undefined) {
-    const uart = con.uart;
-    devices.push({
-      name: `${con.device} (emulated ${uart.kind})`,
-      base: con.ipa,
-      size: Math.max(uart.size, uart.kind === 'pl011' ? 0x1000 : 0x100),
-      irq: con.irq,
-      create: (irq) => mmioHandler(emulatedUart(uart, o.consoleOf(cfg.id), irq, `vm${cfg.id}.${con.device}`)),
-    });
-  }
-  const passthrough = cfg.passthroughDevices.map((p) => ({ ipa: p.baseIpa, pa: p.basePa, size: Math.ceil(p.length / 4096) * 4096 }));
+  const devices = vmDevices(cfg, o.board.uarts, { hub: o.devices ?? new VmDeviceHub(), console: o.consoleOf(cfg.id) });
+  const passthrough: VmSetup['passthrough'] = cfg.passthroughDevices.map((p) => ({ ipa: p.baseIpa, pa: p.basePa, size: Math.ceil(p.length / 4096) * 4096 }));
   const irqs = cfg.passthroughDevices.flatMap((p) => p.irqs);
+  // The shyper (vm_service) device: HVC_IRQ, and the IVC shared memory at its window if it has one.
+  const virqs: number[] = [];
+  for (const d of cfg.emulatedDevices) {
+    if (d.type !== 'shyper') continue;
+    if (d.irq) virqs.push(d.irq);
+    if (d.baseIpa && d.length && o.sharedMemoryPa) {
+      passthrough.push({ ipa: d.baseIpa, pa: o.sharedMemoryPa(), size: Math.min(SHARED_MEM_SIZE, Math.ceil(d.length / 4096) * 4096), normal: true });
+    }
+  }
   return {
     id: cfg.id,
     name: cfg.name,
@@ -69,6 +75,8 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions): VmSetup {
     passthrough,
     irqs,
     devices,
+    virqs,
+    gicPassthrough: cfg.gicPassthrough,
   };
 }
 
@@ -92,27 +100,4 @@ function readImage(path: string, cfg: VmConfig, what: string): Uint8Array {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(`vm ${cfg.id} "${cfg.name}": ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-}
-
-/** A UART of the board's model, emulated for one VM (the hypervisor traps its register window). */
-function emulatedUart(u: UartSpec, console: Console, irq: IrqSink | null, name: string): MmioDevice {
-  const line = { set: (level: boolean) => irq?.set(level) };
-  if (u.kind === 'pl011') return new Pl011({ console, irq: line, name });
-  return new DwApbUart({ console, irq: line, regShift: u.regShift as 0 | 2, fifoDepth: u.kind === 'dw-apb-uart' ? 64 : 16, designware: u.kind === 'dw-apb-uart', name });
-}
-
-/** An emulator MMIO device as a hypervisor MMIO handler (8-byte accesses as two words). */
-function mmioHandler(d: MmioDevice): MmioHandler {
-  return {
-    read: (off, size) => {
-      if (size === 8) return BigInt(d.read(off, 4) >>> 0) | (BigInt(d.read(off + 4, 4) >>> 0) << 32n);
-      return BigInt(d.read(off, size as 1 | 2 | 4) >>> 0);
-    },
-    write: (off, size, v) => {
-      if (size === 8) {
-        d.write(off, 4, Number(v & 0xffffffffn));
-        d.write(off + 4, 4, Number(v >> 32n));
-      } else d.write(off, size as 1 | 2 | 4, Number(v));
-    },
-  };
 }

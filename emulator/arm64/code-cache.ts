@@ -8,6 +8,10 @@
 //    write64, writeBytes, loadBytes; FlatMemory.write/write64), which call invalidate().
 // Code that writes `ram`/`ramBytes` directly must call invalidate() itself.
 //
+// CPUs with different decoders (cores with different optional features, features.ts) keep apart
+// decoded copies of a page: the same word may be an instruction on one and UNDEFINED on the other.
+// Every CPU of the boards we model shares one feature set, so there is one set of pages in practice.
+//
 // A dropped page is marked invalid rather than hunted down in every CPU's execute TLB: the run
 // loop checks `valid` when it enters a page (once per block, not per instruction) and re-translates.
 // A CPU already executing inside the page finishes its block on the old decodes; the architecture
@@ -33,8 +37,10 @@ export interface CodeCacheClient {
 }
 
 export class CodeCache {
-  /** Decoded pages by RAM page index (RAM offset / PAGE). */
-  private readonly pages = new Map<number, DecodedPage>();
+  /** Decoded pages by RAM page index (RAM offset / PAGE), one map per decoder (a core's ISA). */
+  private readonly pagesOf = new Map<object, Map<number, DecodedPage>>();
+  /** The same maps as an array: the write paths loop over it without allocating an iterator. */
+  private readonly maps: Map<number, DecodedPage>[] = [];
   private readonly clients: CodeCacheClient[] = [];
   /** Pages dropped because their RAM was written (statistics, tests). */
   invalidations = 0;
@@ -50,21 +56,34 @@ export class CodeCache {
 
   /** Number of pages holding decoded code. */
   get size(): number {
-    return this.pages.size;
+    let n = 0;
+    for (let i = 0; i < this.maps.length; i++) n += this.maps[i]!.size;
+    return n;
   }
 
   /** Does the RAM page with index `pageIndex` (RAM offset / PAGE) hold decoded code? */
   isCode(pageIndex: number): boolean {
-    return this.pages.size !== 0 && this.pages.has(pageIndex);
+    const maps = this.maps;
+    for (let i = 0; i < maps.length; i++) {
+      const pages = maps[i]!;
+      if (pages.size !== 0 && pages.has(pageIndex)) return true;
+    }
+    return false;
   }
 
-  /** The decoded page for the page-aligned RAM offset ro, created (empty) on first use. */
-  page(ro: number): DecodedPage {
+  /** The page-aligned RAM offset ro as decoded by `decoder`, created (empty) on first use. */
+  page(ro: number, decoder: object): DecodedPage {
+    let pages = this.pagesOf.get(decoder);
+    if (pages === undefined) {
+      pages = new Map();
+      this.pagesOf.set(decoder, pages);
+      this.maps.push(pages);
+    }
     const key = ro / PAGE;
-    let page = this.pages.get(key);
+    let page = pages.get(key);
     if (page === undefined) {
       page = new DecodedPage(ro);
-      this.pages.set(key, page);
+      pages.set(key, page);
       // Writes to this page must now take a slow path so the decoded copy stays coherent.
       const clients = this.clients;
       for (let i = 0; i < clients.length; i++) clients[i]!.codePageCreated(ro);
@@ -74,29 +93,36 @@ export class CodeCache {
 
   /** Drop decoded instructions for RAM bytes [ro, ro+len): a store, a loader, DMA, the hypervisor. */
   invalidate(ro: number, len: number): void {
-    if (this.pages.size === 0 || len <= 0) return;
+    if (len <= 0) return;
     const first = Math.floor(ro / PAGE);
     const last = Math.floor((ro + len - 1) / PAGE);
-    if (last - first < this.pages.size) {
-      for (let p = first; p <= last; p++) {
-        const page = this.pages.get(p);
-        if (page !== undefined) this.drop(p, page);
+    const maps = this.maps;
+    for (let i = 0; i < maps.length; i++) {
+      const pages = maps[i]!;
+      if (pages.size === 0) continue;
+      if (last - first < pages.size) {
+        for (let p = first; p <= last; p++) {
+          const page = pages.get(p);
+          if (page !== undefined) this.drop(pages, p, page);
+        }
+      } else {
+        // A large range (an image load, a big DMA): walk the decoded pages instead.
+        for (const [p, page] of pages) if (p >= first && p <= last) this.drop(pages, p, page);
       }
-    } else {
-      // A large range (an image load, a big DMA): walk the decoded pages instead.
-      for (const [p, page] of this.pages) if (p >= first && p <= last) this.drop(p, page);
     }
   }
 
-  private drop(p: number, page: DecodedPage): void {
-    this.pages.delete(p);
+  private drop(pages: Map<number, DecodedPage>, p: number, page: DecodedPage): void {
+    pages.delete(p);
     page.valid = false;
     this.invalidations++;
   }
 
   /** Drop every decoded page. */
   clear(): void {
-    for (const page of this.pages.values()) page.valid = false;
-    this.pages.clear();
+    for (const pages of this.maps) {
+      for (const page of pages.values()) page.valid = false;
+      pages.clear();
+    }
   }
 }

@@ -18,6 +18,7 @@ import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
 import { DecodedPage, INSNS_PER_PAGE, MemoryAccessor, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { allTables } from './decode/index.ts';
+import { ALL_FEATURES, featureKey, type FeatureSet } from './features.ts';
 import { SystemState } from './sysstate.ts';
 import { Mmu } from './mmu.ts';
 import {
@@ -34,6 +35,7 @@ import {
 } from './exceptions.ts';
 import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
+import { Pmu } from './pmu.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -92,6 +94,7 @@ export class Cpu extends MemoryAccessor {
   /** This PE's generic timer (CNTKCTL_EL1 and the EL1 virtual timer), or null (user mode). */
   timer: CpuTimer | null = null;
 
+  /** Decodes for this CPU's core: its optional features (decoder.features) are the ID registers'. */
   readonly decoder: Decoder;
 
   /** EL1/EL2 system-register state the hardware consults. */
@@ -115,6 +118,21 @@ export class Cpu extends MemoryAccessor {
    * into this CPU's virtual time like executed instructions, but not into instret.
    */
   stall = 0;
+  /** Cycles of this core per simple instruction (its core model; PMCCNTR_EL0 counts cycles). */
+  cyclesPerInstr = 1;
+  /**
+   * What an exception entry or return costs, in simple instructions (the core model's Exception
+   * class, set by the machine; 0 leaves exceptions free, as unit tests of the CPU expect).
+   */
+  exceptionStall = 0;
+  /**
+   * A counter read (MRS of CNTVCT_EL0, PMCCNTR_EL0...) at this PC ended its block and runs again
+   * first in the next one, where the instruction count (hence the time) is exact: instret is
+   * brought up to date only at block ends.
+   */
+  timedReadPc = -1;
+  /** The PMU's cycle counter (pmu.ts). */
+  readonly pmu = new Pmu();
 
   // Interrupt wires from the interrupt controller (GIC CPU interface outputs).
   irqLine = false;
@@ -284,7 +302,7 @@ export class Cpu extends MemoryAccessor {
       // Executing from a device or from nothing: a synchronous external abort on fetch.
       this.raise(this.el === 0 ? EC.IABT_LOWER : EC.IABT_SAME, 0x10, pc, pc);
     }
-    const page = this.codeCache.page(ro);
+    const page = this.codeCache.page(ro, this.decoder);
     if (this.translator.pageCacheable) {
       this.xTag[ti] = pn;
       this.xPage[ti] = page;
@@ -368,6 +386,7 @@ export class Cpu extends MemoryAccessor {
       this.el2StartPending = false;
       runAtEl2(this, 'start');
     } else if (this.irqLine) {
+      this.stall += this.exceptionStall; // the IRQ exception taken at EL2 out of its WFI
       runAtEl2(this, ExceptionKind.Irq);
     } else {
       this.waiting = true;
@@ -468,18 +487,33 @@ export class Cpu extends MemoryAccessor {
     const off = pc & 0xfff;
     const pn = (pc - off) / PAGE;
     const ti = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.xTag[ti] !== pn) return 0;
-    return dataAbortSyndromeFor(this.ram.getUint32(this.xPage[ti]!.ramOffset + off, true));
+    if (this.xTag[ti] === pn) return dataAbortSyndromeFor(this.ram.getUint32(this.xPage[ti]!.ramOffset + off, true));
+    // The block runs on from a page whose TLB entry a store into that same page dropped (code and
+    // data sharing a page): find the instruction again through the translation tables.
+    const par = this.translateForAt(pc - off, Access.Exec, false);
+    if (par & 1n) return 0;
+    const ro = this.mem.ramOffset(Number(par & 0xfffffffff000n) + off);
+    return ro < 0 ? 0 : dataAbortSyndromeFor(this.ram.getUint32(ro, true));
   }
 
 }
 
-let sharedDecoder: Decoder | null = null;
+const decoders = new Map<string, Decoder>();
+/** The one handler of every UNDEFINED word, whichever core's decoder produced it. */
+const undefinedInstruction: Exec = (cpu) => cpu.raiseUndefined();
 
-/** The decoder over every A64 table, built once per process. */
-export function defaultDecoder(): Decoder {
-  if (sharedDecoder === null) {
-    sharedDecoder = new Decoder(allTables(), (cpu) => cpu.raiseUndefined());
+/** The decoder of a core with these optional features (features.ts), built once per set. */
+export function decoderFor(features: FeatureSet): Decoder {
+  const key = featureKey(features);
+  let d = decoders.get(key);
+  if (d === undefined) {
+    d = new Decoder(allTables(), undefinedInstruction, features);
+    decoders.set(key, d);
   }
-  return sharedDecoder;
+  return d;
+}
+
+/** The decoder with every feature the emulator implements (Cortex-A76's set). */
+export function defaultDecoder(): Decoder {
+  return decoderFor(ALL_FEATURES);
 }

@@ -101,9 +101,11 @@ export function enterEl1(cpu: Cpu, kind: ExceptionKind, ec: number, iss: number,
   offset += kind * 0x80;
   setElSp(cpu, 1, 1);
   cpu.daif = DAIF_MASK;
-  if ((s.sctlr & SCTLR.SPAN) === 0) s.pan = 1;
+  // SCTLR_EL1.SPAN is RES1 on a core without FEAT_PAN: PSTATE.PAN is then never set.
+  if ((s.sctlr & SCTLR.SPAN) === 0 && cpu.decoder.features.has('PAN')) s.pan = 1;
   cpu.exclusiveAddr = -1;
   cpu.mmu.unprivileged = false;
+  cpu.stall += cpu.exceptionStall;
   cpu.nextPc = s.vbar1 + offset;
   cpu.pc = cpu.nextPc;
 }
@@ -120,7 +122,7 @@ export function exceptionReturn(cpu: Cpu, spsr: number, elr: number): void {
   }
   cpu.nzcv = spsr & 0xf0000000;
   cpu.daif = spsr & DAIF_MASK;
-  cpu.sys.pan = (spsr & SPSR_PAN) !== 0 ? 1 : 0;
+  cpu.sys.pan = (spsr & SPSR_PAN) !== 0 && cpu.decoder.features.has('PAN') ? 1 : 0;
   cpu.illegalState = illegal || (spsr & SPSR_IL) !== 0;
   if (cpu.el === 2) {
     // Leaving the hypervisor: EL2 has no stack bank here, load the target's SP.
@@ -132,6 +134,7 @@ export function exceptionReturn(cpu: Cpu, spsr: number, elr: number): void {
     setElSp(cpu, el, spsel);
   }
   cpu.exclusiveAddr = -1;
+  cpu.stall += cpu.exceptionStall;
   cpu.nextPc = elr;
   cpu.pc = elr;
   cpu.exitRequest = 1; // re-evaluate interrupts under the new mask
@@ -155,6 +158,7 @@ export function enterEl2(cpu: Cpu, kind: ExceptionKind, ec: number, iss: number,
   saveSp(cpu);
   cpu.el = 2;
   cpu.mmu.unprivileged = false;
+  cpu.stall += cpu.exceptionStall;
   runAtEl2(cpu, kind);
 }
 

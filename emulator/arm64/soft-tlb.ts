@@ -192,6 +192,42 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.writeSlow(va + 4, 4, hi);
   }
 
+  /**
+   * RAM byte offset of a naturally aligned read-modify-write of up to 16 bytes (LSE atomics, CAS,
+   * CASP): one translation checked for write and read permission, so every fault (translation,
+   * permission, stage 2) is taken before anything is written, and the handler then reads and
+   * writes RAM directly — single-copy atomic, as only one PE runs at a time. An atomic on a
+   * device takes a synchronous external abort without touching it (Device memory has no atomic
+   * transactions here), leaving the device unchanged.
+   */
+  rmwOffset(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && this.rTag[i] === pn) return this.wOff[i]! + off;
+    return this.rmwSlow(va);
+  }
+
+  private rmwSlow(va: number): number {
+    const off = va & 0xfff;
+    // Write first: a read-only page reports the write permission fault (WnR = 1), as for stores.
+    const pa = this.translator.translate(va, Access.Write);
+    this.translator.translate(va, Access.Read);
+    const ro = this.mem.ramOffset(pa);
+    if (ro < 0) return this.externalAbort(va, true);
+    const pageRo = ro - off;
+    if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
+    if (this.translator.pageCacheable) {
+      const pn = (va - off) / PAGE;
+      const i = (pn & TLB_MASK) + this.tlbCtx;
+      this.wTag[i] = pn;
+      this.wOff[i] = pageRo;
+      this.rTag[i] = pn;
+      this.rOff[i] = pageRo;
+    }
+    return ro;
+  }
+
   // ---- memory: slow paths ----
 
   /** Translate for a write and raise any fault, without writing (multi-part stores). */

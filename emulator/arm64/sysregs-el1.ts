@@ -1,11 +1,14 @@
 // EL1 system registers (ARM ARM D17) as MRS/MSR see them (MIDR/MPIDR read VPIDR_EL2/VMPIDR_EL2
-// while a hypervisor runs the guest), with ID register values of real Cortex-A76/A55 cores minus the features this emulator does
-// not implement (no LSE, PAC, BTI, SVE, MTE, LPA2, RAS, PMU, hardware AF/DBM; DESIGN.md).
+// while a hypervisor runs the guest), with ID register values of each CPU's real core (A76/A55,
+// A72, A57) minus the features this emulator does not implement (no PAC, BTI, SVE, MTE, LPA2,
+// RAS, PMU event counters, hardware AF/DBM; DESIGN.md). The instruction-set fields come from the
+// CPU's feature set (features.ts), the one its decoder has.
 // Each definition names its HCR_EL2 trap bits, so a hypervisor sees exactly the traps it
 // asked for (EC 0x18 with the MRS/MSR syndrome).
 
 import type { Cpu } from './cpu.ts';
 import { El1Slot, HCR, type CpuIdentity } from './sysstate.ts';
+import { idAa64isar0, idAa64isar1, idAa64mmfr1, idAa64pfr0Fp } from './features.ts';
 
 export function enc(op0: number, op1: number, crn: number, crm: number, op2: number): number {
   return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
@@ -57,21 +60,18 @@ function ro(name: string, e: number, value: (cpu: Cpu) => bigint, trapRead = 0):
   return { name, enc: e, minEl: 1, read: value, trapRead };
 }
 
-// ID_AA64PFR0_EL1: EL0..EL3 AArch64-only (1), FP/AdvSIMD with half precision (1: FEAT_FP16, as
-// A76/A55 have), GIC sysregs per board, CSV2 = CSV3 = 1 (A76: not affected by Spectre-v2 /
-// Meltdown, so Linux does not need KPTI).
+// ID_AA64PFR0_EL1: EL0..EL3 AArch64-only (1), FP/AdvSIMD 1 with half precision (FEAT_FP16, as
+// A76/A55 have) or 0 (Armv8.0 cores), GIC sysregs per board, CSV2 = CSV3 = 1 (A76: not affected by
+// Spectre-v2 / Meltdown, so Linux does not need KPTI).
 function pfr0(cpu: Cpu): bigint {
   const gic = cpu.sys.identity.gicv3 ? 1n : 0n;
-  return 0x1111n | (1n << 16n) | (1n << 20n) | (gic << 24n) | (1n << 56n) | (1n << 60n);
+  return 0x1111n | idAa64pfr0Fp(cpu.decoder.features) | (gic << 24n) | (1n << 56n) | (1n << 60n);
 }
 
-const ID_AA64ISAR0 = 1n << 16n; // CRC32
-const ID_AA64ISAR1 = 1n | (1n << 20n); // DPB (DC CVAP), LRCPC (LDAPR)
 // PARange 48 bits, ASIDBits 16, SNSMem, TGran16/64 not supported, TGran4 supported.
 const ID_AA64MMFR0 = 0x5n | (2n << 4n) | (1n << 12n) | (0n << 20n) | (0xfn << 24n) | (0n << 28n);
-const ID_AA64MMFR1 = 1n << 20n; // PAN
-// DebugVer 8.0 (6), BRPs 6, WRPs 4, CTX_CMPs 2; PMUVer 0 (no PMU).
-const ID_AA64DFR0 = 0x6n | (5n << 12n) | (3n << 20n) | (1n << 28n);
+// DebugVer 8.0 (6), PMUVer 1 (PMUv3: the cycle counter only, pmu.ts), BRPs 6, WRPs 4, CTX_CMPs 2.
+const ID_AA64DFR0 = 0x6n | (1n << 8n) | (5n << 12n) | (3n << 20n) | (1n << 28n);
 // Cortex-A76 caches: L1 I/D 64 KiB, L2 unified; CLIDR LoUU=1, LoC=2 (as reported by r4p0).
 const CLIDR = 0x82000023n;
 const CTR_EL0 = 0x8444c004n;
@@ -104,11 +104,11 @@ export const el1Sysregs: SysregDef[] = [
   ro('ID_AA64DFR1_EL1', enc(3, 0, 0, 5, 1), () => 0n, HCR.TID3),
   ro('ID_AA64AFR0_EL1', enc(3, 0, 0, 5, 4), () => 0n, HCR.TID3),
   ro('ID_AA64AFR1_EL1', enc(3, 0, 0, 5, 5), () => 0n, HCR.TID3),
-  ro('ID_AA64ISAR0_EL1', enc(3, 0, 0, 6, 0), () => ID_AA64ISAR0, HCR.TID3),
-  ro('ID_AA64ISAR1_EL1', enc(3, 0, 0, 6, 1), () => ID_AA64ISAR1, HCR.TID3),
+  ro('ID_AA64ISAR0_EL1', enc(3, 0, 0, 6, 0), (cpu) => idAa64isar0(cpu.decoder.features), HCR.TID3),
+  ro('ID_AA64ISAR1_EL1', enc(3, 0, 0, 6, 1), (cpu) => idAa64isar1(cpu.decoder.features), HCR.TID3),
   ro('ID_AA64ISAR2_EL1', enc(3, 0, 0, 6, 2), () => 0n, HCR.TID3),
   ro('ID_AA64MMFR0_EL1', enc(3, 0, 0, 7, 0), () => ID_AA64MMFR0, HCR.TID3),
-  ro('ID_AA64MMFR1_EL1', enc(3, 0, 0, 7, 1), () => ID_AA64MMFR1, HCR.TID3),
+  ro('ID_AA64MMFR1_EL1', enc(3, 0, 0, 7, 1), (cpu) => idAa64mmfr1(cpu.decoder.features), HCR.TID3),
   ro('ID_AA64MMFR2_EL1', enc(3, 0, 0, 7, 2), () => 0n, HCR.TID3),
   ro('CLIDR_EL1', enc(3, 1, 0, 0, 1), () => CLIDR, HCR.TID2),
   ro('CCSIDR_EL1', enc(3, 1, 0, 0, 0), () => 0x701fe01an, HCR.TID2),

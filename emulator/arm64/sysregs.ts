@@ -8,7 +8,8 @@ import { FPCR, FPSR } from './regs.ts';
 import { el1Sysregs, enc, isIdSpace, sysregTrapIss, valueReg, type SysregDef } from './sysregs-el1.ts';
 import { El1Slot, HCR, SCTLR } from './sysstate.ts';
 import { setElSp } from './exceptions.ts';
-import { el0TimerAccessMask, CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0 } from './timer-regs.ts';
+import { el0TimerAccessMask, CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0, CNTP_TVAL_EL0, CNTP_CTL_EL0, CNTV_TVAL_EL0, CNTV_CTL_EL0 } from './timer-regs.ts';
+import { pmuSysregs, PMCCNTR_EL0 } from './pmu.ts';
 
 const el0Sysregs: SysregDef[] = [
   {
@@ -65,7 +66,17 @@ const el0Sysregs: SysregDef[] = [
 ];
 
 const table = new Map<number, SysregDef>();
-for (const d of [...el0Sysregs, ...el1Sysregs]) table.set(d.enc, d);
+for (const d of [...el0Sysregs, ...el1Sysregs, ...pmuSysregs]) table.set(d.enc, d);
+
+/**
+ * Registers whose value is a function of the time at the very instruction that reads them: the
+ * counters, the timers' TVAL and ISTATUS, the cycle counter. An MRS of one is executed first in a
+ * block (cpu.timedReadPc) so that it sees the exact instruction count.
+ */
+const TIMED = new Set([CNTVCT_EL0, CNTPCT_EL0, CNTV_TVAL_EL0, CNTV_CTL_EL0, CNTP_TVAL_EL0, CNTP_CTL_EL0, PMCCNTR_EL0]);
+export function isTimedSysreg(e: number): boolean {
+  return TIMED.has(e);
+}
 
 export function sysregDef(e: number): SysregDef | undefined {
   return table.get(e);

@@ -13,12 +13,16 @@ export interface ImageHeader {
 
 export class ImageError extends Error {}
 
-/** Decompress `.gz` (by magic, not by name) and return the raw bytes. */
-export function maybeGunzip(data: Uint8Array): Uint8Array {
+/** Largest decompressed kernel accepted (a gzip bomb must not exhaust host memory). */
+export const MAX_KERNEL_BYTES = 256 * 2 ** 20;
+
+/** Decompress `.gz` (by magic, not by name) and return the raw bytes, at most `max` of them. */
+export function maybeGunzip(data: Uint8Array, max = MAX_KERNEL_BYTES): Uint8Array {
   if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
     try {
-      return new Uint8Array(gunzipSync(data));
+      return new Uint8Array(gunzipSync(data, { maxOutputLength: max }));
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ImageError(`gzip data decompresses to more than ${max / 2 ** 20} MiB`);
       throw new ImageError(`corrupt gzip data: ${(e as Error).message}`);
     }
   }
@@ -34,6 +38,8 @@ export function parseImageHeader(img: Uint8Array): ImageHeader {
   const flags = Number(dv.getBigUint64(24, true));
   // image_size 0 means a pre-3.17 kernel: the loaded size is unknown, assume the file plus slack.
   if (imageSize === 0) imageSize = img.length + (1 << 20);
+  // The file is copied whole: the loaded size is at least the file's, whatever the header says.
+  imageSize = Math.max(imageSize, img.length);
   if ((flags & 1) !== 0) throw new ImageError('big-endian arm64 kernels are not supported');
   return { textOffset, imageSize, flags };
 }

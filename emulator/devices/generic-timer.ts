@@ -97,6 +97,8 @@ export interface GenericTimerOptions {
    * reads and ISTATUS use it. Defaults to clock.now.
    */
   now?: () => number;
+  /** A deadline was (re)armed: the PE's run loop recomputes where to stop (machine.ts). */
+  onArm?: () => void;
   name?: string;
 }
 
@@ -112,6 +114,7 @@ export class GenericTimer implements CpuTimer {
 
   private readonly clock: Clock;
   private readonly nowFn: () => number;
+  private readonly onArm: () => void;
   private readonly phys: Comparator;
   private readonly virt: Comparator;
   private readonly hyp: Comparator;
@@ -122,6 +125,7 @@ export class GenericTimer implements CpuTimer {
     this.cntfrq = opts.counter.freqHz;
     const clock = opts.clock;
     this.nowFn = opts.now ?? (() => clock.now);
+    this.onArm = opts.onArm ?? (() => {});
     const name = opts.name ?? 'timer';
     this.phys = new Comparator(Kind.Phys, opts.irqs.phys, () => this.update(this.phys), `${name}.cntp`);
     this.virt = new Comparator(Kind.Virt, opts.irqs.virt, () => this.update(this.virt), `${name}.cntv`);
@@ -234,6 +238,13 @@ export class GenericTimer implements CpuTimer {
     this.update(this.virt);
   }
 
+  /** The earliest virtual time (ns) at which one of this PE's timer conditions becomes true; Infinity if none is armed. */
+  nextEventNs(): number {
+    let t = Infinity;
+    for (const c of [this.phys, this.virt, this.hyp]) if (c.event.scheduled && c.event.at < t) t = c.event.at;
+    return t;
+  }
+
   /** Re-evaluates all three timers (after a snapshot restore or a CPU time-slice boundary). */
   refresh(): void {
     this.update(this.phys);
@@ -285,7 +296,11 @@ export class GenericTimer implements CpuTimer {
         this.clock.cancel(c.event);
       } else {
         const physTarget = c.kind === Kind.Virt ? c.cval + this.cntvoff : c.cval;
-        this.clock.schedule(c.event, physTarget > MASK64 ? Infinity : this.counter.nsForCount(physTarget));
+        const at = physTarget > MASK64 ? Infinity : this.counter.nsForCount(physTarget);
+        if (!c.event.scheduled || c.event.at !== at) {
+          this.clock.schedule(c.event, at);
+          this.onArm();
+        }
       }
     } else {
       this.clock.cancel(c.event);

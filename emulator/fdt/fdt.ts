@@ -9,6 +9,8 @@ const FDT_PROP = 3;
 const FDT_NOP = 4;
 const FDT_END = 9;
 const HEADER_SIZE = 40;
+/** Deepest node nesting accepted (Linux: FDT_MAX_DEPTH in drivers/of/fdt.c). */
+const MAX_DEPTH = 64;
 
 export class FdtError extends Error {}
 
@@ -202,6 +204,11 @@ export class Fdt {
     return out;
   }
 
+  /**
+   * Parse a blob. Anything malformed is an FdtError (never a RangeError from reading past the
+   * end): offsets and sizes are checked against the blob, nesting is bounded (Linux's unflatten
+   * refuses trees deeper than FDT_MAX_DEPTH = 64 as well).
+   */
   static decode(blob: Uint8Array): Fdt {
     if (blob.length < HEADER_SIZE) throw new FdtError('device tree blob too short');
     const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
@@ -212,10 +219,14 @@ export class Fdt {
     const rsvOff = dv.getUint32(16);
     const version = dv.getUint32(20);
     if (version < 16) throw new FdtError(`device tree version ${version} is too old`);
-    if (total > blob.length || structOff >= total || stringsOff > total) throw new FdtError('device tree blob truncated');
+    if (total > blob.length) throw new FdtError(`device tree blob truncated (header says ${total} bytes, file has ${blob.length})`);
+    if (total < HEADER_SIZE || structOff >= total || stringsOff > total || rsvOff > total || structOff % 4 !== 0 || rsvOff % 8 !== 0) {
+      throw new FdtError('device tree header has offsets outside the blob');
+    }
     const fdt = new Fdt();
     fdt.bootCpuidPhys = dv.getUint32(28);
-    for (let o = rsvOff; o + 16 <= total; o += 16) {
+    for (let o = rsvOff; ; o += 16) {
+      if (o + 16 > total) throw new FdtError('device tree memory reservation map runs past the end');
       const address = dv.getBigUint64(o);
       const size = dv.getBigUint64(o + 8);
       if (address === 0n && size === 0n) break;
@@ -228,6 +239,7 @@ export class Fdt {
       if (e >= total) throw new FdtError('device tree string runs past the end');
       return [td.decode(blob.subarray(o, e)), e + 1];
     };
+    const align4 = (v: number): number => Math.ceil(v / 4) * 4;
     let p = structOff;
     const stack: FdtNode[] = [];
     let root: FdtNode | null = null;
@@ -236,8 +248,10 @@ export class Fdt {
       const tok = dv.getUint32(p);
       p += 4;
       if (tok === FDT_BEGIN_NODE) {
+        if (root && stack.length === 0) throw new FdtError('device tree has more than one root node');
+        if (stack.length >= MAX_DEPTH) throw new FdtError(`device tree nodes nested deeper than ${MAX_DEPTH}`);
         const [name, end] = cstr(p);
-        p = (end + 3) & ~3;
+        p = align4(end);
         const n = new FdtNode(name);
         if (stack.length) stack[stack.length - 1]!.children.push(n);
         else root = n;
@@ -245,13 +259,15 @@ export class Fdt {
       } else if (tok === FDT_END_NODE) {
         if (!stack.pop()) throw new FdtError('unbalanced END_NODE');
       } else if (tok === FDT_PROP) {
+        if (p + 8 > total) throw new FdtError('device tree structure truncated');
         const len = dv.getUint32(p);
         const nameoff = dv.getUint32(p + 4);
         p += 8;
         if (p + len > total || !stack.length) throw new FdtError('bad property');
+        if (stringsOff + nameoff >= total) throw new FdtError('property name outside the strings block');
         const [name] = cstr(stringsOff + nameoff);
         stack[stack.length - 1]!.props.set(name, blob.slice(p, p + len));
-        p = (p + len + 3) & ~3;
+        p = align4(p + len);
       } else if (tok === FDT_NOP) {
         continue;
       } else if (tok === FDT_END) {

@@ -17,6 +17,7 @@ import { type ListRegisters, ListRegistersV2, ListRegistersV3 } from './list-reg
 import type { PhysGic } from './phys-gic.ts';
 import { TOUCH_ACTIVE, TOUCH_PENDING, type VirqModel } from './state.ts';
 import { ICH_HCR, LR_ACTIVE, LR_INVALID, LR_PENDING } from './regs.ts';
+import { COST } from '../cost.ts';
 
 const MAX_LRS = 16;
 
@@ -137,6 +138,7 @@ export class LrManager {
     }
     for (let i = n; i < this.used[v]!; i++) lrs.clear(i);
     this.used[v] = n;
+    if (n !== 0) cpu.chargeCycles(COST.lrWrite * n);
     let h = ICH_HCR.EN;
     if (overflow) h |= pendingInLr ? ICH_HCR.NPIE : ICH_HCR.UIE;
     if (spilled.length) h |= ICH_HCR.LRENPIE;
@@ -167,6 +169,7 @@ export class LrManager {
     if (n !== 0 || this.hcr[v]! & ICH_HCR.LRENPIE) {
       const lrs = this.lrs(cpu);
       const base = v * MAX_LRS;
+      cpu.chargeCycles(COST.lrRead * n);
       for (let i = 0; i < n; i++) {
         const s = this.lrSlot[base + i]!;
         this.fold(s, lrs.state(i), this.lrSource[base + i]!);

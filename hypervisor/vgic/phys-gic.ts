@@ -97,7 +97,7 @@ export class PhysGic {
   }
 
   /** RD_base of physical CPU i: the frame whose GICR_TYPER affinity is that CPU's MPIDR. */
-  private redistributor(i: number): number {
+  redistributor(i: number): number {
     const cached = this.rdBase[i];
     if (cached !== undefined) return cached;
     const g = this.machine.board.gic;

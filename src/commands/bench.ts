@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
 import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
+import { UsageError } from '../errors.ts';
+import { latencyLines } from './bench-latency.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
@@ -36,6 +38,13 @@ export async function main(argv: string[]): Promise<number> {
     // `bench idle`: only the idle figure.
     process.stdout.write((await idleFigure()) + '\n');
     return 0;
+  }
+  if (argv[0] === '-h' || argv[0] === '--help') {
+    process.stdout.write('usage: shyper-emu bench [ITERATIONS]   CPU and boot benchmarks beside QEMU\n');
+    return 0;
+  }
+  if (argv.length > 1 || (argv[0] !== undefined && !/^[1-9]\d{0,8}$/.test(argv[0]))) {
+    throw new UsageError(`bench: expected at most one argument, an iteration count (got '${argv.join(' ')}')`);
   }
   const iters = argv[0] ?? '100';
   const prog = buildBench();
@@ -67,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(await idleFigure());
   lines.push(await vmOverheadFigure());
   lines.push(await vmBootFigure());
+  lines.push(...latencyLines()); // interrupt latency (bench-latency.ts)
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -1,9 +1,9 @@
 // `shyper-emu [--board B] [--native] ...`: boot a board (DESIGN.md "Command line").
-import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseSeed, parseSize } from '../options.ts';
+import { INPUT_LIMITS, readInput } from '../input.ts';
+import { checkMachineShape, getBoard, parseSeed, parseSize } from '../options.ts';
 
 import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
 import { VirtioBlk } from '../../emulator/devices/virtio/blk.ts';
@@ -12,10 +12,14 @@ import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator
 import { type ClockMode, Machine } from '../../emulator/machine.ts';
 import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
+import { FdtError } from '../../emulator/fdt/fdt.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
 import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
 import { startHypervisor } from '../hypervisor-run.ts';
+import { VmDeviceHub } from '../vm-devices.ts';
+import { VirtioNet } from '../../emulator/devices/virtio/net.ts';
+import { Gateway } from '../../emulator/net/gateway.ts';
 import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
@@ -39,6 +43,9 @@ Boot options:
   --disk FILE[,ro]   a virtio-blk disk backed by a raw image, written through to the file;
                      repeatable (vda, vdb, ... in order); ',ro' makes it read-only; a gzip image
                      is decompressed into memory and attached read-only
+  --net user         a network outside the guests: a gateway at 10.0.2.2 that answers ARP and
+                     ping. Natively a virtio-net (eth0, MAC 52:54:00:12:34:56) on it; under the
+                     hypervisor the gateway joins the switch between the VMs' virtio-nets
   --clock MODE       how guest time relates to host time:
                        cycles (default) modeled time: time advances by the modeled cost of
                          each instruction, so runs are reproducible (same output, same printk
@@ -77,6 +84,7 @@ export interface BootOptions {
   expect: RegExp[];
   stats: boolean;
   disks: { path: string; readOnly: boolean }[];
+  net?: 'user';
   clock: ClockMode;
 }
 
@@ -87,6 +95,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
     const eq = a.indexOf('=');
     const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const noValue = (): void => {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value (got '${a}')`);
+    };
     const value = (): string => {
       if (inline !== undefined) return inline;
       const v = argv[++i];
@@ -96,11 +107,13 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
     switch (flag) {
       case '-h':
       case '--help':
+        noValue();
         return 'help';
       case '--board':
         o.board = value();
         break;
       case '--native':
+        noValue();
         o.native = true;
         break;
       case '--kernel':
@@ -152,6 +165,7 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         break;
       }
       case '--stats':
+        noValue();
         o.stats = true;
         break;
       case '--disk': {
@@ -171,6 +185,14 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
       case '--config':
         o.config = value();
         break;
+      case '--net': {
+        const v = value();
+        if (v !== 'user') throw new UsageError(`--net: '${v}' is not a network kind (user)`);
+        o.net = 'user';
+        break;
+      }
+      case '--hostfwd':
+        throw new UsageError('--hostfwd is not available yet in this version');
       case '--trace':
       case '--gdb':
         throw new UsageError(`${flag} is not available yet in this version`);
@@ -183,13 +205,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
 
 const GUESTS = fileURLToPath(new URL('../../guests/', import.meta.url));
 
-function readImage(path: string, what: string): Uint8Array {
-  if (!existsSync(path)) throw new UsageError(`${what} '${path}': no such file`);
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError(`${what} '${path}': ${(e as Error).message}`);
-  }
+/** An input file, refused (exit 2) past its size limit before it is read whole (src/input.ts). */
+function readImage(path: string, what: 'kernel' | 'initrd' | 'dtb'): Uint8Array {
+  return readInput(path, what, INPUT_LIMITS[what]);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -199,6 +217,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const board = getBoard(opts.board);
+  checkMachineShape(board, { smp: opts.smp, mem: opts.mem, gic: opts.gic });
   const kernelPath = opts.kernel ?? `${GUESTS}Image.gz`;
   const initrdPath = opts.initrd ?? (opts.kernel === undefined ? `${GUESTS}initramfs.cpio.gz` : undefined);
   const kernel = readImage(kernelPath, 'kernel');
@@ -245,6 +264,14 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof DiskImageError) throw new UsageError(e.message);
     throw e;
   }
+  if (opts.native && opts.net === 'user') {
+    if (opts.disks.length > slots - 2) throw new UsageError(`--net user: board ${board.name} has no virtio slot left after the disks`);
+    // The NIC takes the slot after the disks: eth0 on the user network's gateway.
+    const gateway = new Gateway();
+    const nic = new VirtioNet({ mac: Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56), backend: { transmit: (f) => void gateway.receive(f) } });
+    gateway.send = (f) => void nic.receive(f);
+    virtio.push(nic);
+  }
   // virtio-rng: entropy beyond the boot seed, from the run's --seed (deterministic).
   virtio[slots - 1] = new VirtioRng({ source: new Rng(opts.seed ?? DEFAULT_SEED, 'virtio-rng') });
 
@@ -263,6 +290,8 @@ export async function main(argv: string[]): Promise<number> {
       else if (key >= 0x30 && key <= 0x37) mux?.select(key - 0x30);
     },
     onInput: () => wakeEarly?.(),
+    // The reader of our output went away (`| head -1`): end quietly, as after Ctrl-A x.
+    onOutputClosed: () => finish?.(matched < opts.expect.length ? 1 : 0, matched < opts.expect.length ? `output closed before it matched /${opts.expect[matched]!.source}/` : 'quit'),
     input: true,
     onOutput: (b) => {
       if (opts.expect.length === 0 && b !== 0x0a) {
@@ -291,6 +320,9 @@ export async function main(argv: string[]): Promise<number> {
 
   let machine: Machine;
   let mux: ConsoleMux | null = null;
+  // The VMs' disks, network switch and console peers; the disks are closed at the end.
+  const vmDeviceHub = new VmDeviceHub((line) => process.stderr.write(line + '\n'));
+  if (!opts.native && opts.net === 'user') vmDeviceHub.attachGateway();
   try {
     if (opts.native) {
       machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
@@ -311,13 +343,21 @@ export async function main(argv: string[]): Promise<number> {
         seed: opts.seed ?? DEFAULT_SEED,
         log: (line) => process.stderr.write(line + '\n'),
         onSystemOff: () => m.end('poweroff'),
+        devices: vmDeviceHub,
       });
     }
   } catch (e) {
     term.close();
     closeDisks();
+    vmDeviceHub.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
+    if (e instanceof FdtError) throw new UsageError(`dtb '${opts.dtb}': ${e.message}`);
     throw e;
+  }
+  if (!opts.native) {
+    // The hypervisor (MVM + GVMs) is not part of this version yet: boot natively and say so
+    // (after the images loaded: an image error is then the only line).
+    process.stderr.write('shyper-emu: the hypervisor is not available yet; booting natively (--native)\n');
   }
 
   const started = performance.now();
@@ -381,6 +421,7 @@ export async function main(argv: string[]): Promise<number> {
   mux?.flushAll();
   term.close();
   closeDisks();
+  vmDeviceHub.close();
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0 || (result.why !== 'poweroff' && result.why !== 'expectations met' && result.why !== 'quit')) {
     process.stderr.write(`shyper-emu: ${result.why}\n`);

@@ -2,7 +2,7 @@
 // board's tree, the one a boot with the same options generates (bootargs and initrd aside).
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
-import { getBoard, parseCount, parseSeed, parseSize } from '../options.ts';
+import { checkMachineShape, getBoard, parseCount, parseSeed, parseSize } from '../options.ts';
 import { boardTree } from '../../emulator/fdt/board-tree.ts';
 import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
 
@@ -36,14 +36,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const b = getBoard(board);
   if (out === undefined) throw new UsageError('dtb: missing -o FILE');
+  // The same limits as a boot (a tree for a machine that cannot boot is no use).
+  checkMachineShape(b, { smp, mem, gic });
   const n = smp ?? b.cpus.length;
-  if (n > b.cpus.length) throw new UsageError(`--smp ${n}: board ${b.name} has at most ${b.cpus.length} CPUs`);
   const bytes = mem ?? b.memory.defaultSize;
-  if (bytes % 4096 !== 0 || bytes > b.memory.maxSize) {
-    throw new UsageError(`--mem: board ${b.name} takes up to ${b.memory.maxSize / 2 ** 20} MiB in 4 KiB units`);
-  }
   const v = gic ?? b.gic.version;
-  if (!b.gic.versions.includes(v)) throw new UsageError(`--gic ${v}: board ${b.name} has GICv${b.gic.versions.join('/v')}`);
   try {
     writeFileSync(out, boardTree(b, { smp: n, memBytes: bytes, gic: v, rng: new Rng(seed, 'chosen') }).encode());
   } catch (e) {

@@ -1,9 +1,12 @@
 // Unallocated and absent-feature encodings of the load/store group are UNDEFINED: qemu-aarch64
 // raises SIGILL for each (cortex-a57: ARMv8.0, no FEAT_LSE/LOR/LRCPC2/PAuth/MTE; cortex-a76 for
-// the LDAPR row, which it implements), and TestCpu takes an exception with ESR.EC = 0.
+// the LDAPR row, which it implements), and TestCpu with the same core's decoder takes an exception
+// with ESR.EC = 0.
 import { expect, it } from 'vitest';
 import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
+import { decoderFor } from '../../emulator/arm64/cpu.ts';
+import { coreFeatures } from '../../emulator/arm64/features.ts';
 import { assemble, BUF, BUFSZ, type Case, loadCase, qemuSignal, randomState, Rng, SLOT } from './ls-oracle.ts';
 
 const rng = new Rng(1);
@@ -62,7 +65,7 @@ describeOracle('UNDEFINED load/store encodings', ['qemu-aarch64', 'cross-gcc', '
     for (let k = 0; k < 31; k++) st.x[k] = BigInt(BUF + 0x400);
     const c: Case = { ...st, words: [word] };
     expect(qemuSignal(c, pristine, model)).toBe('SIGILL');
-    const t = new TestCpu();
+    const t = new TestCpu(decoderFor(coreFeatures(model)));
     loadCase(t, c, pristine);
     t.cpu.run(1);
     expect(t.traps).toEqual([{ ec: 0, iss: 0, far: 0, pc: SLOT }]);

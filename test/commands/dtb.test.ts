@@ -43,7 +43,7 @@ describe('shyper-emu dtb', () => {
     for (const [args, msg] of [
       [['--board', 'nope', '-o', '/dev/null'], /unknown board 'nope' \(boards: rk3588, qemu-virt, pi4, tx2\)/],
       [['--board', 'rk3588', '--mem', 'lots', '-o', '/dev/null'], /--mem: 'lots' is not a size/],
-      [['--board', 'pi4', '--smp', '9', '-o', '/dev/null'], /at most 4 CPUs/],
+      [['--board', 'pi4', '--smp', '9', '-o', '/dev/null'], /has 1 to 4 CPUs/],
       [['--board', 'pi4'], /missing -o/],
       [['--board', 'rk3588', '--gic', '2', '-o', '/dev/null'], /has GICv3/],
       [['--board', 'pi4', '--seed', '18446744073709551616', '-o', '/dev/null'], /--seed: '18446744073709551616' is not a seed/],

@@ -233,7 +233,7 @@ export async function runVms(o: RunOptions): Promise<RunResult> {
   machine = new Machine({ board: o.board, gicVersion: gic, memBytes: o.memBytes, console: mux.console(0) });
   const log: string[] = [];
   machine.traceSink = (l) => void log.push(l);
-  const hv = startHypervisor(machine, { vms, mux, seed: o.seed ?? 0n, log: (l) => void log.push(l), onSystemOff: () => machine.end('poweroff') });
+  const hv = startHypervisor(machine, { vms, mux, seed: o.seed ?? 0n, log: (l) => void log.push(l), onSystemOff: () => machine.end('poweroff') }).hv;
 
   const started = performance.now();
   const limit = o.maxVirtualMs * 1e6;

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { ConfigError, defaultVmSet, HYPERVISOR_RESERVED, loadVmConfig, vmpidr, t
 const GUESTS = fileURLToPath(new URL('../../guests/', import.meta.url));
 const KERNEL = join(GUESTS, 'Image.gz');
 const INITRD = join(GUESTS, 'initramfs.cpio.gz');
+const DISK = join(GUESTS, 'disk.ext2.gz');
 const virt = boards['qemu-virt']!;
 const rk3588 = boards.rk3588!;
 
@@ -77,22 +79,36 @@ describe('default VM sets (boards/vms)', () => {
   for (const b of Object.values(boards)) {
     for (const gic of b.gic.versions) {
       it(`${b.name} GICv${gic}: three Linux VMs on distinct cores, within RAM - 16 MiB, each with a console`, () => {
-        const vms = defaultVmSet(b, { gicVersion: gic });
-        expect(vms.map((v) => [v.id, v.kind])).toEqual([[0, 'mvm'], [1, 'gvm'], [2, 'gvm']]);
-        const cores = vms.flatMap((v) => v.cpu.pcpus);
+        const all = defaultVmSet(b, { gicVersion: gic });
+        // rk3588's set also has VM3, the RTVM (its own test below).
+        expect(all.map((v) => [v.id, v.kind])).toEqual(b.name === 'rk3588' ? [[0, 'mvm'], [1, 'gvm'], [2, 'gvm'], [3, 'rtvm']] : [[0, 'mvm'], [1, 'gvm'], [2, 'gvm']]);
+        const cores = all.flatMap((v) => v.cpu.pcpus);
         expect(new Set(cores).size).toBe(cores.length);
-        const total = vms.flatMap((v) => v.memory).reduce((s, m) => s + m.length, 0);
+        const total = all.flatMap((v) => v.memory).reduce((s, m) => s + m.length, 0);
         expect(total).toBeLessThanOrEqual(b.memory.defaultSize - HYPERVISOR_RESERVED);
+        const vms = all.filter((v) => v.kind !== 'rtvm');
         for (const v of vms) {
           expect(v.memory.every((m) => m.length <= 256 * MiB)).toBe(true);
           expect(v.osType).toBe('linux');
           expect(v.image.kernelFile).toBe(KERNEL);
           expect(v.image.ramdiskFile).toBe(INITRD);
-          expect(v.cmdline).toBe(b.defaultCmdline);
-          expect(v.console?.kind).toBe(v.kind === 'mvm' ? 'passthrough' : 'emulated');
-          expect(v.console?.uart).toBe(b.uarts[0]);
-          expect(v.console?.ipa).toBe(b.uarts[0]!.base);
-          expect(v.console?.irq).toBe(32 + b.uarts[0]!.spi);
+          if (v.kind === 'mvm') {
+            // The MVM: the board's UART passed through, the board's command line.
+            expect(v.cmdline).toBe(b.defaultCmdline);
+            expect(v.console?.kind).toBe('passthrough');
+            expect(v.console?.uart).toBe(b.uarts[0]);
+            expect(v.console?.ipa).toBe(b.uarts[0]!.base);
+            expect(v.console?.irq).toBe(32 + b.uarts[0]!.spi);
+          } else {
+            // A GVM: hvc0 (virtio-console) is the console; an emulated UART at the board's
+            // address, on the board's SPI, takes the earlycon messages before it.
+            expect(v.cmdline).toMatch(/^earlycon=\S+ console=hvc0$/);
+            expect(v.cmdline).toContain(b.uarts[0]!.base.toString(16));
+            expect(v.console).toMatchObject({ kind: 'virtio', device: 'hvc0' });
+            expect(v.console?.uart).toBeUndefined();
+            const uart = v.emulatedDevices.find((d) => d.type === 'console')!;
+            expect([uart.baseIpa, uart.irq]).toEqual([b.uarts[0]!.base, 32 + b.uarts[0]!.spi]);
+          }
           expect(v.emulatedDevices.filter((d) => d.type === 'gicr').length).toBe(gic === 3 ? 1 : 0);
           expect(v.emulatedDevices.some((d) => d.type === 'gicd' && d.baseIpa === b.gic.distBase)).toBe(true);
           expect(v.emulatedDevices.some((d) => d.type === 'shyper')).toBe(true);
@@ -100,6 +116,16 @@ describe('default VM sets (boards/vms)', () => {
       });
     }
   }
+
+  it('rk3588: VM3 is the RTVM, the bare-metal latency guest alone on A76 core 7 with the GIC passed through', () => {
+    const rt = defaultVmSet(rk3588)[3]!;
+    expect([rt.id, rt.name, rt.kind, rt.osType, rt.gicPassthrough]).toEqual([3, 'rtvm', 'rtvm', 'bma', true]);
+    expect(rt.cpu.pcpus).toEqual([7]);
+    expect(rt.cpu.affinities).toEqual([0x700]); // its core's physical MPIDR (hypervisor/rt.ts)
+    expect(rt.image.kernelFile).toMatch(/guests\/rtvm\/rtvm-rk3588\.bin$/);
+    expect(rt.emulatedDevices.map((d) => d.type)).toEqual(['console']); // no vGICD/vGICR
+    expect(rt.console).toMatchObject({ kind: 'emulated', ipa: 0xfeb50000 });
+  });
 
   it('rk3588: MVM on core 0 with UART2, GVMs on A76 cores 4-5 and 6, MPIDR Aff1 = vCPU', () => {
     const [mvm, g1, g2] = defaultVmSet(rk3588);
@@ -262,14 +288,19 @@ describe('config errors: one line naming the file, the VM and the field', () => 
     expect(error(cfg)).toBe('vms.json: vm 1 "guest1": image.device_tree_load_ipa: 0x50000000 is outside the VM\'s memory (0x40000000+0x8000000)');
     cfg = base();
     cfg[1]!.image.ramdisk_load_ipa = '0x40800000';
-    // The kernel's header image_size (0x730000, BSS included) is what it occupies, not the file.
-    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": image.ramdisk_load_ipa: the ramdisk at 0x40800000+0x1c4800 overlaps the kernel at 0x40200000+0x730000');
+    // The kernel's header image_size (BSS included) is what it occupies, not the file; the
+    // ramdisk its gzip ISIZE. Both read from the shipped kit, which gets rebuilt.
+    const isize = readFileSync(INITRD).readUInt32LE(statSync(INITRD).size - 4);
+    const imageSize = Number(gunzipSync(readFileSync(KERNEL)).readBigUInt64LE(16));
+    expect(imageSize).toBeGreaterThan(0x600000);
+    expect(error(cfg)).toBe(`vms.json: vm 1 "guest1": image.ramdisk_load_ipa: the ramdisk at 0x40800000+0x${isize.toString(16)} overlaps the kernel at 0x40200000+0x${imageSize.toString(16)}`);
     cfg = base();
     cfg[1]!.image.kernel_load_ipa = cfg[1]!.image.kernel_entry_point = '0x40280000';
     expect(error(cfg)).toBe('vms.json: vm 1 "guest1": image.kernel_load_ipa: 0x40280000: an arm64 Image goes at a 2 MiB-aligned base + text_offset 0x0 (booting.rst)');
     cfg = base();
     cfg[1]!.image.ramdisk_load_ipa = '0x47f00000';
-    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": image.ramdisk_load_ipa: the ramdisk (1810 KiB) at 0x47f00000 runs past the end of its memory region');
+    const kib = isize % 1024 === 0 ? `${isize / 1024} KiB` : `${isize} bytes`;
+    expect(error(cfg)).toBe(`vms.json: vm 1 "guest1": image.ramdisk_load_ipa: the ramdisk (${kib}) at 0x47f00000 runs past the end of its memory region`);
   });
 
   it('memory: regions of one VM overlapping each other or its devices', () => {
@@ -367,11 +398,98 @@ describe('config errors: one line naming the file, the VM and the field', () => 
 
   it('device windows of one VM must not overlap', () => {
     const cfg = base();
-    cfg[1]!.emulated_device_list.push({ name: 'blk', base_ipa: '0x9000800', length: '0x200', irq_id: 40, type: 'EMU_DEVICE_T_VIRTIO_BLK' });
+    cfg[1]!.emulated_device_list.push({ name: 'blk', base_ipa: '0x9000800', length: '0x200', irq_id: 40, type: 'EMU_DEVICE_T_VIRTIO_BLK', image: DISK });
     expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated_device_list[2]: 0x9000800+0x200 overlaps emulated_device_list[0] "uart" at 0x9000000+0x1000');
   });
 
   it('an unreadable file', () => {
     expect(() => loadVmConfig('/nonexistent/vms.json', virt)).toThrow(new ConfigError('/nonexistent/vms.json: cannot read: ENOENT'));
+  });
+});
+
+describe('virtio devices in the config: disks, NICs, console peers', () => {
+  const dev = (name: string, at: number, type: string, extra: Json = {}): Json => ({ name, base_ipa: `0x${at.toString(16)}`, length: '0x1000', irq_id: 48 + ((at >> 12) & 15), type, ...extra });
+  const blk = (extra: Json = {}): Json => dev('vda', 0xa000000, 'EMU_DEVICE_T_VIRTIO_BLK', { image: DISK, ...extra });
+  const raw = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'hvdisk-'));
+    const path = join(dir, 'disk.img');
+    writeFileSync(path, new Uint8Array(1 << 20)); // 2048 sectors
+    return path;
+  };
+
+  it('virtio-blk: image (relative to the config file), window from cfg_list, read_only', () => {
+    const cfg = base();
+    cfg[1]!.emulated_device_list.push(blk({ cfg_list: ['16', '0x100'], read_only: true }));
+    const d = load(cfg)[1]!.emulatedDevices.find((x) => x.type === 'virtio-blk')!;
+    expect(d.disk).toEqual({ image: DISK, startSector: 16, sectors: 256, readOnly: true });
+    cfg[1]!.emulated_device_list[2] = blk();
+    expect(load(cfg)[1]!.emulatedDevices.find((x) => x.type === 'virtio-blk')!.disk).toEqual({ image: DISK, startSector: 0, sectors: undefined, readOnly: false });
+  });
+
+  it('virtio-blk errors: no image, a missing file, a window past the end, image on another device', () => {
+    const cfg = base();
+    cfg[1]!.emulated_device_list.push(dev('vda', 0xa000000, 'EMU_DEVICE_T_VIRTIO_BLK'));
+    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated_device_list[2]: an EMU_DEVICE_T_VIRTIO_BLK needs "image": the disk image file (or use EMU_DEVICE_T_VIRTIO_BLK_MEDIATED)');
+    cfg[1]!.emulated_device_list[2] = blk({ image: 'nope.img' });
+    expect(error(cfg)).toMatch(/^vms\.json: vm 1 "guest1": emulated_device_list\[2\]\.image: nope\.img: no such file \(looked in .*\)$/);
+    cfg[1]!.emulated_device_list[2] = blk({ cfg_list: ['8000', '0x100'] });
+    expect(error(cfg)).toBe(`vms.json: vm 1 "guest1": emulated_device_list[2].cfg_list: sectors 8000+256 run past the end of ${DISK} (8192 sectors)`);
+    cfg[1]!.emulated_device_list[2] = blk({ cfg_list: ['8'] });
+    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated_device_list[2].cfg_list: a disk window is [start sector, sectors], got 1 words');
+    cfg[1]!.emulated_device_list[2] = dev('eth0', 0xa001000, 'EMU_DEVICE_T_VIRTIO_NET', { image: DISK });
+    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated_device_list[2].image: only an EMU_DEVICE_T_VIRTIO_BLK has a disk image');
+  });
+
+  it('one image in several VMs: all read-only, or disjoint windows; a gzip image is always read-only', () => {
+    const img = raw();
+    const cfg = base();
+    cfg[0]!.emulated_device_list = [blk({ image: img })];
+    cfg[1]!.emulated_device_list.push(blk({ image: img }));
+    expect(error(cfg)).toBe(`vms.json: vm 1 "guest1": emulated device "vda": image ${img} is also vm 0 "mvm"'s disk "vda" and their windows overlap: make both read_only, or give them disjoint cfg_list windows`);
+    cfg[0]!.emulated_device_list = [blk({ image: img, read_only: true })];
+    cfg[1]!.emulated_device_list[2] = blk({ image: img, read_only: true });
+    expect(() => load(cfg)).not.toThrow();
+    cfg[0]!.emulated_device_list = [blk({ image: img, cfg_list: ['0', '1024'] })];
+    cfg[1]!.emulated_device_list[2] = blk({ image: img, cfg_list: ['1024', '1024'] });
+    expect(() => load(cfg)).not.toThrow();
+    cfg[1]!.emulated_device_list[2] = blk({ image: img, cfg_list: ['1000', '1048'] });
+    expect(error(cfg)).toMatch(/their windows overlap/);
+    cfg[0]!.emulated_device_list = [blk()];
+    cfg[1]!.emulated_device_list[2] = blk();
+    expect(() => load(cfg)).not.toThrow();
+  });
+
+  it('virtio-net: the MAC from cfg_list or derived from the VM; a bad or duplicate MAC is an error', () => {
+    const cfg = base();
+    cfg[0]!.emulated_device_list = [dev('eth0', 0xa001000, 'EMU_DEVICE_T_VIRTIO_NET', { cfg_list: ['0x74', '0x56', '0xaa', '0x0f', '0x47', '0xd0'] })];
+    cfg[1]!.emulated_device_list.push(dev('eth0', 0xa001000, 'EMU_DEVICE_T_VIRTIO_NET'), dev('eth1', 0xa002000, 'EMU_DEVICE_T_VIRTIO_NET'));
+    const vms = load(cfg);
+    expect(vms[0]!.emulatedDevices.find((d) => d.name === 'eth0')!.mac).toEqual([0x74, 0x56, 0xaa, 0x0f, 0x47, 0xd0]);
+    expect(vms[1]!.emulatedDevices.filter((d) => d.type === 'virtio-net').map((d) => d.mac)).toEqual([[2, 0x53, 0x48, 0x59, 1, 0], [2, 0x53, 0x48, 0x59, 1, 1]]);
+    cfg[1]!.emulated_device_list[3].cfg_list = ['0x74', '0x56', '0xaa', '0x0f', '0x47', '0xd0'];
+    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated device "eth1": MAC 74:56:aa:0f:47:d0 is also a NIC of vm 0 "mvm"');
+    cfg[1]!.emulated_device_list[3].cfg_list = ['1', '2', '3', '4', '5', '6'];
+    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated_device_list[3].cfg_list: 01:02:03:04:05:06 is not a unicast MAC address');
+    cfg[1]!.emulated_device_list[3].cfg_list = ['2', '0x100', '3', '4', '5', '6'];
+    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated_device_list[3].cfg_list: a MAC address: 6 words of one byte each, got [0x2, 0x100, 0x3, 0x4, 0x5, 0x6]');
+  });
+
+  it('virtio-console peers: [vm, IPA]; a peer that is not in the set is a warning (output discarded)', () => {
+    const cfg = base();
+    cfg[0]!.emulated_device_list = [dev('to-guest1', 0xa002000, 'EMU_DEVICE_T_VIRTIO_CONSOLE', { cfg_list: ['1', '0xa003000'] })];
+    cfg[1]!.emulated_device_list.push(dev('hvc1', 0xa003000, 'EMU_DEVICE_T_VIRTIO_CONSOLE', { cfg_list: ['0', '0xa002000'] }));
+    const warnings: string[] = [];
+    const vms = load(cfg, { onWarning: (w) => void warnings.push(w) });
+    expect(vms[0]!.emulatedDevices.find((d) => d.name === 'to-guest1')!.peer).toEqual({ vm: 1, ipa: 0xa003000 });
+    expect(warnings).toEqual([]);
+    cfg[0]!.emulated_device_list[0].cfg_list = ['2', '0xa003000'];
+    load(cfg, { onWarning: (w) => void warnings.push(w) });
+    expect(warnings).toEqual(['vms.json: vm 0 "mvm": emulated device "to-guest1": cfg_list: no vm 2 in the set: what it transmits is discarded']);
+    cfg[0]!.emulated_device_list[0].cfg_list = ['1', '0xa004000'];
+    expect(error(cfg, { onWarning: (w) => { throw new ConfigError(w); } })).toBe('vms.json: vm 0 "mvm": emulated device "to-guest1": cfg_list: vm 1 "guest1" has no virtio-console at 0xa004000: what it transmits is discarded');
+    cfg[0]!.emulated_device_list[0].cfg_list = ['1'];
+    expect(error(cfg)).toBe('vms.json: vm 0 "mvm": emulated_device_list[0].cfg_list: a console\'s peer is [vm id, console IPA], got 1 words');
+    cfg[0]!.emulated_device_list[0].cfg_list = ['0', '0xa002000'];
+    expect(error(cfg)).toBe('vms.json: vm 0 "mvm": emulated_device_list[0].cfg_list: a console cannot be its own peer');
   });
 });

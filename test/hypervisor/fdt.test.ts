@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boards } from '../../boards/index.ts';
-import { MiB } from '../../boards/types.ts';
+import { type BoardDescription, MiB } from '../../boards/types.ts';
 import { Fdt, type FdtNode } from '../../emulator/fdt/fdt.ts';
 import { defaultVmSet, type VmConfig } from '../../hypervisor/config.ts';
 import { BOOT_SEED_BYTES, vmDeviceTree } from '../../hypervisor/fdt.ts';
@@ -41,7 +41,7 @@ describe('per-VM device trees pass dtc', () => {
   for (const b of Object.values(boards)) {
     for (const gic of b.gic.versions) {
       it.skipIf(!DTC)(`${b.name} GICv${gic}: every VM of the default set${DTC ? '' : ' (SKIPPED: dtc is not installed; .ci/run installs device-tree-compiler)'}`, () => {
-        for (const vm of defaultVmSet(b, { gicVersion: gic })) {
+        for (const vm of defaultVmSet(b, { gicVersion: gic }).filter((v) => v.osType === 'linux')) {
           const { dts, warnings } = dtc(vmDeviceTree(vm, b, gic, { seed: SEED, initrd: { start: 0x1000000, end: 0x1100000 } }).encode());
           expect(warnings, `vm ${vm.id}`).toBe('');
           expect((dts.match(/device_type = "cpu"/g) ?? []).length).toBe(vm.cpu.num);
@@ -52,12 +52,24 @@ describe('per-VM device trees pass dtc', () => {
   }
 });
 
+/** A default-set GVM with its emulated UART as the console instead of hvc0 (the UART's device-tree node). */
+function uartConsole(vm: VmConfig, board: BoardDescription): VmConfig {
+  const c = structuredClone(vm);
+  const d = c.emulatedDevices.find((x) => x.type === 'console')!;
+  c.console = { kind: 'emulated', device: d.name, ipa: d.baseIpa, irq: d.irq, uart: board.uarts.find((u) => u.base === d.baseIpa) };
+  return c;
+}
+
 describe('per-VM device tree contents (create_fdt_aarch64, completed)', () => {
-  const [mvm, gvm1] = defaultVmSet(rk3588);
+  const [mvm, hvcGvm1] = defaultVmSet(rk3588);
+  const gvm1 = uartConsole(hvcGvm1!, rk3588);
 
   it('rk3588 GVM 1: root, psci, memory, cpus with Aff1 = vCPU, timer', () => {
-    const t = tree(gvm1!);
-    expect(names(t.root)).toEqual(['psci', 'memory@10000000', 'cpus', 'timer', 'intc@fe600000', 'serial@feb50000', 'shyper', 'aliases', 'chosen']);
+    const t = tree(hvcGvm1!);
+    // The default GVM's console is hvc0: no UART node (its emulated UART serves earlycon only), no stdout-path.
+    expect(names(t.root)).toEqual(['psci', 'memory@10000000', 'cpus', 'timer', 'intc@fe600000', 'virtio_mmio@f0001000', 'shyper', 'chosen']);
+    expect(node(t, '/chosen').get('stdout-path')).toBeUndefined();
+    expect(names(tree(gvm1).root)).toEqual(['psci', 'memory@10000000', 'cpus', 'timer', 'intc@fe600000', 'serial@feb50000', 'virtio_mmio@f0001000', 'shyper', 'aliases', 'chosen']);
     expect(t.root.getU32('#address-cells')).toBe(2);
     expect(t.root.getU32('#size-cells')).toBe(2);
     expect(t.root.getStringList('compatible')).toEqual(['shyper,vm', 'linux,dummy-virt']);
@@ -82,7 +94,7 @@ describe('per-VM device tree contents (create_fdt_aarch64, completed)', () => {
   });
 
   it('rk3588 GICv3: GICD at the board address, one GICR frame pair per vCPU, no maintenance IRQ', () => {
-    for (const [vm, frames] of [[gvm1!, 2], [mvm!, 1]] as const) {
+    for (const [vm, frames] of [[gvm1, 2], [mvm!, 1]] as const) {
       const g = node(tree(vm), '/intc@fe600000');
       expect(g.getStringList('compatible')).toEqual(['arm,gic-v3']);
       expect(g.getCells('reg')).toEqual([0, 0xfe600000, 0, 0x10000, 0, 0xfe680000, 0, frames * 0x20000]);
@@ -94,7 +106,7 @@ describe('per-VM device tree contents (create_fdt_aarch64, completed)', () => {
   });
 
   it('rk3588: the console UART (emulated for a GVM, passed through for the MVM) as ttyS2', () => {
-    for (const vm of [gvm1!, mvm!]) {
+    for (const vm of [gvm1, mvm!]) {
       const t = tree(vm);
       const u = node(t, '/serial@feb50000');
       expect(u.getStringList('compatible')).toEqual(['rockchip,rk3588-uart', 'snps,dw-apb-uart']);
@@ -125,14 +137,15 @@ describe('per-VM device tree contents (create_fdt_aarch64, completed)', () => {
 
   it('the seeds are the VM\'s own bytes; too few is a programming error', () => {
     const other = SEED.map((b) => b ^ 0xff);
-    const t = Fdt.decode(vmDeviceTree(gvm1!, rk3588, 3, { seed: other }).encode());
+    const t = Fdt.decode(vmDeviceTree(gvm1, rk3588, 3, { seed: other }).encode());
     expect(node(t, '/chosen').get('rng-seed')).toEqual(other.slice(0, 32));
-    expect(() => vmDeviceTree(gvm1!, rk3588, 3, { seed: new Uint8Array(32) })).toThrow(RangeError);
+    expect(() => vmDeviceTree(gvm1, rk3588, 3, { seed: new Uint8Array(32) })).toThrow(RangeError);
   });
 
   it('qemu-virt GICv2: GICD + GICC (GICV mapped there), PPI CPU masks for the VM\'s vCPUs, PL011 with its clock', () => {
-    const [m, g1] = defaultVmSet(virt, { gicVersion: 2 });
-    const t = tree(g1!, virt, 2);
+    const [m, hvcG1] = defaultVmSet(virt, { gicVersion: 2 });
+    const g1 = uartConsole(hvcG1!, virt);
+    const t = tree(g1, virt, 2);
     const g = node(t, '/intc@8000000');
     expect(g.getStringList('compatible')).toEqual(['arm,cortex-a15-gic']);
     expect(g.getCells('reg')).toEqual([0, 0x8000000, 0, 0x10000, 0, 0x8010000, 0, 0x10000]);
@@ -152,7 +165,7 @@ describe('per-VM device tree contents (create_fdt_aarch64, completed)', () => {
 
   it('pi4: the BCM2711 PL011 keeps its primecell id; tx2: A57 vCPUs with Aff0 = vCPU', () => {
     const pi4 = boards.pi4!;
-    const u = node(tree(defaultVmSet(pi4)[1]!, pi4, 2), '/pl011@fe201000');
+    const u = node(tree(uartConsole(defaultVmSet(pi4)[1]!, pi4), pi4, 2), '/pl011@fe201000');
     expect(u.getU32('arm,primecell-periphid')).toBe(0x00241011);
     expect(u.getCells('reg')).toEqual([0, 0xfe201000, 0, 0x200]);
     const tx2 = boards.tx2!;

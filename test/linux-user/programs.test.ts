@@ -9,18 +9,19 @@ const SRC = 'test/programs';
 const BUILD = 'test/programs/build';
 mkdirSync(BUILD, { recursive: true });
 
-function build(name: string, opt: string): string {
+function build(name: string, opt: string, flags: string[] = []): string {
   const out = `${BUILD}/${name}${opt}`;
   const src = `${SRC}/${name}.c`;
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
-    execFileSync('aarch64-linux-gnu-gcc', ['-static', opt, '-o', out, src, '-lm']);
+    execFileSync('aarch64-linux-gnu-gcc', ['-static', opt, ...flags, '-o', out, src, '-lm']);
   }
   return out;
 }
 
-function both(prog: string, args: string[], input?: Buffer) {
-  const q = spawnSync('qemu-aarch64', ['-r', '6.1.0', prog, ...args], { input, encoding: 'buffer', maxBuffer: 1 << 26 });
-  const o = spawnSync('node', ['bin/shyper-emu.js', 'run-elf', prog, ...args], { input, encoding: 'buffer', maxBuffer: 1 << 26 });
+/** The same program under qemu-aarch64 and run-elf; `cpu` names the core for both. */
+function both(prog: string, args: string[], input?: Buffer, cpu?: string) {
+  const q = spawnSync('qemu-aarch64', ['-r', '6.1.0', ...(cpu ? ['-cpu', cpu] : []), prog, ...args], { input, encoding: 'buffer', maxBuffer: 1 << 26 });
+  const o = spawnSync('node', ['bin/shyper-emu.js', 'run-elf', ...(cpu ? ['--cpu', cpu] : []), prog, ...args], { input, encoding: 'buffer', maxBuffer: 1 << 26 });
   return { q, o };
 }
 
@@ -36,6 +37,29 @@ describeOracle('run-elf vs qemu-aarch64, our C programs', ['cross-gcc', 'qemu-aa
       });
     }
   }
+});
+
+// The Armv8.2-A suite (LSE atomics, AES, SHA-1/SHA-256, PMULL, CRC32, dot product, RDM, FP16,
+// RCpc) on the core that has them, and on one that does not.
+const ARMV82 = ['-march=armv8.2-a+crypto+dotprod+fp16+rcpc'];
+describeOracle('run-elf --cpu cortex-a76 vs qemu-aarch64 -cpu cortex-a76, Armv8.2-A extensions', ['cross-gcc', 'qemu-aarch64'], { timeout: 120_000 }, () => {
+  for (const opt of ['-O0', '-O2', '-O3']) {
+    it(`armv82 ${opt}`, () => {
+      const prog = build('armv82', opt, ARMV82);
+      const { q, o } = both(prog, [], undefined, 'cortex-a76');
+      expect(o.stderr.toString()).toBe('');
+      expect(o.stdout.toString()).toBe(q.stdout.toString());
+      expect(o.status).toBe(q.status);
+      expect(o.stdout.toString()).toContain('hwcaps: fp asimd aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\n');
+    });
+  }
+  it('on Cortex-A72 (Armv8.0) the first LSE instruction is SIGILL, as under qemu-aarch64 -cpu cortex-a72', () => {
+    const { q, o } = both(build('armv82', '-O2', ARMV82), [], undefined, 'cortex-a72');
+    expect(q.signal).toBe('SIGILL');
+    expect(o.status).toBe(128 + 4);
+    expect(o.stdout.toString()).toBe(q.stdout.toString());
+    expect(o.stderr.toString()).toMatch(/^shyper-emu: SIGILL at pc=0x[0-9a-f]+ insn=0x[0-9a-f]{8}\n$/);
+  });
 });
 
 describeOracle('run-elf vs qemu-aarch64, busybox applets', ['busybox', 'qemu-aarch64'], { timeout: 120_000 }, () => {
@@ -74,6 +98,11 @@ describe('run-elf errors', () => {
     const n = spawnSync('node', ['bin/shyper-emu.js', 'run-elf', 'package.json'], { encoding: 'utf8' });
     expect(n.status).toBe(2);
     expect(n.stderr.trim()).toBe("shyper-emu: 'package.json' is not a static AArch64 Linux program: not an ELF file");
+  });
+  it('--cpu names one of the modelled cores, else a usage error (exit 2)', () => {
+    const r = spawnSync('node', ['bin/shyper-emu.js', 'run-elf', '--cpu', 'cortex-x1', 'package.json'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('shyper-emu: run-elf: --cpu: one of cortex-a76, cortex-a55, cortex-a72, cortex-a57');
   });
 });
 

@@ -103,6 +103,21 @@ export function mrs(cpu: Cpu, f: F): void {
   const v = readSysreg(cpu, f.enc, f.def, f.rt);
   fromBig(cpu.r, f.rtw, v);
 }
+/**
+ * MRS of a counter (sysregs.ts isTimedSysreg): unless it is first in its block, end the block
+ * before it (uncounted) and run it again first in the next, where the time is exact.
+ */
+export function mrsTimed(cpu: Cpu, f: F): void {
+  if (cpu.timedReadPc !== cpu.pc) {
+    cpu.timedReadPc = cpu.pc;
+    cpu.instret--; // the run loop counts this attempt; the retry is the real one
+    cpu.nextPc = cpu.pc;
+    cpu.exitRequest = 1;
+    return;
+  }
+  cpu.timedReadPc = -1;
+  mrs(cpu, f);
+}
 export function msr(cpu: Cpu, f: F): void {
   const r = cpu.r;
   writeSysreg(cpu, f.enc, f.def, f.rt, toBig(r[2 * f.rtr]!, r[2 * f.rtr + 1]!));

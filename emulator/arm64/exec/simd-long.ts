@@ -93,6 +93,40 @@ export function pmull8(cpu: Cpu, f: Fields): void {
   for (let i = 0; i < 8; i++) v.vh[f.d * 8 + i] = tmp[i]!;
 }
 
+/**
+ * PMULL/PMULL2 .1Q (FEAT_PMULL): Vd = the 128-bit carry-less product of the 64-bit elements
+ * Vn.D[half] and Vm.D[half]. Shift-and-xor over 32-bit words, no allocation.
+ */
+export function pmull64(cpu: Cpu, f: Fields): void {
+  const s = cpu.regs.vs;
+  const n = f.n * 4 + 2 * f.half, m = f.m * 4 + 2 * f.half;
+  const alo = s[n]!, ahi = s[n + 1]!, blo = s[m]!, bhi = s[m + 1]!;
+  let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+  for (let i = 0; i < 32; i++) {
+    if ((blo >>> i) & 1) {
+      // a << i spans words 0..2
+      r0 ^= alo << i;
+      if (i !== 0) {
+        r1 ^= (ahi << i) | (alo >>> (32 - i));
+        r2 ^= ahi >>> (32 - i);
+      } else r1 ^= ahi;
+    }
+    if ((bhi >>> i) & 1) {
+      // a << (32 + i) spans words 1..3
+      r1 ^= alo << i;
+      if (i !== 0) {
+        r2 ^= (ahi << i) | (alo >>> (32 - i));
+        r3 ^= ahi >>> (32 - i);
+      } else r2 ^= ahi;
+    }
+  }
+  const d = f.d * 4;
+  s[d] = r0;
+  s[d + 1] = r1;
+  s[d + 2] = r2;
+  s[d + 3] = r3;
+}
+
 /** ADDHN/RADDHN/SUBHN/RSUBHN (+2): the high half of each 2*es-bit sum or difference. */
 export function highNarrow(cpu: Cpu, f: Fields): void {
   const v = cpu.regs;

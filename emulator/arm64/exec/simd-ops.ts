@@ -92,15 +92,26 @@ export const MLA = pair(false, (a, b, c, es) => c + (es === 32 ? Math.imul(a, b)
 export const MLS = pair(false, (a, b, c, es) => c - (es === 32 ? Math.imul(a, b) : a * b), (a, b, c) => c - a * b);
 export const PMUL = pair(false, (a, b) => pmul8(a, b), (a) => a);
 
-function qdmulh(a: number, b: number, es: number, round: boolean, r: Int32Array): number {
+/**
+ * c + ((±2*a*b + rounding) >> es), saturated to es bits (signed): SQDMULH/SQRDMULH with c = 0,
+ * SQRDMLAH/SQRDMLSH (FEAT_RDM) with c = Vd. (c << es) is a multiple of 2^es, so it is added after
+ * the shift. For es = 32 the 62-bit product is kept exact without BigInt: with a = ah*2^16 + al and
+ * b likewise, a*b = H*2^32 + M*2^16 + L, and (2ab + 2^31) >> 32 = 2H + floor((M*2^16 + L + 2^30) / 2^31).
+ */
+function qdmulhAcc(a: number, b: number, c: number, es: number, sub: boolean, round: boolean, r: Int32Array): number {
   if (es === 32) {
-    const p = 2n * BigInt(a) * BigInt(b) + (round ? 1n << 31n : 0n);
-    return Number(satB(p >> 32n, 32, true, r));
+    const ah = a >> 16, al = a & 0xffff, bh = b >> 16, bl = b & 0xffff;
+    const sg = sub ? -1 : 1;
+    const t = 2 * sg * ah * bh + Math.floor((sg * ((ah * bl + al * bh) * 65536 + al * bl) + (round ? 2 ** 30 : 0)) / 2 ** 31);
+    return satN(c + t, 32, true, r);
   }
-  return satN(Math.floor((2 * a * b + (round ? 2 ** (es - 1) : 0)) / 2 ** es), es, true, r);
+  return satN(c + Math.floor(((sub ? -2 : 2) * a * b + (round ? 2 ** (es - 1) : 0)) / 2 ** es), es, true, r);
 }
-export const SQDMULH = pair(true, (a, b, _c, es, r) => qdmulh(a, b, es, false, r), (a) => a);
-export const SQRDMULH = pair(true, (a, b, _c, es, r) => qdmulh(a, b, es, true, r), (a) => a);
+export const SQDMULH = pair(true, (a, b, _c, es, r) => qdmulhAcc(a, b, 0, es, false, false, r), (a) => a);
+export const SQRDMULH = pair(true, (a, b, _c, es, r) => qdmulhAcc(a, b, 0, es, false, true, r), (a) => a);
+/** SQRDMLAH / SQRDMLSH (FEAT_RDM): rounding doubling multiply accumulate / subtract, high half. */
+export const SQRDMLAH = pair(true, (a, b, c, es, r) => qdmulhAcc(a, b, c, es, false, true, r), (a) => a);
+export const SQRDMLSH = pair(true, (a, b, c, es, r) => qdmulhAcc(a, b, c, es, true, true, r), (a) => a);
 
 // Two-register misc (b and c unused unless stated).
 export const [ABS, NEG] = [

@@ -135,3 +135,40 @@ export function openDiskImage(path: string, readOnly: boolean): { backend: Block
     note: readOnly ? undefined : `disk '${path}' is gzip-compressed: attached read-only (gunzip it for a writable disk)`,
   };
 }
+
+/**
+ * A window of another backend, [offset, offset + size): Rust-Shyper's virtio-blk cfg [start
+ * sector, sectors], a part of a disk shared between VMs. Reads past the window's end give zeros,
+ * writes past it throw; closing the window leaves the backend open (its owner closes it).
+ */
+export class WindowBackend implements BlockBackend {
+  readonly readOnly: boolean;
+
+  constructor(
+    private readonly base: BlockBackend,
+    private readonly offset: number,
+    readonly size: number,
+    readOnly = false,
+  ) {
+    if (offset < 0 || size < 0 || offset + size > base.size) throw new RangeError(`window ${offset}+${size} is outside the ${base.size}-byte image`);
+    this.readOnly = readOnly || base.readOnly;
+  }
+
+  read(offset: number, buf: Uint8Array): void {
+    const n = Math.max(0, Math.min(buf.length, this.size - offset));
+    if (n > 0) this.base.read(this.offset + offset, buf.subarray(0, n));
+    buf.fill(0, n);
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    if (this.readOnly) throw new Error('read-only image');
+    if (offset < 0 || offset + data.length > this.size) throw new Error('write past the end of the disk window');
+    this.base.write(this.offset + offset, data);
+  }
+
+  flush(): void {
+    this.base.flush();
+  }
+
+  close(): void {}
+}

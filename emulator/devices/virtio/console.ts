@@ -78,7 +78,8 @@ export class VirtioConsole implements VirtioDevice {
     const sent = q.serveAll((chain) => {
       for (let off = 0; off < chain.readableBytes; ) {
         const n = chain.read(off, this.buf);
-        for (let k = 0; k < n; k++) this.console.write(this.buf[k]);
+        if (this.console.writeBytes) this.console.writeBytes(this.buf.subarray(0, n));
+        else for (let k = 0; k < n; k++) this.console.write(this.buf[k]);
         off += n;
       }
       return 0;

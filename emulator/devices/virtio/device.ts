@@ -45,6 +45,8 @@ export interface VirtioDeviceHost {
   readonly memory: GuestMemory;
   /** Features both sides agreed on (valid once FEATURES_OK). */
   readonly features: bigint;
+  /** The driver is up (DRIVER_OK) and the device has not failed: work from outside may start. */
+  readonly live: boolean;
   /** Queue i (its `ready` says whether the driver enabled it). */
   queue(i: number): Virtqueue;
   /** Used buffers were added to q: raise the used-buffer interrupt unless the driver suppressed it. */

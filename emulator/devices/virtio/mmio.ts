@@ -108,10 +108,14 @@ export class VirtioMmio implements MmioDevice {
     if (this.queues.length > 31) throw new Error(`${this.name}: more than 31 queues`);
     this.offered = o.device.features | TRANSPORT_FEATURES;
     const negotiated = (): bigint => (this.status & STATUS_FEATURES_OK ? this.driverFeatures : 0n);
+    const live = (): boolean => this.live;
     const host: VirtioDeviceHost = {
       memory: this.memory,
       get features() {
         return negotiated();
+      },
+      get live() {
+        return live();
       },
       queue: (i) => this.queues[i]!,
       usedBuffers: (q) => this.usedBuffers(q),

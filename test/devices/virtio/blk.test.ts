@@ -9,7 +9,7 @@ import {
   VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK, VIRTIO_BLK_S_UNSUPP, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID, VIRTIO_BLK_T_IN,
   VIRTIO_BLK_T_OUT, VirtioBlk,
 } from '../../../emulator/devices/virtio/blk.ts';
-import { type BlockBackend, DiskImageError, FileBackend, MemoryBackend, openDiskImage } from '../../../emulator/devices/virtio/block-backend.ts';
+import { type BlockBackend, DiskImageError, FileBackend, MemoryBackend, openDiskImage, WindowBackend } from '../../../emulator/devices/virtio/block-backend.ts';
 import { bit } from '../../../emulator/devices/virtio/device.ts';
 import * as R from '../../../emulator/devices/virtio/mmio.ts';
 import { type Buf, type DriverQueue, Rig } from './driver.ts';
@@ -141,5 +141,30 @@ describe('virtio-blk', () => {
     const plain = openDiskImage(raw, false);
     expect(plain.backend.readOnly).toBe(false);
     plain.backend.close();
+  });
+});
+
+describe('WindowBackend (Rust-Shyper cfg [start sector, sectors])', () => {
+  it('a window of an image: offsets shifted, reads past its end zero, writes past it refused, read-only on request', () => {
+    const bytes = new Uint8Array(8 * 512).map((_, i) => i & 0xff);
+    const base = new MemoryBackend(bytes, false);
+    const w = new WindowBackend(base, 2 * 512, 4 * 512);
+    const buf = new Uint8Array(8);
+    w.read(0, buf);
+    expect(buf).toEqual(bytes.subarray(1024, 1032));
+    const tail = new Uint8Array(16).fill(0xee);
+    w.read(4 * 512 - 8, tail);
+    expect(tail).toEqual(Uint8Array.from([...bytes.subarray(3064, 3072), 0, 0, 0, 0, 0, 0, 0, 0]));
+    w.write(512, Uint8Array.of(1, 2, 3));
+    expect(bytes.subarray(1536, 1539)).toEqual(Uint8Array.of(1, 2, 3));
+    expect(() => w.write(4 * 512 - 1, Uint8Array.of(1, 2))).toThrow('write past the end of the disk window');
+    expect(bytes[3072]).toBe(3072 & 0xff);
+    expect(() => new WindowBackend(base, 4 * 512, 5 * 512)).toThrow(RangeError);
+    const ro = new WindowBackend(base, 0, 512, true);
+    expect(ro.readOnly).toBe(true);
+    expect(() => ro.write(0, Uint8Array.of(9))).toThrow('read-only image');
+    // virtio-blk over a window: the capacity is the window's, RO offered for a read-only one.
+    expect(new VirtioBlk({ backend: w }).capacity).toBe(4);
+    expect(new VirtioBlk({ backend: ro }).features & bit(VIRTIO_BLK_F_RO)).toBe(bit(VIRTIO_BLK_F_RO));
   });
 });

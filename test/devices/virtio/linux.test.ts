@@ -101,6 +101,20 @@ describe('virtio under Linux (kit kernel, qemu-virt, native)', { timeout: 240_00
     expect(second.code).toBe(0);
   });
 
+  it('--disk + --net user: mounts /dev/vda, prints hello.txt, brings eth0 up and pings the gateway 10.0.2.2', async () => {
+    const disk = freshDisk('net.ext2');
+    const r = await session(['--disk', disk, '--net', 'user'], [
+      'mount /dev/vda /mnt && cat /mnt/hello.txt',
+      'ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up',
+      'ping -c 3 -W 5 10.0.2.2',
+      'cat /sys/class/net/eth0/address',
+    ]);
+    expect(r.out).toContain('hello from virtio-blk');
+    expect(r.out).toMatch(/3 packets transmitted, 3 packets received/);
+    expect(r.out).toMatch(/^52:54:00:12:34:56\r?$/m);
+    expect(r.code).toBe(0);
+  });
+
   it('a missing --disk file: one clear line, exit 2', async () => {
     const r = await session(['--disk', join(dir, 'absent.img')], []);
     expect(r.code).toBe(2);

@@ -11,7 +11,7 @@ import { VirtioRng } from '../../emulator/devices/virtio/rng.ts';
 import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator/devices/virtio/block-backend.ts';
 import { type ClockMode, Machine } from '../../emulator/machine.ts';
 import { IdlePacer } from '../../emulator/clock/pacing.ts';
-import { ImageError } from '../../emulator/boot/linux-image.ts';
+import { ImageError, maybeGunzip, parseImageHeader } from '../../emulator/boot/linux-image.ts';
 import { FdtError } from '../../emulator/fdt/fdt.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
@@ -333,6 +333,8 @@ export async function main(argv: string[]): Promise<number> {
         cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
       });
     } else {
+      // --kernel replaces the default set's kernels: it must be an arm64 Linux Image (one line, exit 2).
+      if (opts.kernel !== undefined && opts.config === undefined) parseImageHeader(maybeGunzip(kernel));
       mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
       const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;

@@ -133,7 +133,8 @@ function parseJson(text: string, label: string): unknown {
   } catch (e) {
     const msg = (e as Error).message;
     // V8 appends " in JSON at position N" or a quoted excerpt; line:column replaces both.
-    const what = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/, "[^]*" is not valid JSON$/s, '');
+    // The excerpt may be cut short ("..."), and may hold newlines: the message stays one line.
+    const what = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/, "[^]*"(\.\.\.)? is not valid JSON$/s, '').split('\n')[0];
     throw new ConfigError(`${label}: ${lineColumn(text, errorOffset(text, msg))}: invalid JSON: ${what}`);
   }
 }

@@ -21,7 +21,7 @@ enum {
 	P_ITER = 7,         // main iteration count (hypercalls, WFIs, random GICD accesses)
 	P_AFTER = 8,        // AFTER_*: what to do when done
 	P_VTIMER = 9,       // INTID of the virtual timer PPI
-	P_ITER2 = 10,       // secondary count (SMCs, PSCI calls, WFEs)
+	P_ITER2 = 10,       // secondary count (SMCs; PSCI calls, half over HVC, half over SMC; timer WFIs; WFEs)
 	P_NPROBE = 11,      // number of probe addresses at P_PROBE
 	P_PROBE = 12,       // up to 32 addresses (MODE_MEM)
 	P_SWEEP_BASE = 44,  // MODE_MEM: read one word in each of P_SWEEP_PAGES pages from here

@@ -271,6 +271,12 @@ static void mode_sgi(void) {
 	u64 sent = 0;
 	gic_init();
 	gic_enable_private(0xffff);
+	if (params[P_SGI_KEEP]) {
+		// Every SGI to itself, left pending in its list registers (IRQs stay masked).
+		for (u32 id = 0; id < 16; id++) sgi_self(id);
+		say("sgi: 16 SGIs to itself left pending\n");
+		return;
+	}
 	if (gicv == 3) {
 		static const u8 aff1s[] = {0, 1, 2, 3, 0x80, 0xff}, aff2s[] = {0, 1, 0xff}, aff3s[] = {0, 1, 0xff};
 		for (u64 id = 0; id < 16; id++) {
@@ -304,10 +310,6 @@ static void mode_sgi(void) {
 		sent += 4;
 	}
 	ISB();
-	if (params[P_SGI_KEEP]) {
-		say("sgi: %d SGI requests sent; own SGIs left pending\n", sent);
-		return;
-	}
 	irq_on();
 	// Poll (a WFI would sleep for good if an SGI went missing).
 	for (int i = 0; i < 100000 && sgi_seen != 0xffff; i++) asm volatile("" ::: "memory");

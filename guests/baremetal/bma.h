@@ -29,7 +29,7 @@ enum {
 	P_TIMER_TICKS = 46, // MODE_WFI: timer interval in counter ticks
 	P_GICD_SIZE = 47,   // distributor window size
 	P_EXIT_TIMER = 48,  // non-zero: leave the virtual timer firing (CVAL 0) when done, as a crashed guest may
-	P_SGI_KEEP = 49,    // MODE_SGI, non-zero: leave its own SGIs pending (IRQs stay masked) instead of taking them
+	P_SGI_KEEP = 49,    // MODE_SGI, non-zero: just send itself every SGI and leave them pending (IRQs masked)
 };
 
 enum {

@@ -42,7 +42,7 @@ export interface BmaParams {
   gicdSize?: number;
   /** Leave the virtual timer firing when done. */
   exitTimer?: boolean;
-  /** MODE_SGI: leave its own SGIs pending instead of taking them. */
+  /** MODE_SGI: just send itself every SGI and leave them pending. */
   sgiKeep?: boolean;
 }
 

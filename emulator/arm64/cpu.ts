@@ -216,17 +216,23 @@ export class Cpu extends MemoryAccessor {
 
   // ---- the interpreter loop ----
 
-  /** Run up to `budget` instructions (fewer if an exit is requested). Returns the number executed. */
+  /**
+   * Run up to `budget` instructions' worth of time — executed instructions plus charged stall —
+   * (less if an exit is requested). Returns the number of instructions executed.
+   */
   run(budget: number): number {
     let done = 0;
-    while (done < budget && !this.halted) {
+    // Stall charged meanwhile (exception costs, EL2 work) is time too: it counts against the budget,
+    // so a run ends near where its time does, however much EL2 work its traps cost.
+    const stall0 = this.stall;
+    while (done + (this.stall - stall0) < budget && !this.halted) {
       this.exitRequest = 0;
       if (this.el === 2 && !this.resumeFromEl2()) break;
       if (this.exceptionHook === null && this.checkInterrupts()) {
         this.waiting = false;
       }
       if (this.waiting) break;
-      done += this.runBlocks(budget - done);
+      done += this.runBlocks(Math.max(1, budget - done - (this.stall - stall0)));
       if (this.exitRequest !== 0 && (this.waiting || this.halted || this.stopRequested)) break;
     }
     this.stopRequested = false;

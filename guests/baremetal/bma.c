@@ -271,6 +271,12 @@ static void mode_sgi(void) {
 	u64 sent = 0;
 	gic_init();
 	gic_enable_private(0xffff);
+	if (params[P_SGI_KEEP]) {
+		// Every SGI to itself, left pending in its list registers (IRQs stay masked).
+		for (u32 id = 0; id < 16; id++) sgi_self(id);
+		say("sgi: 16 SGIs to itself left pending\n");
+		return;
+	}
 	if (gicv == 3) {
 		static const u8 aff1s[] = {0, 1, 2, 3, 0x80, 0xff}, aff2s[] = {0, 1, 0xff}, aff3s[] = {0, 1, 0xff};
 		for (u64 id = 0; id < 16; id++) {
@@ -304,10 +310,6 @@ static void mode_sgi(void) {
 		sent += 4;
 	}
 	ISB();
-	if (params[P_SGI_KEEP]) {
-		say("sgi: %d SGI requests sent; own SGIs left pending\n", sent);
-		return;
-	}
 	irq_on();
 	// Poll (a WFI would sleep for good if an SGI went missing).
 	for (int i = 0; i < 100000 && sgi_seen != 0xffff; i++) asm volatile("" ::: "memory");
@@ -364,11 +366,12 @@ static void mode_gicd(void) {
 		w32(gicd + 0x380 + n * 4, ~0u);
 	}
 	gicd_readback("gicd", "after disabling every SPI");
-	// Every word, then every byte, of the distributor window: all ones, then zero.
+	// Every word of the distributor window, then every byte of its first 4 KiB (the per-interrupt
+	// banks, SGIR, the SGI pending registers): all ones, then zero.
 	for (u64 off = 0; off < size; off += 4) w32(gicd + off, ~0u);
 	for (u64 off = 0; off < size; off += 4) w32(gicd + off, 0);
-	for (u64 off = 0; off < size; off++) w8(gicd + off, 0xff);
-	for (u64 off = 0; off < size; off++) w8(gicd + off, 0);
+	for (u64 off = 0; off < 0x1000; off++) w8(gicd + off, 0xff);
+	for (u64 off = 0; off < 0x1000; off++) w8(gicd + off, 0);
 	// Random accesses: any offset, size and value; reads too.
 	u64 n = params[P_ITER];
 	for (u64 i = 0; i < n; i++) {
@@ -391,10 +394,13 @@ static void mode_gicd(void) {
 			}
 		}
 	}
-	// The VM's own redistributor frame (GICv3): every word all ones then zero.
+	// The VM's own redistributor (GICv3): every word of the first 4 KiB of its RD_base and SGI_base
+	// frames (where the registers are), all ones then zero.
 	if (gicv == 3) {
-		for (u64 off = 0; off < 0x20000; off += 4) w32(gicr + off, ~0u);
-		for (u64 off = 0; off < 0x20000; off += 4) w32(gicr + off, 0);
+		for (u64 f = 0; f < 0x20000; f += 0x10000) {
+			for (u64 off = 0; off < 0x1000; off += 4) w32(gicr + f + off, ~0u);
+			for (u64 off = 0; off < 0x1000; off += 4) w32(gicr + f + off, 0);
+		}
 	}
 	gic_init();
 	gicd_readback("gicd", "after the sweep");
@@ -427,8 +433,26 @@ static int psci_result_ok(u32 f, s64 r0) {
 	}
 }
 
+// Distinct x7 codes (fid << 8 | event) of calls that succeeded, and how often.
+static u16 ok_code[16];
+static u64 ok_count[16];
+static u64 ok_n;
+
+static void note_success(u16 code) {
+	for (u64 i = 0; i < ok_n; i++)
+		if (ok_code[i] == code) {
+			ok_count[i]++;
+			return;
+		}
+	if (ok_n < 16) {
+		ok_code[ok_n] = code;
+		ok_count[ok_n++] = 1;
+	}
+}
+
 static void fuzz(const char *what, u64 n, int smc, int psci) {
-	u64 r[8], in[8], errors = 0, answers = 0, bad = 0, clobbered = 0;
+	u64 r[8], in[8], errors = 0, successes = 0, answers = 0, bad = 0, clobbered = 0;
+	ok_n = 0;
 	for (u64 i = 0; i < n; i++) {
 		for (int k = 0; k < 8; k++) in[k] = r[k] = rnd();
 		if (psci) {
@@ -440,26 +464,27 @@ static void fuzz(const char *what, u64 n, int smc, int psci) {
 		if (smc) call_smc(r);
 		else call_hvc(r);
 		s64 r0 = (s64)r[0];
-		int ok;
 		if (is_psci(in[0])) {
-			ok = psci_result_ok((u32)in[0], r0);
-			if (ok) answers++;
+			if (psci_result_ok((u32)in[0], r0)) answers++;
+			else if (bad++ < 8) say("%s: UNEXPECTED PSCI x0=%x -> %x (x1=%x)\n", what, in[0], r[0], in[1]);
+		} else if (r0 < 0) {
+			errors++; // an error code (SMCCC NOT_SUPPORTED, HVC_ERR: -1)
 		} else {
-			ok = r0 < 0; // an error code (SMCCC NOT_SUPPORTED = -1)
-			if (ok) errors++;
+			successes++; // a hypercall the VM may make (the test checks which)
+			note_success((u16)in[7]);
 		}
-		if (!ok && bad++ < 8) say("%s: UNEXPECTED x0=%x -> %x (x1=%x x7=%x)\n", what, in[0], r[0], in[1], in[7]);
 		for (int k = 1; k < 8; k++)
 			if (r[k] != in[k] && clobbered++ < 8) say("%s: x%d changed by the call: %x -> %x (x0=%x)\n", what, (u64)k, in[k], r[k], in[0]);
 	}
-	say("%s: %d calls: %d error returns, %d PSCI answers, %d unexpected, %d registers changed\n", what, n, errors, answers, bad, clobbered);
+	say("%s: %d calls: %d error returns, %d successes, %d PSCI answers, %d unexpected, %d registers changed\n", what, n, errors, successes, answers, bad, clobbered);
+	for (u64 i = 0; i < ok_n; i++) say("%s: success: fid %x event %x, %d times\n", what, (u64)(ok_code[i] >> 8), (u64)(ok_code[i] & 0xff), ok_count[i]);
 }
 
 static void mode_hvc(void) {
 	fuzz("hvc", params[P_ITER], 0, 0);
 	fuzz("smc", params[P_ITER2], 1, 0);
-	fuzz("psci-hvc", params[P_ITER2], 0, 1);
-	fuzz("psci-smc", params[P_ITER2], 1, 1);
+	fuzz("psci-hvc", params[P_ITER2] / 2, 0, 1);
+	fuzz("psci-smc", params[P_ITER2] / 2, 1, 1);
 	u64 before = undefs;
 	call_hvc_imm();
 	call_smc_imm();
@@ -569,7 +594,7 @@ void bma_main(u64 mem_end) {
 	}
 	switch (params[P_AFTER]) {
 	case AFTER_SPIN:
-		irq_off();
+		if (mode != MODE_VICTIM) irq_off(); // a victim keeps taking (and reporting) interrupts
 		for (;;) asm volatile("" ::: "memory");
 	case AFTER_OFF:
 	case AFTER_RESET: {

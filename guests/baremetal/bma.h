@@ -21,7 +21,7 @@ enum {
 	P_ITER = 7,         // main iteration count (hypercalls, WFIs, random GICD accesses)
 	P_AFTER = 8,        // AFTER_*: what to do when done
 	P_VTIMER = 9,       // INTID of the virtual timer PPI
-	P_ITER2 = 10,       // secondary count (SMCs, PSCI calls, WFEs)
+	P_ITER2 = 10,       // secondary count (SMCs; PSCI calls, half over HVC, half over SMC; timer WFIs; WFEs)
 	P_NPROBE = 11,      // number of probe addresses at P_PROBE
 	P_PROBE = 12,       // up to 32 addresses (MODE_MEM)
 	P_SWEEP_BASE = 44,  // MODE_MEM: read one word in each of P_SWEEP_PAGES pages from here
@@ -29,7 +29,7 @@ enum {
 	P_TIMER_TICKS = 46, // MODE_WFI: timer interval in counter ticks
 	P_GICD_SIZE = 47,   // distributor window size
 	P_EXIT_TIMER = 48,  // non-zero: leave the virtual timer firing (CVAL 0) when done, as a crashed guest may
-	P_SGI_KEEP = 49,    // MODE_SGI, non-zero: leave its own SGIs pending (IRQs stay masked) instead of taking them
+	P_SGI_KEEP = 49,    // MODE_SGI, non-zero: just send itself every SGI and leave them pending (IRQs masked)
 };
 
 enum {

@@ -42,7 +42,7 @@ export interface BmaParams {
   gicdSize?: number;
   /** Leave the virtual timer firing when done. */
   exitTimer?: boolean;
-  /** MODE_SGI: leave its own SGIs pending instead of taking them. */
+  /** MODE_SGI: just send itself every SGI and leave them pending. */
   sgiKeep?: boolean;
 }
 
@@ -162,6 +162,8 @@ export interface ConsoleLine {
 export interface RunResult {
   /** The VM set as the config loader read and placed it. */
   configs: VmConfig[];
+  /** Virtual time at which VM 0 powered off (-1: it did not). */
+  vm0OffNs: number;
   lines: ConsoleLine[];
   /** Hypervisor log lines. */
   log: string[];
@@ -188,6 +190,11 @@ export interface RunOptions {
   maxVirtualMs: number;
   /** Stop early when this returns true (checked after each complete line). */
   until?: (r: { lines: ConsoleLine[] }) => boolean;
+  /**
+   * VM 0 powering off ends the run (as in the program) unless this is set: then the other VMs run
+   * on until `until` holds or the time limit (RunResult.vm0OffNs says when VM 0 stopped).
+   */
+  outliveVm0?: boolean;
   /** Called with each complete line as the guest finishes it (the guest has not run on yet). */
   onLine?: (l: ConsoleLine, hv: Shyper) => void;
 }
@@ -220,7 +227,7 @@ export async function runVms(o: RunOptions): Promise<RunResult> {
       lines.push(line);
       pending = '';
       o.onLine?.(line, hv);
-      if (!stop && o.until?.({ lines })) {
+      if (!stop && (o.outliveVm0 !== true || vm0OffNs >= 0) && o.until?.({ lines })) {
         stop = true;
         machine.stop(); // at the end of this slice: where a run stops does not depend on the host
       }
@@ -233,7 +240,13 @@ export async function runVms(o: RunOptions): Promise<RunResult> {
   machine = new Machine({ board: o.board, gicVersion: gic, memBytes: o.memBytes, console: mux.console(0) });
   const log: string[] = [];
   machine.traceSink = (l) => void log.push(l);
-  const hv = startHypervisor(machine, { vms, mux, seed: o.seed ?? 0n, log: (l) => void log.push(l), onSystemOff: () => machine.end('poweroff') }).hv;
+  let vm0OffNs = -1;
+  const onSystemOff = (): void => {
+    vm0OffNs = machine.virtualNs();
+    if (o.outliveVm0 !== true) machine.end('poweroff');
+    else if (o.until?.({ lines })) machine.stop();
+  };
+  const hv = startHypervisor(machine, { vms, mux, seed: o.seed ?? 0n, log: (l) => void log.push(l), onSystemOff }).hv;
 
   const started = performance.now();
   const limit = o.maxVirtualMs * 1e6;
@@ -250,6 +263,7 @@ export async function runVms(o: RunOptions): Promise<RunResult> {
   mux.flushAll();
   const r: RunResult = {
     configs: vms,
+    vm0OffNs,
     lines,
     log,
     state,

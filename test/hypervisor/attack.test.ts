@@ -9,27 +9,35 @@
 //   sgi    ICC_SGI1R_EL1 (GICv3) with every target list, RS and affinity, IRM, ICC_ASGI1R and
 //          ICC_SGI0R; GICD_SGIR with every filter and target list and GICD_SPENDSGIR (GICv2);
 //   gicd   enables, pends, activates, prioritises, reconfigures and routes every SPI (Linux's UART
-//          SPI among them), then disables/clears every one, writes every word and byte of the
-//          distributor window, 20 000 random accesses, and every word of its redistributor frame;
-//   hvc    100 000 random HVCs (x0-x7 random), 20 000 random SMCs, 20 000 + 20 000 PSCI calls
-//          with random arguments (HVC and SMC), HVC/SMC with non-zero immediates;
+//          SPI among them), then disables/clears every one; every word of the distributor window
+//          and every byte of its first 4 KiB; 20 000 random accesses; its redistributor's registers;
+//   hvc    100 000 random HVCs (x0-x7 random: Shyper's hypercall ABI and PSCI), 10 000 random SMCs,
+//          10 000 PSCI calls with random arguments (half HVC, half SMC), HVC/SMC with immediates;
 //   wfi    100 000 WFIs with its virtual timer interrupt pending (masked), 200 WFIs woken by the
 //          timer re-armed every 50 ticks, 200 WFEs;
 // plus a victim VM that enables every interrupt it has and reports any it takes, and a Linux GVM
 // that panics (no initramfs, no root device: "VFS: Unable to mount root fs", panic=0 halts).
 //
 // Linux's console output is compared byte for byte (timestamps included) with a run where VM 0
-// has one neighbour that spins instead. Virtual time advances in 20 µs slices shared by every
-// core and skips ahead only when every core idles; with a core always busy (the attackers spin
-// once done, the baseline's neighbour from the start) that never happens in either run, so the
-// Linux VM's modeled time depends on nothing but its own core — anything an attacker does to it
-// (an IPI, an interrupt, a stolen cycle, a lost byte) shows up as a difference. Its boot time is
-// compared too. The same on GICv2 (qemu-virt --gic 2) for the memory and GIC attacks; and two
-// attackers sharing Linux's core round-robin, where Linux may lose only their share of the core.
+// has one spinning neighbour instead. Virtual time advances in 20 µs slices shared by every core
+// and skips ahead only when every core idles; with a core always busy (the victim spins once its
+// self-test is done, the baseline's neighbour from the start) that never happens in either run,
+// so the Linux VM's modeled time depends on nothing but its own core: anything an attacker does to
+// it (an IPI, an interrupt, a stolen cycle, a lost byte) shows up as a difference. Its boot time
+// is compared too. The hypervisor's modeled EL2 costs (hypervisor/cost.ts) make some attacks last
+// longer than Linux's boot: the attack runs go on after VM 0 powers off until every attacker is
+// done. The same on GICv2 (qemu-virt --gic 2) for the memory, GIC and WFI attacks; and two
+// attackers sharing Linux's core round-robin, where Linux still gets its share (a third).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { boards } from '../../boards/index.ts';
 import type { VmConfig } from '../../hypervisor/config.ts';
 import { LOG_LINES_PER_VM } from '../../hypervisor/shyper.ts';
+import { FID } from '../../hypervisor/hvc/abi.ts';
+import { configHandlers } from '../../hypervisor/hvc/config.ts';
+import { ivcHandlers } from '../../hypervisor/hvc/ivc.ts';
+import { mediatedHandlers } from '../../hypervisor/hvc/mediated.ts';
+import { sysHandlers } from '../../hypervisor/hvc/sys.ts';
+import { vmmHandlers } from '../../hypervisor/hvc/vmm.ts';
 import { SLICE_NS } from '../../hypervisor/sched.ts';
 import type { Vgic } from '../../hypervisor/vgic/vgic.ts';
 import { After, BMA_IPA, Mode, boardParams, runVms, type BmaParams, type RunResult, type VmSpec } from './attack-harness.ts';
@@ -43,7 +51,8 @@ const MAX_VIRTUAL_MS = 200;
 const LINUX: VmSpec = { kind: 'linux', name: 'linux', cores: [0], cmdline: 'console=ttyAMA0 shyper.test=1', memory: 0xc000000 };
 const UART_SPI = 32 + board.uarts[0]!.spi;
 
-/** Every attacker ends spinning: some core is always busy, in the baseline too (see above). */
+/** Attackers sleep once done; the victim (and the baseline's bystander) keep a core busy (see above). */
+const park = { after: After.park };
 const spin = { after: After.spin };
 
 function memProbes(c: VmConfig[], victim: number, others: number[], gic: 2 | 3): number[] {
@@ -75,15 +84,27 @@ const BEYOND_PA = 2 ** 48;
 function attackers(gic: 2 | 3, victim: number, others: number[]): VmSpec[] {
   const bp = boardParams(board, gic);
   return [
-    { kind: 'bma', name: 'mem', cores: [1], params: (c) => ({ mode: Mode.mem, ...spin, ...bp, probes: [...memProbes(c, victim, others, gic), BEYOND_PA], sweepBase: 0x5000_0000, sweepPages: 5000 }) },
-    { kind: 'bma', name: 'sgi', cores: [2], params: { mode: Mode.sgi, ...spin, ...bp } },
-    { kind: 'bma', name: 'gicd', cores: [3], params: { mode: Mode.gicd, ...spin, ...bp, iter: 20_000, seed: 0x5eed1n } },
+    { kind: 'bma', name: 'mem', cores: [1], params: (c) => ({ mode: Mode.mem, ...park, ...bp, probes: [...memProbes(c, victim, others, gic), BEYOND_PA], sweepBase: 0x5000_0000, sweepPages: 5000 }) },
+    { kind: 'bma', name: 'sgi', cores: [2], params: { mode: Mode.sgi, ...park, ...bp } },
+    { kind: 'bma', name: 'gicd', cores: [3], params: { mode: Mode.gicd, ...park, ...bp, iter: 20_000, seed: 0x5eed1n } },
   ];
 }
 
-const hvcParams = (gic: 2 | 3): BmaParams => ({ mode: Mode.hvc, ...spin, ...boardParams(board, gic), iter: 100_000, iter2: 20_000, seed: 0x5eed2n });
-const wfiParams = (gic: 2 | 3): BmaParams => ({ mode: Mode.wfi, ...spin, ...boardParams(board, gic), iter: 100_000, iter2: 200, timerTicks: 50 });
-const victimParams = (gic: 2 | 3): BmaParams => ({ mode: Mode.victim, ...boardParams(board, gic) });
+const hvcParams = (gic: 2 | 3): BmaParams => ({ mode: Mode.hvc, ...park, ...boardParams(board, gic), iter: 100_000, iter2: 10_000, seed: 0x5eed2n });
+const wfiParams = (gic: 2 | 3): BmaParams => ({ mode: Mode.wfi, ...park, ...boardParams(board, gic), iter: 100_000, iter2: 200, timerTicks: 50 });
+const victimParams = (gic: 2 | 3): BmaParams => ({ mode: Mode.victim, ...spin, ...boardParams(board, gic) });
+
+/** Run an attack set: beyond VM 0's power-off until every VM in `attackers` is done. */
+function attackRun(gic: 2 | 3, vms: VmSpec[], attackerIds: number[]): Promise<RunResult> {
+  return runVms({
+    board,
+    gic,
+    maxVirtualMs: MAX_VIRTUAL_MS,
+    vms,
+    outliveVm0: true,
+    until: ({ lines }) => attackerIds.every((id) => lines.some((l) => l.vm === id && l.text === 'bma: finished')),
+  });
+}
 
 const baselines = new Map<number, Promise<RunResult>>();
 /** VM 0 with one neighbour that prints a line and spins (one run per GIC version, shared). */
@@ -130,6 +151,23 @@ function core0Private(r: RunResult): number[] {
   return [0x080, 0x100, 0x200, 0x300, 0xc00, 0xc04, ...Array.from({ length: 8 }, (_, i) => 0x400 + 4 * i)].map((o) => r.machine.bus.read(sgi + o, 4));
 }
 
+/** fid:event of the hypercalls a GVM may make (Shyper's ABI, hypervisor/hvc: not management calls). */
+const GVM_HYPERCALLS = (
+  [
+    [FID.SYS, sysHandlers],
+    [FID.VMM, vmmHandlers],
+    [FID.IVC, ivcHandlers],
+    [FID.MEDIATED, mediatedHandlers],
+    [FID.CONFIG, configHandlers],
+  ] as const
+).flatMap(([fid, table]) => Object.entries(table).filter(([, h]) => !h.mvmOnly).map(([event]) => `${fid}:${event}`));
+
+function report(what: string, base: RunResult, atk: RunResult): string {
+  const ms = (ns: number): string => (ns / 1e6).toFixed(3);
+  const done = atk.lines.filter((l) => l.text === 'bma: finished').map((l) => `vm${l.vm} ${ms(l.ns)}`);
+  return `attack suite ${what}: baseline ${(base.wallMs / 1000).toFixed(1)} s, attack run ${(atk.wallMs / 1000).toFixed(1)} s wall; Linux test done at ${ms(atk.when(0, /test done/))} ms, off at ${ms(atk.vm0OffNs)} ms virtual; attackers finished at ${done.join(', ')} ms`;
+}
+
 const hypLog = (r: RunResult, vmId: number): string[] => r.log.filter((l) => l.startsWith(`vm${vmId}: `) || l.startsWith(`shyper: vm${vmId}: `));
 const pageOf = (a: number): number => Math.floor(a / 4096);
 
@@ -138,7 +176,7 @@ function commonChecks(name: () => { base: RunResult; atk: RunResult; attackerIds
   it('the Linux VM beside the attackers prints byte for byte what it prints beside an idle neighbour, and finishes', () => {
     const { base, atk } = name();
     expect(base.state).toBe('poweroff');
-    expect(atk.state).toBe('poweroff');
+    expect(atk.vm0OffNs).toBeGreaterThan(0);
     expect(atk.of(0)).toContain('shyper-guest: boot ok');
     expect(atk.of(0)).toContain('shyper-guest: test done');
     expect(atk.of(0)).toEqual(base.of(0));
@@ -150,14 +188,17 @@ function commonChecks(name: () => { base: RunResult; atk: RunResult; attackerIds
     const ta = atk.when(0, /test done/);
     expect(tb).toBeGreaterThan(0);
     expect(Math.abs(ta - tb) / tb).toBeLessThan(0.02);
-    expect(Math.abs(atk.virtualNs - base.virtualNs) / base.virtualNs).toBeLessThan(0.02);
+    expect(Math.abs(atk.vm0OffNs - base.vm0OffNs) / base.vm0OffNs).toBeLessThan(0.02);
   });
 
-  it('every attacker ran to the end before the Linux VM powered off (no hang, no host exception)', () => {
+  it('every attacker runs to the end, beside the Linux VM (no hang, no host exception)', () => {
     const { atk, attackerIds } = name();
+    expect(atk.state).toBe('stopped'); // by `until`: every attacker finished (not the time limit)
     for (const id of attackerIds) expect(atk.of(id), `vm${id}`).toContain('bma: finished');
+    // Each attack was under way while Linux ran: its VM's first line came before Linux's power-off.
+    for (const id of attackerIds) expect(atk.lines.find((l) => l.vm === id)!.ns, `vm${id}`).toBeLessThan(atk.vm0OffNs);
     expect(atk.lines.filter((l) => / unexpected exception /.test(l.text))).toEqual([]);
-    expect(atk.log.filter((l) => /unexpected trap|has no owner|further messages suppressed$/.test(l))).toEqual([]);
+    expect(atk.log.filter((l) => /unexpected trap|has no owner|internal error|further messages suppressed$/.test(l))).toEqual([]);
   });
 
   it("the physical distributor's SPIs end as in the run without attackers (Linux's UART SPI among them)", () => {
@@ -238,11 +279,9 @@ describe('attack suite, GICv3: five attackers, a victim and a panicking GVM besi
   let atk!: RunResult;
   beforeAll(async () => {
     base = await baseline(3);
-    atk = await runVms({
-      board,
-      gic: 3,
-      maxVirtualMs: MAX_VIRTUAL_MS,
-      vms: [
+    atk = await attackRun(
+      3,
+      [
         LINUX,
         ...attackers(3, VICTIM, [PANIC]),
         { kind: 'bma', name: 'hvc', cores: [4], params: hvcParams(3) },
@@ -250,20 +289,35 @@ describe('attack suite, GICv3: five attackers, a victim and a panicking GVM besi
         { kind: 'bma', name: 'victim', cores: [6], params: victimParams(3) },
         { kind: 'linux', name: 'panic', cores: [7], cmdline: 'console=ttyAMA0 panic=0', memory: 0x8000000, noInitrd: true },
       ],
-    });
-    console.log(`attack suite GICv3: baseline ${(base.wallMs / 1000).toFixed(1)} s, attack run ${(atk.wallMs / 1000).toFixed(1)} s wall; Linux test done at ${(atk.when(0, /test done/) / 1e6).toFixed(3)} ms virtual`);
+      [1, 2, 3, 4, 5, VICTIM],
+    );
+    console.log(report('GICv3', base, atk));
   }, RUN_TIMEOUT);
 
   commonChecks(() => ({ base, atk, attackerIds: [1, 2, 3, 4, 5, VICTIM] }));
   memChecks(() => atk, 1, VICTIM, [PANIC], 3);
   gicChecks(() => atk, 2, 3, VICTIM);
 
-  it('hvc: 100 000 random HVCs, 20 000 SMCs and 40 000 PSCI calls: error returns (or PSCI answers) only, x1-x7 untouched', () => {
+  it('hvc: 100 000 random HVCs, 10 000 SMCs and 10 000 PSCI calls: errors, PSCI answers or calls any VM may make; x1-x7 untouched', () => {
     const lines = atk.of(4);
-    expect(lines).toContain('hvc: 100000 calls: 100000 error returns, 0 PSCI answers, 0 unexpected, 0 registers changed');
-    expect(lines).toContain('smc: 20000 calls: 20000 error returns, 0 PSCI answers, 0 unexpected, 0 registers changed');
-    expect(lines).toContain('psci-hvc: 20000 calls: 0 error returns, 20000 PSCI answers, 0 unexpected, 0 registers changed');
-    expect(lines).toContain('psci-smc: 20000 calls: 0 error returns, 20000 PSCI answers, 0 unexpected, 0 registers changed');
+    const summary = (what: string) => {
+      const m = new RegExp(`^${what}: (\\d+) calls: (\\d+) error returns, (\\d+) successes, (\\d+) PSCI answers, (\\d+) unexpected, (\\d+) registers changed$`).exec(lines.find((l) => l.startsWith(`${what}: `) && / calls: /.test(l)) ?? '');
+      expect(m, what).not.toBeNull();
+      const [calls, errors, successes, answers, unexpected, changed] = m!.slice(1).map(Number);
+      return { calls, errors, successes, answers, unexpected, changed };
+    };
+    const hvc = summary('hvc');
+    expect(hvc).toMatchObject({ calls: 100_000, unexpected: 0, changed: 0 });
+    expect(hvc.errors + hvc.successes + hvc.answers).toBe(100_000);
+    expect(hvc.errors).toBeGreaterThan(99_000);
+    // Successes: only hypercalls a GVM may make (Shyper's ABI: not management calls).
+    for (const l of lines.filter((x) => /^hvc: success: /.test(x))) {
+      const m = /fid 0x([0-9a-f]+) event 0x([0-9a-f]+)/.exec(l)!;
+      expect(GVM_HYPERCALLS, l).toContain(`${parseInt(m[1]!, 16)}:${parseInt(m[2]!, 16)}`);
+    }
+    expect(summary('smc')).toMatchObject({ calls: 10_000, errors: 10_000, successes: 0, unexpected: 0, changed: 0 });
+    expect(summary('psci-hvc')).toMatchObject({ calls: 5000, answers: 5000, unexpected: 0, changed: 0 });
+    expect(summary('psci-smc')).toMatchObject({ calls: 5000, answers: 5000, unexpected: 0, changed: 0 });
     expect(lines).toContain('hvc: immediates 0xffff/0x1234 returned, 0 undefined');
     const log = hypLog(atk, 4);
     expect(log).toHaveLength(LOG_LINES_PER_VM + 1);
@@ -295,18 +349,17 @@ describe('attack suite, GICv2 (qemu-virt --gic 2): memory and GIC attackers and 
   let atk!: RunResult;
   beforeAll(async () => {
     base = await baseline(2);
-    atk = await runVms({
-      board,
-      gic: 2,
-      maxVirtualMs: MAX_VIRTUAL_MS,
-      vms: [
+    atk = await attackRun(
+      2,
+      [
         LINUX,
         ...attackers(2, VICTIM, []),
         { kind: 'bma', name: 'victim', cores: [4], params: victimParams(2) },
         { kind: 'bma', name: 'wfi', cores: [5], params: { ...wfiParams(2), iter: 20_000 } },
       ],
-    });
-    console.log(`attack suite GICv2: baseline ${(base.wallMs / 1000).toFixed(1)} s, attack run ${(atk.wallMs / 1000).toFixed(1)} s wall`);
+      [1, 2, 3, VICTIM, 5],
+    );
+    console.log(report('GICv2', base, atk));
   }, RUN_TIMEOUT);
 
   commonChecks(() => ({ base, atk, attackerIds: [1, 2, 3, VICTIM, 5] }));
@@ -333,11 +386,13 @@ describe("attack suite: a hypercall fuzzer and a WFI storm sharing the Linux VM'
       maxVirtualMs: MAX_VIRTUAL_MS,
       vms: [
         { ...LINUX, shared: true },
-        { kind: 'bma', name: 'hvc', cores: [0], shared: true, params: { ...hvcParams(3), after: After.park } },
+        { kind: 'bma', name: 'hvc', cores: [0], shared: true, params: hvcParams(3) },
         // No timer-woken WFIs: woken, it would wait for Linux's slice and outlive the run.
-        { kind: 'bma', name: 'wfi', cores: [0], shared: true, params: { ...wfiParams(3), iter2: 0, after: After.park } },
+        { kind: 'bma', name: 'wfi', cores: [0], shared: true, params: { ...wfiParams(3), iter2: 0 } },
         { kind: 'bma', name: 'bystander', cores: [1], params: { mode: Mode.hello, ...spin, ...boardParams(board, 3) } },
       ],
+      outliveVm0: true,
+      until: ({ lines }) => [1, 2].every((id) => lines.some((l) => l.vm === id && l.text === 'bma: finished')),
     });
     console.log(`attack suite shared core: ${(shared.wallMs / 1000).toFixed(1)} s wall; Linux test done at ${(shared.when(0, /test done/) / 1e6).toFixed(3)} ms virtual vs ${(base.when(0, /test done/) / 1e6).toFixed(3)} ms alone`);
   }, RUN_TIMEOUT);
@@ -346,22 +401,26 @@ describe("attack suite: a hypercall fuzzer and a WFI storm sharing the Linux VM'
     lines.map((l) => l.replace(/^\[\s*\d+\.\d+\] /, '[time] ').replace(/^shyper-guest: uptime .*/, 'shyper-guest: uptime -').replace(/^(shyper-guest: getrandom ok) \(\d+ us\)$/, '$1'));
 
   it('the Linux VM prints the same lines (timestamps aside) and finishes; both attackers finish too', () => {
-    expect(shared.state).toBe('poweroff');
+    expect(shared.vm0OffNs).toBeGreaterThan(0);
+    expect(shared.state).toBe('stopped');
     // The same lines; the kernel's asynchronous work (initramfs unpacking) may order a few differently.
     expect(untimed(shared.of(0)).sort()).toEqual(untimed(base.of(0)).sort());
     const ours = (lines: string[]): string[] => lines.filter((l) => l.startsWith('shyper-guest: '));
     expect(untimed(ours(shared.of(0)))).toEqual(untimed(ours(base.of(0))));
     expect(shared.of(0)).toContain('shyper-guest: test done');
-    expect(shared.of(1)).toContain('hvc: 100000 calls: 100000 error returns, 0 PSCI answers, 0 unexpected, 0 registers changed');
+    expect(shared.of(1).find((l) => /^hvc: 100000 calls: /.test(l))).toMatch(/ 0 unexpected, 0 registers changed$/);
     expect(shared.of(1)).toContain('bma: finished');
     expect(shared.of(2)).toContain('wfi: 100000 WFIs with the timer interrupt pending and masked');
     expect(shared.of(2)).toContain('bma: finished');
   });
 
-  it("the Linux VM loses no more than the attackers' share of the core: at most a 10 ms slice each", () => {
+  it("the Linux VM gets at least its share of the core: a third while both attackers are runnable", () => {
     const alone = base.when(0, /test done/);
     const beside = shared.when(0, /test done/);
-    expect(beside).toBeGreaterThan(alone);
-    expect(beside - alone).toBeLessThanOrEqual(2 * SLICE_NS);
+    // The attackers did take their slices...
+    expect(beside - alone).toBeGreaterThanOrEqual(SLICE_NS);
+    // ... and no more: three vCPUs round-robin in 10 ms slices, so Linux's work takes at most three
+    // times as long, plus a slice for each of the others to end (it never waits longer than that).
+    expect(beside).toBeLessThanOrEqual(3 * alone + 2 * SLICE_NS);
   });
 });

@@ -334,7 +334,16 @@ export async function main(argv: string[]): Promise<number> {
       });
     } else {
       // --kernel replaces the default set's kernels: it must be an arm64 Linux Image (one line, exit 2).
-      if (opts.kernel !== undefined && opts.config === undefined) parseImageHeader(maybeGunzip(kernel));
+      if (opts.kernel !== undefined && opts.config === undefined) {
+        const hdr = parseImageHeader(maybeGunzip(kernel));
+        for (const vm of vms) {
+          const end = Math.max(...vm.memory.map((r) => r.ipa + r.length));
+          if (vm.image.kernelLoadIpa + hdr.textOffset + hdr.imageSize > end) {
+            const mib = Math.floor(vm.memory.reduce((n, r) => n + r.length, 0) / 2 ** 20);
+            throw new UsageError(`kernel '${kernelPath}': ${hdr.imageSize} bytes at text_offset ${hdr.textOffset} do not fit in ${mib} MiB of RAM (vm ${vm.id} "${vm.name}")`);
+          }
+        }
+      }
       mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
       const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;

@@ -146,7 +146,7 @@ describe('MVM management through shyper.ko and the shyper CLI', { timeout: 900_0
     await waitFor(/keyboard to vm0/, 'focus on vm0');
     type('poweroff -f');
     for (let i = 0; i < 2000 && !off; i++) {
-      machine.runFor(50);
+      if (machine.runFor(50) === 'idle') machine.advanceIdle(Infinity);
       await new Promise((r) => setImmediate(r));
     }
     expect(off).toBe(true);

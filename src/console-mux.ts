@@ -21,6 +21,9 @@ const MAX_LINE = 1024;
 
 class VmConsole implements Console {
   line: number[] = [];
+  /** Run steps the unfinished line has not grown (flushStale). */
+  stale = 0;
+  lastLen = 0;
   /** The last byte written to the terminal for this VM ended a line. */
   atLineStart = true;
   listener: (() => void) | null = null;
@@ -116,7 +119,23 @@ export class ConsoleMux {
     for (const b of c.line) this.sink.write(b);
     c.atLineStart = c.line[c.line.length - 1] === NL;
     c.line = [];
+    c.lastLen = 0;
+    c.stale = 0;
     this.midLine = c.atLineStart ? null : c;
+  }
+
+  /**
+   * After each run step: show an unfinished line that has stopped growing for a few steps (a
+   * shell prompt waiting for input), but not one still being printed (it would be cut by others).
+   */
+  flushStale(steps = 4): void {
+    for (const c of this.consoles) {
+      if (c.line.length === 0) continue;
+      if (c.line.length !== c.lastLen) {
+        c.lastLen = c.line.length;
+        c.stale = 0;
+      } else if (++c.stale >= steps) this.flushLine(c);
+    }
   }
 
   /** Before `c` writes: if another console's line is unfinished on the terminal, end it there. */

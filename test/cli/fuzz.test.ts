@@ -143,7 +143,7 @@ describe(`fuzz, in-process (seed ${SEED})`, { timeout: 600_000 }, () => {
     const r = new Rand(SEED, 'elf');
     const base = tinyElf();
     let loaded = 0;
-    for (let i = 0; i < n(400); i++) {
+    for (let i = 0; i < n(250); i++) {
       const img = r.mutate(base, 64 + 2 * 56);
       try {
         if (runInProcess(img, `elf${i}`, 20_000).code !== 2) loaded++;

@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Records the oracle suites skipped for want of a tool and names them in one line at the end.
+    globalSetup: ['test/oracle-setup.ts'],
   },
 });

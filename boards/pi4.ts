@@ -1,5 +1,5 @@
 // Raspberry Pi 4 (BCM2711, Linux arch/arm/boot/dts/bcm2711.dtsi): GIC-400 at 0xff841000, PL011
-// uart0 at 0xfe201000 (SPI 121), 4x Cortex-A72, 54 MHz timer, RAM from 0.
+// uart0 at 0xfe201000 (SPI 121), 4x Cortex-A72 (Armv8.0, CRC32, no crypto), 54 MHz timer, RAM from 0.
 import { type BoardDescription, GiB, MIDR } from './types.ts';
 
 export const pi4: BoardDescription = {
@@ -7,7 +7,8 @@ export const pi4: BoardDescription = {
   model: 'Raspberry Pi 4 Model B (shyper-emu)',
   compatible: ['raspberrypi,4-model-b', 'brcm,bcm2711'],
   memory: { base: 0, defaultSize: 1 * GiB, maxSize: 0xfc000000 - 0x1000000 },
-  cpus: [0, 1, 2, 3].map((i) => ({ core: 'cortex-a72' as const, midr: MIDR['cortex-a72'], mpidr: i, mt: false })),
+  // BCM2711's A72s have no Cryptographic Extension: Linux lists "fp asimd evtstrm crc32 cpuid".
+  cpus: [0, 1, 2, 3].map((i) => ({ core: 'cortex-a72' as const, midr: MIDR['cortex-a72'], mpidr: i, mt: false, crypto: false })),
   gic: {
     version: 2,
     versions: [2],

@@ -1,5 +1,5 @@
-// QEMU 7.2 `-M virt` (hw/arm/virt.c base_memmap / a15irqmap), checked against
-// ../shared/guests/qemu-virt-gicv3-smp4.dtb and -gicv2-smp4.dtb.
+// QEMU 7.2 `-M virt` (hw/arm/virt.c base_memmap / a15irqmap), checked against the trees
+// qemu-system-aarch64 dumps for GICv3 and GICv2 with 4 CPUs (test/boards/board-tree.test.ts).
 import { type BoardDescription, GiB, MIDR, MiB } from './types.ts';
 
 export const qemuVirt: BoardDescription = {

@@ -12,6 +12,11 @@ export interface CpuSpec {
   mpidr: number;
   /** MPIDR_EL1.MT as real silicon reports it (DynamIQ cores: 1). */
   mt: boolean;
+  /**
+   * The optional Cryptographic Extension (AES, PMULL, SHA1, SHA256) is built in; default true.
+   * BCM2711 (Raspberry Pi 4) licenses its Cortex-A72s without it.
+   */
+  crypto?: boolean;
 }
 
 export interface GicSpec {

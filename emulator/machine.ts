@@ -1,20 +1,29 @@
 // Assembles a board description into a running machine: RAM and devices on the bus, the GIC,
 // one generic timer per CPU, the UART console, PSCI firmware (native mode), and the CPUs run in
 // deterministic round-robin time slices on one host thread (DESIGN.md "Determinism").
+//
+// Time: with `clock: 'cycles'` (the default) virtual time advances by modeled instruction costs
+// only, and runFor() returns 'idle' when every CPU waits for an interrupt, leaving the caller to
+// let the host sleep before advanceIdle() moves time to the next event (so an idle guest does not
+// spin the host, and output stays deterministic). With `clock: 'host'` virtual time follows the
+// host clock (RealTimePacer): counter reads see host time and slices end at the host's now.
 import { Bus } from './bus/bus.ts';
 import { Clock } from './clock/clock.ts';
 import { CORE_MODELS, CORTEX_A76, type CoreModel, InstrClass } from './clock/cycle-model.ts';
-import { Cpu, defaultDecoder } from './arm64/cpu.ts';
+import { Cpu, decoderFor } from './arm64/cpu.ts';
+import { coreFeatures } from './arm64/features.ts';
 import { GenericTimer, SystemCounter } from './devices/generic-timer.ts';
 import type { Console } from './devices/console.ts';
 import { PsciFirmware, type PowerController } from './firmware/psci.ts';
 import { maybeGunzip, parseImageHeader, planLayout, ImageError } from './boot/linux-image.ts';
-import { setCpuIdentity } from './arm64/sysregs-el1.ts';
 import { sysregName } from './arm64/sysregs.ts';
 import { attachPlatform, type Platform } from './platform.ts';
 import type { BoardDescription } from '../boards/types.ts';
 import { boardTree } from './fdt/board-tree.ts';
 import { Fdt } from './fdt/fdt.ts';
+import type { VirtioDevice } from './devices/virtio/device.ts';
+import { RealTimePacer } from './clock/pacing.ts';
+import { DEFAULT_SEED, Rng } from './rng.ts';
 
 export interface MachineOptions {
   board: BoardDescription;
@@ -24,17 +33,34 @@ export interface MachineOptions {
   console: Console;
   /** Virtual time per scheduling slice (ns). Smaller = finer interleaving of CPUs. */
   sliceNs?: number;
+  /** Devices for the board's virtio-mmio slots, by slot number (DESIGN.md: --disk, virtio-rng). */
+  virtio?: readonly (VirtioDevice | null | undefined)[];
+  /**
+   * 'cycles' (default): virtual time is modeled time, deterministic. 'host': virtual time follows
+   * the host clock (interactive use; not reproducible).
+   */
+  clock?: ClockMode;
+  /** Seeds everything random the guest is given (--seed); default DEFAULT_SEED. */
+  seed?: bigint;
 }
+
+export type ClockMode = 'cycles' | 'host';
 
 export interface LinuxBoot {
   kernel: Uint8Array;
   initrd?: Uint8Array;
-  /** A device tree to use instead of the generated one (its /chosen is updated). */
+  /** A device tree to use instead of the generated one (its /chosen gets bootargs and the initrd;
+   *  no seeds are added: the tree is the user's). */
   dtb?: Uint8Array;
   cmdline: string;
 }
 
-export type RunState = 'running' | 'poweroff' | 'reset' | 'hang' | 'stopped';
+/**
+ * What runFor() ends with. 'idle': every online CPU waits for an interrupt and nothing is due
+ * before `machine.idleNs` of virtual time; the caller lets the host wait (at most that long, less
+ * if host input arrives) and then calls advanceIdle().
+ */
+export type RunState = 'running' | 'idle' | 'poweroff' | 'reset' | 'hang' | 'stopped';
 
 export class Machine {
   readonly bus = new Bus();
@@ -46,13 +72,29 @@ export class Machine {
   readonly smp: number;
   readonly memBytes: number;
   readonly gicVersion: 2 | 3;
+  readonly seed: bigint;
   private readonly online: boolean[] = [];
-  private readonly budgets: number[] = [];
-  private readonly sliceStartInstret: number[] = [];
+  /**
+   * Each CPU's local time (DESIGN.md "Determinism"): t0[i] ns at the moment its count of executed
+   * instructions plus charged stall (cpu.instret + cpu.stall) was c0[i]. A CPU may end a slice
+   * ahead of it (its last block, EL2 work charged by chargeCycles): that time is its own and
+   * carries into the next slice instead of being dropped, so the counter it reads never steps back.
+   */
+  private readonly t0: number[] = [];
+  private readonly c0: number[] = [];
   private readonly nsPerInstr: number[] = [];
+  /** The CPU inside cpu.run(), -1 between runs. */
+  private running = -1;
+  /** The running CPU armed a timer deadline (its run ended early to look at it). */
+  private rearmed = false;
   private readonly sliceNs: number;
+  /** Virtual time at the start of the current round (the 'host' clock's floor). */
   private sliceStart = 0;
   private state: RunState = 'running';
+  /** Set in 'host' clock mode: virtual time from the host clock. */
+  private readonly hostTime: RealTimePacer | null;
+  /** After runFor() returned 'idle': virtual ns from now to the next clock event. */
+  idleNs = 0;
 
   constructor(readonly opts: MachineOptions) {
     const b = opts.board;
@@ -65,25 +107,37 @@ export class Machine {
     this.gicVersion = opts.gicVersion ?? b.gic.version;
     if (!b.gic.versions.includes(this.gicVersion)) throw new ImageError(`--gic ${this.gicVersion}: board ${b.name} has GICv${b.gic.versions.join('/v')}`);
     this.sliceNs = opts.sliceNs ?? 20_000;
+    this.hostTime = opts.clock === 'host' ? new RealTimePacer(0) : null;
+    this.seed = opts.seed ?? DEFAULT_SEED;
     this.bus.addRam(b.memory.base, this.memBytes);
 
     const counter = new SystemCounter(b.timer.freqHz);
-    const decoder = defaultDecoder();
     for (let i = 0; i < this.smp; i++) {
-      const cpu = new Cpu(this.bus, decoder);
+      const spec = b.cpus[i]!;
+      // Each core decodes its own architecture: Armv8.2 on A76/A55, Armv8.0 on A72/A57/Denver2.
+      const cpu = new Cpu(this.bus, decoderFor(coreFeatures(spec.core, { crypto: spec.crypto })));
       cpu.enableSystemMode();
       cpu.onUndefined = (c) => this.traceUndefined(c);
-      const spec = b.cpus[i]!;
       const model = CORE_MODELS[spec.core] ?? CORTEX_A76;
       this.models.push(model);
       // Instructions per slice: the core's cycles in a slice over its cost of a simple instruction.
-      this.budgets.push(Math.max(1, Math.floor(model.cyclesForNs(this.sliceNs) / model.costs[InstrClass.Alu]!)));
-      this.nsPerInstr.push(this.sliceNs / this.budgets[i]!);
+      const budget = Math.max(1, Math.floor(model.cyclesForNs(this.sliceNs) / model.costs[InstrClass.Alu]!));
+      this.nsPerInstr.push(this.sliceNs / budget);
+      // Exception entry and return cost the model's cycles (in units of simple instructions).
+      cpu.exceptionStall = model.costs[InstrClass.Exception]! / model.costs[InstrClass.Alu]!;
+      cpu.cyclesPerInstr = model.costs[InstrClass.Alu]!;
       this.cpus.push(cpu);
       this.online.push(false);
-      this.sliceStartInstret.push(0);
+      this.t0.push(0);
+      this.c0.push(0);
     }
-    this.platform = attachPlatform(this, { board: b, gicVersion: this.gicVersion, console: opts.console });
+    this.platform = attachPlatform(this, {
+      board: b,
+      gicVersion: this.gicVersion,
+      console: opts.console,
+      virtio: opts.virtio,
+      log: (line) => this.traceSink(`shyper-emu: ${line}`),
+    });
     for (let i = 0; i < this.smp; i++) {
       const cpu = this.cpus[i]!;
       const idx = i;
@@ -92,14 +146,22 @@ export class Machine {
         counter,
         irqs: this.platform.timerIrqs(i),
         now: () => this.cpuNow(idx),
+        onArm: () => {
+          // The running CPU armed its timer: end its run so that runSlice() stops at the deadline.
+          if (this.running === idx) {
+            this.rearmed = true;
+            cpu.stopRequested = true;
+            cpu.exitRequest = 1;
+          }
+        },
         name: `cpu${i}.timer`,
       });
       this.timers.push(timer);
-      setCpuIdentity(cpu, {
+      cpu.sys.identity = {
         midr: b.cpus[i]!.midr,
         mpidr: BigInt(b.cpus[i]!.mpidr) | 0x80000000n | (b.cpus[i]!.mt ? 0x01000000n : 0n),
         gicv3: this.gicVersion === 3,
-      });
+      };
       this.platform.attachCpu(i, cpu, timer);
     }
     const power: PowerController = {
@@ -141,10 +203,39 @@ export class Machine {
     this.traceSink(`shyper-emu: cpu${this.cpus.indexOf(c)} el${c.el} UNDEFINED at pc=0x${BigInt.asUintN(64, BigInt(c.pc)).toString(16)} ${what}`);
   }
 
-  /** Virtual time as seen by CPU i inside the current slice. */
+  /** Virtual time (ns) as seen by CPU i: its local time, exact to the instruction. */
   cpuNow(i: number): number {
+    if (this.hostTime !== null) return Math.max(this.sliceStart, this.hostTime.virtualNow());
+    return Math.floor(this.localTime(i));
+  }
+
+  private localTime(i: number): number {
     const cpu = this.cpus[i]!;
-    return this.sliceStart + Math.floor((cpu.instret - this.sliceStartInstret[i]!) * this.nsPerInstr[i]!);
+    return this.t0[i]! + (cpu.instret + cpu.stall - this.c0[i]!) * this.nsPerInstr[i]!;
+  }
+
+  private setLocalTime(i: number, ns: number): void {
+    const cpu = this.cpus[i]!;
+    this.t0[i] = ns;
+    this.c0[i] = cpu.instret + cpu.stall;
+  }
+
+  /**
+   * Power on CPU i at EL2 (the EL2 port): the attached EL2 software's start entry runs on it at its
+   * next turn. Used when a hypervisor is attached (el2-machine.ts).
+   */
+  startCpuAtEl2(i: number): void {
+    const cpu = this.cpus[i]!;
+    cpu.el = 2;
+    cpu.el2StartPending = true;
+    cpu.halted = false;
+    cpu.waiting = false;
+    this.online[i] = true;
+  }
+
+  /** Write physical memory (a loader, DMA, EL2 software): decoded code of every CPU stays coherent. */
+  writePhys(pa: number, data: Uint8Array): void {
+    this.bus.writeBytes(pa, data);
   }
 
   private startCpu(i: number, entry: number, x0: bigint): void {
@@ -155,6 +246,11 @@ export class Machine {
     cpu.halted = false;
     cpu.waiting = false;
     this.online[i] = true;
+  }
+
+  /** End the run with this state at the next slice boundary (EL2 software: the MVM powered off). */
+  end(state: 'poweroff' | 'reset'): void {
+    if (this.state === 'running') this.finish(state);
   }
 
   private finish(state: RunState): void {
@@ -174,7 +270,7 @@ export class Machine {
     const layout = planLayout(b.memory.base, this.memBytes, hdr, initrd.length, 0x200000);
     this.bus.loadBytes(layout.kernelAddr, kernel);
     if (initrd.length) this.bus.loadBytes(layout.initrdAddr, initrd);
-    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion });
+    const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion, rng: new Rng(this.seed, 'chosen') });
     const chosen = fdt.ensureNode('/chosen');
     chosen.setString('bootargs', boot.cmdline);
     if (initrd.length) {
@@ -193,43 +289,111 @@ export class Machine {
     if (this.state === 'running') this.finish('stopped');
   }
 
-  /** Run slices for about `wallMs` of host time; returns the machine state afterwards. */
+  /**
+   * Run slices for about `wallMs` of host time; returns the machine state afterwards, or 'idle'
+   * as soon as every CPU waits with the next event `idleNs` away (virtual time is then not
+   * advanced: call advanceIdle() once the host has waited).
+   */
   runFor(wallMs: number): RunState {
     const end = performance.now() + wallMs;
     do {
       if (this.state !== 'running') return this.state;
-      this.runSlice();
+      if (this.runSliceOrIdle()) return this.state === 'running' ? 'idle' : this.state;
     } while (performance.now() < end);
     return this.state;
   }
 
-  /** One round: every online, non-waiting CPU runs one slice; then virtual time advances. */
+  /** One round (see runSliceOrIdle); when every CPU idles, virtual time skips to the next event. */
   runSlice(): void {
+    if (this.runSliceOrIdle() && this.state === 'running') this.advanceIdle(Infinity);
+  }
+
+  /**
+   * While every CPU idles after runFor() returned 'idle': let up to `ns` of virtual time pass,
+   * never beyond the next event (Infinity: exactly to it, as a host timer for idleNs would). With
+   * the 'host' clock, virtual time moves to the host's now instead, whatever `ns` says.
+   */
+  advanceIdle(ns: number): void {
+    const now = this.clock.now;
+    const next = this.clock.nextEventAt();
+    if (this.hostTime !== null) {
+      this.clock.advanceTo(Math.max(now, this.hostTime.virtualNow()));
+      return;
+    }
+    if (next === Infinity) return;
+    this.clock.advanceTo(Math.max(Math.min(next, now + Math.floor(ns)), now + 1));
+  }
+
+  /**
+   * One round: every online CPU runs until its local time reaches the end of the slice; then
+   * virtual time advances. A CPU's own timer fires at its exact deadline within the slice (the run
+   * is split there), so an interrupt is taken at the instruction where the counter reaches the
+   * compare value, not at the next slice boundary; a CPU idle in WFI skips to that deadline.
+   * Returns true when no CPU could run (all wait for an interrupt): time is not advanced then,
+   * idleNs is the virtual time to the next event (the state is 'hang' when there is none).
+   */
+  private runSliceOrIdle(): boolean {
+    const host = this.hostTime;
+    // Host clock: catch up with the host before the round (events due meanwhile fire now).
+    if (host !== null) this.clock.advanceTo(host.virtualNow());
     const start = this.clock.now;
+    const end = start + this.sliceNs;
     this.sliceStart = start;
     let anyRan = false;
     for (let i = 0; i < this.cpus.length; i++) {
       if (!this.online[i]) continue;
       const cpu = this.cpus[i]!;
+      const timer = this.timers[i]!;
       this.platform.selectCpu(i);
-      this.sliceStartInstret[i] = cpu.instret;
-      if (cpu.waiting && !cpu.checkInterrupts()) continue;
-      cpu.waiting = false;
-      anyRan = true;
-      cpu.run(this.budgets[i]!);
-      if (this.state !== 'running') return;
+      if (this.localTime(i) < start) this.setLocalTime(i, start);
+      for (;;) {
+        const now = this.localTime(i);
+        if (now >= end) break;
+        // With the host clock the timers follow the host, not this CPU's count: no split there.
+        let due = host !== null ? Infinity : timer.nextEventNs();
+        if (due <= now) {
+          timer.refresh();
+          due = timer.nextEventNs();
+          if (due <= now) due = Infinity; // left to the clock's own event (never expected)
+        }
+        const stop = due < end ? due : end;
+        if (cpu.waiting && !(cpu.el === 2 ? cpu.wakeable() : cpu.checkInterrupts())) {
+          // Idle in WFI: to this CPU's next deadline within the slice, if any.
+          if (stop === end) break;
+          this.setLocalTime(i, stop);
+          timer.refresh();
+          continue;
+        }
+        cpu.waiting = false;
+        anyRan = true;
+        this.running = i;
+        this.rearmed = false;
+        cpu.run(Math.max(1, Math.ceil((stop - now) / this.nsPerInstr[i]!)));
+        this.running = -1;
+        if (this.state !== 'running') return false;
+        const after = this.localTime(i);
+        if (after >= due) timer.refresh();
+        if (cpu.waiting || this.rearmed) continue;
+        if (after < stop) {
+          // Stopped early (WFE, halted, a stop request): the rest of the slice passes idle, and
+          // the spin-wait it sits in resumes after the other CPUs have run.
+          this.setLocalTime(i, end);
+          break;
+        }
+      }
     }
     if (anyRan) {
-      this.clock.advanceTo(start + this.sliceNs);
-      return;
+      this.clock.advanceTo(host !== null ? Math.max(start + 1, host.virtualNow()) : end);
+      return false;
     }
-    // Every CPU idles in WFI: skip virtual time to the next event.
+    // Every CPU idles in WFI: the caller decides how time gets to the next event.
     const next = this.clock.nextEventAt();
     if (next === Infinity) {
       this.state = 'hang';
-      return;
+      return true;
     }
-    this.clock.advanceTo(Math.max(next, start + 1));
+    this.idleNs = Math.max(1, next - start);
+    return true;
   }
 
   instructions(): number {

@@ -3,6 +3,7 @@
 // error (one line). Exit 3 is the safety net for our own bugs only: every error a user or a guest
 // can cause is handled where it happens; what still escapes is reported as a bug, in one line.
 import { UsageError } from './errors.ts';
+import { ConfigError } from '../hypervisor/config.ts';
 import { diagnostic } from './linux-user/host-io.ts';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -30,7 +31,7 @@ let exiting = false;
 function fail(err: unknown): void {
   if (exiting) return;
   exiting = true;
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof ConfigError) {
     diagnostic(`shyper-emu: ${err.message}`);
     process.exit(2);
   }

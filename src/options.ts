@@ -38,3 +38,10 @@ export function parseCount(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag}: '${text}' is not a positive number`);
   return Number(text);
 }
+
+/** "--seed N": a 64-bit seed, decimal or 0x-hex. */
+export function parseSeed(text: string, flag = '--seed'): bigint {
+  const t = text.trim();
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(t) || BigInt(t) >= 1n << 64n) throw new UsageError(`${flag}: '${text}' is not a seed (0 to 2^64-1, decimal or 0x hex)`);
+  return BigInt(t);
+}

@@ -10,8 +10,12 @@ export interface TerminalOptions {
   onQuit: () => void;
   /** Extra observer of guest output (for --expect matching, panic detection). */
   onOutput?: (byte: number) => void;
+  /** Ctrl-A followed by another key (not x, not Ctrl-A): the key. */
+  onCommand?: (key: number) => void;
   /** Attach stdin (false for tests). */
   input?: boolean;
+  /** Called after keyboard input reached the guest console (the run loop wakes from an idle wait). */
+  onInput?: () => void;
   /** Our stdout's reader went away (`| head -1`): output is dropped from now on. */
   onOutputClosed?: () => void;
 }
@@ -73,6 +77,7 @@ export class Terminal {
           return;
         }
         if (b === CTRL_A) pass.push(CTRL_A);
+        else this.opts.onCommand?.(b);
         continue;
       }
       if (this.rawMode && b === CTRL_A) {
@@ -81,7 +86,10 @@ export class Terminal {
       }
       pass.push(b);
     }
-    if (pass.length) this.console.pushInput(Uint8Array.from(pass));
+    if (pass.length) {
+      this.console.pushInput(Uint8Array.from(pass));
+      this.opts.onInput?.();
+    }
   }
 
   close(): void {

@@ -1,6 +1,8 @@
-// The AArch64 processing element: register file, PSTATE, the interpreter loop over a per-page
-// decoded-instruction cache, and the memory access fast path (TinyEMU-style direct-mapped soft
-// TLBs for read, write and execute holding a RAM offset per virtual page).
+// The AArch64 processing element: register file (regs.ts), PSTATE, system-register state
+// (sysstate.ts), and the interpreter loop over a per-page decoded-instruction cache. The memory
+// access fast path (TinyEMU-style direct-mapped soft TLBs for read, write and execute holding a
+// RAM offset per virtual page) is the base class, MemoryAccessor in soft-tlb.ts; exception entry
+// and return are in exceptions.ts, the saved EL1 context of a world switch in context.ts.
 //
 // Conventions for instruction handlers (emulator/arm64/exec/*):
 //  - cpu.pc is the address of the executing instruction; cpu.nextPc is preset to pc + 4 and a
@@ -16,6 +18,7 @@ import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
 import { DecodedPage, INSNS_PER_PAGE, MemoryAccessor, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { allTables } from './decode/index.ts';
+import { ALL_FEATURES, featureKey, type FeatureSet } from './features.ts';
 import { SystemState } from './sysstate.ts';
 import { Mmu } from './mmu.ts';
 import {
@@ -26,10 +29,13 @@ import {
   type Firmware,
   type Hypervisor,
   interruptAsserted,
+  runAtEl2,
   takePendingInterrupt,
   takeSyncException,
 } from './exceptions.ts';
 import { HCR, SCTLR } from './sysstate.ts';
+import type { CpuTimer } from './timer-regs.ts';
+import { Pmu } from './pmu.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -38,15 +44,16 @@ const PROBE_FAULT = { probeFault: true } as const;
 
 export { EC } from './ec.ts';
 
-/**
- * Where synchronous exceptions go when there is no EL1 software to take them: run-elf (user-mode
- * programs) and the instruction oracle install one. Returning from the hook resumes at cpu.nextPc.
- */
+/** A device that owns system registers (GICv3 CPU interface, generic timer): see sysregs.ts. */
 export interface SysregProvider {
   readSysreg(enc: number): bigint | undefined;
   writeSysreg(enc: number, v: bigint): boolean;
 }
 
+/**
+ * Where synchronous exceptions go when there is no EL1 software to take them: run-elf (user-mode
+ * programs) and the instruction oracle install one. Returning from the hook resumes at cpu.nextPc.
+ */
 export type ExceptionHook = (cpu: Cpu, ec: number, iss: number, far: number) => void;
 
 export class Cpu extends MemoryAccessor {
@@ -78,10 +85,16 @@ export class Cpu extends MemoryAccessor {
    */
   readonly sysregProviders: SysregProvider[] = [];
 
-  // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open.
+  // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open, and the
+  // value(s) the load-exclusive returned as lo, hi, lo2, hi2 words (exec/ls-excl.ts).
   exclusiveAddr = -1;
   exclusiveSize = 0;
+  readonly exclusiveValue = new Int32Array(4);
 
+  /** This PE's generic timer (CNTKCTL_EL1 and the EL1 virtual timer), or null (user mode). */
+  timer: CpuTimer | null = null;
+
+  /** Decodes for this CPU's core: its optional features (decoder.features) are the ID registers'. */
   readonly decoder: Decoder;
 
   /** EL1/EL2 system-register state the hardware consults. */
@@ -96,6 +109,30 @@ export class Cpu extends MemoryAccessor {
   illegalState = false;
   /** In WFI/WFE, waiting for an interrupt (the machine's scheduler skips us until one is asserted). */
   waiting = false;
+  /** EL2 software executed WFI (El2Cpu.park): the CPU stays at EL2 until an IRQ is asserted. */
+  el2Parked = false;
+  /** Powered on at EL2 (El2Machine.startCpu): EL2 software's start entry runs at the next turn. */
+  el2StartPending = false;
+  /**
+   * Time charged by EL2 software (El2Cpu.chargeCycles) in units of simple instructions: counted
+   * into this CPU's virtual time like executed instructions, but not into instret.
+   */
+  stall = 0;
+  /** Cycles of this core per simple instruction (its core model; PMCCNTR_EL0 counts cycles). */
+  cyclesPerInstr = 1;
+  /**
+   * What an exception entry or return costs, in simple instructions (the core model's Exception
+   * class, set by the machine; 0 leaves exceptions free, as unit tests of the CPU expect).
+   */
+  exceptionStall = 0;
+  /**
+   * A counter read (MRS of CNTVCT_EL0, PMCCNTR_EL0...) at this PC ended its block and runs again
+   * first in the next one, where the instruction count (hence the time) is exact: instret is
+   * brought up to date only at block ends.
+   */
+  timedReadPc = -1;
+  /** The PMU's cycle counter (pmu.ts). */
+  readonly pmu = new Pmu();
 
   // Interrupt wires from the interrupt controller (GIC CPU interface outputs).
   irqLine = false;
@@ -179,16 +216,23 @@ export class Cpu extends MemoryAccessor {
 
   // ---- the interpreter loop ----
 
-  /** Run up to `budget` instructions (fewer if an exit is requested). Returns the number executed. */
+  /**
+   * Run up to `budget` instructions' worth of time — executed instructions plus charged stall —
+   * (less if an exit is requested). Returns the number of instructions executed.
+   */
   run(budget: number): number {
     let done = 0;
-    while (done < budget && !this.halted) {
+    // Stall charged meanwhile (exception costs, EL2 work) is time too: it counts against the budget,
+    // so a run ends near where its time does, however much EL2 work its traps cost.
+    const stall0 = this.stall;
+    while (done + (this.stall - stall0) < budget && !this.halted) {
       this.exitRequest = 0;
+      if (this.el === 2 && !this.resumeFromEl2()) break;
       if (this.exceptionHook === null && this.checkInterrupts()) {
         this.waiting = false;
       }
       if (this.waiting) break;
-      done += this.runBlocks(budget - done);
+      done += this.runBlocks(Math.max(1, budget - done - (this.stall - stall0)));
       if (this.exitRequest !== 0 && (this.waiting || this.halted || this.stopRequested)) break;
     }
     this.stopRequested = false;
@@ -206,7 +250,9 @@ export class Cpu extends MemoryAccessor {
         const off = pc & 0xfff;
         const pn = (pc - off) / PAGE;
         const ti = (pn & TLB_MASK) + this.tlbCtx;
-        const page = this.xTag[ti] === pn ? this.xPage[ti]! : this.fetchPageSlow(pc, ti, pn);
+        let page = this.xPage[ti]!;
+        // A page another CPU, a device or a loader wrote since it was cached here is no longer valid.
+        if (this.xTag[ti] !== pn || !page.valid) page = this.fetchPageSlow(pc, ti, pn);
         const fns = page.fns;
         const args = page.args;
         const pageBase = pc - off;
@@ -262,7 +308,7 @@ export class Cpu extends MemoryAccessor {
       // Executing from a device or from nothing: a synchronous external abort on fetch.
       this.raise(this.el === 0 ? EC.IABT_LOWER : EC.IABT_SAME, 0x10, pc, pc);
     }
-    const page = this.codePage(ro);
+    const page = this.codeCache.page(ro, this.decoder);
     if (this.translator.pageCacheable) {
       this.xTag[ti] = pn;
       this.xPage[ti] = page;
@@ -337,8 +383,36 @@ export class Cpu extends MemoryAccessor {
     exceptionReturn(this, this.sys.spsr1, this.sys.elr1);
   }
 
+  /**
+   * A CPU at EL2 (just powered on, or parked by EL2 software) runs EL2 software's start or IRQ
+   * entry; false while it stays parked with nothing asserted.
+   */
+  private resumeFromEl2(): boolean {
+    if (this.el2StartPending) {
+      this.el2StartPending = false;
+      runAtEl2(this, 'start');
+    } else if (this.irqLine) {
+      this.stall += this.exceptionStall; // the IRQ exception taken at EL2 out of its WFI
+      runAtEl2(this, ExceptionKind.Irq);
+    } else {
+      this.waiting = true;
+      return false;
+    }
+    if (this.el === 2) return false;
+    this.waiting = false;
+    this.exitRequest = 0;
+    return true;
+  }
+
+  /** Would an interrupt (or an EL2 power-on) get this waiting CPU going again? */
+  wakeable(): boolean {
+    if (this.el === 2) return this.el2StartPending || this.irqLine;
+    return interruptAsserted(this);
+  }
+
   /** Take a pending unmasked interrupt; true if one was taken. */
   checkInterrupts(): boolean {
+    if (this.el === 2) return false;
     if (!(this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine || (this.hypervisor !== null && (this.sys.hcr & (HCR.VI | HCR.VF | HCR.VSE)) !== 0))) return false;
     return takePendingInterrupt(this);
   }
@@ -419,19 +493,33 @@ export class Cpu extends MemoryAccessor {
     const off = pc & 0xfff;
     const pn = (pc - off) / PAGE;
     const ti = (pn & TLB_MASK) + this.tlbCtx;
-    const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
-    if (page === undefined) return 0;
-    return dataAbortSyndromeFor(this.ram.getUint32(page.ramOffset + off, true));
+    if (this.xTag[ti] === pn) return dataAbortSyndromeFor(this.ram.getUint32(this.xPage[ti]!.ramOffset + off, true));
+    // The block runs on from a page whose TLB entry a store into that same page dropped (code and
+    // data sharing a page): find the instruction again through the translation tables.
+    const par = this.translateForAt(pc - off, Access.Exec, false);
+    if (par & 1n) return 0;
+    const ro = this.mem.ramOffset(Number(par & 0xfffffffff000n) + off);
+    return ro < 0 ? 0 : dataAbortSyndromeFor(this.ram.getUint32(ro, true));
   }
 
 }
 
-let sharedDecoder: Decoder | null = null;
+const decoders = new Map<string, Decoder>();
+/** The one handler of every UNDEFINED word, whichever core's decoder produced it. */
+const undefinedInstruction: Exec = (cpu) => cpu.raiseUndefined();
 
-/** The decoder over every A64 table, built once per process. */
-export function defaultDecoder(): Decoder {
-  if (sharedDecoder === null) {
-    sharedDecoder = new Decoder(allTables(), (cpu) => cpu.raiseUndefined());
+/** The decoder of a core with these optional features (features.ts), built once per set. */
+export function decoderFor(features: FeatureSet): Decoder {
+  const key = featureKey(features);
+  let d = decoders.get(key);
+  if (d === undefined) {
+    d = new Decoder(allTables(), undefinedInstruction, features);
+    decoders.set(key, d);
   }
-  return sharedDecoder;
+  return d;
+}
+
+/** The decoder with every feature the emulator implements (Cortex-A76's set). */
+export function defaultDecoder(): Decoder {
+  return decoderFor(ALL_FEATURES);
 }

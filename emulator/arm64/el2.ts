@@ -135,6 +135,11 @@ export interface El2Machine {
   mmioWrite(pa: number, size: 1 | 2 | 4, v: number): void;
   /** Does this physical address hold RAM? */
   isRam(pa: number): boolean;
+  /**
+   * TLBI VMALLS12E1IS on every CPU: forget cached stage-1 and stage-2 translations after EL2
+   * software changed stage-2 tables (DSB + TLBI + DSB on real hardware).
+   */
+  invalidateTlbs(): void;
 
   /** Virtual time in nanoseconds (for logs; guests read the counter). */
   now(): number;

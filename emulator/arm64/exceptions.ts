@@ -8,7 +8,7 @@
 // EL3 is likewise a Firmware object (PSCI over SMC in native mode).
 
 import type { Cpu } from './cpu.ts';
-import { EC } from './cpu.ts';
+import { EC } from './ec.ts';
 import { SP } from './regs.ts';
 import { HCR, SCTLR } from './sysstate.ts';
 
@@ -19,13 +19,18 @@ export const enum ExceptionKind {
   SError = 3,
 }
 
-/** The hypervisor port: what EL2 code is entered with. */
+/**
+ * What the CPU calls at EL2 (implemented by the EL2 port adapter, el2-cpu.ts, which hands EL2
+ * software the narrow El2Cpu view of el2.ts; tests of the exception model may implement it).
+ */
 export interface Hypervisor {
   /** Synchronous exception to EL2 (trap, HVC, stage-2 abort): syndrome in cpu.sys.esr2/far2/hpfar2. */
   sync(cpu: Cpu): void;
-  /** Physical IRQ/FIQ routed to EL2 by HCR_EL2.IMO/FMO. */
+  /** Physical IRQ/FIQ routed to EL2 by HCR_EL2.IMO/FMO, or asserted while parked at EL2. */
   irq(cpu: Cpu): void;
   fiq(cpu: Cpu): void;
+  /** The CPU was powered on at EL2 (El2Machine.startCpu). */
+  start?(cpu: Cpu): void;
 }
 
 /** EL3 firmware: answers SMC (and, when there is no EL2 software, HVC) — PSCI in native mode. */
@@ -96,9 +101,11 @@ export function enterEl1(cpu: Cpu, kind: ExceptionKind, ec: number, iss: number,
   offset += kind * 0x80;
   setElSp(cpu, 1, 1);
   cpu.daif = DAIF_MASK;
-  if ((s.sctlr & SCTLR.SPAN) === 0) s.pan = 1;
+  // SCTLR_EL1.SPAN is RES1 on a core without FEAT_PAN: PSTATE.PAN is then never set.
+  if ((s.sctlr & SCTLR.SPAN) === 0 && cpu.decoder.features.has('PAN')) s.pan = 1;
   cpu.exclusiveAddr = -1;
   cpu.mmu.unprivileged = false;
+  cpu.stall += cpu.exceptionStall;
   cpu.nextPc = s.vbar1 + offset;
   cpu.pc = cpu.nextPc;
 }
@@ -115,7 +122,7 @@ export function exceptionReturn(cpu: Cpu, spsr: number, elr: number): void {
   }
   cpu.nzcv = spsr & 0xf0000000;
   cpu.daif = spsr & DAIF_MASK;
-  cpu.sys.pan = (spsr & SPSR_PAN) !== 0 ? 1 : 0;
+  cpu.sys.pan = (spsr & SPSR_PAN) !== 0 && cpu.decoder.features.has('PAN') ? 1 : 0;
   cpu.illegalState = illegal || (spsr & SPSR_IL) !== 0;
   if (cpu.el === 2) {
     // Leaving the hypervisor: EL2 has no stack bank here, load the target's SP.
@@ -127,6 +134,7 @@ export function exceptionReturn(cpu: Cpu, spsr: number, elr: number): void {
     setElSp(cpu, el, spsel);
   }
   cpu.exclusiveAddr = -1;
+  cpu.stall += cpu.exceptionStall;
   cpu.nextPc = elr;
   cpu.pc = elr;
   cpu.exitRequest = 1; // re-evaluate interrupts under the new mask
@@ -148,16 +156,30 @@ export function enterEl2(cpu: Cpu, kind: ExceptionKind, ec: number, iss: number,
     s.hpfar2 = hpfar;
   }
   saveSp(cpu);
-  const prevEl = cpu.el;
   cpu.el = 2;
   cpu.mmu.unprivileged = false;
+  cpu.stall += cpu.exceptionStall;
+  runAtEl2(cpu, kind);
+}
+
+/**
+ * Run EL2 software on a CPU that is at EL2, then leave EL2: the exception return from
+ * ELR_EL2/SPSR_EL2, or, when the software parked the CPU (EL2 WFI), stay at EL2 waiting for an
+ * interrupt. `start` is the power-on entry (no exception syndrome).
+ */
+export function runAtEl2(cpu: Cpu, kind: ExceptionKind | 'start'): void {
+  const hv = cpu.hypervisor!;
+  cpu.el2Parked = false;
   try {
-    if (kind === ExceptionKind.Sync) hv.sync(cpu);
+    if (kind === 'start') hv.start?.(cpu);
+    else if (kind === ExceptionKind.Sync) hv.sync(cpu);
     else if (kind === ExceptionKind.Irq) hv.irq(cpu);
     else hv.fiq(cpu);
   } finally {
-    if (cpu.el === 2) exceptionReturn(cpu, s.spsr2, s.elr2);
-    else cpu.el = prevEl;
+    if (cpu.el2Parked) {
+      cpu.waiting = true;
+      cpu.exitRequest = 1;
+    } else if (cpu.el === 2) exceptionReturn(cpu, cpu.sys.spsr2, cpu.sys.elr2);
   }
 }
 

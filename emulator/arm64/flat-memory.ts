@@ -2,11 +2,13 @@
 // instruction oracle and user-mode programs (run-elf), where no devices exist.
 import { BusError } from '../bus/device.ts';
 import type { PhysicalMemory } from './memory.ts';
+import { CodeCache } from './code-cache.ts';
 
 export class FlatMemory implements PhysicalMemory {
   readonly buffer: ArrayBuffer;
   readonly ram: DataView;
   readonly ramBytes: Uint8Array;
+  readonly codeCache = new CodeCache();
 
   constructor(readonly size: number) {
     this.buffer = new ArrayBuffer(size);
@@ -23,6 +25,7 @@ export class FlatMemory implements PhysicalMemory {
   }
   write(pa: number, size: 1 | 2 | 4, value: number): void {
     if (this.ramOffset(pa) < 0 || pa + size > this.size) throw new BusError(pa, true, size);
+    this.codeCache.invalidate(pa, size);
     if (size === 1) this.ram.setUint8(pa, value);
     else if (size === 2) this.ram.setUint16(pa, value, true);
     else this.ram.setUint32(pa, value >>> 0, true);
@@ -33,6 +36,13 @@ export class FlatMemory implements PhysicalMemory {
   }
   write64(pa: number, value: bigint): void {
     if (this.ramOffset(pa) < 0 || pa + 8 > this.size) throw new BusError(pa, true, 8);
+    this.codeCache.invalidate(pa, 8);
     this.ram.setBigUint64(pa, value, true);
+  }
+  /** Copy data into RAM at pa (loader, DMA): drops decoded code there. */
+  writeBytes(pa: number, data: Uint8Array): void {
+    if (pa < 0 || pa + data.length > this.size) throw new BusError(pa, true, data.length);
+    this.ramBytes.set(data, pa);
+    this.codeCache.invalidate(pa, data.length);
   }
 }

@@ -1,13 +1,22 @@
 // What the CPU needs from the physical side, and how virtual addresses become physical ones.
 // The Bus (emulator/bus/bus.ts) implements PhysicalMemory; the MMU (stage 1 + stage 2) or, for
 // user-mode programs, a page map implements AddressTranslator.
+import type { CodeCache } from './code-cache.ts';
 
 export interface PhysicalMemory {
-  /** All RAM, one buffer. ramOffset(pa) gives the byte offset of a RAM address in it, or -1. */
+  /**
+   * All RAM, one buffer. ramOffset(pa) gives the byte offset of a RAM address in it, or -1.
+   * Writing it directly bypasses code coherence: call codeCache.invalidate() for what was written.
+   */
   readonly ram: DataView;
   readonly ramBytes: Uint8Array;
   ramOffset(pa: number): number;
-  /** Slow path for anything (RAM or MMIO). Throws BusError for an address with nothing behind it. */
+  /** Decoded instructions by RAM page, shared by every CPU on this memory (code-cache.ts). */
+  readonly codeCache: CodeCache;
+  /**
+   * Slow path for anything (RAM or MMIO). Throws BusError for an address with nothing behind it.
+   * RAM writes here (and in write64) drop decoded code of the page written.
+   */
   read(pa: number, size: 1 | 2 | 4): number;
   write(pa: number, size: 1 | 2 | 4, value: number): void;
   read64(pa: number): bigint;

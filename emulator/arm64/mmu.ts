@@ -6,7 +6,7 @@
 // The CPU's soft TLB caches the result per 4 KiB page; this walker runs on a TLB miss.
 
 import type { Cpu } from './cpu.ts';
-import { EC } from './cpu.ts';
+import { EC } from './ec.ts';
 import { Access, type AddressTranslator } from './memory.ts';
 import { HCR, SCTLR } from './sysstate.ts';
 

@@ -1,31 +1,29 @@
 // The CPU's memory side: TinyEMU-style direct-mapped soft TLBs (read, write, execute, per EL0 /
 // EL1 context) holding the RAM offset of each virtual page, the fast load/store paths that hit
-// them, the slow paths through the translator and the bus, and the decoded-page cache that
-// stores invalidate. Cpu (cpu.ts) extends this class; handlers call read*/write* on the Cpu.
+// them, and the slow paths through the translator and the bus. Decoded instructions live in the
+// physical memory's CodeCache (code-cache.ts), shared by all CPUs; a page holding decoded code is
+// kept out of every CPU's write TLB so that any CPU's store to it drops it. Cpu (cpu.ts) extends
+// this class; handlers call read*/write* on the Cpu.
 //
 // Memory from handlers: read8/16/32 return unsigned numbers; read64 returns the low word (int32)
 // and leaves the high word in `hi`; read128 leaves four words in q0..q3; write64(va, lo, hi).
-import { type Exec, type Fields } from './decode/pattern.ts';
 import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory } from './memory.ts';
 import { BusError } from '../bus/device.ts';
 import { EC } from './ec.ts';
+import { type CodeCache, type CodeCacheClient, DecodedPage, INSNS_PER_PAGE, PAGE } from './code-cache.ts';
 
+export { DecodedPage, INSNS_PER_PAGE, PAGE };
 export const TLB_BITS = 8;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
 export const TLB_CONTEXTS = 2;
-export const PAGE = 4096;
-export const INSNS_PER_PAGE = PAGE / 4;
 
-/** Decoded instructions of one physical 4 KiB page. */
-export class DecodedPage {
-  readonly fns: (Exec | undefined)[] = new Array(INSNS_PER_PAGE).fill(undefined);
-  readonly args: Fields[] = new Array(INSNS_PER_PAGE).fill(undefined);
-  constructor(readonly ramOffset: number) {}
-}
+/** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
+const NO_PAGE = new DecodedPage(-1);
+NO_PAGE.valid = false;
 
-export abstract class MemoryAccessor {
+export abstract class MemoryAccessor implements CodeCacheClient {
   pc = 0;
   /** Current exception level (the soft-TLB context follows it, see setTlbContext). */
   el = 0;
@@ -43,40 +41,31 @@ export abstract class MemoryAccessor {
   private readonly wTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
   private readonly wOff = new Float64Array(TLB_SIZE * TLB_CONTEXTS);
   protected readonly xTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
-  protected readonly xPage: (DecodedPage | undefined)[] = new Array(TLB_SIZE * TLB_CONTEXTS).fill(undefined);
+  protected readonly xPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE * TLB_CONTEXTS).fill(NO_PAGE);
   protected tlbCtx = 0;
 
-  /** Decoded pages by RAM page index; a page present here is a "code page" and is kept out of the write TLB. */
-  protected readonly codePages = new Map<number, DecodedPage>();
+  /** Decoded pages by RAM page, shared with every CPU on the same physical memory. */
+  readonly codeCache: CodeCache;
 
   constructor(readonly mem: PhysicalMemory) {
     this.ram = mem.ram;
+    this.codeCache = mem.codeCache;
+    this.codeCache.attach(this);
   }
 
   /** Raise a synchronous exception and unwind the instruction (implemented by Cpu). */
   abstract raise(ec: number, iss: number, far: number, preferredReturn: number): never;
 
-  protected codePage(ro: number): DecodedPage {
-    const key = ro / PAGE;
-    let page = this.codePages.get(key);
-    if (page === undefined) {
-      page = new DecodedPage(ro);
-      this.codePages.set(key, page);
-      // Writes to this page must now take the slow path so the decoded copy stays coherent.
-      for (let i = 0; i < this.wOff.length; i++) if (this.wOff[i] === ro) this.wTag[i] = NaN;
-    }
-    return page;
+  /** CodeCacheClient: RAM page `ro` now holds decoded code, so drop it from the write TLB. */
+  codePageCreated(ro: number): void {
+    const wOff = this.wOff;
+    const wTag = this.wTag;
+    for (let i = 0; i < wOff.length; i++) if (wOff[i] === ro) wTag[i] = NaN;
   }
 
-  /** Drop decoded instructions for RAM bytes [ro, ro+len) (a write to code, a loader, DMA). */
+  /** Drop decoded instructions for RAM bytes [ro, ro+len) on every CPU (a loader, DMA). */
   invalidateCodeRam(ro: number, len: number): void {
-    if (this.codePages.size === 0) return;
-    for (let p = Math.floor(ro / PAGE); p * PAGE < ro + len; p++) {
-      const page = this.codePages.get(p);
-      if (page === undefined) continue;
-      this.codePages.delete(p);
-      for (let i = 0; i < this.xPage.length; i++) if (this.xPage[i] === page) this.xTag[i] = NaN;
-    }
+    this.codeCache.invalidate(ro, len);
   }
 
   /** TLBI: forget every cached translation (soft TLBs are small; a full flush is cheap). */
@@ -98,8 +87,7 @@ export abstract class MemoryAccessor {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const ti = (pn & TLB_MASK) + this.tlbCtx;
-    const page = this.xTag[ti] === pn ? this.xPage[ti] : undefined;
-    return page === undefined ? -1 : this.ram.getUint32(page.ramOffset + off, true);
+    return this.xTag[ti] === pn ? this.ram.getUint32(this.xPage[ti]!.ramOffset + off, true) : -1;
   }
 
   // ---- memory: fast paths ----
@@ -204,6 +192,42 @@ export abstract class MemoryAccessor {
     this.writeSlow(va + 4, 4, hi);
   }
 
+  /**
+   * RAM byte offset of a naturally aligned read-modify-write of up to 16 bytes (LSE atomics, CAS,
+   * CASP): one translation checked for write and read permission, so every fault (translation,
+   * permission, stage 2) is taken before anything is written, and the handler then reads and
+   * writes RAM directly — single-copy atomic, as only one PE runs at a time. An atomic on a
+   * device takes a synchronous external abort without touching it (Device memory has no atomic
+   * transactions here), leaving the device unchanged.
+   */
+  rmwOffset(va: number): number {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && this.rTag[i] === pn) return this.wOff[i]! + off;
+    return this.rmwSlow(va);
+  }
+
+  private rmwSlow(va: number): number {
+    const off = va & 0xfff;
+    // Write first: a read-only page reports the write permission fault (WnR = 1), as for stores.
+    const pa = this.translator.translate(va, Access.Write);
+    this.translator.translate(va, Access.Read);
+    const ro = this.mem.ramOffset(pa);
+    if (ro < 0) return this.externalAbort(va, true);
+    const pageRo = ro - off;
+    if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
+    if (this.translator.pageCacheable) {
+      const pn = (va - off) / PAGE;
+      const i = (pn & TLB_MASK) + this.tlbCtx;
+      this.wTag[i] = pn;
+      this.wOff[i] = pageRo;
+      this.rTag[i] = pn;
+      this.rOff[i] = pageRo;
+    }
+    return ro;
+  }
+
   // ---- memory: slow paths ----
 
   /** Translate for a write and raise any fault, without writing (multi-part stores). */
@@ -258,7 +282,7 @@ export abstract class MemoryAccessor {
     const ro = this.mem.ramOffset(pa);
     if (ro >= 0) {
       const pageRo = ro - off;
-      if (this.codePages.size !== 0 && this.codePages.has(pageRo / PAGE)) this.invalidateCodeRam(pageRo, PAGE);
+      if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
       if (this.translator.pageCacheable) {
         const pn = (va - off) / PAGE;
         const i = (pn & TLB_MASK) + this.tlbCtx;

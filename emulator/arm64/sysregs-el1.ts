@@ -1,11 +1,14 @@
-// EL1 system registers (ARM ARM D17) and the EL2-visible registers the hypervisor port uses,
-// with ID register values of real Cortex-A76/A55 cores minus the features this emulator does
-// not implement (no LSE, PAC, BTI, SVE, MTE, LPA2, RAS, PMU, hardware AF/DBM; DESIGN.md).
+// EL1 system registers (ARM ARM D17) as MRS/MSR see them (MIDR/MPIDR read VPIDR_EL2/VMPIDR_EL2
+// while a hypervisor runs the guest), with ID register values of each CPU's real core (A76/A55,
+// A72, A57) minus the features this emulator does not implement (no PAC, BTI, SVE, MTE, LPA2,
+// RAS, PMU event counters, hardware AF/DBM; DESIGN.md). The instruction-set fields come from the
+// CPU's feature set (features.ts), the one its decoder has.
 // Each definition names its HCR_EL2 trap bits, so a hypervisor sees exactly the traps it
 // asked for (EC 0x18 with the MRS/MSR syndrome).
 
 import type { Cpu } from './cpu.ts';
-import { HCR } from './sysstate.ts';
+import { El1Slot, HCR, type CpuIdentity } from './sysstate.ts';
+import { idAa64isar0, idAa64isar1, idAa64mmfr1, idAa64pfr0Fp } from './features.ts';
 
 export function enc(op0: number, op1: number, crn: number, crm: number, op2: number): number {
   return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
@@ -31,63 +34,44 @@ const u64 = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigI
 const vaOf = (v: bigint): number => Number(BigInt.asIntN(64, v));
 const fromVa = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
 
-/** Per-CPU identification, from the board (MIDR of the core type, MPIDR affinity). */
-export interface CpuIdentity {
-  midr: number;
-  /** MPIDR_EL1 value including bit 31 (RES1) and MT. */
-  mpidr: bigint;
-  /** GICv3 system-register interface present (ID_AA64PFR0_EL1.GIC = 1). */
-  gicv3: boolean;
-}
+export type { CpuIdentity };
 
-const identities = new WeakMap<Cpu, CpuIdentity>();
+/** Board identification of a CPU (machine.ts); the same as assigning cpu.sys.identity. */
 export function setCpuIdentity(cpu: Cpu, id: CpuIdentity): void {
-  identities.set(cpu, id);
-}
-function identity(cpu: Cpu): CpuIdentity {
-  return identities.get(cpu) ?? { midr: 0x414fd0b0, mpidr: 0x80000000n, gicv3: true };
+  cpu.sys.identity = id;
 }
 
-/** Registers that hold a value and nothing else (debug, auxiliary, context): read back what was written. */
-class Plain {
-  private readonly values = new WeakMap<Cpu, Map<number, bigint>>();
-  def(name: string, e: number, minEl = 1, reset = 0n, extra: Partial<SysregDef> = {}): SysregDef {
-    return {
-      name,
-      enc: e,
-      minEl,
-      read: (cpu) => this.map(cpu).get(e) ?? reset,
-      write: (cpu, v) => void this.map(cpu).set(e, v),
-      ...extra,
-    };
-  }
-  private map(cpu: Cpu): Map<number, bigint> {
-    let m = this.values.get(cpu);
-    if (!m) this.values.set(cpu, (m = new Map()));
-    return m;
-  }
+/**
+ * A register that holds a value and nothing else (thread ID, auxiliary, context, debug): it reads
+ * back what was written, from its slot in the CPU's SystemState.el1 (per-CPU, saved by context.ts).
+ */
+export function valueReg(name: string, e: number, slot: El1Slot, minEl = 1, extra: Partial<SysregDef> = {}): SysregDef {
+  return {
+    name,
+    enc: e,
+    minEl,
+    read: (cpu) => cpu.sys.el1[slot]!,
+    write: (cpu, v) => void (cpu.sys.el1[slot] = v),
+    ...extra,
+  };
 }
-const plain = new Plain();
 
 function ro(name: string, e: number, value: (cpu: Cpu) => bigint, trapRead = 0): SysregDef {
   return { name, enc: e, minEl: 1, read: value, trapRead };
 }
 
-// ID_AA64PFR0_EL1: EL0..EL3 AArch64-only (1), FP/AdvSIMD with half precision (1: FEAT_FP16, as
-// A76/A55 have), GIC sysregs per board, CSV2 = CSV3 = 1 (A76: not affected by Spectre-v2 /
-// Meltdown, so Linux does not need KPTI).
+// ID_AA64PFR0_EL1: EL0..EL3 AArch64-only (1), FP/AdvSIMD 1 with half precision (FEAT_FP16, as
+// A76/A55 have) or 0 (Armv8.0 cores), GIC sysregs per board, CSV2 = CSV3 = 1 (A76: not affected by
+// Spectre-v2 / Meltdown, so Linux does not need KPTI).
 function pfr0(cpu: Cpu): bigint {
-  const gic = identity(cpu).gicv3 ? 1n : 0n;
-  return 0x1111n | (1n << 16n) | (1n << 20n) | (gic << 24n) | (1n << 56n) | (1n << 60n);
+  const gic = cpu.sys.identity.gicv3 ? 1n : 0n;
+  return 0x1111n | idAa64pfr0Fp(cpu.decoder.features) | (gic << 24n) | (1n << 56n) | (1n << 60n);
 }
 
-const ID_AA64ISAR0 = 1n << 16n; // CRC32
-const ID_AA64ISAR1 = 1n | (1n << 20n); // DPB (DC CVAP), LRCPC (LDAPR)
 // PARange 48 bits, ASIDBits 16, SNSMem, TGran16/64 not supported, TGran4 supported.
 const ID_AA64MMFR0 = 0x5n | (2n << 4n) | (1n << 12n) | (0n << 20n) | (0xfn << 24n) | (0n << 28n);
-const ID_AA64MMFR1 = 1n << 20n; // PAN
-// DebugVer 8.0 (6), BRPs 6, WRPs 4, CTX_CMPs 2; PMUVer 0 (no PMU).
-const ID_AA64DFR0 = 0x6n | (5n << 12n) | (3n << 20n) | (1n << 28n);
+// DebugVer 8.0 (6), PMUVer 1 (PMUv3: the cycle counter only, pmu.ts), BRPs 6, WRPs 4, CTX_CMPs 2.
+const ID_AA64DFR0 = 0x6n | (1n << 8n) | (5n << 12n) | (3n << 20n) | (1n << 28n);
 // Cortex-A76 caches: L1 I/D 64 KiB, L2 unified; CLIDR LoUU=1, LoC=2 (as reported by r4p0).
 const CLIDR = 0x82000023n;
 const CTR_EL0 = 0x8444c004n;
@@ -102,13 +86,13 @@ export const el1Sysregs: SysregDef[] = [
     name: 'MIDR_EL1',
     enc: enc(3, 0, 0, 0, 0),
     minEl: 1,
-    read: (cpu) => BigInt(cpu.hypervisor !== null && cpu.el < 2 ? cpu.sys.vpidr >>> 0 : identity(cpu).midr >>> 0),
+    read: (cpu) => BigInt(cpu.hypervisor !== null && cpu.el < 2 ? cpu.sys.vpidr >>> 0 : cpu.sys.identity.midr >>> 0),
   },
   {
     name: 'MPIDR_EL1',
     enc: enc(3, 0, 0, 0, 5),
     minEl: 1,
-    read: (cpu) => (cpu.hypervisor !== null && cpu.el < 2 ? u64(cpu.sys.vmpidrHi, cpu.sys.vmpidrLo) : identity(cpu).mpidr),
+    read: (cpu) => (cpu.hypervisor !== null && cpu.el < 2 ? u64(cpu.sys.vmpidrHi, cpu.sys.vmpidrLo) : cpu.sys.identity.mpidr),
   },
   ro('REVIDR_EL1', enc(3, 0, 0, 0, 6), () => 0n, HCR.TID1),
   ro('AIDR_EL1', enc(3, 1, 0, 0, 7), () => 0n, HCR.TID1),
@@ -120,15 +104,15 @@ export const el1Sysregs: SysregDef[] = [
   ro('ID_AA64DFR1_EL1', enc(3, 0, 0, 5, 1), () => 0n, HCR.TID3),
   ro('ID_AA64AFR0_EL1', enc(3, 0, 0, 5, 4), () => 0n, HCR.TID3),
   ro('ID_AA64AFR1_EL1', enc(3, 0, 0, 5, 5), () => 0n, HCR.TID3),
-  ro('ID_AA64ISAR0_EL1', enc(3, 0, 0, 6, 0), () => ID_AA64ISAR0, HCR.TID3),
-  ro('ID_AA64ISAR1_EL1', enc(3, 0, 0, 6, 1), () => ID_AA64ISAR1, HCR.TID3),
+  ro('ID_AA64ISAR0_EL1', enc(3, 0, 0, 6, 0), (cpu) => idAa64isar0(cpu.decoder.features), HCR.TID3),
+  ro('ID_AA64ISAR1_EL1', enc(3, 0, 0, 6, 1), (cpu) => idAa64isar1(cpu.decoder.features), HCR.TID3),
   ro('ID_AA64ISAR2_EL1', enc(3, 0, 0, 6, 2), () => 0n, HCR.TID3),
   ro('ID_AA64MMFR0_EL1', enc(3, 0, 0, 7, 0), () => ID_AA64MMFR0, HCR.TID3),
-  ro('ID_AA64MMFR1_EL1', enc(3, 0, 0, 7, 1), () => ID_AA64MMFR1, HCR.TID3),
+  ro('ID_AA64MMFR1_EL1', enc(3, 0, 0, 7, 1), (cpu) => idAa64mmfr1(cpu.decoder.features), HCR.TID3),
   ro('ID_AA64MMFR2_EL1', enc(3, 0, 0, 7, 2), () => 0n, HCR.TID3),
   ro('CLIDR_EL1', enc(3, 1, 0, 0, 1), () => CLIDR, HCR.TID2),
   ro('CCSIDR_EL1', enc(3, 1, 0, 0, 0), () => 0x701fe01an, HCR.TID2),
-  plain.def('CSSELR_EL1', enc(3, 2, 0, 0, 0), 1, 0n, { trapRead: HCR.TID2, trapWrite: HCR.TID2 }),
+  valueReg('CSSELR_EL1', enc(3, 2, 0, 0, 0), El1Slot.CSSELR_EL1, 1, { trapRead: HCR.TID2, trapWrite: HCR.TID2 }),
   { name: 'CTR_EL0', enc: enc(3, 3, 0, 0, 1), minEl: 0, read: () => CTR_EL0, trapRead: HCR.TID2 },
 
   // ---- translation (HCR_EL2.TVM traps writes, TRVM reads) ----
@@ -145,8 +129,8 @@ export const el1Sysregs: SysregDef[] = [
     trapRead: HCR.TRVM,
     trapWrite: HCR.TVM,
   },
-  plain.def('ACTLR_EL1', enc(3, 0, 1, 0, 1), 1, 0n, { trapRead: HCR.TACR, trapWrite: HCR.TACR }),
-  plain.def('CPACR_EL1', enc(3, 0, 1, 0, 2), 1, 0n),
+  valueReg('ACTLR_EL1', enc(3, 0, 1, 0, 1), El1Slot.ACTLR_EL1, 1, { trapRead: HCR.TACR, trapWrite: HCR.TACR }),
+  valueReg('CPACR_EL1', enc(3, 0, 1, 0, 2), El1Slot.CPACR_EL1),
   {
     name: 'TTBR0_EL1',
     enc: enc(3, 0, 2, 0, 0),
@@ -201,11 +185,11 @@ export const el1Sysregs: SysregDef[] = [
     trapRead: HCR.TRVM,
     trapWrite: HCR.TVM,
   },
-  plain.def('AMAIR_EL1', enc(3, 0, 10, 3, 0), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
-  plain.def('CONTEXTIDR_EL1', enc(3, 0, 13, 0, 1), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
-  plain.def('AFSR0_EL1', enc(3, 0, 5, 1, 0), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
-  plain.def('AFSR1_EL1', enc(3, 0, 5, 1, 1), 1, 0n, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
-  plain.def('PAR_EL1', enc(3, 0, 7, 4, 0), 1, 0n),
+  valueReg('AMAIR_EL1', enc(3, 0, 10, 3, 0), El1Slot.AMAIR_EL1, 1, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  valueReg('CONTEXTIDR_EL1', enc(3, 0, 13, 0, 1), El1Slot.CONTEXTIDR_EL1, 1, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  valueReg('AFSR0_EL1', enc(3, 0, 5, 1, 0), El1Slot.AFSR0_EL1, 1, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  valueReg('AFSR1_EL1', enc(3, 0, 5, 1, 1), El1Slot.AFSR1_EL1, 1, { trapRead: HCR.TRVM, trapWrite: HCR.TVM }),
+  valueReg('PAR_EL1', enc(3, 0, 7, 4, 0), El1Slot.PAR_EL1),
 
   // ---- exception state ----
   {
@@ -277,25 +261,41 @@ export const el1Sysregs: SysregDef[] = [
     },
   },
   // ---- thread ids ----
-  plain.def('TPIDR_EL1', enc(3, 0, 13, 0, 4), 1),
+  valueReg('TPIDR_EL1', enc(3, 0, 13, 0, 4), El1Slot.TPIDR_EL1),
 
-  // ---- debug: Linux resets breakpoints and the OS lock at boot; we store and ignore ----
-  plain.def('MDSCR_EL1', enc(2, 0, 0, 2, 2), 1),
-  plain.def('MDCCINT_EL1', enc(2, 0, 0, 2, 0), 1),
-  plain.def('OSLAR_EL1', enc(2, 0, 1, 0, 4), 1),
-  plain.def('OSDLR_EL1', enc(2, 0, 1, 3, 4), 1),
-  ro('OSLSR_EL1', enc(2, 0, 1, 1, 4), () => 0x8n),
-  plain.def('DBGPRCR_EL1', enc(2, 0, 1, 4, 4), 1),
-  plain.def('DBGCLAIMSET_EL1', enc(2, 0, 7, 8, 6), 1),
-  plain.def('DBGCLAIMCLR_EL1', enc(2, 0, 7, 9, 6), 1),
+  // ---- debug (ARM ARM D17.3): Linux resets breakpoints and the OS lock at boot; values are kept
+  // per CPU, nothing is acted on (no breakpoints, watchpoints or debug state are modelled) ----
+  valueReg('MDSCR_EL1', enc(2, 0, 0, 2, 2), El1Slot.MDSCR_EL1),
+  valueReg('MDCCINT_EL1', enc(2, 0, 0, 2, 0), El1Slot.MDCCINT_EL1),
+  // OSLAR_EL1 is write-only (MRS is UNDEFINED); bit 0 sets OSLSR_EL1.OSLK.
+  { name: 'OSLAR_EL1', enc: enc(2, 0, 1, 0, 4), minEl: 1, write: (cpu, v) => void (cpu.sys.el1[El1Slot.OSLK] = v & 1n) },
+  valueReg('OSDLR_EL1', enc(2, 0, 1, 3, 4), El1Slot.OSDLR_EL1),
+  // OSLSR_EL1: OSLM = 0b10 (OS lock implemented, bits 3 and 0), OSLK in bit 1.
+  ro('OSLSR_EL1', enc(2, 0, 1, 1, 4), (cpu) => 0x8n | (cpu.sys.el1[El1Slot.OSLK]! << 1n)),
+  valueReg('DBGPRCR_EL1', enc(2, 0, 1, 4, 4), El1Slot.DBGPRCR_EL1),
+  // The claim tag (8 bits): CLAIMSET writes set bits, CLAIMCLR writes clear them, both read it.
+  {
+    name: 'DBGCLAIMSET_EL1',
+    enc: enc(2, 0, 7, 8, 6),
+    minEl: 1,
+    read: (cpu) => cpu.sys.el1[El1Slot.DBGCLAIM]!,
+    write: (cpu, v) => void (cpu.sys.el1[El1Slot.DBGCLAIM] |= v & 0xffn),
+  },
+  {
+    name: 'DBGCLAIMCLR_EL1',
+    enc: enc(2, 0, 7, 9, 6),
+    minEl: 1,
+    read: (cpu) => cpu.sys.el1[El1Slot.DBGCLAIM]!,
+    write: (cpu, v) => void (cpu.sys.el1[El1Slot.DBGCLAIM] &= ~v & 0xffn),
+  },
   { name: 'MDCCSR_EL0', enc: enc(2, 3, 0, 1, 0), minEl: 0, read: () => 0n },
   ...[0, 1, 2, 3, 4, 5].flatMap((n) => [
-    plain.def(`DBGBVR${n}_EL1`, enc(2, 0, 0, n, 4), 1),
-    plain.def(`DBGBCR${n}_EL1`, enc(2, 0, 0, n, 5), 1),
+    valueReg(`DBGBVR${n}_EL1`, enc(2, 0, 0, n, 4), El1Slot.DBGBVR0 + n),
+    valueReg(`DBGBCR${n}_EL1`, enc(2, 0, 0, n, 5), El1Slot.DBGBCR0 + n),
   ]),
   ...[0, 1, 2, 3].flatMap((n) => [
-    plain.def(`DBGWVR${n}_EL1`, enc(2, 0, 0, n, 6), 1),
-    plain.def(`DBGWCR${n}_EL1`, enc(2, 0, 0, n, 7), 1),
+    valueReg(`DBGWVR${n}_EL1`, enc(2, 0, 0, n, 6), El1Slot.DBGWVR0 + n),
+    valueReg(`DBGWCR${n}_EL1`, enc(2, 0, 0, n, 7), El1Slot.DBGWCR0 + n),
   ]),
 ];
 

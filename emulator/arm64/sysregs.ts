@@ -3,19 +3,13 @@
 // definitions in sysregs-el1.ts; devices (generic timer, GICv3 CPU interface) answer for their
 // own encodings through cpu.sysregProviders. Lookups happen at decode time.
 import type { Cpu } from './cpu.ts';
-import { EC } from './cpu.ts';
+import { EC } from './ec.ts';
 import { FPCR, FPSR } from './regs.ts';
-import { el1Sysregs, enc, isIdSpace, sysregTrapIss, type SysregDef } from './sysregs-el1.ts';
-import { HCR, SCTLR } from './sysstate.ts';
+import { el1Sysregs, enc, isIdSpace, sysregTrapIss, valueReg, type SysregDef } from './sysregs-el1.ts';
+import { El1Slot, HCR, SCTLR } from './sysstate.ts';
 import { setElSp } from './exceptions.ts';
-import { el0TimerAccessMask, CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0 } from '../devices/generic-timer.ts';
-
-const tpidr = new WeakMap<Cpu, { el0: bigint; ro: bigint }>();
-function tp(cpu: Cpu): { el0: bigint; ro: bigint } {
-  let t = tpidr.get(cpu);
-  if (!t) tpidr.set(cpu, (t = { el0: 0n, ro: 0n }));
-  return t;
-}
+import { el0TimerAccessMask, CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0, CNTP_TVAL_EL0, CNTP_CTL_EL0, CNTV_TVAL_EL0, CNTV_CTL_EL0 } from './timer-regs.ts';
+import { pmuSysregs, PMCCNTR_EL0 } from './pmu.ts';
 
 const el0Sysregs: SysregDef[] = [
   {
@@ -66,13 +60,23 @@ const el0Sysregs: SysregDef[] = [
     read: (cpu) => BigInt(cpu.r[FPSR]! >>> 0),
     write: (cpu, v) => void (cpu.r[FPSR] = Number(v & 0xf800009fn)),
   },
-  { name: 'TPIDR_EL0', enc: enc(3, 3, 13, 0, 2), minEl: 0, read: (cpu) => tp(cpu).el0, write: (cpu, v) => void (tp(cpu).el0 = v) },
-  { name: 'TPIDRRO_EL0', enc: enc(3, 3, 13, 0, 3), minEl: 0, read: (cpu) => tp(cpu).ro, write: (cpu, v) => void (tp(cpu).ro = v) },
+  valueReg('TPIDR_EL0', enc(3, 3, 13, 0, 2), El1Slot.TPIDR_EL0, 0),
+  valueReg('TPIDRRO_EL0', enc(3, 3, 13, 0, 3), El1Slot.TPIDRRO_EL0, 0),
   { name: 'DCZID_EL0', enc: enc(3, 3, 0, 0, 7), minEl: 0, read: () => 4n },
 ];
 
 const table = new Map<number, SysregDef>();
-for (const d of [...el0Sysregs, ...el1Sysregs]) table.set(d.enc, d);
+for (const d of [...el0Sysregs, ...el1Sysregs, ...pmuSysregs]) table.set(d.enc, d);
+
+/**
+ * Registers whose value is a function of the time at the very instruction that reads them: the
+ * counters, the timers' TVAL and ISTATUS, the cycle counter. An MRS of one is executed first in a
+ * block (cpu.timedReadPc) so that it sees the exact instruction count.
+ */
+const TIMED = new Set([CNTVCT_EL0, CNTPCT_EL0, CNTV_TVAL_EL0, CNTV_CTL_EL0, CNTP_TVAL_EL0, CNTP_CTL_EL0, PMCCNTR_EL0]);
+export function isTimedSysreg(e: number): boolean {
+  return TIMED.has(e);
+}
 
 export function sysregDef(e: number): SysregDef | undefined {
   return table.get(e);
@@ -116,8 +120,17 @@ export function readSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: 
   return cpu.raiseUndefined();
 }
 
+// GICv3 SGI generation registers: with HCR_EL2.IMO (or FMO) set, EL1 writes trap to EL2 (IHI 0069
+// 12.2.x ICC_SGI0R/SGI1R/ASGI1R_EL1 "Traps"): SGIs are not virtualized by the list registers.
+const ICC_SGI1R = enc(3, 0, 12, 11, 5);
+const ICC_ASGI1R = enc(3, 0, 12, 11, 6);
+const ICC_SGI0R = enc(3, 0, 12, 11, 7);
+
 /** MSR: write, or raise. */
 export function writeSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: number, v: bigint): void {
+  if ((e === ICC_SGI1R || e === ICC_ASGI1R || e === ICC_SGI0R) && cpu.hcrTraps(HCR.IMO | HCR.FMO)) {
+    cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(e, rt, false), 0, 0, cpu.pc);
+  }
   if (def !== undefined) {
     // TPIDRRO_EL0 is read-only at EL0.
     if (def.minEl > cpu.el || !def.write || (e === TPIDRRO && cpu.el === 0)) cpu.raiseUndefined();
@@ -140,8 +153,8 @@ function providerAllowed(cpu: Cpu, e: number): boolean {
   if (cpu.el > 0) return true;
   const mask = el0TimerAccessMask(e);
   if (mask === 0) return false;
-  const timer = cpu.sysregProviders.find((p) => 'cntkctl' in p) as { cntkctl: number } | undefined;
-  if (!timer) return true; // user mode: the fallback counter
+  const timer = cpu.timer;
+  if (timer === null) return true; // user mode: the fallback counter
   return (timer.cntkctl & mask) !== 0;
 }
 

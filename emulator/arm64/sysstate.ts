@@ -1,12 +1,72 @@
-// The EL1 and EL2 system-register state that the hardware itself consults (the MMU, exception
-// entry, interrupt masking). Registers are kept in the form their users need on hot paths:
-// JS numbers for addresses (< 2^53) and 32-bit words for control bits, never BigInt.
-// MRS/MSR convert (sysregs-el1.ts / sysregs-el2.ts).
+// The per-CPU system-register state: the EL1 and EL2 registers the hardware itself consults (the
+// MMU, exception entry, interrupt masking), kept in the form their users need on hot paths — JS
+// numbers for addresses (< 2^53) and 32-bit words for control bits, never BigInt — and, in one
+// typed array (`el1`), the EL1 registers that only hold a value. Everything a world switch saves
+// lives here or in the Cpu (context.ts), never in module globals. MRS/MSR convert
+// (sysregs.ts, sysregs-el1.ts); the EL2 registers are the hypervisor port's (el2.ts).
+
+/** Per-CPU identification, from the board (MIDR of the core type, MPIDR affinity). */
+export interface CpuIdentity {
+  midr: number;
+  /** MPIDR_EL1 value including bit 31 (RES1) and MT. */
+  mpidr: bigint;
+  /** GICv3 system-register interface present (ID_AA64PFR0_EL1.GIC = 1). */
+  gicv3: boolean;
+}
+
+/**
+ * EL1/EL0 registers that hold a value and drive nothing the emulator models (thread IDs, the
+ * auxiliary/implementation-defined registers, PAR, the cache-size selector, and the self-hosted
+ * debug registers: breakpoints, watchpoints and the debug state machine are not modelled, ARM ARM
+ * D2): one 64-bit slot each in SystemState.el1, so a world switch copies them as one block.
+ * A register added to the table gets a slot here and is saved by context.ts with no other change.
+ */
+export const enum El1Slot {
+  TPIDR_EL0 = 0,
+  TPIDRRO_EL0,
+  TPIDR_EL1,
+  CPACR_EL1,
+  ACTLR_EL1,
+  AMAIR_EL1,
+  CONTEXTIDR_EL1,
+  AFSR0_EL1,
+  AFSR1_EL1,
+  PAR_EL1,
+  CSSELR_EL1,
+  MDSCR_EL1,
+  MDCCINT_EL1,
+  OSDLR_EL1,
+  /** OSLSR_EL1.OSLK, set and cleared by writes to OSLAR_EL1 (ARM ARM D17.3, OSLAR_EL1/OSLSR_EL1). */
+  OSLK,
+  DBGPRCR_EL1,
+  /** The claim tag: DBGCLAIMSET_EL1 sets bits, DBGCLAIMCLR_EL1 clears them, both read it. */
+  DBGCLAIM,
+  /** DBGBVR<n>_EL1 / DBGBCR<n>_EL1, n = 0..5 (ID_AA64DFR0_EL1.BRPs = 5). */
+  DBGBVR0,
+  DBGBCR0 = DBGBVR0 + 6,
+  /** DBGWVR<n>_EL1 / DBGWCR<n>_EL1, n = 0..3 (ID_AA64DFR0_EL1.WRPs = 3). */
+  DBGWVR0 = DBGBCR0 + 6,
+  DBGWCR0 = DBGWVR0 + 4,
+  COUNT = DBGWCR0 + 4,
+}
+
+/** SCTLR_EL1 at reset: the RES1 bits of ARMv8.0 (the architectural reset value is UNKNOWN). */
+export const SCTLR_RESET = 0x30d00800;
+
+const DEFAULT_IDENTITY: CpuIdentity = { midr: 0x414fd0b0, mpidr: 0x80000000n, gicv3: true };
 
 export class SystemState {
+  /** MIDR/MPIDR and GIC interface of this CPU (what MIDR_EL1/MPIDR_EL1 read without EL2). */
+  identity: CpuIdentity = DEFAULT_IDENTITY;
+
+  /** Value-only EL1/EL0 registers, indexed by El1Slot. */
+  readonly el1 = new BigUint64Array(El1Slot.COUNT);
+  /** The same slots as 32-bit words (low word first), for context save/restore. */
+  readonly el1Words = new Uint32Array(this.el1.buffer);
+
   // ---- stage 1, EL1&0 translation regime (ARM ARM D8) ----
   /** SCTLR_EL1 (bits 31:0; the upper half only holds features we do not implement). */
-  sctlr = 0x30d00800; // RES1 bits of SCTLR_EL1 in ARMv8.0 (reset value is UNKNOWN; Linux writes it)
+  sctlr = SCTLR_RESET; // Linux writes it before turning the MMU on
   sctlrHi = 0;
   /** TCR_EL1 low and high words. */
   tcr = 0;

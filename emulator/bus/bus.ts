@@ -6,7 +6,14 @@
 // allowed (devices may be hot-plugged, e.g. virtio-mmio slots). RAM regions are 4 KiB aligned so
 // ramOffset() is linear within every page; the CPU's TLB caches ramOffset(page) and touches
 // bus.ram directly.
+//
+// Code coherence: the bus owns the decoded-instruction cache (codeCache) every CPU on it shares.
+// Every RAM write API here (write, write64, writeBytes, loadBytes) drops decoded code of the
+// pages written, so a device doing DMA, a loader or the hypervisor writing guest memory through
+// the bus never leaves a CPU running stale instructions. Writing `ram`/`ramBytes` directly does
+// not: such code must call codeCache.invalidate(ramOffset, len) itself.
 import { BusError, type MmioDevice } from './device.ts';
+import { CodeCache } from '../arm64/code-cache.ts';
 
 export const PAGE_SIZE = 4096;
 /** Physical addresses are below 2^48 (FEAT_LPA not implemented). */
@@ -39,6 +46,9 @@ export class Bus {
   private mmio: MmioRegion[] = [];
   private mmioBase: number[] = [];
   private lastHit = -1;
+
+  /** Decoded instructions by RAM page, shared by every CPU on this bus (arm64/code-cache.ts). */
+  readonly codeCache = new CodeCache();
 
   /** Adds a RAM region; base and size must be 4 KiB aligned and must not overlap anything. */
   addRam(base: number, size: number): RamRegion {
@@ -162,6 +172,7 @@ export class Bus {
   write(pa: number, size: 1 | 2 | 4, value: number): void {
     const ro = this.ramSpan(pa, size);
     if (ro >= 0) {
+      this.codeCache.invalidate(ro, size);
       const v = this.ram;
       if (size === 4) v.setUint32(ro, value >>> 0, true);
       else if (size === 1) v.setUint8(ro, value);
@@ -193,6 +204,7 @@ export class Bus {
   write64(pa: number, value: bigint): void {
     const ro = this.ramSpan(pa, 8);
     if (ro >= 0) {
+      this.codeCache.invalidate(ro, 8);
       this.ram.setBigUint64(ro, value, true);
       return;
     }
@@ -209,17 +221,57 @@ export class Bus {
     r.dev.write(off + 4, 4, Number(BigInt.asUintN(32, value >> 32n)));
   }
 
-  /** Copies data into RAM at pa (may span adjacent RAM regions). Loader helper: throws Error. */
+  /**
+   * Copies data into RAM at pa (may span adjacent RAM regions), dropping decoded code there: the
+   * write path for DMA by devices and for the hypervisor writing guest memory. Throws BusError
+   * when part of the range is not RAM (nothing is written then).
+   */
+  writeBytes(pa: number, data: Uint8Array): void {
+    const ro = this.ramSpan(pa, data.length);
+    if (ro >= 0) {
+      this.ramBytes.set(data, ro);
+      this.codeCache.invalidate(ro, data.length);
+      return;
+    }
+    try {
+      this.walkRam(pa, data.length, () => {});
+    } catch {
+      throw new BusError(pa, true, data.length);
+    }
+    this.loadBytes(pa, data);
+  }
+
+  /** Copies data into RAM at pa (may span adjacent RAM regions), dropping decoded code there. Loader helper: throws Error. */
   loadBytes(pa: number, data: Uint8Array): void {
     const bytes = this.ramBytes;
-    this.walkRam(pa, data.length, (ro, done, n) => bytes.set(data.subarray(done, done + n), ro));
+    this.walkRam(pa, data.length, (ro, done, n) => {
+      bytes.set(data.subarray(done, done + n), ro);
+      this.codeCache.invalidate(ro, n);
+    });
+  }
+
+  /** True when [pa, pa+len) is entirely RAM (it may span adjacent regions). */
+  isRam(pa: number, len: number): boolean {
+    if (!Number.isSafeInteger(pa) || !Number.isSafeInteger(len) || pa < 0 || len < 0) return false;
+    let cur = pa;
+    const end = pa + len;
+    while (cur < end) {
+      const k = this.ramBase.findIndex((b, i) => cur >= b && cur < this.ramEnd[i]);
+      if (k < 0) return false;
+      cur = this.ramEnd[k];
+    }
+    return true;
   }
 
   /** A copy of len bytes of RAM at pa. Loader/debugger helper: throws Error. */
   readBytes(pa: number, len: number): Uint8Array {
-    const out = new Uint8Array(len);
+    return this.readInto(pa, new Uint8Array(len));
+  }
+
+  /** Device DMA from RAM: fills out with the bytes at pa and returns it. Throws Error when not RAM. */
+  readInto(pa: number, out: Uint8Array): Uint8Array {
     const bytes = this.ramBytes;
-    this.walkRam(pa, len, (ro, done, n) => out.set(bytes.subarray(ro, ro + n), done));
+    this.walkRam(pa, out.length, (ro, done, n) => out.set(bytes.subarray(ro, ro + n), done));
     return out;
   }
 

@@ -1,7 +1,9 @@
 // How much virtual time an instruction costs, per core type. Simple on purpose: a cost in cycles
-// per instruction class and a nominal clock. The CPU adds costs[cls] to its cycle counter per
-// instruction (costs are multiples of 1/4 cycle, so float sums stay exact) and the machine turns
-// cycles into nanoseconds with nsForCycles().
+// per instruction class and a nominal clock. What the machine applies today (machine.ts): every
+// executed instruction advances its CPU's local time by the Alu cost; exception entry and return
+// add the Exception cost (cpu.exceptionStall); EL2 software adds what it charges
+// (El2Cpu.chargeCycles, hypervisor/cost.ts). The other classes are the table for a finer model.
+// PMCCNTR_EL0 counts those cycles (emulator/arm64/pmu.ts).
 //
 // Constants (RK3588): Cortex-A76 at 2.4 GHz sustains about 2 simple instructions per cycle
 // (0.5 cycle each, ~0.21 ns); Cortex-A55 at 1.8 GHz, in order, about 1 (0.56 ns). Loads and stores

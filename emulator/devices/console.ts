@@ -6,6 +6,8 @@
 export interface Console {
   /** Guest transmitted one byte (0..255). */
   write(byte: number): void;
+  /** Several bytes at once (a virtio-console buffer); when absent, write() is called per byte. */
+  writeBytes?(data: Uint8Array): void;
   /** Takes the next host input byte, or -1 when none is waiting. */
   read(): number;
   /** True when read() would return a byte. */

@@ -8,69 +8,27 @@
 // the exact nanosecond a timer condition becomes true.
 import { Clock, ClockEvent } from '../clock/clock.ts';
 import type { IrqLine } from './irq.ts';
+import {
+  CNTFRQ_EL0, CNTHCTL_EL2, CNTHP_CTL_EL2, CNTHP_CVAL_EL2, CNTHP_TVAL_EL2, CNTKCTL_EL1, CNTPCT_EL0, CNTP_CTL_EL0,
+  CNTP_CVAL_EL0, CNTP_TVAL_EL0, CNTVCT_EL0, CNTVOFF_EL2, CNTV_CTL_EL0, CNTV_CVAL_EL0, CNTV_TVAL_EL0, type CpuTimer,
+} from '../arm64/timer-regs.ts';
+
+// The encodings and EL0 access rules are the CPU's (timer-regs.ts); re-exported for device users.
+export {
+  CNTFRQ_EL0, CNTHCTL_EL2, CNTHP_CTL_EL2, CNTHP_CVAL_EL2, CNTHP_TVAL_EL2, CNTKCTL_EL1, CNTPCT_EL0, CNTP_CTL_EL0,
+  CNTP_CVAL_EL0, CNTP_TVAL_EL0, CNTVCT_EL0, CNTVOFF_EL2, CNTV_CTL_EL0, CNTV_CVAL_EL0, CNTV_TVAL_EL0,
+  CNTKCTL_EL0PCTEN, CNTKCTL_EL0PTEN, CNTKCTL_EL0VCTEN, CNTKCTL_EL0VTEN, el0TimerAccessMask, sysregEnc,
+} from '../arm64/timer-regs.ts';
 
 /** INTIDs of the timer PPIs (Arm Base System Architecture / the DT "arm,armv8-timer" order). */
 export const PPI_CNTHP = 26;
 export const PPI_CNTV = 27;
 export const PPI_CNTP = 30;
 
-/** The MRS/MSR field packing used by the CPU's system-register table. */
-export function sysregEnc(op0: number, op1: number, crn: number, crm: number, op2: number): number {
-  return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
-}
-
-export const CNTFRQ_EL0 = sysregEnc(3, 3, 14, 0, 0);
-export const CNTPCT_EL0 = sysregEnc(3, 3, 14, 0, 1);
-export const CNTVCT_EL0 = sysregEnc(3, 3, 14, 0, 2);
-export const CNTP_TVAL_EL0 = sysregEnc(3, 3, 14, 2, 0);
-export const CNTP_CTL_EL0 = sysregEnc(3, 3, 14, 2, 1);
-export const CNTP_CVAL_EL0 = sysregEnc(3, 3, 14, 2, 2);
-export const CNTV_TVAL_EL0 = sysregEnc(3, 3, 14, 3, 0);
-export const CNTV_CTL_EL0 = sysregEnc(3, 3, 14, 3, 1);
-export const CNTV_CVAL_EL0 = sysregEnc(3, 3, 14, 3, 2);
-export const CNTKCTL_EL1 = sysregEnc(3, 0, 14, 1, 0);
-export const CNTHCTL_EL2 = sysregEnc(3, 4, 14, 1, 0);
-export const CNTVOFF_EL2 = sysregEnc(3, 4, 14, 0, 3);
-export const CNTHP_TVAL_EL2 = sysregEnc(3, 4, 14, 2, 0);
-export const CNTHP_CTL_EL2 = sysregEnc(3, 4, 14, 2, 1);
-export const CNTHP_CVAL_EL2 = sysregEnc(3, 4, 14, 2, 2);
-
 /** CNT*_CTL bits (D13.8.x). */
 export const CTL_ENABLE = 1;
 export const CTL_IMASK = 2;
 export const CTL_ISTATUS = 4;
-
-/** CNTKCTL_EL1 bits that gate EL0 access (D13.8.x CNTKCTL_EL1). */
-export const CNTKCTL_EL0PCTEN = 1 << 0;
-export const CNTKCTL_EL0VCTEN = 1 << 1;
-export const CNTKCTL_EL0VTEN = 1 << 8;
-export const CNTKCTL_EL0PTEN = 1 << 9;
-
-/**
- * For an EL0-accessible timer register, the CNTKCTL_EL1 bits of which at least one must be set
- * for EL0 to access it (when HCR_EL2.{E2H,TGE} != {1,1}); 0 for any other register.
- * CNTFRQ_EL0 is readable at EL0 when EL0PCTEN or EL0VCTEN is set.
- */
-export function el0TimerAccessMask(enc: number): number {
-  switch (enc) {
-    case CNTFRQ_EL0:
-      return CNTKCTL_EL0PCTEN | CNTKCTL_EL0VCTEN;
-    case CNTPCT_EL0:
-      return CNTKCTL_EL0PCTEN;
-    case CNTVCT_EL0:
-      return CNTKCTL_EL0VCTEN;
-    case CNTP_TVAL_EL0:
-    case CNTP_CTL_EL0:
-    case CNTP_CVAL_EL0:
-      return CNTKCTL_EL0PTEN;
-    case CNTV_TVAL_EL0:
-    case CNTV_CTL_EL0:
-    case CNTV_CVAL_EL0:
-      return CNTKCTL_EL0VTEN;
-    default:
-      return 0;
-  }
-}
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -139,11 +97,13 @@ export interface GenericTimerOptions {
    * reads and ISTATUS use it. Defaults to clock.now.
    */
   now?: () => number;
+  /** A deadline was (re)armed: the PE's run loop recomputes where to stop (machine.ts). */
+  onArm?: () => void;
   name?: string;
 }
 
 /** The timers of one PE. */
-export class GenericTimer {
+export class GenericTimer implements CpuTimer {
   readonly counter: SystemCounter;
   /** CNTFRQ_EL0: firmware programs it with the counter frequency; we start it so. */
   cntfrq: number;
@@ -154,6 +114,7 @@ export class GenericTimer {
 
   private readonly clock: Clock;
   private readonly nowFn: () => number;
+  private readonly onArm: () => void;
   private readonly phys: Comparator;
   private readonly virt: Comparator;
   private readonly hyp: Comparator;
@@ -164,6 +125,7 @@ export class GenericTimer {
     this.cntfrq = opts.counter.freqHz;
     const clock = opts.clock;
     this.nowFn = opts.now ?? (() => clock.now);
+    this.onArm = opts.onArm ?? (() => {});
     const name = opts.name ?? 'timer';
     this.phys = new Comparator(Kind.Phys, opts.irqs.phys, () => this.update(this.phys), `${name}.cntp`);
     this.virt = new Comparator(Kind.Virt, opts.irqs.virt, () => this.update(this.virt), `${name}.cntv`);
@@ -261,6 +223,28 @@ export class GenericTimer {
     }
   }
 
+  /** CNTV_CTL_EL0.{ENABLE, IMASK} (CpuTimer: saved by a world switch). */
+  get cntvCtl(): number {
+    return this.virt.ctl;
+  }
+  /** CNTV_CVAL_EL0 (CpuTimer). */
+  get cntvCval(): bigint {
+    return this.virt.cval;
+  }
+  /** Loads the EL1 virtual timer of the context being switched in (CpuTimer). */
+  setVirtualTimer(ctl: number, cval: bigint): void {
+    this.virt.ctl = ctl & (CTL_ENABLE | CTL_IMASK);
+    this.virt.cval = cval & MASK64;
+    this.update(this.virt);
+  }
+
+  /** The earliest virtual time (ns) at which one of this PE's timer conditions becomes true; Infinity if none is armed. */
+  nextEventNs(): number {
+    let t = Infinity;
+    for (const c of [this.phys, this.virt, this.hyp]) if (c.event.scheduled && c.event.at < t) t = c.event.at;
+    return t;
+  }
+
   /** Re-evaluates all three timers (after a snapshot restore or a CPU time-slice boundary). */
   refresh(): void {
     this.update(this.phys);
@@ -312,7 +296,11 @@ export class GenericTimer {
         this.clock.cancel(c.event);
       } else {
         const physTarget = c.kind === Kind.Virt ? c.cval + this.cntvoff : c.cval;
-        this.clock.schedule(c.event, physTarget > MASK64 ? Infinity : this.counter.nsForCount(physTarget));
+        const at = physTarget > MASK64 ? Infinity : this.counter.nsForCount(physTarget);
+        if (!c.event.scheduled || c.event.at !== at) {
+          this.clock.schedule(c.event, at);
+          this.onArm();
+        }
       }
     } else {
       this.clock.cancel(c.event);

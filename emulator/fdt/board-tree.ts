@@ -1,15 +1,35 @@
 // The device tree of a board, as its firmware would hand it to Linux: CPUs with PSCI, memory,
-// the GIC, the architected timer, UARTs, virtio-mmio slots, /chosen and /aliases.
+// the GIC, the architected timer, UARTs, virtio-mmio slots, /chosen (with boot seeds) and /aliases.
 // For qemu-virt it follows QEMU 7.2's own tree (hw/arm/virt.c) node for node, minus the
 // devices this emulator does not model: fw-cfg, flash, pl061 GPIO + gpio-keys, pl031 RTC,
 // PCIe host, platform bus, the GICv3 ITS / GICv2m MSI frames and the PMU (we report no PMU).
 import type { BoardDescription } from '../../boards/types.ts';
 import { Fdt, type FdtNode } from './fdt.ts';
+import { DEFAULT_SEED, Rng } from '../rng.ts';
 
 export interface BoardTreeOptions {
   smp: number;
   memBytes: number;
   gic: 2 | 3;
+  /** Where /chosen's rng-seed and kaslr-seed come from; default: new Rng(DEFAULT_SEED, 'chosen'). */
+  rng?: Rng;
+}
+
+/** Bytes of /chosen/rng-seed: what QEMU's virt gives (hw/arm/virt.c create_randomness). */
+export const RNG_SEED_BYTES = 32;
+
+/**
+ * Firmware-provided entropy in /chosen, as QEMU's virt (and U-Boot) hand it to Linux:
+ * `rng-seed` (32 bytes, mixed into the kernel's input pool at early boot and credited when
+ * CONFIG_RANDOM_TRUST_BOOTLOADER=y, so the CRNG is ready before /init) and `kaslr-seed` (u64,
+ * read by arm64's KASLR). Linux drops rng-seed from its copy of the tree once read (KASLR, when
+ * built in, zeroes kaslr-seed). The hypervisor calls this for every VM's tree, each VM with its
+ * own stream.
+ */
+export function addBootSeeds(fdt: Fdt, rng: Rng): void {
+  const chosen = fdt.ensureNode('/chosen');
+  chosen.setBytes('rng-seed', rng.bytes(RNG_SEED_BYTES)); // QEMU's order: rng-seed, kaslr-seed
+  chosen.setU64('kaslr-seed', rng.nextU64());
 }
 
 const GIC_SPI = 0;
@@ -96,6 +116,7 @@ export function boardTree(b: BoardDescription, o: BoardTreeOptions): Fdt {
     for (const [k, p] of aliases) a.setString(k, p);
   }
   root.addChild('chosen').setString('stdout-path', stdout);
+  addBootSeeds(fdt, o.rng ?? new Rng(DEFAULT_SEED, 'chosen'));
   return fdt;
 }
 

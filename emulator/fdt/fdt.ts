@@ -279,3 +279,14 @@ export class Fdt {
     return fdt;
   }
 }
+
+// Interrupt specifiers of the arm,gic and arm,gic-v3 bindings (include/dt-bindings/interrupt-controller).
+export const GIC_SPI = 0;
+export const GIC_PPI = 1;
+export const IRQ_TYPE_EDGE_RISING = 1;
+export const IRQ_TYPE_LEVEL_HIGH = 4;
+
+/** Values as pairs of cells (#address-cells = #size-cells = 2): `reg` of a node under /. */
+export function cells64(...values: number[]): number[] {
+  return values.flatMap((v) => [Math.floor(v / 2 ** 32), v >>> 0]);
+}

@@ -1,15 +1,18 @@
 // `npm run bench`: our figures beside QEMU's in one run (this machine is noisy: compare ratios).
 //  1. run-elf on a CPU-bound static program vs qemu-aarch64 (same binary, same output).
 //  2. The kit's Linux boot to power-off, natively on qemu-virt, vs qemu-system-aarch64 TCG.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+//  3. Host CPU used by the default board idling at its shell prompt.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
+import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
 import { UsageError } from '../errors.ts';
-import { readFileSync } from 'node:fs';
+import { latencyLines } from './bench-latency.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const KIT = process.env.SHYPER_KIT ?? `${ROOT}../shared/guests`;
+// The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
+const KIT = process.env.SHYPER_KIT ?? `${ROOT}guests`;
 
 function time<T>(fn: () => T): [T, number] {
   const t = performance.now();
@@ -26,6 +29,16 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'vm') {
+    // `bench vm`: only the hypervisor figures.
+    process.stdout.write((await vmOverheadFigure()) + '\n' + (await vmBootFigure()) + '\n');
+    return 0;
+  }
+  if (argv[0] === 'idle') {
+    // `bench idle`: only the idle figure.
+    process.stdout.write((await idleFigure()) + '\n');
+    return 0;
+  }
   if (argv[0] === '-h' || argv[0] === '--help') {
     process.stdout.write('usage: shyper-emu bench [ITERATIONS]   CPU and boot benchmarks beside QEMU\n');
     return 0;
@@ -47,17 +60,60 @@ export async function main(argv: string[]): Promise<number> {
   const agree = q.stdout === out ? 'outputs agree' : `OUTPUTS DIFFER: ours ${JSON.stringify(out)} qemu ${JSON.stringify(q.stdout)}`;
   lines.push(`cpu   bench-int: ${insns} instructions, shyper-emu ${ours.toFixed(2)} s = ${(insns / ours / 1e6).toFixed(1)} MIPS, qemu-aarch64 ${qemu.toFixed(2)} s, ratio ${(ours / qemu).toFixed(1)}x (${agree})`);
 
-  if (existsSync(`${KIT}/Image`)) {
-    const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
+  const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
+  if (kernel !== undefined) {
+    // qemu-system-aarch64 takes a gzipped arm64 Image as well.
+    const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', kernel, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
     const [b, boot] = time(() => spawnSync('node', [`${ROOT}bin/shyper-emu.js`, ...args], { encoding: 'utf8' }));
     const stats = /stats: (.*)/.exec(b.stderr)?.[1] ?? b.stderr.trim();
     const [qb, qboot] = time(() =>
-      spawnSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a76', '-smp', '1', '-m', '512', '-nographic', '-kernel', `${KIT}/Image`, '-initrd', `${KIT}/initramfs.cpio.gz`, '-append', 'console=ttyAMA0 shyper.test=1'], { encoding: 'utf8', timeout: 120_000 }));
+      spawnSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a76', '-smp', '1', '-m', '512', '-nographic', '-kernel', kernel, '-initrd', `${KIT}/initramfs.cpio.gz`, '-append', 'console=ttyAMA0 shyper.test=1'], { encoding: 'utf8', timeout: 120_000 }));
     const ok = b.stdout.includes('test done') && qb.stdout.includes('test done') ? 'both reached test done' : 'A BOOT FAILED';
     lines.push(`boot  kit Linux to power-off (qemu-virt, 1 CPU): shyper-emu ${boot.toFixed(2)} s (${stats}), qemu-system-aarch64 ${qboot.toFixed(2)} s, ratio ${(boot / qboot).toFixed(1)}x (${ok})`);
   } else {
     lines.push(`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`);
   }
+  lines.push(await idleFigure());
+  lines.push(await vmOverheadFigure());
+  lines.push(await vmBootFigure());
+  lines.push(...latencyLines()); // interrupt latency (bench-latency.ts)
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** CPU seconds (user + system) the process `pid` has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name: utime and stime are fields 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * `idle: cpu=X% ...`: boot the default board (rk3588, 8 CPUs, the images in guests/) natively,
+ * wait for its shell prompt, then measure the host CPU the emulator process uses over 5 s while
+ * the guest sits idle at the prompt (100 % = one host core).
+ */
+async function idleFigure(seconds = 5): Promise<string> {
+  const p = spawn('node', [`${ROOT}bin/shyper-emu.js`, '--board', 'rk3588', '--native', '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const t0 = performance.now();
+  const prompt = await new Promise<boolean>((resolve) => {
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (/boot ok[\s\S]*# (\x1b\[6n)?$/.test(out)) resolve(true);
+    });
+    p.on('close', () => resolve(false));
+  });
+  if (!prompt || p.pid === undefined) return `idle: skipped (no shell prompt: ${out.slice(-200).replace(/\s+/g, ' ')})`;
+  const bootS = (performance.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 500));
+  const c0 = cpuSeconds(p.pid);
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const used = cpuSeconds(p.pid) - c0;
+  const wall = (performance.now() - w0) / 1000;
+  p.kill('SIGKILL');
+  return `idle: cpu=${((100 * used) / wall).toFixed(1)}% of one host core (rk3588, 8 CPUs, at the shell prompt for ${wall.toFixed(1)} s after a ${bootS.toFixed(1)} s boot)`;
 }

@@ -1,22 +1,37 @@
 // `shyper-emu [--board B] [--native] ...`: boot a board (DESIGN.md "Command line").
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import { INPUT_LIMITS, readInput } from '../input.ts';
-import { checkMachineShape, getBoard, parseSize } from '../options.ts';
+import { checkMachineShape, getBoard, parseSeed, parseSize } from '../options.ts';
 
-import { Machine } from '../../emulator/machine.ts';
+import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
+import { VirtioBlk } from '../../emulator/devices/virtio/blk.ts';
+import { VirtioRng } from '../../emulator/devices/virtio/rng.ts';
+import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator/devices/virtio/block-backend.ts';
+import { type ClockMode, Machine } from '../../emulator/machine.ts';
+import { IdlePacer } from '../../emulator/clock/pacing.ts';
 import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { FdtError } from '../../emulator/fdt/fdt.ts';
 import { Terminal } from '../terminal.ts';
+import { ConsoleMux } from '../console-mux.ts';
+import { DEFAULT_SEED, Rng } from '../../emulator/rng.ts';
+import { startHypervisor } from '../hypervisor-run.ts';
+import { VmDeviceHub } from '../vm-devices.ts';
+import { VirtioNet } from '../../emulator/devices/virtio/net.ts';
+import { Gateway } from '../../emulator/net/gateway.ts';
+import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board
        shyper-emu run-elf [--stats] PROG [ARGS...]   run a static AArch64 Linux program at EL0
-       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] -o FILE
+       shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
        shyper-emu bench                              CPU and boot benchmarks beside QEMU
 
 Boot options:
   --board NAME       rk3588 (default), qemu-virt, pi4, tx2
   --native           boot one Linux directly on the board, no hypervisor (the baseline)
+  --config FILE      the VMs to boot under the hypervisor (JSON list, Rust-Shyper's keys; see
+                     docs/vm-config.md); default: the board's set in boards/vms/
   --kernel FILE      arm64 Linux Image (.gz accepted); default: the images shipped in guests/
   --initrd FILE      initramfs (cpio, .gz accepted)
   --dtb FILE         use this device tree instead of the generated one
@@ -25,8 +40,27 @@ Boot options:
   --smp N            number of CPUs (default: all of the board's)
   --mem SIZE         RAM size, e.g. 512M, 2G (default: the board's)
   --gic 2|3          GIC version where the board offers both (qemu-virt)
+  --disk FILE[,ro]   a virtio-blk disk backed by a raw image, written through to the file;
+                     repeatable (vda, vdb, ... in order); ',ro' makes it read-only; a gzip image
+                     is decompressed into memory and attached read-only
+  --net user         a network outside the guests: a gateway at 10.0.2.2 that answers ARP and
+                     ping. Natively a virtio-net (eth0, MAC 52:54:00:12:34:56) on it; under the
+                     hypervisor the gateway joins the switch between the VMs' virtio-nets
+  --clock MODE       how guest time relates to host time:
+                       cycles (default) modeled time: time advances by the modeled cost of
+                         each instruction, so runs are reproducible (same output, same printk
+                         timestamps, same cycle counts); only when every CPU idles does time
+                         pass at the host's pace (the host sleeps instead of spinning). Guest
+                         time runs slower than wall time while the guest computes.
+                       host     guest time follows the host clock, as QEMU's default: sleep 1
+                         lasts a second, date and timeouts match the wall clock even under load;
+                         not reproducible. Use it for interactive sessions; use cycles for
+                         tests, benchmarks, traces and anything compared across runs.
+  --seed N           seeds everything random the guest is given: the device tree's
+                     /chosen/rng-seed (32 bytes) and kaslr-seed (default 0; decimal or 0x hex)
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
-  --expect REGEX     succeed (exit 0) once the console output has matched every REGEX given
+  --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
+                     any order; lines of several VMs carry their [vmN] prefix)
   --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
   -h, --help         this text
 
@@ -36,6 +70,7 @@ expectation, 2 usage, config or image error. Ctrl-A x quits an interactive sessi
 export interface BootOptions {
   board: string;
   native: boolean;
+  config?: string;
   kernel?: string;
   initrd?: string;
   dtb?: string;
@@ -44,13 +79,17 @@ export interface BootOptions {
   smp?: number;
   mem?: number;
   gic?: 2 | 3;
+  seed?: bigint;
   timeoutSec?: number;
   expect: RegExp[];
   stats: boolean;
+  disks: { path: string; readOnly: boolean }[];
+  net?: 'user';
+  clock: ClockMode;
 }
 
 export function parseBootArgs(argv: string[]): BootOptions | 'help' {
-  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false };
+  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [], clock: 'cycles' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -107,6 +146,9 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         o.gic = Number(v) as 2 | 3;
         break;
       }
+      case '--seed':
+        o.seed = parseSeed(value());
+        break;
       case '--timeout': {
         const v = value();
         if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--timeout: '${v}' is not a number of seconds`);
@@ -126,7 +168,31 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         noValue();
         o.stats = true;
         break;
+      case '--disk': {
+        const v = value();
+        const m = /^(.*),(ro|rw)$/.exec(v);
+        const path = m ? m[1]! : v;
+        if (path === '') throw new UsageError(`--disk: '${v}' names no file`);
+        o.disks.push({ path, readOnly: m?.[2] === 'ro' });
+        break;
+      }
+      case '--clock': {
+        const v = value();
+        if (v !== 'cycles' && v !== 'host') throw new UsageError(`--clock: '${v}' is not cycles or host`);
+        o.clock = v;
+        break;
+      }
       case '--config':
+        o.config = value();
+        break;
+      case '--net': {
+        const v = value();
+        if (v !== 'user') throw new UsageError(`--net: '${v}' is not a network kind (user)`);
+        o.net = 'user';
+        break;
+      }
+      case '--hostfwd':
+        throw new UsageError('--hostfwd is not available yet in this version');
       case '--trace':
       case '--gdb':
         throw new UsageError(`${flag} is not available yet in this version`);
@@ -157,12 +223,73 @@ export async function main(argv: string[]): Promise<number> {
   const kernel = readImage(kernelPath, 'kernel');
   const initrd = initrdPath !== undefined ? readImage(initrdPath, 'initrd') : undefined;
   const dtb = opts.dtb !== undefined ? readImage(opts.dtb, 'dtb') : undefined;
+  let vms: VmConfig[] = [];
+  if (!opts.native) {
+    const cfgOpts = { ramSize: opts.mem, gicVersion: opts.gic, cpus: opts.smp };
+    vms = opts.config !== undefined ? loadVmConfig(opts.config, board, cfgOpts) : defaultVmSet(board, cfgOpts);
+    if (opts.config === undefined && opts.kernel !== undefined) {
+      // --kernel/--initrd replace the images of the board's default set.
+      for (const vm of vms) {
+        vm.image.kernelFile = kernelPath;
+        if (initrdPath !== undefined) vm.image.ramdiskFile = initrdPath;
+      }
+    }
+  }
+
+  // Board virtio slots: the disks from slot 0 on (Linux probes the device tree in address order,
+  // so the first --disk is vda), a virtio-rng in the last slot.
+  if (!opts.native && opts.disks.length > 0) throw new UsageError('--disk attaches disks to a --native boot; under the hypervisor a VM\'s disks come from its config');
+  const slots = board.virtio.count;
+  if (opts.disks.length > slots - 1) throw new UsageError(`--disk: board ${board.name} has room for ${slots - 1} disks`);
+  const backends: BlockBackend[] = [];
+  const virtio: VirtioDevice[] = [];
+  const closeDisks = (): void => {
+    for (const b of backends) {
+      try {
+        b.close();
+      } catch (e) {
+        process.stderr.write(`shyper-emu: closing a disk: ${(e as Error).message}\n`);
+      }
+    }
+  };
+  try {
+    for (const d of opts.disks) {
+      const { backend, note } = openDiskImage(d.path, d.readOnly);
+      backends.push(backend);
+      if (note) process.stderr.write(`shyper-emu: ${note}\n`);
+      virtio.push(new VirtioBlk({ backend, serial: basename(d.path) }));
+    }
+  } catch (e) {
+    closeDisks();
+    if (e instanceof DiskImageError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (opts.native && opts.net === 'user') {
+    if (opts.disks.length > slots - 2) throw new UsageError(`--net user: board ${board.name} has no virtio slot left after the disks`);
+    // The NIC takes the slot after the disks: eth0 on the user network's gateway.
+    const gateway = new Gateway();
+    const nic = new VirtioNet({ mac: Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56), backend: { transmit: (f) => void gateway.receive(f) } });
+    gateway.send = (f) => void nic.receive(f);
+    virtio.push(nic);
+  }
+  // virtio-rng: entropy beyond the boot seed, from the run's --seed (deterministic).
+  virtio[slots - 1] = new VirtioRng({ source: new Rng(opts.seed ?? DEFAULT_SEED, 'virtio-rng') });
 
   let outputText = '';
   let matched = 0;
+  const seen = opts.expect.map(() => false);
+  const firstUnmatched = (): string => opts.expect[seen.indexOf(false)]?.source ?? '';
   let finish: ((code: number, why: string) => void) | null = null;
+  // While every CPU idles the run loop sleeps; keyboard input ends the sleep early.
+  let wakeEarly: (() => void) | null = null;
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
+    // Ctrl-A n / Ctrl-A 0-7: move the keyboard between VMs.
+    onCommand: (key) => {
+      if (key === 0x6e) mux?.cycle();
+      else if (key >= 0x30 && key <= 0x37) mux?.select(key - 0x30);
+    },
+    onInput: () => wakeEarly?.(),
     // The reader of our output went away (`| head -1`): end quietly, as after Ctrl-A x.
     onOutputClosed: () => finish?.(matched < opts.expect.length ? 1 : 0, matched < opts.expect.length ? `output closed before it matched /${opts.expect[matched]!.source}/` : 'quit'),
     input: true,
@@ -174,28 +301,55 @@ export async function main(argv: string[]): Promise<number> {
       }
       outputText += String.fromCharCode(b);
       if (b === 0x0a || outputText.length > 8192) {
-        while (matched < opts.expect.length && opts.expect[matched]!.test(outputText)) {
-          matched++;
-          outputText = '';
+        // A guest kernel panic ends the run (exit 1) when it is the only guest or VM 0's; a GVM
+        // that panics stops alone.
+        const line = outputText.slice(outputText.lastIndexOf('\n', outputText.length - 2) + 1);
+        if (/Kernel panic - not syncing/.test(line) && (vms.length === 0 || /^\[vm0\] /.test(line) || !line.startsWith('[vm'))) finish?.(1, 'guest kernel panic');
+        // Every --expect must match somewhere in the output, in any order (several VMs boot at once).
+        for (let i = 0; i < opts.expect.length; i++) {
+          if (!seen[i] && opts.expect[i]!.test(line)) {
+            seen[i] = true;
+            matched++;
+          }
         }
         if (opts.expect.length > 0 && matched === opts.expect.length) finish?.(0, 'expectations met');
-        if (/Kernel panic - not syncing/.test(outputText)) finish?.(1, 'guest kernel panic');
         if (outputText.length > 8192) outputText = outputText.slice(-4096);
       }
     },
   });
 
   let machine: Machine;
+  let mux: ConsoleMux | null = null;
+  // The VMs' disks, network switch and console peers; the disks are closed at the end.
+  const vmDeviceHub = new VmDeviceHub((line) => process.stderr.write(line + '\n'));
+  if (!opts.native && opts.net === 'user') vmDeviceHub.attachGateway();
   try {
-    machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, console: term.console });
-    machine.loadLinux({
-      kernel,
-      initrd,
-      dtb,
-      cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
-    });
+    if (opts.native) {
+      machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
+      machine.loadLinux({
+        kernel,
+        initrd,
+        dtb,
+        cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
+      });
+    } else {
+      mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
+      const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
+      machine = m;
+      startHypervisor(m, {
+        vms,
+        mux,
+        append: opts.append.join(' '),
+        seed: opts.seed ?? DEFAULT_SEED,
+        log: (line) => process.stderr.write(line + '\n'),
+        onSystemOff: () => m.end('poweroff'),
+        devices: vmDeviceHub,
+      });
+    }
   } catch (e) {
     term.close();
+    closeDisks();
+    vmDeviceHub.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
     if (e instanceof FdtError) throw new UsageError(`dtb '${opts.dtb}': ${e.message}`);
     throw e;
@@ -207,36 +361,75 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const started = performance.now();
+  const pacer = new IdlePacer();
   const result = await new Promise<{ code: number; why: string }>((resolve) => {
+    let sleeper: ReturnType<typeof setTimeout> | null = null;
     finish = (code, why) => {
       finish = null;
+      if (sleeper !== null) clearTimeout(sleeper);
+      sleeper = null;
+      wakeEarly = null;
       machine.stop();
       resolve({ code, why });
     };
     const deadline = opts.timeoutSec !== undefined ? started + opts.timeoutSec * 1000 : Infinity;
+    // Every CPU idles: the host sleeps (at most until the next event; keyboard input or the
+    // --timeout deadline end it sooner), then virtual time moves on by as much — exactly to the
+    // event when the sleep ran its course, so output does not depend on host timing.
+    const idle = (): void => {
+      const idleNs = machine.idleNs;
+      const ms = opts.clock === 'host' ? idleNs / 1e6 : pacer.sleepMs(idleNs);
+      if (ms <= 0) {
+        pacer.record(idleNs, 0);
+        machine.advanceIdle(Infinity);
+        setImmediate(step);
+        return;
+      }
+      const since = performance.now();
+      const wake = (early: boolean): void => {
+        if (sleeper === null) return;
+        clearTimeout(sleeper);
+        sleeper = null;
+        wakeEarly = null;
+        const slept = performance.now() - since;
+        const ns = early ? Math.min(idleNs, Math.floor(slept * 1e6)) : idleNs;
+        pacer.record(ns, slept);
+        machine.advanceIdle(early ? ns : Infinity);
+        setImmediate(step);
+      };
+      // A sleep cut short by the --timeout deadline counts as an early wake (time stops short).
+      const byDeadline = deadline - since < ms;
+      sleeper = setTimeout(() => wake(byDeadline), byDeadline ? Math.max(1, deadline - since) : ms);
+      wakeEarly = () => wake(true);
+    };
     const step = (): void => {
       if (finish === null) return;
       const state = machine.runFor(25);
+      mux?.flushAll();
       term.flush();
       if (finish === null) return;
-      if (state === 'poweroff') return finish(opts.expect.length > 0 && matched < opts.expect.length ? 1 : 0, opts.expect.length > 0 && matched < opts.expect.length ? `guest powered off before output matched /${opts.expect[matched]!.source}/` : 'poweroff');
+      if (state === 'poweroff') return finish(opts.expect.length > 0 && matched < opts.expect.length ? 1 : 0, opts.expect.length > 0 && matched < opts.expect.length ? `guest powered off before output matched /${firstUnmatched()}/` : 'poweroff');
       if (state === 'reset') return finish(0, 'guest reset');
       if (state === 'hang') return finish(1, 'all CPUs idle with nothing left to wake them');
       if (performance.now() > deadline) {
-        return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${opts.expect[matched]!.source}/` : `timeout after ${opts.timeoutSec} s`);
+        return finish(1, opts.expect.length > matched ? `timeout after ${opts.timeoutSec} s waiting for /${firstUnmatched()}/` : `timeout after ${opts.timeoutSec} s`);
       }
+      if (state === 'idle') return idle();
       setImmediate(step);
     };
     setImmediate(step);
   });
+  mux?.flushAll();
   term.close();
+  closeDisks();
+  vmDeviceHub.close();
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0 || (result.why !== 'poweroff' && result.why !== 'expectations met' && result.why !== 'quit')) {
     process.stderr.write(`shyper-emu: ${result.why}\n`);
   }
   if (opts.stats) {
     const n = machine.instructions();
-    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)}\n`);
+    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
   }
   return result.code;
 }

@@ -195,7 +195,7 @@ export class AddressSpace implements AddressTranslator {
     for (const [a, b] of this.ranges.overlaps(s, e)) {
       for (let p = a; p < b; p++) {
         const old = this.pages.get(p)!;
-        this.cpu?.invalidateCodeRam(Math.floor(old / 8) * PAGE, PAGE);
+        this.mem.codeCache.invalidate(Math.floor(old / 8) * PAGE, PAGE);
         this.freePhys.push(Math.floor(old / 8));
         this.pages.delete(p);
       }
@@ -252,7 +252,7 @@ export class AddressSpace implements AddressTranslator {
       const pa = this.translateHost(va + i, PROT_WRITE);
       const n = Math.min(PAGE - ((va + i) % PAGE), data.length - i);
       this.mem.ramBytes.set(data.subarray(i, i + n), pa);
-      this.cpu?.invalidateCodeRam(pa, n);
+      this.mem.codeCache.invalidate(pa, n);
       i += n;
     }
   }

@@ -1,15 +1,19 @@
 // A user-mode Linux process on the emulated CPU: the initial stack (argc, argv, envp, auxv as
 // the kernel's create_elf_tables builds it) and the run loop.
-import { Cpu } from '../../emulator/arm64/cpu.ts';
+import { Cpu, decoderFor } from '../../emulator/arm64/cpu.ts';
+import { coreFeatures, linuxHwcaps } from '../../emulator/arm64/features.ts';
 import { SP } from '../../emulator/arm64/regs.ts';
+import { MIDR } from '../../boards/types.ts';
 import { AddressSpace, PROT_READ, PROT_WRITE } from './address-space.ts';
 import { loadElf } from './elf.ts';
 import { UsageError } from '../errors.ts';
 import { Syscalls } from './syscalls.ts';
 
 const AT = { NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9, UID: 11, EUID: 12, GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31 };
-/** HWCAP_FP | ASIMD | CRC32 | FPHP | ASIMDHP | LRCPC | DCPOP: what this CPU implements (asm/hwcap.h). */
-const HWCAP = (1 << 0) | (1 << 1) | (1 << 7) | (1 << 9) | (1 << 10) | (1 << 15) | (1 << 16);
+
+/** The cores `run-elf --cpu` can model; each decodes its own architecture (features.ts). */
+export const USER_CPUS = ['cortex-a76', 'cortex-a55', 'cortex-a72', 'cortex-a57'] as const;
+export type UserCpuName = (typeof USER_CPUS)[number];
 
 const STACK_TOP = 0x7ffffff000;
 const STACK_SIZE = 8 << 20;
@@ -19,16 +23,17 @@ export class Process {
   readonly cpu: Cpu;
   readonly sys: Syscalls;
 
-  /** `memBytes`: the physical memory behind the address space (default 1 GiB). */
-  constructor(image: Uint8Array, path: string, argv: string[], env: string[], opts: { memBytes?: number } = {}) {
+  /** `core`: the CPU modeled (instructions, AT_HWCAP, ID registers); `memBytes`: the physical memory behind the address space (default 1 GiB). */
+  constructor(image: Uint8Array, path: string, argv: string[], env: string[], core: UserCpuName = 'cortex-a76', opts: { memBytes?: number } = {}) {
+    const features = coreFeatures(core);
     this.as = new AddressSpace(opts.memBytes);
-    this.cpu = new Cpu(this.as.mem);
+    this.cpu = new Cpu(this.as.mem, decoderFor(features));
     this.as.cpu = this.cpu;
     this.cpu.translator = this.as;
     this.as.map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE);
     const elf = loadElf(this.as, image, path, { start: STACK_TOP - STACK_SIZE, end: STACK_TOP });
     this.as.brkStart = this.as.brk = elf.brk;
-    this.sys = new Syscalls(this.as, path);
+    this.sys = new Syscalls(this.as, path, { midr: MIDR[core], features });
     this.cpu.exceptionHook = (cpu, ec, iss, far) => this.sys.exception(cpu, ec, iss, far);
 
     // Linux refuses (E2BIG) arguments and environment above a quarter of the stack limit.
@@ -54,7 +59,7 @@ export class Process {
     const aux: [number, number][] = [
       [AT.PHDR, elf.phdr], [AT.PHENT, elf.phent], [AT.PHNUM, elf.phnum], [AT.PAGESZ, 4096], [AT.BASE, 0],
       [AT.FLAGS, 0], [AT.ENTRY, elf.entry], [AT.UID, 0], [AT.EUID, 0], [AT.GID, 0], [AT.EGID, 0],
-      [AT.HWCAP, HWCAP], [AT.HWCAP2, 0], [AT.CLKTCK, 100], [AT.SECURE, 0], [AT.RANDOM, random],
+      [AT.HWCAP, linuxHwcaps(features)], [AT.HWCAP2, 0], [AT.CLKTCK, 100], [AT.SECURE, 0], [AT.RANDOM, random],
       [AT.PLATFORM, platform], [AT.EXECFN, execfn], [AT.NULL, 0],
     ];
     const words = [argv.length, ...argvPtrs, 0, ...envPtrs, 0, ...aux.flat()];

@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import type { Cpu } from '../../emulator/arm64/cpu.ts';
 import { EC } from '../../emulator/arm64/ec.ts';
 import { type AddressSpace, EfaultError, PAGE, PROT_READ, PROT_WRITE, TASK_SIZE } from './address-space.ts';
+import { emulateMrs, type UserCpu } from './cpuid.ts';
 import { diagnostic, errnoOf, readSome, writeAll } from './host-io.ts';
 
 export const E = {
@@ -83,7 +84,7 @@ export class Syscalls {
   /** Where fault reports ("SIGSEGV at ...") and warnings go (default: the host's stderr). */
   report: (line: string) => void = diagnostic;
 
-  constructor(private readonly as: AddressSpace, private readonly exe: string) {
+  constructor(private readonly as: AddressSpace, private readonly exe: string, private readonly userCpu: UserCpu) {
     for (const fd of [0, 1, 2]) {
       const flags = (isatty(fd) ? O.RDWR : fd === 0 ? O.RDONLY : O.WRONLY) | O.LARGEFILE;
       this.fds.set(fd, { d: { kind: 'stream', host: fd, path: `/dev/fd/${fd}`, pos: -1, dir: null, flags, refs: 1 }, cloexec: false });
@@ -115,6 +116,16 @@ export class Syscalls {
       }
       if (this.exitCode === null) cpu.setX(0, BigInt(ret));
       return;
+    }
+    if (ec === EC.UNKNOWN) {
+      const w = cpu.fetchWord(cpu.pc);
+      const mrs = emulateMrs(w >>> 0, this.userCpu);
+      if (mrs !== null) {
+        // The kernel's MRS emulation: write Xt (XZR discards) and step past the instruction.
+        if (mrs.rt !== 31) cpu.setX(mrs.rt, mrs.value);
+        cpu.nextPc = cpu.pc + 4;
+        return;
+      }
     }
     this.fault(cpu, ec, iss, far);
   }

@@ -1,11 +1,12 @@
 // The EL2 port: a small test hypervisor attached to a CPU running EL1 code. What it receives
 // (ESR_EL2/FAR_EL2/HPFAR_EL2, ELR_EL2/SPSR_EL2) and how control returns follow ARM ARM D1.10
 // and the syndrome encodings of D17.2.40.
-import { describe, expect, it } from 'vitest';
-import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
+import { Cpu } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
-import { HCR } from '../../emulator/arm64/sysstate.ts';
-import type { Hypervisor } from '../../emulator/arm64/exceptions.ts';
+import { El2Reg, ESR_EC, HCR_EL2, type El2Cpu, type El2Software } from '../../emulator/arm64/el2.ts';
+import { El2CpuPort, el2Adapter } from '../../emulator/arm64/el2-cpu.ts';
 import { assemble } from './ls-oracle.ts';
 
 const CODE = 0x10000;
@@ -26,26 +27,28 @@ function setup(lines: string[]) {
   cpu.sys.vbar1 = VBAR;
   cpu.pc = CODE;
   const log: { esr: number; elr: number; far: number; hpfar: number; kind: string }[] = [];
-  const hv: Hypervisor = {
-    sync: (c) => {
-      log.push({ kind: 'sync', esr: c.sys.esr2, elr: c.sys.elr2, far: c.sys.far2, hpfar: c.sys.hpfar2 });
-      const ec = c.sys.esr2 >>> 26;
-      if (ec === EC.HVC64) c.setX(0, 0x1234n); // a hypercall result; ELR already points past HVC
-      else c.sys.elr2 += 4; // trapped instruction: emulate by skipping
+  // The test hypervisor sees only the El2Cpu port.
+  const hv: El2Software = {
+    start: () => {},
+    sync: (c: El2Cpu) => {
+      log.push({ kind: 'sync', esr: c.esr, elr: c.elr, far: c.far, hpfar: c.hpfar });
+      const ec = c.esr >>> 26;
+      if (ec === ESR_EC.HVC64) c.setX(0, 0x1234n); // a hypercall result; ELR already points past HVC
+      else c.advancePc(); // trapped instruction: emulate by skipping
     },
-    irq: (c) => void log.push({ kind: 'irq', esr: 0, elr: c.sys.elr2, far: 0, hpfar: 0 }),
-    fiq: () => {},
+    irq: (c: El2Cpu) => void log.push({ kind: 'irq', esr: 0, elr: c.elr, far: 0, hpfar: 0 }),
   };
-  cpu.hypervisor = hv;
-  return { cpu, mem, log };
+  const port = new El2CpuPort(cpu, 0, 0);
+  cpu.hypervisor = el2Adapter(hv, port);
+  return { cpu, mem, log, port };
 }
 
-describe('EL2 port', () => {
+describeOracle('EL2 port', ['cross-as'], () => {
   it('HVC from EL1 enters the hypervisor with EC 0x16 and the immediate, returns after the HVC', () => {
     const { cpu, log } = setup(['mov x0, #7', 'hvc #0x55', 'mov x1, x0', 'b .']);
     cpu.run(4);
     expect(log[0]).toMatchObject({ kind: 'sync', elr: CODE + 8 });
-    expect(log[0]!.esr >>> 26).toBe(EC.HVC64);
+    expect(log[0]!.esr >>> 26).toBe(ESR_EC.HVC64);
     expect(log[0]!.esr & 0xffff).toBe(0x55);
     expect((log[0]!.esr >>> 25) & 1).toBe(1); // IL
     expect(cpu.getX(1)).toBe(0x1234n);
@@ -53,11 +56,11 @@ describe('EL2 port', () => {
   });
 
   it('HCR_EL2.TWI traps WFI (EC 0x01); HCR_EL2.TVM traps an MSR to SCTLR_EL1 (EC 0x18 with Rt, direction)', () => {
-    const { cpu, log } = setup(['wfi', 'mov x3, #1', 'msr sctlr_el1, x3', 'mrs x4, sctlr_el1', 'b .']);
-    cpu.sys.hcr = HCR.TWI | HCR.TVM | HCR.RW;
+    const { cpu, log, port } = setup(['wfi', 'mov x3, #1', 'msr sctlr_el1, x3', 'mrs x4, sctlr_el1', 'b .']);
+    port.msr(El2Reg.HCR_EL2, HCR_EL2.TWI | HCR_EL2.TVM | HCR_EL2.RW);
     const before = cpu.sys.sctlr;
     cpu.run(5);
-    expect(log.map((l) => l.esr >>> 26)).toEqual([EC.WFX, EC.SYSREG]);
+    expect(log.map((l) => l.esr >>> 26)).toEqual([ESR_EC.WFX, ESR_EC.SYSREG]);
     const iss = log[1]!.esr & 0x1ffffff;
     // Op0=3 Op2=0 Op1=0 CRn=1 Rt=3 CRm=0 Direction=0 (write)
     expect(iss).toBe((3 << 20) | (0 << 17) | (0 << 14) | (1 << 10) | (3 << 5) | (0 << 1) | 0);
@@ -66,14 +69,14 @@ describe('EL2 port', () => {
   });
 
   it('a virtual IRQ (HCR_EL2.VI with IMO) is taken at EL1 when PSTATE.I is clear; a physical IRQ goes to EL2', () => {
-    const { cpu, log } = setup(['msr daifclr, #2', 'nop', 'nop', 'b .']);
-    cpu.sys.hcr = HCR.IMO | HCR.VI | HCR.RW;
+    const { cpu, log, port } = setup(['msr daifclr, #2', 'nop', 'nop', 'b .']);
+    port.msr(El2Reg.HCR_EL2, HCR_EL2.IMO | HCR_EL2.VI | HCR_EL2.RW);
     cpu.run(3);
     expect(cpu.getX(20)).toBe(0x280n); // current EL with SP_ELx, IRQ vector
     expect(cpu.el).toBe(1);
     expect(log).toEqual([]);
     // Physical IRQ while routed by IMO: to EL2, whatever PSTATE.I says.
-    cpu.sys.hcr = HCR.IMO | HCR.RW;
+    port.msr(El2Reg.HCR_EL2, HCR_EL2.IMO | HCR_EL2.RW);
     cpu.pc = CODE + 8;
     cpu.daif = 0x3c0;
     cpu.pins.setIrq(true);
@@ -83,17 +86,17 @@ describe('EL2 port', () => {
   });
 
   it('a stage-2 data abort on an MMIO-like access carries the instruction syndrome (ISV, SAS, SRT)', () => {
-    const { cpu, mem, log } = setup(['movz x1, #0x4000, lsl #16', 'ldr w5, [x1, #8]', 'b .']);
+    const { cpu, mem, log, port } = setup(['movz x1, #0x4000, lsl #16', 'ldr w5, [x1, #8]', 'b .']);
     // Stage 2 maps only the first 2 MiB of IPA space (code, vectors) 1:1.
     const l1 = 0x80000, l2 = 0x81000;
-    cpu.sys.vttbr = l1;
-    cpu.sys.vtcr = 24 | (1 << 6);
     mem.ram.setBigUint64(l1, BigInt(l2) | 3n, true);
     mem.ram.setBigUint64(l2, 0n | (1n << 10n) | (3n << 6n) | 1n, true); // 2 MiB block at 0, RW
-    cpu.sys.hcr = HCR.VM | HCR.RW;
+    port.msr(El2Reg.VTTBR_EL2, BigInt(l1));
+    port.msr(El2Reg.VTCR_EL2, BigInt(24 | (1 << 6)));
+    port.msr(El2Reg.HCR_EL2, HCR_EL2.VM | HCR_EL2.RW);
     cpu.run(3);
     const l = log[0]!;
-    expect(l.esr >>> 26).toBe(EC.DABT_LOWER);
+    expect(l.esr >>> 26).toBe(ESR_EC.DABT_LOWER);
     const iss = l.esr & 0x1ffffff;
     expect(iss >>> 24).toBe(1); // ISV
     expect((iss >>> 22) & 3).toBe(2); // SAS: word

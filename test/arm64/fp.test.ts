@@ -3,12 +3,13 @@
 // denormals, min/max normals, rounding ties, integer-range boundaries) under random FPCR (all
 // rounding modes, FZ, DN, AHP), checked bit for bit against qemu-aarch64 including FPSR and NZCV
 // (test/arm64/fp-oracle.ts). The seed is printed; FP_SEED replays a run, FP_PER_ENCODING scales it.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fpFeatures, fpScalarBasic } from '../../emulator/arm64/decode/fp-basic.ts';
+import { fpScalarBasic } from '../../emulator/arm64/decode/fp-basic.ts';
 import { fpVector } from '../../emulator/arm64/decode/fp-vector.ts';
 import { fpHalf } from '../../emulator/arm64/decode/fp-half.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
@@ -60,7 +61,7 @@ function elementSize(def: OpDef, word: number, fields: Record<string, unknown>):
   return fields.dbl ? 64 : 32;
 }
 
-describe(`floating point vs qemu-aarch64 (seed ${seed})`, () => {
+describeOracle(`floating point vs qemu-aarch64 (seed ${seed})`, ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const dec = defaultDecoder();
   const undefExec = dec.decode(0).exec;
   const rand = rng(seed);
@@ -198,8 +199,7 @@ describe(`floating point vs qemu-aarch64 (seed ${seed})`, () => {
       }
     }
     const hknown = objdumpKnows(hw);
-    try {
-      fpFeatures.fp16 = true;
+    {
       hw.forEach((w, i) => {
         if (!hknown[i]) return;
         const d = dec.decode(w);
@@ -224,8 +224,6 @@ describe(`floating point vs qemu-aarch64 (seed ${seed})`, () => {
         if (diff && failures.length < 40) failures.push(`${names[i]} ${c.word.toString(16)} ${describeInput(c)}: ${diff}`);
       });
       expect(failures).toEqual([]);
-    } finally {
-      fpFeatures.fp16 = false;
     }
   }, 300_000);
 

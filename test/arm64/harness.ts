@@ -1,5 +1,6 @@
 // Runs A64 instructions on a bare CPU over flat RAM (VA = PA): the shared fixture of the CPU tests.
 import { Cpu } from '../../emulator/arm64/cpu.ts';
+import type { Decoder } from '../../emulator/arm64/decode/pattern.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 
 export interface Trap {
@@ -11,11 +12,13 @@ export interface Trap {
 
 export class TestCpu {
   readonly mem = new FlatMemory(1 << 20);
-  readonly cpu = new Cpu(this.mem);
+  readonly cpu: Cpu;
   readonly traps: Trap[] = [];
   static readonly CODE = 0x1000;
 
-  constructor() {
+  /** `decoder`: a core's (cpu.ts decoderFor); default the one with every feature. */
+  constructor(decoder?: Decoder) {
+    this.cpu = new Cpu(this.mem, decoder);
     this.cpu.exceptionHook = (cpu, ec, iss, far) => {
       this.traps.push({ ec, iss, far, pc: cpu.pc });
       cpu.exitRequest = 1;

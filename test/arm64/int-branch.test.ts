@@ -1,10 +1,11 @@
 // Branches and system instructions, worked against the ARM ARM pseudocode.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 
-describe('branches', () => {
+describeOracle('branches', ['cross-as'], () => {
   it('a counted loop with CBNZ, B.cond, TBZ and BL/RET computes what the code says', () => {
     const t = new TestCpu();
     const code = assemble([

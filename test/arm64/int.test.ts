@@ -1,6 +1,7 @@
 // Integer data processing vs qemu-aarch64: random instances of every encoding of the
 // data-processing tables, random operands (seeded), all of X0-X7 and NZCV compared.
 import { describe, expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { intImmediate } from '../../emulator/arm64/decode/int-imm.ts';
 import { intRegister } from '../../emulator/arm64/decode/int-reg.ts';
 import { rng } from './simd-oracle.ts';
@@ -13,7 +14,7 @@ const TESTED = [...intImmediate, ...intRegister].filter((d) => d.name !== 'ADR' 
 const SEED = Number(process.env.INT_SEED ?? 20261124);
 const PER = Number(process.env.INT_PER_ENCODING ?? 120);
 
-describe(`integer data processing vs qemu-aarch64 (seed ${SEED})`, () => {
+describeOracle(`integer data processing vs qemu-aarch64 (seed ${SEED})`, ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   it('every encoding, random operands and flags', () => {
     const rand = rng(SEED);
     const dec = defaultDecoder();

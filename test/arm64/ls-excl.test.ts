@@ -1,7 +1,8 @@
 // Exclusive, load-acquire/store-release and LDAPR against qemu-aarch64 (see ls-oracle.ts), the
 // alignment fault they take on a misaligned address (qemu-aarch64: SIGBUS; the syndrome from the
 // ARM ARM: ESR ISS.DFSC = 0b100001 alignment fault, ISS.WnR), and the store-exclusive status.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { assemble, BUF, BUFSZ, type Case, loadCase, qemuSignal, randomState, Rng, runOurs, runQemu, summary } from './ls-oracle.ts';
 
@@ -33,7 +34,7 @@ function check(seqs: string[][]): void {
   }
 }
 
-describe('exclusives and acquire/release vs qemu-aarch64', () => {
+describeOracle('exclusives and acquire/release vs qemu-aarch64', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   it('load-exclusive then store-exclusive to the same address succeeds (status 0), every size', () => {
     check([
       ['ldxrb w1, [x2]', 'stxrb w3, w4, [x2]'],
@@ -84,7 +85,7 @@ describe('exclusives and acquire/release vs qemu-aarch64', () => {
   });
 });
 
-describe('store-exclusive narrower than the load-exclusive', () => {
+describeOracle('store-exclusive narrower than the load-exclusive', ['cross-as'], () => {
   it('fails and leaves memory unchanged (QEMU 7.2 stores yet reports 1, not an outcome the ARM ARM allows)', () => {
     const st = state();
     const c: Case = { ...st, words: assemble(['ldxr x1, [x2]', 'stxr w3, w4, [x2]']) };
@@ -98,7 +99,7 @@ describe('store-exclusive narrower than the load-exclusive', () => {
   });
 });
 
-describe('alignment faults', () => {
+describeOracle('alignment faults', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const faulting: [string, number, boolean][] = [
     // [asm, misalignment added to x2, is a write]
     ['ldxr x1, [x2]', 4, false],

@@ -2,7 +2,8 @@
 // memory stay as they were, so the instruction can be restarted after the fault is handled
 // (ARM ARM D1.x: the preferred return of a data abort is the faulting instruction). The second
 // page of each access below is unmapped by a translator that raises a translation fault.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 import { Access, type AddressTranslator } from '../../emulator/arm64/memory.ts';
 import { TestCpu } from './harness.ts';
@@ -31,7 +32,7 @@ const CASES: [string, number][] = [
   ['ld4 {v4.s, v5.s, v6.s, v7.s}[1], [x3], #16', 8],
 ];
 
-describe('faults leave no partial effect', () => {
+describeOracle('faults leave no partial effect', ['cross-as'], () => {
   const rng = new Rng(7);
   const pristine = rng.bytes(BUFSZ);
   const words = assemble(CASES.map((c) => c[0]));

@@ -347,7 +347,7 @@ export function assemble(lines: string[]): number[] {
   const bin = `${dir}/out.bin`;
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/in.S`, '.arch armv8.2-a+rcpc\n' + src);
+    writeFileSync(`${dir}/in.S`, '.arch armv8.2-a+rcpc+crypto+dotprod+fp16\n' + src);
     execFileSync('aarch64-linux-gnu-as', ['in.S', '-o', 'in.o'], { cwd: dir });
     execFileSync('aarch64-linux-gnu-objcopy', ['-O', 'binary', '-j', '.text', 'in.o', 'out.bin'], { cwd: dir });
   }

@@ -1,6 +1,7 @@
 // Load/store pair (LDP/STP/LDPSW/LDNP/STNP; W, X, S, D, Q; offset, pre- and post-index) against
 // qemu-aarch64 (see ls-oracle.ts), with random registers, data and offsets from a printed seed.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { assemble, BUF, BUFSZ, type Case, randomState, Rng, runOurs, runQemu, summary } from './ls-oracle.ts';
 
 const SEED = Number(process.env.LS_SEED ?? Date.now() % 1e9);
@@ -28,7 +29,7 @@ const FORMS: { mn: string; r: string; size: number; modes: string[] }[] = [
   ),
 ];
 
-describe('load/store pair vs qemu-aarch64', () => {
+describeOracle('load/store pair vs qemu-aarch64', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const rng = new Rng(SEED);
   const pristine = rng.bytes(BUFSZ);
 

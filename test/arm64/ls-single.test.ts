@@ -1,6 +1,7 @@
 // Load/store register, every addressing mode and size, general and SIMD&FP registers, against
 // qemu-aarch64 (see ls-oracle.ts). Random registers, data and offsets from a printed seed.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { assemble, BUF, BUFSZ, type Case, randomState, Rng, runOurs, runQemu, SLOT, summary } from './ls-oracle.ts';
 
 const SEED = Number(process.env.LS_SEED ?? Date.now() % 1e9);
@@ -118,7 +119,7 @@ function check(cases: { asm: string; c: Omit<Case, 'words'> }[], pristine: Uint8
   }
 }
 
-describe('load/store register vs qemu-aarch64', () => {
+describeOracle('load/store register vs qemu-aarch64', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const rng = new Rng(SEED);
   const pristine = rng.bytes(BUFSZ);
 

@@ -1,7 +1,8 @@
 // Advanced SIMD structure loads/stores (LD1-LD4/ST1-ST4 multiple and single structure, LD1R-LD4R)
 // against qemu-aarch64 (see ls-oracle.ts): every arrangement, lane size and post-index form,
 // register lists wrapping past V31, random data and base addresses from a printed seed.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { assemble, BUF, BUFSZ, type Case, randomState, Rng, runOurs, runQemu, summary } from './ls-oracle.ts';
 
 const SEED = Number(process.env.LS_SEED ?? Date.now() % 1e9);
@@ -20,7 +21,7 @@ function check(cases: { asm: string; c: Omit<Case, 'words'> }[], pristine: Uint8
   }
 }
 
-describe('SIMD structure loads/stores vs qemu-aarch64', () => {
+describeOracle('SIMD structure loads/stores vs qemu-aarch64', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const rng = new Rng(SEED);
   const pristine = rng.bytes(BUFSZ);
 

@@ -1,8 +1,12 @@
 // Unallocated and absent-feature encodings of the load/store group are UNDEFINED: qemu-aarch64
 // raises SIGILL for each (cortex-a57: ARMv8.0, no FEAT_LSE/LOR/LRCPC2/PAuth/MTE; cortex-a76 for
-// the LDAPR row, which it implements), and TestCpu takes an exception with ESR.EC = 0.
-import { describe, expect, it } from 'vitest';
+// the LDAPR row, which it implements), and TestCpu with the same core's decoder takes an exception
+// with ESR.EC = 0.
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
+import { decoderFor } from '../../emulator/arm64/cpu.ts';
+import { coreFeatures } from '../../emulator/arm64/features.ts';
 import { assemble, BUF, BUFSZ, type Case, loadCase, qemuSignal, randomState, Rng, SLOT } from './ls-oracle.ts';
 
 const rng = new Rng(1);
@@ -47,7 +51,7 @@ const RAW: [string, number][] = [
   ['LDAXR... with o2=1 o0=0 (LDLAR) at size 11', 0xc8df7c20],
 ];
 
-describe('UNDEFINED load/store encodings', () => {
+describeOracle('UNDEFINED load/store encodings', ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const lines = ASM.filter((l) => !l.startsWith('.'));
   const words = assemble(ASM);
   const named: [string, number, string][] = [
@@ -61,7 +65,7 @@ describe('UNDEFINED load/store encodings', () => {
     for (let k = 0; k < 31; k++) st.x[k] = BigInt(BUF + 0x400);
     const c: Case = { ...st, words: [word] };
     expect(qemuSignal(c, pristine, model)).toBe('SIGILL');
-    const t = new TestCpu();
+    const t = new TestCpu(decoderFor(coreFeatures(model)));
     loadCase(t, c, pristine);
     t.cpu.run(1);
     expect(t.traps).toEqual([{ ec: 0, iss: 0, far: 0, pc: SLOT }]);

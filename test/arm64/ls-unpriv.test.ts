@@ -1,7 +1,8 @@
 // LDTR/STTR at EL1 access memory with EL0 permissions (ARM ARM C6.2 LDTR: "as if at EL0" when
 // executed at EL1); at EL0 they are ordinary loads/stores. The translator here denies EL0 access
 // to one page and consults cpu.mmu.unprivileged, as mmu.ts does.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 import { Access, type AddressTranslator } from '../../emulator/arm64/memory.ts';
 import { TestCpu } from './harness.ts';
@@ -34,7 +35,7 @@ function setup(el: number, asm: string): TestCpu {
   return t;
 }
 
-describe('unprivileged loads and stores', () => {
+describeOracle('unprivileged loads and stores', ['cross-as'], () => {
   it('LDR at EL1 reads a page EL0 cannot', () => {
     const t = setup(1, 'ldr x1, [x2]');
     t.cpu.run(1);

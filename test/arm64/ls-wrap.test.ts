@@ -1,7 +1,8 @@
 // Address arithmetic is modulo 2^64 (ARM ARM: "address = X[n] + offset" on bits(64)); writeback
 // carries across the 32-bit halves of the register file and wraps at 2^64; upper-half (kernel)
 // addresses are negative JS numbers. The translator maps every VA to PA = VA mod 2^20.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import type { AddressTranslator } from '../../emulator/arm64/memory.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
@@ -20,7 +21,7 @@ function run(asm: string, regs: Record<number, bigint>): TestCpu {
 
 const M64 = (1n << 64n) - 1n;
 
-describe('64-bit address arithmetic', () => {
+describeOracle('64-bit address arithmetic', ['cross-as'], () => {
   it('post-index from an upper-half address', () => {
     const t = run('ldr x1, [x2], #16', { 2: (M64 - 0xfffffn) + 0x80000n });
     // VA 0xffff_ffff_fff8_0000 -> PA 0x80000: bytes 00..07

@@ -1,21 +1,19 @@
-// Every Advanced SIMD integer encoding of decode/simd.ts, random instances with random register
+// Every Advanced SIMD integer encoding of decode/simd.ts (with the Armv8.1/8.2 additions and the
+// Cryptographic Extension's AES/SHA/PMULL), random instances with random register
 // state, checked against qemu-aarch64 (test/arm64/simd-oracle.ts). The seed is printed; set
 // SIMD_SEED to replay a run.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { simd } from '../../emulator/arm64/decode/simd.ts';
-import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
+import { decoderFor, defaultDecoder } from '../../emulator/arm64/cpu.ts';
+import { coreFeatures } from '../../emulator/arm64/features.ts';
 import { TestCpu } from './harness.ts';
 import { type Case, diffDump, objdumpKnows, OUT_BYTES, randomInput, randomWord, rng, runOurs, runQemu } from './simd-oracle.ts';
 
 const seed = Number(process.env.SIMD_SEED ?? Date.now() % 1000000);
 const PER_ENCODING = Number(process.env.SIMD_PER_ENCODING ?? 48);
 
-/** Allocated in the ARM ARM but absent from the CPU we model (FEAT_PMULL: PMULL/PMULL2 .1Q). */
-function deliberatelyUndefined(word: number): boolean {
-  return ((word & 0xbf20fc00) >>> 0) === 0x0e20e000 && ((word >>> 22) & 3) === 3;
-}
-
-describe(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, () => {
+describeOracle(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, ['qemu-aarch64', 'cross-gcc', 'cross-as'], () => {
   const dec = defaultDecoder();
   const undefExec = dec.decode(0).exec;
   const rand = rng(seed);
@@ -37,9 +35,13 @@ describe(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, () => {
     expect(bad).toEqual([]);
   });
 
-  it('PMULL .1Q (FEAT_PMULL) is UNDEFINED', () => {
-    expect(dec.decode(0x0ee0e000).exec).toBe(undefExec); // pmull v0.1q, v0.1d, v0.1d
-    expect(dec.decode(0x4ee0e000).exec).toBe(undefExec); // pmull2 v0.1q, v0.2d, v0.2d
+  it('PMULL .1Q (FEAT_PMULL) decodes on a core with the Cryptographic Extension, is UNDEFINED without', () => {
+    const plain = decoderFor(coreFeatures('cortex-a72', { crypto: false }));
+    for (const w of [0x0ee0e000, 0x4ee0e000]) { // pmull v0.1q, v0.1d, v0.1d; pmull2 v0.1q, v0.2d, v0.2d
+      expect(dec.decode(w).def?.name).toBe('PMULL_1q');
+      expect(dec.decode(w).exec).not.toBe(undefExec);
+      expect(plain.decode(w).exec).toBe(undefExec);
+    }
   });
 
   it('allocated words give the same registers and FPSR as qemu-aarch64', () => {
@@ -47,7 +49,7 @@ describe(`Advanced SIMD integer vs qemu-aarch64 (seed ${seed})`, () => {
     const cases: Case[] = [];
     const missing: string[] = [];
     words.forEach((w, i) => {
-      if (!known[i] || deliberatelyUndefined(w)) return;
+      if (!known[i]) return;
       const d = dec.decode(w);
       if (d.exec === undefExec) missing.push(`${owner[i]} ${w.toString(16)}`);
       else if (d.def && simd.includes(d.def)) cases.push({ word: w, input: randomInput(rand) });

@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const KIT = '../shared/guests';
+// The images shipped in guests/ (the loader takes .gz).
+const KIT = 'guests';
 
 function boot(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -20,7 +21,7 @@ function boot(args: string[], timeoutMs = 240_000): Promise<{ code: number | nul
   });
 }
 
-const kit = ['--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--timeout', '200', '--native'];
+const kit = ['--kernel', `${KIT}/Image.gz`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--timeout', '200', '--native'];
 
 describe('native Linux boot', { timeout: 300_000 }, () => {
   for (const [name, args, cpus] of [
@@ -34,6 +35,8 @@ describe('native Linux boot', { timeout: 300_000 }, () => {
       const r = await boot([...args, ...kit, '--stats']);
       expect(r.out).toContain('shyper-guest: boot ok');
       expect(r.out).toContain(`shyper-guest: cpus ${cpus}`);
+      // The CRNG was seeded from the generated tree's /chosen/rng-seed (test/boot/entropy.test.ts).
+      expect(r.out).toMatch(/random: crng init done[\s\S]*shyper-guest: init started[\s\S]*shyper-guest: getrandom ok/);
       expect(r.out).toContain('shyper-guest: test done');
       expect(r.out).toContain('reboot: Power down');
       expect(r.err).toMatch(/^stats: instructions=\d+ seconds=[\d.]+ mips=[\d.]+/m);
@@ -52,17 +55,17 @@ describe('native Linux boot', { timeout: 300_000 }, () => {
   });
 
   it('--expect stops at the first match of every pattern with exit 0; an unmet one times out with exit 1', async () => {
-    const ok = await boot(['--board', 'qemu-virt', '--smp', '1', '--native', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--expect', 'Run /init', '--expect', 'boot ok']);
+    const ok = await boot(['--board', 'qemu-virt', '--smp', '1', '--native', '--kernel', `${KIT}/Image.gz`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--expect', 'Run /init', '--expect', 'boot ok']);
     expect(ok.code).toBe(0);
     expect(ok.out).toContain('shyper-guest: boot ok');
     expect(ok.out).not.toContain('test done');
-    const bad = await boot(['--board', 'qemu-virt', '--smp', '1', '--native', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--expect', 'never printed', '--timeout', '8']);
+    const bad = await boot(['--board', 'qemu-virt', '--smp', '1', '--native', '--kernel', `${KIT}/Image.gz`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--expect', 'never printed', '--timeout', '8']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/timeout after 8 s waiting for \/never printed\//);
   });
 
   it('a guest kernel panic ends the run with a clear final line and exit 1', async () => {
-    const r = await boot(['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', `${KIT}/Image`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'rdinit=/nonexistent init=/nonexistent', '--timeout', '100']);
+    const r = await boot(['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', `${KIT}/Image.gz`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'rdinit=/nonexistent init=/nonexistent', '--timeout', '100']);
     expect(r.out).toContain('Kernel panic - not syncing');
     expect(r.err.trim().split('\n').at(-1)).toBe('shyper-emu: guest kernel panic');
     expect(r.code).toBe(1);

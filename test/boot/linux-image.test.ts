@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ImageError, maybeGunzip, parseImageHeader, planLayout } from '../../emulator/boot/linux-image.ts';
 
-const KIT = new URL('../../../shared/guests/', import.meta.url);
+const KIT = new URL('../../guests/', import.meta.url);
 
 describe('arm64 Image loader', () => {
-  const image = new Uint8Array(readFileSync(new URL('Image', KIT)));
+  const image = new Uint8Array(gunzipSync(readFileSync(new URL('Image.gz', KIT))));
   it("reads the kit kernel's header (booting.rst: text_offset, image_size, flags)", () => {
     const h = parseImageHeader(image);
-    // Values read independently with: od -A d -t x8 -j 8 -N 24 Image
+    // Values read independently with: zcat guests/Image.gz | od -A d -t x8 -j 8 -N 24
     const dv = new DataView(image.buffer, image.byteOffset);
     expect(h.textOffset).toBe(Number(dv.getBigUint64(8, true)));
     expect(h.imageSize).toBe(Number(dv.getBigUint64(16, true)));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('interactive console', { timeout: 120_000 }, () => {
   it('the guest shell answers commands typed on stdin, and poweroff ends the run with exit 0', async () => {
-    const p = spawn('node', ['bin/shyper-emu.js', '--board', 'qemu-virt', '--native', '--smp', '2', '--kernel', '../shared/guests/Image', '--initrd', '../shared/guests/initramfs.cpio.gz', '--timeout', '100'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('node', ['bin/shyper-emu.js', '--board', 'qemu-virt', '--native', '--smp', '2', '--kernel', 'guests/Image.gz', '--initrd', 'guests/initramfs.cpio.gz', '--timeout', '100'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let sent = 0;
     const code = await new Promise<number | null>((resolve) => {

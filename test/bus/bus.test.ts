@@ -149,3 +149,29 @@ describe('Bus MMIO', () => {
     expect(() => bus.addMmio(0xffff_ffff_f000, 0x2000, new Recorder('x'))).toThrow(/bad range/);
   });
 });
+
+describe('Bus device DMA', () => {
+  it('isRam covers adjacent regions and refuses gaps, MMIO and unsafe numbers', () => {
+    const bus = new Bus();
+    bus.addRam(0x1000, 0x1000);
+    bus.addRam(0x2000, 0x1000);
+    bus.addRam(0x8000, 0x1000);
+    bus.addMmio(0x4000, 0x1000, new Recorder('dev'));
+    expect(bus.isRam(0x1ff0, 0x20)).toBe(true);
+    expect(bus.isRam(0x1000, 0x2000)).toBe(true);
+    expect(bus.isRam(0x2ff0, 0x20)).toBe(false);
+    expect(bus.isRam(0x4000, 4)).toBe(false);
+    expect(bus.isRam(2 ** 60, 4)).toBe(false);
+    expect(bus.isRam(0x8000, 0)).toBe(true);
+  });
+
+  it('writeBytes copies across regions; readInto reads it back; a range that is not all RAM writes nothing', () => {
+    const bus = new Bus();
+    bus.addRam(0x1000, 0x1000);
+    bus.addRam(0x2000, 0x1000);
+    bus.writeBytes(0x1ffe, Uint8Array.of(1, 2, 3, 4));
+    expect(Array.from(bus.readInto(0x1ffe, new Uint8Array(4)))).toEqual([1, 2, 3, 4]);
+    expect(() => bus.writeBytes(0x2ffe, Uint8Array.of(9, 9, 9))).toThrow(/bus error: write/);
+    expect(Array.from(bus.readInto(0x2ffe, new Uint8Array(2)))).toEqual([0, 0]);
+  });
+});

@@ -126,7 +126,7 @@ function syscallProgram(r: Rand, calls: number): Uint8Array {
 function runInProcess(image: Uint8Array, name: string, maxInstructions: number): { code: number | null; out: number } {
   let p: Process;
   try {
-    p = new Process(image, name, [name], ['PATH=/bin'], { memBytes: 64 << 20 });
+    p = new Process(image, name, [name], ['PATH=/bin'], 'cortex-a76', { memBytes: 64 << 20 });
   } catch (e) {
     if (userError(e)) return { code: 2, out: 0 };
     throw e;

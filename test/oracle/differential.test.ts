@@ -1,15 +1,17 @@
 // Per-instruction differential test against Unicorn 2 (DESIGN.md "ISA oracle"): random
 // instances of every encoding in our decode tables run from the same random state — X0-X30, SP,
 // NZCV, V0-V31 — on Unicorn and on our CPU; every register, flag and byte of the data window
-// must agree, or both must fault. ORACLE_SEED and ORACLE_PER_ENCODING reproduce / enlarge a run.
+// must agree, or both must fault. ORACLE_SEED and ORACLE_PER_ENCODING reproduce / enlarge a run;
+// ORACLE_FILTER=regex runs only the encodings whose name matches (e.g. '^(LD|SWP|CAS)').
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
 import { Cpu, EC } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { Access, type AddressTranslator } from '../../emulator/arm64/memory.ts';
 import type { OpDef } from '../../emulator/arm64/decode/pattern.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
-import { REG, Unicorn, unicornAvailable } from './unicorn.ts';
+import { REG, Unicorn } from './unicorn.ts';
 import { FPCR, FPSR } from '../../emulator/arm64/regs.ts';
 
 const SEED = Number(process.env.ORACLE_SEED ?? 424242);
@@ -17,6 +19,7 @@ const VECTORS: { name: string; word: string; caseSeed: number; note: string }[] 
   readFileSync(new URL('./vectors/regressions.json', import.meta.url), 'utf8'),
 ).vectors;
 const PER = Number(process.env.ORACLE_PER_ENCODING ?? 500);
+const FILTER = new RegExp(process.env.ORACLE_FILTER ?? '');
 const CODE = 0x200000;
 /** Each case runs from a fresh code address (Unicorn keeps stale translations of rewritten code). */
 const CODE_SIZE = 0x100000;
@@ -24,8 +27,10 @@ const DATA = 0x100000;
 const DATA_SIZE = 0x4000;
 
 /** Encodings whose effect reaches beyond the compared state (exceptions, system state, timing). */
-const SKIP = /^(SVC|HVC|SMC|BRK|ERET|HINT|NOP_YIELD|WFE|WFI|SEV|CLREX|DSB|DMB|ISB|SB|MSR_i|MRS|MSR_r|SYS|SYSL|ADR|ADRP|LDR_lit|PRFM_lit)$/;
+const SKIP = /^(SVC|HVC|SMC|BRK|ERET|HINT|NOP_YIELD|WFE|WFI|SEV|CLREX|DSB|DMB|ISB|SB|MSR_i|MRS|MSR_r|MSR_i_PAN|MRS_PAN|MSR_r_PAN|SYS|SYSL|ADR|ADRP|LDR_lit|PRFM_lit)$/;
 const BRANCH = /^(B|BL|B_cond|CBZ64|CBZ32|TBZ|BR|BLR|RET)$/;
+/** LSE max/min: Unicorn's versions are wrong outside a restricted operand domain (see runOne). */
+const MINMAX = /^LD[SU](MAX|MIN)$/;
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -51,9 +56,9 @@ class WindowTranslator implements AddressTranslator {
   }
 }
 
-describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 (seed ${SEED})`, { timeout: 600_000 }, () => {
+describeOracle(`per-instruction differential vs Unicorn 2 (seed ${SEED})`, ['unicorn'], { timeout: 600_000 }, () => {
   const CHUNKS = 8;
-  const all = defaultDecoder().all.filter((d) => !SKIP.test(d.name));
+  const all = defaultDecoder().all.filter((d) => !SKIP.test(d.name) && FILTER.test(d.name));
   let uc: Unicorn | null = null;
   const totals = { total: 0, knownDivergence: 0, undefButRan: [] as string[], ran: new Set<string>(), undef: new Set<string>() };
   for (let chunk = 0; chunk < CHUNKS; chunk++) {
@@ -93,6 +98,8 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
     let knownDivergence = 0;
     let staleLanding = 0;
     let total = 0;
+    /** Compared cases that completed without an exception on both sides. */
+    let completed = 0;
 
     const eng: Unicorn = uc;
     /** Run one word from the state seeded by caseSeed on both; differences, or null if not compared. */
@@ -123,6 +130,25 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
       const sp = BigInt(DATA + 0x2000);
       cpu.setX(31, sp);
       eng.setReg('SP', sp);
+      if (MINMAX.test(def.name) && w >>> 30 !== 3) {
+        // Unicorn 2 (QEMU 5.0) compares the whole 64-bit Rs with a B/H/W element and compares
+        // signed elements as unsigned. Run these in the operand domain where neither matters —
+        // Rs below 2^(esize-1), the element's top bit clear; test/arm64/ls-atomic.test.ts
+        // checks every operand against qemu-aarch64 7.2.
+        const es = 8 << (w >>> 30);
+        const rs = (w >>> 16) & 31, rn = (w >>> 5) & 31;
+        if (rs !== 31) {
+          xs[rs] = xs[rs]! & ((1n << BigInt(es - 1)) - 1n);
+          cpu.setX(rs, xs[rs]!);
+          eng.setReg(`X${rs}`, xs[rs]!);
+        }
+        const top = Number(rn === 31 ? sp : xs[rn]!) + es / 8 - 1;
+        if (top >= DATA && top < DATA + DATA_SIZE) {
+          data[top - DATA]! &= 0x7f;
+          mem.ramBytes[top] = data[top - DATA]!;
+          eng.writeMem(DATA, data);
+        }
+      }
       const nzcv = ((st() * 16) | 0) << 28;
       cpu.nzcv = nzcv;
       eng.setReg('NZCV', BigInt(nzcv >>> 0));
@@ -186,6 +212,13 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
         knownDivergence++;
         return null;
       }
+      // DC CVAP of an unmapped address: a translation fault (ARM ARM: DC by VA faults as a read);
+      // Unicorn 2 lets it pass.
+      if (trapped === EC.DABT_LOWER && err === 0 && name === 'DC_CVAP') {
+        knownDivergence++;
+        return null;
+      }
+      if (trapped < 0 && err === 0) completed++;
       if ((trapped >= 0) !== (err !== 0)) diffs.push(`fault: ours ${trapped >= 0 ? `EC ${trapped}` : 'none'} unicorn ${err ? `err ${err}` : 'none'}`);
       else if (err === 0) {
         for (let i = 0; i < 31; i++) {
@@ -217,6 +250,7 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
       // Fixed regression vectors first (test/oracle/vectors/regressions.json).
       const byName = new Map(dec.all.map((d) => [d.name, d]));
       for (const v of VECTORS) {
+        if (!FILTER.test(v.name)) continue;
         const def = byName.get(v.name);
         expect(def, `vector ${v.name} names no encoding`).toBeDefined();
         const word = Number(v.word) >>> 0;
@@ -243,7 +277,7 @@ describe.skipIf(!unicornAvailable())(`per-instruction differential vs Unicorn 2 
     totals.undefButRan.push(...undefButRan);
     for (const k of ran.keys()) totals.ran.add(k);
     for (const k of undefOurs.keys()) totals.undef.add(k);
-    console.log(`oracle: ${total} instructions, ${ran.size} encodings executed; ${staleLanding} branches landed on stale code and were not compared; ${knownDivergence} misaligned store-exclusives fault here (ARM ARM) and not in QEMU; ${undefButRan.length} words UNDEFINED here but executed by Unicorn's max CPU (absent features), e.g. ${undefButRan.slice(0, 8).join(', ')}`);
+    console.log(`oracle: ${total} instructions, ${ran.size} encodings executed, ${completed} cases completed without a fault; ${staleLanding} branches landed on stale code and were not compared; ${knownDivergence} misaligned store-exclusives or unmapped DC CVAPs fault here (ARM ARM) and not in QEMU; ${undefButRan.length} words UNDEFINED here but executed by Unicorn's max CPU (absent features), e.g. ${undefButRan.slice(0, 8).join(', ')}`);
     expect(failures).toEqual([]);
   });
   }

@@ -3,6 +3,7 @@
 // libunicorn-dev) so they can never drift from the library's own numbering.
 import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
+import { LIBUNICORN, UNICORN_ARM64_H } from '../oracles.ts';
 
 const UC_ARCH_ARM64 = 2;
 const UC_MODE_ARM = 0;
@@ -22,7 +23,7 @@ export const UC_ERR = {
 } as const;
 
 function loadRegisterIds(): Record<string, number> {
-  const header = readFileSync('/usr/include/unicorn/arm64.h', 'utf8');
+  const header = readFileSync(UNICORN_ARM64_H, 'utf8');
   const body = header.slice(header.indexOf('typedef enum uc_arm64_reg'));
   const ids: Record<string, number> = {};
   let next = 0;
@@ -44,7 +45,7 @@ function loadRegisterIds(): Record<string, number> {
 
 let lib: ReturnType<typeof bind> | null = null;
 function bind() {
-  const l = koffi.load('libunicorn.so.2');
+  const l = koffi.load(LIBUNICORN);
   return {
     uc_open: l.func('int uc_open(int arch, int mode, _Out_ void **uc)'),
     uc_close: l.func('int uc_close(void *uc)'),
@@ -60,17 +61,12 @@ function bind() {
   };
 }
 
-export const REG = loadRegisterIds();
-
-/** True when libunicorn2 can be loaded (the tests skip with a reason otherwise). */
-export function unicornAvailable(): boolean {
-  try {
-    lib ??= bind();
-    return true;
-  } catch {
-    return false;
-  }
-}
+let ids: Record<string, number> | null = null;
+/** Unicorn's register ids by name (read from the header on first use, so that importing this
+ *  file works on a machine without libunicorn-dev; test/oracles.ts decides whether to run). */
+export const REG: Readonly<Record<string, number>> = new Proxy({}, {
+  get: (_t, name) => (typeof name === 'string' ? (ids ??= loadRegisterIds())[name] : undefined),
+});
 
 export type CpuModel = 'a57' | 'a53' | 'a72' | 'max';
 const MODELS: Record<CpuModel, number> = { a57: 0, a53: 1, a72: 2, max: 3 };

@@ -1,16 +1,14 @@
 // Advanced SIMD half-precision encodings (FEAT_FP16; ARM ARM C4.1.92 "Advanced SIMD three same
 // (FP16)", "two-register miscellaneous (FP16)", the scalar FP16 forms, across lanes and scalar
 // pairwise with size 00, by element with size 00, fixed-point shifts with immh 001x, FMOV
-// (vector, immediate) half). Decoded only while fpFeatures.fp16 is on (see fp-basic.ts).
-import { group, op, type OpDef } from './pattern.ts';
+// (vector, immediate) half). UNDEFINED on a core without FP16 (see fp-basic.ts).
+import { op, requires, type OpDef } from './pattern.ts';
 import * as x from '../exec/fp-half.ts';
 import { OP } from '../exec/fp-vector.ts';
-import { fpFeatures } from './fp-basic.ts';
 import { vfpExpandImmHalf } from '../exec/fp-basic.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const b = (v: number, n: number): string => v.toString(2).padStart(n, '0');
-const on = (v: F): F | null => (fpFeatures.fp16 ? v : null);
 
 const sameOps: [string, number, number, number, number, boolean, boolean][] = [
   // name, U, a, opcode[2:0], op, pairwise, scalar form exists
@@ -45,42 +43,43 @@ const miscOps: [string, number, number, number, string, number, boolean][] = [
 const rows: OpDef[] = [];
 for (const [name, u, a, opc, opn, pairwise, scalar] of sameOps) {
   rows.push(op(name, `0 q:1 ${u} 01110 ${a} 10 rm:5 00 ${b(opc, 3)} 1 rn:5 rd:5`, x.threeSameH, (f: F) =>
-    on({ op: opn, pairwise, lanes: f.q ? 8 : 4, rn: f.rn, rm: f.rm, rd: f.rd })));
+    ({ op: opn, pairwise, lanes: f.q ? 8 : 4, rn: f.rn, rm: f.rm, rd: f.rd })));
   if (scalar) {
     rows.push(op(`${name}_s`, `01 ${u} 11110 ${a} 10 rm:5 00 ${b(opc, 3)} 1 rn:5 rd:5`, x.threeSameH, (f: F) =>
-      on({ op: opn, pairwise: false, lanes: 1, rn: f.rn, rm: f.rm, rd: f.rd })));
+      ({ op: opn, pairwise: false, lanes: 1, rn: f.rn, rm: f.rm, rd: f.rd })));
   }
 }
 for (const [name, u, a, opc, kind, rmode, scalar] of miscOps) {
   rows.push(op(name, `0 q:1 ${u} 01110 ${a} 1111 00 ${b(opc, 5)} 10 rn:5 rd:5`, x.miscH, (f: F) =>
-    on({ kind, rmode, fbits: 0, lanes: f.q ? 8 : 4, rn: f.rn, rd: f.rd })));
+    ({ kind, rmode, fbits: 0, lanes: f.q ? 8 : 4, rn: f.rn, rd: f.rd })));
   if (scalar) {
     rows.push(op(`${name}_s`, `01 ${u} 11110 ${a} 1111 00 ${b(opc, 5)} 10 rn:5 rd:5`, x.miscH, (f: F) =>
-      on({ kind, rmode, fbits: 0, lanes: 1, rn: f.rn, rd: f.rd })));
+      ({ kind, rmode, fbits: 0, lanes: 1, rn: f.rn, rd: f.rd })));
   }
 }
 
-export const fpHalf = group(
+export const fpHalf = requires(
+  'FP16',
   ...rows,
-  op('FRECPX_h', '01 0 11110 1 1111 00 11111 10 rn:5 rd:5', x.miscH, (f: F) => on({ kind: 'recpx', rmode: 0, fbits: 0, lanes: 1, rn: f.rn, rd: f.rd })),
+  op('FRECPX_h', '01 0 11110 1 1111 00 11111 10 rn:5 rd:5', x.miscH, (f: F) => ({ kind: 'recpx', rmode: 0, fbits: 0, lanes: 1, rn: f.rn, rd: f.rd })),
   // Across lanes (U=0, size 00) and scalar pairwise (U=0, size 00).
   ...([['FMAXNMV_h', 0, 0b01100, OP.MAXNM], ['FMAXV_h', 0, 0b01111, OP.MAX], ['FMINNMV_h', 1, 0b01100, OP.MINNM], ['FMINV_h', 1, 0b01111, OP.MIN]] as const).map(
-    ([name, o1, opc, opn]) => op(name, `0 q:1 0 01110 ${o1} 0 11000 ${b(opc, 5)} 10 rn:5 rd:5`, x.reduceH, (f: F) => on({ op: opn, lanes: f.q ? 8 : 4, rn: f.rn, rd: f.rd }))),
+    ([name, o1, opc, opn]) => op(name, `0 q:1 0 01110 ${o1} 0 11000 ${b(opc, 5)} 10 rn:5 rd:5`, x.reduceH, (f: F) => ({ op: opn, lanes: f.q ? 8 : 4, rn: f.rn, rd: f.rd }))),
   ...([['FMAXNMP_hs', 0, 0b01100, OP.MAXNM], ['FADDP_hs', 0, 0b01101, OP.ADD], ['FMAXP_hs', 0, 0b01111, OP.MAX],
     ['FMINNMP_hs', 1, 0b01100, OP.MINNM], ['FMINP_hs', 1, 0b01111, OP.MIN]] as const).map(([name, o1, opc, opn]) =>
-    op(name, `01 0 11110 ${o1} 0 11000 ${b(opc, 5)} 10 rn:5 rd:5`, x.reduceH, (f: F) => on({ op: opn, lanes: 2, rn: f.rn, rd: f.rd }))),
+    op(name, `01 0 11110 ${o1} 0 11000 ${b(opc, 5)} 10 rn:5 rd:5`, x.reduceH, (f: F) => ({ op: opn, lanes: 2, rn: f.rn, rd: f.rd }))),
   // By element, size 00: index H:L:M, Vm in V0-V15.
   ...([['FMLA_he', 0, 0b0001, OP.FMLA], ['FMLS_he', 0, 0b0101, OP.FMLS], ['FMUL_he', 0, 0b1001, OP.MUL], ['FMULX_he', 1, 0b1001, OP.MULX]] as const).flatMap(([name, u, opc, opn]) => [
     op(name, `0 q:1 ${u} 01111 00 l:1 m:1 rm:4 ${b(opc, 4)} h:1 0 rn:5 rd:5`, x.byElementH, (f: F) =>
-      on({ op: opn, lanes: f.q ? 8 : 4, rn: f.rn, rm: f.rm, rd: f.rd, index: f.h * 4 + f.l * 2 + f.m })),
+      ({ op: opn, lanes: f.q ? 8 : 4, rn: f.rn, rm: f.rm, rd: f.rd, index: f.h * 4 + f.l * 2 + f.m })),
     op(`${name}_s`, `01 ${u} 11111 00 l:1 m:1 rm:4 ${b(opc, 4)} h:1 0 rn:5 rd:5`, x.byElementH, (f: F) =>
-      on({ op: opn, lanes: 1, rn: f.rn, rm: f.rm, rd: f.rd, index: f.h * 4 + f.l * 2 + f.m })),
+      ({ op: opn, lanes: 1, rn: f.rn, rm: f.rm, rd: f.rd, index: f.h * 4 + f.l * 2 + f.m })),
   ]),
   // Fixed-point conversions, immh = 001x: fbits = 32 - immh:immb.
   ...([['SCVTF_hfix', 0, 0b11100, 'scvtf'], ['UCVTF_hfix', 1, 0b11100, 'ucvtf'], ['FCVTZS_hfix', 0, 0b11111, 'fcvts'], ['FCVTZU_hfix', 1, 0b11111, 'fcvtu']] as const).flatMap(([name, u, opc, kind]) => [
-    op(name, `0 q:1 ${u} 011110 001 ib:4 ${b(opc, 5)} 1 rn:5 rd:5`, x.miscH, (f: F) => on({ kind, rmode: 3, fbits: 16 - f.ib, lanes: f.q ? 8 : 4, rn: f.rn, rd: f.rd })),
-    op(`${name}_s`, `01 ${u} 111110 001 ib:4 ${b(opc, 5)} 1 rn:5 rd:5`, x.miscH, (f: F) => on({ kind, rmode: 3, fbits: 16 - f.ib, lanes: 1, rn: f.rn, rd: f.rd })),
+    op(name, `0 q:1 ${u} 011110 001 ib:4 ${b(opc, 5)} 1 rn:5 rd:5`, x.miscH, (f: F) => ({ kind, rmode: 3, fbits: 16 - f.ib, lanes: f.q ? 8 : 4, rn: f.rn, rd: f.rd })),
+    op(`${name}_s`, `01 ${u} 111110 001 ib:4 ${b(opc, 5)} 1 rn:5 rd:5`, x.miscH, (f: F) => ({ kind, rmode: 3, fbits: 16 - f.ib, lanes: 1, rn: f.rn, rd: f.rd })),
   ]),
   op('FMOV_vh', '0 q:1 0 0111100000 abc:3 1111 11 defgh:5 rd:5', x.fmovVecImmH, (f: F) =>
-    on({ bits: vfpExpandImmHalf((f.abc << 5) | f.defgh), lanes: f.q ? 8 : 4, rd: f.rd })),
+    ({ bits: vfpExpandImmHalf((f.abc << 5) | f.defgh), lanes: f.q ? 8 : 4, rd: f.rd })),
 );

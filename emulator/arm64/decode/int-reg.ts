@@ -1,5 +1,5 @@
 // A64 "Data Processing -- Register" (ARM ARM C4.1.88).
-import { group, op } from './pattern.ts';
+import { group, op, requires } from './pattern.ts';
 import { rz, wz, SP } from '../regs.ts';
 import * as x from '../exec/int-dp.ts';
 
@@ -39,8 +39,8 @@ export const intRegister = group(
   op('CLZCLS', 'sf:1 1 0 11010110 00000 00010 op:1 rn:5 rd:5', x.dp1, (f: F) => ({ sf: f.sf, op: 4 + f.op, rn: rz(f.rn), rd: wz(f.rd) })),
   op('DIV', 'sf:1 0 0 11010110 rm:5 00001 o1:1 rn:5 rd:5', x.div, (f: F) => ({ sf: f.sf, signed: f.o1 === 1, rm: rz(f.rm), rn: rz(f.rn), rd: wz(f.rd) })),
   op('SHIFTV', 'sf:1 0 0 11010110 rm:5 0010 op2:2 rn:5 rd:5', x.shiftVar, (f: F) => ({ sf: f.sf, shift: f.op2, rm: rz(f.rm), rn: rz(f.rn), rd: wz(f.rd) })),
-  op('CRC32', 'sf:1 0 0 11010110 rm:5 010 c:1 sz:2 rn:5 rd:5', x.crc, (f: F) =>
-    (f.sz === 3) !== (f.sf === 1) ? null : { c: f.c, sz: f.sz, rm: rz(f.rm), rn: rz(f.rn), rd: wz(f.rd) }),
+  ...requires('CRC32', op('CRC32', 'sf:1 0 0 11010110 rm:5 010 c:1 sz:2 rn:5 rd:5', x.crc, (f: F) =>
+    (f.sz === 3) !== (f.sf === 1) ? null : { c: f.c, sz: f.sz, rm: rz(f.rm), rn: rz(f.rn), rd: wz(f.rd) })),
   op('MADD', 'sf:1 00 11011 000 rm:5 o0:1 ra:5 rn:5 rd:5', x.madd, (f: F) => ({ sf: f.sf, sub: f.o0, rm: rz(f.rm), ra: rz(f.ra), rn: rz(f.rn), rd: wz(f.rd) })),
   op('MADDL', '1 00 11011 u:1 01 rm:5 o0:1 ra:5 rn:5 rd:5', x.maddl, (f: F) => ({ signed: f.u === 0, sub: f.o0, rm: rz(f.rm), ra: rz(f.ra), rn: rz(f.rn), rd: wz(f.rd) })),
   op('MULH', '1 00 11011 u:1 10 rm:5 0 ra:5 rn:5 rd:5', x.mulh, (f: F) => ({ signed: f.u === 0, rm: rz(f.rm), rn: rz(f.rn), rd: wz(f.rd) })),

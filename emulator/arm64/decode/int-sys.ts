@@ -1,8 +1,8 @@
 // A64 "Branches, Exception Generating and System instructions" (ARM ARM C4.1.87).
-import { group, op } from './pattern.ts';
+import { group, op, requires } from './pattern.ts';
 import { rz, wz } from '../regs.ts';
 import * as x from '../exec/int-sys.ts';
-import { sysregDef } from '../sysregs.ts';
+import { sysregDef, isTimedSysreg } from '../sysregs.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -37,27 +37,40 @@ export const intBranchSystem = group(
   op('CLREX', '11010101000000110011 crm:4 010 11111', x.clrex),
   op('DSB', '11010101000000110011 crm:4 100 11111', x.nop),
   op('DMB', '11010101000000110011 crm:4 101 11111', x.nop),
-  op('ISB', '11010101000000110011 crm:4 110 11111', x.nop),
+  op('ISB', '11010101000000110011 crm:4 110 11111', x.isb),
   op('SB', '11010101000000110011 0000 111 11111', x.nop),
 
   // MSR (immediate): PSTATE fields we implement; the rest (UAO, SSBS, DIT, TCO, FlagM) are absent.
   op('MSR_i', '1101010100000 op1:3 0100 crm:4 op2:3 11111', x.msrImm, (f: F) => {
-    const field = f.op1 === 3 && f.op2 === 6 ? 'daifset' : f.op1 === 3 && f.op2 === 7 ? 'daifclr' : f.op1 === 0 && f.op2 === 5 ? 'spsel' : f.op1 === 0 && f.op2 === 4 ? 'pan' : null;
+    const field = f.op1 === 3 && f.op2 === 6 ? 'daifset' : f.op1 === 3 && f.op2 === 7 ? 'daifclr' : f.op1 === 0 && f.op2 === 5 ? 'spsel' : null;
     return field === null ? null : { field, crm: f.crm };
   }),
+  // PSTATE.PAN (FEAT_PAN, Armv8.1): MSR PAN, #imm and the PAN special register (op0=3 op1=0 C4 C2 3).
+  ...requires('PAN',
+    op('MSR_i_PAN', '1101010100000 000 0100 crm:4 100 11111', x.msrImm, (f: F) => ({ field: 'pan', crm: f.crm })),
+    op('MRS_PAN', '1101010100 1 1 1 000 0100 0010 011 rt:5', x.mrs, (f: F) => sysregFields(3, 0, 4, 2, 3, f.rt)),
+    op('MSR_r_PAN', '1101010100 0 1 1 000 0100 0010 011 rt:5', x.msr, (f: F) => sysregFields(3, 0, 4, 2, 3, f.rt)),
+  ),
 
   op('MRS', '1101010100 1 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', x.mrs, (f: F) => {
-    const e = packEnc(2 + f.o0, f.op1, f.crn, f.crm, f.op2);
-    return { enc: e, def: sysregDef(e), rt: f.rt, rtw: wz(f.rt) };
+    const fields = sysregFields(2 + f.o0, f.op1, f.crn, f.crm, f.op2, f.rt);
+    // Counters are read first in a block, where the time is exact (exec/int-sys.ts mrsTimed).
+    return isTimedSysreg(fields.enc) ? { ...fields, exec: x.mrsTimed } : fields;
   }),
-  op('MSR_r', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', x.msr, (f: F) => {
-    const e = packEnc(2 + f.o0, f.op1, f.crn, f.crm, f.op2);
-    return { enc: e, def: sysregDef(e), rt: f.rt, rtr: rz(f.rt) };
-  }),
+  op('MSR_r', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', x.msr, (f: F) => sysregFields(2 + f.o0, f.op1, f.crn, f.crm, f.op2, f.rt)),
   // SYS: cache maintenance, TLB maintenance, address translation.
   op('SYS', '1101010100 0 01 op1:3 crn:4 crm:4 op2:3 rt:5', x.sysUndef, (f: F) => sysOp(f)),
+  // DC CVAP, clean to the point of persistence (FEAT_DPB, Armv8.2): SYS #3, C7, C12, #1.
+  ...requires('DPB', op('DC_CVAP', '1101010100 0 01 011 0111 1100 001 rt:5', x.dcByVa, (f: F) =>
+    ({ enc: packEnc(1, 3, 7, 12, 1), rt: f.rt, rtr: rz(f.rt), el1Only: false }))),
   op('SYSL', '1101010100 1 01 op1:3 crn:4 crm:4 op2:3 rt:5', x.sysUndef, () => null),
 );
+
+/** MRS/MSR operands: the register's definition is looked up once, at decode time. */
+function sysregFields(op0: number, op1: number, crn: number, crm: number, op2: number, rt: number): F {
+  const e = packEnc(op0, op1, crn, crm, op2);
+  return { enc: e, def: sysregDef(e), rt, rtw: wz(rt), rtr: rz(rt) };
+}
 
 // SYS encodings are resolved to handlers at decode time (a per-word choice a pattern cannot
 // express without a table per operation).
@@ -72,7 +85,6 @@ function sysOp(f: F): F | null {
       return { ...base, exec: x.dcZva };
     case '3,10,1': // DC CVAC
     case '3,11,1': // DC CVAU
-    case '3,12,1': // DC CVAP
     case '3,14,1': // DC CIVAC
       return { ...base, el1Only: false, exec: x.dcByVa };
     case '0,6,1': // DC IVAC
@@ -83,9 +95,9 @@ function sysOp(f: F): F | null {
       return { ...base, setWay: true, exec: x.cacheEl1 };
     case '0,1,0': // IC IALLUIS
     case '0,5,0': // IC IALLU
-      return { ...base, setWay: false, exec: x.cacheEl1 };
+      return { ...base, el1Only: true, exec: x.icInvalidate };
     case '3,5,1': // IC IVAU
-      return { ...base, exec: x.icIvau };
+      return { ...base, el1Only: false, exec: x.icInvalidate };
     case '0,8,0':
       return { ...base, write: false, el0: false, exec: x.at };
     case '0,8,1':

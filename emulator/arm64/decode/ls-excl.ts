@@ -1,9 +1,10 @@
 // Load/store exclusive register and pair, load-acquire/store-release (ARM ARM C4.1.66 "Load/store
 // exclusive register", "Load/store exclusive pair", "Load/store ordered") and LDAPR (FEAT_LRCPC,
-// in "Atomic memory operations"). Not present, so UNDEFINED by having no pattern: the compare and
-// swap rows (CAS, CASP: FEAT_LSE), LDLAR/STLLR (FEAT_LOR), and the other atomic memory operations.
+// in "Atomic memory operations"). The compare and swap rows (CAS, CASP) and the other atomic memory
+// operations (FEAT_LSE) are ls-atomic.ts. Not present, so UNDEFINED by having no pattern:
+// LDLAR/STLLR (FEAT_LOR).
 // The Rs and Rt2 fields that the single-register forms do not use are ignored, as QEMU does.
-import { op, group, type Fields } from './pattern.ts';
+import { op, group, requires, type Fields } from './pattern.ts';
 import { rz, wz } from '../regs.ts';
 import * as A from '../exec/ls-access.ts';
 import * as E from '../exec/ls-excl.ts';
@@ -41,5 +42,5 @@ export const loadStoreExclusive = group(
   op('LDXP', '1 sz:1 001000 0 1 1 ..... o0:1 rt2:5 rn:5 rt:5', E.loadExclusive, prepLoadEx(1)),
   op('STLR', 'sz:2 001000 1 0 0 ..... 1 ..... rn:5 rt:5', E.storeRelease, prepOrdered(false)),
   op('LDAR', 'sz:2 001000 1 1 0 ..... 1 ..... rn:5 rt:5', E.loadAcquire, prepOrdered(true)),
-  op('LDAPR', 'sz:2 111000 1 0 1 11111 1 100 00 rn:5 rt:5', E.loadAcquire, prepOrdered(true)),
+  ...requires('LRCPC', op('LDAPR', 'sz:2 111000 1 0 1 11111 1 100 00 rn:5 rt:5', E.loadAcquire, prepOrdered(true))),
 );

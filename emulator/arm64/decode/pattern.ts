@@ -15,13 +15,19 @@
 // pre-compute what the handler needs (decoded immediates, XZR/SP register mapping) and may return
 // null to declare the encoding UNDEFINED (the "unallocated" rows of the ARM ARM tables).
 // The decoded result is cached per code page by the CPU, so decoding cost is paid once.
+//
+// An encoding of an optional feature is declared with `requires('LSE', ...ops)`: a decoder built
+// for a feature set without it (a core that does not have it, see features.ts) decodes those words
+// as UNDEFINED. A `prep` whose rows depend on a feature per word (FP16's ftype 11) reads the
+// decoder's feature set, its third argument.
 
 import type { Cpu } from '../cpu.ts';
+import { ALL_FEATURES, type Feature, type FeatureSet } from '../features.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Fields = any;
 export type Exec = (cpu: Cpu, f: Fields) => void;
-export type Prep = (f: Fields, word: number) => Fields | null;
+export type Prep = (f: Fields, word: number, features: FeatureSet) => Fields | null;
 
 interface FieldPart {
   name: string;
@@ -39,6 +45,8 @@ export interface OpDef {
   readonly names: string[];
   readonly exec: Exec;
   readonly prep?: Prep;
+  /** The optional feature this encoding belongs to (UNDEFINED on a core without it). */
+  readonly feature?: Feature;
 }
 
 export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDef {
@@ -71,6 +79,11 @@ export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDe
 /** A named list of encodings: one table per encoding group of the ARM ARM. */
 export function group(...ops: OpDef[]): OpDef[] {
   return ops;
+}
+
+/** The encodings of an optional feature (FEAT_<feature>). */
+export function requires(feature: Feature, ...ops: OpDef[]): OpDef[] {
+  return ops.map((d) => ({ ...d, feature }));
 }
 
 export function extractFields(def: OpDef, word: number): Fields {
@@ -114,7 +127,12 @@ export class Decoder {
   private readonly buckets: OpDef[][] = [];
   readonly all: OpDef[];
 
-  constructor(tables: OpDef[][], private readonly undefinedExec: Exec) {
+  constructor(
+    tables: OpDef[][],
+    private readonly undefinedExec: Exec,
+    /** The optional features this decoder implements (the CPU's core). */
+    readonly features: FeatureSet = ALL_FEATURES,
+  ) {
     this.all = tables.flat();
     for (let b = 0; b < 16; b++) {
       const key = b << 25;
@@ -151,8 +169,10 @@ export class Decoder {
     const list = this.buckets[(word >>> 25) & 0xf]!;
     for (const d of list) {
       if (((word & d.mask) >>> 0) !== d.value) continue;
+      // An absent feature's row still wins over less specific rows: the word is UNDEFINED.
+      if (d.feature !== undefined && !this.features.has(d.feature)) return { def: d, exec: this.undefinedExec, fields: { word } };
       const raw = extractFields(d, word);
-      const fields = d.prep ? d.prep(raw, word) : raw;
+      const fields = d.prep ? d.prep(raw, word, this.features) : raw;
       if (fields === null) return { def: d, exec: this.undefinedExec, fields: { word } };
       // A prep may pick the handler per word (SYS operations): fields.exec overrides.
       return { def: d, exec: typeof fields.exec === 'function' ? fields.exec : d.exec, fields };

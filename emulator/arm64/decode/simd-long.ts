@@ -3,7 +3,7 @@
 // size 10 indexes H:L over V0-V31 (M is then the top bit of Rm). FP by-element rows (FMLA,
 // FMLS, FMUL, FMULX, FMLAL...) have other U/opcode values and stay with the FP tables.
 
-import { op, type OpDef } from './pattern.ts';
+import { op, requires, type OpDef } from './pattern.ts';
 import * as L from '../exec/simd-long.ts';
 import * as E from '../exec/simd-ops.ts';
 import type { ElemOp } from '../exec/simd-ops.ts';
@@ -49,9 +49,12 @@ for (const [name, u, opc, sub, round] of [
   rows.push(op(name, `0 q:1 ${u} 01110 size:2 1 rm:5 ${bits4(opc)} 00 rn:5 rd:5`, L.highNarrow, (f: F3) =>
     f.size === 3 ? null : { d: f.rd, n: f.rn, m: f.rm, es: 8 << f.size, half: f.q, sub, round }));
 }
-// PMULL/PMULL2: only the 8-bit form; the 64-bit (.1Q) form is FEAT_PMULL, absent here.
+// PMULL/PMULL2: the 8-bit form (size 00), and the 64-bit .1Q form (size 11) of FEAT_PMULL
+// (Cryptographic Extension); sizes 01 and 10 are unallocated.
 rows.push(op('PMULL', '0 q:1 0 01110 size:2 1 rm:5 1110 00 rn:5 rd:5', L.pmull8, (f: F3) =>
   f.size !== 0 ? null : { d: f.rd, n: f.rn, m: f.rm, half: f.q }));
+rows.push(...requires('PMULL', op('PMULL_1q', '0 q:1 0 01110 11 1 rm:5 1110 00 rn:5 rd:5', L.pmull64, (f) =>
+  ({ d: f.rd, n: f.rn, m: f.rm, half: f.q }))));
 
 /** Element index and Vm of a by-element encoding, or null for a reserved size. */
 function indexed(f: FX): { es: number; idx: number; m: number } | null {

@@ -6,5 +6,7 @@ import { simdSame } from './simd-same.ts';
 import { simdShift } from './simd-shift.ts';
 import { simdLong } from './simd-long.ts';
 import { simdCopy } from './simd-copy.ts';
+import { simdExtra } from './simd-extra.ts';
+import { crypto } from './crypto.ts';
 
-export const simd = group(...simdSame, ...simdShift, ...simdLong, ...simdCopy);
+export const simd = group(...simdSame, ...simdShift, ...simdLong, ...simdCopy, ...simdExtra, ...crypto);

@@ -1,6 +1,6 @@
 // Branches, exception generation and system instructions (ARM ARM C4.1.87).
 import type { Cpu } from '../cpu.ts';
-import { EC } from '../cpu.ts';
+import { EC } from '../ec.ts';
 import { SP } from '../regs.ts';
 import { condHolds, addrOf, setAddr, toBig, fromBig } from './int-alu.ts';
 import { readSysreg, writeSysreg, sysregDef } from '../sysregs.ts';
@@ -103,6 +103,21 @@ export function mrs(cpu: Cpu, f: F): void {
   const v = readSysreg(cpu, f.enc, f.def, f.rt);
   fromBig(cpu.r, f.rtw, v);
 }
+/**
+ * MRS of a counter (sysregs.ts isTimedSysreg): unless it is first in its block, end the block
+ * before it (uncounted) and run it again first in the next, where the time is exact.
+ */
+export function mrsTimed(cpu: Cpu, f: F): void {
+  if (cpu.timedReadPc !== cpu.pc) {
+    cpu.timedReadPc = cpu.pc;
+    cpu.instret--; // the run loop counts this attempt; the retry is the real one
+    cpu.nextPc = cpu.pc;
+    cpu.exitRequest = 1;
+    return;
+  }
+  cpu.timedReadPc = -1;
+  mrs(cpu, f);
+}
 export function msr(cpu: Cpu, f: F): void {
   const r = cpu.r;
   writeSysreg(cpu, f.enc, f.def, f.rt, toBig(r[2 * f.rtr]!, r[2 * f.rtr + 1]!));
@@ -130,7 +145,27 @@ export function cacheEl1(cpu: Cpu, f: F): void {
   if (f.setWay && cpu.hcrTraps(HCR.TSW)) cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(f.enc, f.rt, false), 0, 0, cpu.pc);
 }
 
-export function icIvau(): void {}
+/**
+ * IC IALLU, IC IALLUIS, IC IVAU. Decoded code is already dropped by every write to its page
+ * (code-cache.ts), so no cache needs cleaning here; the instruction ends the block so the next
+ * fetch re-translates and re-checks its page (the ISB software issues next ends it too).
+ * IC IALLU/IALLUIS are EL1-only; IC IVAU at EL0 traps to EL1 unless SCTLR_EL1.UCI; all three
+ * trap to EL2 under HCR_EL2.TPU.
+ */
+export function icInvalidate(cpu: Cpu, f: F): void {
+  if (cpu.el === 0 && f.el1Only) cpu.raiseUndefined();
+  if (cpu.exceptionHook === null) {
+    // (User mode, with a hook instead of EL1 software: IC IVAU is allowed, as Linux sets UCI.)
+    if (cpu.el === 0 && (cpu.sys.sctlr & SCTLR.UCI) === 0) cpu.raise(EC.SYSREG, sysregTrapIss(f.enc, f.rt, false), 0, cpu.pc);
+    if (cpu.hcrTraps(HCR.TPU)) cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(f.enc, f.rt, false), 0, 0, cpu.pc);
+  }
+  cpu.exitRequest = 1;
+}
+
+/** ISB: a context synchronization event; instructions after it are fetched anew (ends the block). */
+export function isb(cpu: Cpu): void {
+  cpu.exitRequest = 1;
+}
 
 export function tlbi(cpu: Cpu, f: F): void {
   if (cpu.el === 0) cpu.raiseUndefined();

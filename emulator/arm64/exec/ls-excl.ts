@@ -3,27 +3,17 @@
 // ordering needs nothing beyond program order; what remains is the alignment check and the
 // exclusive monitor.
 //
-// The local monitor is cpu.exclusiveAddr/exclusiveSize (the reserved address and the bytes
-// loaded). Besides the address, a store-exclusive also requires memory to still hold the value the
-// load-exclusive returned, as QEMU does: another PE that runs between our LDXR and STXR and writes
-// the location makes the STXR fail, standing in for the global monitor.
-import { EC, type Cpu } from '../cpu.ts';
+// The local monitor is cpu.exclusiveAddr/exclusiveSize/exclusiveValue (the reserved address, the
+// bytes loaded and the value they held: per-CPU state that a world switch saves, context.ts).
+// Besides the address, a store-exclusive also requires memory to still hold the value the
+// load-exclusive returned, as QEMU does: another PE that runs between our LDXR and STXR and
+// writes the location makes the STXR fail, standing in for the global monitor.
+import type { Cpu } from '../cpu.ts';
+import { EC } from '../ec.ts';
 import type { Fields } from '../decode/pattern.ts';
 import type { Access } from './ls-access.ts';
 
 const TWO32 = 4294967296;
-
-/** Value(s) returned by the last load-exclusive of each PE: lo, hi, lo2, hi2. */
-const monitorValues = new WeakMap<Cpu, Int32Array>();
-
-function monitorOf(cpu: Cpu): Int32Array {
-  let m = monitorValues.get(cpu);
-  if (m === undefined) {
-    m = new Int32Array(4);
-    monitorValues.set(cpu, m);
-  }
-  return m;
-}
 
 /**
  * Alignment fault (ESR ISS.DFSC = 0b100001, ISS.WnR; D17.2.40 ESR_EL1 data abort ISS), taken to
@@ -63,7 +53,7 @@ export function loadExclusive(cpu: Cpu, f: Fields): void {
   const total = f.pair ? size * 2 : size;
   if (va % total !== 0) alignmentFault(cpu, va, false);
   readBytes(cpu, va, total, scratch);
-  monitorOf(cpu).set(scratch);
+  cpu.exclusiveValue.set(scratch);
   if (f.pair) {
     // Rt == Rt2 (CONSTRAINED UNPREDICTABLE) ends with the second element, as in QEMU.
     if (size === 4) {
@@ -102,7 +92,7 @@ export function storeExclusive(cpu: Cpu, f: Fields): void {
   const lo2 = r[f.t2]!, hi2 = r[f.t2 + 1]!;
   let status = 1;
   if (cpu.exclusiveAddr === va) {
-    const m = monitorOf(cpu);
+    const m = cpu.exclusiveValue;
     readBytes(cpu, va, total, scratch);
     // Up to 8 bytes: the stored-size memory value, zero-extended, against the first 64 bits read.
     const same = scratch[0] === m[0] && scratch[1] === m[1] && (total < 16 || (scratch[2] === m[2] && scratch[3] === m[3]));

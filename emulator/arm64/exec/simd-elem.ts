@@ -6,7 +6,7 @@
 
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
-import { clearHigh, foldQC, getLane, getLane64, setLane, setLane64 } from './simd-lanes.ts';
+import { clearHigh, getLane, getLane64, setLane, setLane64 } from './simd-lanes.ts';
 
 /** Vd[i] = op(Vn[i], Vm[i], Vd[i]) for every lane. */
 export function elementwise(cpu: Cpu, f: Fields): void {
@@ -14,18 +14,18 @@ export function elementwise(cpu: Cpu, f: Fields): void {
   const { d, n, m, es, lanes } = f;
   const op = f.op;
   const sg: boolean = op.signed;
+  const r = cpu.r;
   if (es === 64) {
     for (let i = 0; i < lanes; i++) {
-      setLane64(v, d, i, op.b(getLane64(v, n, i, sg), getLane64(v, m, i, sg), getLane64(v, d, i, sg)));
+      setLane64(v, d, i, op.b(getLane64(v, n, i, sg), getLane64(v, m, i, sg), getLane64(v, d, i, sg), r));
     }
   } else {
     const fn = op.n;
     for (let i = 0; i < lanes; i++) {
-      setLane(v, d, i, es, fn(getLane(v, n, i, es, sg), getLane(v, m, i, es, sg), getLane(v, d, i, es, sg), es));
+      setLane(v, d, i, es, fn(getLane(v, n, i, es, sg), getLane(v, m, i, es, sg), getLane(v, d, i, es, sg), es, r));
     }
   }
   if (f.q === 0) clearHigh(v, d);
-  foldQC(cpu);
 }
 
 /** Scalar form: element 0 only; every other bit of Vd is cleared. */
@@ -36,17 +36,16 @@ export function scalarElem(cpu: Cpu, f: Fields): void {
   const sg: boolean = op.signed;
   const o = d * 4;
   if (es === 64) {
-    const r = op.b(getLane64(v, n, 0, sg), getLane64(v, m, 0, sg), getLane64(v, d, 0, sg));
+    const x = op.b(getLane64(v, n, 0, sg), getLane64(v, m, 0, sg), getLane64(v, d, 0, sg), cpu.r);
     clearHigh(v, d);
-    setLane64(v, d, 0, r);
+    setLane64(v, d, 0, x);
   } else {
-    const r = op.n(getLane(v, n, 0, es, sg), getLane(v, m, 0, es, sg), getLane(v, d, 0, es, sg), es);
+    const x = op.n(getLane(v, n, 0, es, sg), getLane(v, m, 0, es, sg), getLane(v, d, 0, es, sg), es, cpu.r);
     v.vs[o] = 0;
     v.vs[o + 1] = 0;
     clearHigh(v, d);
-    setLane(v, d, 0, es, r);
+    setLane(v, d, 0, es, x);
   }
-  foldQC(cpu);
 }
 
 const pairTmp = new Float64Array(16);
@@ -60,8 +59,8 @@ export function pairwise(cpu: Cpu, f: Fields): void {
   const sg: boolean = op.signed;
   const half = lanes >> 1;
   if (es === 64) {
-    pairTmp64[0] = op.b(getLane64(v, n, 0, sg), getLane64(v, n, 1, sg), 0n);
-    pairTmp64[1] = op.b(getLane64(v, m, 0, sg), getLane64(v, m, 1, sg), 0n);
+    pairTmp64[0] = op.b(getLane64(v, n, 0, sg), getLane64(v, n, 1, sg), 0n, cpu.r);
+    pairTmp64[1] = op.b(getLane64(v, m, 0, sg), getLane64(v, m, 1, sg), 0n, cpu.r);
     setLane64(v, d, 0, pairTmp64[0]!);
     setLane64(v, d, 1, pairTmp64[1]!);
     return;
@@ -70,7 +69,7 @@ export function pairwise(cpu: Cpu, f: Fields): void {
   for (let i = 0; i < lanes; i++) {
     const src = i < half ? n : m;
     const j = 2 * (i < half ? i : i - half);
-    pairTmp[i] = fn(getLane(v, src, j, es, sg), getLane(v, src, j + 1, es, sg), 0, es);
+    pairTmp[i] = fn(getLane(v, src, j, es, sg), getLane(v, src, j + 1, es, sg), 0, es, cpu.r);
   }
   for (let i = 0; i < lanes; i++) setLane(v, d, i, es, pairTmp[i]!);
   if (f.q === 0) clearHigh(v, d);
@@ -156,14 +155,14 @@ export function byElement(cpu: Cpu, f: Fields): void {
   const fn = op.n;
   const b = getLane(v, f.m, f.idx, es, sg);
   const scalar = f.scalar;
-  const r0 = fn(getLane(v, n, 0, es, sg), b, getLane(v, d, 0, es, sg), es);
+  const r = cpu.r;
+  const r0 = fn(getLane(v, n, 0, es, sg), b, getLane(v, d, 0, es, sg), es, r);
   if (scalar) {
     const o = d * 4;
     v.vs[o] = 0;
     v.vs[o + 1] = 0;
   }
   setLane(v, d, 0, es, r0);
-  for (let i = 1; i < lanes; i++) setLane(v, d, i, es, fn(getLane(v, n, i, es, sg), b, getLane(v, d, i, es, sg), es));
+  for (let i = 1; i < lanes; i++) setLane(v, d, i, es, fn(getLane(v, n, i, es, sg), b, getLane(v, d, i, es, sg), es, r));
   if (f.q === 0) clearHigh(v, d);
-  foldQC(cpu);
 }

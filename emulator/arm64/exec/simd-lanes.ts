@@ -2,23 +2,16 @@
 // lives at index n*(128/es)+k of the view of that width (regs.ts). Lanes of 8..32 bits are handled
 // as JS numbers (exact); 64-bit lanes are read and written as two 32-bit words, and the rare
 // operations that need full 64-bit arithmetic on them go through BigInt.
+//
+// Saturation (ARM ARM C7.2 shared pseudocode SatQ) sets FPSR.QC directly in the executing CPU's
+// register words: the saturating helpers take `r` (cpu.r), so no flag is ever held outside the
+// CPU that saturated (two CPUs never share QC) and nothing is left to fold after the handler.
 
-import type { Cpu } from '../cpu.ts';
 import { FPSR } from '../regs.ts';
 import type { RegisterFile } from '../regs.ts';
 
 /** FPSR.QC, the cumulative saturation bit (ARM ARM C5.2.8). */
 export const FPSR_QC = 1 << 27;
-
-/** Set by element functions that saturated; folded into FPSR.QC by the handler. */
-export const sat = { qc: 0 };
-
-export function foldQC(cpu: Cpu): void {
-  if (sat.qc !== 0) {
-    cpu.r[FPSR] |= FPSR_QC;
-    sat.qc = 0;
-  }
-}
 
 /** 128-bit scratch registers for results that overlap their sources. */
 export const scratch = new Uint32Array(8);
@@ -84,22 +77,24 @@ export function fromScratch(v: RegisterFile, reg: number): void {
   s[o + 3] = scratch[3]!;
 }
 
-/** Saturate an exact integer to es bits, signed or unsigned, noting saturation. */
-export function satN(x: number, es: number, signed: boolean): number {
-  let lo: number, hi: number;
-  if (signed) {
-    hi = 2 ** (es - 1) - 1;
-    lo = -hi - 1;
-  } else {
-    hi = 2 ** es - 1;
-    lo = 0;
-  }
+// SatQ bounds per element size (index = es): `2 ** es` with a variable exponent is a Math.pow call.
+const SMAX = new Float64Array(65);
+const UMAX = new Float64Array(65);
+for (let e = 1; e <= 64; e++) {
+  SMAX[e] = 2 ** (e - 1) - 1;
+  UMAX[e] = 2 ** e - 1;
+}
+
+/** Saturate an exact integer to es bits, signed or unsigned; saturating sets FPSR.QC in r (cpu.r). */
+export function satN(x: number, es: number, signed: boolean, r: Int32Array): number {
+  const hi = signed ? SMAX[es]! : UMAX[es]!;
+  const lo = signed ? -hi - 1 : 0;
   if (x > hi) {
-    sat.qc = 1;
+    r[FPSR] |= FPSR_QC;
     return hi;
   }
   if (x < lo) {
-    sat.qc = 1;
+    r[FPSR] |= FPSR_QC;
     return lo;
   }
   return x;
@@ -109,31 +104,32 @@ const S64_MAX = (1n << 63n) - 1n;
 const S64_MIN = -(1n << 63n);
 const U64_MAX = (1n << 64n) - 1n;
 
-export function sat64(x: bigint, signed: boolean): bigint {
+/** Saturate to 64 bits; saturating sets FPSR.QC in r (cpu.r). */
+export function sat64(x: bigint, signed: boolean, r: Int32Array): bigint {
   const lo = signed ? S64_MIN : 0n;
   const hi = signed ? S64_MAX : U64_MAX;
   if (x > hi) {
-    sat.qc = 1;
+    r[FPSR] |= FPSR_QC;
     return hi;
   }
   if (x < lo) {
-    sat.qc = 1;
+    r[FPSR] |= FPSR_QC;
     return lo;
   }
   return x;
 }
 
-/** Saturate a BigInt to es bits (any es up to 64). */
-export function satB(x: bigint, es: number, signed: boolean): bigint {
+/** Saturate a BigInt to es bits (any es up to 64); saturating sets FPSR.QC in r (cpu.r). */
+export function satB(x: bigint, es: number, signed: boolean, r: Int32Array): bigint {
   const e = BigInt(es);
   const hi = signed ? (1n << (e - 1n)) - 1n : (1n << e) - 1n;
   const lo = signed ? -(1n << (e - 1n)) : 0n;
   if (x > hi) {
-    sat.qc = 1;
+    r[FPSR] |= FPSR_QC;
     return hi;
   }
   if (x < lo) {
-    sat.qc = 1;
+    r[FPSR] |= FPSR_QC;
     return lo;
   }
   return x;

@@ -7,12 +7,12 @@
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
 import { pmul8 } from './simd-ops.ts';
-import { clearHigh, foldQC, getLane, getLane64, satB, satN, setLane, setLane64 } from './simd-lanes.ts';
+import { clearHigh, getLane, getLane64, satB, satN, setLane, setLane64 } from './simd-lanes.ts';
 
 export const ADDL = 0, SUBL = 1, ABAL = 2, ABDL = 3, MLAL = 4, MLSL = 5, MULL = 6;
 export const QDMLAL = 7, QDMLSL = 8, QDMULL = 9, PMULL = 10, ADDW = 11, SUBW = 12;
 
-function longN(kind: number, a: number, b: number, c: number, es: number): number {
+function longN(kind: number, a: number, b: number, c: number, es: number, r: Int32Array): number {
   const w = es * 2;
   switch (kind) {
     case ADDL: case ADDW: return a + b;
@@ -22,9 +22,9 @@ function longN(kind: number, a: number, b: number, c: number, es: number): numbe
     case MLAL: return c + a * b;
     case MLSL: return c - a * b;
     case MULL: return a * b;
-    case QDMLAL: return satN(c + satN(2 * a * b, w, true), w, true);
-    case QDMLSL: return satN(c - satN(2 * a * b, w, true), w, true);
-    case QDMULL: return satN(2 * a * b, w, true);
+    case QDMLAL: return satN(c + satN(2 * a * b, w, true, r), w, true, r);
+    case QDMLSL: return satN(c - satN(2 * a * b, w, true, r), w, true, r);
+    case QDMULL: return satN(2 * a * b, w, true, r);
     default: {
       // PMULL 8-bit -> 16-bit polynomial product.
       let r = 0;
@@ -34,7 +34,7 @@ function longN(kind: number, a: number, b: number, c: number, es: number): numbe
   }
 }
 
-function longB(kind: number, a: bigint, b: bigint, c: bigint): bigint {
+function longB(kind: number, a: bigint, b: bigint, c: bigint, r: Int32Array): bigint {
   switch (kind) {
     case ADDL: case ADDW: return a + b;
     case SUBL: case SUBW: return a - b;
@@ -43,9 +43,9 @@ function longB(kind: number, a: bigint, b: bigint, c: bigint): bigint {
     case MLAL: return c + a * b;
     case MLSL: return c - a * b;
     case MULL: return a * b;
-    case QDMLAL: return satB(c + satB(2n * a * b, 64, true), 64, true);
-    case QDMLSL: return satB(c - satB(2n * a * b, 64, true), 64, true);
-    default: return satB(2n * a * b, 64, true);
+    case QDMLAL: return satB(c + satB(2n * a * b, 64, true, r), 64, true, r);
+    case QDMLSL: return satB(c - satB(2n * a * b, 64, true, r), 64, true, r);
+    default: return satB(2n * a * b, 64, true, r);
   }
 }
 
@@ -65,7 +65,7 @@ export function widen(cpu: Cpu, f: Fields): void {
     for (let i = 0; i < lanes; i++) {
       const a = wideA ? getLane64(v, n, i, sg) : BigInt(getLane(v, n, base + i, 32, sg));
       const b = BigInt(getLane(v, m, idx >= 0 ? idx : base + i, 32, sg));
-      tmpB[i] = longB(kind, a, b, getLane64(v, d, i, sg));
+      tmpB[i] = longB(kind, a, b, getLane64(v, d, i, sg), cpu.r);
     }
     if (f.scalar) clearHigh(v, d);
     for (let i = 0; i < lanes; i++) setLane64(v, d, i, tmpB[i]!);
@@ -73,7 +73,7 @@ export function widen(cpu: Cpu, f: Fields): void {
     for (let i = 0; i < lanes; i++) {
       const a = wideA ? getLane(v, n, i, w, sg) : getLane(v, n, base + i, es, sg);
       const b = getLane(v, m, idx >= 0 ? idx : base + i, es, sg);
-      tmp[i] = longN(kind, a, b, getLane(v, d, i, w, sg), es);
+      tmp[i] = longN(kind, a, b, getLane(v, d, i, w, sg), es, cpu.r);
     }
     if (f.scalar) {
       const o = d * 4;
@@ -83,15 +83,48 @@ export function widen(cpu: Cpu, f: Fields): void {
     }
     for (let i = 0; i < lanes; i++) setLane(v, d, i, w, tmp[i]!);
   }
-  foldQC(cpu);
 }
 
 /** PMULL/PMULL2 on bytes: 8 polynomial products of 16 bits. */
 export function pmull8(cpu: Cpu, f: Fields): void {
   const v = cpu.regs;
   const base = f.half ? 8 : 0;
-  for (let i = 0; i < 8; i++) tmp[i] = longN(PMULL, v.vb[f.n * 16 + base + i]!, v.vb[f.m * 16 + base + i]!, 0, 8);
+  for (let i = 0; i < 8; i++) tmp[i] = longN(PMULL, v.vb[f.n * 16 + base + i]!, v.vb[f.m * 16 + base + i]!, 0, 8, cpu.r);
   for (let i = 0; i < 8; i++) v.vh[f.d * 8 + i] = tmp[i]!;
+}
+
+/**
+ * PMULL/PMULL2 .1Q (FEAT_PMULL): Vd = the 128-bit carry-less product of the 64-bit elements
+ * Vn.D[half] and Vm.D[half]. Shift-and-xor over 32-bit words, no allocation.
+ */
+export function pmull64(cpu: Cpu, f: Fields): void {
+  const s = cpu.regs.vs;
+  const n = f.n * 4 + 2 * f.half, m = f.m * 4 + 2 * f.half;
+  const alo = s[n]!, ahi = s[n + 1]!, blo = s[m]!, bhi = s[m + 1]!;
+  let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+  for (let i = 0; i < 32; i++) {
+    if ((blo >>> i) & 1) {
+      // a << i spans words 0..2
+      r0 ^= alo << i;
+      if (i !== 0) {
+        r1 ^= (ahi << i) | (alo >>> (32 - i));
+        r2 ^= ahi >>> (32 - i);
+      } else r1 ^= ahi;
+    }
+    if ((bhi >>> i) & 1) {
+      // a << (32 + i) spans words 1..3
+      r1 ^= alo << i;
+      if (i !== 0) {
+        r2 ^= (ahi << i) | (alo >>> (32 - i));
+        r3 ^= ahi >>> (32 - i);
+      } else r2 ^= ahi;
+    }
+  }
+  const d = f.d * 4;
+  s[d] = r0;
+  s[d + 1] = r1;
+  s[d + 2] = r2;
+  s[d + 3] = r3;
 }
 
 /** ADDHN/RADDHN/SUBHN/RSUBHN (+2): the high half of each 2*es-bit sum or difference. */

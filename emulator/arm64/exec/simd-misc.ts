@@ -4,7 +4,7 @@
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
 import {
-  clearHigh, foldQC, getLane, getLane64, getLane64n, satN, scratchB, setLane, setLane64, setLane64n,
+  clearHigh, getLane, getLane64, getLane64n, satN, scratchB, setLane, setLane64, setLane64n,
 } from './simd-lanes.ts';
 
 /** REV16/REV32/REV64: reverse the order of es-bit elements inside each cont-bit container. */
@@ -52,7 +52,7 @@ function narrowOne(cpu: Cpu, n: number, i: number, es: number, kind: number): nu
   if (kind === XTN) return wide === 64 ? v.vs[n * 4 + 2 * i]! : getLane(v, n, i, wide, false);
   const signedSrc = kind !== UQXTN;
   const x = wide === 64 ? getLane64n(v, n, i, signedSrc) : getLane(v, n, i, wide, signedSrc);
-  return satN(x, es, kind === SQXTN);
+  return satN(x, es, kind === SQXTN, cpu.r);
 }
 
 /** XTN/SQXTN/UQXTN/SQXTUN (and "2"): narrow into the lower half, or the upper half keeping the lower. */
@@ -63,7 +63,6 @@ export function narrow(cpu: Cpu, f: Fields): void {
   const base = f.half ? lanes : 0;
   for (let i = 0; i < lanes; i++) setLane(v, d, base + i, es, tmp[i]!);
   if (f.half === 0) clearHigh(v, d);
-  foldQC(cpu);
 }
 
 /** Scalar SQXTN/UQXTN/SQXTUN: one element, the rest of Vd cleared. */
@@ -76,7 +75,6 @@ export function narrowScalar(cpu: Cpu, f: Fields): void {
   v.vs[o + 2] = 0;
   v.vs[o + 3] = 0;
   setLane(v, f.d, 0, f.es, r);
-  foldQC(cpu);
 }
 
 /** SHLL/SHLL2: widen each element of one half and shift left by the element size. */

@@ -6,8 +6,9 @@
 
 import { satN, satB, sat64 } from './simd-lanes.ts';
 
-export type ElemFn = (a: number, b: number, c: number, es: number) => number;
-export type ElemFn64 = (a: bigint, b: bigint, c: bigint) => bigint;
+/** `r` is the executing CPU's register words (cpu.r): saturating operations set FPSR.QC there. */
+export type ElemFn = (a: number, b: number, c: number, es: number, r: Int32Array) => number;
+export type ElemFn64 = (a: bigint, b: bigint, c: bigint, r: Int32Array) => bigint;
 
 export interface ElemOp {
   /** Elements are read as signed integers. */
@@ -29,21 +30,21 @@ export function pmul8(a: number, b: number): number {
 }
 
 /** Shift by a signed register amount (SSHL/USHL/SRSHL/URSHL), es <= 32. */
-function shlReg(a: number, b: number, es: number, round: boolean, saturate: boolean, signed: boolean): number {
+function shlReg(a: number, b: number, es: number, round: boolean, saturate: boolean, signed: boolean, r: Int32Array): number {
   const s = (b << 24) >> 24;
   if (s >= 0) {
     const x = a * 2 ** s;
-    return saturate ? satN(x, es, signed) : x % 2 ** es;
+    return saturate ? satN(x, es, signed, r) : x % 2 ** es;
   }
   const rc = round ? 2 ** (-s - 1) : 0;
   return Math.floor((a + rc) / 2 ** -s);
 }
 
-function shlReg64(a: bigint, b: bigint, round: boolean, saturate: boolean, signed: boolean): bigint {
+function shlReg64(a: bigint, b: bigint, round: boolean, saturate: boolean, signed: boolean, r: Int32Array): bigint {
   const s = Number(BigInt.asIntN(8, b));
   if (s >= 0) {
     const x = a << BigInt(s);
-    return saturate ? sat64(x, signed) : x;
+    return saturate ? sat64(x, signed, r) : x;
   }
   const rc = round ? 1n << BigInt(-s - 1) : 0n;
   return (a + rc) >> BigInt(-s);
@@ -61,21 +62,21 @@ function su(mk: (signed: boolean) => ElemOp): [ElemOp, ElemOp] {
 export const [SHADD, UHADD] = su((s) => pair(s, (a, b) => Math.floor((a + b) / 2), (a, b) => (a + b) >> 1n));
 export const [SRHADD, URHADD] = su((s) => pair(s, (a, b) => Math.floor((a + b + 1) / 2), (a, b) => (a + b + 1n) >> 1n));
 export const [SHSUB, UHSUB] = su((s) => pair(s, (a, b) => Math.floor((a - b) / 2), (a, b) => (a - b) >> 1n));
-export const [SQADD, UQADD] = su((s) => pair(s, (a, b, _c, es) => satN(a + b, es, s), (a, b) => sat64(a + b, s)));
-export const [SQSUB, UQSUB] = su((s) => pair(s, (a, b, _c, es) => satN(a - b, es, s), (a, b) => sat64(a - b, s)));
+export const [SQADD, UQADD] = su((s) => pair(s, (a, b, _c, es, r) => satN(a + b, es, s, r), (a, b, _c, r) => sat64(a + b, s, r)));
+export const [SQSUB, UQSUB] = su((s) => pair(s, (a, b, _c, es, r) => satN(a - b, es, s, r), (a, b, _c, r) => sat64(a - b, s, r)));
 export const [CMGT, CMHI] = su((s) => pair(s, (a, b) => (a > b ? -1 : 0), (a, b) => (a > b ? -1n : 0n)));
 export const [CMGE, CMHS] = su((s) => pair(s, (a, b) => (a >= b ? -1 : 0), (a, b) => (a >= b ? -1n : 0n)));
 export const [SSHL, USHL] = su((s) =>
-  pair(s, (a, b, _c, es) => shlReg(a, b, es, false, false, s), (a, b) => shlReg64(a, b, false, false, s)),
+  pair(s, (a, b, _c, es, r) => shlReg(a, b, es, false, false, s, r), (a, b, _c, r) => shlReg64(a, b, false, false, s, r)),
 );
 export const [SRSHL, URSHL] = su((s) =>
-  pair(s, (a, b, _c, es) => shlReg(a, b, es, true, false, s), (a, b) => shlReg64(a, b, true, false, s)),
+  pair(s, (a, b, _c, es, r) => shlReg(a, b, es, true, false, s, r), (a, b, _c, r) => shlReg64(a, b, true, false, s, r)),
 );
 export const [SQSHL, UQSHL] = su((s) =>
-  pair(s, (a, b, _c, es) => shlReg(a, b, es, false, true, s), (a, b) => shlReg64(a, b, false, true, s)),
+  pair(s, (a, b, _c, es, r) => shlReg(a, b, es, false, true, s, r), (a, b, _c, r) => shlReg64(a, b, false, true, s, r)),
 );
 export const [SQRSHL, UQRSHL] = su((s) =>
-  pair(s, (a, b, _c, es) => shlReg(a, b, es, true, true, s), (a, b) => shlReg64(a, b, true, true, s)),
+  pair(s, (a, b, _c, es, r) => shlReg(a, b, es, true, true, s, r), (a, b, _c, r) => shlReg64(a, b, true, true, s, r)),
 );
 export const [SMAX, UMAX] = su((s) => pair(s, (a, b) => (a > b ? a : b), (a, b) => (a > b ? a : b)));
 export const [SMIN, UMIN] = su((s) => pair(s, (a, b) => (a < b ? a : b), (a, b) => (a < b ? a : b)));
@@ -91,15 +92,26 @@ export const MLA = pair(false, (a, b, c, es) => c + (es === 32 ? Math.imul(a, b)
 export const MLS = pair(false, (a, b, c, es) => c - (es === 32 ? Math.imul(a, b) : a * b), (a, b, c) => c - a * b);
 export const PMUL = pair(false, (a, b) => pmul8(a, b), (a) => a);
 
-function qdmulh(a: number, b: number, es: number, round: boolean): number {
+/**
+ * c + ((±2*a*b + rounding) >> es), saturated to es bits (signed): SQDMULH/SQRDMULH with c = 0,
+ * SQRDMLAH/SQRDMLSH (FEAT_RDM) with c = Vd. (c << es) is a multiple of 2^es, so it is added after
+ * the shift. For es = 32 the 62-bit product is kept exact without BigInt: with a = ah*2^16 + al and
+ * b likewise, a*b = H*2^32 + M*2^16 + L, and (2ab + 2^31) >> 32 = 2H + floor((M*2^16 + L + 2^30) / 2^31).
+ */
+function qdmulhAcc(a: number, b: number, c: number, es: number, sub: boolean, round: boolean, r: Int32Array): number {
   if (es === 32) {
-    const p = 2n * BigInt(a) * BigInt(b) + (round ? 1n << 31n : 0n);
-    return Number(satB(p >> 32n, 32, true));
+    const ah = a >> 16, al = a & 0xffff, bh = b >> 16, bl = b & 0xffff;
+    const sg = sub ? -1 : 1;
+    const t = 2 * sg * ah * bh + Math.floor((sg * ((ah * bl + al * bh) * 65536 + al * bl) + (round ? 2 ** 30 : 0)) / 2 ** 31);
+    return satN(c + t, 32, true, r);
   }
-  return satN(Math.floor((2 * a * b + (round ? 2 ** (es - 1) : 0)) / 2 ** es), es, true);
+  return satN(c + Math.floor(((sub ? -2 : 2) * a * b + (round ? 2 ** (es - 1) : 0)) / 2 ** es), es, true, r);
 }
-export const SQDMULH = pair(true, (a, b, _c, es) => qdmulh(a, b, es, false), (a) => a);
-export const SQRDMULH = pair(true, (a, b, _c, es) => qdmulh(a, b, es, true), (a) => a);
+export const SQDMULH = pair(true, (a, b, _c, es, r) => qdmulhAcc(a, b, 0, es, false, false, r), (a) => a);
+export const SQRDMULH = pair(true, (a, b, _c, es, r) => qdmulhAcc(a, b, 0, es, false, true, r), (a) => a);
+/** SQRDMLAH / SQRDMLSH (FEAT_RDM): rounding doubling multiply accumulate / subtract, high half. */
+export const SQRDMLAH = pair(true, (a, b, c, es, r) => qdmulhAcc(a, b, c, es, false, true, r), (a) => a);
+export const SQRDMLSH = pair(true, (a, b, c, es, r) => qdmulhAcc(a, b, c, es, true, true, r), (a) => a);
 
 // Two-register misc (b and c unused unless stated).
 export const [ABS, NEG] = [
@@ -107,8 +119,8 @@ export const [ABS, NEG] = [
   pair(true, (a) => -a, (a) => -a),
 ];
 export const [SQABS, SQNEG] = [
-  pair(true, (a, _b, _c, es) => satN(abs(a), es, true), (a) => sat64(babs(a), true)),
-  pair(true, (a, _b, _c, es) => satN(-a, es, true), (a) => sat64(-a, true)),
+  pair(true, (a, _b, _c, es, r) => satN(abs(a), es, true, r), (a, _b, _c, r) => sat64(babs(a), true, r)),
+  pair(true, (a, _b, _c, es, r) => satN(-a, es, true, r), (a, _b, _c, r) => sat64(-a, true, r)),
 ];
 export const CMGT0 = pair(true, (a) => (a > 0 ? -1 : 0), (a) => (a > 0n ? -1n : 0n));
 export const CMGE0 = pair(true, (a) => (a >= 0 ? -1 : 0), (a) => (a >= 0n ? -1n : 0n));
@@ -135,12 +147,12 @@ export const RBIT = pair(false, (a) => {
 }, (a) => a);
 
 /** SUQADD: signed saturating accumulate of an unsigned value (a = Vn element unsigned, c = Vd signed). */
-export const SUQADD = pair(false, (a, _b, c, es) => satN(((c << (32 - es)) >> (32 - es)) + a, es, true), (a, _b, c) =>
-  sat64(BigInt.asIntN(64, c) + a, true),
+export const SUQADD = pair(false, (a, _b, c, es, r) => satN(((c << (32 - es)) >> (32 - es)) + a, es, true, r), (a, _b, c, r) =>
+  sat64(BigInt.asIntN(64, c) + a, true, r),
 );
 /** USQADD: unsigned saturating accumulate of a signed value. */
-export const USQADD = pair(true, (a, _b, c, es) => satN((es === 32 ? c >>> 0 : c & (2 ** es - 1)) + a, es, false), (a, _b, c) =>
-  sat64(BigInt.asUintN(64, c) + a, false),
+export const USQADD = pair(true, (a, _b, c, es, r) => satN((es === 32 ? c >>> 0 : c & (2 ** es - 1)) + a, es, false, r), (a, _b, c, r) =>
+  sat64(BigInt.asUintN(64, c) + a, false, r),
 );
 
 /** URECPE (ARM ARM UnsignedRecipEstimate), 32-bit elements. */

@@ -6,12 +6,12 @@
 import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
 import {
-  clearHigh, foldQC, getLane, getLane64, satB, satN, setLane, setLane64,
+  clearHigh, getLane, getLane64, satB, satN, setLane, setLane64,
 } from './simd-lanes.ts';
 
 export const SHR = 0, SRI = 1, SHL = 2, SLI = 3, QSHL = 4, QSHLU = 5;
 
-function shiftN(kind: number, a: number, c: number, es: number, sh: number, f: Fields): number {
+function shiftN(kind: number, a: number, c: number, es: number, sh: number, f: Fields, r: Int32Array): number {
   switch (kind) {
     case SHR: {
       const r = Math.floor((a + (f.round ? 2 ** (sh - 1) : 0)) / 2 ** sh);
@@ -26,15 +26,15 @@ function shiftN(kind: number, a: number, c: number, es: number, sh: number, f: F
     case SLI:
       return ((a * 2 ** sh) % 2 ** es) + (c % 2 ** sh);
     case QSHL:
-      return satN(a * 2 ** sh, es, f.signed);
+      return satN(a * 2 ** sh, es, f.signed, r);
     default:
-      return satN(a * 2 ** sh, es, false);
+      return satN(a * 2 ** sh, es, false, r);
   }
 }
 
 const M64 = (1n << 64n) - 1n;
 
-function shift64(kind: number, a: bigint, c: bigint, sh: number, f: Fields): bigint {
+function shift64(kind: number, a: bigint, c: bigint, sh: number, f: Fields, r: Int32Array): bigint {
   const s = BigInt(sh);
   switch (kind) {
     case SHR: {
@@ -50,9 +50,9 @@ function shift64(kind: number, a: bigint, c: bigint, sh: number, f: Fields): big
     case SLI:
       return (a << s) | (BigInt.asUintN(64, c) & ((1n << s) - 1n));
     case QSHL:
-      return satB(a << s, 64, f.signed);
+      return satB(a << s, 64, f.signed, r);
     default:
-      return satB(a << s, 64, false);
+      return satB(a << s, 64, false, r);
   }
 }
 
@@ -73,12 +73,12 @@ export function shiftImm(cpu: Cpu, f: Fields): void {
   }
   const sg: boolean = f.signed;
   if (es === 64) {
-    const r0 = shift64(kind, getLane64(v, n, 0, sg), getLane64(v, d, 0, sg), sh, f);
-    const r1 = lanes === 2 ? shift64(kind, getLane64(v, n, 1, sg), getLane64(v, d, 1, sg), sh, f) : 0n;
+    const r0 = shift64(kind, getLane64(v, n, 0, sg), getLane64(v, d, 0, sg), sh, f, cpu.r);
+    const r1 = lanes === 2 ? shift64(kind, getLane64(v, n, 1, sg), getLane64(v, d, 1, sg), sh, f, cpu.r) : 0n;
     setLane64(v, d, 0, r0);
     setLane64(v, d, 1, r1);
   } else {
-    for (let i = 0; i < lanes; i++) tmp[i] = shiftN(kind, getLane(v, n, i, es, sg), getLane(v, d, i, es, false), es, sh, f);
+    for (let i = 0; i < lanes; i++) tmp[i] = shiftN(kind, getLane(v, n, i, es, sg), getLane(v, d, i, es, false), es, sh, f, cpu.r);
     if (f.scalar) {
       const o = d * 4;
       v.vs[o] = 0;
@@ -87,7 +87,6 @@ export function shiftImm(cpu: Cpu, f: Fields): void {
     for (let i = 0; i < lanes; i++) setLane(v, d, i, es, tmp[i]!);
   }
   if (f.q === 0) clearHigh(v, d);
-  foldQC(cpu);
 }
 
 export const SHRN = 0, QSHRN = 1, QSHRUN = 2;
@@ -108,10 +107,10 @@ export function shiftNarrow(cpu: Cpu, f: Fields): void {
     if (wide === 64) {
       const s = BigInt(sh);
       const x = (getLane64(v, n, i, sg) + (f.round ? 1n << (s - 1n) : 0n)) >> s;
-      r = Number(kind === SHRN ? BigInt.asUintN(32, x) : satB(x, 32, kind === QSHRN && sg));
+      r = Number(kind === SHRN ? BigInt.asUintN(32, x) : satB(x, 32, kind === QSHRN && sg, cpu.r));
     } else {
       const x = Math.floor((getLane(v, n, i, wide, sg) + (f.round ? 2 ** (sh - 1) : 0)) / 2 ** sh);
-      r = kind === SHRN ? x : satN(x, es, kind === QSHRN && sg);
+      r = kind === SHRN ? x : satN(x, es, kind === QSHRN && sg, cpu.r);
     }
     tmp[i] = r;
   }
@@ -125,7 +124,6 @@ export function shiftNarrow(cpu: Cpu, f: Fields): void {
   const base = f.half ? lanes : 0;
   for (let i = 0; i < lanes; i++) setLane(v, d, base + i, es, tmp[i]!);
   if (!f.half && !f.scalar) clearHigh(v, d);
-  foldQC(cpu);
 }
 
 /** SSHLL/USHLL (SXTL/UXTL when sh = 0), "2" reads the upper half. */

@@ -46,11 +46,8 @@ export function gichDevice(virt: VirtualCpuInterface[], currentCpu: () => number
           return v.eisr;
         case 0x30:
           return v.elrsr;
-        case 0xf0: {
-          let a = 0;
-          for (const p of v.activePrio) a |= 1 << (p >> 3);
-          return a >>> 0;
-        }
+        case 0xf0:
+          return v.apr;
       }
       return 0;
     },
@@ -58,6 +55,7 @@ export function gichDevice(virt: VirtualCpuInterface[], currentCpu: () => number
       const v = virt[currentCpu()]!;
       if (off >= 0x100 && off < 0x100 + 4 * NUM_LRS) return v.setLr((off - 0x100) >> 2, lrFromV2(val));
       if (off === 0x00) return v.setHcr(val);
+      if (off === 0xf0) return v.setApr(val); // GICH_APR is read-write (IHI 0048B 5.3.9)
       if (off === 0x08) {
         v.veng0 = (val & 1) !== 0;
         v.veng1 = (val & 2) !== 0;

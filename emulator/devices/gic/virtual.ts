@@ -96,6 +96,87 @@ export class VirtualCpuInterface {
     this.update();
   }
 
+  /** ICH_VMCR_EL2 (IHI 0069 12.5.12): VENG0 [0], VENG1 [1], VEOIM [9], VBPR1 [20:18], VPMR [31:24]. */
+  get vmcr(): number {
+    return ((this.veng0 ? 1 : 0) | (this.veng1 ? 2 : 0) | (this.veoim ? 1 << 9 : 0) | ((this.vbpr1 & 7) << 18) | ((this.vpmr & 0xff) << 24)) >>> 0;
+  }
+  set vmcr(v: number) {
+    this.veng0 = (v & 1) !== 0;
+    this.veng1 = (v & 2) !== 0;
+    this.veoim = (v & (1 << 9)) !== 0;
+    this.vbpr1 = (v >>> 18) & 7;
+    this.vpmr = ((v >>> 24) & 0xff) & PRIORITY_BITS;
+    this.update();
+  }
+
+  /**
+   * ICH_AP1R0_EL2 / GICH_APR: one bit per active group priority (5 priority bits: bit =
+   * priority >> 3). Active priorities nest, so the stack is the set bits from the lowest priority
+   * (highest value) to the highest.
+   */
+  get apr(): number {
+    let a = 0;
+    for (const p of this.activePrio) a |= 1 << (p >> 3);
+    return a >>> 0;
+  }
+  /** Write the active priorities (a hypervisor restoring a vCPU): the highest becomes the running one. */
+  setApr(v: number): void {
+    this.activePrio.length = 0;
+    for (let b = 31; b >= 0; b--) if ((v >>> b) & 1) this.activePrio.push(b << 3);
+    this.update();
+  }
+
+  /** ICH_* system registers at EL2 (GICv3): value, or undefined for another encoding. */
+  ichRead(enc: number): bigint | undefined {
+    if (enc >= ICH_LR0 && enc < ICH_LR0 + 16) {
+      const n = lrIndex(enc);
+      return n < NUM_LRS ? this.lr[n]! : 0n;
+    }
+    switch (enc) {
+      case ICH_HCR:
+        return BigInt(this.hcr);
+      case ICH_VTR: // PRIbits-1 = 4, PREbits-1 = 4, IDbits 16-bit, SEIS 0, A3V 1, ListRegs-1
+        return BigInt(((4 << 29) | (4 << 26) | (1 << 21) | (NUM_LRS - 1)) >>> 0);
+      case ICH_MISR:
+        return BigInt(this.misr);
+      case ICH_EISR:
+        return BigInt(this.eisr);
+      case ICH_ELRSR:
+        return BigInt(this.elrsr);
+      case ICH_VMCR:
+        return BigInt(this.vmcr);
+      case ICH_AP1R0:
+        return BigInt(this.apr);
+    }
+    return undefined;
+  }
+
+  ichWrite(enc: number, v: bigint): boolean {
+    const lo = Number(v & 0xffffffffn) >>> 0;
+    if (enc >= ICH_LR0 && enc < ICH_LR0 + 16) {
+      const n = lrIndex(enc);
+      if (n < NUM_LRS) this.setLr(n, v);
+      return true;
+    }
+    switch (enc) {
+      case ICH_HCR:
+        this.setHcr(lo);
+        return true;
+      case ICH_VMCR:
+        this.vmcr = lo;
+        return true;
+      case ICH_AP1R0:
+        this.setApr(lo);
+        return true;
+      case ICH_VTR:
+      case ICH_MISR:
+      case ICH_EISR:
+      case ICH_ELRSR:
+        return true; // read-only
+    }
+    return false;
+  }
+
   // ---- guest side (ICV_* / GICV_*) ----
 
   /** Highest-priority pending LR that may be signalled, or -1. */
@@ -189,6 +270,21 @@ export class VirtualCpuInterface {
     }
   }
 }
+
+const ich = (crm: number, op2: number): number => (3 << 14) | (4 << 11) | (12 << 7) | (crm << 3) | op2;
+const ICH_AP1R0 = ich(9, 0);
+const ICH_HCR = ich(11, 0);
+const ICH_VTR = ich(11, 1);
+const ICH_MISR = ich(11, 2);
+const ICH_EISR = ich(11, 3);
+const ICH_ELRSR = ich(11, 5);
+const ICH_VMCR = ich(11, 7);
+/** ICH_LR<n>_EL2: CRm = 12 + n/8, op2 = n%8; the 16 encodings are contiguous in (CRm, op2). */
+const ICH_LR0 = ich(12, 0);
+function lrIndex(enc: number): number {
+  return (((enc >>> 3) & 15) - 12) * 8 + (enc & 7);
+}
+const PRIORITY_BITS = 0xf8;
 
 export function lrState(l: bigint): number {
   return Number(l >> LR.STATE_SHIFT) & 3;

@@ -122,4 +122,14 @@ describe('GICv2 GICH/GICV frames', () => {
     expect(h.read(0x30, 4) & 1).toBe(1); // LR0 empty again
     expect(ps[1]!.p.virq).toBe(false);
   });
+  it('GICH_APR is read-write: a hypervisor restores a vCPU\'s active priorities (IHI 0048B 5.3.9)', () => {
+    const gic = new GicV2({ nCpus: 1, spis: 32, mpidrs: [0] });
+    const h = gic.hypControl;
+    const gv = gic.virtualCpuInterface;
+    h.write(0xf0, 4, (1 << (0xa0 >> 3)) | (1 << (0x40 >> 3)));
+    expect(h.read(0xf0, 4)).toBe(((1 << 20) | (1 << 8)) >>> 0);
+    expect(gv.read(0x14, 4)).toBe(0x40); // GICV_RPR: the highest active priority runs
+    h.write(0xf0, 4, 0);
+    expect(gv.read(0x14, 4)).toBe(0xff);
+  });
 });

@@ -1,0 +1,9 @@
+// `npm run bench`: interrupt latency of the real-time test guest (guests/rtvm), in cycles of the
+// RK3588's A76 core 7, in the seed talk's three configurations and under load (src/rt-latency.ts):
+//   latency: native=A vgic=B passthrough=C                      (average cycles)
+//   latency-worst: native=... vgic=... passthrough=... loaded=... (worst cycles)
+import { formatLatency, runLoaded, runNative, runVm } from '../rt-latency.ts';
+
+export function latencyLines(): string[] {
+  return formatLatency({ native: runNative(), vgic: runVm('vgic'), passthrough: runVm('passthrough'), loaded: runLoaded() });
+}

@@ -1,0 +1,71 @@
+// The product's main job: `shyper-emu --board B` (no --native) boots the hypervisor with the
+// board's default VM set — the MVM and two GVMs, each the kit's unmodified Linux, and on rk3588
+// VM3, the bare-metal RTVM with the GIC passed through — and every Linux VM reaches
+// `shyper-guest: boot ok` on its own console (the MVM's passed-through UART, the GVMs' hvc0),
+// prefixed with its VM, while the RTVM prints its interrupt latency.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function run(args: string[], timeoutMs = 400_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('node', ['bin/shyper-emu.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+const allBoot = ['--expect', '^\\[vm0\\] shyper-guest: boot ok', '--expect', '^\\[vm1\\] shyper-guest: boot ok', '--expect', '^\\[vm2\\] shyper-guest: boot ok', '--timeout', '380'];
+
+describe('the hypervisor boots the default VM set', { timeout: 420_000 }, () => {
+  for (const [name, args, vm1Cpus, rtvm] of [
+    ['rk3588 (GICv3, DW 8250 UART2 passed through to the MVM, VM3 the RTVM)', ['--board', 'rk3588'], 2, true],
+    ['qemu-virt, GICv3', ['--board', 'qemu-virt'], 2, false],
+    ['qemu-virt, GICv2', ['--board', 'qemu-virt', '--gic', '2'], 2, false],
+  ] as const) {
+    it(`${name}: vm0, vm1 and vm2 reach boot ok${rtvm ? ', vm3 reports its latency' : ''}`, async () => {
+      const r = await run([...args, ...allBoot, ...(rtvm ? ['--expect', '^\\[vm3\\] rtvm: report 2: hist'] : [])]);
+      expect(r.err).not.toMatch(/UNDEFINED|internal error|at .*\.ts:\d+/);
+      expect(r.code).toBe(0);
+      for (const vm of [0, 1, 2]) expect(r.out).toMatch(new RegExp(`^\\[vm${vm}\\] shyper-guest: boot ok`, 'm'));
+      expect(r.out).toMatch(new RegExp(`^\\[vm1\\] .*SMP: Total of ${vm1Cpus} processors activated`, 'm'));
+      if (rtvm) {
+        // The RTVM's own lines: its core, then min/avg/max and a histogram every 32 periods.
+        expect(r.out).toMatch(/^\[vm3\] rtvm: rk3588 mpidr 0x81000700 midr 0x414fd0b0 cntfrq 24000000 Hz/m);
+        expect(r.out).toMatch(/^\[vm3\] rtvm: report 1: n=32 min=\d+ avg=[\d.]+ max=\d+ cycles/m);
+        expect(r.out).toMatch(/^\[vm3\] rtvm: report 1: hist <32:\d+ /m);
+      }
+      // Every line of output belongs to a VM.
+      for (const line of r.out.split('\n').filter((l) => l.length > 0)) expect(line).toMatch(rtvm ? /^\[vm[0-3]\] / : /^\[vm[0-2]\] /);
+      // The GVMs' console is hvc0 (virtio-console): earlycon on the emulated UART until hvc0
+      // takes over, each line once.
+      for (const vm of [1, 2]) {
+        const lines = r.out.split('\n').filter((l) => l.startsWith(`[vm${vm}] `)).join('\n');
+        expect(lines).toMatch(/earlycon: \w+ at MMIO/);
+        expect(lines).toMatch(/printk: console \[hvc0\] enabled/);
+        expect(lines).toMatch(/printk: bootconsole \[\w+\] disabled/);
+        expect(lines.match(/Run \/init as init process/g)).toHaveLength(1);
+      }
+    });
+  }
+
+  it('VM 0 powering off ends the run with exit 0', async () => {
+    const r = await run(['--board', 'qemu-virt', '--append', 'shyper.test=1', '--timeout', '380']);
+    expect(r.out).toMatch(/^\[vm0\] shyper-guest: test done/m);
+    expect(r.err).toContain('shyper: vm0 (mvm) powered off');
+    expect(r.code).toBe(0);
+  });
+
+  it('a config error is one line and exit 2', async () => {
+    const r = await run(['--board', 'qemu-virt', '--config', 'no-such-file.json']);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/no-such-file\.json/);
+  });
+});

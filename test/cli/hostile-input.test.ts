@@ -106,6 +106,7 @@ const cases: Case[] = [
   ['dtb --smp 0', ['dtb', '--smp', '0', '-o', join(tmp, 'x.dtb')], 2, /--smp: '0' is not a positive number/],
   ['bench --bogus', ['bench', '--bogus'], 2, /^shyper-emu: bench: expected at most one argument, an iteration count \(got '--bogus'\)$/],
   ['bench 1 2', ['bench', '1', '2'], 2, /bench: expected at most one argument/],
+  ['bench vm --bogus', ['bench', 'vm', '--bogus'], 2, /^shyper-emu: bench vm: unexpected argument '--bogus'$/],
   ['run-elf without a program', ['run-elf'], 2, /usage: shyper-emu run-elf/],
   ['run-elf --bogus', ['run-elf', '--bogus', 'x'], 2, /run-elf: unknown option '--bogus'/],
 ];

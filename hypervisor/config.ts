@@ -17,10 +17,33 @@
 //   GICv3) at the board's addresses unless it lists them (Rust-Shyper files do; then they must
 //   sit there); on GICv2 the hypervisor maps the physical GICV at the board's GICC address.
 // Errors are one line: `FILE: vm ID "NAME": FIELD: what`, thrown as ConfigError (exit 2).
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BoardDescription } from '../boards/types.ts';
+
+/** Largest config file read (src/input.ts INPUT_LIMITS.config, the CLI's other inputs' limits). */
+const MAX_CONFIG_BYTES = 1 << 20;
+
+/** The text of a FIFO or pipe, refused once it passes `limit` bytes (it may never end). */
+function readStream(path: string, label: string, limit: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(64 << 10);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw new ConfigError(`${label}: larger than the ${limit >> 20} MiB a config file may have`);
+      chunks.push(buf.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 import { checkSchema, isObject, schemaDef } from './config-schema.ts';
 import { ConfigError, VM_NUM_MAX, type VmConfig, type VmConfigOptions } from './config-types.ts';
 import { buildVm, checkAcrossVms, fileImages, placeMemory, type Env, type ImageSource, type RawVm } from './config-vm.ts';
@@ -33,8 +56,15 @@ export function loadVmConfig(path: string, board: BoardDescription, opts: VmConf
   const label = opts.label ?? path;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // Size limit checked before the file is read whole (issue 14): /dev/zero or a huge file is
+    // one line, not host memory growing without bound. Pipes and FIFOs are read up to the limit.
+    const st = statSync(path);
+    if (st.isCharacterDevice() || st.isSocket()) throw new ConfigError(`${label}: is a device, not a file`);
+    if (st.isFile() && st.size > MAX_CONFIG_BYTES) throw new ConfigError(`${label}: ${st.size} bytes is larger than the ${MAX_CONFIG_BYTES >> 20} MiB a config file may have`);
+    if (st.isDirectory()) throw new ConfigError(`${label}: is a directory`);
+    text = st.isFile() ? readFileSync(path, 'utf8') : readStream(path, label, MAX_CONFIG_BYTES);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${label}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseVmConfig(text, board, { ...opts, label, imageDir: opts.imageDir ?? dirname(resolve(path)) });

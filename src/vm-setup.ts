@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { BoardDescription } from '../boards/types.ts';
 import type { Console } from '../emulator/devices/console.ts';
-import { maybeGunzip } from '../emulator/boot/linux-image.ts';
+import { ImageError, maybeGunzip, parseImageHeader } from '../emulator/boot/linux-image.ts';
 import { Rng } from '../emulator/rng.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { BOOT_SEED_BYTES, vmDeviceTree } from '../hypervisor/fdt.ts';
@@ -38,9 +38,17 @@ export interface VmSetupOptions {
  */
 export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages): VmSetup {
   const img = cfg.image;
-  const kernel = images ? images.kernel : maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
-  const initrd = images ? images.initrd : img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
   const linux = cfg.osType === 'linux';
+  let kernel: Uint8Array;
+  try {
+    kernel = images ? images.kernel : maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
+    // A Linux VM's kernel file must be an arm64 Image (booting.rst header), as --native checks.
+    if (linux && !images) parseImageHeader(kernel);
+  } catch (e) {
+    if (e instanceof ImageError) throw new ConfigError(`vm ${cfg.id} "${cfg.name}": kernel '${img.kernelFile}': ${e.message}`);
+    throw e;
+  }
+  const initrd = images ? images.initrd : img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
   let dtb: Uint8Array | undefined;
   if (images?.dtb !== undefined) dtb = images.dtb;
   else if (img.dtbFile !== undefined && !images) dtb = readImage(img.dtbFile, cfg, 'device tree');

@@ -24,11 +24,20 @@ function buildBench(): string {
   const src = `${ROOT}test/programs/bench-int.c`;
   const out = `${ROOT}test/programs/build/bench-int`;
   mkdirSync(`${ROOT}test/programs/build`, { recursive: true });
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) execFileSync('aarch64-linux-gnu-gcc', ['-O2', '-static', '-o', out, src]);
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    try {
+      execFileSync('aarch64-linux-gnu-gcc', ['-O2', '-static', '-o', out, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      // A machine without the cross compiler: the user's setup, not our bug (one line, exit 2).
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'aarch64-linux-gnu-gcc is not installed' : `aarch64-linux-gnu-gcc failed: ${String((e as { stderr?: Buffer }).stderr ?? '').split('\n')[0]}`;
+      throw new UsageError(`bench: cannot build ${src}: ${why}`);
+    }
+  }
   return out;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if ((argv[0] === 'vm' || argv[0] === 'idle') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
   if (argv[0] === 'vm') {
     // `bench vm`: only the hypervisor figures.
     process.stdout.write((await vmOverheadFigure()) + '\n' + (await vmBootFigure()) + '\n');

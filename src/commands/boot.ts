@@ -365,11 +365,6 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof FdtError) throw new UsageError(`dtb '${opts.dtb}': ${e.message}`);
     throw e;
   }
-  if (!opts.native) {
-    // The hypervisor (MVM + GVMs) is not part of this version yet: boot natively and say so
-    // (after the images loaded: an image error is then the only line).
-    process.stderr.write('shyper-emu: the hypervisor is not available yet; booting natively (--native)\n');
-  }
 
   const started = performance.now();
   const pacer = new IdlePacer();

@@ -27,8 +27,12 @@ export interface WriteResult {
   epipe: boolean;
 }
 
-/** Write all of `data` to host descriptor `fd`, waiting out EAGAIN. Other errors throw (after 0 bytes) or end the write (after some). */
-export function writeAll(fd: number, data: Uint8Array): WriteResult {
+/**
+ * Write all of `data` to host descriptor `fd`, waiting out EAGAIN (unless `nonblock`: the guest
+ * asked for O_NONBLOCK, so a full pipe ends the write). Other errors throw (after 0 bytes) or end
+ * the write (after some).
+ */
+export function writeAll(fd: number, data: Uint8Array, nonblock = false): WriteResult {
   let off = 0;
   let wait = 1;
   while (off < data.length) {
@@ -37,7 +41,7 @@ export function writeAll(fd: number, data: Uint8Array): WriteResult {
       wait = 1;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
+      if (code === 'EAGAIN' && !nonblock) {
         sleepMs(wait);
         wait = Math.min(wait * 2, 20);
         continue;

@@ -559,7 +559,7 @@ export class Syscalls {
     }
     let r;
     try {
-      r = writeAll(d.host, data);
+      r = writeAll(d.host, data, (d.flags & O.NONBLOCK) !== 0);
     } catch (e) {
       const errno = errnoOf(e);
       if (errno === undefined) throw e;

@@ -1,14 +1,13 @@
 // The command line against bad input (issue 14), run as a user runs it: every case is the
 // documented exit code with exactly one clear stderr line, never a stack trace, never exit 3.
 // (run-elf's hostile programs are in test/linux-user/hostile.test.ts, the fuzzer in fuzz.test.ts.)
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Fdt } from '../../emulator/fdt/fdt.ts';
-import { expectOneLine, pool, runCli } from './run-cli.ts';
+import { expectOneLine, pool, runCli, sh } from './run-cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hostile-input-'));
 const file = (name: string, data: Uint8Array | string): string => {
@@ -81,13 +80,17 @@ const cases: Case[] = [
   ['dtb /dev/zero', ['--native', '--kernel', file('k2', kernel), '--dtb', '/dev/zero'], 2, /^shyper-emu: dtb '\/dev\/zero': is a device, not a file$/],
   ['kernel missing', ['--kernel', '/nonexistent/Image'], 2, /kernel '\/nonexistent\/Image': no such file/],
   ['kernel is a directory', ['--kernel', '/'], 2, /kernel '\/': is a directory/],
+  ['config /dev/zero', ['--config', '/dev/zero'], 2, /^shyper-emu: \/dev\/zero: is a device, not a file$/],
+  ['config larger than 1 MiB', ['--config', file('big.json', ' '.repeat(2 << 20))], 2, /big\.json: \d+ bytes is larger than the 1 MiB a config file may have/],
   ['dtb larger than 2 MiB', ['--native', '--kernel', file('k3', kernel), '--dtb', file('big.dtb', new Uint8Array(3 << 20))], 2, /dtb '.*big\.dtb': 3 MiB is larger than the 2 MiB accepted/],
   // Images: one line (the hypervisor notice must not come first).
-  ['kernel without the arm64 magic', ['--kernel', 'package.json'], 2, /^shyper-emu: not an arm64 Linux Image/],
-  ['kernel image_size 2^63', ['--kernel', file('huge-size', imageHeader(0n, 1n << 63n))], 2, /do not fit in \d+ MiB of RAM/],
+  ['kernel without the arm64 magic', ['--native', '--kernel', 'package.json'], 2, /^shyper-emu: not an arm64 Linux Image/],
+  ['kernel without the arm64 magic, under the hypervisor', ['--kernel', 'package.json'], 2, /^shyper-emu: vm 0 "\w+": kernel 'package\.json': not an arm64 Linux Image/],
+  ['kernel image_size 2^63', ['--native', '--kernel', file('huge-size', imageHeader(0n, 1n << 63n))], 2, /do not fit in \d+ MiB of RAM/],
   ['kernel text_offset 2^63', ['--native', '--kernel', file('huge-offset', imageHeader(1n << 63n, 4096n))], 2, /do not fit in \d+ MiB of RAM/],
   ['kernel larger than its RAM', ['--native', '--board', 'qemu-virt', '--mem', '16M', '--kernel', file('k4', kernel), '--initrd', file('initrd-20M', new Uint8Array(20 << 20))], 2, /do not fit in 16 MiB of RAM/],
-  ['corrupt gzip kernel', ['--kernel', file('bad.gz', Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8))], 2, /^shyper-emu: corrupt gzip data/],
+  ['corrupt gzip kernel', ['--native', '--kernel', file('bad.gz', Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8))], 2, /^shyper-emu: corrupt gzip data/],
+  ['corrupt gzip kernel, under the hypervisor', ['--kernel', file('bad2.gz', Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8))], 2, /^shyper-emu: vm 0 "\w+": kernel '.*bad2\.gz': corrupt gzip data/],
   // Device trees.
   ['dtb of random bytes', ['--native', '--kernel', file('k5', kernel), '--dtb', file('random.dtb', Uint8Array.from({ length: 300 }, (_, i) => (i * 97 + 13) & 0xff))], 2, /^shyper-emu: dtb '.*random\.dtb': not a device tree blob \(bad magic\)$/],
   ['dtb truncated', ['--native', '--kernel', file('k6', kernel), '--dtb', file('trunc.dtb', goodDtb.subarray(0, 50))], 2, /dtb '.*trunc\.dtb': device tree blob truncated/],
@@ -103,6 +106,7 @@ const cases: Case[] = [
   ['dtb --smp 0', ['dtb', '--smp', '0', '-o', join(tmp, 'x.dtb')], 2, /--smp: '0' is not a positive number/],
   ['bench --bogus', ['bench', '--bogus'], 2, /^shyper-emu: bench: expected at most one argument, an iteration count \(got '--bogus'\)$/],
   ['bench 1 2', ['bench', '1', '2'], 2, /bench: expected at most one argument/],
+  ['bench vm --bogus', ['bench', 'vm', '--bogus'], 2, /^shyper-emu: bench vm: unexpected argument '--bogus'$/],
   ['run-elf without a program', ['run-elf'], 2, /usage: shyper-emu run-elf/],
   ['run-elf --bogus', ['run-elf', '--bogus', 'x'], 2, /run-elf: unknown option '--bogus'/],
 ];
@@ -122,13 +126,13 @@ describe('command line against bad input: exit 2 and one line', { timeout: 600_0
 });
 
 describe('boot output into `| head -1`', { timeout: 300_000 }, () => {
-  it('ends quietly with exit 0: no stack trace from a closed stdout', () => {
-    const r = spawnSync('bash', ['-c', 'node bin/shyper-emu.js --native --board qemu-virt --smp 1 --timeout 120 </dev/null | head -1; echo "status ${PIPESTATUS[0]}"'], { encoding: 'utf8', timeout: 200_000 });
+  it('ends quietly with exit 0: no stack trace from a closed stdout', async () => {
+    const r = await sh('node bin/shyper-emu.js --native --board qemu-virt --smp 1 --timeout 120 </dev/null | head -1; echo "status ${PIPESTATUS[0]}"');
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^\[ +0\.000000\] Booting Linux[^\n]*\nstatus 0\n$/);
   });
-  it('with an --expect still pending: exit 1 and one line saying why', () => {
-    const r = spawnSync('bash', ['-c', 'node bin/shyper-emu.js --native --board qemu-virt --smp 1 --timeout 120 --expect never-printed </dev/null | head -1 >/dev/null; echo "status ${PIPESTATUS[0]}"'], { encoding: 'utf8', timeout: 200_000 });
+  it('with an --expect still pending: exit 1 and one line saying why', async () => {
+    const r = await sh('node bin/shyper-emu.js --native --board qemu-virt --smp 1 --timeout 120 --expect never-printed </dev/null | head -1 >/dev/null; echo "status ${PIPESTATUS[0]}"');
     expect(r.stdout).toBe('status 1\n');
     expect(r.stderr).toBe('shyper-emu: output closed before it matched /never-printed/\n');
   });

@@ -65,3 +65,19 @@ export function expectOneLine(r: CliResult, code: number, line: RegExp, what: st
   expect(lines, `${what}: one stderr line`).toHaveLength(1);
   expect(lines[0], what).toMatch(line);
 }
+
+/** A shell pipeline (bash -c), asynchronously: a blocked test worker misses vitest's RPC deadlines. */
+export function sh(cmd: string, timeoutMs = 200_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

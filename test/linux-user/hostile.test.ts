@@ -3,10 +3,10 @@
 // line for an ELF that cannot be loaded. Never a stack trace, never the exit-3 safety net.
 // Programs: test/programs/hostile.c (one binary, the first argument picks the behaviour) and
 // hand-patched copies of a minimal static ELF.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expectNoCrash, expectOneLine, pool, runCli } from '../cli/run-cli.ts';
+import { expectNoCrash, expectOneLine, pool, runCli, sh } from '../cli/run-cli.ts';
 
 const BUILD = 'test/programs/build';
 mkdirSync(BUILD, { recursive: true });
@@ -151,28 +151,27 @@ describe('run-elf: memory and lengths', { timeout: 180_000 }, () => {
 });
 
 describe('run-elf: output to pipes', { timeout: 180_000 }, () => {
-  const sh = (cmd: string) => spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 120_000 });
-  it('a closed reader (`| head -1`) ends the program quietly with SIGPIPE status 141', () => {
-    const r = sh(`node bin/shyper-emu.js run-elf ${hostile} yes | head -1; echo "status \${PIPESTATUS[0]}"`);
+  it('a closed reader (`| head -1`) ends the program quietly with SIGPIPE status 141', async () => {
+    const r = await sh(`node bin/shyper-emu.js run-elf ${hostile} yes | head -1; echo "status \${PIPESTATUS[0]}"`);
     expect(r.stdout).toBe('y\nstatus 141\n');
     expect(r.stderr).toBe('');
   });
-  it('a program ignoring SIGPIPE gets EPIPE from write', () => {
-    const r = sh(`node bin/shyper-emu.js run-elf ${hostile} yes-ignoring-sigpipe | head -1; echo "status \${PIPESTATUS[0]}"`);
+  it('a program ignoring SIGPIPE gets EPIPE from write', async () => {
+    const r = await sh(`node bin/shyper-emu.js run-elf ${hostile} yes-ignoring-sigpipe | head -1; echo "status \${PIPESTATUS[0]}"`);
     expect(r.stdout).toBe('y\nstatus 7\n');
     expect(r.stderr).toBe('write: EPIPE\n');
   });
-  it('busybox through `| head -1`: quiet, exit 141', () => {
+  it('busybox through `| head -1`: quiet, exit 141', async () => {
     const bb = `${BUILD}/busybox`;
     if (!existsSync(bb)) throw new Error('busybox missing: run scripts/get-busybox.sh');
-    const r = sh(`node bin/shyper-emu.js run-elf ${bb} seq 1 1000000 | head -1; echo "status \${PIPESTATUS[0]}"`);
+    const r = await sh(`node bin/shyper-emu.js run-elf ${bb} seq 1 1000000 | head -1; echo "status \${PIPESTATUS[0]}"`);
     expect(r.stdout).toBe('1\nstatus 141\n');
     expect(r.stderr).toBe('');
   });
-  it('every byte arrives through a slow reader on a pipe someone made non-blocking (EAGAIN waits)', () => {
+  it('every byte arrives through a slow reader on a pipe someone made non-blocking (EAGAIN waits)', async () => {
     // perl (always on Debian) sets O_NONBLOCK on the pipe we inherit, then becomes us.
     const nb = `perl -e 'use Fcntl; fcntl(STDOUT, F_SETFL, fcntl(STDOUT, F_GETFL, 0) | O_NONBLOCK) or die; exec @ARGV'`;
-    const r = sh(`${nb} node bin/shyper-emu.js run-elf ${hostile} bigout | (sleep 2; wc -c); echo "status \${PIPESTATUS[0]}"`);
+    const r = await sh(`${nb} node bin/shyper-emu.js run-elf ${hostile} bigout | (sleep 2; wc -c); echo "status \${PIPESTATUS[0]}"`);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split(/\s+/)).toEqual([String(4 << 20), 'status', '0']);
   });

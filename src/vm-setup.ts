@@ -42,8 +42,16 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages
   let kernel: Uint8Array;
   try {
     kernel = images ? images.kernel : maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
-    // A Linux VM's kernel file must be an arm64 Image (booting.rst header), as --native checks.
-    if (linux && !images) parseImageHeader(kernel);
+    // A Linux VM's kernel file must be an arm64 Image (booting.rst header) that fits the VM's
+    // memory, as --native checks (it may have replaced the config's kernel: --kernel).
+    if (linux && !images) {
+      const hdr = parseImageHeader(kernel);
+      const end = Math.max(...cfg.memory.map((r) => r.ipa + r.length));
+      if (img.kernelLoadIpa + hdr.textOffset + hdr.imageSize > end) {
+        const mib = Math.floor(cfg.memory.reduce((n, r) => n + r.length, 0) / 2 ** 20);
+        throw new ImageError(`${hdr.imageSize} bytes at text_offset ${hdr.textOffset} do not fit in ${mib} MiB of RAM`);
+      }
+    }
   } catch (e) {
     if (e instanceof ImageError) throw new ConfigError(`vm ${cfg.id} "${cfg.name}": kernel '${img.kernelFile}': ${e.message}`);
     throw e;

@@ -11,7 +11,7 @@ import { VirtioRng } from '../../emulator/devices/virtio/rng.ts';
 import { type BlockBackend, DiskImageError, openDiskImage } from '../../emulator/devices/virtio/block-backend.ts';
 import { type ClockMode, Machine } from '../../emulator/machine.ts';
 import { IdlePacer } from '../../emulator/clock/pacing.ts';
-import { ImageError, maybeGunzip, parseImageHeader } from '../../emulator/boot/linux-image.ts';
+import { ImageError } from '../../emulator/boot/linux-image.ts';
 import { FdtError } from '../../emulator/fdt/fdt.ts';
 import { Terminal } from '../terminal.ts';
 import { ConsoleMux } from '../console-mux.ts';
@@ -333,17 +333,6 @@ export async function main(argv: string[]): Promise<number> {
         cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
       });
     } else {
-      // --kernel replaces the default set's kernels: it must be an arm64 Linux Image (one line, exit 2).
-      if (opts.kernel !== undefined && opts.config === undefined) {
-        const hdr = parseImageHeader(maybeGunzip(kernel));
-        for (const vm of vms) {
-          const end = Math.max(...vm.memory.map((r) => r.ipa + r.length));
-          if (vm.image.kernelLoadIpa + hdr.textOffset + hdr.imageSize > end) {
-            const mib = Math.floor(vm.memory.reduce((n, r) => n + r.length, 0) / 2 ** 20);
-            throw new UsageError(`kernel '${kernelPath}': ${hdr.imageSize} bytes at text_offset ${hdr.textOffset} do not fit in ${mib} MiB of RAM (vm ${vm.id} "${vm.name}")`);
-          }
-        }
-      }
       mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
       const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;

@@ -87,6 +87,7 @@ const cases: Case[] = [
   ['kernel without the arm64 magic', ['--native', '--kernel', 'package.json'], 2, /^shyper-emu: not an arm64 Linux Image/],
   ['kernel without the arm64 magic, under the hypervisor', ['--kernel', 'package.json'], 2, /^shyper-emu: vm 0 "\w+": kernel 'package\.json': not an arm64 Linux Image/],
   ['kernel image_size 2^63', ['--native', '--kernel', file('huge-size', imageHeader(0n, 1n << 63n))], 2, /do not fit in \d+ MiB of RAM/],
+  ['kernel image_size 2^63, under the hypervisor', ['--kernel', file('huge-size-hv', imageHeader(0n, 1n << 63n))], 2, /^shyper-emu: vm 0 "\w+": kernel '.*huge-size-hv': \d+ bytes at text_offset 0 do not fit in \d+ MiB of RAM$/],
   ['kernel text_offset 2^63', ['--native', '--kernel', file('huge-offset', imageHeader(1n << 63n, 4096n))], 2, /do not fit in \d+ MiB of RAM/],
   ['kernel larger than its RAM', ['--native', '--board', 'qemu-virt', '--mem', '16M', '--kernel', file('k4', kernel), '--initrd', file('initrd-20M', new Uint8Array(20 << 20))], 2, /do not fit in 16 MiB of RAM/],
   ['corrupt gzip kernel', ['--native', '--kernel', file('bad.gz', Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8))], 2, /^shyper-emu: corrupt gzip data/],

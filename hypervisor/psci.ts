@@ -3,28 +3,10 @@
 // the calling VM only, and the VM's own vCPUs are all AFFINITY_INFO can see.
 import type { El2Cpu } from '../emulator/arm64/el2.ts';
 import type { Vcpu } from './vcpu.ts';
+import { PSCI, PSCI_RET } from '../emulator/firmware/psci-abi.ts';
 
 
-export const PSCI = {
-  VERSION: 0x84000000,
-  CPU_SUSPEND_32: 0x84000001,
-  CPU_SUSPEND_64: 0xc4000001,
-  CPU_OFF: 0x84000002,
-  CPU_ON_32: 0x84000003,
-  CPU_ON_64: 0xc4000003,
-  AFFINITY_INFO_32: 0x84000004,
-  AFFINITY_INFO_64: 0xc4000004,
-  MIGRATE_INFO_TYPE: 0x84000006,
-  SYSTEM_OFF: 0x84000008,
-  SYSTEM_RESET: 0x84000009,
-  FEATURES: 0x8400000a,
-  SMCCC_VERSION: 0x80000000,
-} as const;
-
-const SUCCESS = 0;
-const NOT_SUPPORTED = -1;
-const INVALID_PARAMETERS = -2;
-const ALREADY_ON = -4;
+const { SUCCESS, NOT_SUPPORTED, INVALID_PARAMETERS, ALREADY_ON } = PSCI_RET;
 
 /** What PSCI asks of the hypervisor. */
 export interface PsciHost {

@@ -3,33 +3,9 @@
 import type { Cpu } from '../arm64/cpu.ts';
 import type { Firmware } from '../arm64/exceptions.ts';
 
-export const PSCI = {
-  VERSION: 0x84000000,
-  CPU_SUSPEND_32: 0x84000001,
-  CPU_SUSPEND_64: 0xc4000001,
-  CPU_OFF: 0x84000002,
-  CPU_ON_32: 0x84000003,
-  CPU_ON_64: 0xc4000003,
-  AFFINITY_INFO_32: 0x84000004,
-  AFFINITY_INFO_64: 0xc4000004,
-  MIGRATE_INFO_TYPE: 0x84000006,
-  SYSTEM_OFF: 0x84000008,
-  SYSTEM_RESET: 0x84000009,
-  FEATURES: 0x8400000a,
-  SMCCC_VERSION: 0x80000000,
-} as const;
+import { PSCI, PSCI_RET } from './psci-abi.ts';
 
-export const PSCI_RET = {
-  SUCCESS: 0,
-  NOT_SUPPORTED: -1,
-  INVALID_PARAMETERS: -2,
-  DENIED: -3,
-  ALREADY_ON: -4,
-  ON_PENDING: -5,
-  INTERNAL_FAILURE: -6,
-  NOT_PRESENT: -7,
-  DISABLED: -8,
-} as const;
+export { PSCI, PSCI_RET };
 
 /** What PSCI needs from the machine: power control of the cores and of the system. */
 export interface PowerController {

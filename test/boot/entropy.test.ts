@@ -3,27 +3,18 @@
 // done" before it runs /init and the first getrandom() of userspace returns at once. The control
 // boots the same kernel on the same tree minus the seeds and the virtio-rng: then the CRNG is not
 // ready when /init starts (the kit before this change never got there before power-off at all).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli.ts';
 import { boards } from '../../boards/index.ts';
 import { boardTree } from '../../emulator/fdt/board-tree.ts';
 
-function boot(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('node', ['bin/shyper-emu.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+/** The CLI as a user runs it (test/cli/run-cli.ts), its output as `out`/`err`. */
+async function boot(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runCli(args, { timeoutMs });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const KIT = ['--kernel', 'guests/Image.gz', '--initrd', 'guests/initramfs.cpio.gz', '--native', '--timeout', '200'];

@@ -3,22 +3,13 @@
 // VM3, the bare-metal RTVM with the GIC passed through — and every Linux VM reaches
 // `shyper-guest: boot ok` on its own console (the MVM's passed-through UART, the GVMs' hvc0),
 // prefixed with its VM, while the RTVM prints its interrupt latency.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli.ts';
 
-function run(args: string[], timeoutMs = 400_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('node', ['bin/shyper-emu.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+/** The CLI as a user runs it (test/cli/run-cli.ts), its output as `out`/`err`. */
+async function run(args: string[], timeoutMs = 400_000): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runCli(args, { timeoutMs });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const allBoot = ['--expect', '^\\[vm0\\] shyper-guest: boot ok', '--expect', '^\\[vm1\\] shyper-guest: boot ok', '--expect', '^\\[vm2\\] shyper-guest: boot ok', '--timeout', '380'];

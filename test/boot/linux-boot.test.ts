@@ -1,24 +1,15 @@
 // Boot regressions: the kit's unmodified Linux boots natively on the emulated boards to the
 // initramfs's "boot ok", reports its CPUs, and powers off through PSCI SYSTEM_OFF (exit 0).
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli.ts';
 
 // The images shipped in guests/ (the loader takes .gz).
 const KIT = 'guests';
 
-function boot(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('node', ['bin/shyper-emu.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+/** The CLI as a user runs it (test/cli/run-cli.ts), its output as `out`/`err`. */
+async function boot(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runCli(args, { timeoutMs });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const kit = ['--kernel', `${KIT}/Image.gz`, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--timeout', '200', '--native'];

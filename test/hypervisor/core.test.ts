@@ -8,23 +8,9 @@ import { attachEl2 } from '../../emulator/el2-machine.ts';
 import { HostConsole } from '../../emulator/devices/console.ts';
 import { boards } from '../../boards/index.ts';
 import { Shyper } from '../../hypervisor/shyper.ts';
-import type { VirtualGic, VmSetup } from '../../hypervisor/vm.ts';
+import type { VmSetup } from '../../hypervisor/vm.ts';
 import type { El2Software } from '../../emulator/arm64/el2.ts';
-import { assemble } from '../arm64/ls-oracle.ts';
-
-const nullVgic = (): VirtualGic => ({
-  own: () => {}, inject: () => {}, setLevel: () => {}, injectHw: () => false,
-  gicdAccess: () => 0n, gicrAccess: () => 0n, sgi1r: () => {},
-  flush: () => {}, sync: () => {}, save: () => {}, restore: () => {}, maintenance: () => {}, pending: () => false,
-});
-
-function code(lines: string[]): Uint8Array {
-  const w = assemble(lines);
-  const b = new Uint8Array(w.length * 4);
-  const dv = new DataView(b.buffer);
-  w.forEach((x, i) => dv.setUint32(i * 4, x >>> 0, true));
-  return b;
-}
+import { code, nullVgic } from './fixtures.ts';
 
 const PUTC_BASE = 0x0a00_0000; // an emulated "console" register: a write appends a byte
 
@@ -45,7 +31,7 @@ function boot(setups: ((out: number[][]) => VmSetup)[], sliceNs?: number) {
   let hv!: Shyper;
   const sw: El2Software = { start: (c) => hv.start(c), sync: (c) => hv.sync(c), irq: (c) => hv.irq(c) };
   const port = attachEl2(machine, sw);
-  hv = new Shyper(port, { log: (l) => void log.push(l), vmStopped: (vm, why) => void stopped.push(`vm${vm.id} ${why}`) }, nullVgic, sliceNs);
+  hv = new Shyper(port, { log: (l) => void log.push(l), vmStopped: (vm, why) => void stopped.push(`vm${vm.id} ${why}`) }, () => nullVgic(), sliceNs);
   const outs: number[][] = setups.map(() => []);
   const vms = setups.map((s) => hv.createVm(s(outs)));
   for (const vm of vms) hv.bootVm(vm);

@@ -8,24 +8,10 @@ import { attachEl2 } from '../../emulator/el2-machine.ts';
 import { HostConsole } from '../../emulator/devices/console.ts';
 import { boards } from '../../boards/index.ts';
 import { LOG_LINES_PER_VM, Shyper } from '../../hypervisor/shyper.ts';
-import type { VirtualGic, VmSetup } from '../../hypervisor/vm.ts';
+import type { VmSetup } from '../../hypervisor/vm.ts';
 import type { El2Software } from '../../emulator/arm64/el2.ts';
 import { installHypercalls } from '../../hypervisor/hvc/index.ts';
-import { assemble } from '../arm64/ls-oracle.ts';
-
-const nullVgic = (): VirtualGic => ({
-  own: () => {}, inject: () => {}, setLevel: () => {}, injectHw: () => false,
-  gicdAccess: () => 0n, gicrAccess: () => 0n, sgi1r: () => {},
-  flush: () => {}, sync: () => {}, save: () => {}, restore: () => {}, maintenance: () => {}, pending: () => false,
-});
-
-function code(lines: string[]): Uint8Array {
-  const w = assemble(lines);
-  const b = new Uint8Array(w.length * 4);
-  const dv = new DataView(b.buffer);
-  w.forEach((x, i) => dv.setUint32(i * 4, x >>> 0, true));
-  return b;
-}
+import { code, nullVgic } from './fixtures.ts';
 
 // Loads from `pages` distinct unmapped pages from 0x50000000 on (each abort skipped by the
 // guest's vector), then `hvcs` hypercalls with x7 = x7, x7 + 1, ..., then sleep.
@@ -55,7 +41,7 @@ function twoVms(progs: [Uint8Array, Uint8Array], hypercallModule: boolean) {
   const log: string[] = [];
   let hv!: Shyper;
   const sw: El2Software = { start: (c) => hv.start(c), sync: (c) => hv.sync(c), irq: (c) => hv.irq(c) };
-  hv = new Shyper(attachEl2(machine, sw), { log: (l) => void log.push(l), vmStopped: () => {} }, nullVgic);
+  hv = new Shyper(attachEl2(machine, sw), { log: (l) => void log.push(l), vmStopped: () => {} }, () => nullVgic());
   if (hypercallModule) {
     installHypercalls(hv, {
       board: machine.opts.board,
@@ -91,7 +77,7 @@ describe('hypervisor log budget', () => {
     const log: string[] = [];
     let hv!: Shyper;
     const sw: El2Software = { start: (c) => hv.start(c), sync: (c) => hv.sync(c), irq: (c) => hv.irq(c) };
-    hv = new Shyper(attachEl2(machine, sw), { log: (l) => void log.push(l), vmStopped: () => {} }, nullVgic);
+    hv = new Shyper(attachEl2(machine, sw), { log: (l) => void log.push(l), vmStopped: () => {} }, () => nullVgic());
     const a = hv.createVm(setup(0, 0, flood(300, 5000)));
     hv.bootVm(a);
     hv.powerOn();

@@ -4,6 +4,7 @@
 // DEVICE_NEEDS_RESET and one log line, never a host exception and never another VM's bytes; the
 // interrupt is a level line into the VM's vGIC; stopping the VM resets the device.
 import { describe, expect, it } from 'vitest';
+import { nullVgic } from './fixtures.ts';
 import { boards } from '../../boards/index.ts';
 import type { El2Software } from '../../emulator/arm64/el2.ts';
 import { HostConsole } from '../../emulator/devices/console.ts';
@@ -17,7 +18,7 @@ import { VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '../../emulator/devices/vi
 import { VmGuestMemory } from '../../hypervisor/guest-memory.ts';
 import { SHYPER_VIRTIO_VENDOR, virtioSpec } from '../../src/vm-devices.ts';
 import { Shyper } from '../../hypervisor/shyper.ts';
-import type { VirtualGic, Vm, VmSetup } from '../../hypervisor/vm.ts';
+import type { Vm, VmSetup } from '../../hypervisor/vm.ts';
 
 const BASE = 0x0a00_0000;
 const IRQ = 48;
@@ -27,13 +28,9 @@ function rig() {
   const machine = new Machine({ board: boards['qemu-virt']!, smp: 2, console: new HostConsole() });
   const levels: [number, number, boolean][] = [];
   let vmOf = 0;
-  const vgic = (): VirtualGic => {
+  const vgic = () => {
     const id = vmOf++;
-    return {
-      own: () => {}, inject: () => {}, setLevel: (i, l) => void levels.push([id, i, l]), injectHw: () => false,
-      gicdAccess: () => 0n, gicrAccess: () => 0n, sgi1r: () => {},
-      flush: () => {}, sync: () => {}, save: () => {}, restore: () => {}, maintenance: () => {}, pending: () => false,
-    };
+    return nullVgic({ setLevel: (i, l) => void levels.push([id, i, l]) });
   };
   const log: string[] = [];
   let hv!: Shyper;

@@ -5,7 +5,6 @@ import type { El2Cpu } from '../emulator/arm64/el2.ts';
 import type { Vcpu } from './vcpu.ts';
 import { PSCI, PSCI_RET } from '../emulator/firmware/psci-abi.ts';
 
-
 const { SUCCESS, NOT_SUPPORTED, INVALID_PARAMETERS, ALREADY_ON } = PSCI_RET;
 
 /** What PSCI asks of the hypervisor. */

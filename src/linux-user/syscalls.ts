@@ -9,7 +9,6 @@
 // of their own over open file descriptions: closing a guest descriptor never closes one of the
 // host's standard streams. A host error inside a call becomes the guest's errno.
 import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readdirSync, statSync, type Stats, existsSync } from 'node:fs';
-import { hostname, version } from 'node:os';
 import { isatty } from 'node:tty';
 import { resolve } from 'node:path';
 import type { Cpu } from '../../emulator/arm64/cpu.ts';
@@ -17,12 +16,11 @@ import { EC } from '../../emulator/arm64/ec.ts';
 import { type AddressSpace, EfaultError, PAGE, PROT_READ, PROT_WRITE, TASK_SIZE } from './address-space.ts';
 import { emulateMrs, type UserCpu } from './cpuid.ts';
 import { diagnostic, errnoOf, readSome, writeAll } from './host-io.ts';
+import { E, Errno } from './errno.ts';
+import * as mm from './mm.ts';
+import { SIG, SIGNAMES, Signals } from './signals.ts';
+import { direntBytes, statBytes, utsnameBytes } from './structs.ts';
 
-export const E = {
-  PERM: 1, NOENT: 2, SRCH: 3, BADF: 9, CHILD: 10, AGAIN: 11, NOMEM: 12, ACCES: 13, FAULT: 14, EXIST: 17,
-  NODEV: 19, NOTDIR: 20, ISDIR: 21, INVAL: 22, MFILE: 24, NOTTY: 25, SPIPE: 29, ROFS: 30, PIPE: 32,
-  RANGE: 34, NAMETOOLONG: 36, NOSYS: 38,
-} as const;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
@@ -37,12 +35,6 @@ export const NOFILE = 1024;
 const UIO_MAXIOV = 1024;
 const PATH_MAX = 4096;
 const PID = 1000;
-const SIG = { HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, SEGV: 11, PIPE: 13, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, WINCH: 28 };
-const SIG_DFL = 0n;
-const SIG_IGN = 1n;
-/** Signals whose default action is to ignore (or to stop, which a lone process cannot). */
-const DEFAULT_IGNORED = new Set([SIG.CHLD, SIG.CONT, SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU, SIG.URG, SIG.WINCH]);
-const SIGNAMES: Record<number, string> = { 4: 'SIGILL', 5: 'SIGTRAP', 7: 'SIGBUS', 11: 'SIGSEGV' };
 
 /** An open file description (shared by dup'ed descriptors: offset and status flags). */
 interface Description {
@@ -62,20 +54,12 @@ interface Slot {
 }
 
 /** Raised inside a call to answer -errno (validation failures deep in a helper). */
-class Errno extends Error {
-  constructor(readonly errno: number) {
-    super(`errno ${errno}`);
-  }
-}
-
 export class Syscalls {
   exitCode: number | null = null;
   private readonly fds = new Map<number, Slot>();
   private readonly warned = new Set<number>();
   private randomState = 0x12345678;
-  /** rt_sigaction state: the 32-byte struct sigaction per signal (1..64), absent = SIG_DFL. */
-  private readonly actions = new Map<number, Uint8Array>();
-  private sigmask = 0n;
+  private readonly signals = new Signals();
 
   /** Where guest writes to the standard streams go (default: the host's own descriptors). */
   output: ((fd: number, data: Uint8Array) => void) | null = null;
@@ -258,15 +242,15 @@ export class Syscalls {
         return b.length;
       }
       case 214: // brk
-        return this.brk(u(0));
+        return mm.brk(this.as, u(0));
       case 222: // mmap
-        return this.mmap(u(0), u(1), int(2), int(3), int(4), x(5));
+        return mm.mmap(this.as, u(0), u(1), int(2), int(3), x(5), () => this.mapFile(int(4)));
       case 215: // munmap
-        return this.munmap(u(0), u(1));
+        return mm.munmap(this.as, u(0), u(1));
       case 226: // mprotect
-        return this.mprotect(u(0), u(1), int(2));
+        return mm.mprotect(this.as, u(0), u(1), int(2));
       case 216: // mremap
-        return this.mremap(u(0), u(1), u(2), int(3), u(4));
+        return mm.mremap(this.as, u(0), u(1), u(2), int(3), u(4));
       case 233: // madvise
         return u(0) % PAGE ? -E.INVAL : 0;
       case 93: // exit
@@ -282,9 +266,9 @@ export class Syscalls {
       case 261: // prlimit64
         return this.prlimit(int(0), int(1), u(2), u(3));
       case 134: // rt_sigaction
-        return this.sigaction(int(0), u(1), u(2), u(3));
+        return this.signals.sigaction(this.as, int(0), u(1), u(2), u(3));
       case 135: // rt_sigprocmask
-        return this.sigprocmask(int(0), u(1), u(2), u(3));
+        return this.signals.sigprocmask(this.as, int(0), u(1), u(2), u(3));
       case 132: // sigaltstack
         return 0;
       case 113: // clock_gettime
@@ -574,8 +558,7 @@ export class Syscalls {
 
   /** A write to a pipe without readers: SIGPIPE, whose default action ends the process quietly. */
   private sigpipe(): number {
-    const h = this.handler(SIG.PIPE);
-    if (h === SIG_DFL && !this.blocked(SIG.PIPE) && this.cpu) this.die(this.cpu, 128 + SIG.PIPE);
+    if (this.signals.takesDefault(SIG.PIPE) && this.cpu) this.die(this.cpu, 128 + SIG.PIPE);
     return -E.PIPE;
   }
 
@@ -613,136 +596,11 @@ export class Syscalls {
     return done;
   }
 
-  // ---- memory ----
-
-  private brk(want: number): number {
-    const as = this.as;
-    if (want < as.brkStart || want > TASK_SIZE) return as.brk;
-    const top = Math.ceil(as.brk / PAGE) * PAGE;
-    const need = Math.ceil(want / PAGE) * PAGE;
-    if (need > top) {
-      if (!as.isFree(top, need - top)) return as.brk;
-      if (!as.map(top, need - top, PROT_READ | PROT_WRITE)) return as.brk;
-    } else if (need < top) {
-      as.unmap(need, top - need);
-    }
-    as.brk = want;
-    return want;
-  }
-
-  private checkProt(prot: number): number {
-    // PROT_READ|WRITE|EXEC, arm64's PROT_BTI (0x10); PROT_SEM (0x8) is accepted and meaningless.
-    if (prot & ~0x1f) throw new Errno(E.INVAL);
-    return (prot & 7) | (prot & 7 ? PROT_READ : 0);
-  }
-
-  private mmap(addr: number, len: number, protArg: number, flags: number, fd: number, off: number): number {
-    const as = this.as;
-    const MAP_FIXED = 0x10;
-    const MAP_ANON = 0x20;
-    const MAP_FIXED_NOREPLACE = 0x100000;
-    if (len === 0) return -E.INVAL;
-    const type = flags & 0xf;
-    if (type < 1 || type > 3) return -E.INVAL;
-    const prot = this.checkProt(protArg);
-    if (off < 0 || off % PAGE !== 0) return -E.INVAL;
-    const size = Math.ceil(len / PAGE) * PAGE;
-    if (size > TASK_SIZE) return -E.NOMEM;
-    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
-    const anon = (flags & MAP_ANON) !== 0;
-    if (fixed && (addr % PAGE !== 0)) return -E.INVAL;
-    if (fixed && addr + size > TASK_SIZE) return -E.NOMEM;
-    let file: Description | null = null;
-    if (!anon) {
-      file = this.slot(fd).d;
-      if (file.kind !== 'file' || !this.fstat(file).isFile()) return -E.NODEV;
-      if (type !== 2 && protArg & PROT_WRITE) return -E.ACCES; // shared writable needs O_RDWR
-    }
-    if (flags & MAP_FIXED_NOREPLACE && !(flags & MAP_FIXED) && !as.isFree(addr, size)) return -E.EXIST;
-    let va: number;
-    if (fixed) va = addr;
-    else if (addr > 0 && addr % PAGE === 0 && addr + size <= TASK_SIZE && as.isFree(addr, size)) va = addr;
-    else va = as.findFree(size);
-    if (va < 0) return -E.NOMEM;
-    // Pages that will be freed by replacing a fixed range count as available.
-    const replaced = fixed ? as.mappedPagesIn(va, size) : 0;
-    if (size / PAGE > as.freePages + replaced) return -E.NOMEM;
-    if (fixed) as.unmap(va, size);
-    if (!as.map(va, size, PROT_READ | PROT_WRITE)) return -E.NOMEM;
-    if (file) {
-      const fileSize = this.fstat(file).size;
-      const end = Math.min(size, Math.max(0, fileSize - off));
-      const tmp = Buffer.alloc(Math.min(CHUNK, end));
-      for (let done = 0; done < end; ) {
-        const n = readSome(file.host, tmp.subarray(0, Math.min(tmp.length, end - done)), off + done);
-        if (n === 0) break;
-        as.poke(va + done, tmp.subarray(0, n));
-        done += n;
-      }
-    }
-    as.protect(va, size, prot);
-    return va;
-  }
-
-  private munmap(addr: number, len: number): number {
-    if (addr % PAGE !== 0 || len === 0) return -E.INVAL;
-    const size = Math.ceil(len / PAGE) * PAGE;
-    if (addr + size > TASK_SIZE) return -E.INVAL;
-    this.as.unmap(addr, size);
-    return 0;
-  }
-
-  private mprotect(addr: number, len: number, protArg: number): number {
-    if (addr % PAGE !== 0) return -E.INVAL;
-    const prot = this.checkProt(protArg);
-    if (len === 0) return 0;
-    const size = Math.ceil(len / PAGE) * PAGE;
-    if (addr + size > TASK_SIZE) return -E.NOMEM;
-    return this.as.protect(addr, size, prot) ? 0 : -E.NOMEM;
-  }
-
-  private mremap(old: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
-    const as = this.as;
-    const MAYMOVE = 1;
-    const FIXED = 2;
-    const DONTUNMAP = 4;
-    if (old % PAGE !== 0) return -E.INVAL;
-    if (flags & ~(MAYMOVE | FIXED | DONTUNMAP)) return -E.INVAL;
-    if (flags & (FIXED | DONTUNMAP) && !(flags & MAYMOVE)) return -E.INVAL;
-    if (flags & DONTUNMAP) return -E.INVAL; // private anonymous moves only; not emulated
-    const oldSize = Math.ceil(oldLen / PAGE) * PAGE;
-    const newSize = Math.ceil(newLen / PAGE) * PAGE;
-    if (newSize === 0 || newSize > TASK_SIZE || oldSize > TASK_SIZE) return -E.INVAL;
-    if (oldSize === 0) return -E.INVAL; // duplicating a private mapping
-    if (!as.isMapped(old, oldSize)) return -E.FAULT;
-    const prot = as.protOf(old + oldSize - PAGE);
-    if (flags & FIXED) {
-      if (newAddr % PAGE !== 0 || newAddr + newSize > TASK_SIZE) return -E.INVAL;
-      if (newAddr < old + oldSize && old < newAddr + newSize) return -E.INVAL;
-      const keep = Math.min(oldSize, newSize);
-      if (newSize - keep > as.freePages + as.mappedPagesIn(newAddr, newSize)) return -E.NOMEM;
-      as.unmap(newAddr, newSize);
-      as.unmap(old + keep, oldSize - keep);
-      as.move(old, keep, newAddr);
-      if (newSize > keep && !as.map(newAddr + keep, newSize - keep, prot)) return -E.NOMEM;
-      return newAddr;
-    }
-    if (newSize <= oldSize) {
-      as.unmap(old + newSize, oldSize - newSize);
-      return old;
-    }
-    const extra = newSize - oldSize;
-    if (extra / PAGE > as.freePages) return -E.NOMEM;
-    if (old + newSize <= TASK_SIZE && as.isFree(old + oldSize, extra)) {
-      as.map(old + oldSize, extra, prot);
-      return old;
-    }
-    if (!(flags & MAYMOVE)) return -E.NOMEM;
-    const to = as.findFree(newSize);
-    if (to < 0) return -E.NOMEM;
-    as.move(old, oldSize, to);
-    as.map(to + oldSize, extra, prot);
-    return to;
+  /** The file behind an mmap'ed descriptor: its host descriptor and size, or -errno. */
+  private mapFile(fd: number): mm.MappedFile | number {
+    const d = this.slot(fd).d;
+    if (d.kind !== 'file' || !this.fstat(d).isFile()) return -E.NODEV;
+    return { host: d.host, size: this.fstat(d).size };
   }
 
   private getrandom(buf: number, count: number, flags: number): number {
@@ -783,116 +641,34 @@ export class Syscalls {
     return 0;
   }
 
-  // ---- signals (recorded, not delivered: the default action or nothing) ----
-
-  private handler(sig: number): bigint {
-    const a = this.actions.get(sig);
-    return a ? new DataView(a.buffer).getBigUint64(0, true) : SIG_DFL;
-  }
-
-  private blocked(sig: number): boolean {
-    return ((this.sigmask >> BigInt(sig - 1)) & 1n) !== 0n;
-  }
-
-  private sigaction(sig: number, act: number, oact: number, setsize: number): number {
-    if (setsize !== 8) return -E.INVAL;
-    if (sig < 1 || sig > 64) return -E.INVAL;
-    const next = act ? this.as.read(act, 32) : null;
-    if (next && (sig === SIG.KILL || sig === SIG.STOP)) return -E.INVAL;
-    if (oact) this.as.write(oact, this.actions.get(sig) ?? new Uint8Array(32));
-    if (next) this.actions.set(sig, next);
-    return 0;
-  }
-
-  private sigprocmask(how: number, set: number, oset: number, setsize: number): number {
-    if (setsize !== 8) return -E.INVAL;
-    let next = this.sigmask;
-    if (set) {
-      const v = new DataView(this.as.read(set, 8).buffer).getBigUint64(0, true);
-      if (how === 0) next |= v;
-      else if (how === 1) next &= ~v;
-      else if (how === 2) next = v;
-      else return -E.INVAL;
-    }
-    if (oset) {
-      const b = new Uint8Array(8);
-      new DataView(b.buffer).setBigUint64(0, this.sigmask, true);
-      this.as.write(oset, b);
-    }
-    // SIGKILL and SIGSTOP cannot be blocked.
-    this.sigmask = next & ~((1n << BigInt(SIG.KILL - 1)) | (1n << BigInt(SIG.STOP - 1)));
-    return 0;
-  }
-
   /** kill/tkill/tgkill: only this process exists (pid 1000); its default action applies. */
   private kill(cpu: Cpu, pid: number, sig: number): number {
     if (sig < 0 || sig > 64) return -E.INVAL;
     if (pid !== PID && pid !== 0 && pid !== -1 && pid !== -PID) return -E.SRCH;
     if (sig === 0 || pid === -1) return 0; // -1: every process but the caller
-    if (sig !== SIG.KILL && (this.blocked(sig) || this.handler(sig) === SIG_IGN)) return 0;
-    if (sig !== SIG.KILL && this.handler(sig) === SIG_DFL && DEFAULT_IGNORED.has(sig)) return 0;
-    this.die(cpu, 128 + sig);
+    if (this.signals.kills(sig)) this.die(cpu, 128 + sig);
     return 0;
   }
 
-  // ---- results ----
+  // ---- results (the structs' layouts: structs.ts) ----
 
   private putStat(buf: number, s: Stats): number {
-    const b = new Uint8Array(128);
-    const dv = new DataView(b.buffer);
-    dv.setBigUint64(0, BigInt(s.dev), true);
-    dv.setBigUint64(8, BigInt(s.ino), true);
-    dv.setUint32(16, s.mode, true);
-    dv.setUint32(20, s.nlink, true);
-    dv.setUint32(24, s.uid, true);
-    dv.setUint32(28, s.gid, true);
-    dv.setBigUint64(32, BigInt(s.rdev), true);
-    dv.setBigInt64(48, BigInt(s.size), true);
-    dv.setInt32(56, s.blksize, true);
-    dv.setBigInt64(64, BigInt(s.blocks), true);
-    const t = (o: number, ms: number): void => {
-      dv.setBigInt64(o, BigInt(Math.floor(ms / 1000)), true);
-      dv.setBigInt64(o + 8, BigInt(Math.floor((ms % 1000) * 1e6)), true);
-    };
-    t(72, s.atimeMs);
-    t(88, s.mtimeMs);
-    t(104, s.ctimeMs);
-    this.as.write(buf, b);
+    this.as.write(buf, statBytes(s));
     return 0;
   }
 
   private getdents(fd: number, buf: number, count: number): number {
     const d = this.slot(fd).d;
     if (d.kind !== 'dir') return -E.NOTDIR;
-    const len = Math.min(count, MAX_RW_COUNT, CHUNK);
-    const out: number[] = [];
-    const entries = ['.', '..', ...d.dir!];
-    while (d.pos < entries.length) {
-      const name = Buffer.from(entries[d.pos]! + '\0');
-      const reclen = Math.ceil((19 + name.length) / 8) * 8;
-      if (out.length + reclen > len) {
-        if (out.length === 0) return -E.INVAL; // buffer too small for one entry
-        break;
-      }
-      const rec = new Uint8Array(reclen);
-      const dv = new DataView(rec.buffer);
-      dv.setBigUint64(0, BigInt(d.pos + 1), true);
-      dv.setBigUint64(8, BigInt(d.pos + 1), true);
-      dv.setUint16(16, reclen, true);
-      rec[18] = 0; // DT_UNKNOWN: callers stat
-      rec.set(name, 19);
-      for (const b of rec) out.push(b);
-      d.pos++;
-    }
-    this.as.write(buf, Uint8Array.from(out));
-    return out.length;
+    const r = direntBytes(['.', '..', ...d.dir!], d.pos, Math.min(count, MAX_RW_COUNT, CHUNK));
+    if (r === null) return -E.INVAL; // buffer too small for one entry
+    d.pos = r.next;
+    this.as.write(buf, r.bytes);
+    return r.bytes.length;
   }
 
   private uname(buf: number): number {
-    const fields = ['Linux', hostname(), '6.1.0', version(), 'aarch64', '(none)'];
-    const b = new Uint8Array(65 * 6);
-    fields.forEach((s, i) => b.set(Buffer.from(s).subarray(0, 64), i * 65));
-    this.as.write(buf, b);
+    this.as.write(buf, utsnameBytes());
     return 0;
   }
 }

@@ -22,21 +22,27 @@ import { VirtioNet } from '../../emulator/devices/virtio/net.ts';
 import { Gateway } from '../../emulator/net/gateway.ts';
 import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
 
-export const HELP = `usage: shyper-emu [options]                      boot a board
-       shyper-emu run-elf [--stats] PROG [ARGS...]   run a static AArch64 Linux program at EL0
+export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
+       shyper-emu run-elf [--stats] [--cpu CORE] PROG [ARGS...]
+                                                     run a static AArch64 Linux program at EL0
+                                                     (CORE: cortex-a76 (default), cortex-a55,
+                                                     cortex-a72, cortex-a57)
        shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
-       shyper-emu bench                              CPU and boot benchmarks beside QEMU
+       shyper-emu bench [N|vm|idle]                  figures beside QEMU (all; hypervisor; idle)
 
 Boot options:
   --board NAME       rk3588 (default), qemu-virt, pi4, tx2
+  (without --native the hypervisor boots the board's VM set: each console line carries its
+  [vmN] prefix; interactively Ctrl-A n / Ctrl-A 0-7 move the keyboard between VMs)
   --native           boot one Linux directly on the board, no hypervisor (the baseline)
   --config FILE      the VMs to boot under the hypervisor (JSON list, Rust-Shyper's keys; see
                      docs/vm-config.md); default: the board's set in boards/vms/
   --kernel FILE      arm64 Linux Image (.gz accepted); default: the images shipped in guests/
+                     (under the hypervisor: replaces the default set's kernels)
   --initrd FILE      initramfs (cpio, .gz accepted)
-  --dtb FILE         use this device tree instead of the generated one
-  --append STR       add to the board's default kernel command line
-  --cmdline STR      replace the kernel command line
+  --dtb FILE         --native: use this device tree instead of the generated one
+  --append STR       add to the board's default kernel command line (hypervisor: VM0's)
+  --cmdline STR      --native: replace the kernel command line
   --smp N            number of CPUs (default: all of the board's)
   --mem SIZE         RAM size, e.g. 512M, 2G (default: the board's)
   --gic 2|3          GIC version where the board offers both (qemu-virt)
@@ -56,8 +62,9 @@ Boot options:
                          lasts a second, date and timeouts match the wall clock even under load;
                          not reproducible. Use it for interactive sessions; use cycles for
                          tests, benchmarks, traces and anything compared across runs.
-  --seed N           seeds everything random the guest is given: the device tree's
-                     /chosen/rng-seed (32 bytes) and kaslr-seed (default 0; decimal or 0x hex)
+  --seed N           seeds everything random the guests are given: each device tree's
+                     /chosen/rng-seed (32 bytes) and kaslr-seed, and virtio-rng (default 0;
+                     decimal or 0x hex)
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
   --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
                      any order; lines of several VMs carry their [vmN] prefix)
@@ -238,7 +245,10 @@ export async function main(argv: string[]): Promise<number> {
 
   // Board virtio slots: the disks from slot 0 on (Linux probes the device tree in address order,
   // so the first --disk is vda), a virtio-rng in the last slot.
+  // Under the hypervisor each VM's disks, command line and device tree come from its config.
   if (!opts.native && opts.disks.length > 0) throw new UsageError('--disk attaches disks to a --native boot; under the hypervisor a VM\'s disks come from its config');
+  if (!opts.native && opts.cmdline !== undefined) throw new UsageError('--cmdline replaces a --native boot\'s command line; under the hypervisor use --append (VM0) or the VM config\'s cmdline');
+  if (!opts.native && opts.dtb !== undefined) throw new UsageError('--dtb gives a --native boot its device tree; under the hypervisor each VM\'s tree is generated (or set by device_tree_filename in its config)');
   const slots = board.virtio.count;
   if (opts.disks.length > slots - 1) throw new UsageError(`--disk: board ${board.name} has room for ${slots - 1} disks`);
   const backends: BlockBackend[] = [];

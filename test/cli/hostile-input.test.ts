@@ -84,6 +84,8 @@ const cases: Case[] = [
   ['config larger than 1 MiB', ['--config', file('big.json', ' '.repeat(2 << 20))], 2, /big\.json: \d+ bytes is larger than the 1 MiB a config file may have/],
   ['dtb larger than 2 MiB', ['--native', '--kernel', file('k3', kernel), '--dtb', file('big.dtb', new Uint8Array(3 << 20))], 2, /dtb '.*big\.dtb': 3 MiB is larger than the 2 MiB accepted/],
   // Images: one line (the hypervisor notice must not come first).
+  ['--cmdline under the hypervisor', ['--cmdline', 'console=ttyS2'], 2, /^shyper-emu: --cmdline replaces a --native boot's command line; under the hypervisor use --append \(VM0\) or the VM config's cmdline$/],
+  ['--dtb under the hypervisor', ['--dtb', 'package.json'], 2, /^shyper-emu: --dtb gives a --native boot its device tree/],
   ['kernel without the arm64 magic', ['--native', '--kernel', 'package.json'], 2, /^shyper-emu: not an arm64 Linux Image/],
   ['kernel without the arm64 magic, under the hypervisor', ['--kernel', 'package.json'], 2, /^shyper-emu: vm 0 "\w+": kernel 'package\.json': not an arm64 Linux Image/],
   ['kernel image_size 2^63', ['--native', '--kernel', file('huge-size', imageHeader(0n, 1n << 63n))], 2, /do not fit in \d+ MiB of RAM/],

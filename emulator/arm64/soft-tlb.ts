@@ -215,17 +215,26 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.translator.translate(va, Access.Read);
     const ro = this.mem.ramOffset(pa);
     if (ro < 0) return this.externalAbort(va, true);
-    const pageRo = ro - off;
-    if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
-    if (this.translator.pageCacheable) {
-      const pn = (va - off) / PAGE;
-      const i = (pn & TLB_MASK) + this.tlbCtx;
-      this.wTag[i] = pn;
-      this.wOff[i] = pageRo;
-      this.rTag[i] = pn;
-      this.rOff[i] = pageRo;
+    const i = this.writablePage(va, ro - off);
+    if (i >= 0) {
+      this.rTag[i] = this.wTag[i]!;
+      this.rOff[i] = ro - off;
     }
     return ro;
+  }
+
+  /**
+   * A RAM page about to be written through `va`: drop its decoded code, and enter it in the write
+   * TLB when the translation may be cached. Returns the TLB index used, or -1.
+   */
+  private writablePage(va: number, pageRo: number): number {
+    if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
+    if (!this.translator.pageCacheable) return -1;
+    const pn = (va - (va & 0xfff)) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    this.wTag[i] = pn;
+    this.wOff[i] = pageRo;
+    return i;
   }
 
   // ---- memory: slow paths ----
@@ -281,14 +290,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pa = this.translator.translate(va, Access.Write);
     const ro = this.mem.ramOffset(pa);
     if (ro >= 0) {
-      const pageRo = ro - off;
-      if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
-      if (this.translator.pageCacheable) {
-        const pn = (va - off) / PAGE;
-        const i = (pn & TLB_MASK) + this.tlbCtx;
-        this.wTag[i] = pn;
-        this.wOff[i] = pageRo;
-      }
+      this.writablePage(va, ro - off);
       if (size === 1) this.ram.setUint8(ro, v);
       else if (size === 2) this.ram.setUint16(ro, v, true);
       else this.ram.setInt32(ro, v, true);

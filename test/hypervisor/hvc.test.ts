@@ -15,20 +15,12 @@ import { HVC_ERR, VMINFO_LIST_SIZE } from '../../hypervisor/hvc/abi.ts';
 import type { Vm } from '../../hypervisor/vm.ts';
 import { ConsoleMux, type MuxSink } from '../../src/console-mux.ts';
 import { startHypervisor } from '../../src/hypervisor-run.ts';
-import { assemble } from '../arm64/ls-oracle.ts';
+import { code } from './fixtures.ts';
 
 const virt = boards['qemu-virt']!;
 const MEM = 0x4000_0000;
 /** Scratch IPA in VM 0's RAM where the tests put argument structs and strings. */
 const ARGS = MEM + 0x10_0000;
-
-function code(lines: string[]): Uint8Array {
-  const w = assemble(lines);
-  const b = new Uint8Array(w.length * 4);
-  const dv = new DataView(b.buffer);
-  w.forEach((x, i) => dv.setUint32(i * 4, x >>> 0, true));
-  return b;
-}
 
 const SPIN = code(['b .']);
 /** Bare-metal guest that prints "hi\n" on a PL011 at 0x9000000, then spins. */

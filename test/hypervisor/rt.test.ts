@@ -10,15 +10,7 @@ import { boards } from '../../boards/index.ts';
 import { Shyper } from '../../hypervisor/shyper.ts';
 import type { VmSetup } from '../../hypervisor/vm.ts';
 import type { El2Software } from '../../emulator/arm64/el2.ts';
-import { assemble } from '../arm64/ls-oracle.ts';
-
-function code(lines: string[]): Uint8Array {
-  const w = assemble(lines);
-  const b = new Uint8Array(w.length * 4);
-  const dv = new DataView(b.buffer);
-  w.forEach((x, i) => dv.setUint32(i * 4, x >>> 0, true));
-  return b;
-}
+import { code } from './fixtures.ts';
 
 const GICD = 0xfe60_0000;
 const GICR = 0xfe68_0000;

@@ -16,6 +16,6 @@ describe('boot options', () => {
       expect(() => parseBootArgs(['--seed', bad])).toThrow(UsageError);
     }
     expect(() => parseBootArgs(['--seed'])).toThrow(/--seed needs a value/);
-    expect(HELP).toMatch(/--seed N +seeds everything random the guest is given/);
+    expect(HELP).toMatch(/--seed N +seeds everything random the guests are given/);
   });
 });

@@ -461,7 +461,8 @@ export class Shyper implements El2Software, TrapHost {
     this.loadImages(vm);
     // The old vGIC's state in the hardware goes with it: list registers where a vCPU is loaded
     // (retire()), and the active state of the physical SPIs it owns (no LR holds them any more).
-    for (const c of vm.vcpus) if (this.pcpus[c.pcpu]!.loaded === c) c.retiredVgic = vm.vgic;
+    // (A second reset before retire() ran there keeps the first: its LRs are the ones in place.)
+    for (const c of vm.vcpus) if (this.pcpus[c.pcpu]!.loaded === c && c.retiredVgic === null) c.retiredVgic = vm.vgic;
     for (const intid of vm.setup.irqs) if (intid >= 32) this.gic.setActive(intid, false, vm.vcpus[0]!.pcpu);
     this.attachVgic(vm);
     vm.state = 'inactive';

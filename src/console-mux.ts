@@ -47,6 +47,8 @@ class VmConsole implements Console {
 export class ConsoleMux {
   private readonly consoles: VmConsole[] = [];
   focus = 0;
+  /** The console whose bytes the terminal shows last, while its line is unfinished (else null). */
+  private midLine: VmConsole | null = null;
 
   constructor(
     readonly sink: MuxSink,
@@ -86,26 +88,44 @@ export class ConsoleMux {
   output(c: VmConsole, byte: number): void {
     const passThrough = this.opts.interactive && c.index === this.focus;
     if (passThrough) {
+      this.takeLine(c);
       if (c.atLineStart && this.opts.prefix) this.emitPrefix(c);
       this.sink.write(byte);
       c.atLineStart = byte === NL;
+      this.midLine = c.atLineStart ? null : c;
       return;
     }
     c.line.push(byte);
     if (byte === NL || c.line.length >= MAX_LINE) this.flushLine(c);
   }
 
-  /** Emit what a console holds of an unfinished line (end of run, focus change). */
+  /**
+   * Emit what every console holds of an unfinished line — a shell prompt waits without a newline,
+   * and a script waiting for it must see it. Called by the run loop after each step and at the end.
+   * Another VM's output arriving before that line is finished starts on a new line, and the rest
+   * of the unfinished one comes later with its prefix again.
+   */
   flushAll(): void {
     for (const c of this.consoles) this.flushLine(c);
   }
 
   private flushLine(c: VmConsole | undefined): void {
     if (c === undefined || c.line.length === 0) return;
+    this.takeLine(c);
     if (c.atLineStart && this.opts.prefix) this.emitPrefix(c);
     for (const b of c.line) this.sink.write(b);
     c.atLineStart = c.line[c.line.length - 1] === NL;
     c.line = [];
+    this.midLine = c.atLineStart ? null : c;
+  }
+
+  /** Before `c` writes: if another console's line is unfinished on the terminal, end it there. */
+  private takeLine(c: VmConsole): void {
+    const m = this.midLine;
+    if (m === null || m === c) return;
+    this.sink.write(NL);
+    m.atLineStart = true;
+    this.midLine = null;
   }
 
   private emitPrefix(c: VmConsole): void {

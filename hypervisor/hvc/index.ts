@@ -80,13 +80,9 @@ const HANDLERS: Record<number, Record<number, Handler>> = {
   [FID.CONFIG]: configHandlers,
 };
 
-/** Log lines about failed hypercalls, at most (a guest looping on bad calls must not flood the terminal). */
-const MAX_LOG_LINES = 256;
-
 export class Hypercalls {
   readonly entries: VmEntry[] = [];
   readonly ivc = new Ivc(this);
-  private readonly logged = new Set<string>();
 
   constructor(
     readonly hv: Shyper,
@@ -121,18 +117,18 @@ export class Hypercalls {
     const vm = v.vm;
     const h = HANDLERS[fid]?.[event];
     if (h === undefined) {
-      this.report(`${vm.id}:${fid}:${event}`, `shyper: vm${vm.id}: unknown hypercall fid ${hex(fid)} event ${hex(event)}: error returned`);
+      this.report(vm, `${fid}:${event}`, `shyper: vm${vm.id}: unknown hypercall fid ${hex(fid)} event ${hex(event)}: error returned`);
       return HVC_ERR;
     }
     if (h.mvmOnly && vm.id !== 0) {
-      this.report(`${vm.id}:${fid}:${event}`, `shyper: vm${vm.id}: ${h.name} is a management call, only VM 0 may make it: error returned`);
+      this.report(vm, `${fid}:${event}`, `shyper: vm${vm.id}: ${h.name} is a management call, only VM 0 may make it: error returned`);
       return HVC_ERR;
     }
     try {
       return BigInt.asUintN(64, h.run({ hvc: this, cpu, vcpu: v, vm, x: [0, 1, 2, 3, 4, 5, 6].map((i) => cpu.x(i)) }));
     } catch (e) {
       const why = e instanceof HvcError ? e.message : `internal error: ${(e as Error).message}`;
-      this.report(`${vm.id}:${fid}:${event}:${why}`, `shyper: vm${vm.id}: ${h.name} failed: ${why}`);
+      this.report(vm, `${fid}:${event}:${why}`, `shyper: vm${vm.id}: ${h.name} failed: ${why}`);
       return HVC_ERR;
     }
   }
@@ -141,11 +137,13 @@ export class Hypercalls {
     this.host.log(line);
   }
 
-  /** A failure line, once per key and at most MAX_LOG_LINES in all. */
-  private report(key: string, line: string): void {
-    if (this.logged.has(key) || this.logged.size > MAX_LOG_LINES) return;
-    this.logged.add(key);
-    this.host.log(this.logged.size > MAX_LOG_LINES ? 'shyper: further failed hypercalls are not logged' : line);
+  /**
+   * A failure line, once per key, within the calling VM's log budget (Shyper.logOnce): a guest
+   * looping on bad calls must not flood the terminal, nor use up what another VM may report (a
+   * budget shared by all VMs let one GVM's random hypercalls silence the MVM's failures).
+   */
+  private report(vm: Vm, key: string, line: string): void {
+    this.hv.logOnce(`hvc:${vm.id}:${key}`, line, vm.id);
   }
 }
 

@@ -405,6 +405,7 @@ export async function main(argv: string[]): Promise<number> {
     const step = (): void => {
       if (finish === null) return;
       const state = machine.runFor(25);
+      mux?.flushAll();
       term.flush();
       if (finish === null) return;
       if (state === 'poweroff') return finish(opts.expect.length > 0 && matched < opts.expect.length ? 1 : 0, opts.expect.length > 0 && matched < opts.expect.length ? `guest powered off before output matched /${firstUnmatched()}/` : 'poweroff');

@@ -19,12 +19,14 @@ const STACK_TOP = 0x7ffffff000;
 const STACK_SIZE = 8 << 20;
 
 export class Process {
-  readonly as = new AddressSpace();
+  readonly as: AddressSpace;
   readonly cpu: Cpu;
   readonly sys: Syscalls;
 
-  constructor(image: Uint8Array, path: string, argv: string[], env: string[], core: UserCpuName = 'cortex-a76') {
+  /** `core`: the CPU modeled (instructions, AT_HWCAP, ID registers); `memBytes`: the physical memory behind the address space (default 1 GiB). */
+  constructor(image: Uint8Array, path: string, argv: string[], env: string[], core: UserCpuName = 'cortex-a76', opts: { memBytes?: number } = {}) {
     const features = coreFeatures(core);
+    this.as = new AddressSpace(opts.memBytes);
     this.cpu = new Cpu(this.as.mem, decoderFor(features));
     this.as.cpu = this.cpu;
     this.cpu.translator = this.as;

@@ -79,7 +79,7 @@ export class Syscalls {
 
   /** Where guest writes to the standard streams go (default: the host's own descriptors). */
   output: ((fd: number, data: Uint8Array) => void) | null = null;
-  /** Where guest reads of the standard input come from (default: the host's descriptor 0). */
+  /** Where guest reads of the standard streams come from (default: the host's descriptors). */
   input: ((max: number) => Uint8Array) | null = null;
   /** Where fault reports ("SIGSEGV at ...") and warnings go (default: the host's stderr). */
   report: (line: string) => void = diagnostic;
@@ -516,7 +516,7 @@ export class Syscalls {
     const room = this.accessible(buf, len, PROT_WRITE);
     if (room === 0) return -E.FAULT;
     let data: Uint8Array;
-    if (d.kind === 'stream' && d.host === 0 && this.input) data = this.input(room);
+    if (d.kind === 'stream' && this.input) data = this.input(room);
     else {
       const tmp = Buffer.alloc(room);
       const n = readSome(d.host, tmp, at >= 0 ? at : d.pos >= 0 ? d.pos : null, (d.flags & O.NONBLOCK) !== 0);

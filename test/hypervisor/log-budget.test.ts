@@ -10,6 +10,7 @@ import { boards } from '../../boards/index.ts';
 import { LOG_LINES_PER_VM, Shyper } from '../../hypervisor/shyper.ts';
 import type { VirtualGic, VmSetup } from '../../hypervisor/vm.ts';
 import type { El2Software } from '../../emulator/arm64/el2.ts';
+import { installHypercalls } from '../../hypervisor/hvc/index.ts';
 import { assemble } from '../arm64/ls-oracle.ts';
 
 const nullVgic = (): VirtualGic => ({
@@ -27,12 +28,12 @@ function code(lines: string[]): Uint8Array {
 }
 
 // Loads from `pages` distinct unmapped pages from 0x50000000 on (each abort skipped by the
-// guest's vector), then hypercalls with x7 = 0..n-1, then sleep.
-const flood = (pages: number, hvcs: number) => code([
+// guest's vector), then `hvcs` hypercalls with x7 = x7, x7 + 1, ..., then sleep.
+const flood = (pages: number, hvcs: number, x7 = 0) => code([
   'adr x3, vectors', 'msr vbar_el1, x3', 'isb',
-  'ldr x4, =0x50000000', `ldr x5, =${pages}`,
+  'ldr x4, =0x50000000', `ldr x5, =${pages}`, 'cbz x5, 9f',
   '1: ldr x6, [x4]', 'add x4, x4, #4096', 'subs x5, x5, #1', 'b.ne 1b',
-  'mov x7, #0', `ldr x5, =${hvcs}`,
+  `9: ldr x7, =${x7}`, `ldr x5, =${hvcs}`, 'cbz x5, 3f',
   '2: mov x0, #1', 'hvc #0', 'add x7, x7, #1', 'subs x5, x5, #1', 'b.ne 2b',
   '3: wfi', 'b 3b',
   '.balign 2048', 'vectors: .skip 0x200',
@@ -49,7 +50,42 @@ function setup(id: number, pcpu: number, prog: Uint8Array): VmSetup {
   };
 }
 
+function twoVms(progs: [Uint8Array, Uint8Array], hypercallModule: boolean) {
+  const machine = new Machine({ board: boards['qemu-virt']!, smp: 2, console: new HostConsole() });
+  const log: string[] = [];
+  let hv!: Shyper;
+  const sw: El2Software = { start: (c) => hv.start(c), sync: (c) => hv.sync(c), irq: (c) => hv.irq(c) };
+  hv = new Shyper(attachEl2(machine, sw), { log: (l) => void log.push(l), vmStopped: () => {} }, nullVgic);
+  if (hypercallModule) {
+    installHypercalls(hv, {
+      board: machine.opts.board,
+      gicVersion: machine.gicVersion,
+      log: (l) => void log.push(l),
+      setupOf: () => {
+        throw new Error('not used');
+      },
+    });
+  }
+  const vms = progs.map((p, i) => hv.createVm(setup(i, i, p)));
+  return { machine, log, hv, vms };
+}
+
 describe('hypervisor log budget', () => {
+  it("the hypercall module: one GVM's flood of failed hypercalls does not silence the MVM's", () => {
+    // VM 1 makes 5000 hypercalls (x7 = 0..4999: unknown, management-only or failing ones), then VM 0 one.
+    const { machine, log, hv, vms } = twoVms([flood(0, 1, 0x7f00), flood(0, 5000)], true);
+    hv.bootVm(vms[1]!);
+    hv.powerOn();
+    for (let i = 0; i < 300; i++) machine.runSlice();
+    expect(machine.cpus[1]!.getX(7)).toBe(5000n);
+    const vm1 = log.filter((l) => /vm1/.test(l));
+    expect(vm1).toHaveLength(LOG_LINES_PER_VM + 1);
+    expect(vm1.at(-1)).toBe('shyper: vm1: further messages about this VM suppressed');
+    hv.bootVm(vms[0]!);
+    for (let i = 0; i < 50; i++) machine.runSlice();
+    expect(log.filter((l) => /vm0/.test(l))).toEqual(['shyper: vm0: unknown hypercall fid 0x7f event 0x0: error returned']);
+  });
+
   it(`a VM's faults and unknown hypercalls: at most ${LOG_LINES_PER_VM} lines and one "suppressed"; another VM still reported`, () => {
     const machine = new Machine({ board: boards['qemu-virt']!, smp: 2, console: new HostConsole() });
     const log: string[] = [];

@@ -2,7 +2,8 @@
 // Linux GVMs); in the MVM, `insmod shyper.ko` and the `shyper` CLI (guests/mvm, appended to the
 // kit's initramfs as its overlay) list the VMs, configure a bare-metal GVM from a JSON file, boot
 // it (its console appears as [vm3]), force-reboot it and remove it; in a GVM the same module's
-// management calls are refused. Runs in-process so the test can move the keyboard between VMs.
+// management calls are refused, and a soft reboot from the MVM reaches it as an IVC message.
+// Runs in-process so the test can move the keyboard between VMs.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ const BM_JSON = {
 };
 
 describe('MVM management through shyper.ko and the shyper CLI', { timeout: 900_000 }, () => {
-  it('rk3588 default set: vm list, vm config + boot of a new VM ([vm3]), reboot -f, remove; a GVM is refused', async () => {
+  it('rk3588 default set: vm list, vm config + boot of a new VM ([vm3]), reboot -f, remove; a GVM is refused; soft reboot of a GVM', async () => {
     const bin = new Uint8Array(BM.length * 4);
     BM.forEach((w, i) => new DataView(bin.buffer).setUint32(i * 4, w >>> 0, true));
     const te = new TextEncoder();
@@ -142,8 +143,14 @@ describe('MVM management through shyper.ko and the shyper CLI', { timeout: 900_0
     await waitFor(/step 1 \(add the VM\) failed: refused by the hypervisor/, 'vm config refused in vm1');
     expect(log.some((l) => /vm1: HVC_VMM_LIST_VM is a management call, only VM 0 may make it/.test(l))).toBe(true);
 
+    // A soft reboot is a message to the GVM's own module, which reboots its kernel.
     mux.select(0);
     await waitFor(/keyboard to vm0/, 'focus on vm0');
+    type('shyper vm reboot 1');
+    await waitFor(/\[vm1\][^\n]*shyper: reboot requested by the hypervisor/, "vm1's module taking the reboot message");
+    await waitFor(/\[vm1\][^\n]*Booting Linux/, 'vm1 starting again (PSCI SYSTEM_RESET)');
+    expect(log).toContain('shyper: vm1 (gvm1) reset: rebooting from its images');
+    // Not awaited: a reset 2-vCPU Linux GVM stops after its earlycon line (also before this branch).
     type('poweroff -f');
     for (let i = 0; i < 2000 && !off; i++) {
       if (machine.runFor(50) === 'idle') machine.advanceIdle(Infinity);

@@ -229,6 +229,10 @@ export class Cpu extends MemoryAccessor {
       this.exitRequest = 0;
       if (this.el === 2 && !this.resumeFromEl2()) break;
       if (this.exceptionHook === null && this.checkInterrupts()) {
+        // An IRQ taken to EL2 whose software parked the CPU (nothing to run there: a VM reset or
+        // removed from another CPU) leaves it waiting at EL2; running on would execute at the old
+        // guest PC with the stale context (a reset 2-vCPU VM's other vCPU ran into its new image).
+        if (this.el === 2) continue;
         this.waiting = false;
       }
       if (this.waiting) break;

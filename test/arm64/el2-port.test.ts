@@ -85,6 +85,27 @@ describeOracle('EL2 port', ['cross-as'], () => {
     cpu.pins.setIrq(false);
   });
 
+  it('a physical IRQ whose EL2 software parks the CPU leaves it waiting at EL2: no guest instruction runs after it', () => {
+    // Regression: Cpu.run took the IRQ at its top, the hypervisor parked (nothing to run here, the
+    // VM was reset from another CPU), and run() went on executing at the old guest PC.
+    const { cpu, port } = setup(['add x5, x5, #1', 'b .-4']);
+    let parks = 0;
+    cpu.hypervisor = el2Adapter({ start: () => {}, sync: () => {}, irq: (c: El2Cpu) => void (parks++, c.park()) }, port);
+    port.msr(El2Reg.HCR_EL2, HCR_EL2.IMO | HCR_EL2.RW);
+    cpu.run(10);
+    const before = cpu.getX(5);
+    expect(before).toBeGreaterThan(0n);
+    cpu.pins.setIrq(true);
+    cpu.run(10);
+    cpu.pins.setIrq(false);
+    cpu.run(10);
+    expect(parks).toBeGreaterThan(0); // (again while the line stays asserted: a level interrupt)
+    expect(cpu.el).toBe(2);
+    expect(cpu.waiting).toBe(true);
+    expect(cpu.getX(5)).toBe(before);
+    expect(cpu.getX(20)).toBe(0n); // no EL1 vector taken either
+  });
+
   it('a stage-2 data abort on an MMIO-like access carries the instruction syndrome (ISV, SAS, SRT)', () => {
     const { cpu, mem, log, port } = setup(['movz x1, #0x4000, lsl #16', 'ldr w5, [x1, #8]', 'b .']);
     // Stage 2 maps only the first 2 MiB of IPA space (code, vectors) 1:1.

@@ -402,7 +402,11 @@ export function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
   }
 
   // ---- console ----
-  const vmConsole = pickConsole(raw.console, emulatedDevices, passthroughDevices, board, (msg) => fail('console', msg));
+  // Without a "console" key (a VM the MVM configures: the hypercalls carry none), a command line
+  // whose last console= is hvcN names the N-th virtio-console, as Linux's /dev/console is.
+  const hvc = /(?:^|\s)console=hvc(\d+)(?!.*\sconsole=)/.exec(cmdline)?.[1];
+  const byCmdline = hvc === undefined ? undefined : emulatedDevices.filter((d) => d.type === 'virtio-console')[Number(hvc)]?.name;
+  const vmConsole = pickConsole(raw.console ?? byCmdline, emulatedDevices, passthroughDevices, board, (msg) => fail('console', msg));
 
   return { id, name: raw.name, kind, osType, cmdline, image, memory, cpu, emulatedDevices, passthroughDevices, dtbDevices, console: vmConsole, gicPassthrough };
 }

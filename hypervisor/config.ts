@@ -72,11 +72,26 @@ export function loadVmConfig(path: string, board: BoardDescription, opts: VmConf
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
-/** The board's default VM set (boards/vms/<board>.json); its image names are relative to guests/. */
+/**
+ * The board's full VM set (boards/vms/<board>.json): the MVM and every GVM, booted directly by the
+ * hypervisor (`--config boards/vms/<board>.json`). Image names are relative to the file.
+ */
 export function defaultVmSet(board: BoardDescription, opts: VmConfigOptions = {}): VmConfig[] {
-  const path = resolve(REPO, 'boards', 'vms', `${board.name}.json`);
-  if (!existsSync(path)) throw new ConfigError(`board ${board.name} has no default VM set (boards/vms/${board.name}.json); give --config FILE`);
-  return loadVmConfig(path, board, { imageDir: resolve(REPO, 'guests'), label: relative(REPO, path), ...opts });
+  return boardSet(board, `${board.name}.json`, opts);
+}
+
+/**
+ * The default run (boards/vms/<board>-mvm.json): VM 0 alone, as Rust-Shyper boots; its initramfs
+ * configures and boots the GVMs of the full set through shyper.ko and the shyper CLI.
+ */
+export function mvmVmSet(board: BoardDescription, opts: VmConfigOptions = {}): VmConfig[] {
+  return boardSet(board, `${board.name}-mvm.json`, opts);
+}
+
+function boardSet(board: BoardDescription, file: string, opts: VmConfigOptions): VmConfig[] {
+  const path = resolve(REPO, 'boards', 'vms', file);
+  if (!existsSync(path)) throw new ConfigError(`board ${board.name} has no default VM set (boards/vms/${file}); give --config FILE`);
+  return loadVmConfig(path, board, { label: relative(REPO, path), ...opts });
 }
 
 /** Parse and check the text of a VM config file. */

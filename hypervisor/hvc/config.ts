@@ -245,6 +245,17 @@ function uploadKernel(c: Call): bigint {
   return 0n;
 }
 
+/**
+ * The words of HVC_CONFIG_EMULATED_DEVICE's cfg list that mean something for the device type: the
+ * call always passes CFG_MAX_NUM, zero-padded, and Rust-Shyper's devices read their own prefix (a
+ * console's peer [vm, ipa], a MAC). All zero is no configuration; a peer is VM 0 at an IPA.
+ */
+function cfgWords(type: string, cfg: bigint[]): bigint[] {
+  const used = type === 'EMU_DEVICE_T_VIRTIO_CONSOLE' ? 2 : type === 'EMU_DEVICE_T_VIRTIO_NET' ? 6 : cfg.length;
+  const words = cfg.slice(0, used);
+  return used === cfg.length || words.some((w) => w !== 0n) ? words : [];
+}
+
 export const configHandlers: Record<number, Handler> = {
   [CONFIG.ADD_VM]: {
     name: 'HVC_CONFIG_ADD_VM',
@@ -322,7 +333,7 @@ export const configHandlers: Record<number, Handler> = {
       const typeValue = c.x[6]!;
       const type = Object.keys(EMU_DEVICE_TYPES).find((k) => BigInt(EMU_DEVICE_TYPES[k]!.value) === typeValue);
       if (type === undefined) fail(`emulated device type ${typeValue} is not an EmuDeviceType`);
-      const dev = { name, base_ipa: num(c.x[2]!, 'device base'), length: num(c.x[3]!, 'device length'), irq_id: small(c.x[4]!, 'device irq'), cfg_list: cfg.map(String), type };
+      const dev = { name, base_ipa: num(c.x[2]!, 'device base'), length: num(c.x[3]!, 'device length'), irq_id: small(c.x[4]!, 'device irq'), cfg_list: cfgWords(type, cfg).map(String), type };
       return change(c, c.x[0]!, (d) => push(d.emulated, dev));
     },
   },

@@ -20,7 +20,7 @@ import { startHypervisor } from '../hypervisor-run.ts';
 import { VmDeviceHub } from '../vm-devices.ts';
 import { VirtioNet } from '../../emulator/devices/virtio/net.ts';
 import { Gateway } from '../../emulator/net/gateway.ts';
-import { defaultVmSet, loadVmConfig, type VmConfig } from '../../hypervisor/config.ts';
+import { loadVmConfig, mvmVmSet, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
        shyper-emu run-elf [--stats] [--cpu CORE] PROG [ARGS...]
@@ -32,11 +32,16 @@ export const HELP = `usage: shyper-emu [options]                      boot a boa
 
 Boot options:
   --board NAME       rk3588 (default), qemu-virt, pi4, tx2
-  (without --native the hypervisor boots the board's VM set: each console line carries its
-  [vmN] prefix; interactively Ctrl-A n / Ctrl-A 0-7 move the keyboard between VMs)
+  (without --native the hypervisor boots VM 0, the MVM, alone, as Rust-Shyper does; its init
+  loads shyper.ko and runs \`shyper vm config\` + \`shyper vm boot\` for the GVMs in its
+  /etc/shyper/BOARD/ (docs/mvm.md); at its shell \`shyper vm list | reboot ID [-f] | remove ID\`
+  manage them. Each console line carries its [vmN] prefix; interactively Ctrl-A n / Ctrl-A 0-7
+  move the keyboard between VMs. --append shyper.test=1: the MVM lists the VMs, force-reboots
+  VM 1 and waits for it, removes VM 2, lists again, prints "shyper-mvm: test done", powers off)
   --native           boot one Linux directly on the board, no hypervisor (the baseline)
   --config FILE      the VMs to boot under the hypervisor (JSON list, Rust-Shyper's keys; see
-                     docs/vm-config.md); default: the board's set in boards/vms/
+                     docs/vm-config.md); default: boards/vms/BOARD-mvm.json (the MVM alone);
+                     boards/vms/BOARD.json boots every VM directly, without the MVM's CLI
   --kernel FILE      arm64 Linux Image (.gz accepted); default: the images shipped in guests/
                      (under the hypervisor: replaces the default set's kernels)
   --initrd FILE      initramfs (cpio, .gz accepted)
@@ -233,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
   let vms: VmConfig[] = [];
   if (!opts.native) {
     const cfgOpts = { ramSize: opts.mem, gicVersion: opts.gic, cpus: opts.smp };
-    vms = opts.config !== undefined ? loadVmConfig(opts.config, board, cfgOpts) : defaultVmSet(board, cfgOpts);
+    vms = opts.config !== undefined ? loadVmConfig(opts.config, board, cfgOpts) : mvmVmSet(board, cfgOpts);
     if (opts.config === undefined && opts.kernel !== undefined) {
       // --kernel/--initrd replace the images of the board's default set.
       for (const vm of vms) {

@@ -348,7 +348,9 @@ export async function main(argv: string[]): Promise<number> {
         cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
       });
     } else {
-      mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: vms.length > 1 });
+      // Prefixes as soon as VMs may be several: an MVM (a shyper device) creates them at run time.
+      const manyVms = vms.length > 1 || vms.some((v) => v.emulatedDevices.some((d) => d.type === 'shyper'));
+      mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: manyVms });
       const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;
       startHypervisor(m, {

@@ -257,7 +257,7 @@ describe(`fuzz, in-process (seed ${SEED})`, { timeout: 600_000 }, () => {
       const c = r.pick(CONFIGS);
       const text = mutateConfig(r, c.text);
       try {
-        parseVmConfig(text, boards[c.board]!, { label: 'fuzz.json', imageDir: 'guests' });
+        parseVmConfig(text, boards[c.board]!, { label: 'fuzz.json', imageDir: 'boards/vms' });
       } catch (e) {
         if (!(e instanceof ConfigError)) throw new Error(`${where('config', i)} ${text.slice(0, 2000)}: ${(e as Error).stack}`);
       }

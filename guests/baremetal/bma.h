@@ -40,6 +40,8 @@ enum {
 	MODE_HVC = 4,    // random hypercalls, SMCs and PSCI calls
 	MODE_WFI = 5,    // WFI storm with the virtual timer firing
 	MODE_VICTIM = 6, // enables every interrupt it can and reports each one it takes
+	MODE_MVM = 7,    // as VM 0: random management hypercalls with plausible arguments (P_ITER
+	                 // calls; VMs with ids below P_NPROBE are never powered off, reset or removed)
 };
 
 enum { AFTER_PARK = 0, AFTER_SPIN = 1, AFTER_OFF = 2, AFTER_RESET = 3 };

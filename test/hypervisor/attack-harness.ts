@@ -20,7 +20,7 @@ export const BMA_BIN = resolve(GUESTS, 'baremetal', 'bma.bin');
 
 // ---- the bare-metal guest's parameter block (guests/baremetal/bma.h) ----
 
-export const Mode = { hello: 0, mem: 1, sgi: 2, gicd: 3, hvc: 4, wfi: 5, victim: 6 } as const;
+export const Mode = { hello: 0, mem: 1, sgi: 2, gicd: 3, hvc: 4, wfi: 5, victim: 6, mvm: 7 } as const;
 export const After = { park: 0, spin: 1, off: 2, reset: 3 } as const;
 
 export interface BmaParams {
@@ -44,6 +44,8 @@ export interface BmaParams {
   exitTimer?: boolean;
   /** MODE_SGI: just send itself every SGI and leave them pending. */
   sgiKeep?: boolean;
+  /** MODE_MVM: VMs with ids below this are never powered off, reset or removed (P_NPROBE). */
+  keep?: number;
 }
 
 const PARAMS_OFFSET = 0x40;
@@ -82,7 +84,7 @@ export function writeParams(img: Uint8Array, p: BmaParams): Uint8Array {
   set(P.sgiKeep, p.sgiKeep ? 1 : 0);
   const probes = p.probes ?? [];
   if (probes.length > 32) throw new Error('at most 32 probe addresses');
-  set(P.nprobe, probes.length);
+  set(P.nprobe, p.keep ?? probes.length);
   probes.forEach((a, i) => set(P.probe + i, a));
   return img;
 }

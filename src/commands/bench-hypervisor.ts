@@ -73,7 +73,7 @@ export function vmBootFigure(board = 'rk3588'): Promise<string> {
       const wall = (performance.now() - started) / 1000;
       const rss = /rss_mb=(\d+)/.exec(err)?.[1];
       if (code !== 0 || rss === undefined) return resolve(`vm-boot: FAILED (exit ${code}: ${err.trim().split('\n').pop()})`);
-      resolve(`vm-boot: ${board} default set (3 Linux VMs, 768 MiB guest RAM) to every boot ok: wall=${wall.toFixed(1)}s rss=${rss}MB (goal: under 768+200 MB)`);
+      resolve(`vm-boot: ${board} default run (the MVM, then the Linux GVMs its CLI boots; 768 MiB guest RAM) to every boot ok: wall=${wall.toFixed(1)}s rss=${rss}MB (goal: under 768+200 MB)`);
     });
   });
 }

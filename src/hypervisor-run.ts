@@ -9,7 +9,7 @@ import { attachEl2 } from '../emulator/el2-machine.ts';
 import type { El2Software } from '../emulator/arm64/el2.ts';
 import { Shyper } from '../hypervisor/shyper.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
-import { hostGunzip, vmSetup, type VmSetupOptions } from './vm-setup.ts';
+import { vmSetup, type VmSetupOptions } from './vm-setup.ts';
 import { installHypercalls, type Hypercalls } from '../hypervisor/hvc/index.ts';
 import type { ConsoleMux } from './console-mux.ts';
 import { VmDeviceHub } from './vm-devices.ts';
@@ -23,10 +23,6 @@ function readOptional(path: string): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-}
-
-function mapOptional<T, U>(v: T | undefined, f: (v: T) => U): U | undefined {
-  return v === undefined ? undefined : f(v);
 }
 
 export interface HypervisorRunOptions {
@@ -80,7 +76,7 @@ export function startHypervisor(machine: Machine, o: HypervisorRunOptions): Hype
     log: o.log,
     setupOf: (cfg, images) => vmSetup(cfg, setupOptions, images),
     // Rust-Shyper's built-in CPIO: the kit's initramfs.
-    builtinRamdisk: () => (ramdisk ??= mapOptional(readOptional(BUILTIN_RAMDISK), hostGunzip)),
+    builtinRamdisk: () => (ramdisk ??= readOptional(BUILTIN_RAMDISK)),
   });
   for (const cfg of o.vms) {
     const setup = vmSetup(cfg, setupOptions);

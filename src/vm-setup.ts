@@ -56,7 +56,7 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages
     if (e instanceof ImageError) throw new ConfigError(`vm ${cfg.id} "${cfg.name}": kernel '${img.kernelFile}': ${e.message}`);
     throw e;
   }
-  const initrd = images ? images.initrd : img.ramdiskFile !== undefined ? hostGunzip(readImage(img.ramdiskFile, cfg, 'ramdisk')) : undefined;
+  const initrd = images ? images.initrd : img.ramdiskFile !== undefined ? readImage(img.ramdiskFile, cfg, 'ramdisk') : undefined;
   let dtb: Uint8Array | undefined;
   if (images?.dtb !== undefined) dtb = images.dtb;
   else if (img.dtbFile !== undefined && !images) dtb = readImage(img.dtbFile, cfg, 'device tree');
@@ -94,20 +94,6 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages
     virqs,
     gicPassthrough: cfg.gicPassthrough,
   };
-}
-
-/**
- * An initramfs as the guest kernel would unpack it, inflated on the host: a gzip initrd (even
- * concatenated archives, as the MVM's) costs the guest seconds of emulated inflate; the kernel
- * takes a plain cpio as well. Bytes that do not inflate cleanly go to the guest as they are (its
- * unpacker reports them).
- */
-export function hostGunzip(data: Uint8Array): Uint8Array {
-  try {
-    return maybeGunzip(data, MAX_IMAGE_BYTES);
-  } catch {
-    return data;
-  }
 }
 
 /** Per-VM boot entropy (rng-seed, then kaslr-seed): the --seed generator's stream for that VM. */

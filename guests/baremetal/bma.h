@@ -46,6 +46,13 @@ enum {
 
 enum { AFTER_PARK = 0, AFTER_SPIN = 1, AFTER_OFF = 2, AFTER_RESET = 3 };
 
+// Shared by bma.c and mvm.c (MODE_MVM).
+extern volatile u64 params[64];
+extern void call_hvc(u64 r[8]);
+u64 rnd(void);
+void say(const char *fmt, ...);
+void mode_mvm(u64 mem_end);
+
 struct frame {
 	u64 x[31];
 	u64 elr;

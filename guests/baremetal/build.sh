@@ -18,11 +18,12 @@ cflags=(-O2 -ffreestanding -nostdlib -fno-builtin -fno-pic -fno-pie -fno-stack-p
         -ffile-prefix-map="$here"=. -fno-ident)
 "${CROSS}gcc" "${cflags[@]}" -c "$here/start.S" -o "$work/start.o"
 "${CROSS}gcc" "${cflags[@]}" -c "$here/bma.c" -o "$work/bma.o"
+"${CROSS}gcc" "${cflags[@]}" -c "$here/mvm.c" -o "$work/mvm.o"
 # Link at two load addresses: identical images prove the code is position independent (the VM
 # config may put it anywhere 4 KiB aligned).
 for at in 0x0 0x40201000; do
   "${CROSS}ld" -nostdlib -static --no-dynamic-linker -z noexecstack --build-id=none --no-warn-rwx-segments \
-    --defsym=LOAD_ADDR="$at" -T "$here/link.ld" "$work/start.o" "$work/bma.o" -o "$work/bma-$at.elf"
+    --defsym=LOAD_ADDR="$at" -T "$here/link.ld" "$work/start.o" "$work/bma.o" "$work/mvm.o" -o "$work/bma-$at.elf"
   "${CROSS}objcopy" -O binary "$work/bma-$at.elf" "$work/bma-$at.bin"
 done
 if ! cmp -s "$work/bma-0x0.bin" "$work/bma-0x40201000.bin"; then

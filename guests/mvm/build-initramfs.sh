@@ -10,8 +10,7 @@
 #   /etc/shyper/rtvm-*.bin      the bare-metal RTVM (guests/rtvm)
 #   /bin/stty                   busybox applet the kit does not link (the test mode needs it)
 # Linux unpacks concatenated initramfs archives in order, later files replacing earlier ones, so
-# the three layers are concatenated; the emulator gunzips an initrd on the host before loading it
-# (src/vm-setup.ts), so the guest kernel does not inflate the 7 MiB kernel inside.
+# the three layers are concatenated (the MVM's kernel inflates them: docs/mvm.md gives the cost).
 # Needs what build.sh needs (cross compiler, a prepared kernel tree: KDIR) and cpio.
 # Usage: guests/mvm/build-initramfs.sh [OUT]   (default: guests/mvm/mvm-initramfs.cpio.gz)
 set -euo pipefail

@@ -232,6 +232,18 @@ describe('loading and normalisation (Rust-Shyper set_cpu_cfg, Vm::new)', () => {
     cfg[1]!.console = 'hvc';
     expect(load(cfg)[1]!.console).toEqual({ kind: 'virtio', device: 'hvc', ipa: 0xa000000, irq: 48 });
   });
+
+  it('without a console key, a cmdline ending in console=hvcN names the N-th virtio-console (a VM the MVM configures)', () => {
+    const cfg = base();
+    const hvc = (n: number) => ({ name: `hvc${n}`, base_ipa: `0x${(0xa000000 + n * 0x1000).toString(16)}`, length: '0x200', irq_id: 48 + n, type: 'EMU_DEVICE_T_VIRTIO_CONSOLE' });
+    cfg[1]!.emulated_device_list.push(hvc(0), hvc(1));
+    cfg[1]!.cmdline = 'earlycon=pl011,0x9000000 console=hvc1';
+    expect(load(cfg)[1]!.console).toMatchObject({ kind: 'virtio', device: 'hvc1' });
+    cfg[1]!.cmdline = 'console=hvc1 console=ttyAMA0'; // the last console= is Linux's /dev/console
+    expect(load(cfg)[1]!.console).toMatchObject({ kind: 'emulated', device: 'uart' });
+    cfg[1]!.cmdline = 'console=hvc0';
+    expect(load(cfg)[1]!.console).toMatchObject({ kind: 'virtio', device: 'hvc0' });
+  });
 });
 
 describe('config errors: one line naming the file, the VM and the field', () => {

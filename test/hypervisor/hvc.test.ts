@@ -119,6 +119,18 @@ describe('HVC_CONFIG: a VM built at run time', () => {
     expect(draft.budget).toBe(50);
   });
 
+  it("an emulated device's 16 cfg words: a virtio-console keeps its peer [vm, IPA], none when all zero", () => {
+    const t = boot();
+    const name = t.put(ARGS, 'peer');
+    const id = t.call(0, 0x11, 0, t.put(ARGS + 0x40, [BigInt(name), 4n, 1n, BigInt(name), 0n, 0x4000_0000n, 0x4008_0000n, 0n]));
+    expect(t.call(0, 0x11, 3, id, 0x4000_0000, 0x20_0000)).toBe(0n);
+    const words = (w: bigint[]) => t.put(ARGS + 0x400, [...w, ...new Array<bigint>(16 - w.length).fill(0n)]);
+    const dev = (n: string, ipa: number, irq: number, cfg: number) => t.call(0, 0x11, 4, id, t.put(ARGS + 0x300, n), ipa, 0x1000, irq, cfg, 5); // EMU_DEVICE_T_VIRTIO_CONSOLE
+    expect(dev('hvc0', 0xa00_2000, 50, words([0n, 0xa00_3000n]))).toBe(0n); // peer: VM 0's console at 0xa003000
+    expect(dev('hvc1', 0xa00_4000, 51, words([]))).toBe(0n);
+    expect(t.hvc.entry(Number(id))!.draft!.emulated.map((e) => e.cfg_list)).toEqual([['0', String(0xa00_3000)], []]);
+  });
+
   it('remove frees the VM: its id and memory serve the next VM', () => {
     const t = boot();
     expect(t.call(0, 1, 16, 0)).toBe(HVC_ERR);

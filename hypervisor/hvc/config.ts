@@ -117,6 +117,8 @@ function entryOf(e: VmEntry, d: Draft, board: Hypercalls['host']['board']): Reco
 function check(hvc: Hypercalls, e: VmEntry, d: Draft, final: boolean): VmConfig | null {
   if (d.memory.length === 0) {
     if (final) fail(`vm ${e.id} "${e.name}" has no memory region`);
+    // The file rules need memory; a CPU call made before it is still held to the cores.
+    if (d.cpu !== undefined) checkCores(hvc, e, d.cpu.allocate_bitmap);
     return null;
   }
   if (final && d.cpu === undefined) fail(`vm ${e.id} "${e.name}" has no CPU configuration`);
@@ -146,6 +148,18 @@ function check(hvc: Hypercalls, e: VmEntry, d: Draft, final: boolean): VmConfig 
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
+  }
+}
+
+/** Cores of a CPU call: on this machine, and no other VM's (a VM the MVM adds shares none). */
+function checkCores(hvc: Hypercalls, e: VmEntry, bitmap: number): void {
+  const n = hvc.hv.machine.cpus.length;
+  if (bitmap === 0) fail(`HVC_CONFIG: vm ${e.id} "${e.name}": cpu.allocate_bitmap: names no core`);
+  for (let c = 0; c < 53 && 2 ** c <= bitmap; c++) {
+    if (Math.floor(bitmap / 2 ** c) % 2 === 0) continue;
+    if (c >= n) fail(`HVC_CONFIG: vm ${e.id} "${e.name}": cpu.allocate_bitmap: names core ${c} but the machine has ${n} cores`);
+    const other = hvc.entries.find((o) => o !== e && o.config?.cpu.pcpus.includes(c));
+    if (other !== undefined) fail(`HVC_CONFIG: vm ${e.id} "${e.name}": cpu.allocate_bitmap: core ${c} is also vm ${other.id} "${other.name}"'s`);
   }
 }
 

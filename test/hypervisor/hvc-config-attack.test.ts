@@ -30,7 +30,8 @@ const nothingAt = (t: T, at: number, bytes: number[]): number => t.put(at, Uint8
 const mem = (t: T, id: bigint): bigint => t.call(0, 0x11, 3, id, 0x4000_0000, 0x20_0000);
 
 // Each case: the good calls that set it up (all must succeed), then the bad one. Calls come in
-// the CLI's order (memory first: the rules that need a VM's memory wait until it has some).
+// the CLI's order (memory first: the rules that need a VM's memory wait until it has some; the
+// cores are checked at once, below).
 const cases: [string, (t: T, id: bigint) => bigint[], (t: T, id: bigint) => bigint][] = [
   ['overlapping memory regions', (t, id) => [t.call(0, 0x11, 3, id, 0x4000_0000, 0x20_0000)], (t, id) => t.call(0, 0x11, 3, id, 0x4010_0000, 0x20_0000)],
   ['a memory region over an emulated device window', (t, id) => [t.call(0, 0x11, 3, id, 0x4000_0000, 0x20_0000)], (t, id) => {
@@ -76,6 +77,17 @@ describe('a malformed configuration from the MVM', () => {
     for (let i = 0; i < 100 && !t.text().includes('[vm2] hi'); i++) t.machine.runSlice();
     expect(t.text()).toContain('[vm2] hi\n');
     expect(t.hvc.entries.map((e) => e.id)).toEqual([0, 1, 2]);
+  });
+
+  it('a CPU call made before any memory region is still held to the cores (other VMs\', the machine\'s)', () => {
+    const t = boot();
+    const id = addDraft(t);
+    expect(t.call(0, 0x11, 2, id, 1, 0b10, 1)).toBe(HVC_ERR); // vm 1's
+    expect(t.log.at(-1)).toMatch(/core 1 is also vm 1 "gvm1"'s/);
+    expect(t.call(0, 0x11, 2, id, 1, 1 << 9, 9)).toBe(HVC_ERR);
+    expect(t.call(0, 0x11, 2, id, 1, 0, 0)).toBe(HVC_ERR);
+    expect(t.call(0, 0x11, 2, id, 1, 0b1000, 3)).toBe(0n);
+    expect(t.hvc.entry(Number(id))!.draft!.cpu).toEqual({ num: 1, allocate_bitmap: 0b1000, master: 3 });
   });
 
   it('an ADD_VM struct or name outside VM 0, or running past its end, adds nothing', () => {

@@ -12,7 +12,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { GATEWAY_IP, GATEWAY_MAC, type Gateway } from './gateway.ts';
-import { type Ipv4, ipString, macString } from './inet.ts';
+import { type Ipv4, macString } from './inet.ts';
 import { TcpConnection } from './tcp.ts';
 import { parseTcpFrame, sameIp, seqAdd, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, tcpFrame, type TcpSegment } from './tcp-segment.ts';
 
@@ -286,5 +286,3 @@ export class HostForwarder {
   }
 }
 
-/** For messages: "10.0.0.2". */
-export const addressText = ipString;

@@ -201,9 +201,8 @@ export class TcpConnection {
     if (!outstanding && !zeroWindow) return;
     this.tries++;
     if (this.tries > (this.state === 'syn-sent' ? SYN_TRIES - 1 : DATA_TRIES)) {
-      this.abort();
-      this.o.onReset?.(this.state === 'syn-sent' ? 'the guest did not answer' : 'the guest stopped acknowledging');
-      return;
+      if (this.state !== 'syn-sent') this.send(this.sndMax, TCP_RST | TCP_ACK);
+      return this.reset(this.state === 'syn-sent' ? 'the guest did not answer' : 'the guest stopped acknowledging');
     }
     this.lastProgress = now;
     this.rto = Math.min(this.rto * 2, MAX_RTO);

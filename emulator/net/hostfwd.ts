@@ -37,8 +37,10 @@ export function parseHostfwd(spec: string): HostfwdRule {
   const proto = /^([a-z]+):/i.exec(spec);
   if (proto === null) throw bad('no protocol');
   if (proto[1]!.toLowerCase() !== 'tcp') throw bad(`protocol '${proto[1]}' is not forwarded (tcp only)`);
-  const m = /^tcp:(?:(?:127\.0\.0\.1)?:)?([^-]*)-([^:]*):(.*)$/i.exec(spec);
+  const m = /^tcp:(?:([^-]*):)?([^-:]*)-([^:]*):(.*)$/i.exec(spec);
   if (m === null) throw bad('not in that form');
+  if (m[1] !== undefined && m[1] !== '' && m[1] !== '127.0.0.1') throw bad(`host address '${m[1]}': forwards listen on 127.0.0.1 only`);
+  m.splice(1, 1);
   const port = (text: string, what: string, min: number): number => {
     if (!/^\d{1,5}$/.test(text) || Number(text) < min || Number(text) > 65535) throw bad(`${what} '${text}' is not a port number (${min}-65535)`);
     return Number(text);

@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostForwarder, parseHostfwd } from '../../emulator/net/hostfwd.ts';
-import { hostfwdTarget } from '../../src/net-user.ts';
+import type { HostForwarder } from '../../emulator/net/hostfwd.ts';
+import { hostfwdOption, openHostForwards } from '../../src/net-user.ts';
 import { LinuxVms } from '../hypervisor/linux-vms.ts';
 
 let vms: LinuxVms;
@@ -21,12 +21,15 @@ const COPY_BYTES = 4 << 20;
 const t0 = performance.now();
 const secs = (): string => ((performance.now() - t0) / 1000).toFixed(1);
 
-/** --hostfwd as the command line sets it up (src/net-user.ts), on the harness's gateway. */
-async function forward(spec: string): Promise<number> {
-  const rule = parseHostfwd(spec);
-  const port = await fwd.listen(rule, hostfwdTarget(rule, false, vms.vms));
-  ports.set(spec, port);
-  return port;
+/** --hostfwd as the command line sets it up (src/net-user.ts), on the harness's gateway; port 0: any, as printed. */
+async function forward(...specs: string[]): Promise<void> {
+  const log = (line: string): void => {
+    vms.log.push(line);
+    const m = /hostfwd (\S+): listening on 127\.0\.0\.1:(\d+)$/.exec(line);
+    if (m) ports.set(m[1]!, Number(m[2]));
+  };
+  fwd = await openHostForwards(vms.hub.gateway!, specs.map(hostfwdOption), { native: false, vms: vms.vms, log, onActivity: () => {} });
+  expect([...ports.keys()]).toEqual(specs);
 }
 
 function httpGet(port: number, path: string): Promise<{ status: number; body: Buffer }> {
@@ -46,9 +49,7 @@ const shaOf = (out: string, file: string): string => new RegExp(`^([0-9a-f]{64})
 describe('network between three Linux VMs, the gateway and the host (qemu-virt)', { timeout: 900_000 }, () => {
   beforeAll(async () => {
     vms = new LinuxVms('test/hypervisor/configs/qemu-net3.json', { timeoutMs: 880_000, net: 'user' });
-    fwd = new HostForwarder(vms.hub.gateway!, { log: (line) => void vms.log.push(line) });
-    await forward('tcp:0-gvm1:8080');
-    await forward('tcp:0-vm2:9000');
+    await forward('tcp:0-gvm1:8080', 'tcp:0-vm2:9000');
     await Promise.all([0, 1, 2].map((id) => vms.shell(id)));
     console.log(`vm-net: three shells after ${secs()} s`);
     for (const id of [0, 1, 2]) {

@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === '-h' || argv[0] === '--help') {
-    process.stdout.write('usage: shyper-emu bench [ITERATIONS]   CPU and boot benchmarks beside QEMU\n');
+    process.stdout.write('usage: shyper-emu bench [ITERATIONS|vm|idle|net]   CPU, boot, VM and network figures beside QEMU (vm, idle, net: that figure only)\n');
     return 0;
   }
   if (argv.length > 1 || (argv[0] !== undefined && !/^[1-9]\d{0,8}$/.test(argv[0]))) {

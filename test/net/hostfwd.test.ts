@@ -195,14 +195,20 @@ describe('HostForwarder', () => {
     gw.receive(bad);
     expect(fwd.stats.badSegments).toBe(1);
     expect(sent).toHaveLength(1);
-    // Mutated frames (seeded): never an exception.
+    // Mutated frames (seeded) of every kind the gateway reads — TCP to it, ARP, frames cut short,
+    // the ethertype changed: never an exception, and the mutations do reach the parsers.
     let x = 12345;
     const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
-    for (let i = 0; i < 5000; i++) {
-      const f = stray.slice(0, 14 + (rnd() % (stray.length - 13)));
-      for (let k = rnd() % 6; k > 0; k--) f[14 + (rnd() % Math.max(1, f.length - 14))] = rnd();
+    const bases = [stray, arpRequest()];
+    const before = { ...fwd.stats };
+    for (let i = 0; i < 6000; i++) {
+      const base = bases[i % 2]!;
+      const f = base.slice(0, 12 + (rnd() % (base.length - 11)));
+      for (let k = rnd() % 6; k > 0; k--) f[12 + (rnd() % Math.max(1, f.length - 12))] = rnd();
       expect(() => gw.receive(f)).not.toThrow();
     }
+    expect(fwd.stats.badSegments - before.badSegments).toBeGreaterThan(20);
+    expect(gw.stats.arpReplies).toBeGreaterThan(100);
     fwd.close();
   });
 

@@ -4,6 +4,6 @@
 //   latency-worst: native=... vgic=... passthrough=... loaded=... (worst cycles)
 import { formatLatency, runLoaded, runNative, runVm } from '../rt-latency.ts';
 
-export function latencyLines(): string[] {
-  return formatLatency({ native: runNative(), vgic: runVm('vgic'), passthrough: runVm('passthrough'), loaded: runLoaded() });
+export async function latencyLines(): Promise<string[]> {
+  return formatLatency({ native: await runNative(), vgic: await runVm('vgic'), passthrough: await runVm('passthrough'), loaded: await runLoaded() });
 }

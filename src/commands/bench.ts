@@ -91,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(await idleFigure());
   lines.push(await vmOverheadFigure());
   lines.push(await vmBootFigure());
-  lines.push(...latencyLines()); // interrupt latency (bench-latency.ts)
+  lines.push(...(await latencyLines())); // interrupt latency (bench-latency.ts)
   lines.push(await netFigure());
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -32,14 +32,18 @@ async function forward(...specs: string[]): Promise<void> {
   expect([...ports.keys()]).toEqual(specs);
 }
 
-function httpGet(port: number, path: string): Promise<{ status: number; body: Buffer }> {
+/** A GET through the forward; asked again (a few times) while the guest refuses the connection. */
+function httpGet(port: number, path: string, tries = 10): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (d: Buffer) => parts.push(d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
       res.on('error', reject);
-    }).on('error', reject);
+    }).on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNRESET' && tries > 1) setTimeout(() => httpGet(port, path, tries - 1).then(resolve, reject), 300);
+      else reject(e);
+    });
   });
 }
 

@@ -174,9 +174,17 @@ export class HostForwarder {
     });
     socket.on('drain', () => flow.tcp?.windowUpdate());
     socket.on('error', () => {}); // 'close' follows
-    socket.on('close', () => {
-      // The host program went away: a connection not closed cleanly both ways is reset.
-      if (flow.tcp !== null && flow.tcp.state !== 'closed' && flow.tcp.state !== 'time-wait') flow.tcp.abort();
+    socket.on('close', (hadError) => {
+      const tcp = flow.tcp;
+      if (tcp !== null && tcp.state !== 'closed' && (hadError || !flow.hostEnded)) {
+        // The host program went away without closing its side: the guest's connection is reset.
+        tcp.abort();
+      } else if (tcp !== null && tcp.state !== 'closed') {
+        // It closed its side and the guest had closed its own: what the host sent still goes
+        // to the guest, then our FIN; the connection is forgotten once it closes.
+        this.o.onActivity?.();
+        return;
+      }
       this.forget(flow);
       this.o.onActivity?.();
     });
@@ -212,8 +220,12 @@ export class HostForwarder {
         this.gateway.send(tcpFrame({ srcMac: GATEWAY_MAC, dstMac: flow.target.mac, srcIp: GATEWAY_IP, dstIp: flow.guestIp!, srcPort: flow.gwPort, dstPort: flow.guestPort, ipId: this.ipId++, ...seg }));
       },
       receiveWindow: () => RECV_BUFFER - flow.socket.writableLength,
-      onData: (d) => void flow.socket.write(d),
-      onEnd: () => void flow.socket.end(),
+      onData: (d) => {
+        if (flow.socket.writable) flow.socket.write(d);
+      },
+      onEnd: () => {
+        if (flow.socket.writable) flow.socket.end();
+      },
       onReset: () => {
         const s = flow.socket as Socket & { resetAndDestroy?: () => void };
         if (s.resetAndDestroy && !s.destroyed) s.resetAndDestroy();

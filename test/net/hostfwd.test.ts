@@ -31,6 +31,10 @@ class ScriptedGuest {
   constructor(
     private readonly gw: Gateway,
     private readonly reply: (req: string) => string,
+    /** Close its side right after the handshake (a service that only reads). */
+    private readonly finFirst = false,
+    /** Answer after this many ms (a slow guest) instead of at once. */
+    private readonly delayMs = 0,
   ) {}
 
   frame(f: Uint8Array): void {
@@ -42,7 +46,12 @@ class ScriptedGuest {
     if (s!.flags & TCP_SYN) {
       this.rcv = seqAdd(s!.seq, 1);
       this.nxt = seqAdd(this.iss, 1);
-      return this.send(s!, this.iss, TCP_SYN | TCP_ACK);
+      this.send(s!, this.iss, TCP_SYN | TCP_ACK);
+      if (this.finFirst) {
+        this.send(s!, this.nxt, TCP_FIN | TCP_ACK);
+        this.nxt = seqAdd(this.nxt, 1);
+      }
+      return;
     }
     if (s!.flags & TCP_RST) return;
     if (s!.data.length > 0 && s!.seq === this.rcv) {
@@ -52,6 +61,7 @@ class ScriptedGuest {
     }
     if (s!.flags & TCP_FIN && seqAdd(s!.seq, s!.data.length) === this.rcv) {
       this.rcv = seqAdd(this.rcv, 1);
+      if (this.finFirst) return this.send(s!, this.nxt, TCP_ACK);
       const data = Buffer.from(this.reply(Buffer.from(this.got).toString()));
       this.send(s!, this.nxt, TCP_ACK, data);
       this.nxt = seqAdd(this.nxt, data.length);
@@ -63,7 +73,8 @@ class ScriptedGuest {
   private send(to: TcpSegment, seq: number, flags: number, data?: Uint8Array): void {
     const f = tcpFrame({ srcMac: GUEST_MAC, dstMac: GATEWAY_MAC, srcIp: GUEST_IP, dstIp: GW_IP, srcPort: 80, dstPort: to.srcPort, seq, ack: this.rcv, flags, window: 8192, mss: flags & TCP_SYN ? 1460 : undefined, data });
     // As the guest's NIC would: from outside the gateway's own call stack.
-    queueMicrotask(() => this.gw.receive(f));
+    if (this.delayMs > 0) setTimeout(() => this.gw.receive(f), this.delayMs);
+    else queueMicrotask(() => this.gw.receive(f));
   }
 }
 
@@ -152,6 +163,28 @@ describe('HostForwarder', () => {
       expect(Buffer.from(guest.got).equals(big)).toBe(true);
       expect(answer).toBe(`${Buffer.from(guest.got).toString().length}`);
       expect(Math.max(...guest.seen.map((s) => s.data.length))).toBeLessThanOrEqual(1460);
+    } finally {
+      fwd.close();
+    }
+  });
+
+  it('a guest that closed its side first still gets everything the host sent before closing', async () => {
+    const gw = new Gateway();
+    const guest = new ScriptedGuest(gw, () => '', true, 5);
+    gw.send = (f) => guest.frame(f);
+    const fwd = new HostForwarder(gw);
+    gw.receive(arpRequest());
+    const port = await fwd.listen(parseHostfwd('tcp:0-1:80'), { label: 'vm1', mac: GUEST_MAC });
+    try {
+      const data = Buffer.from(Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7) & 0xff));
+      expect(await request(port, data)).toBe('');
+      // The host socket is gone by now; the forward keeps the connection until the guest has it all.
+      for (let i = 0; i < 100 && fwd.open > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(guest.got.length).toBe(data.length);
+      expect(Buffer.from(guest.got).equals(data)).toBe(true);
+      expect(guest.seen.filter((s) => s.flags & TCP_RST)).toHaveLength(0);
+      expect(guest.seen.at(-1)!.flags & TCP_FIN).toBe(TCP_FIN);
+      expect(fwd.open).toBe(0);
     } finally {
       fwd.close();
     }

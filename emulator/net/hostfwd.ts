@@ -163,13 +163,13 @@ export class HostForwarder {
     socket.on('data', (chunk: Buffer) => {
       const data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       if (flow.tcp === null) flow.early.push(data.slice());
-      else flow.tcp.write(data);
+      else flow.tcp.write(data, this.now());
       if ((flow.tcp?.buffered ?? flow.early.reduce((n, b) => n + b.length, 0)) > SEND_HIGH) socket.pause();
       this.o.onActivity?.();
     });
     socket.on('end', () => {
       flow.hostEnded = true;
-      flow.tcp?.close();
+      flow.tcp?.close(this.now());
       this.o.onActivity?.();
     });
     socket.on('drain', () => flow.tcp?.windowUpdate());

@@ -4,9 +4,11 @@
 // that keeps order: three-way handshake with the MSS option, sequence and acknowledgement numbers,
 // the peer's receive window respected and ours advertised from the host side's backlog, FIN and
 // RST in both directions, half-close. Segments that arrive out of order are dropped and
-// acknowledged again (the guest resends them); a plain timer resends from the oldest unacknowledged
+// acknowledged again (the guest resends them); a timer resends from the oldest unacknowledged
 // byte (go-back-N), and probes a zero window, in case a frame was refused on the way (a full
-// receive ring). No window scaling, timestamps, SACK or congestion control.
+// receive ring). Its timeout follows the measured round trip (RFC 6298, Karn's rule), so a guest
+// slowed down by a loaded host is not flooded with resends. No window scaling, timestamps, SACK
+// or congestion control.
 //
 // Pure: frames are made by the caller from what `emit` gives; time is the caller's `now` (ms).
 
@@ -47,7 +49,7 @@ export interface TcpConnectionOptions extends TcpEvents {
   receiveWindow(): number;
   /** Our MSS (default 1460: an MTU of 1500). */
   mss?: number;
-  /** First retransmission timeout in ms (default 1000). */
+  /** Retransmission timeout in ms before a round trip is measured, and its floor (default 1000). */
   rto?: number;
 }
 
@@ -57,7 +59,7 @@ const MAX_IN_FLIGHT = 65535;
 const SYN_TRIES = 6;
 /** Data resent this many times without progress gives up. */
 const DATA_TRIES = 10;
-const MAX_RTO = 8000;
+const MAX_RTO = 60_000;
 /** TIME-WAIT lasts this long (ms), answering a resent FIN; far short of 2 MSL, the link keeps no old segments. */
 const TIME_WAIT_MS = 2000;
 
@@ -82,6 +84,11 @@ export class TcpConnection {
   private finSeq: number | null = null;
   private finAcked = false;
   private rto: number;
+  /** RFC 6298 state: smoothed round trip and its variation (ms), null before the first sample. */
+  private srtt: number | null = null;
+  private rttvar = 0;
+  /** The segment being timed: the sequence number that acknowledges it and when it left. */
+  private timed: { seq: number; at: number } | null = null;
   private tries = 0;
   private lastProgress = 0;
   private now = 0;
@@ -109,14 +116,16 @@ export class TcpConnection {
   }
 
   /** Queues data for the peer (sent as its window allows). Ignored after close(). */
-  write(data: Uint8Array): void {
+  write(data: Uint8Array, now = this.now): void {
+    this.now = now;
     if (this.closeAsked || this.state === 'closed' || data.length === 0) return;
     this.queue.push(data.slice());
     this.output();
   }
 
   /** We send no more: FIN after the queued data. */
-  close(): void {
+  close(now = this.now): void {
+    this.now = now;
     if (this.closeAsked || this.state === 'closed') return;
     this.closeAsked = true;
     this.output();
@@ -206,6 +215,7 @@ export class TcpConnection {
     }
     this.lastProgress = now;
     this.rto = Math.min(this.rto * 2, MAX_RTO);
+    this.timed = null; // Karn: a resent segment's acknowledgement measures nothing
     if (this.state === 'syn-sent') return this.sendSyn();
     if (zeroWindow) {
       // One byte past the closed window: the peer acknowledges it when it has room, or answers
@@ -244,6 +254,8 @@ export class TcpConnection {
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.sndUna = seg.ack;
+    if (this.timed !== null) this.sample(this.now - this.timed.at);
+    this.timed = null;
     this.sndWnd = seg.window;
     this.sndWl1 = seg.seq;
     this.sndWl2 = seg.ack;
@@ -268,6 +280,10 @@ export class TcpConnection {
       const data = Math.min(n, this.queue.length);
       this.queue.drop(data);
       this.sndUna = seg.ack;
+      if (this.timed !== null && seqLe(this.timed.seq, seg.ack)) {
+        this.sample(this.now - this.timed.at);
+        this.timed = null;
+      }
       if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
       if (this.finSeq !== null && seqLt(this.finSeq, seg.ack)) this.finAcked = true;
       this.progress();
@@ -311,6 +327,8 @@ export class TcpConnection {
       const n = Math.min(this.queue.length - off, room, this.mss);
       if (n <= 0) break;
       this.send(this.sndNxt, TCP_ACK | (n === this.queue.length - off ? TCP_PSH : 0), this.queue.peek(off, n));
+      // Time one new segment at a time (not a resend).
+      if (this.timed === null && this.sndNxt === this.sndMax) this.timed = { seq: seqAdd(this.sndNxt, n), at: this.now };
       this.sndNxt = seqAdd(this.sndNxt, n);
       if (seqLt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
     }
@@ -328,6 +346,7 @@ export class TcpConnection {
   }
 
   private sendSyn(): void {
+    this.timed = this.tries === 0 ? { seq: seqAdd(this.iss, 1), at: this.now } : null;
     this.o.emit({ seq: this.iss, ack: 0, flags: TCP_SYN, window: this.window(), mss: this.mss });
     this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
   }
@@ -349,7 +368,32 @@ export class TcpConnection {
   private progress(): void {
     this.lastProgress = this.now;
     this.tries = 0;
-    this.rto = this.o.rto ?? 1000;
+    this.rto = this.baseRto();
+  }
+
+  /** A round-trip sample in ms (RFC 6298 §2). */
+  private sample(r: number): void {
+    r = Math.max(0, r);
+    if (this.srtt === null) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+    this.rto = this.baseRto();
+  }
+
+  /** The timeout from the measured round trip: SRTT + 4 RTTVAR, at least the configured floor. */
+  private baseRto(): number {
+    const floor = this.o.rto ?? 1000;
+    if (this.srtt === null) return floor;
+    return Math.min(MAX_RTO, Math.max(floor, this.srtt + Math.max(10, 4 * this.rttvar)));
+  }
+
+  /** The current retransmission timeout (ms), for tests and log lines. */
+  get retransmitTimeout(): number {
+    return this.rto;
   }
 
   private reset(why: string): void {

@@ -86,14 +86,16 @@ describe('TCP: opening', () => {
     const r = rig();
     r.c.connect(0);
     let t = 0;
-    for (const wait of [1000, 2000, 4000, 8000, 8000]) {
+    for (const wait of [1000, 2000, 4000, 8000, 16000]) {
       r.c.tick((t += wait - 1));
       const n = r.out.length;
       r.c.tick((t += 1));
       expect(r.out.length).toBe(n + 1);
       expect(r.out.at(-1)!.flags).toBe(TCP_SYN);
     }
-    r.c.tick((t += 8000));
+    r.c.tick((t += 31999));
+    expect(r.c.state).toBe('syn-sent');
+    r.c.tick((t += 1));
     expect(r.c.state).toBe('closed');
     expect(r.events).toContain('reset: the guest did not answer');
   });
@@ -161,6 +163,31 @@ describe('TCP: data', () => {
     // A late ACK for the first transmission is still taken.
     r.peer({ seq: P1, ack: ISS + 3001, flags: TCP_ACK }, 1020);
     expect(r.c.buffered).toBe(0);
+  });
+
+  it('the resend timeout follows the measured round trip (RFC 6298), and a resend is not measured (Karn)', () => {
+    const r = established(1000);
+    expect(r.c.retransmitTimeout).toBe(1000);
+    let t = 0;
+    // Every segment acknowledged 3 s after it left: a slow guest.
+    for (let i = 0; i < 4; i++) {
+      r.c.write(new Uint8Array(1000), t);
+      t += 3000;
+      r.peer({ seq: P1, ack: ISS + 1 + (i + 1) * 1000, flags: TCP_ACK }, t);
+    }
+    expect(r.c.retransmitTimeout).toBeGreaterThanOrEqual(3000);
+    r.out.length = 0;
+    const measured = r.c.retransmitTimeout;
+    r.c.write(new Uint8Array(1000), t);
+    r.c.tick(t + 2999);
+    expect(r.out).toHaveLength(1); // sent once, not again yet
+    r.c.tick(t + measured);
+    expect(r.out).toHaveLength(2);
+    expect(r.c.retransmitTimeout).toBe(Math.min(2 * measured, 60_000));
+    // The acknowledgement of the resent segment comes at once: not a sample (that would shrink the
+    // timeout); the timeout goes back to the measured one.
+    r.peer({ seq: P1, ack: ISS + 5001, flags: TCP_ACK }, t + measured + 1);
+    expect(r.c.retransmitTimeout).toBe(measured);
   });
 
   it('probes a zero window with one byte, and sends the rest when the window opens', () => {

@@ -57,10 +57,10 @@ Boot options:
   --hostfwd tcp:HOSTPORT-VM:GUESTPORT
                      with --net user: listen on 127.0.0.1:HOSTPORT; each connection there
                      reaches port GUESTPORT of the VM's first virtio-net (VM: its id, vmN or
-                     its name), as a TCP connection from 10.0.2.2. --native: tcp:HOSTPORT-:GUESTPORT
-                     (the guest's eth0). The guest's address is learned from its traffic: it
-                     needs a route to 10.0.2.2 (ping it once). Repeatable; HOSTPORT 0 picks a
-                     free port and prints it
+                     its name) as a TCP connection from 10.0.2.2; --native boots leave the VM
+                     out (tcp:HOSTPORT-:GUESTPORT: the guest's eth0). The guest's address is
+                     learned from its traffic: it needs a route to 10.0.2.2 (ping it once).
+                     Repeatable; HOSTPORT 0 picks a free port and prints it
   --clock MODE       how guest time relates to host time:
                        cycles (default) modeled time: time advances by the modeled cost of
                          each instruction, so runs are reproducible (same output, same printk

@@ -39,10 +39,9 @@ export class VmDeviceHub {
 
   constructor(readonly log: (line: string) => void = (line) => process.stderr.write(line + '\n')) {}
 
-  /** --net user: the gateway at 10.0.2.2 becomes a station on the switch between the VMs. */
-  attachGateway(): Gateway {
+  /** --net user: the gateway at 10.0.2.2 (a new one, or `gw`) becomes a station on the switch between the VMs. */
+  attachGateway(gw = new Gateway()): Gateway {
     if (this.gateway === null) {
-      const gw = new Gateway();
       gw.send = this.netSwitch.attach(gw.mac, gw);
       this.gateway = gw;
     }

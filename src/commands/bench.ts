@@ -9,6 +9,7 @@ import { Process } from '../linux-user/process.ts';
 import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
 import { UsageError } from '../errors.ts';
 import { latencyLines } from './bench-latency.ts';
+import { netFigure } from './bench-net.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
@@ -37,10 +38,15 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if ((argv[0] === 'vm' || argv[0] === 'idle') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
+  if ((argv[0] === 'vm' || argv[0] === 'idle' || argv[0] === 'net') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
   if (argv[0] === 'vm') {
     // `bench vm`: only the hypervisor figures.
     process.stdout.write((await vmOverheadFigure()) + '\n' + (await vmBootFigure()) + '\n');
+    return 0;
+  }
+  if (argv[0] === 'net') {
+    // `bench net`: only the network figure.
+    process.stdout.write((await netFigure()) + '\n');
     return 0;
   }
   if (argv[0] === 'idle') {
@@ -49,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === '-h' || argv[0] === '--help') {
-    process.stdout.write('usage: shyper-emu bench [ITERATIONS]   CPU and boot benchmarks beside QEMU\n');
+    process.stdout.write('usage: shyper-emu bench [ITERATIONS|vm|idle|net]   CPU, boot, VM and network figures beside QEMU (vm, idle, net: that figure only)\n');
     return 0;
   }
   if (argv.length > 1 || (argv[0] !== undefined && !/^[1-9]\d{0,8}$/.test(argv[0]))) {
@@ -86,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(await vmOverheadFigure());
   lines.push(await vmBootFigure());
   lines.push(...(await latencyLines())); // interrupt latency (bench-latency.ts)
+  lines.push(await netFigure());
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -20,6 +20,8 @@ import { startHypervisor } from '../hypervisor-run.ts';
 import { VmDeviceHub } from '../vm-devices.ts';
 import { VirtioNet } from '../../emulator/devices/virtio/net.ts';
 import { Gateway } from '../../emulator/net/gateway.ts';
+import type { HostForwarder, HostfwdRule } from '../../emulator/net/hostfwd.ts';
+import { hostfwdOption, NATIVE_NIC_MAC, openHostForwards } from '../net-user.ts';
 import { loadVmConfig, mvmVmSet, type VmConfig } from '../../hypervisor/config.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
@@ -28,7 +30,7 @@ export const HELP = `usage: shyper-emu [options]                      boot a boa
                                                      (CORE: cortex-a76 (default), cortex-a55,
                                                      cortex-a72, cortex-a57)
        shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
-       shyper-emu bench [N|vm|idle]                  figures beside QEMU (all; hypervisor; idle)
+       shyper-emu bench [N|vm|idle|net]              figures beside QEMU (all; hypervisor; idle; network)
 
 Boot options:
   --board NAME       rk3588 (default), qemu-virt, pi4, tx2
@@ -57,6 +59,13 @@ Boot options:
   --net user         a network outside the guests: a gateway at 10.0.2.2 that answers ARP and
                      ping. Natively a virtio-net (eth0, MAC 52:54:00:12:34:56) on it; under the
                      hypervisor the gateway joins the switch between the VMs' virtio-nets
+  --hostfwd tcp:HOSTPORT-VM:GUESTPORT
+                     with --net user: listen on 127.0.0.1:HOSTPORT; each connection there
+                     reaches port GUESTPORT of the VM's first virtio-net (VM: its id, vmN or
+                     its name) as a TCP connection from 10.0.2.2; --native boots leave the VM
+                     out (tcp:HOSTPORT-:GUESTPORT: the guest's eth0). The guest's address is
+                     learned from its traffic: it needs a route to 10.0.2.2 (ping it once).
+                     Repeatable; HOSTPORT 0 picks a free port and prints it
   --clock MODE       how guest time relates to host time:
                        cycles (default) modeled time: time advances by the modeled cost of
                          each instruction, so runs are reproducible (same output, same printk
@@ -97,11 +106,12 @@ export interface BootOptions {
   stats: boolean;
   disks: { path: string; readOnly: boolean }[];
   net?: 'user';
+  hostfwd: HostfwdRule[];
   clock: ClockMode;
 }
 
 export function parseBootArgs(argv: string[]): BootOptions | 'help' {
-  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [], clock: 'cycles' };
+  const o: BootOptions = { board: 'rk3588', native: false, append: [], expect: [], stats: false, disks: [], hostfwd: [], clock: 'cycles' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -204,7 +214,8 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
         break;
       }
       case '--hostfwd':
-        throw new UsageError('--hostfwd is not available yet in this version');
+        o.hostfwd.push(hostfwdOption(value()));
+        break;
       case '--trace':
       case '--gdb':
         throw new UsageError(`${flag} is not available yet in this version`);
@@ -279,13 +290,26 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof DiskImageError) throw new UsageError(e.message);
     throw e;
   }
-  if (opts.native && opts.net === 'user') {
+  if (opts.hostfwd.length > 0 && opts.net !== 'user') throw new UsageError('--hostfwd forwards into the user network: add --net user');
+  // The user network's gateway: on the native NIC, or a station on the switch between the VMs.
+  const gateway = opts.net === 'user' ? new Gateway() : null;
+  if (opts.native && gateway !== null) {
     if (opts.disks.length > slots - 2) throw new UsageError(`--net user: board ${board.name} has no virtio slot left after the disks`);
     // The NIC takes the slot after the disks: eth0 on the user network's gateway.
-    const gateway = new Gateway();
-    const nic = new VirtioNet({ mac: Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56), backend: { transmit: (f) => void gateway.receive(f) } });
+    const nic = new VirtioNet({ mac: NATIVE_NIC_MAC, backend: { transmit: (f) => void gateway.receive(f) } });
     gateway.send = (f) => void nic.receive(f);
     virtio.push(nic);
+  }
+  // --hostfwd: the listeners open before the machine runs; host traffic wakes an idle machine.
+  let netActivity = (): void => {};
+  let hostfwd: HostForwarder | null = null;
+  if (gateway !== null && opts.hostfwd.length > 0) {
+    try {
+      hostfwd = await openHostForwards(gateway, opts.hostfwd, { native: opts.native, vms, log: (line) => process.stderr.write(line + '\n'), onActivity: () => netActivity() });
+    } catch (e) {
+      closeDisks();
+      throw e;
+    }
   }
   // virtio-rng: entropy beyond the boot seed, from the run's --seed (deterministic).
   virtio[slots - 1] = new VirtioRng({ source: new Rng(opts.seed ?? DEFAULT_SEED, 'virtio-rng') });
@@ -297,6 +321,7 @@ export async function main(argv: string[]): Promise<number> {
   let finish: ((code: number, why: string) => void) | null = null;
   // While every CPU idles the run loop sleeps; keyboard input ends the sleep early.
   let wakeEarly: (() => void) | null = null;
+  netActivity = () => wakeEarly?.();
   const term = new Terminal({
     onQuit: () => finish?.(0, 'quit'),
     // Ctrl-A n / Ctrl-A 0-7: move the keyboard between VMs.
@@ -337,7 +362,7 @@ export async function main(argv: string[]): Promise<number> {
   let mux: ConsoleMux | null = null;
   // The VMs' disks, network switch and console peers; the disks are closed at the end.
   const vmDeviceHub = new VmDeviceHub((line) => process.stderr.write(line + '\n'));
-  if (!opts.native && opts.net === 'user') vmDeviceHub.attachGateway();
+  if (!opts.native && gateway !== null) vmDeviceHub.attachGateway(gateway);
   try {
     if (opts.native) {
       machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
@@ -367,6 +392,7 @@ export async function main(argv: string[]): Promise<number> {
     term.close();
     closeDisks();
     vmDeviceHub.close();
+    hostfwd?.close();
     if (e instanceof ImageError) throw new UsageError(e.message);
     if (e instanceof FdtError) throw new UsageError(`dtb '${opts.dtb}': ${e.message}`);
     throw e;
@@ -435,6 +461,7 @@ export async function main(argv: string[]): Promise<number> {
   term.close();
   closeDisks();
   vmDeviceHub.close();
+  hostfwd?.close();
   const seconds = (performance.now() - started) / 1000;
   if (result.code !== 0 || (result.why !== 'poweroff' && result.why !== 'expectations met' && result.why !== 'quit')) {
     process.stderr.write(`shyper-emu: ${result.why}\n`);

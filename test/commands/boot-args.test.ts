@@ -18,4 +18,12 @@ describe('boot options', () => {
     expect(() => parseBootArgs(['--seed'])).toThrow(/--seed needs a value/);
     expect(HELP).toMatch(/--seed N +seeds everything random the guests are given/);
   });
+
+  it('--hostfwd is repeatable, takes --hostfwd=SPEC too, and a bad spec is a UsageError', () => {
+    const o = parseBootArgs(['--net', 'user', '--hostfwd', 'tcp:8080-gvm1:80', '--hostfwd=tcp:0-:22']);
+    expect(o === 'help' ? [] : o.hostfwd.map((r) => [r.hostPort, r.vm, r.guestPort])).toEqual([[8080, 'gvm1', 80], [0, null, 22]]);
+    expect(() => parseBootArgs(['--hostfwd', 'tcp:8080'])).toThrow(UsageError);
+    expect(() => parseBootArgs(['--hostfwd'])).toThrow(/--hostfwd needs a value/);
+    expect(HELP).toMatch(/--hostfwd tcp:HOSTPORT-VM:GUESTPORT\n +with --net user: listen on 127\.0\.0\.1:HOSTPORT/);
+  });
 });

@@ -47,7 +47,7 @@ describe('gateway 10.0.2.2', () => {
     expect([...r.subarray(32, 42)]).toEqual([...GUEST_MAC, ...GUEST_IP]);
     gw.receive(arpRequest([10, 0, 2, 3]));
     expect(out).toHaveLength(1);
-    expect(gw.stats).toEqual({ arpReplies: 1, echoReplies: 0, ignored: 1 });
+    expect(gw.stats).toEqual({ arpReplies: 1, echoReplies: 0, ignored: 1, tcpSegments: 0 });
   });
 
   it('answers an echo request with the same id, sequence and data, checksums valid', () => {

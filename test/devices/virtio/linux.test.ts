@@ -2,6 +2,7 @@
 // initramfs.cpio.gz) booted natively on qemu-virt with --disk; virtio_mmio probes the board's
 // slots, virtio_blk makes /dev/vda, ext2 mounts, writes reach the image file.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,16 +25,20 @@ interface Run {
  * drops what arrives before the driver opens the port). After the last one: `poweroff -f`, or
  * SIGINT to the emulator when `interrupt` (Ctrl-C on a non-interactive run).
  */
-function session(args: string[], commands: string[], interrupt = false): Promise<Run> {
+function session(args: string[], commands: string[], interrupt = false, watch?: (out: string, err: string) => void): Promise<Run> {
   return new Promise((resolve) => {
     const p = spawn('node', [...base, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let mark = 0;
     let k = 0;
-    p.stderr.on('data', (d) => (err += d));
+    p.stderr.on('data', (d) => {
+      err += d;
+      watch?.(out, err);
+    });
     p.stdout.on('data', (d) => {
       out += d;
+      watch?.(out, err);
       if (!/boot ok/.test(out) || !/# (\x1b\[6n)?$/.test(out.slice(mark))) return;
       mark = out.length;
       if (k < commands.length) p.stdin.write(commands[k++] + '\n');
@@ -101,17 +106,47 @@ describe('virtio under Linux (kit kernel, qemu-virt, native)', { timeout: 240_00
     expect(second.code).toBe(0);
   });
 
-  it('--disk + --net user: mounts /dev/vda, prints hello.txt, brings eth0 up and pings the gateway 10.0.2.2', async () => {
+  it('--disk + --net user + --hostfwd: mounts /dev/vda, prints hello.txt, brings eth0 up, pings 10.0.2.2; a host client reaches nc in the guest', async () => {
     const disk = freshDisk('net.ext2');
-    const r = await session(['--disk', disk, '--net', 'user'], [
+    // The host side of --hostfwd tcp:0-:8080: once the guest's nc listens, connect (again while
+    // the guest still refuses), send a line, read the guest's line, then close our side.
+    let host = '';
+    let hostState: 'idle' | 'trying' | 'done' = 'idle';
+    const tryConnect = (port: number): void => {
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d) => {
+        got += d;
+        if (got.includes('\n')) s.end();
+      });
+      s.on('error', () => setTimeout(() => tryConnect(port), 300));
+      s.on('end', () => {
+        host = got;
+        hostState = 'done';
+      });
+      s.write('host-says-hi\n');
+    };
+    const r = await session(['--disk', disk, '--net', 'user', '--hostfwd', 'tcp:0-:8080'], [
       'mount /dev/vda /mnt && cat /mnt/hello.txt',
       'ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up',
       'ping -c 3 -W 5 10.0.2.2',
       'cat /sys/class/net/eth0/address',
-    ]);
+      'echo guest-says-hi | nc -l -p 8080 > /tmp/from-host; echo nc-status-$?',
+      'cat /tmp/from-host',
+    ], false, (out, err) => {
+      const port = /hostfwd tcp:0-:8080: listening on 127\.0\.0\.1:(\d+)/.exec(err);
+      if (hostState === 'idle' && port && out.includes('nc -l -p 8080')) {
+        hostState = 'trying';
+        tryConnect(Number(port[1]));
+      }
+    });
     expect(r.out).toContain('hello from virtio-blk');
     expect(r.out).toMatch(/3 packets transmitted, 3 packets received/);
     expect(r.out).toMatch(/^52:54:00:12:34:56\r?$/m);
+    expect(hostState).toBe('done');
+    expect(host).toBe('guest-says-hi\n');
+    expect(r.out).toMatch(/nc-status-0\r?\n/);
+    expect(r.out).toMatch(/cat \/tmp\/from-host\r?\nhost-says-hi\r?\n/);
     expect(r.code).toBe(0);
   });
 

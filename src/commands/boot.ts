@@ -373,8 +373,9 @@ export async function main(argv: string[]): Promise<number> {
         cmdline: opts.cmdline ?? [board.defaultCmdline, ...opts.append].filter((s) => s.length > 0).join(' '),
       });
     } else {
-      // Prefixes as soon as VMs may be several: an MVM (a shyper device) creates them at run time.
-      const manyVms = vms.length > 1 || vms.some((v) => v.emulatedDevices.some((d) => d.type === 'shyper'));
+      // Prefixes when VMs are several: in the default run the MVM creates the GVMs at run time.
+      // (A one-VM --config stays unprefixed, as before, even if its MVM adds VMs later.)
+      const manyVms = vms.length > 1 || opts.config === undefined;
       mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: manyVms });
       const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;

@@ -1,4 +1,4 @@
-// The MVM manages VMs through the real hypercall path: rk3588's default VM set boots (MVM + two
+// The MVM manages VMs through the real hypercall path: rk3588's full VM set (boards/vms/rk3588.json) boots directly (MVM + two
 // Linux GVMs); in the MVM, `insmod shyper.ko` and the `shyper` CLI (guests/mvm, appended to the
 // kit's initramfs as its overlay) list the VMs, configure a bare-metal GVM from a JSON file, boot
 // it (its console appears as [vm3]), force-reboot it and remove it; in a GVM the same module's
@@ -59,7 +59,7 @@ const BM_JSON = {
 };
 
 describe('MVM management through shyper.ko and the shyper CLI', { timeout: 900_000 }, () => {
-  it('rk3588 default set: vm list, vm config + boot of a new VM ([vm3]), reboot -f, remove; a GVM is refused; soft reboot of a GVM', async () => {
+  it('rk3588 full set, booted directly: vm list, vm config + boot of a new VM ([vm3]), reboot -f, remove; a GVM is refused; soft reboot of a GVM', async () => {
     const bin = new Uint8Array(BM.length * 4);
     BM.forEach((w, i) => new DataView(bin.buffer).setUint32(i * 4, w >>> 0, true));
     const te = new TextEncoder();

@@ -1,6 +1,7 @@
 // The MVM manages VMs through the real hypercall path: rk3588's full VM set (boards/vms/
-// rk3588.json) boots directly (MVM + two Linux GVMs); in the MVM, `insmod shyper.ko` and the `shyper` CLI (guests/mvm, appended to the
-// kit's initramfs as its overlay) list the VMs, configure a bare-metal GVM from a JSON file, boot
+// rk3588.json) boots directly (MVM + two Linux GVMs); in the MVM, `insmod shyper.ko` and the
+// `shyper` CLI (guests/mvm, appended to the kit's initramfs as its overlay) list the VMs,
+// configure a bare-metal GVM from a JSON file, boot
 // it (its console appears as [vm3]), force-reboot it and remove it; in a GVM the same module's
 // management calls are refused, and a soft reboot from the MVM reaches it as an IVC message.
 // Runs in-process so the test can move the keyboard between VMs.

@@ -96,7 +96,11 @@ function entryOf(e: VmEntry, d: Draft, board: Hypercalls['host']['board']): Reco
   if (d.dtb) image.device_tree_filename = DTB;
   if (d.ramdiskIpa !== 0) image.ramdisk_filename = RAMDISK;
   image.ramdisk_load_ipa = d.ramdiskIpa;
+  // An EMU_DEVICE_T_GPPT (Rust-Shyper's partial passthrough of the GIC) is how its VM configs ask
+  // for an RTVM with the GIC passed through: our file keys kind and gic_passthrough.
+  const gppt = d.emulated.some((x) => x.type === 'EMU_DEVICE_T_GPPT');
   return {
+    ...(gppt ? { kind: 'rtvm', gic_passthrough: true } : {}),
     name: e.name,
     type: TYPE_NAMES[OS_TYPES.indexOf(e.osType)],
     cmdline: d.cmdline,

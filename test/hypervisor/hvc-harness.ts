@@ -82,7 +82,7 @@ export function boot(vm0 = SPIN) {
 export type T = ReturnType<typeof boot>;
 
 /** The `shyper vm config` sequence for a bare-metal GVM on `core` printing through an emulated PL011. */
-export function configure(t: T, o: { core?: number; kernel?: Uint8Array; memLen?: number; chunk?: number } = {}): bigint {
+export function configure(t: T, o: { core?: number; kernel?: Uint8Array; memLen?: number; chunk?: number; gppt?: boolean } = {}): bigint {
   const kernel = o.kernel ?? HELLO;
   const name = t.put(ARGS, 'bm3');
   const cmdline = t.put(ARGS + 0x100, '');
@@ -95,6 +95,8 @@ export function configure(t: T, o: { core?: number; kernel?: Uint8Array; memLen?
   const devName = t.put(ARGS + 0x300, 'uart');
   const cfg = t.put(ARGS + 0x400, new Array<bigint>(16).fill(0n));
   steps.push(t.call(0, 0x11, 4, id, devName, 0x900_0000, 0x1000, 33, cfg, 0));
+  // EMU_DEVICE_T_GPPT at qemu-virt's distributor: an RTVM with the GIC passed through.
+  if (o.gppt) steps.push(t.call(0, 0x11, 4, id, t.put(ARGS + 0x340, 'gppt'), 0x800_0000, 0x1_0000, 0, cfg, 2));
   const chunk = o.chunk ?? kernel.length;
   for (let off = 0; off < kernel.length; off += chunk) {
     const part = kernel.subarray(off, off + chunk);

@@ -131,6 +131,19 @@ describe('HVC_CONFIG: a VM built at run time', () => {
     expect(t.hvc.entry(Number(id))!.draft!.emulated.map((e) => e.cfg_list)).toEqual([['0', String(0xa00_3000)], []]);
   });
 
+  it('an EMU_DEVICE_T_GPPT device makes the VM an RTVM with the GIC passed through (kind rtvm, physical MPIDR)', () => {
+    const t = boot();
+    const id = configure(t, { gppt: true });
+    expect(id).toBe(2n);
+    const cfg = t.hvc.entry(2)!.config!;
+    expect([cfg.kind, cfg.gicPassthrough]).toEqual(['rtvm', true]);
+    expect(t.vm(2).setup.gicPassthrough).toBe(true);
+    expect(t.vm(2).vcpus[0]!.vmpidr & 0xffffff).toBe(3); // core 3's affinity, not vCPU 0's (0)
+    expect(t.call(0, 1, 2, id)).toBe(0n);
+    for (let i = 0; i < 100 && !t.text().includes('[vm2] hi'); i++) t.machine.runSlice();
+    expect(t.text()).toContain('[vm2] hi\n');
+  });
+
   it('remove frees the VM: its id and memory serve the next VM', () => {
     const t = boot();
     expect(t.call(0, 1, 16, 0)).toBe(HVC_ERR);

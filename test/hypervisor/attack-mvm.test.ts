@@ -32,7 +32,7 @@ describe('100 000 random hypercalls from the MVM beside a running GVM', { timeou
     base = await run({ kind: 'bma', name: 'mvm', cores: [0], params: { mode: Mode.hello, after: After.park, ...bp } });
     atk = await run({ kind: 'bma', name: 'mvm', cores: [0], params: { mode: Mode.mvm, after: After.park, iter: CALLS, keep: 2, seed: 0x5eed_0001n, ...bp } });
     const count = (re: RegExp): number => atk.log.filter((l) => re.test(l)).length;
-    console.log(`MVM fuzz: ${atk.wallMs.toFixed(0)} ms wall, ${(atk.virtualNs / 1e6).toFixed(1)} ms virtual; ${atk.of(0).find((l) => l.startsWith('mvm: '))}; ${count(/built from the MVM/)} VMs built, ${count(/booted by the MVM/)} booted, ${count(/removed/)} removed`);
+    console.log(`MVM fuzz: ${atk.wallMs.toFixed(0)} ms wall, ${(atk.virtualNs / 1e6).toFixed(1)} ms virtual; ${atk.of(0).find((l) => l.startsWith('mvm: '))}; ${count(/built from the MVM/)} VMs built, ${count(/booted by the MVM/)} booted, ${count(/removed/)} removed; ${atk.log.length} hypervisor log lines`);
   }, 600_000);
 
   it('VM 0 makes them all and finishes; registers x1-x7 come back untouched; many reach past their first checks', () => {

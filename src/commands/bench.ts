@@ -9,6 +9,7 @@ import { Process } from '../linux-user/process.ts';
 import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
 import { UsageError } from '../errors.ts';
 import { latencyLines } from './bench-latency.ts';
+import { diskFigures } from './bench-disk.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
@@ -37,10 +38,15 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if ((argv[0] === 'vm' || argv[0] === 'idle') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
+  if ((argv[0] === 'vm' || argv[0] === 'idle' || argv[0] === 'disk') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
   if (argv[0] === 'vm') {
     // `bench vm`: only the hypervisor figures.
     process.stdout.write((await vmOverheadFigure()) + '\n' + (await vmBootFigure()) + '\n');
+    return 0;
+  }
+  if (argv[0] === 'disk') {
+    // `bench disk`: only the disk figures (issue #10).
+    process.stdout.write((await diskFigures()).join('\n') + '\n');
     return 0;
   }
   if (argv[0] === 'idle') {
@@ -86,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(await vmOverheadFigure());
   lines.push(await vmBootFigure());
   lines.push(...latencyLines()); // interrupt latency (bench-latency.ts)
+  lines.push(...(await diskFigures())); // disk throughput, mediated vCPU time (bench-disk.ts)
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

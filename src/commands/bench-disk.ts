@@ -160,7 +160,7 @@ async function underShyper(dir: string): Promise<VmFigures> {
     await sh.waitFor(/\[vm1\] Enter 'help'/, 'GVM shell');
     await sh.waitFor(/\[vm0\] Enter 'help'[^]*?\[vm0\] \/ # /, 'MVM shell');
     sh.type('insmod /lib/modules/shyper.ko; shyper system daemon /etc/shyper/daemon.json &');
-    await sh.waitFor(/\[vm0\] shyper daemon: pid \d+ waiting/, 'the MVM daemon');
+    await sh.waitFor(/shyper daemon: pid \d+ waiting/, 'the MVM daemon');
     mux.select(1);
     await sh.waitFor(/keyboard to vm1/, 'focus on vm1');
     const direct = await ddPair(sh, '/dev/vda', '\\[vm1\\] ');

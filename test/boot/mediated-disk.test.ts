@@ -115,8 +115,8 @@ describe('mediated disk: a GVM disk served by the MVM daemon', { timeout: 900_00
       mark = 0;
       await waitFor(/\[vm0\] Enter 'help'[^]*?\[vm0\] \/ # /, 'MVM shell');
       type('insmod /lib/modules/shyper.ko; shyper system daemon /etc/shyper/daemon.json &');
-      await waitFor(/\[vm0\] shyper daemon: mediated disk 0: \/dev\/vda, 8192 sectors/, 'the daemon appending /dev/vda');
-      await waitFor(/\[vm0\] shyper daemon: pid \d+ waiting/, 'the daemon waiting');
+      await waitFor(/shyper daemon: mediated disk 0: \/dev\/vda, 8192 sectors/, 'the daemon appending /dev/vda');
+      await waitFor(/shyper daemon: pid \d+ waiting/, 'the daemon waiting');
       expect(log.some((l) => /^shyper: mediated disk 0 "vda" \(8192 sectors\) served by the MVM/.test(l))).toBe(true);
 
       mux.select(1);

@@ -3,7 +3,7 @@
 //   disk: dd of 16 MiB to and from a raw virtio disk (O_DIRECT, 1 MiB blocks): natively (qemu-virt,
 //     1 CPU, --disk), in a 1-vCPU GVM on its own virtio-blk, and in the same GVM on a mediated disk
 //     the MVM's daemon serves from the MVM's virtio disk (asynchronous: the seed's default; then
-//     synchronous). Modeled time is what the guest's dd reports (its clock is modeled time);
+//     synchronous). Modeled time is the guest's, between two kernel log marks around each dd;
 //     wall time is the host's, per dd.
 //   mediated: how long the GVM's vCPU was kept out of its guest per mediated request, in modeled
 //     cycles of its core: asynchronous (the trap; the work is the I/O core's) vs synchronous (the
@@ -66,12 +66,16 @@ class Shell {
     this.listener?.();
   }
 
-  /** dd in the guest: its own reported seconds (modeled time) and the host's wall seconds. */
-  async dd(args: string, prefix: string): Promise<{ modeled: number; wall: number }> {
+  /**
+   * dd in the guest between two kernel log marks: modeled seconds from their printk timestamps
+   * (µs; the kit's busybox dd prints no timing), wall seconds from the host's clock.
+   */
+  async dd(args: string, tag: string): Promise<{ modeled: number; wall: number }> {
     const t = performance.now();
-    this.type(`dd ${args} bs=1M count=${COUNT} 2>&1 | tail -1`);
-    const m = await this.waitFor(new RegExp(`${prefix}${COUNT * MIB} bytes \\([^)]*\\) copied, ([0-9.]+) seconds`), `dd ${args}`);
-    return { modeled: Number(m[1]), wall: (performance.now() - t) / 1000 };
+    this.type(`echo ${tag}-start > /dev/kmsg; dd ${args} bs=1M count=${COUNT} 2>/dev/null; echo ${tag}-end > /dev/kmsg`);
+    const a = await this.waitFor(new RegExp(`\\[\\s*(\\d+\\.\\d+)\\] ${tag}-start`), `${tag} start mark`);
+    const b = await this.waitFor(new RegExp(`\\[\\s*(\\d+\\.\\d+)\\] ${tag}-end`), `dd ${args}`);
+    return { modeled: Number(b[1]) - Number(a[1]), wall: (performance.now() - t) / 1000 };
   }
 }
 
@@ -80,9 +84,9 @@ interface Pair {
   read: { modeled: number; wall: number };
 }
 
-async function ddPair(sh: Shell, dev: string, prefix: string): Promise<Pair> {
-  const write = await sh.dd(`if=/dev/zero of=${dev} oflag=direct`, prefix);
-  const read = await sh.dd(`if=${dev} of=/dev/null iflag=direct`, prefix);
+async function ddPair(sh: Shell, dev: string, tag: string): Promise<Pair> {
+  const write = await sh.dd(`if=/dev/zero of=${dev} oflag=direct`, `${tag}-w`);
+  const read = await sh.dd(`if=${dev} of=/dev/null iflag=direct`, `${tag}-r`);
   return { write, read };
 }
 
@@ -103,7 +107,7 @@ async function native(dir: string): Promise<Pair> {
   sh.machine.loadLinux({ kernel: readFileSync(join(GUESTS, 'Image.gz')), initrd: readFileSync(join(GUESTS, 'initramfs.cpio.gz')), cmdline: board.defaultCmdline });
   try {
     await sh.waitFor(/\/ # /, 'native shell');
-    return await ddPair(sh, '/dev/vda', '');
+    return await ddPair(sh, '/dev/vda', 'native');
   } finally {
     backend.close();
   }
@@ -163,11 +167,11 @@ async function underShyper(dir: string): Promise<VmFigures> {
     await sh.waitFor(/shyper daemon: pid \d+ waiting/, 'the MVM daemon');
     mux.select(1);
     await sh.waitFor(/keyboard to vm1/, 'focus on vm1');
-    const direct = await ddPair(sh, '/dev/vda', '\\[vm1\\] ');
+    const direct = await ddPair(sh, '/dev/vda', 'direct');
     const before = structuredClone(hvc.mediated.stats);
-    const async = await ddPair(sh, '/dev/vdb', '\\[vm1\\] ');
+    const async = await ddPair(sh, '/dev/vdb', 'async');
     hvc.mediated.mode = 'sync';
-    const sync = await ddPair(sh, '/dev/vdb', '\\[vm1\\] ');
+    const sync = await ddPair(sh, '/dev/vdb', 'sync');
     const diff = (m: MediatedMode): MediatedStats => {
       const a = hvc.mediated.stats[m];
       const b = before[m];

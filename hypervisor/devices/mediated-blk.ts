@@ -102,6 +102,9 @@ interface Task {
   piece: number;
   /** sync: the vCPU kept out of its guest until this task is done. */
   waiter: Vcpu | null;
+  /** The counter when the guest notified, and the mode the request was taken in. */
+  since: bigint | null;
+  mode: MediatedMode;
 }
 
 export type MediatedMode = 'async' | 'sync';
@@ -117,14 +120,16 @@ export interface MediatedStats {
   notifies: number;
   trapCycles: number;
   waitNs: number;
+  /** Request latency: from the guest's notification to the completion, summed (counter time). */
+  latencyNs: number;
 }
 
 export class MediatedBlk {
   /** How GVM notifications are handled (see the top of the file). */
   mode: MediatedMode = process.env.SHYPER_MEDIATED === 'sync' ? 'sync' : 'async';
   readonly stats: Record<MediatedMode, MediatedStats> = {
-    async: { requests: 0, notifies: 0, trapCycles: 0, waitNs: 0 },
-    sync: { requests: 0, notifies: 0, trapCycles: 0, waitNs: 0 },
+    async: { requests: 0, notifies: 0, trapCycles: 0, waitNs: 0, latencyNs: 0 },
+    sync: { requests: 0, notifies: 0, trapCycles: 0, waitNs: 0, latencyNs: 0 },
   };
   private readonly disks = new Map<number, Disk>();
   private readonly queue: Task[] = [];
@@ -136,6 +141,8 @@ export class MediatedBlk {
   /** The wait of the synchronous trap being handled, while its vCPU still runs the hypervisor's code. */
   private trapWait: { since: bigint; cycles: number } | null = null;
   private readonly scratch = new Uint8Array(64 * 1024);
+  /** When each front last notified (counter of the trapping CPU): the start of its requests' latency. */
+  private readonly notifiedAt = new Map<MediatedFront, bigint>();
 
   constructor(private readonly hvc: Hypercalls) {}
 
@@ -219,6 +226,7 @@ export class MediatedBlk {
     const v = front.vm.vcpus[vcpuId];
     const trap = COST.trapVector + COST.syncDispatch + COST.mmioEmulate;
     this.stats[this.mode].notifies++;
+    if (cpu !== null) this.notifiedAt.set(front, counter(cpu));
     if (this.mode === 'sync' || cpu === null || v === undefined) {
       if (v !== undefined && cpu !== null && this.mode === 'sync') {
         // What this trap's vCPU does for its requests counts until it waits (submit()).
@@ -242,7 +250,8 @@ export class MediatedBlk {
     const wait = v === undefined ? undefined : this.waits.get(v);
     this.stats[this.mode].requests += reqs.length;
     for (const req of reqs) {
-      const t: Task = { req, done: 0, piece: 0, waiter: wait !== undefined ? v! : null };
+      const since = this.notifiedAt.get(front) ?? (cpu !== null ? counter(cpu) : null);
+      const t: Task = { req, done: 0, piece: 0, waiter: wait !== undefined ? v! : null, since, mode: this.mode };
       if (t.waiter !== null) t.waiter.ioWait++;
       this.queue.push(t);
     }
@@ -349,7 +358,9 @@ export class MediatedBlk {
   /** The task is over: the front completes it, a vCPU waiting for it goes back to its guest. */
   private finish(t: Task, ok: boolean): void {
     if (this.current === t) this.current = null;
-    this.charge(this.cpuHere(), COST.usedUpdate + COST.virqInject);
+    const cpu = this.cpuHere();
+    this.charge(cpu, COST.usedUpdate + COST.virqInject);
+    if (cpu !== null && t.since !== null) this.stats[t.mode].latencyNs += Math.max(0, (Number(counter(cpu) - t.since) * 1e9) / this.machine.board.timer.freqHz);
     t.req.complete(ok);
     this.drop(t);
   }

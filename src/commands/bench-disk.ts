@@ -175,7 +175,7 @@ async function underShyper(dir: string): Promise<VmFigures> {
     const diff = (m: MediatedMode): MediatedStats => {
       const a = hvc.mediated.stats[m];
       const b = before[m];
-      return { requests: a.requests - b.requests, notifies: a.notifies - b.notifies, trapCycles: a.trapCycles - b.trapCycles, waitNs: a.waitNs - b.waitNs };
+      return { requests: a.requests - b.requests, notifies: a.notifies - b.notifies, trapCycles: a.trapCycles - b.trapCycles, waitNs: a.waitNs - b.waitNs, latencyNs: a.latencyNs - b.latencyNs };
     };
     const model = CORE_MODELS[board.cpus[1]!.core] ?? CORTEX_A76;
     return { direct, mediated: { async, sync }, stats: { async: diff('async'), sync: diff('sync') }, ghz: model.cyclesForNs(1e6) / 1e6 };
@@ -196,7 +196,7 @@ export async function diskFigures(): Promise<string[]> {
     const out = (m: MediatedMode): string => {
       const s = v.stats[m];
       const cycles = (s.trapCycles + s.waitNs * v.ghz) / Math.max(1, s.requests);
-      return `${m} ${Math.round(cycles)} cycles/request (${s.requests} requests)`;
+      return `${m} ${Math.round(cycles)} cycles/request (${s.requests} requests, latency ${(s.latencyNs / Math.max(1, s.requests) / 1000).toFixed(0)}us)`;
     };
     return [
       `disk: dd 16 MiB O_DIRECT 1 MiB blocks, modeled throughput: ${col('native', n)}; ${col('gvm-direct', v.direct)}; ${col('gvm-mediated', v.mediated.async)}; ${col('gvm-mediated-sync', v.mediated.sync)} (qemu-virt, 1 CPU/vCPU)`,

@@ -12,11 +12,15 @@
  * is on the MVM's disk), and report it done (ioctl 0x331). Rust-Shyper uses O_DIRECT; the cache
  * here is kernel memory mapped with remap_pfn_range, which O_DIRECT cannot target.
  *
+ * The daemon runs SCHED_FIFO when it may: a GVM's request waits for it, and as an ordinary task it
+ * waited for whatever else the MVM ran to end its time slice (whole 4 ms ticks per request).
+ *
  * SIGUSR1 still brings the other requests (a GVM's kernel to upload again after a forced reboot:
  * the hypervisor keeps every kernel it was given, so they are only reported).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -173,6 +177,12 @@ int daemon_run(int dev, const char *config)
 		return fail("cannot register with /dev/shyper", strerror(errno));
 	if (config && load_config(dev, config))
 		return 1;
+	{
+		struct sched_param sp = { .sched_priority = 50 };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) < 0)
+			fprintf(stderr, "shyper daemon: no real-time priority (%s): requests wait for the MVM's other tasks\n", strerror(errno));
+	}
 	printf("shyper daemon: pid %d waiting for the hypervisor's requests\n", (int)getpid());
 	fflush(stdout);
 	for (;;) {

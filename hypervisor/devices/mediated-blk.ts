@@ -199,12 +199,11 @@ export class MediatedBlk {
   }
 
   /** HVC_MEDIATED_DEV_NOTIFY: the daemon finished the request of the disk whose page is at x0 (x1 != 0: it failed). */
-  devNotify(mvm: Vm, cpu: El2Cpu, pageIpa: bigint, status: bigint): bigint {
+  devNotify(cpu: El2Cpu, pageIpa: bigint, status: bigint): bigint {
     const disk = [...this.disks.values()].find((d) => BigInt(d.pageIpa) === pageIpa);
     if (disk === undefined) fail(`no mediated disk has its shared page at ${hex(pageIpa)}`);
     const t = this.current;
     if (t === null || t.req.front.index !== disk.idx) fail(`mediated disk ${disk.idx} has no request with the MVM`);
-    void mvm;
     if (status !== 0n) this.finish(t, false);
     else if (t.req.write || this.copy(cpu, t, disk, 'from-cache')) {
       t.done += t.piece;

@@ -15,7 +15,7 @@ export const mediatedHandlers: Record<number, Handler> = {
   [MEDIATED.DEV_NOTIFY]: {
     name: 'HVC_MEDIATED_DEV_NOTIFY',
     mvmOnly: true,
-    run: (c) => c.hvc.mediated.devNotify(c.vm, c.cpu, c.x[0]!, c.x[1]!),
+    run: (c) => c.hvc.mediated.devNotify(c.cpu, c.x[0]!, c.x[1]!),
   },
   [MEDIATED.DRV_NOTIFY]: {
     name: 'HVC_MEDIATED_DRV_NOTIFY',

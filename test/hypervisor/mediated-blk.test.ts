@@ -103,7 +103,7 @@ class World {
     const cache = this.ram.subarray(CACHE_IPA - MVM_BASE, CACHE_IPA - MVM_BASE + r.count * 512);
     if (r.type === REQ_READ) cache.set(this.image.subarray(r.sector * 512, (r.sector + r.count) * 512));
     else this.image.set(cache, r.sector * 512);
-    this.svc.devNotify(this.mvm, this.cpu as never, BigInt(PAGE_IPA), fail ? 1n : 0n);
+    this.svc.devNotify(this.cpu as never, BigInt(PAGE_IPA), fail ? 1n : 0n);
     return r;
   }
 }
@@ -167,8 +167,8 @@ describe('mediated disk: the hypervisor side with a stand-in MVM', () => {
       w.writeConfig(bad);
       expect(() => w.append()).toThrow(why);
     }
-    expect(() => w.svc.devNotify(w.mvm, w.cpu as never, BigInt(PAGE_IPA), 0n)).toThrow(/has no request with the MVM/);
-    expect(() => w.svc.devNotify(w.mvm, w.cpu as never, 0x1234n, 0n)).toThrow(/no mediated disk has its shared page at 0x1234/);
+    expect(() => w.svc.devNotify(w.cpu as never, BigInt(PAGE_IPA), 0n)).toThrow(/has no request with the MVM/);
+    expect(() => w.svc.devNotify(w.cpu as never, 0x1234n, 0n)).toThrow(/no mediated disk has its shared page at 0x1234/);
   });
 
   it('without a daemon a request fails with IOERR and one log line; GET_ID is answered by the device', () => {

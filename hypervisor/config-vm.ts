@@ -244,6 +244,10 @@ export function buildVm(env: Env, raw: RawVm, id: number): VmConfig {
     }
     if ((e.image !== undefined || e.read_only !== undefined) && d.type !== 'virtio-blk') fail(`${f}.${e.image !== undefined ? 'image' : 'read_only'}`, `only an EMU_DEVICE_T_VIRTIO_BLK has a disk image`);
     if (d.type === 'virtio-blk') d.disk = blkDisk(e, d.cfg, f);
+    // The GVM's capacity comes from its config, before any MVM daemon is up (Rust-Shyper: cfg[1]).
+    if (d.type === 'virtio-blk-mediated' && (d.cfg.length !== 2 || d.cfg[1] === 0 || d.cfg[0]! + d.cfg[1]! > Number.MAX_SAFE_INTEGER / 512)) {
+      fail(`${f}.cfg_list`, `a mediated disk is [start sector, sectors] in the MVM's image (sectors > 0), got [${d.cfg.map(hex).join(', ')}]`);
+    }
     if (d.type === 'virtio-net') {
       if (d.cfg.length === 0) d.mac = [0x02, 0x53, 0x48, 0x59, id, rawEmus.slice(0, i).filter((x) => x.type === 'EMU_DEVICE_T_VIRTIO_NET').length];
       else if (d.cfg.length !== 6 || d.cfg.some((b) => b > 255)) fail(`${f}.cfg_list`, `a MAC address: 6 words of one byte each, got [${d.cfg.map(hex).join(', ')}]`);

@@ -30,6 +30,11 @@
 // | lrRead | 15 | one list register folded back (mrs + state update) |
 // | worldSwitch | 420 | context_vm_store + context_vm_restore: 31 GPRs, ~40 EL1 sysregs each way, 32 Q registers each way, GIC state (VMCR, APR, HCR, LRs), VTTBR + TLBI + barriers, timer |
 // | schedTick | 150 | EL2 timer PPI: timer re-arm + do_schedule (run queue, next vCPU) |
+// | taskSubmit | 90 | async_task.rs add_async_task: the notify becomes a task on the I/O core's list (lock, push) + the IPI to it |
+// | blkRequest | 180 | blk.rs blk_req_handler per request: header read, descriptor walk into iovs, IoTask + UsedInfo pushed |
+// | mediatedDispatch | 120 | mediated.rs: req {type, sector, count} into the shared page, nreq++, the IVC message (then virqInject for HVC_IRQ) |
+// | copyPerKiB | 64 | memcpy between a guest's buffers and the MVM's cache: ldp/stp of q registers, ~16 bytes a cycle |
+// | usedUpdate | 80 | update_used_ring + notify: used element, used index, interrupt status (then virqInject) |
 export const COST = {
   trapVector: 60,
   syncDispatch: 20,
@@ -45,6 +50,11 @@ export const COST = {
   lrRead: 15,
   worldSwitch: 420,
   schedTick: 150,
+  taskSubmit: 90,
+  blkRequest: 180,
+  mediatedDispatch: 120,
+  copyPerKiB: 64,
+  usedUpdate: 80,
 } as const;
 
 export type CostEvent = keyof typeof COST;

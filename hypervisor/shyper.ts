@@ -71,6 +71,8 @@ export class Shyper implements El2Software, TrapHost {
   private readonly loggedPerVm = new Map<number, number>();
   private readonly resetContext: El1Context;
   private distributorReady = false;
+  /** Work queued for each physical CPU by another (runOn): Rust-Shyper's IPI messages, its async tasks. */
+  private readonly work: ((cpu: El2Cpu) => void)[][];
 
   constructor(
     readonly machine: El2Machine,
@@ -82,6 +84,7 @@ export class Shyper implements El2Software, TrapHost {
     this.mem = new HypMemory(machine);
     this.gic = new PhysGic(machine);
     this.pcpus = machine.cpus.map((_, i) => new PcpuSched(i));
+    this.work = machine.cpus.map(() => []);
     this.resetContext = machine.newContext();
   }
 
@@ -283,6 +286,7 @@ export class Shyper implements El2Software, TrapHost {
 
   private schedule(cpu: El2Cpu): void {
     const p = this.pcpus[cpu.index]!;
+    this.runWork(cpu);
     this.retire(cpu, p);
     if (p.loaded !== null && !p.vcpus.includes(p.loaded)) {
       // The loaded vCPU's VM was removed: drop its context (its virtual timer would keep firing).
@@ -387,6 +391,28 @@ export class Shyper implements El2Software, TrapHost {
     p.sliceEnd = null;
     const next = p.after(p.loaded);
     if (next !== null && next !== p.loaded) this.load(cpu, p, next);
+  }
+
+  /**
+   * Run `fn` at EL2 on physical CPU `pcpu` (its cycles charged there): at the end of this entry if
+   * it is the CPU executing, else at its next entry, which the IPI (or power-on) brings. Work that a
+   * core does for another (Rust-Shyper's IPI handlers, the mediated disk's async tasks on their own
+   * core) goes through here so that it is modeled on the core that does it.
+   */
+  runOn(pcpu: number, fn: (cpu: El2Cpu) => void): void {
+    this.work[pcpu]!.push(fn);
+    this.interruptCpu(pcpu);
+  }
+
+  private runWork(cpu: El2Cpu): void {
+    const q = this.work[cpu.index]!;
+    // Work may queue more work for this CPU: it runs in the same pass.
+    while (q.length > 0) q.shift()!(cpu);
+  }
+
+  /** The physical CPU whose EL2 entry is running, if any (the one a handler's cycles are charged to). */
+  get executingCpu(): El2Cpu | null {
+    return this.executing;
   }
 
   /** Make a vCPU notice new work: wake it, and interrupt its physical CPU if that is another one. */

@@ -22,6 +22,11 @@ export class Vcpu {
    * still has to empty the list registers it filled there before anything else runs there.
    */
   retiredVgic: VirtualGic | null = null;
+  /**
+   * Requests this vCPU waits for in the guest's stead (a synchronous mediated disk request,
+   * hypervisor/devices/mediated-blk.ts): while nonzero it is not run, whatever is pending for it.
+   */
+  ioWait = 0;
 
   constructor(
     readonly vm: Vm,
@@ -34,7 +39,7 @@ export class Vcpu {
   ) {}
 
   get runnable(): boolean {
-    return this.state === 'ready';
+    return this.state === 'ready' && this.ioWait === 0;
   }
 
   toString(): string {

@@ -78,6 +78,7 @@ export function startHypervisor(machine: Machine, o: HypervisorRunOptions): Hype
     // Rust-Shyper's built-in CPIO: the kit's initramfs.
     builtinRamdisk: () => (ramdisk ??= readOptional(BUILTIN_RAMDISK)),
   });
+  devices.mediated = hvc.mediated;
   for (const cfg of o.vms) {
     const setup = vmSetup(cfg, setupOptions);
     try {

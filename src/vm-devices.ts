@@ -8,7 +8,6 @@ import type { Console } from '../emulator/devices/console.ts';
 import { DwApbUart } from '../emulator/devices/dw-apb-uart.ts';
 import { Pl011 } from '../emulator/devices/pl011.ts';
 import type { MmioDevice } from '../emulator/bus/device.ts';
-import { EmptyVirtioSlot } from '../emulator/devices/virtio-mmio-empty.ts';
 import { type BlockBackend, DiskImageError, openDiskImage, WindowBackend } from '../emulator/devices/virtio/block-backend.ts';
 import { SECTOR, VirtioBlk } from '../emulator/devices/virtio/blk.ts';
 import { VirtioConsole } from '../emulator/devices/virtio/console.ts';
@@ -23,6 +22,8 @@ import type { MmioHandler } from '../hypervisor/mmio.ts';
 import type { EmulatedDeviceSpec, IrqSink } from '../hypervisor/vm.ts';
 import { basename } from 'node:path';
 import { Gateway } from '../emulator/net/gateway.ts';
+import type { MediatedBlk } from '../hypervisor/devices/mediated-blk.ts';
+import { VirtioBlkMediated } from './virtio-blk-mediated.ts';
 
 export class VmDeviceHub {
   readonly netSwitch = new NetSwitch();
@@ -33,6 +34,11 @@ export class VmDeviceHub {
   readonly nics = new Map<string, VirtioNet>();
   private readonly images = new Map<string, BlockBackend>();
   private readonly noted = new Set<string>();
+
+  /** The hypervisor's mediated disk service (the hypercall module's), once the run has one. */
+  mediated: MediatedBlk | undefined;
+  /** Mediated disk index of each mediated virtio-blk ("vmId:name"), in the order they were built. */
+  private readonly mediatedIndexes = new Map<string, number>();
 
   /** The user network's gateway on the switch (--net user), once attached. */
   gateway: Gateway | null = null;
@@ -71,6 +77,14 @@ export class VmDeviceHub {
     const size = k.sectors === undefined ? Math.floor((base.size - start) / SECTOR) * SECTOR : k.sectors * SECTOR;
     if (start + size > base.size) throw new ConfigError(`vm ${vm.id} "${vm.name}": emulated device "${d.name}": the window runs past the end of ${k.image}`);
     return new WindowBackend(base, start, size, k.readOnly);
+  }
+
+  /** Rust-Shyper gives each mediated virtio-blk a free mediated disk index: the next one, kept for the run. */
+  mediatedIndex(vmId: number, name: string): number {
+    const key = `${vmId}:${name}`;
+    let i = this.mediatedIndexes.get(key);
+    if (i === undefined) this.mediatedIndexes.set(key, (i = this.mediatedIndexes.size));
+    return i;
   }
 
   /** Closes the disk images (flushing what was written); call once at the end of the run. */
@@ -145,10 +159,24 @@ export function vmDevices(cfg: VmConfig, uarts: readonly UartSpec[], o: VmDevice
         break;
       }
       case 'virtio-blk-mediated': {
-        // Served through the MVM's daemon (the mediated disk, not built yet): until then the slot
-        // reads as an empty virtio-mmio transport (DeviceID 0), which Linux skips.
-        hub.log(`shyper-emu: vm${cfg.id}: ${d.name}: the mediated disk is not available yet; the VM sees an empty virtio-mmio slot`);
-        specs.push({ name: at(d), base: d.baseIpa, size: d.length, create: () => mmioHandler(new EmptyVirtioSlot()) });
+        // Served by the MVM's daemon through the hypervisor (hypervisor/devices/mediated-blk.ts).
+        const dev = new VirtioBlkMediated({
+          index: hub.mediatedIndex(cfg.id, d.name),
+          startSector: d.cfg[0]!,
+          sectors: d.cfg[1]!,
+          name: at(d),
+          service: () => hub.mediated,
+        });
+        const spec = virtio(hub, at(d), d, dev);
+        specs.push({
+          ...spec,
+          create: (irq, vm) => {
+            dev.bind(vm);
+            const h = spec.create(irq, vm);
+            // The device needs to know which vCPU notified (a synchronous request keeps it waiting).
+            return { ...h, write: (off, size, v, vcpu) => ((dev.vcpu = vcpu), h.write(off, size, v, vcpu)) };
+          },
+        });
         break;
       }
       default:

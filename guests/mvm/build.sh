@@ -22,14 +22,14 @@ cross=aarch64-linux-gnu-
 # --- module: built out of tree in a scratch copy (kbuild writes next to the sources) ---------
 mod=$(mktemp -d)
 trap 'rm -rf "$mod"' EXIT
-cp "$here/module/Kbuild" "$here/module/shyper.c" "$here/module/shyper.h" "$mod/"
+cp "$here"/module/Kbuild "$here"/module/*.[ch] "$mod/"
 # No Module.symvers in a modules_prepare tree: the kernel resolves the symbols at insmod.
 make -s -C "$kdir" M="$mod" ARCH=arm64 CROSS_COMPILE=$cross KBUILD_MODPOST_WARN=1 modules 2>&1 \
   | grep -v -e 'undefined!$' -e 'Module.symvers is missing' -e 'Modules may not have' -e 'unresolved symbol' || true
 ${cross}strip --strip-debug -o "$out/shyper.ko" "$mod/shyper.ko"
 
 # --- CLI -------------------------------------------------------------------------------------
-${cross}gcc -static -Os -Wall -Wextra -std=gnu11 -o "$out/shyper" "$here/cli/shyper.c" "$here/cli/json.c"
+${cross}gcc -static -Os -Wall -Wextra -std=gnu11 -o "$out/shyper" "$here"/cli/*.c
 ${cross}strip "$out/shyper"
 
 # --- overlay ---------------------------------------------------------------------------------

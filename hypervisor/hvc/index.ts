@@ -17,6 +17,7 @@ import { FID, hex, HVC_ERR, HvcError } from './abi.ts';
 import { configHandlers, type Draft } from './config.ts';
 import { Ivc, ivcHandlers } from './ivc.ts';
 import { mediatedHandlers } from './mediated.ts';
+import { MediatedBlk } from '../devices/mediated-blk.ts';
 import { sysHandlers } from './sys.ts';
 import { vmmHandlers } from './vmm.ts';
 
@@ -83,6 +84,8 @@ const HANDLERS: Record<number, Record<number, Handler>> = {
 export class Hypercalls {
   readonly entries: VmEntry[] = [];
   readonly ivc = new Ivc(this);
+  /** The mediated disks the MVM serves for GVMs (fid 3). */
+  readonly mediated = new MediatedBlk(this);
 
   constructor(
     readonly hv: Shyper,
@@ -107,6 +110,7 @@ export class Hypercalls {
   /** A VM stopped or reset (by itself or by a hypercall): its message queue is gone with its RAM. */
   vmStopped(vm: Vm): void {
     this.ivc.forget(vm);
+    this.mediated.vmStopped(vm);
   }
 
   /** Shyper.hypercalls: handle the HVC the vCPU made; the result goes to x0. */

@@ -10,6 +10,7 @@ import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
 import { UsageError } from '../errors.ts';
 import { latencyLines } from './bench-latency.ts';
 import { netFigure } from './bench-net.ts';
+import { diskFigures } from './bench-disk.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
@@ -38,7 +39,7 @@ function buildBench(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if ((argv[0] === 'vm' || argv[0] === 'idle' || argv[0] === 'net') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
+  if ((argv[0] === 'vm' || argv[0] === 'idle' || argv[0] === 'net' || argv[0] === 'disk') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
   if (argv[0] === 'vm') {
     // `bench vm`: only the hypervisor figures.
     process.stdout.write((await vmOverheadFigure()) + '\n' + (await vmBootFigure()) + '\n');
@@ -49,13 +50,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write((await netFigure()) + '\n');
     return 0;
   }
+  if (argv[0] === 'disk') {
+    // `bench disk`: only the disk figures (issue #10).
+    process.stdout.write((await diskFigures()).join('\n') + '\n');
+    return 0;
+  }
   if (argv[0] === 'idle') {
     // `bench idle`: only the idle figure.
     process.stdout.write((await idleFigure()) + '\n');
     return 0;
   }
   if (argv[0] === '-h' || argv[0] === '--help') {
-    process.stdout.write('usage: shyper-emu bench [ITERATIONS|vm|idle|net]   CPU, boot, VM and network figures beside QEMU (vm, idle, net: that figure only)\n');
+    process.stdout.write('usage: shyper-emu bench [ITERATIONS|vm|idle|net|disk]   CPU, boot, VM, network and disk figures beside QEMU (vm, idle, net, disk: those figures only)\n');
     return 0;
   }
   if (argv.length > 1 || (argv[0] !== undefined && !/^[1-9]\d{0,8}$/.test(argv[0]))) {
@@ -93,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(await vmBootFigure());
   lines.push(...(await latencyLines())); // interrupt latency (bench-latency.ts)
   lines.push(await netFigure());
+  lines.push(...(await diskFigures())); // disk throughput, mediated vCPU time (bench-disk.ts)
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -438,6 +438,18 @@ describe('virtio devices in the config: disks, NICs, console peers', () => {
     expect(load(cfg)[1]!.emulatedDevices.find((x) => x.type === 'virtio-blk')!.disk).toEqual({ image: DISK, startSector: 0, sectors: undefined, readOnly: false });
   });
 
+  it('mediated virtio-blk: cfg_list [start sector, sectors] is required (the GVM\'s capacity), no image', () => {
+    const cfg = base();
+    cfg[1]!.emulated_device_list.push(dev('vdb', 0xa000000, 'EMU_DEVICE_T_VIRTIO_BLK_MEDIATED', { cfg_list: ['0', '0x2000'] }));
+    expect(load(cfg)[1]!.emulatedDevices.find((x) => x.type === 'virtio-blk-mediated')!.cfg).toEqual([0, 0x2000]);
+    for (const bad of [[], ['8'], ['0', '0']]) {
+      cfg[1]!.emulated_device_list[2] = dev('vdb', 0xa000000, 'EMU_DEVICE_T_VIRTIO_BLK_MEDIATED', { cfg_list: bad });
+      expect(error(cfg)).toMatch(/^vms\.json: vm 1 "guest1": emulated_device_list\[2\]\.cfg_list: a mediated disk is \[start sector, sectors\] in the MVM's image \(sectors > 0\), got \[/);
+    }
+    cfg[1]!.emulated_device_list[2] = dev('vdb', 0xa000000, 'EMU_DEVICE_T_VIRTIO_BLK_MEDIATED', { cfg_list: ['0', '8'], image: DISK });
+    expect(error(cfg)).toBe('vms.json: vm 1 "guest1": emulated_device_list[2].image: only an EMU_DEVICE_T_VIRTIO_BLK has a disk image');
+  });
+
   it('virtio-blk errors: no image, a missing file, a window past the end, image on another device', () => {
     const cfg = base();
     cfg[1]!.emulated_device_list.push(dev('vda', 0xa000000, 'EMU_DEVICE_T_VIRTIO_BLK'));

@@ -3,7 +3,7 @@
  * shyper: the MVM's management command (Rust-Shyper's cli/, reference/rust-shyper-behaviour.md
  * section 6), talking to the hypervisor through /dev/shyper (guests/mvm/module).
  *
- *   shyper system reboot|shutdown [-f] | test | daemon
+ *   shyper system reboot|shutdown [-f] | test | daemon [CONFIG.json]
  *   shyper vm list | boot ID | reboot ID [-f] | shutdown ID [-f] | remove ID | state ID | getvmid
  *   shyper vm config FILE.json
  *
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../module/shyper.h"
+#include "daemon.h"
 #include "json.h"
 
 #define UPLOAD_PIECE (1 << 20)
@@ -107,43 +108,6 @@ static int simple(const char *what, unsigned long cmd, unsigned long arg)
 	if (r < 0) {
 		fprintf(stderr, "shyper: %s: %s\n", what, why());
 		return 1;
-	}
-	return 0;
-}
-
-/* ---- system daemon ---------------------------------------------------------------------- */
-
-static volatile sig_atomic_t signalled;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	signalled = 1;
-}
-
-static int daemon_run(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
-	if (call(SHYPER_LOCAL_SET_DAEMON_PID, (unsigned long)getpid()) < 0)
-		die("daemon: %s", strerror(errno));
-	printf("shyper daemon: pid %d waiting for the hypervisor's requests\n", (int)getpid());
-	fflush(stdout);
-	for (;;) {
-		uint64_t req = 0;
-
-		while (!signalled)
-			pause();
-		signalled = 0;
-		if (call(SHYPER_CMD(SHYPER_FID_LOCAL, 7), (unsigned long)&req) < 0 || req == 0)
-			continue;
-		/* The hypervisor keeps every kernel it was given, so there is nothing to upload again. */
-		printf("shyper daemon: request fid %#llx event %llu for vm %llu\n", (unsigned long long)((req >> 8) & 0xff),
-		       (unsigned long long)(req & 0xff), (unsigned long long)(req >> 16));
-		fflush(stdout);
 	}
 	return 0;
 }
@@ -562,7 +526,7 @@ static int vm_config(const char *path)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: shyper system reboot|shutdown [-f] | test | daemon\n"
+	fprintf(stderr, "usage: shyper system reboot|shutdown [-f] | test | daemon [CONFIG.json]\n"
 			"       shyper vm list | boot ID | reboot ID [-f] | shutdown ID [-f] | remove ID | state ID | getvmid\n"
 			"       shyper vm config FILE.json\n");
 	return 2;
@@ -601,7 +565,7 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, "test"))
 			return simple("system test", SHYPER_SYS_TEST, 0);
 		if (!strcmp(cmd, "daemon"))
-			return daemon_run();
+			return daemon_run(dev, argc > 3 ? argv[3] : NULL);
 	} else if (!strcmp(group, "vm")) {
 		unsigned long force = has_force(argc, argv) ? 1UL << 16 : 0;
 

@@ -47,6 +47,11 @@ typedef int32_t s32;
 #define SHYPER_LOCAL_GET_VMID SHYPER_CMD(0x10, 4)
 #define SHYPER_LOCAL_SET_KERNEL_IMG_NAME SHYPER_CMD(0x10, 5)
 #define SHYPER_LOCAL_GET_KERNEL_IMG_NAME SHYPER_CMD(0x10, 6)
+#define SHYPER_LOCAL_MEDIATED_APPEND SHYPER_CMD(0x10, 0x10) /* struct shyper_mediated_cfg * */
+/* MEDIATED: DEV_NOTIFY takes blk_id | (failed << 16); the module passes the disk's page IPA */
+#define SHYPER_MEDIATED_DEV_APPEND SHYPER_CMD(0x03, 0x30)
+#define SHYPER_MEDIATED_DEV_NOTIFY SHYPER_CMD(0x03, 0x31)
+#define SHYPER_MEDIATED_DRV_NOTIFY SHYPER_CMD(0x03, 0x32) /* the hypervisor's message */
 /* CONFIG */
 #define SHYPER_CONFIG_ADD_VM SHYPER_CMD(0x11, 0)
 #define SHYPER_CONFIG_DELETE_VM SHYPER_CMD(0x11, 1) /* value: vmid */
@@ -126,6 +131,44 @@ struct shyper_upload_arg {
 struct shyper_kernel_image_info {
 	u64 vm_id;
 	char image_name[SHYPER_NAME_MAX_LEN];
+};
+
+/*
+ * A mediated disk (Rust-Shyper struct mediated_blk_cfg; its shared page holds u64 nreq, then this
+ * at offset 8, then the request at 0x80). The daemon fills name, dev_path, block_num and idx; the
+ * module allocates the cache (physically contiguous, mmap()ed by the daemon at offset
+ * idx * SHYPER_MEDIATED_CACHE_STRIDE) and fills dma_block_max, cache_size, cache_ipa; the
+ * hypervisor fills cache_pa.
+ */
+struct shyper_mediated_cfg {
+	char name[32];
+	char dev_path[32];
+	u64 block_num;
+	u64 dma_block_max;
+	u64 cache_size;
+	uint16_t idx;
+	uint8_t pcache;
+	uint8_t pad[5];
+	u64 cache_va, cache_ipa, cache_pa;
+};
+
+struct shyper_mediated_req {
+	u32 type; /* 0 read, 1 write */
+	u32 pad;
+	u64 sector, count;
+};
+
+#define SHYPER_MEDIATED_DISKS_MAX 8
+#define SHYPER_MEDIATED_CACHE_STRIDE (4UL << 20)
+
+/* What the daemon read()s from /dev/shyper for each request (Rust-Shyper's BlkArg, 40 bytes). */
+struct shyper_blk_arg {
+	u64 fid;   /* 3 */
+	u64 event; /* 0x32 */
+	uint16_t blk_id;
+	uint16_t pad;
+	u32 type;
+	u64 sector, count;
 };
 
 #endif

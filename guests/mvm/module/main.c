@@ -14,6 +14,13 @@
  * tree's shyper node (compatible "shyper", vm_service in Rust-Shyper). Slots the module has read
  * get fid = ~0, so one interrupt drains every message that arrived. A VM told to reboot or power
  * off (VMM events 4, 3) does so; a request for the daemon (CONFIG event 9) is signalled to it.
+ *
+ * Mediated disks (reference section 4): the daemon appends each image it serves (ioctl 0x1010); the
+ * module gives the disk its shared page and a physically contiguous cache, which the daemon
+ * mmap()s, and issues HVC_MEDIATED_DEV_APPEND. On the hypervisor's {fid 3, event 0x32} message it
+ * takes the request out of each page with nreq != 0 and queues it for the daemon, which read()s
+ * it, does the I/O between its image and the cache, and answers with ioctl 0x331: the module
+ * issues HVC_MEDIATED_DEV_NOTIFY with the page's IPA.
  */
 #include <linux/fs.h>
 #include <linux/interrupt.h>
@@ -30,8 +37,8 @@
 #include <linux/workqueue.h>
 
 #include "shyper.h"
+#include "internal.h"
 
-#define HVC_ERR (~0UL)
 #define SLOTS 8
 #define SLOT_SIZE (PAGE_SIZE / SLOTS)
 #define CONSUMED (~0ULL)
@@ -51,7 +58,8 @@ static DEFINE_MUTEX(names_lock);
 static char image_names[SHYPER_VM_NUM_MAX][SHYPER_NAME_MAX_LEN];
 static u64 pending_request; /* last message for the daemon: vm_id << 16 | fid << 8 | event */
 
-static unsigned long shyper_hvc(unsigned long cmd, unsigned long a0, unsigned long a1, unsigned long a2,
+
+unsigned long shyper_hvc(unsigned long cmd, unsigned long a0, unsigned long a1, unsigned long a2,
 				unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {
 	register unsigned long x0 asm("x0") = a0;
@@ -73,15 +81,6 @@ static unsigned long shyper_hvc(unsigned long cmd, unsigned long a0, unsigned lo
 #define hvc0(cmd) shyper_hvc(cmd, 0, 0, 0, 0, 0, 0, 0)
 #define hvc1(cmd, a) shyper_hvc(cmd, a, 0, 0, 0, 0, 0, 0)
 
-static inline u64 ipa(const void *p)
-{
-	return virt_to_phys(p);
-}
-
-static long result(unsigned long r)
-{
-	return r == HVC_ERR ? -EINVAL : 0;
-}
 
 /* `len` bytes at user address `addr`, NUL-terminated, in kernel memory (at most max). */
 static char *copy_string(u64 addr, u64 len, u64 max)
@@ -118,11 +117,6 @@ static u64 *copy_list(u64 addr, u64 n, u64 min_n)
 	return l;
 }
 
-#define COPY_ARG(s, arg)                                                  \
-	do {                                                              \
-		if (copy_from_user(&(s), (void __user *)(arg), sizeof(s))) \
-			return -EFAULT;                                   \
-	} while (0)
 
 static long config_add_vm(unsigned long arg)
 {
@@ -380,6 +374,8 @@ static long local_ioctl(unsigned int cmd, unsigned long arg)
 		memcpy(info.image_name, image_names[info.vm_id], SHYPER_NAME_MAX_LEN);
 		mutex_unlock(&names_lock);
 		return copy_to_user((void __user *)arg, &info, sizeof(info)) ? -EFAULT : 0;
+	case SHYPER_LOCAL_MEDIATED_APPEND:
+		return mediated_append(arg);
 	case SHYPER_CMD(SHYPER_FID_LOCAL, 7): /* the daemon asks what it was signalled for */
 		return put_user(xchg(&pending_request, 0), (u64 __user *)arg) ? -EFAULT : 0;
 	default:
@@ -396,6 +392,8 @@ static long shyper_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return local_ioctl(cmd, arg);
 	case SHYPER_FID_IVC:
 		return -EPERM; /* the module owns the message queue */
+	case SHYPER_FID_MEDIATED:
+		return mediated_ioctl(cmd, arg);
 	case SHYPER_FID_VMM:
 		return vmm_ioctl(cmd, arg);
 	case SHYPER_FID_CONFIG:
@@ -407,6 +405,8 @@ static long shyper_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static const struct file_operations shyper_fops = {
 	.owner = THIS_MODULE,
+	.read = shyper_read,
+	.mmap = shyper_mmap,
 	.unlocked_ioctl = shyper_ioctl,
 	.compat_ioctl = shyper_ioctl,
 };
@@ -438,6 +438,8 @@ static void handle_msg(const struct shyper_msg *m)
 		schedule_work(&reboot_work);
 	} else if (m->fid == SHYPER_FID_VMM && m->event == 3) {
 		schedule_work(&poweroff_work);
+	} else if (m->fid == SHYPER_FID_MEDIATED && m->event == 0x32) {
+		mediated_drv_notify();
 	} else if (m->fid == SHYPER_FID_CONFIG && m->event == 9) {
 		/* The hypervisor wants vm_id's kernel uploaded again: the daemon's job. */
 		WRITE_ONCE(pending_request, (m->vm_id << 16) | (m->fid << 8) | m->event);
@@ -525,7 +527,7 @@ static void __exit shyper_exit(void)
 	cancel_work_sync(&poweroff_work);
 	put_pid(daemon_pid);
 	/*
-	 * The message page is not freed: there is no call to unregister it and the hypervisor may
+	 * The message page (and the mediated disks' pages and caches) are not freed: there is no call to unregister it and the hypervisor may
 	 * still write a message there. Loading the module again registers a new one.
 	 */
 }

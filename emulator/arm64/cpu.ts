@@ -57,7 +57,7 @@ export interface SysregProvider {
 export type ExceptionHook = (cpu: Cpu, ec: number, iss: number, far: number) => void;
 
 export class Cpu extends MemoryAccessor {
-  readonly regs = new RegisterFile();
+  readonly regs = new RegisterFile(this.slot.buffer, this.slot.base);
   readonly r = this.regs.r;
 
   nextPc = 0;

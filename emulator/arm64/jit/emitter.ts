@@ -59,7 +59,7 @@ export class Emit extends Bytes {
   }
   i64(v: bigint | number): void {
     this.op(Op.i64_const);
-    this.s64(BigInt(v));
+    this.s64(v);
   }
   mem(o: Op, offset: number, align = 0): void {
     this.op(o);

@@ -70,7 +70,26 @@ export class Bytes {
       this.byte(b | 0x80);
     }
   }
-  s64(v: bigint): void {
+  s64(v: bigint | number): void {
+    if (typeof v === 'number') {
+      if (v === (v | 0)) {
+        this.s32(v);
+        return;
+      }
+      if (Number.isSafeInteger(v)) {
+        // Signed LEB128 of a safe integer without BigInt: 7 bits at a time by floor division.
+        for (;;) {
+          const b = v - Math.floor(v / 128) * 128;
+          v = Math.floor(v / 128);
+          if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+            this.byte(b);
+            return;
+          }
+          this.byte(b | 0x80);
+        }
+      }
+      v = BigInt(v);
+    }
     v = BigInt.asIntN(64, v);
     for (;;) {
       const b = Number(v & 0x7fn);
@@ -83,7 +102,13 @@ export class Bytes {
     }
   }
   bytes(b: ArrayLike<number>): void {
-    for (let i = 0; i < b.length; i++) this.byte(b[i]!);
+    if (this.len + b.length > this.buf.length) {
+      const n = new Uint8Array(Math.max(this.buf.length * 2, this.len + b.length));
+      n.set(this.buf.subarray(0, this.len));
+      this.buf = n;
+    }
+    this.buf.set(b, this.len);
+    this.len += b.length;
   }
   str(s: string): void {
     this.u32(s.length);

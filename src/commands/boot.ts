@@ -29,7 +29,8 @@ export const HELP = `usage: shyper-emu [options]                      boot a boa
                                                      (CORE: cortex-a76 (default), cortex-a55,
                                                      cortex-a72, cortex-a57)
        shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
-       shyper-emu bench [N|vm|idle]                  figures beside QEMU (all; hypervisor; idle)
+       shyper-emu bench [N|jit|vm|idle]              figures beside QEMU (all; translator;
+                                                     hypervisor; idle)
 
 Boot options:
   --board NAME       rk3588 (default), qemu-virt, pi4, tx2

@@ -24,7 +24,17 @@ import { memEmitters } from './emit-mem.ts';
 const INSNS = 1024;
 
 /** Emitters by interpreter handler: the translator's extension of the decode tables. */
-export const emitters = new Map<unknown, Emitter>([...aluEmitters, ...branchEmitters, ...memEmitters]);
+export const emitters = new Map<unknown, Emitter>([
+  ...(debugGroup('alu') ? aluEmitters : []),
+  ...(debugGroup('branch') ? branchEmitters : []),
+  ...(debugGroup('mem') ? memEmitters : []),
+]);
+
+/** SHYPER_JIT_EMITTERS=alu,branch,mem (debugging): only these groups emit; the rest call helpers. */
+function debugGroup(name: string): boolean {
+  const only = process.env.SHYPER_JIT_EMITTERS;
+  return only === undefined || only.split(',').includes(name);
+}
 
 /** f(entry, budget, rb, ctx, pcBase) -> executed (emitter.ts describes the contract). */
 export type PageFn = (entry: number, budget: number, rb: number, ctx: number, pcBase: number) => number;

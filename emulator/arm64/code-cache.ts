@@ -35,6 +35,11 @@ export class DecodedPage {
    * to the page makes a new DecodedPage, which starts cold.
    */
   code: PageFn | null = null;
+  /** Instructions the run loop entered this page at (jit/reach.ts translates what they reach). */
+  readonly entries = new Uint8Array(INSNS_PER_PAGE);
+  /** Entries translated code did not cover, since the last translation; translations so far. */
+  misses = 0;
+  translations = 0;
   constructor(readonly ramOffset: number) {}
 }
 

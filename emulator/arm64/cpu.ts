@@ -283,12 +283,24 @@ export class Cpu extends MemoryAccessor implements JitCpu {
         const pageBase = pc - off;
         let idx = off >>> 2;
         let code = page.code;
-        if (code === null && jit !== null && ++page.heat > this.jitThreshold) code = this.translatePage(page, jit);
+        if (code === null && jit !== null) {
+          page.entries[idx] = 1;
+          if (++page.heat > this.jitThreshold) code = this.translatePage(page, jit);
+        }
+        let skip = false;
         for (;;) {
-          if (code !== null) {
+          if (code !== null && !skip) {
             this.jitBase = pageBase;
             setCurrentCpu(this);
-            n += code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase);
+            const k = code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase);
+            if (k === 0) {
+              // An entry the translation does not cover (jit/reach.ts): interpret this instruction.
+              skip = true;
+              this.jitMiss(page);
+              page.entries[idx] = 1;
+              continue;
+            }
+            n += k;
             const jp = this.jitPc;
             pc = jp[1]! * 4294967296 + (jp[0]! >>> 0);
             if (n >= budget || this.exitRequest !== 0) break;
@@ -299,6 +311,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
             }
             break;
           }
+          skip = false;
           let fn = fns[idx];
           if (fn === undefined) fn = this.decodeAt(page, idx);
           const npc = pc + 4;
@@ -313,7 +326,10 @@ export class Cpu extends MemoryAccessor implements JitCpu {
             const d = pc - pageBase;
             if (d >= 0 && d < PAGE) {
               idx = d >>> 2;
-              if (jit !== null && ++page.heat > this.jitThreshold && page.valid) code = this.translatePage(page, jit);
+              if (jit !== null && code === null) {
+                page.entries[idx] = 1;
+                if (++page.heat > this.jitThreshold && page.valid) code = this.translatePage(page, jit);
+              }
               continue;
             }
             break;
@@ -340,10 +356,20 @@ export class Cpu extends MemoryAccessor implements JitCpu {
   private translatePage(page: DecodedPage, jit: Translator): PageFn | null {
     if (page.code !== null) return page.code;
     for (let i = 0; i < INSNS_PER_PAGE; i++) if (page.fns[i] === undefined) this.decodeAt(page, i);
-    const code = jit.translate(page);
+    // After a few partial translations that kept missing entries, translate the whole page.
+    const code = jit.translate(page, page.translations >= 4);
+    page.translations++;
+    page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again
     page.code = code;
     return code;
+  }
+
+  /** Translated code was entered where it does not reach: retranslate once that adds up. */
+  private jitMiss(page: DecodedPage): void {
+    if (++page.misses < 16) return;
+    page.code = null;
+    page.heat = this.jitThreshold; // the next entry translates again, with the new entries
   }
 
   /**
@@ -377,6 +403,9 @@ export class Cpu extends MemoryAccessor implements JitCpu {
   }
 
   private fetchPageSlow(pc: number, ti: number, pn: number): DecodedPage {
+    // An instruction abort's preferred return is the address fetched (the MMU raises with
+    // cpu.pc), not the instruction that branched or fell through to it.
+    this.pc = pc;
     if (pc & 3) this.raise(EC.PC_ALIGN, 0, pc, pc);
     const pa = this.translator.translate(pc - (pc & 0xfff), Access.Exec);
     const ro = this.mem.ramOffset(pa);

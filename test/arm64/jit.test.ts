@@ -8,6 +8,7 @@ import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { Access } from '../../emulator/arm64/memory.ts';
 
 const DATA = 0x8000;
 
@@ -95,5 +96,30 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     interp.cpu.run(1000);
     expectSame(jit, interp, 'self-modifying loop');
     expect(jit.x(9)).toBe(3n); // 1 + 2
+  });
+
+  it('an instruction abort on entering a page returns to the fetched address, translated or not', () => {
+    // Found by running the kit boot in lockstep: the MMU raises with cpu.pc, which must be the
+    // address fetched (ARM ARM: the preferred return of an instruction abort), not the branch
+    // before it, whose PC translated code does not keep in cpu.pc.
+    for (const jit of [true, false]) {
+      const t = new TestCpu();
+      t.cpu.jitThreshold = 0;
+      if (!jit) t.cpu.jit = null;
+      t.cpu.translator = {
+        pageCacheable: true,
+        translate: (va: number, access: Access) => (access === Access.Exec && va >= 0x3000 ? t.cpu.raise(EC.IABT_LOWER, 0x07, va, t.cpu.pc) : va),
+      };
+      // At 0x1000: a loop, then a branch to 0x2000, whose page falls through into 0x3000.
+      const words = assemble(['mov x0, #3', '1: subs x0, x0, #1', 'b.ne 1b', 'b .+0x1000 - 12']);
+      const tail = assemble(['add x1, x1, #1']);
+      for (let i = 0; i < words.length; i++) t.mem.ram.setUint32(0x1000 + 4 * i, words[i]!, true);
+      for (let i = 0; i < 1024; i++) t.mem.ram.setUint32(0x2000 + 4 * i, tail[0]!, true);
+      t.cpu.invalidateCodeRam(0x1000, 0x2000);
+      t.cpu.pc = 0x1000;
+      t.cpu.run(2000);
+      expect(t.x(1)).toBe(1024n); // every add of page 0x2000 ran once
+      expect(t.traps[0]).toMatchObject({ ec: EC.IABT_LOWER, far: 0x3000, pc: 0x3000 });
+    }
   });
 });

@@ -46,12 +46,12 @@ export class Translator {
   constructor(readonly memory: WebAssembly.Memory) {}
 
   /** Translate a fully decoded page; null if that failed (the page stays interpreted). */
-  translate(page: DecodedPage): PageFn | null {
+  translate(page: DecodedPage, full = false): PageFn | null {
     const t0 = performance.now();
     const helper: Helper = (n, idx) => current!.jitHelper(page, n, idx);
     const stats: TranslateStats = { translated: 0, calls: 0 };
     try {
-      const fn = compilePage(page, this.memory, helper, stats);
+      const fn = compilePage(page, this.memory, helper, stats, full);
       jitStats.pages++;
       jitStats.translated += stats.translated;
       jitStats.calls += stats.calls;

@@ -20,6 +20,7 @@ import { Emit, L_ENTRY, L_IDX, L_N, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, SCRAT
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters } from './emit-mem.ts';
+import { reachable } from './reach.ts';
 
 const INSNS = 1024;
 
@@ -47,7 +48,7 @@ export interface TranslateStats {
 }
 
 /** The function body for a page whose instructions are fully decoded in `fns`/`args`. */
-export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats): Emit {
+export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array): Emit {
   const e = new Emit();
   e.get(L_PCBF);
   e.op(Op.i64_trunc_f64_s);
@@ -69,6 +70,15 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     e.op(Op.end); // label i: instruction i starts here
     e.idx = i;
     e.depth = 0;
+    if (live !== undefined && !live[i]) {
+      // Not reached from any entry seen (reach.ts): return before it, the run loop interprets it.
+      e.get(L_RB);
+      e.pcPlus(i * 4);
+      e.mem(Op.i64_store, SCRATCH_PC);
+      e.get(L_N);
+      e.op(Op.return);
+      continue;
+    }
     // Budget: stop before this instruction once `budget` have run in this call.
     e.get(L_N);
     e.get(L_BUDGET);
@@ -106,8 +116,8 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
 }
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
-export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, helper: Helper, stats?: TranslateStats): PageFn {
-  const body = emitPage(page.fns, page.args, stats);
+export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, helper: Helper, stats?: TranslateStats, full = false): PageFn {
+  const body = emitPage(page.fns, page.args, stats, full ? undefined : reachable(page.fns, page.args, page.entries));
   const bytes = buildModule([T.i32, T.i32, T.i32, T.i32, T.f64], LOCALS, body);
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper } });

@@ -37,7 +37,7 @@ import {
 import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
-import { jitSettings, setCurrentCpu, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
+import { jitSettings, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
@@ -291,7 +291,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
         for (;;) {
           if (code !== null && !skip) {
             this.jitBase = pageBase;
-            setCurrentCpu(this);
+            jit!.current = this;
             const k = code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase);
             if (k === 0) {
               // An entry the translation does not cover (jit/reach.ts): interpret this instruction.

@@ -24,7 +24,12 @@ interface Kind {
   op: Op;
   /** A 32-bit sign-extending load whose result is then zero-extended (LDRSB/LDRSH Wt). */
   zext32?: boolean;
+  /** A SIMD&FP register (t is its number): a load zeroes the rest of V<t>. */
+  vec?: boolean;
 }
+
+/** Byte offset of V<n> in the register file (regs.ts V_OFFSET). */
+const V_OFF = 512;
 
 const SINGLE = new Map<unknown, Kind>([
   [A.ldrb, { size: 1, load: true, op: Op.i64_load8_u }],
@@ -40,7 +45,45 @@ const SINGLE = new Map<unknown, Kind>([
   [A.strh, { size: 2, load: false, op: Op.i64_store16 }],
   [A.strw, { size: 4, load: false, op: Op.i64_store32 }],
   [A.strx, { size: 8, load: false, op: Op.i64_store }],
+  [A.ldrVb, { size: 1, load: true, op: Op.i64_load8_u, vec: true }],
+  [A.ldrVh, { size: 2, load: true, op: Op.i64_load16_u, vec: true }],
+  [A.ldrVs, { size: 4, load: true, op: Op.i64_load32_u, vec: true }],
+  [A.ldrVd, { size: 8, load: true, op: Op.i64_load, vec: true }],
+  [A.ldrVq, { size: 16, load: true, op: Op.i64_load, vec: true }],
+  [A.strVb, { size: 1, load: false, op: Op.i64_store8, vec: true }],
+  [A.strVh, { size: 2, load: false, op: Op.i64_store16, vec: true }],
+  [A.strVs, { size: 4, load: false, op: Op.i64_store32, vec: true }],
+  [A.strVd, { size: 8, load: false, op: Op.i64_store, vec: true }],
+  [A.strVq, { size: 16, load: false, op: Op.i64_store, vec: true }],
 ]);
+
+/** Load into V<t> (the element, zeros above it) or store V<t>'s low `size` bytes, at L_ADDR. */
+function vecAccess(e: Emit, k: Kind, t: number): void {
+  const v = V_OFF + 16 * t;
+  if (k.load) {
+    e.get(L_RB);
+    e.get(L_ADDR);
+    e.mem(k.op, 0);
+    e.mem(Op.i64_store, v);
+    e.get(L_RB);
+    if (k.size === 16) {
+      e.get(L_ADDR);
+      e.mem(Op.i64_load, 8);
+    } else e.i64(0);
+    e.mem(Op.i64_store, v + 8);
+  } else {
+    e.get(L_ADDR);
+    e.get(L_RB);
+    e.mem(Op.i64_load, v);
+    e.mem(k.op, 0);
+    if (k.size === 16) {
+      e.get(L_ADDR);
+      e.get(L_RB);
+      e.mem(Op.i64_load, v + 8);
+      e.mem(Op.i64_store, 8);
+    }
+  }
+}
 
 const PAIR = new Map<unknown, Kind>([
   [P.ldpX, { size: 8, load: true, op: Op.i64_load }],
@@ -175,12 +218,13 @@ function single(mode: Mode): Emitter {
   return (e, f) => {
     if (f.acc === A.prfm) return true; // a hint: no access, no fault
     const k = SINGLE.get(f.acc);
-    if (k === undefined) return false; // SIMD&FP registers: the interpreter
+    if (k === undefined) return false;
     withSlowPath(e, () => {
       address(e, f, mode);
       probe(e, k.size, !k.load);
       const t = f.t >> 1;
-      if (k.load) {
+      if (k.vec) vecAccess(e, k, f.t);
+      else if (k.load) {
         e.setX(t, () => {
           e.get(L_ADDR);
           e.mem(k.op, 0);
@@ -248,6 +292,9 @@ export const memEmitters = new Map<unknown, Emitter>([
   [X.ldrBReg, single('reg')],
   [X.strWReg, single('reg')],
   [X.strXReg, single('reg')],
+  [X.ldrSReg, single('reg')],
+  [X.ldrDReg, single('reg')],
+  [X.ldrQReg, single('reg')],
   [X.ldLiteral, single('lit')],
   [P.ldstPairOff, pair('off')],
   [P.ldpXOff, pair('off')],

@@ -36,19 +36,20 @@ export const jitStats = {
   failures: 0,
 };
 
-let current: JitCpu | null = null;
-/** Select the CPU the helper calls go to; the run loop calls this before entering code. */
-export function setCurrentCpu(c: JitCpu): void {
-  current = c;
-}
-
 export class Translator {
+  /**
+   * The CPU the generated code is running for, whose handler the helper calls (the run loop sets
+   * it before entering code: one CPU runs at a time). A field, not a module binding, so setting
+   * it costs no call.
+   */
+  current: JitCpu | null = null;
+
   constructor(readonly memory: WebAssembly.Memory) {}
 
   /** Translate a fully decoded page; null if that failed (the page stays interpreted). */
   translate(page: DecodedPage, full = false): PageFn | null {
     const t0 = performance.now();
-    const helper: Helper = (n, idx) => current!.jitHelper(page, n, idx);
+    const helper: Helper = (n, idx) => this.current!.jitHelper(page, n, idx);
     const stats: TranslateStats = { translated: 0, calls: 0 };
     try {
       const fn = compilePage(page, this.memory, helper, stats, full);

@@ -21,6 +21,7 @@ import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters } from './emit-mem.ts';
 import { reachable } from './reach.ts';
+import { simdEmitters } from './emit-simd.ts';
 
 const INSNS = 1024;
 
@@ -29,9 +30,10 @@ export const emitters = new Map<unknown, Emitter>([
   ...(debugGroup('alu') ? aluEmitters : []),
   ...(debugGroup('branch') ? branchEmitters : []),
   ...(debugGroup('mem') ? memEmitters : []),
+  ...(debugGroup('simd') ? simdEmitters : []),
 ]);
 
-/** SHYPER_JIT_EMITTERS=alu,branch,mem (debugging): only these groups emit; the rest call helpers. */
+/** SHYPER_JIT_EMITTERS=alu,branch,mem,simd (debugging): only these groups emit; the rest call helpers. */
 function debugGroup(name: string): boolean {
   const only = process.env.SHYPER_JIT_EMITTERS;
   return only === undefined || only.split(',').includes(name);

@@ -50,7 +50,7 @@ export const branchEmitters = new Map<unknown, Emitter>([
   [s.br, (e, f) => {
     e.x(f.rn);
     e.set(L_R);
-    e.exitToLocal(L_R);
+    e.branchToLocal(L_R);
     return true;
   }],
   [s.blr, (e, f) => {
@@ -58,7 +58,7 @@ export const branchEmitters = new Map<unknown, Emitter>([
     e.x(f.rn);
     e.set(L_A);
     e.setX(LR, () => e.pcPlus(e.idx * 4 + 4));
-    e.exitToLocal(L_A);
+    e.branchToLocal(L_A);
     return true;
   }],
   [s.nop, () => true],

@@ -172,6 +172,35 @@ export class Emit extends Bytes {
   }
 
   /**
+   * A taken indirect branch to the i64 in local l (BR/BLR/RET): into this page, dispatch there in
+   * wasm (switch tables, returns to a caller in the same page); elsewhere, return with that PC.
+   * An in-page target is indexed as the interpreter does (offset >> 2).
+   */
+  branchToLocal(l: number): void {
+    this.get(l);
+    this.get(L_PCB);
+    this.op(Op.i64_sub);
+    this.set(L_C);
+    this.get(L_C);
+    this.i64(4096);
+    this.op(Op.i64_lt_u);
+    this.if();
+    this.get(L_N);
+    this.i32(1);
+    this.op(Op.i32_add);
+    this.set(L_N);
+    this.get(L_C);
+    this.op(Op.i32_wrap_i64);
+    this.i32(2);
+    this.op(Op.i32_shr_u);
+    this.set(L_IDX);
+    this.op(Op.br);
+    this.u32(this.depth + (1023 - this.idx));
+    this.end();
+    this.exitToLocal(l);
+  }
+
+  /**
    * Run the interpreter's handler of this instruction (TypeScript, translate.ts's helper): the
    * fallback of anything without an emitter and of every slow memory access. The helper returns
    * non-zero when the block must end (a branch was taken, or an exit requested), having stored

@@ -40,6 +40,8 @@ export class Emit extends Bytes {
   idx = 0;
   /** Blocks/ifs opened by the current instruction's emitter (for branch depths to the loop). */
   depth = 0;
+  /** Labels between the current instruction's code and the dispatch loop (translate.ts). */
+  loopDepth = 0;
 
   get(l: number): void {
     this.op(Op.local_get);
@@ -166,9 +168,9 @@ export class Emit extends Bytes {
     this.set(L_N);
     this.i32(target >>> 2);
     this.set(L_IDX);
-    // Enclosing: this emitter's own blocks, then the instruction blocks idx+1..1023, then the loop.
+    // Enclosing: this emitter's own blocks, then the later instruction labels and $miss, then the loop.
     this.op(Op.br);
-    this.u32(this.depth + (1023 - this.idx));
+    this.u32(this.depth + this.loopDepth);
   }
 
   /**
@@ -195,7 +197,7 @@ export class Emit extends Bytes {
     this.op(Op.i32_shr_u);
     this.set(L_IDX);
     this.op(Op.br);
-    this.u32(this.depth + (1023 - this.idx));
+    this.u32(this.depth + this.loopDepth);
     this.end();
     this.exitToLocal(l);
   }

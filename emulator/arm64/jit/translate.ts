@@ -49,8 +49,22 @@ export interface TranslateStats {
   calls: number;
 }
 
-/** The function body for a page whose instructions are fully decoded in `fns`/`args`. */
+/**
+ * The function body for a page whose instructions are fully decoded in `fns`/`args`: labels only
+ * for the `live` instructions (all when absent), the others dispatch to one "miss" exit.
+ *
+ *   loop $L { block $miss { block $bK ... block $b0 { br_table } code0 ... codeK } miss-exit }
+ */
 export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array): Emit {
+  const labels: number[] = [];
+  const labelOf = new Int32Array(INSNS).fill(-1);
+  for (let i = 0; i < INSNS; i++) {
+    if (live === undefined || live[i]) {
+      labelOf[i] = labels.length;
+      labels.push(i);
+    }
+  }
+  const count = labels.length;
   const e = new Emit();
   e.get(L_PCBF);
   e.op(Op.i64_trunc_f64_s);
@@ -59,28 +73,24 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   e.set(L_IDX);
   e.op(Op.loop);
   e.byte(T.void);
-  for (let i = INSNS - 1; i >= 0; i--) {
+  e.op(Op.block); // $miss
+  e.byte(T.void);
+  for (let k = 0; k < count; k++) {
     e.op(Op.block);
     e.byte(T.void);
   }
   e.get(L_IDX);
   e.op(Op.br_table);
   e.u32(INSNS);
-  for (let i = 0; i < INSNS; i++) e.u32(i);
-  e.u32(0); // default: never taken (entries are page indices)
-  for (let i = 0; i < INSNS; i++) {
-    e.op(Op.end); // label i: instruction i starts here
+  for (let i = 0; i < INSNS; i++) e.u32(labelOf[i]! >= 0 ? labelOf[i]! : count);
+  e.u32(count); // default: $miss
+  for (let k = 0; k < count; k++) {
+    const i = labels[k]!;
+    e.op(Op.end); // label k: instruction i starts here
     e.idx = i;
     e.depth = 0;
-    if (live !== undefined && !live[i]) {
-      // Not reached from any entry seen (reach.ts): return before it, the run loop interprets it.
-      e.get(L_RB);
-      e.pcPlus(i * 4);
-      e.mem(Op.i64_store, SCRATCH_PC);
-      e.get(L_N);
-      e.op(Op.return);
-      continue;
-    }
+    // From here: blocks k+1..count-1, then $miss, then the loop.
+    e.loopDepth = count - k;
     // Budget: stop before this instruction once `budget` have run in this call.
     e.get(L_N);
     e.get(L_BUDGET);
@@ -105,10 +115,23 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     e.i32(1);
     e.op(Op.i32_add);
     e.set(L_N);
+    if (i === INSNS - 1 || labelOf[i + 1]! < 0) {
+      // The next instruction is not translated (or is on the next page): return with its PC.
+      e.get(L_RB);
+      e.pcPlus(i * 4 + 4);
+      e.mem(Op.i64_store, SCRATCH_PC);
+      e.get(L_N);
+      e.op(Op.return);
+    }
   }
-  // Fell off the end of the page: the next PC is the next page's first instruction.
+  e.op(Op.end); // $miss: entered (or dispatched) at an instruction not translated (reach.ts)
   e.get(L_RB);
-  e.pcPlus(4096);
+  e.get(L_PCB);
+  e.get(L_IDX);
+  e.op(Op.i64_extend_i32_u);
+  e.i64(2);
+  e.op(Op.i64_shl);
+  e.op(Op.i64_add);
   e.mem(Op.i64_store, SCRATCH_PC);
   e.get(L_N);
   e.op(Op.return);

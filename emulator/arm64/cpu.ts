@@ -352,12 +352,11 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     return n;
   }
 
-  /** Decode every instruction of a hot page and translate it (null: it stays interpreted). */
+  /** Translate a hot page, decoding what the translation reaches (null: it stays interpreted). */
   private translatePage(page: DecodedPage, jit: Translator): PageFn | null {
     if (page.code !== null) return page.code;
-    for (let i = 0; i < INSNS_PER_PAGE; i++) if (page.fns[i] === undefined) this.decodeAt(page, i);
     // After a few partial translations that kept missing entries, translate the whole page.
-    const code = jit.translate(page, page.translations >= 4);
+    const code = jit.translate(page, (i) => void this.decodeAt(page, i), page.translations >= 4);
     page.translations++;
     page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again

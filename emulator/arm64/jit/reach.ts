@@ -21,8 +21,11 @@ const DIRECT = new Map<unknown, boolean>([
 /** No fall-through and no static target. */
 const END = new Set<unknown>([s.br, s.eret]);
 
-/** 1 for each instruction reachable from `entries` (1 = entered). */
-export function reachable(fns: readonly (Exec | undefined)[], args: readonly { off?: number }[], entries: Uint8Array): Uint8Array {
+/**
+ * 1 for each instruction reachable from `entries` (1 = entered). `decode(i)` fills fns[i]/args[i]
+ * where still undefined: only what is reached gets decoded (data in code pages stays undecoded).
+ */
+export function reachable(fns: readonly (Exec | undefined)[], args: readonly { off?: number }[], entries: Uint8Array, decode: (i: number) => void): Uint8Array {
   const live = new Uint8Array(INSNS);
   const work: number[] = [];
   for (let i = 0; i < INSNS; i++) if (entries[i]) work.push(i);
@@ -31,6 +34,7 @@ export function reachable(fns: readonly (Exec | undefined)[], args: readonly { o
     // Walk the straight line from i, queueing branch targets.
     while (i < INSNS && !live[i]) {
       live[i] = 1;
+      if (fns[i] === undefined) decode(i);
       const fn = fns[i];
       const direct = DIRECT.get(fn);
       if (direct !== undefined) {

@@ -141,8 +141,9 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
 }
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
-export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, helper: Helper, stats?: TranslateStats, full = false): PageFn {
-  const body = emitPage(page.fns, page.args, stats, full ? undefined : reachable(page.fns, page.args, page.entries));
+export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false): PageFn {
+  if (full) for (let i = 0; i < INSNS; i++) if (page.fns[i] === undefined) decode(i);
+  const body = emitPage(page.fns, page.args, stats, full ? undefined : reachable(page.fns, page.args, page.entries, decode));
   const bytes = buildModule([T.i32, T.i32, T.i32, T.i32, T.f64], LOCALS, body);
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper } });

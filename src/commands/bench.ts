@@ -21,9 +21,9 @@ function time<T>(fn: () => T): [T, number] {
   return [r, (performance.now() - t) / 1000];
 }
 
-function buildBench(): string {
-  const src = `${ROOT}test/programs/bench-int.c`;
-  const out = `${ROOT}test/programs/build/bench-int`;
+function buildBench(name = 'bench-int'): string {
+  const src = `${ROOT}test/programs/${name}.c`;
+  const out = `${ROOT}test/programs/build/${name}`;
   mkdirSync(`${ROOT}test/programs/build`, { recursive: true });
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
     try {
@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === 'jit' && argv.length <= 2) {
     // `bench jit [ITERATIONS]`: only the translator's figures.
-    process.stdout.write(jitFigures(buildBench(), argv[1] ?? '100').join('\n') + '\n');
+    process.stdout.write([...jitFigures(buildBench(), argv[1] ?? '100'), mixFigure(buildBench('bench-mix'))].join('\n') + '\n');
     return 0;
   }
   if (argv[0] === '-h' || argv[0] === '--help') {
@@ -75,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   const agree = q.stdout === out ? 'outputs agree' : `OUTPUTS DIFFER: ours ${JSON.stringify(out)} qemu ${JSON.stringify(q.stdout)}`;
   lines.push(`cpu   bench-int: ${insns} instructions, shyper-emu ${ours.toFixed(2)} s = ${(insns / ours / 1e6).toFixed(1)} MIPS, qemu-aarch64 ${qemu.toFixed(2)} s, ratio ${(ours / qemu).toFixed(1)}x (${agree})`);
   lines.push(...jitFigures(prog, iters));
+  lines.push(mixFigure(buildBench('bench-mix')));
 
   const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
   if (kernel !== undefined) {
@@ -128,6 +129,16 @@ function jitFigures(prog: string, iters: string): string[] {
     `jit: mips=${mips(jit)} interp-mips=${mips(interp)} qemu-ratio=${(jit.s / qemu).toFixed(1)}x speedup=${(interp.s / jit.s).toFixed(2)}x (bench-int ${jit.insns} instructions, qemu-aarch64 ${qemu.toFixed(2)} s, ${agree})`,
     `jit-warmup: translate-ms=${(jitStats.translateMs - ms0).toFixed(0)} pages=${jitStats.pages - p0} rss-mb=${Math.round(process.resourceUsage().maxRSS / 1024)} threshold=${jitSettings.threshold}`,
   ];
+}
+
+/** `jit-mix: ...`: the issue's CPU-bound mix (hashing, sorting, bytecode, matrix), same shape. */
+function mixFigure(prog: string): string {
+  const interp = runBenchInt(prog, '1', false);
+  const jit = runBenchInt(prog, '1', true);
+  const [q, qemu] = time(() => spawnSync('qemu-aarch64', [prog, '1'], { encoding: 'utf8' }));
+  const agree = jit.out === interp.out && q.stdout === jit.out ? 'outputs agree' : 'OUTPUTS DIFFER';
+  const mips = (r: { insns: number; s: number }) => (r.insns / r.s / 1e6).toFixed(1);
+  return `jit-mix: mips=${mips(jit)} interp-mips=${mips(interp)} qemu-ratio=${(jit.s / qemu).toFixed(1)}x speedup=${(interp.s / jit.s).toFixed(2)}x (bench-mix ${jit.insns} instructions, qemu-aarch64 ${qemu.toFixed(2)} s, ${agree})`;
 }
 
 /** CPU seconds (user + system) the process `pid` has used so far, from /proc (Linux). */

@@ -244,7 +244,13 @@ export abstract class MemoryAccessor implements CodeCacheClient {
    * TLB when the translation may be cached. Returns the TLB index used, or -1.
    */
   private writablePage(va: number, pageRo: number): number {
-    if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
+    if (this.codeCache.isCode(pageRo / PAGE)) {
+      this.codeCache.invalidate(pageRo, PAGE);
+      // The block being run may be on that page (self-modifying code): end it after this store,
+      // so the next instruction is fetched anew, the same way for the interpreter and for
+      // translated code (whose eager decodes of the page would otherwise run on).
+      this.exitRequest = 1;
+    }
     if (!this.translator.pageCacheable) return -1;
     const pn = (va - (va & 0xfff)) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;

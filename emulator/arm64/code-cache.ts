@@ -14,9 +14,10 @@
 //
 // A dropped page is marked invalid rather than hunted down in every CPU's execute TLB: the run
 // loop checks `valid` when it enters a page (once per block, not per instruction) and re-translates.
-// A CPU already executing inside the page finishes its block on the old decodes; the architecture
+// A CPU already executing inside the page finishes its block on the old decodes (or old translation); the architecture
 // asks software for IC IVAU/IALLU + ISB before new code must be seen, and both end the block.
 import type { Exec, Fields } from './decode/pattern.ts';
+import type { PageFn } from './jit/translate.ts';
 
 export const PAGE = 4096;
 export const INSNS_PER_PAGE = PAGE / 4;
@@ -27,6 +28,18 @@ export class DecodedPage {
   readonly args: Fields[] = new Array(INSNS_PER_PAGE).fill(undefined);
   /** False once the page was dropped (its RAM was written): execute-TLB entries holding it are stale. */
   valid = true;
+  /** Block entries into this page so far: the translator's hotness count (jit/runtime.ts). */
+  heat = 0;
+  /**
+   * The page translated to wasm once hot (jit/translate.ts). It is dropped with the page: a write
+   * to the page makes a new DecodedPage, which starts cold.
+   */
+  code: PageFn | null = null;
+  /** Instructions the run loop entered this page at (jit/reach.ts translates what they reach). */
+  readonly entries = new Uint8Array(INSNS_PER_PAGE);
+  /** Entries translated code did not cover, since the last translation; translations so far. */
+  misses = 0;
+  translations = 0;
   constructor(readonly ramOffset: number) {}
 }
 

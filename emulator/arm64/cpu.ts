@@ -13,6 +13,7 @@
 //    the high word in cpu.hi; write64(va, lo, hi).
 
 import { RegisterFile, NF, ZF, CF, VF, FPCR, FPSR } from './regs.ts';
+import type { PageFn } from './jit/translate.ts';
 import { Decoder, type Exec, type Fields } from './decode/pattern.ts';
 import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
@@ -36,6 +37,8 @@ import {
 import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
+import { jitSettings, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
+import { SCRATCH_PC } from './jit/emitter.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -56,8 +59,8 @@ export interface SysregProvider {
  */
 export type ExceptionHook = (cpu: Cpu, ec: number, iss: number, far: number) => void;
 
-export class Cpu extends MemoryAccessor {
-  readonly regs = new RegisterFile();
+export class Cpu extends MemoryAccessor implements JitCpu {
+  readonly regs = new RegisterFile(this.slot.buffer, this.slot.base);
   readonly r = this.regs.r;
 
   nextPc = 0;
@@ -140,10 +143,27 @@ export class Cpu extends MemoryAccessor {
   virqLine = false;
   vfiqLine = false;
 
+  /**
+   * The WebAssembly translator (jit/), or null: the interpreter alone (SHYPER_JIT=0, or this CPU's
+   * state is not in the guest's wasm memory).
+   */
+  jit: Translator | null;
+  /** Block entries into a page before it is translated (SHYPER_JIT_THRESHOLD). */
+  jitThreshold = jitSettings.threshold;
+  /** Virtual address of the page whose translated code is running (its helper calls need it). */
+  private jitBase = 0;
+  /** Instructions translated code had completed before a helper call that may throw. */
+  private jitN = 0;
+  /** Where translated code leaves the next PC (lo, hi words). */
+  private readonly jitPc: Int32Array;
+
   constructor(mem: PhysicalMemory, decoder?: Decoder) {
     super(mem);
     this.decoder = decoder ?? defaultDecoder();
     this.mmu = new Mmu(this);
+    const memory = mem.guest?.memory;
+    this.jit = jitSettings.enabled && this.slot.shared && memory ? translatorFor(memory) : null;
+    this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 2);
   }
 
   /** Full-system operation: translations through the MMU, exceptions to EL1/EL2 software. */
@@ -245,10 +265,15 @@ export class Cpu extends MemoryAccessor {
 
   // instret is brought up to date at every block end (not per instruction), so a counter read
   // inside a block sees time that lags by at most the instructions of that block.
+  // A translated page (page.code) runs in wasm from the entry index to where the interpreter's
+  // block would have stopped or left the page; it returns the count and leaves the next PC in
+  // jitPc, and this loop carries on exactly as after interpreting those instructions.
   private runBlocks(budget: number): number {
     let n = 0;
     let counted = 0;
     let pc = this.pc;
+    const jit = this.jit;
+    this.jitN = 0;
     try {
       while (n < budget) {
         const off = pc & 0xfff;
@@ -261,7 +286,36 @@ export class Cpu extends MemoryAccessor {
         const args = page.args;
         const pageBase = pc - off;
         let idx = off >>> 2;
+        let code = page.code;
+        if (code === null && jit !== null) {
+          page.entries[idx] = 1;
+          if (++page.heat > this.jitThreshold) code = this.translatePage(page, jit);
+        }
+        let skip = false;
         for (;;) {
+          if (code !== null && !skip) {
+            this.jitBase = pageBase;
+            jit!.current = this;
+            const k = code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase);
+            if (k === 0) {
+              // An entry the translation does not cover (jit/reach.ts): interpret this instruction.
+              skip = true;
+              this.jitMiss(page);
+              page.entries[idx] = 1;
+              continue;
+            }
+            n += k;
+            const jp = this.jitPc;
+            pc = jp[1]! * 4294967296 + (jp[0]! >>> 0);
+            if (n >= budget || this.exitRequest !== 0) break;
+            const d = pc - pageBase;
+            if (d >= 0 && d < PAGE) {
+              idx = d >>> 2;
+              continue;
+            }
+            break;
+          }
+          skip = false;
           let fn = fns[idx];
           if (fn === undefined) fn = this.decodeAt(page, idx);
           const npc = pc + 4;
@@ -276,6 +330,10 @@ export class Cpu extends MemoryAccessor {
             const d = pc - pageBase;
             if (d >= 0 && d < PAGE) {
               idx = d >>> 2;
+              if (jit !== null && code === null) {
+                page.entries[idx] = 1;
+                if (++page.heat > this.jitThreshold && page.valid) code = this.translatePage(page, jit);
+              }
               continue;
             }
             break;
@@ -288,12 +346,55 @@ export class Cpu extends MemoryAccessor {
       }
     } catch (e) {
       if (e !== EXCEPTION_TAKEN) throw e;
-      n++;
+      // Instructions translated code completed before the one that raised (0 when interpreting).
+      n += this.jitN + 1;
+      this.jitN = 0;
       pc = this.nextPc;
     }
     this.instret += n - counted;
     this.pc = pc;
     return n;
+  }
+
+  /** Translate a hot page, decoding what the translation reaches (null: it stays interpreted). */
+  private translatePage(page: DecodedPage, jit: Translator): PageFn | null {
+    if (page.code !== null) return page.code;
+    // After a few partial translations that kept missing entries, translate the whole page.
+    const code = jit.translate(page, (i) => void this.decodeAt(page, i), page.translations >= 4);
+    page.translations++;
+    page.misses = 0;
+    if (code === null) page.heat = -Infinity; // never again
+    page.code = code;
+    return code;
+  }
+
+  /** Translated code was entered where it does not reach: retranslate once that adds up. */
+  private jitMiss(page: DecodedPage): void {
+    if (++page.misses < 16) return;
+    page.code = null;
+    page.heat = this.jitThreshold; // the next entry translates again, with the new entries
+  }
+
+  /**
+   * Translated code's call of an instruction's interpreter handler (the fallback of everything
+   * without an emitter, and of slow memory accesses): run it as the interpreter loop would, with
+   * `n` instructions of this call completed before it. Returns 1, with the next PC stored, when
+   * the block must end there: a branch was taken, or an exit was requested.
+   */
+  jitHelper(page: DecodedPage, n: number, idx: number): number {
+    const pc = this.jitBase + idx * 4;
+    const npc = pc + 4;
+    this.pc = pc;
+    this.nextPc = npc;
+    this.jitN = n;
+    page.fns[idx]!(this, page.args[idx]);
+    this.jitN = 0;
+    const next = this.nextPc;
+    if (next === npc && this.exitRequest === 0) return 0;
+    const hi = Math.floor(next / 4294967296);
+    this.jitPc[0] = (next - hi * 4294967296) | 0;
+    this.jitPc[1] = hi | 0;
+    return 1;
   }
 
   private decodeAt(page: DecodedPage, idx: number): Exec {
@@ -305,6 +406,9 @@ export class Cpu extends MemoryAccessor {
   }
 
   private fetchPageSlow(pc: number, ti: number, pn: number): DecodedPage {
+    // An instruction abort's preferred return is the address fetched (the MMU raises with
+    // cpu.pc), not the instruction that branched or fell through to it.
+    this.pc = pc;
     if (pc & 3) this.raise(EC.PC_ALIGN, 0, pc, pc);
     const pa = this.translator.translate(pc - (pc & 0xfff), Access.Exec);
     const ro = this.mem.ramOffset(pa);

@@ -3,17 +3,21 @@
 import { BusError } from '../bus/device.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { CodeCache } from './code-cache.ts';
+import { GuestMemory } from './jit/guest-memory.ts';
 
 export class FlatMemory implements PhysicalMemory {
   readonly buffer: ArrayBuffer;
   readonly ram: DataView;
   readonly ramBytes: Uint8Array;
   readonly codeCache = new CodeCache();
+  /** RAM at offset 0 of the wasm memory the CPUs' state shares (jit/guest-memory.ts). */
+  readonly guest: GuestMemory;
 
   constructor(readonly size: number) {
-    this.buffer = new ArrayBuffer(size);
-    this.ram = new DataView(this.buffer);
-    this.ramBytes = new Uint8Array(this.buffer);
+    this.guest = new GuestMemory(size);
+    this.buffer = this.guest.buffer;
+    this.ram = new DataView(this.buffer, 0, size);
+    this.ramBytes = new Uint8Array(this.buffer, 0, size);
   }
 
   ramOffset(pa: number): number {

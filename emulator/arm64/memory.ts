@@ -2,6 +2,7 @@
 // The Bus (emulator/bus/bus.ts) implements PhysicalMemory; the MMU (stage 1 + stage 2) or, for
 // user-mode programs, a page map implements AddressTranslator.
 import type { CodeCache } from './code-cache.ts';
+import type { GuestMemory } from './jit/guest-memory.ts';
 
 export interface PhysicalMemory {
   /**
@@ -13,6 +14,8 @@ export interface PhysicalMemory {
   ramOffset(pa: number): number;
   /** Decoded instructions by RAM page, shared by every CPU on this memory (code-cache.ts). */
   readonly codeCache: CodeCache;
+  /** The wasm memory RAM lives in, with room for the CPUs' state (absent: no translator). */
+  readonly guest?: GuestMemory;
   /**
    * Slow path for anything (RAM or MMIO). Throws BusError for an address with nothing behind it.
    * RAM writes here (and in write64) drop decoded code of the page written.

@@ -39,21 +39,46 @@ const V_BYTES = 32 * 16;
 export const REGFILE_BYTES = V_OFFSET + V_BYTES + 512; // spare room at the end for a JIT's scratch
 
 export class RegisterFile {
-  readonly buffer = new ArrayBuffer(REGFILE_BYTES);
+  /**
+   * The bytes [base, base + REGFILE_BYTES) of `buffer` hold the registers: a CPU slot of the wasm
+   * memory shared with RAM (jit/guest-memory.ts) so translated code reaches them, or a buffer of
+   * their own.
+   */
+  readonly buffer: ArrayBuffer;
+  readonly base: number;
   /** 32-bit halves of the 64-bit slots and the flag/FP control words. */
-  readonly r = new Int32Array(this.buffer, 0, GPR_BYTES / 4);
+  readonly r: Int32Array;
   /** Same words, unsigned. */
-  readonly u = new Uint32Array(this.buffer, 0, GPR_BYTES / 4);
+  readonly u: Uint32Array;
   /** 64-bit slots as BigInt (slow path and tests only). */
-  readonly x = new BigUint64Array(this.buffer, 0, NSLOTS);
+  readonly x: BigUint64Array;
+  /** The whole register file as bytes (tests compare it). */
+  readonly bytes: Uint8Array;
 
   // SIMD&FP registers V0..V31, 16 bytes each, little-endian lanes: V<n> lane k of size s is at
   // index n*(16/s)+k in the view of that size.
-  readonly vb = new Uint8Array(this.buffer, V_OFFSET, V_BYTES);
-  readonly vh = new Uint16Array(this.buffer, V_OFFSET, V_BYTES / 2);
-  readonly vs = new Uint32Array(this.buffer, V_OFFSET, V_BYTES / 4);
-  readonly vsi = new Int32Array(this.buffer, V_OFFSET, V_BYTES / 4);
-  readonly vd = new BigUint64Array(this.buffer, V_OFFSET, V_BYTES / 8);
-  readonly vf32 = new Float32Array(this.buffer, V_OFFSET, V_BYTES / 4);
-  readonly vf64 = new Float64Array(this.buffer, V_OFFSET, V_BYTES / 8);
+  readonly vb: Uint8Array;
+  readonly vh: Uint16Array;
+  readonly vs: Uint32Array;
+  readonly vsi: Int32Array;
+  readonly vd: BigUint64Array;
+  readonly vf32: Float32Array;
+  readonly vf64: Float64Array;
+
+  constructor(buffer: ArrayBuffer = new ArrayBuffer(REGFILE_BYTES), base = 0) {
+    this.buffer = buffer;
+    this.base = base;
+    this.r = new Int32Array(buffer, base, GPR_BYTES / 4);
+    this.u = new Uint32Array(buffer, base, GPR_BYTES / 4);
+    this.x = new BigUint64Array(buffer, base, NSLOTS);
+    this.bytes = new Uint8Array(buffer, base, REGFILE_BYTES);
+    const v = base + V_OFFSET;
+    this.vb = new Uint8Array(buffer, v, V_BYTES);
+    this.vh = new Uint16Array(buffer, v, V_BYTES / 2);
+    this.vs = new Uint32Array(buffer, v, V_BYTES / 4);
+    this.vsi = new Int32Array(buffer, v, V_BYTES / 4);
+    this.vd = new BigUint64Array(buffer, v, V_BYTES / 8);
+    this.vf32 = new Float32Array(buffer, v, V_BYTES / 4);
+    this.vf64 = new Float64Array(buffer, v, V_BYTES / 8);
+  }
 }

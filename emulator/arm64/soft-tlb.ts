@@ -11,6 +11,7 @@ import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory
 import { BusError } from '../bus/device.ts';
 import { EC } from './ec.ts';
 import { type CodeCache, type CodeCacheClient, DecodedPage, INSNS_PER_PAGE, PAGE } from './code-cache.ts';
+import { type CpuSlot, privateSlot, SLOT_TLB_OFFSET } from './jit/guest-memory.ts';
 
 export { DecodedPage, INSNS_PER_PAGE, PAGE };
 export const TLB_BITS = 8;
@@ -18,6 +19,11 @@ export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
 export const TLB_CONTEXTS = 2;
+/** Order of the four TLB arrays (each TLB_SIZE * TLB_CONTEXTS doubles) after SLOT_TLB_OFFSET. */
+export const TLB_R_TAG = 0;
+export const TLB_R_OFF = 1;
+export const TLB_W_TAG = 2;
+export const TLB_W_OFF = 3;
 
 /** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
 const NO_PAGE = new DecodedPage(-1);
@@ -35,11 +41,14 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   readonly ram: DataView;
 
   // Soft TLBs: tag = virtual page number (a JS number, negative for the upper VA range), value =
-  // RAM offset of the page. NaN tags never match.
-  private readonly rTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
-  private readonly rOff = new Float64Array(TLB_SIZE * TLB_CONTEXTS);
-  private readonly wTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
-  private readonly wOff = new Float64Array(TLB_SIZE * TLB_CONTEXTS);
+  // RAM offset of the page. NaN tags never match. They live in this CPU's slot of the wasm memory
+  // (jit/guest-memory.ts, at TLB_R_TAG... below) so translated code can probe them inline.
+  private readonly rTag: Float64Array;
+  private readonly rOff: Float64Array;
+  private readonly wTag: Float64Array;
+  private readonly wOff: Float64Array;
+  /** Where this CPU's register file and soft TLBs live (its slot of the guest's wasm memory). */
+  readonly slot: CpuSlot;
   protected readonly xTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
   protected readonly xPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE * TLB_CONTEXTS).fill(NO_PAGE);
   protected tlbCtx = 0;
@@ -48,6 +57,13 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   readonly codeCache: CodeCache;
 
   constructor(readonly mem: PhysicalMemory) {
+    this.slot = mem.guest?.allocCpu() ?? privateSlot();
+    const n = TLB_SIZE * TLB_CONTEXTS;
+    const t = this.slot.base + SLOT_TLB_OFFSET;
+    this.rTag = new Float64Array(this.slot.buffer, t + TLB_R_TAG * n * 8, n).fill(NaN);
+    this.rOff = new Float64Array(this.slot.buffer, t + TLB_R_OFF * n * 8, n);
+    this.wTag = new Float64Array(this.slot.buffer, t + TLB_W_TAG * n * 8, n).fill(NaN);
+    this.wOff = new Float64Array(this.slot.buffer, t + TLB_W_OFF * n * 8, n);
     this.ram = mem.ram;
     this.codeCache = mem.codeCache;
     this.codeCache.attach(this);
@@ -228,7 +244,13 @@ export abstract class MemoryAccessor implements CodeCacheClient {
    * TLB when the translation may be cached. Returns the TLB index used, or -1.
    */
   private writablePage(va: number, pageRo: number): number {
-    if (this.codeCache.isCode(pageRo / PAGE)) this.codeCache.invalidate(pageRo, PAGE);
+    if (this.codeCache.isCode(pageRo / PAGE)) {
+      this.codeCache.invalidate(pageRo, PAGE);
+      // The block being run may be on that page (self-modifying code): end it after this store,
+      // so the next instruction is fetched anew, the same way for the interpreter and for
+      // translated code (whose eager decodes of the page would otherwise run on).
+      this.exitRequest = 1;
+    }
     if (!this.translator.pageCacheable) return -1;
     const pn = (va - (va & 0xfff)) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;

@@ -14,6 +14,7 @@
 // not: such code must call codeCache.invalidate(ramOffset, len) itself.
 import { BusError, type MmioDevice } from './device.ts';
 import { CodeCache } from '../arm64/code-cache.ts';
+import { GuestMemory } from '../arm64/jit/guest-memory.ts';
 
 export const PAGE_SIZE = 4096;
 /** Physical addresses are below 2^48 (FEAT_LPA not implemented). */
@@ -41,6 +42,7 @@ export class Bus {
   private ramOff: number[] = [];
   private view: DataView | null = null;
   private bytes: Uint8Array | null = null;
+  private guestMemory: GuestMemory | null = null;
 
   // MMIO regions sorted by base, for binary search; `lastHit` short-cuts repeated accesses.
   private mmio: MmioRegion[] = [];
@@ -83,9 +85,17 @@ export class Bus {
   /** Allocates the RAM buffer. Called implicitly by the first access. */
   freeze(): void {
     if (this.view) return;
-    const buffer = new ArrayBuffer(this.ramTotal);
-    this.view = new DataView(buffer);
-    this.bytes = new Uint8Array(buffer);
+    // RAM at offset 0 of the wasm memory the CPUs' state shares (arm64/jit/guest-memory.ts).
+    this.guestMemory = new GuestMemory(this.ramTotal);
+    const buffer = this.guestMemory.buffer;
+    this.view = new DataView(buffer, 0, this.ramTotal);
+    this.bytes = new Uint8Array(buffer, 0, this.ramTotal);
+  }
+
+  /** The memory RAM and the CPUs' register files live in (allocates RAM on first use). */
+  get guest(): GuestMemory {
+    if (!this.view) this.freeze();
+    return this.guestMemory!;
   }
 
   get ram(): DataView {

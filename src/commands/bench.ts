@@ -11,6 +11,7 @@ import { UsageError } from '../errors.ts';
 import { latencyLines } from './bench-latency.ts';
 import { netFigure } from './bench-net.ts';
 import { diskFigures } from './bench-disk.ts';
+import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
@@ -22,9 +23,9 @@ function time<T>(fn: () => T): [T, number] {
   return [r, (performance.now() - t) / 1000];
 }
 
-function buildBench(): string {
-  const src = `${ROOT}test/programs/bench-int.c`;
-  const out = `${ROOT}test/programs/build/bench-int`;
+function buildBench(name = 'bench-int'): string {
+  const src = `${ROOT}test/programs/${name}.c`;
+  const out = `${ROOT}test/programs/build/${name}`;
   mkdirSync(`${ROOT}test/programs/build`, { recursive: true });
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
     try {
@@ -60,8 +61,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write((await idleFigure()) + '\n');
     return 0;
   }
+  if (argv[0] === 'jit' && argv.length <= 2) {
+    // `bench jit [ITERATIONS]`: only the translator's figures.
+    process.stdout.write([...jitFigures(buildBench(), argv[1] ?? '100'), mixFigure(buildBench('bench-mix'))].join('\n') + '\n');
+    return 0;
+  }
   if (argv[0] === '-h' || argv[0] === '--help') {
-    process.stdout.write('usage: shyper-emu bench [ITERATIONS|vm|idle|net|disk]   CPU, boot, VM, network and disk figures beside QEMU (vm, idle, net, disk: those figures only)\n');
+    process.stdout.write('usage: shyper-emu bench [ITERATIONS|jit [ITERATIONS]|vm|idle|net|disk]   CPU, translator, boot, VM, network and disk figures beside QEMU (jit, vm, idle, net, disk: those figures only)\n');
     return 0;
   }
   if (argv.length > 1 || (argv[0] !== undefined && !/^[1-9]\d{0,8}$/.test(argv[0]))) {
@@ -80,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   const [q, qemu] = time(() => spawnSync('qemu-aarch64', [prog, iters], { encoding: 'utf8' }));
   const agree = q.stdout === out ? 'outputs agree' : `OUTPUTS DIFFER: ours ${JSON.stringify(out)} qemu ${JSON.stringify(q.stdout)}`;
   lines.push(`cpu   bench-int: ${insns} instructions, shyper-emu ${ours.toFixed(2)} s = ${(insns / ours / 1e6).toFixed(1)} MIPS, qemu-aarch64 ${qemu.toFixed(2)} s, ratio ${(ours / qemu).toFixed(1)}x (${agree})`);
+  lines.push(...jitFigures(prog, iters));
+  lines.push(mixFigure(buildBench('bench-mix')));
 
   const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
   if (kernel !== undefined) {
@@ -102,6 +110,49 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(...(await diskFigures())); // disk throughput, mediated vCPU time (bench-disk.ts)
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** bench-int in-process on the interpreter, then with the translator, beside qemu-aarch64. */
+function runBenchInt(prog: string, iters: string, jit: boolean): { out: string; insns: number; s: number } {
+  const saved = jitSettings.enabled;
+  jitSettings.enabled = jit;
+  try {
+    let out = '';
+    const p = new Process(new Uint8Array(readFileSync(prog)), prog, [prog, iters], []);
+    p.sys.output = (_fd, data) => void (out += Buffer.from(data).toString());
+    const [, s] = time(() => p.run());
+    return { out, insns: p.cpu.instret, s };
+  } finally {
+    jitSettings.enabled = saved;
+  }
+}
+
+/**
+ * `jit: mips=... interp-mips=... qemu-ratio=...` and `jit-warmup: translate-ms=... pages=...
+ * rss-mb=...`: the same program, same run, on the interpreter, the translator and qemu-aarch64.
+ */
+function jitFigures(prog: string, iters: string): string[] {
+  const interp = runBenchInt(prog, iters, false);
+  const p0 = jitStats.pages;
+  const ms0 = jitStats.translateMs;
+  const jit = runBenchInt(prog, iters, true);
+  const [q, qemu] = time(() => spawnSync('qemu-aarch64', [prog, iters], { encoding: 'utf8' }));
+  const agree = jit.out === interp.out && q.stdout === jit.out ? 'outputs agree' : 'OUTPUTS DIFFER';
+  const mips = (r: { insns: number; s: number }) => (r.insns / r.s / 1e6).toFixed(1);
+  return [
+    `jit: mips=${mips(jit)} interp-mips=${mips(interp)} qemu-ratio=${(jit.s / qemu).toFixed(1)}x speedup=${(interp.s / jit.s).toFixed(2)}x (bench-int ${jit.insns} instructions, qemu-aarch64 ${qemu.toFixed(2)} s, ${agree})`,
+    `jit-warmup: translate-ms=${(jitStats.translateMs - ms0).toFixed(0)} pages=${jitStats.pages - p0} rss-mb=${Math.round(process.resourceUsage().maxRSS / 1024)} threshold=${jitSettings.threshold}`,
+  ];
+}
+
+/** `jit-mix: ...`: the issue's CPU-bound mix (hashing, sorting, bytecode, matrix), same shape. */
+function mixFigure(prog: string): string {
+  const interp = runBenchInt(prog, '1', false);
+  const jit = runBenchInt(prog, '1', true);
+  const [q, qemu] = time(() => spawnSync('qemu-aarch64', [prog, '1'], { encoding: 'utf8' }));
+  const agree = jit.out === interp.out && q.stdout === jit.out ? 'outputs agree' : 'OUTPUTS DIFFER';
+  const mips = (r: { insns: number; s: number }) => (r.insns / r.s / 1e6).toFixed(1);
+  return `jit-mix: mips=${mips(jit)} interp-mips=${mips(interp)} qemu-ratio=${(jit.s / qemu).toFixed(1)}x speedup=${(interp.s / jit.s).toFixed(2)}x (bench-mix ${jit.insns} instructions, qemu-aarch64 ${qemu.toFixed(2)} s, ${agree})`;
 }
 
 /** CPU seconds (user + system) the process `pid` has used so far, from /proc (Linux). */

@@ -23,14 +23,16 @@ import { Gateway } from '../../emulator/net/gateway.ts';
 import type { HostForwarder, HostfwdRule } from '../../emulator/net/hostfwd.ts';
 import { hostfwdOption, NATIVE_NIC_MAC, openHostForwards } from '../net-user.ts';
 import { loadVmConfig, mvmVmSet, type VmConfig } from '../../hypervisor/config.ts';
+import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
-       shyper-emu run-elf [--stats] [--cpu CORE] PROG [ARGS...]
+       shyper-emu run-elf [--stats] [--interpreter] [--cpu CORE] PROG [ARGS...]
                                                      run a static AArch64 Linux program at EL0
                                                      (CORE: cortex-a76 (default), cortex-a55,
                                                      cortex-a72, cortex-a57)
        shyper-emu dtb --board B [--smp N] [--mem SIZE] [--gic 2|3] [--seed N] -o FILE
-       shyper-emu bench [N|vm|idle|net|disk]         figures beside QEMU (all; hypervisor; idle; network; disk)
+       shyper-emu bench [N|jit|vm|idle|net|disk]     figures beside QEMU (all; translator;
+                                                     hypervisor; idle; network; disk)
 
 Boot options:
   --board NAME       rk3588 (default), qemu-virt, pi4, tx2
@@ -83,6 +85,11 @@ Boot options:
   --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
                      any order; lines of several VMs carry their [vmN] prefix)
   --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
+                     (and "jit: pages=N translate-ms=T ...": the translator's work)
+  --interpreter      run guest code on the interpreter alone, without translating hot code to
+                     WebAssembly (also SHYPER_JIT=0; SHYPER_JIT_THRESHOLD=N translates a page
+                     after N block entries into it, 0 = at the first; output is identical
+                     either way)
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed
@@ -189,6 +196,10 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
       case '--stats':
         noValue();
         o.stats = true;
+        break;
+      case '--interpreter':
+        noValue();
+        jitSettings.enabled = false;
         break;
       case '--disk': {
         const v = value();
@@ -470,6 +481,8 @@ export async function main(argv: string[]): Promise<number> {
   if (opts.stats) {
     const n = machine.instructions();
     process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
+    const j = jitStats;
+    process.stderr.write(jitSettings.enabled ? `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures}\n` : 'jit: off (interpreter)\n');
   }
   return result.code;
 }

@@ -2,12 +2,15 @@
 // EL0 with Linux system calls emulated (like qemu-aarch64 user mode). Its exit status becomes ours;
 // a program killed by a signal ends with 128 + the signal number, as a shell reports it.
 // --cpu picks the core (default cortex-a76): its instructions, AT_HWCAP and ID registers.
+// --interpreter (or SHYPER_JIT=0) runs the interpreter alone, without the WebAssembly translator;
+// --stats also reports the translator's work (pages translated, time spent translating).
 import { UsageError } from '../errors.ts';
 import { INPUT_LIMITS, readInput } from '../input.ts';
 import { Process, USER_CPUS, type UserCpuName } from '../linux-user/process.ts';
 import { diagnostic } from '../linux-user/host-io.ts';
+import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
 
-const USAGE = `usage: shyper-emu run-elf [--stats] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
+const USAGE = `usage: shyper-emu run-elf [--stats] [--interpreter] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
 
 export async function main(argv: string[]): Promise<number> {
   let stats = false;
@@ -15,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   let i = 0;
   for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
     if (argv[i] === '--stats') stats = true;
+    else if (argv[i] === '--interpreter') jitSettings.enabled = false;
     else if (argv[i] === '--cpu' || argv[i]!.startsWith('--cpu=')) {
       const name = argv[i] === '--cpu' ? argv[++i] : argv[i]!.slice(6);
       if (!USER_CPUS.includes(name as UserCpuName)) throw new UsageError(`run-elf: --cpu: one of ${USER_CPUS.join(', ')}`);
@@ -35,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   if (stats) {
     const n = p.cpu.instret;
     diagnostic(`stats: instructions=${n} seconds=${s.toFixed(3)} mips=${(n / s / 1e6).toFixed(1)}`);
+    const j = jitStats;
+    diagnostic(jitSettings.enabled ? `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures}` : 'jit: off (interpreter)');
   }
   return code;
 }

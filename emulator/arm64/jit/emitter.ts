@@ -1,0 +1,266 @@
+// What an instruction emitter writes into: the function being built for one code page, its
+// locals, and the few shapes every emitter needs (read/write a register slot, the flags, leave
+// the function, chain to an instruction of the same page, run the interpreter's handler).
+//
+// The generated function (translate.ts) is
+//   f(entry: i32, budget: i32, rb: i32, ctx: i32, pcBase: f64) -> i32 executed
+// rb is the wasm address of the CPU's slot (register file; regs.ts layout, X<n> at rb + 8n),
+// ctx the byte offset of its current soft-TLB context, pcBase the virtual address of the page
+// (the same physical page may be mapped at several). On return, the next PC is the i64 at
+// rb + SCRATCH_PC, and the result is the number of instructions executed.
+import { Bytes, Op, T } from './wasm.ts';
+import { NF, ZF, CF, VF, REGFILE_BYTES } from '../regs.ts';
+
+/** Where the function leaves the next PC (just past the register file, inside the CPU's slot). */
+export const SCRATCH_PC = REGFILE_BYTES;
+
+// Locals: the parameters, then the function's own.
+export const L_ENTRY = 0;
+export const L_BUDGET = 1;
+export const L_RB = 2;
+export const L_CTX = 3;
+export const L_PCBF = 4;
+export const L_N = 5; // i32: instructions executed so far in this call
+export const L_IDX = 6; // i32: dispatch index
+export const L_PCB = 7; // i64: page virtual address
+export const L_A = 8; // i64 temporaries
+export const L_B = 9;
+export const L_C = 10;
+export const L_R = 11;
+export const L_VA = 12;
+export const L_V2 = 13;
+export const L_T = 14; // i32 temporaries
+export const L_ADDR = 15;
+export const LOCALS: [number, T][] = [[2, T.i32], [7, T.i64], [2, T.i32]];
+
+export const FLAG_OFF = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
+
+export class Emit extends Bytes {
+  /** Index (0..1023) of the instruction being emitted. */
+  idx = 0;
+  /** Blocks/ifs opened by the current instruction's emitter (for branch depths to the loop). */
+  depth = 0;
+  /** Labels between the current instruction's code and the dispatch loop (translate.ts). */
+  loopDepth = 0;
+
+  get(l: number): void {
+    this.op(Op.local_get);
+    this.u32(l);
+  }
+  set(l: number): void {
+    this.op(Op.local_set);
+    this.u32(l);
+  }
+  tee(l: number): void {
+    this.op(Op.local_tee);
+    this.u32(l);
+  }
+  i32(v: number): void {
+    this.op(Op.i32_const);
+    this.s32(v);
+  }
+  i64(v: bigint | number): void {
+    this.op(Op.i64_const);
+    this.s64(v);
+  }
+  mem(o: Op, offset: number, align = 0): void {
+    this.op(o);
+    this.u32(align);
+    this.u32(offset);
+  }
+
+  /** Push X<slot> (a 64-bit slot of regs.ts, already XZR/SP-mapped by the decode prep). */
+  x(slot: number): void {
+    this.get(L_RB);
+    this.mem(Op.i64_load, slot * 8);
+  }
+  /** Push the low word of X<slot> as i32. */
+  w(slot: number): void {
+    this.get(L_RB);
+    this.mem(Op.i32_load, slot * 8);
+  }
+  /** X<slot> = the i64 computed by `value`. */
+  setX(slot: number, value: () => void): void {
+    this.get(L_RB);
+    value();
+    this.mem(Op.i64_store, slot * 8);
+  }
+  /** X<slot> = zero-extended i32 computed by `value` (32-bit forms clear the upper half). */
+  setW(slot: number, value: () => void): void {
+    this.setX(slot, () => {
+      value();
+      this.op(Op.i64_extend_i32_u);
+    });
+  }
+  flag(f: keyof typeof FLAG_OFF): void {
+    this.get(L_RB);
+    this.mem(Op.i32_load, FLAG_OFF[f]);
+  }
+  setFlag(f: keyof typeof FLAG_OFF, value: () => void): void {
+    this.get(L_RB);
+    value();
+    this.mem(Op.i32_store, FLAG_OFF[f]);
+  }
+
+  /** Open an `if` (void), tracking depth. */
+  if(): void {
+    this.op(Op.if);
+    this.byte(T.void);
+    this.depth++;
+  }
+  else(): void {
+    this.op(Op.else);
+  }
+  block(): void {
+    this.op(Op.block);
+    this.byte(T.void);
+    this.depth++;
+  }
+  end(): void {
+    this.op(Op.end);
+    this.depth--;
+  }
+
+  /** Push the virtual address of instruction `idx` + delta (an i64). */
+  pcPlus(delta: number): void {
+    this.get(L_PCB);
+    if (delta !== 0) {
+      this.i64(delta);
+      this.op(Op.i64_add);
+    }
+  }
+
+  /** Return after this instruction with the next PC = this instruction's address + delta. */
+  exitTo(delta: number): void {
+    this.get(L_RB);
+    this.pcPlus(this.idx * 4 + delta);
+    this.mem(Op.i64_store, SCRATCH_PC);
+    this.returnCounted();
+  }
+  /** Return after this instruction with the next PC = the i64 in local l. */
+  exitToLocal(l: number): void {
+    this.get(L_RB);
+    this.get(l);
+    this.mem(Op.i64_store, SCRATCH_PC);
+    this.returnCounted();
+  }
+  /** Return n + 1 (this instruction executed); the next PC has been stored. */
+  returnCounted(): void {
+    this.get(L_N);
+    this.i32(1);
+    this.op(Op.i32_add);
+    this.op(Op.return);
+  }
+
+  /**
+   * A taken direct branch by `delta` bytes: to an instruction of this page, count this one and
+   * dispatch there (chained, no return to TypeScript); elsewhere, return with that PC.
+   */
+  branch(delta: number): void {
+    const target = this.idx * 4 + delta;
+    if (target < 0 || target >= 4096) {
+      this.exitTo(delta);
+      return;
+    }
+    this.get(L_N);
+    this.i32(1);
+    this.op(Op.i32_add);
+    this.set(L_N);
+    this.i32(target >>> 2);
+    this.set(L_IDX);
+    // Enclosing: this emitter's own blocks, then the later instruction labels and $miss, then the loop.
+    this.op(Op.br);
+    this.u32(this.depth + this.loopDepth);
+  }
+
+  /**
+   * A taken indirect branch to the i64 in local l (BR/BLR/RET): into this page, dispatch there in
+   * wasm (switch tables, returns to a caller in the same page); elsewhere, return with that PC.
+   * An in-page target is indexed as the interpreter does (offset >> 2).
+   */
+  branchToLocal(l: number): void {
+    this.get(l);
+    this.get(L_PCB);
+    this.op(Op.i64_sub);
+    this.set(L_C);
+    this.get(L_C);
+    this.i64(4096);
+    this.op(Op.i64_lt_u);
+    this.if();
+    this.get(L_N);
+    this.i32(1);
+    this.op(Op.i32_add);
+    this.set(L_N);
+    this.get(L_C);
+    this.op(Op.i32_wrap_i64);
+    this.i32(2);
+    this.op(Op.i32_shr_u);
+    this.set(L_IDX);
+    this.op(Op.br);
+    this.u32(this.depth + this.loopDepth);
+    this.end();
+    this.exitToLocal(l);
+  }
+
+  /**
+   * Run the interpreter's handler of this instruction (TypeScript, translate.ts's helper): the
+   * fallback of anything without an emitter and of every slow memory access. The helper returns
+   * non-zero when the block must end (a branch was taken, or an exit requested), having stored
+   * the next PC.
+   */
+  interp(): void {
+    this.get(L_N);
+    this.i32(this.idx);
+    this.op(Op.call);
+    this.u32(0);
+    this.if();
+    this.returnCounted();
+    this.end();
+  }
+
+  /** Push ConditionHolds(cond) as i32 0/1 (ARM ARM J1 shared/functions/system/ConditionHolds). */
+  cond(cond: number): void {
+    const base = cond >> 1;
+    switch (base) {
+      case 0:
+        this.flag('z');
+        break;
+      case 1:
+        this.flag('c');
+        break;
+      case 2:
+        this.flag('n');
+        break;
+      case 3:
+        this.flag('v');
+        break;
+      case 4: // HI: C && !Z
+        this.flag('z');
+        this.i32(1);
+        this.op(Op.i32_xor);
+        this.flag('c');
+        this.op(Op.i32_and);
+        break;
+      case 5: // GE: N == V
+        this.flag('n');
+        this.flag('v');
+        this.op(Op.i32_eq);
+        break;
+      case 6: // GT: N == V && !Z
+        this.flag('n');
+        this.flag('v');
+        this.op(Op.i32_eq);
+        this.flag('z');
+        this.op(Op.i32_eqz);
+        this.op(Op.i32_and);
+        break;
+      default:
+        this.i32(1); // AL and NV
+        return;
+    }
+    if (cond & 1) {
+      this.i32(1);
+      this.op(Op.i32_xor);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// Guest RAM and the CPUs' register files and soft TLBs in one WebAssembly.Memory, so that code the
+// translator generates (jit/) addresses all of them with plain loads and stores (DESIGN.md "Speed
+// path"; v86 keeps its x86 state in its wasm memory the same way).
+//
+// Layout of the memory (fixed size, allocated up front and never grown: every typed-array view
+// taken of it stays valid for the life of the machine):
+//   [0, ramBytes)                      guest RAM: a RAM offset is a wasm address
+//   [cpuBase, cpuBase + CPU_SLOTS*SLOT) one slot per CPU: register file, then the soft TLBs
+// A CPU made once all slots are taken (or on a memory that is not a wasm memory) keeps its state in
+// ordinary ArrayBuffers and runs on the interpreter alone.
+//
+// wasm32 addresses at most 4 GiB: RAM beyond WASM_RAM_LIMIT gets an ordinary ArrayBuffer (and no
+// translator), with a one-line notice from the caller.
+
+export const WASM_PAGE = 65536;
+/** Bytes of one CPU slot: the register file (regs.ts, REGFILE_BYTES) then 4 TLB arrays (soft-tlb.ts). */
+export const CPU_SLOT_BYTES = 32 * 1024;
+/** Offset of the soft-TLB arrays in a CPU slot (after the register file and its scratch). */
+export const SLOT_TLB_OFFSET = 2048;
+export const CPU_SLOTS = 64;
+/** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots, rounded down). */
+export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - 4 * 1024 ** 2;
+
+export interface CpuSlot {
+  readonly buffer: ArrayBuffer;
+  /** Byte offset of the slot in the memory (a wasm address), or 0 for a private buffer. */
+  readonly base: number;
+  /** True when `buffer` is the wasm memory's: generated code can reach this CPU's state. */
+  readonly shared: boolean;
+}
+
+export class GuestMemory {
+  readonly memory: WebAssembly.Memory | null;
+  readonly buffer: ArrayBuffer;
+  /** Wasm address of the first CPU slot. */
+  readonly cpuBase: number;
+  private nextSlot = 0;
+
+  constructor(readonly ramBytes: number) {
+    const cpuBase = Math.ceil(ramBytes / WASM_PAGE) * WASM_PAGE;
+    const total = cpuBase + CPU_SLOTS * CPU_SLOT_BYTES;
+    if (ramBytes <= WASM_RAM_LIMIT) {
+      const pages = total / WASM_PAGE;
+      this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+      this.buffer = this.memory.buffer;
+    } else {
+      this.memory = null;
+      this.buffer = new ArrayBuffer(ramBytes);
+    }
+    this.cpuBase = cpuBase;
+  }
+
+  /** A CPU's slot: in the wasm memory while slots last, else a private zeroed buffer. */
+  allocCpu(): CpuSlot {
+    if (this.memory !== null && this.nextSlot < CPU_SLOTS) {
+      const base = this.cpuBase + this.nextSlot++ * CPU_SLOT_BYTES;
+      return { buffer: this.buffer, base, shared: true };
+    }
+    return privateSlot();
+  }
+}
+
+/** A slot of its own for a CPU whose memory is not a GuestMemory (or whose slots ran out). */
+export function privateSlot(): CpuSlot {
+  return { buffer: new ArrayBuffer(CPU_SLOT_BYTES), base: 0, shared: false };
+}

@@ -1,0 +1,84 @@
+// The translator's settings and its per-memory state: when a page is hot enough to translate,
+// the compile itself, and the figures the bench reports (time spent translating, pages).
+//
+// Settings (read once, before CPUs are made; the CLI's --interpreter sets SHYPER_JIT=0):
+//   SHYPER_JIT=0              interpreter only
+//   SHYPER_JIT_THRESHOLD=N    translate a page after N+1 block entries into it (0: at the first)
+import type { DecodedPage } from '../code-cache.ts';
+import { compilePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
+
+/**
+ * Block entries into a page before it is translated. Translating costs ~5-10 ms a page today
+ * (emit + compile); the kit boot (66 M instructions) measured 23 s at 200, 19 s at 2000, 6 s at
+ * 20000 (interpreter alone: 6-7 s), while bench-int's loops are translated at any of them.
+ */
+export const DEFAULT_THRESHOLD = 20000;
+
+export const jitSettings = {
+  enabled: process.env.SHYPER_JIT !== '0',
+  threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD),
+};
+
+function parseThreshold(v: string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_THRESHOLD;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`SHYPER_JIT_THRESHOLD must be a whole number >= 0 (got '${v}')`);
+  return n;
+}
+
+/** The CPU the generated code is running for (one at a time: the machine runs CPUs in turn). */
+export interface JitCpu {
+  jitHelper(page: DecodedPage, n: number, idx: number): number;
+}
+
+/** Whole-process figures (bench, tests). */
+export const jitStats = {
+  pages: 0,
+  translateMs: 0,
+  /** Instructions given an emitter / left to a helper call, over all pages translated. */
+  translated: 0,
+  calls: 0,
+  failures: 0,
+};
+
+export class Translator {
+  /**
+   * The CPU the generated code is running for, whose handler the helper calls (the run loop sets
+   * it before entering code: one CPU runs at a time). A field, not a module binding, so setting
+   * it costs no call.
+   */
+  current: JitCpu | null = null;
+
+  constructor(readonly memory: WebAssembly.Memory) {}
+
+  /** Translate a fully decoded page; null if that failed (the page stays interpreted). */
+  translate(page: DecodedPage, decode: (i: number) => void, full = false): PageFn | null {
+    const t0 = performance.now();
+    const helper: Helper = (n, idx) => this.current!.jitHelper(page, n, idx);
+    const stats: TranslateStats = { translated: 0, calls: 0 };
+    try {
+      const fn = compilePage(page, this.memory, helper, decode, stats, full);
+      jitStats.pages++;
+      jitStats.translated += stats.translated;
+      jitStats.calls += stats.calls;
+      return fn;
+    } catch (e) {
+      jitStats.failures++;
+      if (process.env.SHYPER_JIT_DEBUG) process.stderr.write(`jit: page at RAM 0x${page.ramOffset.toString(16)} not translated: ${String(e)}\n`);
+      return null;
+    } finally {
+      jitStats.translateMs += performance.now() - t0;
+    }
+  }
+}
+
+const translators = new WeakMap<WebAssembly.Memory, Translator>();
+/** The translator of a guest memory (one per machine; its pages are shared by every CPU). */
+export function translatorFor(memory: WebAssembly.Memory): Translator {
+  let t = translators.get(memory);
+  if (t === undefined) {
+    t = new Translator(memory);
+    translators.set(memory, t);
+  }
+  return t;
+}

@@ -1,0 +1,176 @@
+// A small WebAssembly byte emitter (v86 writes its x86 translator's output the same way): opcodes
+// as constants, a growable byte buffer with LEB128 immediates, and the one module shape the
+// translator needs: an imported memory, one imported helper, one exported function.
+// Opcode values are from the WebAssembly core specification, section 5.4 (binary instructions).
+
+export const enum Op {
+  block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d,
+  br_table = 0x0e, return = 0x0f, call = 0x10, drop = 0x1a, select = 0x1b, unreachable = 0x00,
+  local_get = 0x20, local_set = 0x21, local_tee = 0x22,
+  i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b,
+  i32_load8_s = 0x2c, i32_load8_u = 0x2d, i32_load16_s = 0x2e, i32_load16_u = 0x2f,
+  i64_load8_s = 0x30, i64_load8_u = 0x31, i64_load16_s = 0x32, i64_load16_u = 0x33,
+  i64_load32_s = 0x34, i64_load32_u = 0x35,
+  i32_store = 0x36, i64_store = 0x37, i64_store8 = 0x3c, i64_store16 = 0x3d, i64_store32 = 0x3e,
+  i32_const = 0x41, i64_const = 0x42,
+  i32_eqz = 0x45, i32_eq = 0x46, i32_ne = 0x47, i32_lt_u = 0x49, i32_le_u = 0x4d,
+  i64_eqz = 0x50, i64_eq = 0x51, i64_ne = 0x52, i64_lt_u = 0x54, i64_le_u = 0x58, i64_ge_u = 0x5a,
+  f64_eq = 0x61,
+  i32_clz = 0x67, i32_add = 0x6a, i32_sub = 0x6b, i32_mul = 0x6c, i32_div_s = 0x6d, i32_div_u = 0x6e,
+  i32_and = 0x71, i32_or = 0x72, i32_xor = 0x73, i32_shl = 0x74, i32_shr_s = 0x75, i32_shr_u = 0x76,
+  i32_rotr = 0x78,
+  i64_clz = 0x79, i64_add = 0x7c, i64_sub = 0x7d, i64_mul = 0x7e, i64_div_s = 0x7f, i64_div_u = 0x80,
+  i64_and = 0x83, i64_or = 0x84, i64_xor = 0x85, i64_shl = 0x86, i64_shr_s = 0x87, i64_shr_u = 0x88,
+  i64_rotr = 0x8a,
+  i32_wrap_i64 = 0xa7, i32_trunc_f64_u = 0xab, i64_extend_i32_s = 0xac, i64_extend_i32_u = 0xad,
+  i64_trunc_f64_s = 0xb0, f64_convert_i64_s = 0xb9,
+  i64_extend8_s = 0xc2, i64_extend16_s = 0xc3, i64_extend32_s = 0xc4,
+}
+
+export const enum T {
+  i32 = 0x7f,
+  i64 = 0x7e,
+  f64 = 0x7c,
+  void = 0x40,
+}
+
+export class Bytes {
+  buf = new Uint8Array(4096);
+  len = 0;
+
+  byte(b: number): void {
+    if (this.len === this.buf.length) {
+      const n = new Uint8Array(this.buf.length * 2);
+      n.set(this.buf);
+      this.buf = n;
+    }
+    this.buf[this.len++] = b;
+  }
+  op(o: Op): void {
+    this.byte(o);
+  }
+  u32(v: number): void {
+    v >>>= 0;
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) b |= 0x80;
+      this.byte(b);
+    } while (v !== 0);
+  }
+  s32(v: number): void {
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+  s64(v: bigint | number): void {
+    if (typeof v === 'number') {
+      if (v === (v | 0)) {
+        this.s32(v);
+        return;
+      }
+      if (Number.isSafeInteger(v)) {
+        // Signed LEB128 of a safe integer without BigInt: 7 bits at a time by floor division.
+        for (;;) {
+          const b = v - Math.floor(v / 128) * 128;
+          v = Math.floor(v / 128);
+          if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+            this.byte(b);
+            return;
+          }
+          this.byte(b | 0x80);
+        }
+      }
+      v = BigInt(v);
+    }
+    v = BigInt.asIntN(64, v);
+    for (;;) {
+      const b = Number(v & 0x7fn);
+      v >>= 7n;
+      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+  bytes(b: ArrayLike<number>): void {
+    if (this.len + b.length > this.buf.length) {
+      const n = new Uint8Array(Math.max(this.buf.length * 2, this.len + b.length));
+      n.set(this.buf.subarray(0, this.len));
+      this.buf = n;
+    }
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  str(s: string): void {
+    this.u32(s.length);
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+  }
+  /** A section: id, then the size-prefixed contents. */
+  section(id: number, body: Bytes): void {
+    this.byte(id);
+    this.u32(body.len);
+    this.bytes(body.buf.subarray(0, body.len));
+  }
+  get result(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/**
+ * The module: imports e.m (memory) and e.h (helper: (i32, i32) -> i32), exports f with signature
+ * `params` -> i32, whose locals are `locals` (groups of [count, type]) and whose body is `body`
+ * (without the final `end`).
+ */
+export function buildModule(params: T[], locals: [number, T][], body: Bytes): Uint8Array {
+  const m = new Bytes();
+  m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  const types = new Bytes();
+  types.u32(2);
+  types.byte(0x60);
+  types.u32(params.length);
+  for (const p of params) types.byte(p);
+  types.u32(1);
+  types.byte(T.i32);
+  types.bytes([0x60, 2, T.i32, T.i32, 1, T.i32]);
+  m.section(1, types);
+  const imports = new Bytes();
+  imports.u32(2);
+  imports.str('e');
+  imports.str('m');
+  imports.bytes([0x02, 0x00, 0x01]); // memory, limits without maximum, at least 1 page
+  imports.str('e');
+  imports.str('h');
+  imports.bytes([0x00, 0x01]); // function of type 1
+  m.section(2, imports);
+  const funcs = new Bytes();
+  funcs.bytes([1, 0]);
+  m.section(3, funcs);
+  const exports = new Bytes();
+  exports.u32(1);
+  exports.str('f');
+  exports.bytes([0x00, 0x01]); // function index 1 (after the imported helper)
+  m.section(7, exports);
+  const fn = new Bytes();
+  fn.u32(locals.length);
+  for (const [n, t] of locals) {
+    fn.u32(n);
+    fn.byte(t);
+  }
+  fn.bytes(body.buf.subarray(0, body.len));
+  fn.byte(Op.end);
+  const code = new Bytes();
+  code.u32(1);
+  code.u32(fn.len);
+  code.bytes(fn.buf.subarray(0, fn.len));
+  m.section(10, code);
+  return m.result;
+}

@@ -348,7 +348,13 @@ export class Machine {
       if (this.localTime(i) < start) this.setLocalTime(i, start);
       for (;;) {
         const now = this.localTime(i);
-        if (now >= end) break;
+        if (now >= end) {
+          // Ahead of the slice (EL2 work charged more cycles than the slice has) but not waiting:
+          // it has work, so time goes on normally rather than skipping to the next event (a
+          // 65k-cycle copy charged in the MVM's DEV_NOTIFY left its guest stalled for a tick).
+          if (!cpu.waiting) anyRan = true;
+          break;
+        }
         // With the host clock the timers follow the host, not this CPU's count: no split there.
         let due = host !== null ? Infinity : timer.nextEventNs();
         if (due <= now) {

@@ -168,8 +168,8 @@ async function underShyper(dir: string): Promise<VmFigures> {
     mux.select(1);
     await sh.waitFor(/keyboard to vm1/, 'focus on vm1');
     const direct = await ddPair(sh, '/dev/vda', 'direct');
-    // A first pass fills the MVM's page cache over its disk: without it the first mode measured
-    // pays ~0.8 ms more per request (its reads come from the MVM's virtio disk), whichever it is.
+    // A first, unmeasured pass: both modes then find the MVM's page cache over its disk in the
+    // same state (the first pass's reads may come from the MVM's virtio disk).
     await ddPair(sh, '/dev/vdb', 'warm');
     const before = structuredClone(hvc.mediated.stats);
     const async = await ddPair(sh, '/dev/vdb', 'async');

@@ -1,7 +1,7 @@
 // Whole programs: our C suite (built with aarch64-linux-gnu-gcc -static at several -O levels)
 // and busybox applets must print byte-for-byte what qemu-aarch64 prints, with the same status.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUSYBOX, describeOracle } from '../oracles.ts';
 
@@ -13,7 +13,11 @@ function build(name: string, opt: string, flags: string[] = []): string {
   const out = `${BUILD}/${name}${opt}`;
   const src = `${SRC}/${name}.c`;
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
-    execFileSync('aarch64-linux-gnu-gcc', ['-static', opt, ...flags, '-o', out, src, '-lm']);
+    // Built under a name of this process, then renamed: programs-jit.test.ts runs these suites in
+    // another worker at the same time, and must never execute a half-written binary.
+    const tmp = `${out}.${process.pid}`;
+    execFileSync('aarch64-linux-gnu-gcc', ['-static', opt, ...flags, '-o', tmp, src, '-lm']);
+    renameSync(tmp, out);
   }
   return out;
 }
@@ -108,7 +112,7 @@ describe('run-elf errors', () => {
 
 describeOracle('run-elf errors, on a program built here', ['cross-gcc'], () => {
   it('an undefined instruction is SIGILL: a line with PC and word, exit 132, no stack trace', () => {
-    const dir = `${BUILD}/undef`;
+    const dir = `${BUILD}/undef-${process.pid}`;
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/u.s`, '.global _start\n_start: nop\n.inst 0x00000000\n');
     execFileSync('aarch64-linux-gnu-gcc', ['-static', '-nostdlib', '-o', `${dir}/u`, `${dir}/u.s`]);

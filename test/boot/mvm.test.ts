@@ -21,7 +21,6 @@ import { assemble } from '../arm64/ls-oracle.ts';
 
 const GUESTS = fileURLToPath(new URL('../../guests/', import.meta.url));
 
-
 // A bare-metal GVM: prints a line on the board's UART2 (DW 8250, 32-bit registers: THR at 0,
 // LSR at 0x14), then waits in WFI.
 const BM = assemble([

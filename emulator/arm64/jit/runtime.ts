@@ -4,6 +4,7 @@
 // Settings (read once, before CPUs are made; the CLI's --interpreter sets SHYPER_JIT=0):
 //   SHYPER_JIT=0              interpreter only
 //   SHYPER_JIT_THRESHOLD=N    translate a page after N+1 block entries into it (0: at the first)
+import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import { compilePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 
@@ -13,6 +14,12 @@ import { compilePage, type Helper, type PageFn, type TranslateStats } from './tr
  * 20000 (interpreter alone: 6-7 s), while bench-int's loops are translated at any of them.
  */
 export const DEFAULT_THRESHOLD = 20000;
+
+// Page functions stay on V8's baseline wasm compiler (Liftoff). With tier-up, TurboFan recompiled
+// every hot page function (a loop over a br_table of up to 1024 labels) in the background:
+// measured on the kit boot, 7.1 s and 575 MB RSS with tier-up against 4.5 s and 205 MB without,
+// and bench-mix 91 vs 97-113 MIPS. Set before the first module is compiled (flags are read then).
+setFlagsFromString('--liftoff-only');
 
 export const jitSettings = {
   enabled: process.env.SHYPER_JIT !== '0',

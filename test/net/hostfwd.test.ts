@@ -270,8 +270,10 @@ describe('--hostfwd on the command line', () => {
         [['--hostfwd', 'tcp:1-1:2'], /^shyper-emu: --hostfwd forwards into the user network: add --net user$/],
         [['--native', '--net', 'user', '--hostfwd', 'tcp:0-1:80'], /^shyper-emu: --hostfwd 'tcp:0-1:80': a --native boot has one NIC: leave the VM part empty \(tcp:0-:80\)$/],
         [['--board', 'qemu-virt', '--net', 'user', '--hostfwd', 'tcp:0-:80'], /^shyper-emu: --hostfwd 'tcp:0-:80': name the VM/],
-        [['--board', 'qemu-virt', '--net', 'user', '--hostfwd', 'tcp:0-vm9:80'], /^shyper-emu: --hostfwd 'tcp:0-vm9:80': no VM 'vm9' in the VM set \(vm0 "mvm", vm1 "gvm1", vm2 "gvm2"\)$/],
-        [['--board', 'qemu-virt', '--net', 'user', '--hostfwd', 'tcp:0-gvm1:80'], /^shyper-emu: --hostfwd 'tcp:0-gvm1:80': vm 1 "gvm1" has no virtio-net/],
+        // The default run starts the MVM alone (it creates the GVMs later); --config names a set.
+        [['--board', 'qemu-virt', '--net', 'user', '--hostfwd', 'tcp:0-vm9:80'], /^shyper-emu: --hostfwd 'tcp:0-vm9:80': no VM 'vm9' in the VM set \(vm0 "mvm"\)$/],
+        [['--board', 'qemu-virt', '--config', 'boards/vms/qemu-virt.json', '--net', 'user', '--hostfwd', 'tcp:0-vm9:80'], /^shyper-emu: --hostfwd 'tcp:0-vm9:80': no VM 'vm9' in the VM set \(vm0 "mvm", vm1 "gvm1", vm2 "gvm2"\)$/],
+        [['--board', 'qemu-virt', '--config', 'boards/vms/qemu-virt.json', '--net', 'user', '--hostfwd', 'tcp:0-gvm1:80'], /^shyper-emu: --hostfwd 'tcp:0-gvm1:80': vm 1 "gvm1" has no virtio-net/],
         [['--board', 'qemu-virt', '--native', '--net', 'user', '--hostfwd', `tcp:${port}-:80`], new RegExp(`^shyper-emu: --hostfwd 'tcp:${port}-:80': 127\\.0\\.0\\.1:${port} is in use$`)],
       ] as const) {
         const r = await runCli([...args, '--timeout', '30']);

@@ -35,6 +35,8 @@ export class DecodedPage {
    * to the page makes a new DecodedPage, which starts cold.
    */
   code: PageFn | null = null;
+  /** Its index in the translator's table of page functions (jit/chain.ts); 0 when none. */
+  slot = 0;
   /** Instructions the run loop entered this page at (jit/reach.ts translates what they reach). */
   readonly entries = new Uint8Array(INSNS_PER_PAGE);
   /** Entries translated code did not cover, since the last translation; translations so far. */
@@ -55,6 +57,8 @@ export class CodeCache {
   /** The same maps as an array: the write paths loop over it without allocating an iterator. */
   private readonly maps: Map<number, DecodedPage>[] = [];
   private readonly clients: CodeCacheClient[] = [];
+  /** Told when a page with a translation is dropped (the translator, jit/runtime.ts). */
+  translationOwner: { release(page: DecodedPage): void } | null = null;
   /** Pages dropped because their RAM was written (statistics, tests). */
   invalidations = 0;
 
@@ -128,13 +132,17 @@ export class CodeCache {
   private drop(pages: Map<number, DecodedPage>, p: number, page: DecodedPage): void {
     pages.delete(p);
     page.valid = false;
+    if (page.code !== null) this.translationOwner?.release(page);
     this.invalidations++;
   }
 
   /** Drop every decoded page. */
   clear(): void {
     for (const pages of this.maps) {
-      for (const page of pages.values()) page.valid = false;
+      for (const page of pages.values()) {
+        page.valid = false;
+        if (page.code !== null) this.translationOwner?.release(page);
+      }
       pages.clear();
     }
   }

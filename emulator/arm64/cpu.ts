@@ -37,7 +37,7 @@ import {
 import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
-import { jitSettings, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
+import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
@@ -150,8 +150,6 @@ export class Cpu extends MemoryAccessor implements JitCpu {
   jit: Translator | null;
   /** Block entries into a page before it is translated (SHYPER_JIT_THRESHOLD). */
   jitThreshold = jitSettings.threshold;
-  /** Virtual address of the page whose translated code is running (its helper calls need it). */
-  private jitBase = 0;
   /** Instructions translated code had completed before a helper call that may throw. */
   private jitN = 0;
   /** Where translated code leaves the next PC (lo, hi words). */
@@ -163,6 +161,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     this.mmu = new Mmu(this);
     const memory = mem.guest?.memory;
     this.jit = jitSettings.enabled && this.slot.shared && memory ? translatorFor(memory) : null;
+    if (this.jit !== null) this.codeCache.translationOwner = this.jit;
     this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 2);
   }
 
@@ -294,9 +293,11 @@ export class Cpu extends MemoryAccessor implements JitCpu {
         let skip = false;
         for (;;) {
           if (code !== null && !skip) {
-            this.jitBase = pageBase;
             jit!.current = this;
-            const k = code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase);
+            // Translated code chains into this page through the TLB's code column (jit/chain.ts).
+            this.xCode[ti] = page.slot;
+            jitStats.entries++;
+            const k = code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase, 0);
             if (k === 0) {
               // An entry the translation does not cover (jit/reach.ts): interpret this instruction.
               skip = true;
@@ -364,14 +365,13 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     page.translations++;
     page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again
-    page.code = code;
     return code;
   }
 
   /** Translated code was entered where it does not reach: retranslate once that adds up. */
   private jitMiss(page: DecodedPage): void {
     if (++page.misses < 16) return;
-    page.code = null;
+    this.jit!.release(page);
     page.heat = this.jitThreshold; // the next entry translates again, with the new entries
   }
 
@@ -381,8 +381,8 @@ export class Cpu extends MemoryAccessor implements JitCpu {
    * `n` instructions of this call completed before it. Returns 1, with the next PC stored, when
    * the block must end there: a branch was taken, or an exit was requested.
    */
-  jitHelper(page: DecodedPage, n: number, idx: number): number {
-    const pc = this.jitBase + idx * 4;
+  jitHelper(page: DecodedPage, n: number, idx: number, pcBase: number): number {
+    const pc = pcBase + idx * 4;
     const npc = pc + 4;
     this.pc = pc;
     this.nextPc = npc;
@@ -420,6 +420,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     if (this.translator.pageCacheable) {
       this.xTag[ti] = pn;
       this.xPage[ti] = page;
+      this.xCode[ti] = page.slot;
     }
     return page;
   }

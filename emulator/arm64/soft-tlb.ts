@@ -19,11 +19,17 @@ export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
 export const TLB_CONTEXTS = 2;
-/** Order of the four TLB arrays (each TLB_SIZE * TLB_CONTEXTS doubles) after SLOT_TLB_OFFSET. */
+/** Order of the five TLB arrays (each TLB_SIZE * TLB_CONTEXTS doubles) after SLOT_TLB_OFFSET. */
 export const TLB_R_TAG = 0;
 export const TLB_R_OFF = 1;
 export const TLB_W_TAG = 2;
 export const TLB_W_OFF = 3;
+export const TLB_X_TAG = 4;
+/**
+ * Then the execute TLB's translated-code column: per entry, the table index of the page's wasm
+ * function (jit/chain.ts; 0, the bounce, when none), an Int32Array of TLB_SIZE * TLB_CONTEXTS.
+ */
+export const TLB_X_CODE_BYTE = 5 * TLB_SIZE * TLB_CONTEXTS * 8;
 
 /** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
 const NO_PAGE = new DecodedPage(-1);
@@ -49,7 +55,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   private readonly wOff: Float64Array;
   /** Where this CPU's register file and soft TLBs live (its slot of the guest's wasm memory). */
   readonly slot: CpuSlot;
-  protected readonly xTag = new Float64Array(TLB_SIZE * TLB_CONTEXTS).fill(NaN);
+  protected readonly xTag: Float64Array;
+  /** Per execute-TLB entry, its page's translated code (the table index; 0: none yet). */
+  protected readonly xCode: Int32Array;
   protected readonly xPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE * TLB_CONTEXTS).fill(NO_PAGE);
   protected tlbCtx = 0;
 
@@ -64,6 +72,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.rOff = new Float64Array(this.slot.buffer, t + TLB_R_OFF * n * 8, n);
     this.wTag = new Float64Array(this.slot.buffer, t + TLB_W_TAG * n * 8, n).fill(NaN);
     this.wOff = new Float64Array(this.slot.buffer, t + TLB_W_OFF * n * 8, n);
+    this.xTag = new Float64Array(this.slot.buffer, t + TLB_X_TAG * n * 8, n).fill(NaN);
+    this.xCode = new Int32Array(this.slot.buffer, t + TLB_X_CODE_BYTE, n);
     this.ram = mem.ram;
     this.codeCache = mem.codeCache;
     this.codeCache.attach(this);

@@ -1,14 +1,17 @@
 // What an instruction emitter writes into: the function being built for one code page, its
 // locals, and the few shapes every emitter needs (read/write a register slot, the flags, leave
-// the function, chain to an instruction of the same page, run the interpreter's handler).
+// the function, chain to an instruction of the same page or to another page, run the
+// interpreter's handler).
 //
 // The generated function (translate.ts) is
-//   f(entry: i32, budget: i32, rb: i32, ctx: i32, pcBase: f64) -> i32 executed
+//   f(entry: i32, budget: i32, rb: i32, ctx: i32, pcBase: f64, n: i32) -> i32 executed
 // rb is the wasm address of the CPU's slot (register file; regs.ts layout, X<n> at rb + 8n),
 // ctx the byte offset of its current soft-TLB context, pcBase the virtual address of the page
-// (the same physical page may be mapped at several). On return, the next PC is the i64 at
-// rb + SCRATCH_PC, and the result is the number of instructions executed.
+// (the same physical page may be mapped at several), n the instructions already executed in this
+// run of translated code (chained calls carry it on, chain.ts). On return, the next PC is the i64
+// at rb + SCRATCH_PC, and the result is the number of instructions executed in all.
 import { Bytes, Op, T } from './wasm.ts';
+import { FN_CHAIN, FN_HELPER } from './chain.ts';
 import { NF, ZF, CF, VF, REGFILE_BYTES } from '../regs.ts';
 
 /** Where the function leaves the next PC (just past the register file, inside the CPU's slot). */
@@ -20,7 +23,7 @@ export const L_BUDGET = 1;
 export const L_RB = 2;
 export const L_CTX = 3;
 export const L_PCBF = 4;
-export const L_N = 5; // i32: instructions executed so far in this call
+export const L_N = 5; // i32 (the last parameter): instructions executed so far in this run
 export const L_IDX = 6; // i32: dispatch index
 export const L_PCB = 7; // i64: page virtual address
 export const L_A = 8; // i64 temporaries
@@ -31,7 +34,7 @@ export const L_VA = 12;
 export const L_V2 = 13;
 export const L_T = 14; // i32 temporaries
 export const L_ADDR = 15;
-export const LOCALS: [number, T][] = [[2, T.i32], [7, T.i64], [2, T.i32]];
+export const LOCALS: [number, T][] = [[1, T.i32], [7, T.i64], [2, T.i32]];
 
 export const FLAG_OFF = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
 
@@ -130,19 +133,28 @@ export class Emit extends Bytes {
     }
   }
 
-  /** Return after this instruction with the next PC = this instruction's address + delta. */
+  /** Leave the page after this instruction for this instruction's address + delta (chained). */
   exitTo(delta: number): void {
-    this.get(L_RB);
     this.pcPlus(this.idx * 4 + delta);
-    this.mem(Op.i64_store, SCRATCH_PC);
-    this.returnCounted();
+    this.chainCounted(1);
   }
-  /** Return after this instruction with the next PC = the i64 in local l. */
+  /** Leave the page after this instruction for the address in i64 local l (chained). */
   exitToLocal(l: number): void {
-    this.get(L_RB);
     this.get(l);
-    this.mem(Op.i64_store, SCRATCH_PC);
-    this.returnCounted();
+    this.chainCounted(1);
+  }
+  /** With the target PC (i64) pushed: go on there, `done` more instructions executed (chain.ts). */
+  chainCounted(done: number): void {
+    this.get(L_N);
+    if (done !== 0) {
+      this.i32(done);
+      this.op(Op.i32_add);
+    }
+    this.get(L_BUDGET);
+    this.get(L_RB);
+    this.get(L_CTX);
+    this.op(Op.return_call);
+    this.u32(FN_CHAIN);
   }
   /** Return n + 1 (this instruction executed); the next PC has been stored. */
   returnCounted(): void {
@@ -211,8 +223,9 @@ export class Emit extends Bytes {
   interp(): void {
     this.get(L_N);
     this.i32(this.idx);
+    this.get(L_PCBF);
     this.op(Op.call);
-    this.u32(0);
+    this.u32(FN_HELPER);
     this.if();
     this.returnCounted();
     this.end();

@@ -7,6 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import { compilePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
+import { CodeTable } from './chain.ts';
 
 /**
  * Block entries into a page before it is translated. Translating costs ~5-10 ms a page today
@@ -35,13 +36,15 @@ function parseThreshold(v: string | undefined): number {
 
 /** The CPU the generated code is running for (one at a time: the machine runs CPUs in turn). */
 export interface JitCpu {
-  jitHelper(page: DecodedPage, n: number, idx: number): number;
+  jitHelper(page: DecodedPage, n: number, idx: number, pcBase: number): number;
 }
 
 /** Whole-process figures (bench, tests). */
 export const jitStats = {
   pages: 0,
   translateMs: 0,
+  /** Calls from the run loop into translated code (chained page changes are not counted). */
+  entries: 0,
   /** Instructions given an emitter / left to a helper call, over all pages translated. */
   translated: 0,
   calls: 0,
@@ -56,15 +59,26 @@ export class Translator {
    */
   current: JitCpu | null = null;
 
-  constructor(readonly memory: WebAssembly.Memory) {}
+  /** The page functions' table (chain.ts): translated code goes from page to page through it. */
+  readonly code: CodeTable;
 
-  /** Translate a fully decoded page; null if that failed (the page stays interpreted). */
+  constructor(readonly memory: WebAssembly.Memory) {
+    this.code = new CodeTable(memory);
+  }
+
+  /**
+   * Translate a page (what its entries reach, or all of it when `full`), replacing any earlier
+   * translation; sets page.code and page.slot. Null if that failed (the page stays interpreted).
+   */
   translate(page: DecodedPage, decode: (i: number) => void, full = false): PageFn | null {
     const t0 = performance.now();
-    const helper: Helper = (n, idx) => this.current!.jitHelper(page, n, idx);
+    this.release(page);
+    const helper: Helper = (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase);
     const stats: TranslateStats = { translated: 0, calls: 0 };
     try {
-      const fn = compilePage(page, this.memory, helper, decode, stats, full);
+      const fn = compilePage(page, this.memory, this.code.table, helper, decode, stats, full);
+      page.code = fn;
+      page.slot = this.code.add(fn);
       jitStats.pages++;
       jitStats.translated += stats.translated;
       jitStats.calls += stats.calls;
@@ -76,6 +90,13 @@ export class Translator {
     } finally {
       jitStats.translateMs += performance.now() - t0;
     }
+  }
+
+  /** Drop a page's translation (the page was written, or is translated again). */
+  release(page: DecodedPage): void {
+    this.code.release(page.slot);
+    page.slot = 0;
+    page.code = null;
   }
 }
 

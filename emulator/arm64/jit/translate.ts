@@ -16,6 +16,7 @@
 import type { DecodedPage } from '../code-cache.ts';
 import type { Exec } from '../decode/pattern.ts';
 import { buildModule, Op, T } from './wasm.ts';
+import { chainFunction, type Helper, type PageFn, TYPE_HELPER, TYPE_PAGE, TYPES } from './chain.ts';
 import { Emit, L_ENTRY, L_IDX, L_N, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, SCRATCH_PC } from './emitter.ts';
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
@@ -39,10 +40,7 @@ function debugGroup(name: string): boolean {
   return only === undefined || only.split(',').includes(name);
 }
 
-/** f(entry, budget, rb, ctx, pcBase) -> executed (emitter.ts describes the contract). */
-export type PageFn = (entry: number, budget: number, rb: number, ctx: number, pcBase: number) => number;
-
-export type Helper = (n: number, idx: number) => number;
+export type { Helper, PageFn };
 
 export interface TranslateStats {
   translated: number;
@@ -115,8 +113,12 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     e.i32(1);
     e.op(Op.i32_add);
     e.set(L_N);
-    if (i === INSNS - 1 || labelOf[i + 1]! < 0) {
-      // The next instruction is not translated (or is on the next page): return with its PC.
+    if (i === INSNS - 1) {
+      // Falling off the page: on into the next one (chained).
+      e.pcPlus(4096);
+      e.chainCounted(0);
+    } else if (labelOf[i + 1]! < 0) {
+      // The next instruction is not translated: return with its PC.
       e.get(L_RB);
       e.pcPlus(i * 4 + 4);
       e.mem(Op.i64_store, SCRATCH_PC);
@@ -141,11 +143,11 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
 }
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
-export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false): PageFn {
+export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false): PageFn {
   if (full) for (let i = 0; i < INSNS; i++) if (page.fns[i] === undefined) decode(i);
   const body = emitPage(page.fns, page.args, stats, full ? undefined : reachable(page.fns, page.args, page.entries, decode));
-  const bytes = buildModule([T.i32, T.i32, T.i32, T.i32, T.f64], LOCALS, body);
+  const bytes = buildModule(TYPES, TYPE_HELPER, [{ type: TYPE_PAGE, locals: LOCALS, body }, chainFunction()]);
   const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper } });
+  const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, t: table } });
   return inst.exports.f as unknown as PageFn;
 }

@@ -5,7 +5,7 @@
 
 export const enum Op {
   block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d,
-  br_table = 0x0e, return = 0x0f, call = 0x10, drop = 0x1a, select = 0x1b, unreachable = 0x00,
+  br_table = 0x0e, return = 0x0f, call = 0x10, return_call = 0x12, return_call_indirect = 0x13, drop = 0x1a, select = 0x1b, unreachable = 0x00,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22,
   i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b,
   i32_load8_s = 0x2c, i32_load8_u = 0x2d, i32_load16_s = 0x2e, i32_load16_u = 0x2f,
@@ -125,52 +125,67 @@ export class Bytes {
   }
 }
 
+/** One function of a module: its type index, locals (groups of [count, type]) and body (without the final `end`). */
+export interface WasmFunction {
+  type: number;
+  locals: [number, T][];
+  body: Bytes;
+}
+
 /**
- * The module: imports e.m (memory) and e.h (helper: (i32, i32) -> i32), exports f with signature
- * `params` -> i32, whose locals are `locals` (groups of [count, type]) and whose body is `body`
- * (without the final `end`).
+ * The translator's module shape: function types `types` ([params, result]); imports e.m (the
+ * guest memory), e.h (the helper, a function of type `helperType`) and e.t (the table of page
+ * functions, funcref); the functions `fns` (indices 1.., after the helper), the first exported as f.
  */
-export function buildModule(params: T[], locals: [number, T][], body: Bytes): Uint8Array {
+export function buildModule(types: [T[], T][], helperType: number, fns: WasmFunction[]): Uint8Array {
   const m = new Bytes();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  const types = new Bytes();
-  types.u32(2);
-  types.byte(0x60);
-  types.u32(params.length);
-  for (const p of params) types.byte(p);
-  types.u32(1);
-  types.byte(T.i32);
-  types.bytes([0x60, 2, T.i32, T.i32, 1, T.i32]);
-  m.section(1, types);
+  const ts = new Bytes();
+  ts.u32(types.length);
+  for (const [params, result] of types) {
+    ts.byte(0x60);
+    ts.u32(params.length);
+    for (const p of params) ts.byte(p);
+    ts.u32(1);
+    ts.byte(result);
+  }
+  m.section(1, ts);
   const imports = new Bytes();
-  imports.u32(2);
+  imports.u32(3);
   imports.str('e');
   imports.str('m');
   imports.bytes([0x02, 0x00, 0x01]); // memory, limits without maximum, at least 1 page
   imports.str('e');
   imports.str('h');
-  imports.bytes([0x00, 0x01]); // function of type 1
+  imports.byte(0x00); // function
+  imports.u32(helperType);
+  imports.str('e');
+  imports.str('t');
+  imports.bytes([0x01, 0x70, 0x00, 0x01]); // table of funcref, at least 1 entry
   m.section(2, imports);
   const funcs = new Bytes();
-  funcs.bytes([1, 0]);
+  funcs.u32(fns.length);
+  for (const f of fns) funcs.u32(f.type);
   m.section(3, funcs);
   const exports = new Bytes();
   exports.u32(1);
   exports.str('f');
   exports.bytes([0x00, 0x01]); // function index 1 (after the imported helper)
   m.section(7, exports);
-  const fn = new Bytes();
-  fn.u32(locals.length);
-  for (const [n, t] of locals) {
-    fn.u32(n);
-    fn.byte(t);
-  }
-  fn.bytes(body.buf.subarray(0, body.len));
-  fn.byte(Op.end);
   const code = new Bytes();
-  code.u32(1);
-  code.u32(fn.len);
-  code.bytes(fn.buf.subarray(0, fn.len));
+  code.u32(fns.length);
+  for (const f of fns) {
+    const fn = new Bytes();
+    fn.u32(f.locals.length);
+    for (const [n, t] of f.locals) {
+      fn.u32(n);
+      fn.byte(t);
+    }
+    fn.bytes(f.body.buf.subarray(0, f.body.len));
+    fn.byte(Op.end);
+    code.u32(fn.len);
+    code.bytes(fn.buf.subarray(0, fn.len));
+  }
   m.section(10, code);
   return m.result;
 }

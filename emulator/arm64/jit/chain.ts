@@ -1,0 +1,163 @@
+// Chaining between translated pages: a page function that leaves its page (a branch elsewhere,
+// falling off its end, BR/RET out of it) goes straight on into the next page's function when that
+// page is translated and its mapping is known, without returning to TypeScript (v86 and QEMU
+// chain their blocks the same way). Kernel code calls helpers on other pages all the time, and a
+// return to the run loop per page change cost more than the code it ran.
+//
+// How the target is found: every translated page function has an index in one funcref table per
+// guest memory. The CPU's execute TLB (soft-tlb.ts) lives in its slot of the wasm memory, with a
+// column of table indices beside the tags; the run loop keeps that column up to date (the index
+// of the page it entered, 0 when the page has no translation). Generated code probes it exactly
+// as the run loop does (tag = virtual page number in the current TLB context) and tail-calls
+// (return_call_indirect, so chains never grow the stack) the page function with the instruction
+// count so far. A miss stores the target PC and returns to the run loop, which takes it from there.
+//
+// Index 0 is the bounce: a page function that only returns to the run loop with the PC it was
+// entered at. A dropped translation (its page was written, or it was retranslated) gets the bounce
+// in its table entry, so a stale TLB column can never run old code; indices are never reused.
+import { Bytes, buildModule, Op, T, type WasmFunction } from './wasm.ts';
+import { SLOT_TLB_OFFSET } from './guest-memory.ts';
+import { TLB_MASK, TLB_X_CODE_BYTE, TLB_SIZE, TLB_CONTEXTS, TLB_X_TAG } from '../soft-tlb.ts';
+import { SCRATCH_PC } from './emitter.ts';
+
+/** A page function: f(entry, budget, rb, ctx, pcBase, n) -> instructions executed (emitter.ts). */
+export type PageFn = (entry: number, budget: number, rb: number, ctx: number, pcBase: number, n: number) => number;
+
+/** The helper every page imports: run instruction idx of the page at pcBase by its handler. */
+export type Helper = (n: number, idx: number, pcBase: number) => number;
+
+// Function types of every module: the page function, the helper, the chain function.
+export const TYPE_PAGE = 0;
+export const TYPE_HELPER = 1;
+export const TYPE_CHAIN = 2;
+export const TYPES: [T[], T][] = [
+  [[T.i32, T.i32, T.i32, T.i32, T.f64, T.i32], T.i32],
+  [[T.i32, T.i32, T.f64], T.i32],
+  [[T.i64, T.i32, T.i32, T.i32, T.i32], T.i32],
+];
+/** Function indices in a module: the imported helper, the page function, the chain function. */
+export const FN_HELPER = 0;
+export const FN_CHAIN = 2;
+
+const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
+
+/**
+ * chain(target: i64, n: i32, budget: i32, rb: i32, ctx: i32) -> i32: continue at `target` with n
+ * instructions executed: tail-call its page's function when the execute TLB has it, else store
+ * the PC and return n.
+ */
+export function chainFunction(): WasmFunction {
+  const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, PN = 5, TI = 6;
+  const e = new Bytes();
+  const op = (...ops: number[]) => {
+    for (const o of ops) e.byte(o);
+  };
+  const get = (l: number) => (op(Op.local_get), e.u32(l));
+  const set = (l: number) => (op(Op.local_set), e.u32(l));
+  const mem = (o: Op, offset: number, align: number) => (op(o), e.u32(align), e.u32(offset));
+  // pn = target >> 12; ti = rb + ctx + (pn & TLB_MASK) * 8 (byte address of the tag)
+  get(TARGET);
+  op(Op.i64_const);
+  e.s64(12);
+  op(Op.i64_shr_s);
+  set(PN);
+  get(PN);
+  op(Op.i32_wrap_i64, Op.i32_const);
+  e.s32(TLB_MASK);
+  op(Op.i32_and, Op.i32_const);
+  e.s32(3);
+  op(Op.i32_shl);
+  get(CTX);
+  op(Op.i32_add);
+  get(RB);
+  op(Op.i32_add);
+  set(TI);
+  // Hit: the tag matches (NaN never does) and the target is word aligned (else the run loop
+  // raises the PC alignment fault).
+  get(PN);
+  op(Op.f64_convert_i64_s);
+  get(TI);
+  mem(Op.f64_load, SLOT_TLB_OFFSET + TLB_X_TAG * TLB_ENTRIES * 8, 3);
+  op(Op.f64_eq);
+  get(TARGET);
+  op(Op.i32_wrap_i64, Op.i32_const);
+  e.s32(3);
+  op(Op.i32_and, Op.i32_eqz, Op.i32_and);
+  op(Op.if, T.void);
+  // f(entry, budget, rb, ctx, pcBase, n)
+  get(TARGET);
+  op(Op.i32_wrap_i64, Op.i32_const);
+  e.s32(0xffc);
+  op(Op.i32_and, Op.i32_const);
+  e.s32(2);
+  op(Op.i32_shr_u);
+  get(BUDGET);
+  get(RB);
+  get(CTX);
+  get(TARGET);
+  op(Op.i64_const);
+  e.s64(-4096);
+  op(Op.i64_and, Op.f64_convert_i64_s);
+  get(N);
+  // the table index: the Int32 column, entry (ti - rb) / 8
+  get(TI);
+  get(RB);
+  op(Op.i32_sub, Op.i32_const);
+  e.s32(1);
+  op(Op.i32_shr_u);
+  get(RB);
+  op(Op.i32_add);
+  mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_CODE_BYTE, 2);
+  op(Op.return_call_indirect);
+  e.u32(TYPE_PAGE);
+  e.u32(0); // table 0
+  op(Op.end);
+  get(RB);
+  get(TARGET);
+  mem(Op.i64_store, SCRATCH_PC, 3);
+  get(N);
+  return { type: TYPE_CHAIN, locals: [[1, T.i64], [1, T.i32]], body: e };
+}
+
+/** The bounce (table index 0): return to the run loop at pcBase + entry * 4 with n executed. */
+function bounceFunction(): WasmFunction {
+  const e = new Bytes();
+  e.bytes([Op.local_get, 2, Op.local_get, 4, Op.i64_trunc_f64_s, Op.local_get, 0, Op.i64_extend_i32_u, Op.i64_const, 2, Op.i64_shl, Op.i64_add]);
+  e.byte(Op.i64_store);
+  e.u32(3);
+  e.u32(SCRATCH_PC);
+  e.bytes([Op.local_get, 5]);
+  return { type: TYPE_PAGE, locals: [], body: e };
+}
+
+/** The funcref table of one guest memory's page functions. */
+export class CodeTable {
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+  private next = 1;
+  private readonly bounce: PageFn;
+
+  constructor(readonly memory: WebAssembly.Memory) {
+    const module = new WebAssembly.Module(buildModule(TYPES, TYPE_HELPER, [bounceFunction()]) as Uint8Array<ArrayBuffer>);
+    const inst = new WebAssembly.Instance(module, { e: { m: memory, h: () => 0, t: this.table } });
+    this.bounce = inst.exports.f as unknown as PageFn;
+    this.table.set(0, this.bounce as unknown as WebAssembly.ExportValue);
+  }
+
+  /** Enter a page function; its table index. */
+  add(fn: PageFn): number {
+    if (this.next === this.table.length) this.table.grow(this.table.length);
+    const i = this.next++;
+    this.table.set(i, fn as unknown as WebAssembly.ExportValue);
+    return i;
+  }
+
+  /** A translation is gone: its index bounces to the run loop from now on (never reused). */
+  release(i: number): void {
+    if (i > 0) this.table.set(i, this.bounce as unknown as WebAssembly.ExportValue);
+  }
+
+  /** Indices handed out so far (statistics). */
+  get size(): number {
+    return this.next - 1;
+  }
+}

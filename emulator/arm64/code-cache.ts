@@ -42,6 +42,9 @@ export class DecodedPage {
   /** Entries translated code did not cover, since the last translation; translations so far. */
   misses = 0;
   translations = 0;
+  /** Instructions its translated code ran (jit/runtime.ts OPTIMIZE_AFTER); optimized since. */
+  work = 0;
+  optimized = false;
   constructor(readonly ramOffset: number) {}
 }
 

@@ -37,8 +37,8 @@ import {
 import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
-import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
-import { SCRATCH_PC } from './jit/emitter.ts';
+import { jitSettings, jitStats, OPTIMIZE_AFTER, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
+import { BUDGET_SLACK, SCRATCH_PC } from './jit/emitter.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -292,7 +292,9 @@ export class Cpu extends MemoryAccessor implements JitCpu {
         }
         let skip = false;
         for (;;) {
-          if (code !== null && !skip) {
+          // Translated code runs while BUDGET_SLACK instructions are left; the last few of a run
+          // are interpreted (jit/emitter.ts).
+          if (code !== null && !skip && budget - n >= BUDGET_SLACK) {
             jit!.current = this;
             // Translated code chains into this page through the TLB's code column (jit/chain.ts).
             this.xCode[ti] = page.slot;
@@ -306,6 +308,10 @@ export class Cpu extends MemoryAccessor implements JitCpu {
               continue;
             }
             n += k;
+            if ((page.work += k) > OPTIMIZE_AFTER && !page.optimized) {
+              page.optimized = true;
+              code = this.translatePage(page, jit!);
+            }
             const jp = this.jitPc;
             pc = jp[1]! * 4294967296 + (jp[0]! >>> 0);
             if (n >= budget || this.exitRequest !== 0) break;
@@ -359,9 +365,10 @@ export class Cpu extends MemoryAccessor implements JitCpu {
 
   /** Translate a hot page, decoding what the translation reaches (null: it stays interpreted). */
   private translatePage(page: DecodedPage, jit: Translator): PageFn | null {
-    if (page.code !== null) return page.code;
-    // After a few partial translations that kept missing entries, translate the whole page.
-    const code = jit.translate(page, (i) => void this.decodeAt(page, i), page.translations >= 4);
+    if (page.code !== null && !page.optimized) return page.code;
+    // After a few partial translations that kept missing entries, translate the whole page; a
+    // page that ran hot (page.optimized) is compiled by the optimizing compiler from then on.
+    const code = jit.translate(page, (i) => void this.decodeAt(page, i), page.translations >= 4, page.optimized);
     page.translations++;
     page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again

@@ -23,7 +23,7 @@ import { Gateway } from '../../emulator/net/gateway.ts';
 import type { HostForwarder, HostfwdRule } from '../../emulator/net/hostfwd.ts';
 import { hostfwdOption, NATIVE_NIC_MAC, openHostForwards } from '../net-user.ts';
 import { loadVmConfig, mvmVmSet, type VmConfig } from '../../hypervisor/config.ts';
-import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/runtime.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
        shyper-emu run-elf [--stats] [--interpreter] [--cpu CORE] PROG [ARGS...]
@@ -481,8 +481,7 @@ export async function main(argv: string[]): Promise<number> {
   if (opts.stats) {
     const n = machine.instructions();
     process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
-    const j = jitStats;
-    process.stderr.write(jitSettings.enabled ? `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures}\n` : 'jit: off (interpreter)\n');
+    process.stderr.write(jitStatsLine() + '\n');
   }
   return result.code;
 }

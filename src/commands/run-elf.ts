@@ -8,7 +8,7 @@ import { UsageError } from '../errors.ts';
 import { INPUT_LIMITS, readInput } from '../input.ts';
 import { Process, USER_CPUS, type UserCpuName } from '../linux-user/process.ts';
 import { diagnostic } from '../linux-user/host-io.ts';
-import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/runtime.ts';
 
 const USAGE = `usage: shyper-emu run-elf [--stats] [--interpreter] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
 
@@ -39,8 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   if (stats) {
     const n = p.cpu.instret;
     diagnostic(`stats: instructions=${n} seconds=${s.toFixed(3)} mips=${(n / s / 1e6).toFixed(1)}`);
-    const j = jitStats;
-    diagnostic(jitSettings.enabled ? `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures}` : 'jit: off (interpreter)');
+    diagnostic(jitStatsLine());
   }
   return code;
 }

@@ -72,7 +72,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
   });
 
   it('agrees at every block end with budgets of every size, and runs the loops in wasm', () => {
-    for (const budget of [2, 3, 7, 16, 50, 333, 100000]) {
+    for (const budget of [2, 3, 7, 16, 33, 50, 97, 333, 100000]) {
       const { jit, interp } = pair(assemble(PROGRAM), (t) => t.cpu.setX(31, 0xf000n));
       let runs = 0;
       while (jit.traps.length < 2 && runs < 5000) {
@@ -107,7 +107,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
   it('chains between pages in wasm (calls, returns, falling off a page) and agrees at every budget', () => {
     const words = assemble(CHAINED);
     expect(words.length).toBeGreaterThan(2048);
-    for (const budget of [1, 3, 7, 50, 100000]) {
+    for (const budget of [1, 7, 33, 50, 77, 100000]) {
       const { jit, interp } = pair(words);
       const entries0 = jitStats.entries;
       let runs = 0;

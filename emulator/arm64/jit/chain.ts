@@ -47,6 +47,11 @@ const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
  * the PC and return n.
  */
 export function chainFunction(): WasmFunction {
+  return (chain ??= buildChain());
+}
+let chain: WasmFunction | undefined;
+
+function buildChain(): WasmFunction {
   const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, PN = 5, TI = 6;
   const e = new Bytes();
   const op = (...ops: number[]) => {

@@ -34,13 +34,29 @@ export const L_VA = 12;
 export const L_V2 = 13;
 export const L_T = 14; // i32 temporaries
 export const L_ADDR = 15;
-export const LOCALS: [number, T][] = [[1, T.i32], [7, T.i64], [2, T.i32]];
+/**
+ * i32: instructions executed minus the index of the current instruction, set at each dispatch.
+ * Along straight-line code it stays the same, so the count before instruction i is L_NB + i
+ * (a constant add) and nothing is counted per instruction; a forward branch adjusts it.
+ */
+export const L_NB = 16;
+export const LOCALS: [number, T][] = [[1, T.i32], [7, T.i64], [3, T.i32]];
+
+/**
+ * The budget is checked at each dispatch and after at most this many instructions without one:
+ * translated code returns while fewer than BUDGET_SLACK instructions are left in the budget, and
+ * the run loop interprets the rest one by one, so a run ends exactly where the interpreter's would.
+ */
+export const BUDGET_SLACK = 32;
 
 export const FLAG_OFF = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
 
 export class Emit extends Bytes {
-  /** Index (0..1023) of the instruction being emitted. */
+  /** Index (0..1023) of the instruction being emitted, and its label (translate.ts). */
   idx = 0;
+  label = 0;
+  /** The label of each instruction of the page, -1 for those not translated. */
+  labelOf = new Int32Array(0);
   /** Blocks/ifs opened by the current instruction's emitter (for branch depths to the loop). */
   depth = 0;
   /** Labels between the current instruction's code and the dispatch loop (translate.ts). */
@@ -133,35 +149,48 @@ export class Emit extends Bytes {
     }
   }
 
+  /** Push (i32) the instructions executed before this one, plus `after`. */
+  count(after: number): void {
+    this.get(L_NB);
+    const k = this.idx + after;
+    if (k !== 0) {
+      this.i32(k);
+      this.op(Op.i32_add);
+    }
+  }
+
   /** Leave the page after this instruction for this instruction's address + delta (chained). */
   exitTo(delta: number): void {
     this.pcPlus(this.idx * 4 + delta);
-    this.chainCounted(1);
+    this.count(1);
+    this.chain();
   }
   /** Leave the page after this instruction for the address in i64 local l (chained). */
   exitToLocal(l: number): void {
     this.get(l);
-    this.chainCounted(1);
+    this.count(1);
+    this.chain();
   }
-  /** With the target PC (i64) pushed: go on there, `done` more instructions executed (chain.ts). */
-  chainCounted(done: number): void {
-    this.get(L_N);
-    if (done !== 0) {
-      this.i32(done);
-      this.op(Op.i32_add);
-    }
+  /** With the target PC (i64) and the count (i32) pushed: go on there (chain.ts). */
+  chain(): void {
     this.get(L_BUDGET);
     this.get(L_RB);
     this.get(L_CTX);
     this.op(Op.return_call);
     this.u32(FN_CHAIN);
   }
-  /** Return n + 1 (this instruction executed); the next PC has been stored. */
+  /** Return the count with this instruction executed; the next PC has been stored. */
   returnCounted(): void {
-    this.get(L_N);
-    this.i32(1);
-    this.op(Op.i32_add);
+    this.count(1);
     this.op(Op.return);
+  }
+
+  /** Set the count for a dispatch after this instruction (L_N), and dispatch to L_IDX. */
+  private dispatch(): void {
+    this.count(1);
+    this.set(L_N);
+    this.op(Op.br);
+    this.u32(this.depth + this.loopDepth);
   }
 
   /**
@@ -174,15 +203,26 @@ export class Emit extends Bytes {
       this.exitTo(delta);
       return;
     }
-    this.get(L_N);
-    this.i32(1);
-    this.op(Op.i32_add);
-    this.set(L_N);
-    this.i32(target >>> 2);
+    const t = target >>> 2;
+    const lt = this.labelOf[t]!;
+    if (t > this.idx && lt >= 0) {
+      // Forward, to a translated instruction: straight to its label, which encloses this code
+      // (the budget of this path is accounted for by translate.ts). Count: L_NB + t must be
+      // this instruction's count + 1.
+      const adjust = this.idx + 1 - t;
+      this.get(L_NB);
+      this.i32(adjust);
+      this.op(Op.i32_add);
+      this.set(L_NB);
+      this.op(Op.br);
+      // Enclosing: this emitter's own blocks, then the labels of the instructions after this one.
+      this.u32(this.depth + lt - this.label - 1);
+      return;
+    }
+    this.i32(t);
     this.set(L_IDX);
     // Enclosing: this emitter's own blocks, then the later instruction labels and $miss, then the loop.
-    this.op(Op.br);
-    this.u32(this.depth + this.loopDepth);
+    this.dispatch();
   }
 
   /**
@@ -199,17 +239,12 @@ export class Emit extends Bytes {
     this.i64(4096);
     this.op(Op.i64_lt_u);
     this.if();
-    this.get(L_N);
-    this.i32(1);
-    this.op(Op.i32_add);
-    this.set(L_N);
     this.get(L_C);
     this.op(Op.i32_wrap_i64);
     this.i32(2);
     this.op(Op.i32_shr_u);
     this.set(L_IDX);
-    this.op(Op.br);
-    this.u32(this.depth + this.loopDepth);
+    this.dispatch();
     this.end();
     this.exitToLocal(l);
   }
@@ -221,7 +256,7 @@ export class Emit extends Bytes {
    * the next PC.
    */
   interp(): void {
-    this.get(L_N);
+    this.count(0);
     this.i32(this.idx);
     this.get(L_PCBF);
     this.op(Op.call);

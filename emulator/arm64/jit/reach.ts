@@ -21,6 +21,11 @@ const DIRECT = new Map<unknown, boolean>([
 /** No fall-through and no static target. */
 const END = new Set<unknown>([s.br, s.eret]);
 
+/** The in-page index a direct branch at i goes to (may be outside 0..1023), or -1 if not one. */
+export function directTarget(fn: Exec | undefined, args: { off?: number } | undefined, i: number): number {
+  return DIRECT.has(fn) ? i + (args!.off! >> 2) : -1;
+}
+
 /**
  * 1 for each instruction reachable from `entries` (1 = entered). `decode(i)` fills fns[i]/args[i]
  * where still undefined: only what is reached gets decoded (data in code pages stays undecoded).

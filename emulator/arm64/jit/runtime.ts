@@ -16,11 +16,21 @@ import { CodeTable } from './chain.ts';
  */
 export const DEFAULT_THRESHOLD = 20000;
 
-// Page functions stay on V8's baseline wasm compiler (Liftoff). With tier-up, TurboFan recompiled
-// every hot page function (a loop over a br_table of up to 1024 labels) in the background:
-// measured on the kit boot, 7.1 s and 575 MB RSS with tier-up against 4.5 s and 205 MB without,
-// and bench-mix 91 vs 97-113 MIPS. Set before the first module is compiled (flags are read then).
+// Two tiers, both chosen by us rather than by V8's dynamic tiering: a page is first compiled by
+// V8's baseline wasm compiler (Liftoff, fast to compile), and compiled again by its optimizing
+// compiler (TurboFan, ~2x the compile time, up to 2x faster code) once it has run OPTIMIZE_AFTER
+// instructions. V8's own tier-up recompiled every warm page function in the background: on the
+// kit boot, 7.1 s and 575 MB RSS against 4.5 s and 205 MB without it. Set before the first module
+// is compiled (flags are read then); translate.ts switches them around an optimizing compile, so
+// compiles must be eager (V8 compiles wasm lazily by default, at the first call).
 setFlagsFromString('--liftoff-only');
+setFlagsFromString('--no-wasm-lazy-compilation');
+
+/**
+ * Instructions a translated page runs (counted per entry from the run loop, a chain's work going
+ * to the page it started in) before it is compiled again by the optimizing compiler.
+ */
+export const OPTIMIZE_AFTER = Number(process.env.SHYPER_JIT_OPTIMIZE_AFTER ?? 4_000_000);
 
 export const jitSettings = {
   enabled: process.env.SHYPER_JIT !== '0',
@@ -49,7 +59,17 @@ export const jitStats = {
   translated: 0,
   calls: 0,
   failures: 0,
+  /** Pages compiled again by the optimizing compiler, and the time that took (in translateMs too). */
+  optimized: 0,
+  optimizeMs: 0,
 };
+
+/** The `jit:` line of --stats: the translator's work in this process. */
+export function jitStatsLine(): string {
+  const j = jitStats;
+  if (!jitSettings.enabled) return 'jit: off (interpreter)';
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries}`;
+}
 
 export class Translator {
   /**
@@ -70,13 +90,13 @@ export class Translator {
    * Translate a page (what its entries reach, or all of it when `full`), replacing any earlier
    * translation; sets page.code and page.slot. Null if that failed (the page stays interpreted).
    */
-  translate(page: DecodedPage, decode: (i: number) => void, full = false): PageFn | null {
+  translate(page: DecodedPage, decode: (i: number) => void, full = false, optimize = false): PageFn | null {
     const t0 = performance.now();
     this.release(page);
     const helper: Helper = (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase);
     const stats: TranslateStats = { translated: 0, calls: 0 };
     try {
-      const fn = compilePage(page, this.memory, this.code.table, helper, decode, stats, full);
+      const fn = compilePage(page, this.memory, this.code.table, helper, decode, stats, full, optimize);
       page.code = fn;
       page.slot = this.code.add(fn);
       jitStats.pages++;
@@ -88,7 +108,12 @@ export class Translator {
       if (process.env.SHYPER_JIT_DEBUG) process.stderr.write(`jit: page at RAM 0x${page.ramOffset.toString(16)} not translated: ${String(e)}\n`);
       return null;
     } finally {
-      jitStats.translateMs += performance.now() - t0;
+      const ms = performance.now() - t0;
+      jitStats.translateMs += ms;
+      if (optimize) {
+        jitStats.optimized++;
+        jitStats.optimizeMs += ms;
+      }
     }
   }
 

@@ -1,27 +1,34 @@
 // Translation of one decoded code page into one wasm function (v86 compiles per physical page the
-// same way). Every instruction of the page gets a label in a dispatch `loop { br_table }`, so the
-// function can be entered at any instruction and direct branches inside the page chain to their
-// target without leaving wasm. Instructions are laid out in order and fall through to the next.
+// same way). Every translated instruction of the page gets a label in a dispatch `loop { br_table }`,
+// so the function can be entered at any instruction; instructions are laid out in order and fall
+// through to the next. A direct branch forward in the page goes straight to its target's label (a
+// `br` out of the enclosing blocks); a backward or indirect one goes through the dispatch. Leaving
+// the page chains into the next page's function (chain.ts).
 //
-// Before each instruction the budget is checked (the interpreter's `n >= budget` after each
-// instruction), so a call ends exactly where the interpreter's block would, and time (instret) is
-// charged the same: runs stay deterministic and identical with the translator on or off.
+// Budget and count: the instruction count is not kept per instruction. At each dispatch the
+// function notes L_NB = count - index; along straight-line code the count before instruction i is
+// then L_NB + i, a constant add where it is needed (exits, helper calls). The budget is checked at
+// each dispatch and again after at most BUDGET_SLACK - 1 instructions on any path without one: the
+// function returns while fewer than BUDGET_SLACK instructions are left, and the run loop
+// interprets the last ones, so a run ends exactly where the interpreter's would, and time
+// (instret), interrupts and output stay identical with the translator on or off.
 //
 // What an instruction compiles to is chosen by the handler the decoder picked for its word (the
 // decode tables stay the one ISA description): an emitter registered for that handler
-// (emit-alu.ts, emit-branch.ts, emit-mem.ts), or a call of the handler itself through the one
-// imported helper, which returns non-zero when the block must end (exception, branch taken by the
-// handler, exit requested). Exceptions thrown by a handler unwind through the wasm frames to the
-// run loop, which counts the instructions the helper was told had completed.
+// (emit-alu.ts, emit-branch.ts, emit-mem.ts, emit-simd.ts), or a call of the handler itself through
+// the one imported helper, which returns non-zero when the block must end (exception, branch taken
+// by the handler, exit requested). Exceptions thrown by a handler unwind through the wasm frames to
+// the run loop, which counts the instructions the helper was told had completed.
+import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { Exec } from '../decode/pattern.ts';
 import { buildModule, Op, T } from './wasm.ts';
 import { chainFunction, type Helper, type PageFn, TYPE_HELPER, TYPE_PAGE, TYPES } from './chain.ts';
-import { Emit, L_ENTRY, L_IDX, L_N, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, SCRATCH_PC } from './emitter.ts';
+import { BUDGET_SLACK, Emit, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, SCRATCH_PC } from './emitter.ts';
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters } from './emit-mem.ts';
-import { reachable } from './reach.ts';
+import { directTarget, reachable } from './reach.ts';
 import { simdEmitters } from './emit-simd.ts';
 
 const INSNS = 1024;
@@ -64,6 +71,9 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   }
   const count = labels.length;
   const e = new Emit();
+  e.labelOf = labelOf;
+  // Instructions that may have run since the last budget check, on any path to each instruction.
+  const since = new Int32Array(INSNS + 1);
   e.get(L_PCBF);
   e.op(Op.i64_trunc_f64_s);
   e.set(L_PCB);
@@ -71,6 +81,28 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   e.set(L_IDX);
   e.op(Op.loop);
   e.byte(T.void);
+  // The dispatch (entry, taken backward branches): leave BUDGET_SLACK instructions in the budget.
+  e.get(L_BUDGET);
+  e.get(L_N);
+  e.op(Op.i32_sub);
+  e.i32(BUDGET_SLACK);
+  e.op(Op.i32_lt_s);
+  e.if();
+  e.get(L_RB);
+  e.get(L_PCB);
+  e.get(L_IDX);
+  e.op(Op.i64_extend_i32_u);
+  e.i64(2);
+  e.op(Op.i64_shl);
+  e.op(Op.i64_add);
+  e.mem(Op.i64_store, SCRATCH_PC);
+  e.get(L_N);
+  e.op(Op.return);
+  e.end();
+  e.get(L_N);
+  e.get(L_IDX);
+  e.op(Op.i32_sub);
+  e.set(L_NB);
   e.op(Op.block); // $miss
   e.byte(T.void);
   for (let k = 0; k < count; k++) {
@@ -86,20 +118,26 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     const i = labels[k]!;
     e.op(Op.end); // label k: instruction i starts here
     e.idx = i;
+    e.label = k;
     e.depth = 0;
     // From here: blocks k+1..count-1, then $miss, then the loop.
     e.loopDepth = count - k;
-    // Budget: stop before this instruction once `budget` have run in this call.
-    e.get(L_N);
-    e.get(L_BUDGET);
-    e.op(Op.i32_eq);
-    e.if();
-    e.get(L_RB);
-    e.pcPlus(i * 4);
-    e.mem(Op.i64_store, SCRATCH_PC);
-    e.get(L_N);
-    e.op(Op.return);
-    e.end();
+    if (since[i]! >= BUDGET_SLACK - 1) {
+      // A long run without a dispatch (straight line, forward branches): check again.
+      e.get(L_BUDGET);
+      e.count(0);
+      e.op(Op.i32_sub);
+      e.i32(BUDGET_SLACK);
+      e.op(Op.i32_lt_s);
+      e.if();
+      e.get(L_RB);
+      e.pcPlus(i * 4);
+      e.mem(Op.i64_store, SCRATCH_PC);
+      e.count(0);
+      e.op(Op.return);
+      e.end();
+      since[i] = 0;
+    }
     const fn = fns[i];
     const em = fn === undefined ? undefined : emitters.get(fn);
     if (em !== undefined && em(e, args[i])) {
@@ -109,20 +147,21 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
       if (stats) stats.calls++;
     }
     if (e.depth !== 0) throw new Error(`jit: unbalanced emitter at ${i}`);
-    e.get(L_N);
-    e.i32(1);
-    e.op(Op.i32_add);
-    e.set(L_N);
+    // Paths on from here: falling through, and a direct branch forward in the page.
+    since[i + 1] = Math.max(since[i + 1]!, since[i]! + 1);
+    const t = directTarget(fn, args[i] as { off?: number }, i);
+    if (t > i && t < INSNS) since[t] = Math.max(since[t]!, since[i]! + 1);
     if (i === INSNS - 1) {
       // Falling off the page: on into the next one (chained).
       e.pcPlus(4096);
-      e.chainCounted(0);
+      e.count(1);
+      e.chain();
     } else if (labelOf[i + 1]! < 0) {
       // The next instruction is not translated: return with its PC.
       e.get(L_RB);
       e.pcPlus(i * 4 + 4);
       e.mem(Op.i64_store, SCRATCH_PC);
-      e.get(L_N);
+      e.count(1);
       e.op(Op.return);
     }
   }
@@ -143,11 +182,27 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
 }
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
-export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false): PageFn {
+export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false): PageFn {
   if (full) for (let i = 0; i < INSNS; i++) if (page.fns[i] === undefined) decode(i);
   const body = emitPage(page.fns, page.args, stats, full ? undefined : reachable(page.fns, page.args, page.entries, decode));
   const bytes = buildModule(TYPES, TYPE_HELPER, [{ type: TYPE_PAGE, locals: LOCALS, body }, chainFunction()]);
-  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  const module = optimize ? withOptimizingCompiler(() => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)) : new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, t: table } });
   return inst.exports.f as unknown as PageFn;
+}
+
+/**
+ * Compile with V8's optimizing wasm compiler (TurboFan) instead of its baseline (Liftoff, which
+ * runtime.ts makes the default): the flags are read when a module is compiled (eagerly, as
+ * runtime.ts turns lazy compilation off), so they are switched around this one compile.
+ */
+function withOptimizingCompiler<R>(compile: () => R): R {
+  setFlagsFromString('--no-liftoff-only');
+  setFlagsFromString('--no-liftoff');
+  try {
+    return compile();
+  } finally {
+    setFlagsFromString('--liftoff');
+    setFlagsFromString('--liftoff-only');
+  }
 }

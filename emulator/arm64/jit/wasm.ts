@@ -1,6 +1,6 @@
 // A small WebAssembly byte emitter (v86 writes its x86 translator's output the same way): opcodes
 // as constants, a growable byte buffer with LEB128 immediates, and the one module shape the
-// translator needs: an imported memory, one imported helper, one exported function.
+// translator needs: an imported memory, helper and function table, the first function exported.
 // Opcode values are from the WebAssembly core specification, section 5.4 (binary instructions).
 
 export const enum Op {
@@ -13,7 +13,7 @@ export const enum Op {
   i64_load32_s = 0x34, i64_load32_u = 0x35,
   i32_store = 0x36, i64_store = 0x37, i64_store8 = 0x3c, i64_store16 = 0x3d, i64_store32 = 0x3e,
   i32_const = 0x41, i64_const = 0x42,
-  i32_eqz = 0x45, i32_eq = 0x46, i32_ne = 0x47, i32_lt_u = 0x49, i32_le_u = 0x4d,
+  i32_eqz = 0x45, i32_eq = 0x46, i32_ne = 0x47, i32_lt_s = 0x48, i32_lt_u = 0x49, i32_le_u = 0x4d,
   i64_eqz = 0x50, i64_eq = 0x51, i64_ne = 0x52, i64_lt_u = 0x54, i64_le_u = 0x58, i64_ge_u = 0x5a,
   f64_eq = 0x61,
   i32_clz = 0x67, i32_add = 0x6a, i32_sub = 0x6b, i32_mul = 0x6c, i32_div_s = 0x6d, i32_div_u = 0x6e,

@@ -5,7 +5,7 @@
 import * as s from '../exec/int-sys.ts';
 import * as ls from '../exec/ls-single.ts';
 import { Op } from './wasm.ts';
-import { L_A, L_R, L_RB } from './emitter.ts';
+import { L_A, L_R } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
 
 const LR = 30;
@@ -35,10 +35,10 @@ export const branchEmitters = new Map<unknown, Emitter>([
     return cbTail(e, f.nz, f.off);
   }],
   [s.tbz, (e, f) => {
-    e.get(L_RB);
-    e.mem(Op.i32_load, f.rt * 8 + f.half * 4);
-    e.i32(f.bit);
-    e.op(Op.i32_shr_u);
+    e.x(f.rt);
+    e.i64(f.half * 32 + f.bit);
+    e.op(Op.i64_shr_u);
+    e.op(Op.i32_wrap_i64);
     e.i32(1);
     e.op(Op.i32_and);
     if (!f.nz) e.op(Op.i32_eqz);

@@ -12,7 +12,7 @@
 // at rb + SCRATCH_PC, and the result is the number of instructions executed in all.
 import { Bytes, Op, T } from './wasm.ts';
 import { FN_CHAIN, FN_HELPER } from './chain.ts';
-import { NF, ZF, CF, VF, REGFILE_BYTES } from '../regs.ts';
+import { NF, ZF, CF, VF, REGFILE_BYTES, ZR } from '../regs.ts';
 
 /** Where the function leaves the next PC (just past the register file, inside the CPU's slot). */
 export const SCRATCH_PC = REGFILE_BYTES;
@@ -90,11 +90,19 @@ export class Emit extends Bytes {
 
   /** Push X<slot> (a 64-bit slot of regs.ts, already XZR/SP-mapped by the decode prep). */
   x(slot: number): void {
+    if (slot === ZR) {
+      this.i64(0);
+      return;
+    }
     this.get(L_RB);
     this.mem(Op.i64_load, slot * 8);
   }
   /** Push the low word of X<slot> as i32. */
   w(slot: number): void {
+    if (slot === ZR) {
+      this.i32(0);
+      return;
+    }
     this.get(L_RB);
     this.mem(Op.i32_load, slot * 8);
   }

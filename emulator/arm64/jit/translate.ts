@@ -29,6 +29,7 @@ import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters } from './emit-mem.ts';
 import { directTarget, reachable } from './reach.ts';
+import * as sys from '../exec/int-sys.ts';
 import { simdEmitters } from './emit-simd.ts';
 
 const INSNS = 1024;
@@ -49,22 +50,38 @@ function debugGroup(name: string): boolean {
 
 export type { Helper, PageFn };
 
+/** Calls: the instruction after one is where the callee returns to (a dispatch target). */
+const RETURNS = new Set<unknown>([sys.bl, sys.blr]);
+
 export interface TranslateStats {
   translated: number;
   calls: number;
 }
 
 /**
- * The function body for a page whose instructions are fully decoded in `fns`/`args`: labels only
- * for the `live` instructions (all when absent), the others dispatch to one "miss" exit.
+ * The function body for a page whose instructions are fully decoded in `fns`/`args`: code for the
+ * `live` instructions (all when absent). Labels (blocks, and entries of the dispatch table) only
+ * where code can start other than by falling through: the `entries` the run loop has seen, direct
+ * branch targets and return addresses (after BL/BLR), or every live instruction when `entries` is
+ * absent. Dispatching anywhere else goes to one "miss" exit (the run loop interprets from there,
+ * notes the entry and translates the page again once such misses add up).
  *
  *   loop $L { block $miss { block $bK ... block $b0 { br_table } code0 ... codeK } miss-exit }
  */
-export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array): Emit {
+export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array, entries?: Uint8Array): Emit {
+  const isLive = (i: number): boolean => live === undefined || live[i] === 1;
+  const head = new Uint8Array(INSNS);
+  for (let i = 0; i < INSNS; i++) {
+    if (!isLive(i)) continue;
+    if (entries === undefined || entries[i]) head[i] = 1;
+    const t = directTarget(fns[i], args[i] as { off?: number }, i);
+    if (t >= 0 && t < INSNS) head[t] = 1;
+    if (RETURNS.has(fns[i]) && i + 1 < INSNS) head[i + 1] = 1;
+  }
   const labels: number[] = [];
   const labelOf = new Int32Array(INSNS).fill(-1);
   for (let i = 0; i < INSNS; i++) {
-    if (live === undefined || live[i]) {
+    if (head[i] && isLive(i)) {
       labelOf[i] = labels.length;
       labels.push(i);
     }
@@ -114,14 +131,19 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   e.u32(INSNS);
   for (let i = 0; i < INSNS; i++) e.u32(labelOf[i]! >= 0 ? labelOf[i]! : count);
   e.u32(count); // default: $miss
-  for (let k = 0; k < count; k++) {
-    const i = labels[k]!;
-    e.op(Op.end); // label k: instruction i starts here
+  for (let i = 0; i < INSNS; i++) {
+    if (!isLive(i)) continue;
+    const k = labelOf[i]!;
+    if (k >= 0) {
+      e.op(Op.end); // label k: instruction i starts here
+      e.label = k;
+      // From here: blocks k+1..count-1, then $miss, then the loop.
+      e.loopDepth = count - k;
+    } else if (i === 0 || !isLive(i - 1)) {
+      continue; // live but reached only by dispatch, which has no label here: never runs
+    }
     e.idx = i;
-    e.label = k;
     e.depth = 0;
-    // From here: blocks k+1..count-1, then $miss, then the loop.
-    e.loopDepth = count - k;
     if (since[i]! >= BUDGET_SLACK - 1) {
       // A long run without a dispatch (straight line, forward branches): check again.
       e.get(L_BUDGET);
@@ -156,7 +178,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
       e.pcPlus(4096);
       e.count(1);
       e.chain();
-    } else if (labelOf[i + 1]! < 0) {
+    } else if (!isLive(i + 1)) {
       // The next instruction is not translated: return with its PC.
       e.get(L_RB);
       e.pcPlus(i * 4 + 4);
@@ -184,7 +206,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
 export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false): PageFn {
   if (full) for (let i = 0; i < INSNS; i++) if (page.fns[i] === undefined) decode(i);
-  const body = emitPage(page.fns, page.args, stats, full ? undefined : reachable(page.fns, page.args, page.entries, decode));
+  const body = full ? emitPage(page.fns, page.args, stats) : emitPage(page.fns, page.args, stats, reachable(page.fns, page.args, page.entries, decode), page.entries);
   const bytes = buildModule(TYPES, TYPE_HELPER, [{ type: TYPE_PAGE, locals: LOCALS, body }, chainFunction()]);
   const module = optimize ? withOptimizingCompiler(() => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)) : new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, t: table } });

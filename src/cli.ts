@@ -5,6 +5,7 @@
 import { UsageError } from './errors.ts';
 import { ConfigError } from '../hypervisor/config.ts';
 import { diagnostic } from './linux-user/host-io.ts';
+import { jitSettingsError } from '../emulator/arm64/jit/runtime.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -15,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 async function main(argv: string[]): Promise<number> {
+  if (jitSettingsError !== null) throw new UsageError(jitSettingsError);
   const name = argv[0];
   const sub = name !== undefined && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (sub) return (await sub())(argv.slice(1));

@@ -37,7 +37,7 @@ import {
 import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
-import { jitSettings, jitStats, OPTIMIZE_AFTER, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
+import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { BUDGET_SLACK, SCRATCH_PC } from './jit/emitter.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
@@ -150,6 +150,8 @@ export class Cpu extends MemoryAccessor implements JitCpu {
   jit: Translator | null;
   /** Block entries into a page before it is translated (SHYPER_JIT_THRESHOLD). */
   jitThreshold = jitSettings.threshold;
+  /** Instructions a translated page runs before it is optimized (SHYPER_JIT_OPTIMIZE_AFTER). */
+  jitOptimizeAfter = jitSettings.optimizeAfter;
   /** Instructions translated code had completed before a helper call that may throw. */
   private jitN = 0;
   /** Where translated code leaves the next PC (lo, hi words). */
@@ -308,7 +310,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
               continue;
             }
             n += k;
-            if ((page.work += k) > OPTIMIZE_AFTER && !page.optimized) {
+            if ((page.work += k) > this.jitOptimizeAfter && !page.optimized) {
               page.optimized = true;
               code = this.translatePage(page, jit!);
             }

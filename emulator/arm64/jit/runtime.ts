@@ -4,6 +4,8 @@
 // Settings (read once, before CPUs are made; the CLI's --interpreter sets SHYPER_JIT=0):
 //   SHYPER_JIT=0              interpreter only
 //   SHYPER_JIT_THRESHOLD=N    translate a page after N+1 block entries into it (0: at the first)
+//   SHYPER_JIT_OPTIMIZE_AFTER=N  compile a translated page again with the optimizing compiler once
+//                             it has run N instructions (0: after its first run)
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import { compilePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
@@ -30,17 +32,24 @@ setFlagsFromString('--no-wasm-lazy-compilation');
  * Instructions a translated page runs (counted per entry from the run loop, a chain's work going
  * to the page it started in) before it is compiled again by the optimizing compiler.
  */
-export const OPTIMIZE_AFTER = Number(process.env.SHYPER_JIT_OPTIMIZE_AFTER ?? 4_000_000);
+export const DEFAULT_OPTIMIZE_AFTER = 4_000_000;
+
+/** A malformed SHYPER_JIT_* setting, for the command line to report as a usage error (exit 2). */
+export let jitSettingsError: string | null = null;
 
 export const jitSettings = {
   enabled: process.env.SHYPER_JIT !== '0',
-  threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD),
+  threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD, 'SHYPER_JIT_THRESHOLD', DEFAULT_THRESHOLD),
+  optimizeAfter: parseThreshold(process.env.SHYPER_JIT_OPTIMIZE_AFTER, 'SHYPER_JIT_OPTIMIZE_AFTER', DEFAULT_OPTIMIZE_AFTER),
 };
 
-function parseThreshold(v: string | undefined): number {
-  if (v === undefined || v === '') return DEFAULT_THRESHOLD;
+function parseThreshold(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`SHYPER_JIT_THRESHOLD must be a whole number >= 0 (got '${v}')`);
+  if (!Number.isInteger(n) || n < 0) {
+    jitSettingsError ??= `${name} must be a whole number >= 0 (got '${v}')`;
+    return dflt;
+  }
   return n;
 }
 

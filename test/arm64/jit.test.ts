@@ -3,38 +3,13 @@
 // interpreting, must agree on every register byte, flag, PC, instruction count and RAM byte after
 // every run() -- whatever the budget, so blocks end where the interpreter's do.
 import { expect, it } from 'vitest';
+import { pair, expectSame } from './jit-pair.ts';
 import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
 import { Access } from '../../emulator/arm64/memory.ts';
-
-const DATA = 0x8000;
-
-/** Two CPUs on their own memories: `jit` translates at the first entry, `interp` never. */
-function pair(words: number[], setup: (t: TestCpu) => void = () => {}): { jit: TestCpu; interp: TestCpu } {
-  const jit = new TestCpu();
-  const interp = new TestCpu();
-  expect(jit.cpu.jit).not.toBeNull(); // the translator is on by default
-  jit.cpu.jitThreshold = 0;
-  interp.cpu.jit = null;
-  for (const t of [jit, interp]) {
-    for (let i = 0; i < words.length; i++) t.mem.ram.setUint32(TestCpu.CODE + 4 * i, words[i]! >>> 0, true);
-    t.cpu.invalidateCodeRam(TestCpu.CODE, words.length * 4);
-    for (let i = 0; i < 256; i++) t.mem.ram.setUint8(DATA + i, (i * 37 + 11) & 0xff);
-    t.cpu.pc = TestCpu.CODE;
-    setup(t);
-  }
-  return { jit, interp };
-}
-
-function expectSame(a: TestCpu, b: TestCpu, what: string): void {
-  expect({ what, pc: a.cpu.pc, instret: a.cpu.instret, nzcv: a.cpu.nzcv }).toEqual({ what, pc: b.cpu.pc, instret: b.cpu.instret, nzcv: b.cpu.nzcv });
-  expect(Buffer.from(a.cpu.regs.bytes).equals(Buffer.from(b.cpu.regs.bytes)), `${what}: register files differ`).toBe(true);
-  expect(Buffer.from(a.mem.ramBytes).equals(Buffer.from(b.mem.ramBytes)), `${what}: RAM differs`).toBe(true);
-  expect(a.traps).toEqual(b.traps);
-}
 
 // Loops with every kind of translated instruction: ALU with and without flags, conditional
 // select/compare, multiply/divide, bitfields, loads/stores of each size and addressing mode,

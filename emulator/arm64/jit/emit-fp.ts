@@ -1,14 +1,16 @@
-// Emitters for double-precision fused multiply-add (FMLA/FMLS vector and by element, FMADD/FMSUB/
-// FNMADD/FNMSUB): the interpreter's fast path (exec/fp-fast.ts fastFmaD / fastFp3D, fp/arith.ts
-// fusedD) in wasm, both lanes at once on f64x2. WebAssembly has no deterministic fused
-// multiply-add, so the result is built as fusedD builds it (Boldo-Melquiond: TwoProduct, TwoSum,
-// round to odd, one final rounding), operation for operation: IEEE-754 round-to-nearest f64
-// arithmetic (wasm's f64x2 lanes included) gives the same bits as JavaScript's, so result and
-// FPSR.IXC are exactly the library's.
+// Emitters for double-precision FP arithmetic: fused multiply-add (FMLA/FMLS vector and by
+// element, FMADD/FMSUB/FNMADD/FNMSUB) and FADD/FSUB/FMUL/FDIV (vector and scalar). They are the
+// interpreter's fast paths (exec/fp-fast.ts fastFmaD / fastFp3D / fastArith, fp/arith.ts fusedD)
+// in wasm, both lanes at once on f64x2. WebAssembly has no deterministic fused multiply-add, so
+// the FMA result is built as fusedD builds it (Boldo-Melquiond: TwoProduct, TwoSum, round to odd,
+// one final rounding), operation for operation, and the inexact flag of every operation comes
+// from the same error-free transformations: IEEE-754 round-to-nearest f64 arithmetic (wasm's
+// f64x2 lanes included) gives the same bits as JavaScript's, so results and FPSR.IXC are exactly
+// the library's.
 //
 // All lanes are computed and checked before anything is written. A lane outside the domain (an
-// operand not normal or beyond 2^995, a product or result near the overflow/underflow thresholds;
-// FPCR.RMode not RN or FPCR.FZ set: what fastFmaD declines) leaves the whole instruction to the
+// operand not normal, operands or results near the overflow/underflow thresholds; FPCR.RMode not
+// RN or FPCR.FZ set: what the fast paths decline) leaves the whole instruction to the
 // interpreter's handler, which runs it from unchanged state.
 //
 // Intermediate vectors live in scratch slots of the CPU's slot, after the next-PC word and before
@@ -16,8 +18,8 @@
 // lanes in domain" mask stays on the wasm operand stack.
 import { FPCR, FPSR } from '../regs.ts';
 import { D, IXC } from '../fp/bits.ts';
-import { byElementFma, threeSameFma, OP } from '../exec/fp-vector.ts';
-import { fp3 } from '../exec/fp-basic.ts';
+import { byElementFma, threeSameFma, threeSameArith, OP } from '../exec/fp-vector.ts';
+import { fp2fast, fp3 } from '../exec/fp-basic.ts';
 import { Op, SimdOp as V } from './wasm.ts';
 import { type Emit, L_RB, SCRATCH_PC } from './emitter.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
@@ -93,6 +95,32 @@ function andMask(e: Emit): void {
 }
 
 /**
+ * Push x*y - p exactly for p = RN(x*y) (fp/arith.ts twoProductErr, inside its window): Veltkamp
+ * high halves t - (t - x), t = SPLIT*x (recomputed: the same value), kept in S.AH / S.BH; low
+ * halves x - hi recomputed; ah*bh - p + ah*bl + al*bh + al*bl, left to right.
+ */
+function productErr(e: Emit, x: () => void, y: () => void, p: () => void): void {
+  const g = (s: S) => (): void => get(e, s);
+  const high = (v: () => void): void => {
+    const t = (): void => bin(e, V.f64x2_mul, () => e.f64x2(SPLIT), v);
+    bin(e, V.f64x2_sub, t, () => bin(e, V.f64x2_sub, t, v));
+  };
+  put(e, S.AH, () => high(x));
+  put(e, S.BH, () => high(y));
+  const al = (): void => bin(e, V.f64x2_sub, x, g(S.AH));
+  const bl = (): void => bin(e, V.f64x2_sub, y, g(S.BH));
+  bin(e, V.f64x2_mul, g(S.AH), g(S.BH));
+  p();
+  e.simd(V.f64x2_sub);
+  bin(e, V.f64x2_mul, g(S.AH), bl);
+  e.simd(V.f64x2_add);
+  bin(e, V.f64x2_mul, al, g(S.BH));
+  e.simd(V.f64x2_add);
+  bin(e, V.f64x2_mul, al, bl);
+  e.simd(V.f64x2_add);
+}
+
+/**
  * c + a*b on both lanes into S.RES (fusedD's sequence), leaving on the stack the mask of the
  * lanes inside the domain (all ones) or not (zero).
  */
@@ -109,27 +137,8 @@ function fused(e: Emit, a: Operand, b: Operand, c: Operand): void {
   put(e, S.P, () => bin(e, V.f64x2_mul, A, B));
   absWithin(e, g(S.P), TINY, HUGE);
   andMask(e);
-  // ul = a*b - p exactly (twoProductErr): hi halves t - (t - x), t = SPLIT*x (recomputed: the
-  // same value), lo halves x - hi; ul = ah*bh - p + ah*bl + al*bh + al*bl, left to right.
-  const high = (x: () => void): void => {
-    const t = (): void => bin(e, V.f64x2_mul, () => e.f64x2(SPLIT), x);
-    bin(e, V.f64x2_sub, t, () => bin(e, V.f64x2_sub, t, x));
-  };
-  put(e, S.AH, () => high(A));
-  put(e, S.BH, () => high(B));
-  const al = (): void => bin(e, V.f64x2_sub, A, g(S.AH));
-  const bl = (): void => bin(e, V.f64x2_sub, B, g(S.BH));
-  put(e, S.UL, () => {
-    bin(e, V.f64x2_mul, g(S.AH), g(S.BH));
-    get(e, S.P);
-    e.simd(V.f64x2_sub);
-    bin(e, V.f64x2_mul, g(S.AH), bl);
-    e.simd(V.f64x2_add);
-    bin(e, V.f64x2_mul, al, g(S.BH));
-    e.simd(V.f64x2_add);
-    bin(e, V.f64x2_mul, al, bl);
-    e.simd(V.f64x2_add);
-  });
+  // ul = a*b - p exactly.
+  put(e, S.UL, () => productErr(e, A, B, g(S.P)));
   // th = c + p, |th| < 2^1000; tl = c - (th - bb) + (p - bb), bb = th - c (TwoSum).
   put(e, S.TH, () => bin(e, V.f64x2_add, C, g(S.P)));
   absWithin(e, g(S.TH), 0, HUGE, true);
@@ -187,11 +196,13 @@ function inexact(e: Emit): void {
 }
 
 /**
- * Vd (byte offset d) = c + a*b per lane, `lanes` of them (a one-lane form computes on splatted
- * operands and keeps lane 0), the rest of the register zeroed when `words` is 2; or, when any
- * lane is outside the domain, the interpreter's handler.
+ * The shape of every emitter here: FPCR.RMode = RN and FZ off, else the handler; `compute`
+ * leaves the result in S.RES and pushes the mask of lanes in the domain; unless all are, the
+ * handler; `inexact` pushes the inexact lanes' mask (FPSR.IXC |= any). Vd (byte offset d) = the
+ * result, the upper half zeroed when `words` is 2 (one lane: computed on splatted operands,
+ * lane 1 a copy of lane 0).
  */
-function fusedInsn(e: Emit, a: Operand, b: Operand, c: Operand, d: number, words: number): void {
+function shell(e: Emit, compute: () => void, inexact: () => void, d: number, words: number): void {
   e.block(); // $done
   e.block(); // $slow
   e.get(L_RB);
@@ -200,16 +211,15 @@ function fusedInsn(e: Emit, a: Operand, b: Operand, c: Operand, d: number, words
   e.op(Op.i32_and);
   e.op(Op.br_if);
   e.u32(0);
-  fused(e, a, b, c);
+  compute();
   e.simd(V.i64x2_all_true);
   e.op(Op.i32_eqz);
   e.op(Op.br_if);
   e.u32(0);
-  // FPSR.IXC |= any lane inexact.
   e.get(L_RB);
   e.get(L_RB);
   e.mem(Op.i32_load, FPSR * 4);
-  inexact(e); // (a one-lane form's lane 1 is a copy of lane 0)
+  inexact();
   e.simd(V.v128_any_true);
   e.i32(Math.log2(IXC));
   e.op(Op.i32_shl);
@@ -235,6 +245,73 @@ function fusedInsn(e: Emit, a: Operand, b: Operand, c: Operand, d: number, words
   e.end();
 }
 
+/** Vd = c + a*b per lane (FMLA family), or the handler. */
+function fusedInsn(e: Emit, a: Operand, b: Operand, c: Operand, d: number, words: number): void {
+  shell(e, () => fused(e, a, b, c), () => inexact(e), d, words);
+}
+
+/**
+ * FADD/FSUB/FMUL/FDIV double lanes (exec/fp-fast.ts fastArith's double branch, the same domain
+ * and the same error-free inexact tests): Vd = a op b, or the handler.
+ */
+function arith(e: Emit, op: number, a: Operand, b: Operand, d: number, words: number): void {
+  const A = (): void => load(e, a), B = (): void => load(e, b);
+  const g = (s: S) => (): void => get(e, s);
+  const compute = (): void => {
+    absWithin(e, A, MIN_NORMAL, Number.MAX_VALUE, true, true);
+    absWithin(e, B, MIN_NORMAL, Number.MAX_VALUE, true, true);
+    andMask(e);
+    if (op === OP.MUL) {
+      // 2^-960 < |v| < 2^1000, |a|,|b| < 2^995 (TwoProduct's window).
+      put(e, S.RES, () => bin(e, V.f64x2_mul, A, B));
+      absWithin(e, g(S.RES), TINY, HUGE);
+      andMask(e);
+      absWithin(e, A, 0, BIG, true);
+      andMask(e);
+      absWithin(e, B, 0, BIG, true);
+      andMask(e);
+    } else if (op === OP.DIV) {
+      // 2^-960 < |v| < 2^995, |b| < 2^995, 2^-960 < |a| < 2^1000; p = v*b for the inexact test.
+      put(e, S.RES, () => bin(e, V.f64x2_div, A, B));
+      absWithin(e, g(S.RES), TINY, BIG);
+      andMask(e);
+      absWithin(e, B, 0, BIG, true);
+      andMask(e);
+      absWithin(e, A, TINY, HUGE);
+      andMask(e);
+      put(e, S.P, () => bin(e, V.f64x2_mul, g(S.RES), B));
+    } else {
+      // v = a + bx normal and finite.
+      const bx = op === OP.SUB ? { ...b, neg: !b.neg } : b;
+      put(e, S.RES, () => bin(e, V.f64x2_add, A, () => load(e, bx)));
+      absWithin(e, g(S.RES), MIN_NORMAL, Infinity, true);
+      andMask(e);
+    }
+  };
+  const inexactLanes = (): void => {
+    if (op === OP.MUL) productErr(e, A, B, g(S.RES));
+    else if (op === OP.DIV) {
+      // p != a, or p = v*b itself rounded.
+      bin(e, V.f64x2_ne, g(S.P), A);
+      productErr(e, g(S.RES), B, g(S.P));
+      e.f64x2(0);
+      e.simd(V.f64x2_ne);
+      e.simd(V.v128_or);
+      return;
+    } else {
+      // TwoSum's error: a - (v - t) + (bx - t), t = v - a (recomputed).
+      const BX = (): void => load(e, op === OP.SUB ? { ...b, neg: !b.neg } : b);
+      const t = (): void => bin(e, V.f64x2_sub, g(S.RES), A);
+      bin(e, V.f64x2_add,
+        () => bin(e, V.f64x2_sub, A, () => bin(e, V.f64x2_sub, g(S.RES), t)),
+        () => bin(e, V.f64x2_sub, BX, t));
+    }
+    e.f64x2(0);
+    e.simd(V.f64x2_ne);
+  };
+  shell(e, compute, inexactLanes, d, words);
+}
+
 /** FMLA/FMLS double lanes: idx < 0 the vector form (Vm lanes), else element idx of Vm. */
 function fmla(e: Emit, f: { dbl: boolean; op: number; lanes: number; words: number; rn: number; rm: number; rd: number }, idx: number): boolean {
   if (!f.dbl) return false;
@@ -248,6 +325,17 @@ function fmla(e: Emit, f: { dbl: boolean; op: number; lanes: number; words: numb
 }
 
 export const fpEmitters = new Map<unknown, Emitter>([
+  // FADD/FSUB/FMUL/FDIV: vector (not pairwise: decode) and scalar.
+  [threeSameArith, (e, f) => {
+    if (!f.dbl) return false;
+    arith(e, f.op, { off: vreg(f.rn), splat: false, neg: false }, { off: vreg(f.rm), splat: false, neg: false }, vreg(f.rd), f.words);
+    return true;
+  }],
+  [fp2fast, (e, f) => {
+    if (f.fmt !== D) return false;
+    arith(e, f.fastOp, { off: vreg(f.rn), splat: true, neg: false }, { off: vreg(f.rm), splat: true, neg: false }, vreg(f.rd), 2);
+    return true;
+  }],
   [byElementFma, (e, f) => fmla(e, f, f.index)],
   [threeSameFma, (e, f) => fmla(e, f, -1)],
   // FMADD/FMSUB/FNMADD/FNMSUB: Da (negated by o1) + Dn (negated when o0 != o1) * Dm.

@@ -3,6 +3,7 @@
 // as in wasm's v128). Semantics as exec/simd-fast-elem.ts and exec/simd-perm.ts.
 import * as fe from '../exec/simd-fast-elem.ts';
 import { ext } from '../exec/simd-perm.ts';
+import { moviWrite } from '../exec/simd-copy.ts';
 import { fpEmitters } from './emit-fp.ts';
 import { Op, SimdOp } from './wasm.ts';
 import { V_OFFSET } from '../regs.ts';
@@ -55,6 +56,17 @@ export const simdEmitters = new Map<unknown, Emitter>([
       if (f.kind === 1) e.simd(SimdOp.i32x4_add);
       else if (f.kind === 2) e.simd(SimdOp.i32x4_sub);
     });
+    return true;
+  }],
+  // MOVI/MVNI: the expanded immediate (decode), repeated in the upper half when Q = 1.
+  [moviWrite, (e, f) => {
+    const v = (BigInt(f.hi >>> 0) << 32n) | BigInt(f.lo >>> 0);
+    e.get(L_RB);
+    e.i64(v);
+    e.mem(Op.i64_store, vreg(f.d));
+    e.get(L_RB);
+    e.i64(f.q ? v : 0);
+    e.mem(Op.i64_store, vreg(f.d) + 8);
     return true;
   }],
   // EXT Vd, Vn, Vm, #imm: bytes imm.. of the concatenation Vm:Vn, one shuffle with constant lanes.

@@ -40,7 +40,7 @@ export const enum SimdOp {
   v128_not = 0x4d, v128_and = 0x4e, v128_andnot = 0x4f, v128_or = 0x50, v128_xor = 0x51, v128_any_true = 0x53,
   i32x4_add = 0xae, i32x4_sub = 0xb1, i32x4_mul = 0xb5,
   i64x2_all_true = 0xc3, i64x2_add = 0xce, i64x2_eq = 0xd6,
-  f64x2_abs = 0xec, f64x2_neg = 0xed, f64x2_add = 0xf0, f64x2_sub = 0xf1, f64x2_mul = 0xf2,
+  f64x2_abs = 0xec, f64x2_neg = 0xed, f64x2_add = 0xf0, f64x2_sub = 0xf1, f64x2_mul = 0xf2, f64x2_div = 0xf3,
 }
 
 export const enum T {

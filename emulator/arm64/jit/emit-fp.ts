@@ -16,14 +16,13 @@
 // Intermediate vectors live in scratch slots of the CPU's slot, after the next-PC word and before
 // the soft TLB (jit/guest-memory.ts): the page function has no v128 locals. The running "all
 // lanes in domain" mask stays on the wasm operand stack.
-import { FPCR, FPSR } from '../regs.ts';
+import { FPCR, FPSR, V_OFFSET } from '../regs.ts';
 import { D, IXC } from '../fp/bits.ts';
 import { byElementFma, threeSameFma, threeSameArith, OP } from '../exec/fp-vector.ts';
 import { fp2fast, fp3 } from '../exec/fp-basic.ts';
 import { Op, SimdOp as V } from './wasm.ts';
 import { type Emit, L_RB, SCRATCH_PC } from './emitter.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
-import { V_OFFSET } from '../regs.ts';
 import type { Emitter } from './emit-alu.ts';
 
 const SPLIT = 134217729; // 2^27 + 1, Veltkamp's splitter (fp/arith.ts twoProductErr)

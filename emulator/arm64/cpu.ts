@@ -38,7 +38,7 @@ import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
-import { BUDGET_SLACK, SCRATCH_PC } from './jit/emitter.ts';
+import { SCRATCH_PC } from './jit/emitter.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -296,7 +296,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
         for (;;) {
           // Translated code runs while BUDGET_SLACK instructions are left; the last few of a run
           // are interpreted (jit/emitter.ts).
-          if (code !== null && !skip && budget - n >= BUDGET_SLACK) {
+          if (code !== null && !skip && budget - n >= jit!.slack) {
             jit!.current = this;
             // Translated code chains into this page through the TLB's code column (jit/chain.ts).
             this.xCode[ti] = page.slot;

@@ -34,7 +34,7 @@ export const FPCR = 84;
 export const FPSR = 85;
 
 const GPR_BYTES = 512; // int32 words 0..127
-const V_OFFSET = 512;
+export const V_OFFSET = 512;
 const V_BYTES = 32 * 16;
 export const REGFILE_BYTES = V_OFFSET + V_BYTES + 512; // spare room at the end for a JIT's scratch
 

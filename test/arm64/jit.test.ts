@@ -3,38 +3,14 @@
 // interpreting, must agree on every register byte, flag, PC, instruction count and RAM byte after
 // every run() -- whatever the budget, so blocks end where the interpreter's do.
 import { expect, it } from 'vitest';
+import { pair, expectSame } from './jit-pair.ts';
 import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { BUDGET_SLACK } from '../../emulator/arm64/jit/emitter.ts';
 import { Access } from '../../emulator/arm64/memory.ts';
-
-const DATA = 0x8000;
-
-/** Two CPUs on their own memories: `jit` translates at the first entry, `interp` never. */
-function pair(words: number[], setup: (t: TestCpu) => void = () => {}): { jit: TestCpu; interp: TestCpu } {
-  const jit = new TestCpu();
-  const interp = new TestCpu();
-  expect(jit.cpu.jit).not.toBeNull(); // the translator is on by default
-  jit.cpu.jitThreshold = 0;
-  interp.cpu.jit = null;
-  for (const t of [jit, interp]) {
-    for (let i = 0; i < words.length; i++) t.mem.ram.setUint32(TestCpu.CODE + 4 * i, words[i]! >>> 0, true);
-    t.cpu.invalidateCodeRam(TestCpu.CODE, words.length * 4);
-    for (let i = 0; i < 256; i++) t.mem.ram.setUint8(DATA + i, (i * 37 + 11) & 0xff);
-    t.cpu.pc = TestCpu.CODE;
-    setup(t);
-  }
-  return { jit, interp };
-}
-
-function expectSame(a: TestCpu, b: TestCpu, what: string): void {
-  expect({ what, pc: a.cpu.pc, instret: a.cpu.instret, nzcv: a.cpu.nzcv }).toEqual({ what, pc: b.cpu.pc, instret: b.cpu.instret, nzcv: b.cpu.nzcv });
-  expect(Buffer.from(a.cpu.regs.bytes).equals(Buffer.from(b.cpu.regs.bytes)), `${what}: register files differ`).toBe(true);
-  expect(Buffer.from(a.mem.ramBytes).equals(Buffer.from(b.mem.ramBytes)), `${what}: RAM differs`).toBe(true);
-  expect(a.traps).toEqual(b.traps);
-}
 
 // Loops with every kind of translated instruction: ALU with and without flags, conditional
 // select/compare, multiply/divide, bitfields, loads/stores of each size and addressing mode,
@@ -71,9 +47,17 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     expect(steps).toBeGreaterThan(1000);
   });
 
-  it('agrees at every block end with budgets of every size, and runs the loops in wasm', () => {
+  // Slack 1 checks the budget before every instruction; the default leaves the tail of a run to the
+  // interpreter; the optimizing tier (compiled again at once here) must run the same code.
+  it.each([
+    [1, false],
+    [BUDGET_SLACK, false],
+    [BUDGET_SLACK, true],
+  ])('agrees at every block end with budgets of every size, and runs the loops in wasm (slack %i, optimized %s)', (slack, optimized) => {
+    const optimized0 = jitStats.optimized;
     for (const budget of [2, 3, 7, 16, 33, 50, 97, 333, 100000]) {
-      const { jit, interp } = pair(assemble(PROGRAM), (t) => t.cpu.setX(31, 0xf000n));
+      const { jit, interp } = pair(assemble(PROGRAM), (t) => t.cpu.setX(31, 0xf000n), slack);
+      if (optimized) jit.cpu.jitOptimizeAfter = 0;
       let runs = 0;
       while (jit.traps.length < 2 && runs < 5000) {
         const a = jit.cpu.run(budget);
@@ -86,6 +70,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
       expect(jit.mem.codeCache.page(TestCpu.CODE, jit.cpu.decoder).code).not.toBeNull();
       expect(interp.mem.codeCache.page(TestCpu.CODE, interp.cpu.decoder).code).toBeNull();
     }
+    if (optimized) expect(jitStats.optimized).toBeGreaterThan(optimized0);
   });
 
   // Three pages: a loop on the first calls (BL) a function on the second, which calls (BLR) one on
@@ -104,11 +89,11 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     '3: add x9, x9, #3', 'ret',
   ];
 
-  it('chains between pages in wasm (calls, returns, falling off a page) and agrees at every budget', () => {
+  it.each([1, BUDGET_SLACK])('chains between pages in wasm (calls, returns, falling off a page) and agrees at every budget (slack %i)', (slack) => {
     const words = assemble(CHAINED);
     expect(words.length).toBeGreaterThan(2048);
     for (const budget of [1, 7, 33, 50, 77, 100000]) {
-      const { jit, interp } = pair(words);
+      const { jit, interp } = pair(words, undefined, slack, false);
       const entries0 = jitStats.entries;
       let runs = 0;
       while (jit.traps.length < 1 && runs < 20000) {
@@ -124,7 +109,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     // 5000 instructions, about 250 round trips across three pages, in one run: entries from the run
     // loop are first entries, entries a partial translation did not cover (jit/reach.ts) and the
     // rewrite; without chaining there would be one per page change, over 1000.
-    const { jit } = pair(words);
+    const { jit } = pair(words, undefined, slack, false);
     const entries0 = jitStats.entries;
     expect(jit.cpu.run(5000)).toBe(5000);
     expect(jitStats.entries - entries0).toBeLessThan(100);

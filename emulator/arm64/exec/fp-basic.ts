@@ -7,7 +7,7 @@ import { NF, ZF, CF, VF } from '../regs.ts';
 import { type Fmt, D, H, S, out, signMask } from '../fp/bits.ts';
 import { add, sub, mul, div, nmul, sqrt, fma } from '../fp/arith.ts';
 import { compare, maxMin } from '../fp/compare.ts';
-import { fastArith } from './fp-fast.ts';
+import { fastArith, fastFp3D } from './fp-fast.ts';
 import { convert, roundInt, toFixed, fromFixed } from '../fp/convert.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -120,6 +120,7 @@ export function fcsel(cpu: Cpu, f: F, condHolds: (r: Int32Array, c: number) => b
 
 export function fp3(cpu: Cpu, f: F): void {
   const fmt: Fmt = f.fmt;
+  if (fmt === D && fastFp3D(cpu, f.o1 !== 0, f.o0 !== f.o1, f.ra, f.rn, f.rm, f.rd)) return;
   const m = signMask(fmt);
   // FMSUB/FNMADD negate operand n, FNMADD/FNMSUB negate the addend, before NaN processing.
   const res = fma(cpu.r, fmt, lo(cpu, fmt, f.ra), hi(cpu, fmt, f.ra), lo(cpu, fmt, f.rn), hi(cpu, fmt, f.rn), lo(cpu, fmt, f.rm), hi(cpu, fmt, f.rm),

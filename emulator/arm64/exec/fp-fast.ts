@@ -1,10 +1,10 @@
 // Native fast paths for the most frequent FP operations (scalar and vector FADD/FSUB/FMUL/FDIV,
-// single FMLA/FMLS): normal operands, round to nearest, FZ off, normal results. Results and flags
+// FMLA/FMLS, double FMADD/FMSUB/FNMADD/FNMSUB): normal operands, round to nearest, FZ off, normal results. Results and flags
 // are exactly what the FP library computes (inexact found with error-free transformations); any
 // lane outside that domain makes the caller take the library path with nothing changed.
 import type { Cpu } from '../cpu.ts';
 import { FPCR, FPSR, IXC } from '../fp/bits.ts';
-import { twoProductErr, toOdd } from '../fp/arith.ts';
+import { twoProductErr, toOdd, fusedD, fused } from '../fp/arith.ts';
 
 /** Operation codes (the values of OP in fp-vector.ts). */
 const OP = { ADD: 0, SUB: 1, MUL: 2, DIV: 3 } as const;
@@ -122,6 +122,54 @@ export function fastFmaS(cpu: Cpu, neg: boolean, lanes: number, rn: number, rm: 
   return true;
 }
 
+/** A double with a normal exponent field (not zero, subnormal, infinite or NaN), from its high word. */
+const normalD = (hi: number): boolean => ((hi >>> 20) & 0x7ff) - 1 >>> 0 < 2046;
+
+/**
+ * FMLA/FMLS double lanes (idx < 0: Vm lanes, else element idx of Vm) on normal operands in
+ * round-to-nearest, FZ off: fusedD per lane (the library's own fast path, fp/arith.ts), all lanes
+ * computed before anything is written so that a lane outside its domain leaves Vd and FPSR as they
+ * were for the library path.
+ */
+export function fastFmaD(cpu: Cpu, neg: boolean, lanes: number, rn: number, rm: number, idx: number, rd: number, words: number): boolean {
+  const r = cpu.r;
+  if ((r[FPCR]! & RMODE_FZ) !== 0) return false;
+  const vs = cpu.regs.vs;
+  const vd = cpu.regs.vf64;
+  let inexact = false;
+  for (let i = 0; i < lanes; i++) {
+    const m = rm * 2 + (idx < 0 ? i : idx);
+    if (!normalD(vs[rn * 4 + i * 2 + 1]!) || !normalD(vs[m * 2 + 1]!) || !normalD(vs[rd * 4 + i * 2 + 1]!)) return false;
+    const a = neg ? -vd[rn * 2 + i]! : vd[rn * 2 + i]!, b = vd[m]!;
+    const v = fusedD(vd[rd * 2 + i]!, a, b, a * b);
+    if (v !== v) return false;
+    if (fused.inexact) inexact = true;
+    dres[i] = v;
+  }
+  if (inexact) r[FPSR] |= IXC;
+  vd[rd * 2] = dres[0]!;
+  vd[rd * 2 + 1] = words === 4 ? dres[1]! : 0;
+  return true;
+}
+
+/**
+ * FMADD/FMSUB/FNMADD/FNMSUB double: Da + Dn*Dm with Da negated (negA) and/or Dn negated (neg1)
+ * as the library's fma; same domain as fastFmaD.
+ */
+export function fastFp3D(cpu: Cpu, negA: boolean, neg1: boolean, ra: number, rn: number, rm: number, rd: number): boolean {
+  const r = cpu.r;
+  if ((r[FPCR]! & RMODE_FZ) !== 0) return false;
+  const vs = cpu.regs.vs;
+  if (!normalD(vs[rn * 4 + 1]!) || !normalD(vs[rm * 4 + 1]!) || !normalD(vs[ra * 4 + 1]!)) return false;
+  const vd = cpu.regs.vf64;
+  const a = neg1 ? -vd[rn * 2]! : vd[rn * 2]!, b = vd[rm * 2]!;
+  const v = fusedD(negA ? -vd[ra * 2]! : vd[ra * 2]!, a, b, a * b);
+  if (v !== v) return false;
+  if (fused.inexact) r[FPSR] |= IXC;
+  vd[rd * 2] = v;
+  vd[rd * 2 + 1] = 0;
+  return true;
+}
 
 const fres = new Float32Array(4);
 const dres = new Float64Array(2);

@@ -5,7 +5,7 @@
 import type { Cpu } from '../cpu.ts';
 import { type Fmt, D, H, S, RO, out } from '../fp/bits.ts';
 import { add, sub, mul, div, mulx, fma, sqrt, recipStep, rsqrtStep } from '../fp/arith.ts';
-import { fastArith, fastFmaS } from './fp-fast.ts';
+import { fastArith, fastFmaS, fastFmaD } from './fp-fast.ts';
 import { compareLane, maxMin } from '../fp/compare.ts';
 import { convert, roundInt, toFixed, fromFixed } from '../fp/convert.ts';
 import { recipEstimateFp, rsqrtEstimateFp, recpx } from '../fp/estimate.ts';
@@ -75,13 +75,13 @@ function laneFma(cpu: Cpu, i: number, dbl: boolean, neg: boolean, nl: number, nh
   setLane(i, dbl, lo, out.hi);
 }
 
-/** FMLA/FMLS (vector): single lanes try the fast path first. */
+/** FMLA/FMLS (vector): the fast path, else the per-lane library calls. */
 export function threeSameFma(cpu: Cpu, f: F): void {
-  if (f.dbl || !fastFmaS(cpu, f.op === OP.FMLS, f.lanes, f.rn, f.rm, -1, f.rd, f.words)) threeSame(cpu, f);
+  if (!(f.dbl ? fastFmaD : fastFmaS)(cpu, f.op === OP.FMLS, f.lanes, f.rn, f.rm, -1, f.rd, f.words)) threeSame(cpu, f);
 }
-/** FMLA/FMLS (by element): single lanes try the fast path first. */
+/** FMLA/FMLS (by element): the fast path, else the per-lane library calls. */
 export function byElementFma(cpu: Cpu, f: F): void {
-  if (f.dbl || !fastFmaS(cpu, f.op === OP.FMLS, f.lanes, f.rn, f.rm, f.index, f.rd, f.words)) byElement(cpu, f);
+  if (!(f.dbl ? fastFmaD : fastFmaS)(cpu, f.op === OP.FMLS, f.lanes, f.rn, f.rm, f.index, f.rd, f.words)) byElement(cpu, f);
 }
 
 

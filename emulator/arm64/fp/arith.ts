@@ -309,11 +309,30 @@ function fmaFast(r: Int32Array, fmt: Fmt, c: number, a: number, b: number, p: nu
     return pack(S, rv);
   }
   if (fmt !== D) return null;
+  const res = fusedD(c, a, b, p);
+  if (res !== res) return null;
+  if (fused.inexact) r[FPSR] |= IXC;
+  return pack(D, res);
+}
+
+/** What the last fusedD call that returned a number found: true when its result was rounded. */
+export const fused = { inexact: false };
+
+/**
+ * RN(c + a*b) for doubles, p = RN(a*b), by Boldo-Melquiond: RN(th + RO(tl + ul)) with
+ * th + tl = c + p (TwoSum) and ul = a*b - p (TwoProduct), so the sum is rounded once. NaN when
+ * the error-free transformations could leave their exact window or the result is not safely
+ * normal (|a|,|b| >= 2^995, |p| outside (2^-960, 2^1000), |res| <= 2^-960, overflow): the caller
+ * then takes the exact path. Writes no FPSR, so a vector caller can try every lane first; the
+ * inexact flag is left in `fused`. The translator's FMLA emitter (jit/emit-fp.ts) is this same
+ * sequence of operations in wasm: keep the two in step.
+ */
+export function fusedD(c: number, a: number, b: number, p: number): number {
   const ap = Math.abs(p);
-  if (!(ap > TINY) || !(ap < HUGE) || Math.abs(a) >= BIG || Math.abs(b) >= BIG) return null;
+  if (!(ap > TINY) || !(ap < HUGE) || Math.abs(a) >= BIG || Math.abs(b) >= BIG) return NaN;
   const ul = twoProductErr(a, b, p);
   const th = c + p;
-  if (!(Math.abs(th) < HUGE)) return null;
+  if (!(Math.abs(th) < HUGE)) return NaN;
   const bb = th - c;
   const tl = c - (th - bb) + (p - bb);
   const vs = tl + ul;
@@ -321,11 +340,11 @@ function fmaFast(r: Int32Array, fmt: Fmt, c: number, a: number, b: number, p: nu
   const verr = tl - (vs - bv) + (ul - bv);
   const v = toOdd(vs, verr);
   const res = th + v;
-  if (!Number.isFinite(res) || !(Math.abs(res) > TINY) || (v !== 0 && !(Math.abs(v) > 2 ** -1000))) return null;
+  if (!Number.isFinite(res) || !(Math.abs(res) > TINY) || (v !== 0 && !(Math.abs(v) > 2 ** -1000))) return NaN;
   const b2 = res - th;
   const err2 = th - (res - b2) + (v - b2);
-  if (err2 !== 0 || verr !== 0) r[FPSR] |= IXC;
-  return pack(D, res);
+  fused.inexact = err2 !== 0 || verr !== 0;
+  return res;
 }
 
 // ---- reciprocal / reciprocal square root steps (FRECPS, FRSQRTS) ----

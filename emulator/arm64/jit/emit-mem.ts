@@ -10,6 +10,7 @@ import * as A from '../exec/ls-access.ts';
 import * as X from '../exec/ls-single.ts';
 import * as P from '../exec/ls-pair.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
+import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
 import { Op } from './wasm.ts';
 import { type Emit, L_A, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
@@ -28,8 +29,8 @@ interface Kind {
   vec?: boolean;
 }
 
-/** Byte offset of V<n> in the register file (regs.ts V_OFFSET). */
-const V_OFF = 512;
+/** Byte offset of the V registers in the register file. */
+const V_OFF = V_OFFSET;
 
 const SINGLE = new Map<unknown, Kind>([
   [A.ldrb, { size: 1, load: true, op: Op.i64_load8_u }],

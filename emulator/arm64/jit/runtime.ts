@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import { compilePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { CodeTable } from './chain.ts';
+import { BUDGET_SLACK } from './emitter.ts';
 
 /**
  * Block entries into a page before it is translated. Translating costs ~5-10 ms a page today
@@ -90,6 +91,12 @@ export class Translator {
 
   /** The page functions' table (chain.ts): translated code goes from page to page through it. */
   readonly code: CodeTable;
+  /**
+   * Instructions left in the budget below which translated code returns to the run loop
+   * (emitter.ts BUDGET_SLACK). Tests that step one instruction at a time set 1 before anything is
+   * translated: every instruction is then checked, and even run(1) runs translated code.
+   */
+  slack = BUDGET_SLACK;
 
   constructor(readonly memory: WebAssembly.Memory) {
     this.code = new CodeTable(memory);
@@ -105,7 +112,7 @@ export class Translator {
     const helper: Helper = (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase);
     const stats: TranslateStats = { translated: 0, calls: 0 };
     try {
-      const fn = compilePage(page, this.memory, this.code.table, helper, decode, stats, full, optimize);
+      const fn = compilePage(page, this.memory, this.code.table, helper, decode, stats, full, optimize, this.slack);
       page.code = fn;
       page.slot = this.code.add(fn);
       jitStats.pages++;

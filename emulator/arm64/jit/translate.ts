@@ -68,7 +68,7 @@ export interface TranslateStats {
  *
  *   loop $L { block $miss { block $bK ... block $b0 { br_table } code0 ... codeK } miss-exit }
  */
-export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array, entries?: Uint8Array): Emit {
+export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array, entries?: Uint8Array, slack = BUDGET_SLACK): Emit {
   const isLive = (i: number): boolean => live === undefined || live[i] === 1;
   const head = new Uint8Array(INSNS);
   for (let i = 0; i < INSNS; i++) {
@@ -102,7 +102,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   e.get(L_BUDGET);
   e.get(L_N);
   e.op(Op.i32_sub);
-  e.i32(BUDGET_SLACK);
+  e.i32(slack);
   e.op(Op.i32_lt_s);
   e.if();
   e.get(L_RB);
@@ -144,12 +144,12 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     }
     e.idx = i;
     e.depth = 0;
-    if (since[i]! >= BUDGET_SLACK - 1) {
+    if (since[i]! >= slack - 1) {
       // A long run without a dispatch (straight line, forward branches): check again.
       e.get(L_BUDGET);
       e.count(0);
       e.op(Op.i32_sub);
-      e.i32(BUDGET_SLACK);
+      e.i32(slack);
       e.op(Op.i32_lt_s);
       e.if();
       e.get(L_RB);
@@ -204,9 +204,13 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
 }
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
-export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false): PageFn {
+export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
   if (full) for (let i = 0; i < INSNS; i++) if (page.fns[i] === undefined) decode(i);
-  const body = full ? emitPage(page.fns, page.args, stats) : emitPage(page.fns, page.args, stats, reachable(page.fns, page.args, page.entries, decode), page.entries);
+  // The first translation labels only the entries seen and the branch targets (cheaper to
+  // compile); a page entered elsewhere often enough to be translated again (returns from
+  // exceptions land anywhere) labels every instruction it translates.
+  const heads = page.translations === 0 ? page.entries : undefined;
+  const body = full ? emitPage(page.fns, page.args, stats, undefined, undefined, slack) : emitPage(page.fns, page.args, stats, reachable(page.fns, page.args, page.entries, decode), heads, slack);
   const bytes = buildModule(TYPES, TYPE_HELPER, [{ type: TYPE_PAGE, locals: LOCALS, body }, chainFunction()]);
   const module = optimize ? withOptimizingCompiler(() => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)) : new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, t: table } });

@@ -11,20 +11,36 @@ export const enum Op {
   i32_load8_s = 0x2c, i32_load8_u = 0x2d, i32_load16_s = 0x2e, i32_load16_u = 0x2f,
   i64_load8_s = 0x30, i64_load8_u = 0x31, i64_load16_s = 0x32, i64_load16_u = 0x33,
   i64_load32_s = 0x34, i64_load32_u = 0x35,
-  i32_store = 0x36, i64_store = 0x37, i64_store8 = 0x3c, i64_store16 = 0x3d, i64_store32 = 0x3e,
-  i32_const = 0x41, i64_const = 0x42,
+  i32_store = 0x36, i64_store = 0x37, f64_store = 0x39, i64_store8 = 0x3c, i64_store16 = 0x3d, i64_store32 = 0x3e,
+  i32_const = 0x41, i64_const = 0x42, f64_const = 0x44,
   i32_eqz = 0x45, i32_eq = 0x46, i32_ne = 0x47, i32_lt_s = 0x48, i32_lt_u = 0x49, i32_le_u = 0x4d,
   i64_eqz = 0x50, i64_eq = 0x51, i64_ne = 0x52, i64_lt_u = 0x54, i64_le_u = 0x58, i64_ge_u = 0x5a,
-  f64_eq = 0x61,
+  f64_eq = 0x61, f64_ne = 0x62, f64_lt = 0x63, f64_gt = 0x64, f64_le = 0x65, f64_ge = 0x66,
   i32_clz = 0x67, i32_add = 0x6a, i32_sub = 0x6b, i32_mul = 0x6c, i32_div_s = 0x6d, i32_div_u = 0x6e,
   i32_and = 0x71, i32_or = 0x72, i32_xor = 0x73, i32_shl = 0x74, i32_shr_s = 0x75, i32_shr_u = 0x76,
   i32_rotr = 0x78,
   i64_clz = 0x79, i64_add = 0x7c, i64_sub = 0x7d, i64_mul = 0x7e, i64_div_s = 0x7f, i64_div_u = 0x80,
   i64_and = 0x83, i64_or = 0x84, i64_xor = 0x85, i64_shl = 0x86, i64_shr_s = 0x87, i64_shr_u = 0x88,
   i64_rotr = 0x8a,
+  f64_abs = 0x99, f64_neg = 0x9a, f64_add = 0xa0, f64_sub = 0xa1, f64_mul = 0xa2,
   i32_wrap_i64 = 0xa7, i32_trunc_f64_u = 0xab, i64_extend_i32_s = 0xac, i64_extend_i32_u = 0xad,
-  i64_trunc_f64_s = 0xb0, f64_convert_i64_s = 0xb9,
+  i64_trunc_f64_s = 0xb0, f64_convert_i64_s = 0xb9, i64_reinterpret_f64 = 0xbd, f64_reinterpret_i64 = 0xbf,
   i64_extend8_s = 0xc2, i64_extend16_s = 0xc3, i64_extend32_s = 0xc4,
+}
+
+/**
+ * SIMD instructions: the 0xfd prefix then this opcode as a LEB128 u32 (WebAssembly SIMD, the
+ * final opcode table). Memory forms take memarg (align, offset); shuffle 16 lane indexes (0-15
+ * the first operand, 16-31 the second); extract_lane a lane byte.
+ */
+export const enum SimdOp {
+  v128_load = 0x00, v128_load64_splat = 0x0a, v128_store = 0x0b, v128_const = 0x0c, i8x16_shuffle = 0x0d,
+  i32x4_splat = 0x11, i64x2_extract_lane = 0x1d,
+  f64x2_eq = 0x47, f64x2_ne = 0x48, f64x2_lt = 0x49, f64x2_gt = 0x4a, f64x2_le = 0x4b, f64x2_ge = 0x4c,
+  v128_not = 0x4d, v128_and = 0x4e, v128_andnot = 0x4f, v128_or = 0x50, v128_xor = 0x51, v128_any_true = 0x53,
+  i32x4_add = 0xae, i32x4_sub = 0xb1, i32x4_mul = 0xb5,
+  i64x2_all_true = 0xc3, i64x2_add = 0xce, i64x2_eq = 0xd6,
+  f64x2_abs = 0xec, f64x2_neg = 0xed, f64x2_add = 0xf0, f64x2_sub = 0xf1, f64x2_mul = 0xf2, f64x2_div = 0xf3,
 }
 
 export const enum T {
@@ -33,6 +49,9 @@ export const enum T {
   f64 = 0x7c,
   void = 0x40,
 }
+
+const f64Bits = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64Bits.buffer);
 
 export class Bytes {
   buf = new Uint8Array(4096);
@@ -100,6 +119,28 @@ export class Bytes {
       }
       this.byte(b | 0x80);
     }
+  }
+  simd(o: SimdOp): void {
+    this.byte(0xfd);
+    this.u32(o);
+  }
+  /** v128.const with both 64-bit lanes the double v. */
+  f64x2(v: number): void {
+    this.simd(SimdOp.v128_const);
+    f64Bits[0] = v;
+    for (let k = 0; k < 16; k++) this.byte(f64Bytes[k & 7]!);
+  }
+  /** v128.const with both 64-bit lanes the integer v (|v| < 2^31). */
+  i64x2(v: number): void {
+    this.simd(SimdOp.v128_const);
+    const lo = v | 0, hi = v < 0 ? -1 : 0;
+    for (let k = 0; k < 16; k++) this.byte(((k & 7) < 4 ? lo >> (8 * (k & 3)) : hi) & 0xff);
+  }
+  /** f64.const v (the immediate is the value's 8 bytes, little-endian). */
+  f64(v: number): void {
+    this.op(Op.f64_const);
+    f64Bits[0] = v;
+    for (let k = 0; k < 8; k++) this.byte(f64Bytes[k]!);
   }
   bytes(b: ArrayLike<number>): void {
     if (this.len + b.length > this.buf.length) {

@@ -31,9 +31,12 @@ setFlagsFromString('--no-wasm-lazy-compilation');
 
 /**
  * Instructions a translated page runs (counted per entry from the run loop, a chain's work going
- * to the page it started in) before it is compiled again by the optimizing compiler.
+ * to the page it started in) before it is compiled again by the optimizing compiler. An
+ * optimizing compile of a page costs 30-120 ms here (against 3-10 ms for the baseline), about what
+ * 10-20 M instructions gain at twice the speed: only pages that keep running pay it back (the kit
+ * boot optimizes none; bench-mix's loops all).
  */
-export const DEFAULT_OPTIMIZE_AFTER = 4_000_000;
+export const DEFAULT_OPTIMIZE_AFTER = 20_000_000;
 
 /** A malformed SHYPER_JIT_* setting, for the command line to report as a usage error (exit 2). */
 export let jitSettingsError: string | null = null;

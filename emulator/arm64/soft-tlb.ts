@@ -149,8 +149,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       this.hi = this.ram.getInt32(o + 4, true);
       return this.ram.getInt32(o, true);
     }
+    // The first half enters the page in the TLB: the second then hits unless it is on the next page.
     const lo = this.readSlow(va, 4) | 0;
-    const hi = this.readSlow(va + 4, 4) | 0;
+    const hi = this.read32(va + 4) | 0;
     this.hi = hi;
     return lo;
   }
@@ -212,6 +213,13 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       this.ram.setInt32(o + 4, hi, true);
       return;
     }
+    if (off <= PAGE - 8) {
+      // One page: translating the first half checks the whole access, and enters the page in
+      // the TLB for the second.
+      this.writeSlow(va, 4, lo);
+      this.write32(va + 4, hi);
+      return;
+    }
     // Check the whole access first so a fault on the second half leaves memory untouched.
     this.probeWrite(va, 8);
     this.writeSlow(va, 4, lo);
@@ -271,18 +279,39 @@ export abstract class MemoryAccessor implements CodeCacheClient {
 
   // ---- memory: slow paths ----
 
-  /** Translate for a write and raise any fault, without writing (multi-part stores). */
+  /**
+   * Translate for a write and raise any fault, without writing (multi-part stores, DC ZVA). A
+   * page in the write TLB needs no walk: its translation is known to allow the write.
+   */
   probeWrite(va: number, size: number): void {
-    this.translator.translate(va, Access.Write);
+    this.probePage(va, true);
     const last = va + size - 1;
-    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Write);
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.probePage(last, true);
   }
 
-  /** Translate for a read and raise any fault (multi-part loads, DC ZVA, etc.). */
+  /** Translate for a read and raise any fault (multi-part loads, DC by VA, etc.). */
   probeRead(va: number, size: number): void {
-    this.translator.translate(va, Access.Read);
+    this.probePage(va, false);
     const last = va + size - 1;
-    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Read);
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.probePage(last, false);
+  }
+
+  /**
+   * The probe of one page: a TLB hit needs no walk; a miss walks and enters a RAM page as a load
+   * or store would, so the access or probe that follows hits (a page of decoded code stays out
+   * of the write TLB: it is entered by the store that drops its code, not by a probe).
+   */
+  private probePage(va: number, write: boolean): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    const tags = write ? this.wTag : this.rTag;
+    if (tags[i] === pn) return;
+    const ro = this.mem.ramOffset(this.translator.translate(va, write ? Access.Write : Access.Read));
+    if (ro < 0 || !this.translator.pageCacheable) return;
+    if (write && this.codeCache.isCode((ro - off) / PAGE)) return;
+    tags[i] = pn;
+    (write ? this.wOff : this.rOff)[i] = ro - off;
   }
 
   readSlow(va: number, size: 1 | 2 | 4): number {

@@ -124,6 +124,7 @@ export class Mmu implements AddressTranslator {
         // PAN: privileged data accesses to EL0-accessible memory fault (FEAT_PAN).
         if (!asEl0 && s.pan !== 0 && el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
       }
+      if (level < 3) cpu.noteBlock(va, shift);
       return leafAddress(lo, hi, offLo, shift);
     }
   }

@@ -11,10 +11,12 @@ import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory
 import { BusError } from '../bus/device.ts';
 import { EC } from './ec.ts';
 import { type CodeCache, type CodeCacheClient, DecodedPage, INSNS_PER_PAGE, PAGE } from './code-cache.ts';
-import { type CpuSlot, privateSlot, SLOT_TLB_OFFSET } from './jit/guest-memory.ts';
+import { CPU_SLOT_BYTES, type CpuSlot, privateSlot, SLOT_TLB_OFFSET } from './jit/guest-memory.ts';
 
 export { DecodedPage, INSNS_PER_PAGE, PAGE };
-export const TLB_BITS = 8;
+// 2048 pages (8 MiB) per context: the kit's boot touches more than 256 pages between TLBIs, and
+// misses in a smaller direct-mapped TLB made most of its table walks.
+export const TLB_BITS = 11;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
@@ -30,6 +32,8 @@ export const TLB_X_TAG = 4;
  * function (jit/chain.ts; 0, the bounce, when none), an Int32Array of TLB_SIZE * TLB_CONTEXTS.
  */
 export const TLB_X_CODE_BYTE = 5 * TLB_SIZE * TLB_CONTEXTS * 8;
+// The TLBs must fit the CPU slot after the register file (else a CPU's arrays overlap the next's).
+if (SLOT_TLB_OFFSET + TLB_X_CODE_BYTE + TLB_SIZE * TLB_CONTEXTS * 4 > CPU_SLOT_BYTES) throw new Error('soft TLBs larger than CPU_SLOT_BYTES');
 
 /** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
 const NO_PAGE = new DecodedPage(-1);
@@ -101,6 +105,39 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.rTag.fill(NaN);
     this.wTag.fill(NaN);
     this.xTag.fill(NaN);
+    this.blocks2M.clear();
+    this.blocks1G.clear();
+  }
+
+  // Stage-1 blocks translated since the last full flush, by block number (page number >> 9 for
+  // 2 MiB, >> 18 for 1 GiB). The soft TLB holds a block as separate 4 KiB pages, where the
+  // architecture's TLB holds one entry that a TLBI of any address in the block removes.
+  private readonly blocks2M = new Set<number>();
+  private readonly blocks1G = new Set<number>();
+
+  /** The MMU translated `va` through a block of 2^shift bytes (21: 2 MiB, 30: 1 GiB). */
+  noteBlock(va: number, shift: number): void {
+    const pn = (va - (va & 0xfff)) / PAGE;
+    if (shift === 21) this.blocks2M.add(Math.floor(pn / 512));
+    else this.blocks1G.add(Math.floor(pn / 262144));
+  }
+
+  /**
+   * TLBI by VA (VAE1, VALE1, VAAE1, VAALE1): forget the page `pn` (the soft TLB has no ASIDs, so
+   * every ASID's). A page of a block translated since the last full flush forgets everything.
+   */
+  flushTlbPage(pn: number): void {
+    if (this.blocks2M.has(Math.floor(pn / 512)) || this.blocks1G.has(Math.floor(pn / 262144))) {
+      this.flushTlb();
+      return;
+    }
+    this.exitRequest = 1;
+    for (let ctx = 0; ctx < TLB_SIZE * TLB_CONTEXTS; ctx += TLB_SIZE) {
+      const i = (pn & TLB_MASK) + ctx;
+      if (this.rTag[i] === pn) this.rTag[i] = NaN;
+      if (this.wTag[i] === pn) this.wTag[i] = NaN;
+      if (this.xTag[i] === pn) this.xTag[i] = NaN;
+    }
   }
 
   /** Called when the exception level changes: selects the soft-TLB context. */

@@ -140,6 +140,21 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     }
   }
 
+  /**
+   * A TLBI of the Inner Shareable domain (the ...IS forms, or any with HCR_EL2.FB): every CPU on
+   * this memory forgets page `pn`, or everything when `pn` is null (all cores of a board are in
+   * one domain). Another CPU keeping the page would use a mapping software has torn down.
+   */
+  flushTlbShareable(pn: number | null): void {
+    const cpus = this.codeCache.clients;
+    for (let i = 0; i < cpus.length; i++) {
+      const c = cpus[i];
+      if (!(c instanceof MemoryAccessor)) continue;
+      if (pn === null) c.flushTlb();
+      else c.flushTlbPage(pn);
+    }
+  }
+
   /** Called when the exception level changes: selects the soft-TLB context. */
   setTlbContext(el: number): void {
     this.tlbCtx = el === 0 ? 0 : TLB_SIZE;

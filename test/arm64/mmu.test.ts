@@ -230,6 +230,26 @@ describe('TLBI by VA', () => {
     expect(cpu.read32(0x401000)).toBe(4);
   });
 
+  it('the Inner Shareable forms reach every CPU on the memory', () => {
+    const other = new Cpu(mem);
+    other.enableSystemMode();
+    other.sys.tcr = TCR_48_4K;
+    other.sys.ttbr0 = root0;
+    other.sys.sctlr |= SCTLR.M;
+    tables.map4k(root0, 0x400000n, 0x80000, 0n);
+    tables.map4k(root0, 0x401000n, 0x81000, 0n);
+    mem.ram.setUint32(0x80000, 1, true);
+    mem.ram.setUint32(0x81000, 2, true);
+    mem.ram.setUint32(0x90000, 4, true);
+    expect([other.read32(0x400000), other.read32(0x401000)]).toEqual([1, 2]);
+    tables.map4k(root0, 0x400000n, 0x90000, 0n);
+    tables.map4k(root0, 0x401000n, 0x90000, 0n);
+    tlbi(3, 1, 0x400000n); // VAE1IS on `cpu`
+    expect(other.read32(0x400000)).toBe(4);
+    tlbi(3, 0, 0n); // VMALLE1IS
+    expect(other.read32(0x401000)).toBe(4);
+  });
+
   it('a TLBI of one page of a 2 MiB block drops the whole block', () => {
     const l1 = tables.alloc();
     const l2 = tables.alloc();

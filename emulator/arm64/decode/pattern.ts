@@ -78,8 +78,7 @@ export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDe
   }
   if (pos !== 0) throw new Error(`${name}: pattern is ${32 - pos} bits, not 32: ${pattern}`);
   const names = [...new Set(parts.map((p) => p.name))];
-  const extract = compileExtractor(parts, names);
-  return { name, pattern, mask: mask >>> 0, value: value >>> 0, parts, names, exec, prep, extract };
+  return { name, pattern, mask: mask >>> 0, value: value >>> 0, parts, names, exec, prep, extract: lazyExtractor(parts, names) };
 }
 
 /** A named list of encodings: one table per encoding group of the ARM ARM. */
@@ -111,6 +110,19 @@ function compileExtractor(parts: FieldPart[], names: string[]): Extractor {
   const props = names.map((n) => `${n}: ${fieldExpr(parts.filter((p) => p.name === n))}`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('wide', `return function extract(w) { return { ${props.join(', ')} }; };`)(wideField) as Extractor;
+}
+
+/**
+ * The extractor until its first use, which generates it (a boot uses a third of the encodings,
+ * so the others are never compiled) and puts it in the OpDef's place of this stand-in.
+ */
+function lazyExtractor(parts: FieldPart[], names: string[]): Extractor {
+  let compiled: Extractor | null = null;
+  return function extractFirst(this: unknown, word: number): Fields {
+    compiled ??= compileExtractor(parts, names);
+    if (typeof this === 'object' && this !== null) (this as { extract: Extractor }).extract = compiled;
+    return compiled(word);
+  };
 }
 
 /** The expression of one field (its parts in pattern order) of the word `w`. */
@@ -171,7 +183,10 @@ const INDEX_SIZE = 1 << (32 - INDEX_SHIFT);
  * patterns rather than with its whole ARM ARM top-level group.
  */
 export class Decoder {
-  private readonly index: OpDef[][] = [];
+  /** Candidates by bits [31:21], each list made on first use. */
+  private readonly index: (OpDef[] | undefined)[] = new Array<OpDef[] | undefined>(INDEX_SIZE);
+  /** The encodings by bits [28:25] (the ARM ARM's op0), in specificity order. */
+  private readonly op0: OpDef[][] = [];
   readonly all: OpDef[];
 
   constructor(
@@ -183,14 +198,16 @@ export class Decoder {
     this.all = tables.flat();
     // Stable sort: more fixed bits first, declaration order otherwise.
     const sorted = [...this.all].sort((a, c) => popcount(c.mask) - popcount(a.mask));
-    // Key bits [28:25] (the ARM ARM's op0) first, to filter the rest from 16 shorter lists.
-    const op0: OpDef[][] = [];
-    for (let b = 0; b < 16; b++) op0.push(sorted.filter((d) => ((d.value ^ (b << 25)) & d.mask & (0xf << 25)) === 0));
+    for (let b = 0; b < 16; b++) this.op0.push(sorted.filter((d) => ((d.value ^ (b << 25)) & d.mask & (0xf << 25)) === 0));
+  }
+
+  /** The candidates of words whose bits [31:21] are `k`: the op0 list filtered on the other bits. */
+  private candidates(k: number): OpDef[] {
+    const key = (k << INDEX_SHIFT) >>> 0;
     const keyMask = ((INDEX_SIZE - 1) << INDEX_SHIFT) >>> 0;
-    for (let k = 0; k < INDEX_SIZE; k++) {
-      const key = (k << INDEX_SHIFT) >>> 0;
-      this.index.push(op0[(key >>> 25) & 0xf]!.filter((d) => ((d.value ^ key) & d.mask & keyMask) === 0));
-    }
+    const list = this.op0[(key >>> 25) & 0xf]!.filter((d) => ((d.value ^ key) & d.mask & keyMask) === 0);
+    this.index[k] = list;
+    return list;
   }
 
   /** Every pair of encodings that can match the same word with the same specificity. */
@@ -210,13 +227,13 @@ export class Decoder {
 
   /** The encoding a word matches, before `prep` (for tests and the disassembly trace). */
   match(word: number): OpDef | null {
-    const list = this.index[word >>> INDEX_SHIFT]!;
+    const list = this.index[word >>> INDEX_SHIFT] ?? this.candidates(word >>> INDEX_SHIFT);
     for (const d of list) if (((word & d.mask) >>> 0) === d.value) return d;
     return null;
   }
 
   decode(word: number): Decoded {
-    const list = this.index[word >>> INDEX_SHIFT]!;
+    const list = this.index[word >>> INDEX_SHIFT] ?? this.candidates(word >>> INDEX_SHIFT);
     for (let i = 0; i < list.length; i++) {
       const d = list[i]!;
       if (((word & d.mask) >>> 0) !== d.value) continue;

@@ -59,7 +59,8 @@ export class CodeCache {
   private readonly pagesOf = new Map<object, Map<number, DecodedPage>>();
   /** The same maps as an array: the write paths loop over it without allocating an iterator. */
   private readonly maps: Map<number, DecodedPage>[] = [];
-  private readonly clients: CodeCacheClient[] = [];
+  /** The CPUs on this memory (also the Inner Shareable domain a TLBI ...IS reaches, soft-tlb.ts). */
+  readonly clients: CodeCacheClient[] = [];
   /** Told when a page with a translation is dropped (the translator, jit/runtime.ts). */
   translationOwner: { release(page: DecodedPage): void } | null = null;
   /** Pages dropped because their RAM was written (statistics, tests). */

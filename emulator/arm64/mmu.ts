@@ -64,30 +64,36 @@ export class Mmu implements AddressTranslator {
       if (tg !== 2) epd = 1;
     }
     if (txsz < 16) txsz = 16; // without FEAT_LVA, a TxSZ below 16 behaves as 16
+    if (txsz > 48) txsz = 48; // above the largest TxSZ of any 4 KiB-granule table: as the largest
     const inputBits = 64 - txsz;
     const span = 2 ** inputBits;
     if (va >= 0 ? va >= span : va < -span) this.stage1Fault(va, access, FSC.TRANSLATION, 0);
     if (epd) this.stage1Fault(va, access, FSC.TRANSLATION, 0);
-    // Offset of the address inside its region: bits [inputBits-1:0].
+    // Offset of the address inside its region: bits [inputBits-1:0], in two 32-bit halves so
+    // that each level's index is a shift and a mask.
     const off = va >= 0 ? va : va + span;
+    const offHi = Math.floor(off / TWO32);
+    const offLo = off - offHi * TWO32;
     const levels = Math.ceil((inputBits - 12) / 9);
-    let level = 4 - levels;
+    const startLevel = 4 - levels;
+    let level = startLevel;
     let table = base - (base % 2); // drop CnP
     let apTable0 = 0; // APTable[0]: no EL0 access below
     let apTable1 = 0; // APTable[1]: read-only below
     let uxnTable = 0;
     let pxnTable = 0;
     const hcrVm = (s.hcr & HCR.VM) !== 0 && cpu.el < 2;
+    const mem = cpu.mem;
+    const ram = mem.ram;
     for (;;) {
       const shift = 12 + 9 * (3 - level);
-      const entries = level === 4 - levels ? 2 ** (inputBits - shift) : 512;
-      const idx = Math.floor(off / 2 ** shift) % entries;
+      const idx = tableIndex(offHi, offLo, shift, level === startLevel ? (1 << (inputBits - shift)) - 1 : 511);
       let descPa = table + idx * 8;
       if (hcrVm) descPa = this.stage2(descPa, Access.Read, va, true, access);
-      const ro = cpu.mem.ramOffset(descPa);
+      const ro = mem.ramOffset(descPa);
       if (ro < 0) this.stage1Fault(va, access, FSC.EXTERNAL_WALK, level);
-      const lo = cpu.mem.ram.getUint32(ro, true);
-      const hi = cpu.mem.ram.getUint32(ro + 4, true);
+      const lo = ram.getInt32(ro, true);
+      const hi = ram.getInt32(ro + 4, true);
       if ((lo & 1) === 0) this.stage1Fault(va, access, FSC.TRANSLATION, level);
       const isTable = (lo & 2) !== 0;
       if (level < 3 && isTable) {
@@ -118,10 +124,8 @@ export class Mmu implements AddressTranslator {
         // PAN: privileged data accesses to EL0-accessible memory fault (FEAT_PAN).
         if (!asEl0 && s.pan !== 0 && el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
       }
-      const blockSize = 2 ** shift;
-      const outBase = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
-      const out = outBase - (outBase % blockSize);
-      return out + (off % blockSize);
+      if (level < 3) cpu.noteBlock(va, shift);
+      return leafAddress(lo, hi, offLo, shift);
     }
   }
 
@@ -137,16 +141,21 @@ export class Mmu implements AddressTranslator {
     const startLevel = 2 - sl0;
     let level = startLevel;
     let table = s.vttbr - (s.vttbr % 2);
+    const ipaHi = Math.floor(ipa / TWO32);
+    const ipaLo = ipa - ipaHi * TWO32;
+    const mem = this.cpu.mem;
+    const ram = mem.ram;
     for (;;) {
       const shift = 12 + 9 * (3 - level);
       // The start level may concatenate up to 16 tables (its index is wider than 9 bits).
       const entries = level === startLevel ? 2 ** (inputBits - shift) : 512;
       if (level === startLevel && entries > 512 * 16) this.stage2Fault(ipa, va, origin, FSC.TRANSLATION, level, s1ptw);
-      const idx = Math.floor(ipa / 2 ** shift) % entries;
-      const ro = this.cpu.mem.ramOffset(table + idx * 8);
+      // (Fewer than one entry: an IPA below 2^inputBits has index 0.)
+      const idx = tableIndex(ipaHi, ipaLo, shift, entries >= 1 ? entries - 1 : 0);
+      const ro = mem.ramOffset(table + idx * 8);
       if (ro < 0) this.stage2Fault(ipa, va, origin, FSC.EXTERNAL_WALK, level, s1ptw);
-      const lo = this.cpu.mem.ram.getUint32(ro, true);
-      const hi = this.cpu.mem.ram.getUint32(ro + 4, true);
+      const lo = ram.getInt32(ro, true);
+      const hi = ram.getInt32(ro + 4, true);
       if ((lo & 1) === 0) this.stage2Fault(ipa, va, origin, FSC.TRANSLATION, level, s1ptw);
       const isTable = (lo & 2) !== 0;
       if (level < 3 && isTable) {
@@ -162,9 +171,7 @@ export class Mmu implements AddressTranslator {
         access === Access.Exec ? !xn && (s2ap & 1) !== 0 : access === Access.Write ? (s2ap & 2) !== 0 : (s2ap & 1) !== 0;
       // A stage-1 walk that stage 2 maps read-only is still fine: walks only read.
       if (!ok) this.stage2Fault(ipa, va, origin, FSC.PERMISSION, level, s1ptw);
-      const blockSize = 2 ** shift;
-      const outBase = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
-      return outBase - (outBase % blockSize) + (ipa % blockSize);
+      return leafAddress(lo, hi, ipaLo, shift);
     }
   }
 
@@ -187,4 +194,22 @@ export class Mmu implements AddressTranslator {
     if (!s1ptw) iss |= cpu.dataAbortInstructionSyndrome();
     return cpu.raiseToEl2(EC.DABT_LOWER, iss, va, hpfar, cpu.pc);
   }
+}
+
+/**
+ * Index into a table whose entries each map 2^shift bytes, of the input address (hi:lo, 32-bit
+ * halves); `mask` is the table's entry count minus one (at most 16 concatenated tables).
+ */
+function tableIndex(hi: number, lo: number, shift: number, mask: number): number {
+  if (shift >= 32) return (hi >>> (shift - 32)) & mask;
+  return ((lo >>> shift) | (hi << (32 - shift))) & mask;
+}
+
+/**
+ * Output address of a page or block descriptor (lo:hi words) mapping 2^shift bytes (a 4 KiB page,
+ * 2 MiB or 1 GiB block): OA[47:shift] from the descriptor, the rest from the input address.
+ */
+function leafAddress(lo: number, hi: number, inLo: number, shift: number): number {
+  const blockMask = (1 << shift) - 1;
+  return (hi & 0xffff) * TWO32 + (((lo & 0xfffff000 & ~blockMask) | (inLo & blockMask)) >>> 0);
 }

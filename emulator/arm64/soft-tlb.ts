@@ -11,10 +11,12 @@ import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory
 import { BusError } from '../bus/device.ts';
 import { EC } from './ec.ts';
 import { type CodeCache, type CodeCacheClient, DecodedPage, INSNS_PER_PAGE, PAGE } from './code-cache.ts';
-import { type CpuSlot, privateSlot, SLOT_TLB_OFFSET } from './jit/guest-memory.ts';
+import { CPU_SLOT_BYTES, type CpuSlot, privateSlot, SLOT_TLB_OFFSET } from './jit/guest-memory.ts';
 
 export { DecodedPage, INSNS_PER_PAGE, PAGE };
-export const TLB_BITS = 8;
+// 2048 pages (8 MiB) per context: the kit's boot touches more than 256 pages between TLBIs, and
+// misses in a smaller direct-mapped TLB made most of its table walks.
+export const TLB_BITS = 11;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
@@ -30,6 +32,8 @@ export const TLB_X_TAG = 4;
  * function (jit/chain.ts; 0, the bounce, when none), an Int32Array of TLB_SIZE * TLB_CONTEXTS.
  */
 export const TLB_X_CODE_BYTE = 5 * TLB_SIZE * TLB_CONTEXTS * 8;
+// The TLBs must fit the CPU slot after the register file (else a CPU's arrays overlap the next's).
+if (SLOT_TLB_OFFSET + TLB_X_CODE_BYTE + TLB_SIZE * TLB_CONTEXTS * 4 > CPU_SLOT_BYTES) throw new Error('soft TLBs larger than CPU_SLOT_BYTES');
 
 /** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
 const NO_PAGE = new DecodedPage(-1);
@@ -85,8 +89,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   /** CodeCacheClient: RAM page `ro` now holds decoded code, so drop it from the write TLB. */
   codePageCreated(ro: number): void {
     const wOff = this.wOff;
-    const wTag = this.wTag;
-    for (let i = 0; i < wOff.length; i++) if (wOff[i] === ro) wTag[i] = NaN;
+    // (indexOf: the native search, as the TLB has thousands of entries to look through.)
+    for (let i = wOff.indexOf(ro); i >= 0; i = wOff.indexOf(ro, i + 1)) this.wTag[i] = NaN;
   }
 
   /** Drop decoded instructions for RAM bytes [ro, ro+len) on every CPU (a loader, DMA). */
@@ -101,6 +105,54 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.rTag.fill(NaN);
     this.wTag.fill(NaN);
     this.xTag.fill(NaN);
+    this.blocks2M.clear();
+    this.blocks1G.clear();
+  }
+
+  // Stage-1 blocks translated since the last full flush, by block number (page number >> 9 for
+  // 2 MiB, >> 18 for 1 GiB). The soft TLB holds a block as separate 4 KiB pages, where the
+  // architecture's TLB holds one entry that a TLBI of any address in the block removes.
+  private readonly blocks2M = new Set<number>();
+  private readonly blocks1G = new Set<number>();
+
+  /** The MMU translated `va` through a block of 2^shift bytes (21: 2 MiB, 30: 1 GiB). */
+  noteBlock(va: number, shift: number): void {
+    const pn = (va - (va & 0xfff)) / PAGE;
+    if (shift === 21) this.blocks2M.add(Math.floor(pn / 512));
+    else this.blocks1G.add(Math.floor(pn / 262144));
+  }
+
+  /**
+   * TLBI by VA (VAE1, VALE1, VAAE1, VAALE1): forget the page `pn` (the soft TLB has no ASIDs, so
+   * every ASID's). A page of a block translated since the last full flush forgets everything.
+   */
+  flushTlbPage(pn: number): void {
+    if (this.blocks2M.has(Math.floor(pn / 512)) || this.blocks1G.has(Math.floor(pn / 262144))) {
+      this.flushTlb();
+      return;
+    }
+    this.exitRequest = 1;
+    for (let ctx = 0; ctx < TLB_SIZE * TLB_CONTEXTS; ctx += TLB_SIZE) {
+      const i = (pn & TLB_MASK) + ctx;
+      if (this.rTag[i] === pn) this.rTag[i] = NaN;
+      if (this.wTag[i] === pn) this.wTag[i] = NaN;
+      if (this.xTag[i] === pn) this.xTag[i] = NaN;
+    }
+  }
+
+  /**
+   * A TLBI of the Inner Shareable domain (the ...IS forms, or any with HCR_EL2.FB): every CPU on
+   * this memory forgets page `pn`, or everything when `pn` is null (all cores of a board are in
+   * one domain). Another CPU keeping the page would use a mapping software has torn down.
+   */
+  flushTlbShareable(pn: number | null): void {
+    const cpus = this.codeCache.clients;
+    for (let i = 0; i < cpus.length; i++) {
+      const c = cpus[i];
+      if (!(c instanceof MemoryAccessor)) continue;
+      if (pn === null) c.flushTlb();
+      else c.flushTlbPage(pn);
+    }
   }
 
   /** Called when the exception level changes: selects the soft-TLB context. */
@@ -149,8 +201,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       this.hi = this.ram.getInt32(o + 4, true);
       return this.ram.getInt32(o, true);
     }
+    // The first half enters the page in the TLB: the second then hits unless it is on the next page.
     const lo = this.readSlow(va, 4) | 0;
-    const hi = this.readSlow(va + 4, 4) | 0;
+    const hi = this.read32(va + 4) | 0;
     this.hi = hi;
     return lo;
   }
@@ -212,6 +265,13 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       this.ram.setInt32(o + 4, hi, true);
       return;
     }
+    if (off <= PAGE - 8) {
+      // One page: translating the first half checks the whole access, and enters the page in
+      // the TLB for the second.
+      this.writeSlow(va, 4, lo);
+      this.write32(va + 4, hi);
+      return;
+    }
     // Check the whole access first so a fault on the second half leaves memory untouched.
     this.probeWrite(va, 8);
     this.writeSlow(va, 4, lo);
@@ -271,18 +331,39 @@ export abstract class MemoryAccessor implements CodeCacheClient {
 
   // ---- memory: slow paths ----
 
-  /** Translate for a write and raise any fault, without writing (multi-part stores). */
+  /**
+   * Translate for a write and raise any fault, without writing (multi-part stores, DC ZVA). A
+   * page in the write TLB needs no walk: its translation is known to allow the write.
+   */
   probeWrite(va: number, size: number): void {
-    this.translator.translate(va, Access.Write);
+    this.probePage(va, true);
     const last = va + size - 1;
-    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Write);
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.probePage(last, true);
   }
 
-  /** Translate for a read and raise any fault (multi-part loads, DC ZVA, etc.). */
+  /** Translate for a read and raise any fault (multi-part loads, DC by VA, etc.). */
   probeRead(va: number, size: number): void {
-    this.translator.translate(va, Access.Read);
+    this.probePage(va, false);
     const last = va + size - 1;
-    if ((last & ~0xfff) !== (va & ~0xfff)) this.translator.translate(last, Access.Read);
+    if ((last & ~0xfff) !== (va & ~0xfff)) this.probePage(last, false);
+  }
+
+  /**
+   * The probe of one page: a TLB hit needs no walk; a miss walks and enters a RAM page as a load
+   * or store would, so the access or probe that follows hits (a page of decoded code stays out
+   * of the write TLB: it is entered by the store that drops its code, not by a probe).
+   */
+  private probePage(va: number, write: boolean): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    const tags = write ? this.wTag : this.rTag;
+    if (tags[i] === pn) return;
+    const ro = this.mem.ramOffset(this.translator.translate(va, write ? Access.Write : Access.Read));
+    if (ro < 0 || !this.translator.pageCacheable) return;
+    if (write && this.codeCache.isCode((ro - off) / PAGE)) return;
+    tags[i] = pn;
+    (write ? this.wOff : this.rOff)[i] = ro - off;
   }
 
   readSlow(va: number, size: 1 | 2 | 4): number {

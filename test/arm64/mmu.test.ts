@@ -1,7 +1,7 @@
 // Stage 1 and stage 2 translation (ARM ARM D8), driven through the CPU's own memory accessors
 // with page tables written the way Linux (stage 1) and a hypervisor (stage 2) write them.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Cpu, EC, EXCEPTION_TAKEN } from '../../emulator/arm64/cpu.ts';
+import { Cpu, EC, EXCEPTION_TAKEN, defaultDecoder } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { HCR, SCTLR } from '../../emulator/arm64/sysstate.ts';
 import type { Hypervisor } from '../../emulator/arm64/exceptions.ts';
@@ -175,6 +175,95 @@ describe('stage 1 translation', () => {
     expect(() => mmu.translate(0x402000, 2)).toThrow();
     expect(cpu.sys.esr1 >>> 26).toBe(EC.IABT_SAME);
     expect(cpu.sys.esr1 & 0x3f).toBe(0x0f);
+  });
+});
+
+describe('TLBI by VA', () => {
+  let mem: FlatMemory;
+  let cpu: Cpu;
+  let tables: Tables;
+  let root0: number;
+  let root1: number;
+  beforeEach(() => {
+    mem = new FlatMemory(4 << 20);
+    cpu = new Cpu(mem);
+    cpu.enableSystemMode();
+    tables = new Tables(mem, 0x100000);
+    root0 = tables.alloc();
+    root1 = tables.alloc();
+    cpu.sys.tcr = TCR_48_4K;
+    cpu.sys.ttbr0 = root0;
+    cpu.sys.ttbr1 = root1;
+    cpu.sys.sctlr |= SCTLR.M;
+  });
+
+  /** TLBI <op>, X0 with X0 = VA[55:12] (SYS #0, C8, C<crm>, #<op2>). */
+  function tlbi(crm: number, op2: number, va: bigint): void {
+    const word = (0xd5080000 | (8 << 12) | (crm << 8) | (op2 << 5)) >>> 0;
+    const page = (va >> 12n) & 0xfffffffffffn;
+    cpu.r[0] = Number(page & 0xffffffffn) | 0;
+    cpu.r[1] = Number(page >> 32n) | 0;
+    const d = defaultDecoder().decode(word);
+    d.exec(cpu, d.fields);
+  }
+
+  it('VAE1IS drops the page it names (either VA range) and only that page', () => {
+    tables.map4k(root0, 0x400000n, 0x80000, 0n);
+    tables.map4k(root0, 0x401000n, 0x81000, 0n);
+    tables.map4k(root1, 0xffff000000002000n, 0x82000, 0n);
+    mem.ram.setUint32(0x80000, 1, true);
+    mem.ram.setUint32(0x81000, 2, true);
+    mem.ram.setUint32(0x82000, 3, true);
+    mem.ram.setUint32(0x90000, 4, true);
+    const upper = vaNumber(0xffff000000002000n);
+    expect([cpu.read32(0x400000), cpu.read32(0x401000), cpu.read32(upper)]).toEqual([1, 2, 3]);
+    // Remap all three to 0x90000: until a TLBI the soft TLB keeps the old translations.
+    tables.map4k(root0, 0x400000n, 0x90000, 0n);
+    tables.map4k(root0, 0x401000n, 0x90000, 0n);
+    tables.map4k(root1, 0xffff000000002000n, 0x90000, 0n);
+    expect(cpu.read32(0x400000)).toBe(1);
+    tlbi(3, 1, 0x400000n);
+    expect([cpu.read32(0x400000), cpu.read32(0x401000), cpu.read32(upper)]).toEqual([4, 2, 3]);
+    tlbi(7, 7, 0xffff000000002000n); // VAALE1, the upper range: VA[55] set in Xt[43]
+    expect([cpu.read32(0x401000), cpu.read32(upper)]).toEqual([2, 4]);
+    tlbi(3, 0, 0n); // VMALLE1IS: everything
+    expect(cpu.read32(0x401000)).toBe(4);
+  });
+
+  it('the Inner Shareable forms reach every CPU on the memory', () => {
+    const other = new Cpu(mem);
+    other.enableSystemMode();
+    other.sys.tcr = TCR_48_4K;
+    other.sys.ttbr0 = root0;
+    other.sys.sctlr |= SCTLR.M;
+    tables.map4k(root0, 0x400000n, 0x80000, 0n);
+    tables.map4k(root0, 0x401000n, 0x81000, 0n);
+    mem.ram.setUint32(0x80000, 1, true);
+    mem.ram.setUint32(0x81000, 2, true);
+    mem.ram.setUint32(0x90000, 4, true);
+    expect([other.read32(0x400000), other.read32(0x401000)]).toEqual([1, 2]);
+    tables.map4k(root0, 0x400000n, 0x90000, 0n);
+    tables.map4k(root0, 0x401000n, 0x90000, 0n);
+    tlbi(3, 1, 0x400000n); // VAE1IS on `cpu`
+    expect(other.read32(0x400000)).toBe(4);
+    tlbi(3, 0, 0n); // VMALLE1IS
+    expect(other.read32(0x401000)).toBe(4);
+  });
+
+  it('a TLBI of one page of a 2 MiB block drops the whole block', () => {
+    const l1 = tables.alloc();
+    const l2 = tables.alloc();
+    tables.set(root0, 0, BigInt(l1) | TABLE);
+    tables.set(l1, 0, BigInt(l2) | TABLE);
+    tables.set(l2, 1, 0x200000n | AF | BLOCK); // VA 0x200000-0x3fffff -> PA 0x200000
+    mem.ram.setUint32(0x200000, 1, true);
+    mem.ram.setUint32(0x3ff000, 2, true);
+    mem.ram.setUint32(0x000000, 3, true);
+    mem.ram.setUint32(0x1ff000, 4, true);
+    expect([cpu.read32(0x200000), cpu.read32(0x3ff000)]).toEqual([1, 2]);
+    tables.set(l2, 1, 0x000000n | AF | BLOCK); // now -> PA 0
+    tlbi(3, 5, 0x200000n); // VALE1IS of the block's first page
+    expect([cpu.read32(0x200000), cpu.read32(0x3ff000)]).toEqual([3, 4]);
   });
 });
 

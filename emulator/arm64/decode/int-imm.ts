@@ -18,17 +18,17 @@ export const intImmediate = group(
   op('ADDSUBS_i32', '0 op:1 1 100010 sh:1 imm12:12 rn:5 rd:5', x.addsImm32, addSubsImm),
   op('LOG_i', 'sf:1 opc:2 100100 n:1 immr:6 imms:6 rn:5 rd:5', x.logImm, (f: F) => {
     if (!f.sf && f.n) return null;
-    const m = decodeBitMasks(f.n, f.imms, f.immr, true, f.sf ? 64 : 32);
+    const m = bitMasks(f.n, f.imms, f.immr, true, f.sf);
     if (!m) return null;
     // AND/ORR/EOR may write SP; ANDS writes XZR.
-    return { sf: f.sf, opc: f.opc, rn: rz(f.rn), rd: f.opc === 3 ? wz(f.rd) : spOrZr(f.rd), mlo: lo32(m[0]), mhi: hi32(m[0]) };
+    return { sf: f.sf, opc: f.opc, rn: rz(f.rn), rd: f.opc === 3 ? wz(f.rd) : spOrZr(f.rd), mlo: m.wlo, mhi: m.whi };
   }),
   op('MOVN', 'sf:1 00 100101 hw:2 imm16:16 rd:5', x.movImm, (f: F) => movWide(f, true)),
   op('MOVZ', 'sf:1 10 100101 hw:2 imm16:16 rd:5', x.movImm, (f: F) => movWide(f, false)),
   op('MOVK', 'sf:1 11 100101 hw:2 imm16:16 rd:5', x.movk, (f: F) => (!f.sf && f.hw > 1 ? null : { sf: f.sf, hw: f.hw, imm16: f.imm16, rd: wz(f.rd) })),
   op('BITFIELD', 'sf:1 opc:2 100110 n:1 immr:6 imms:6 rn:5 rd:5', x.bitfield, (f: F) => {
     if (f.opc === 3 || f.n !== f.sf || (!f.sf && (f.immr > 31 || f.imms > 31))) return null;
-    const m = decodeBitMasks(f.n, f.imms, f.immr, false, f.sf ? 64 : 32);
+    const m = bitMasks(f.n, f.imms, f.immr, false, f.sf);
     if (!m) return null;
     const top = f.sf ? 63 : 31;
     // LSL/LSR/ASR #n are UBFM/SBFM aliases with their own handlers (exec override).
@@ -46,19 +46,46 @@ export const intImmediate = group(
     }
     return {
       sf: f.sf, opc: f.opc, rn: rz(f.rn), rd: wz(f.rd), rdr: rz(f.rd), immr: f.immr, imms: f.imms,
-      wlo: lo32(m[0]), whi: hi32(m[0]), tlo: lo32(m[1]), thi: hi32(m[1]), sh, exec,
+      wlo: m.wlo, whi: m.whi, tlo: m.tlo, thi: m.thi, sh, exec,
     };
   }),
   op('EXTR', 'sf:1 00 100111 n:1 0 rm:5 imms:6 rn:5 rd:5', x.extr, (f: F) =>
     f.n !== f.sf || (!f.sf && f.imms > 31) ? null : { sf: f.sf, rm: rz(f.rm), rn: rz(f.rn), rd: wz(f.rd), imms: f.imms }),
 );
 
+/** MOVZ/MOVN: imm16 << (16 * hw), inverted for MOVN, as two int32 words (the 32-bit form's high word 0). */
 function movWide(f: F, invert: boolean): F | null {
   if (!f.sf && f.hw > 1) return null;
-  let v = BigInt(f.imm16) << BigInt(16 * f.hw);
-  if (invert) v = ~v;
-  v &= f.sf ? 0xffffffffffffffffn : 0xffffffffn;
-  return { rd: wz(f.rd), lo: lo32(v), hi: hi32(v) };
+  const part = f.hw & 1 ? f.imm16 << 16 : f.imm16;
+  let lo = f.hw < 2 ? part : 0;
+  let hi = f.hw < 2 ? 0 : part;
+  if (invert) {
+    lo = ~lo;
+    hi = ~hi;
+  }
+  return { rd: wz(f.rd), lo: lo | 0, hi: f.sf ? hi | 0 : 0 };
+}
+
+/**
+ * DecodeBitMasks (ARM ARM J1) as int32 words, remembered per operand combination: the BigInt
+ * arithmetic would otherwise run for every logical immediate and bitfield decoded.
+ */
+interface Masks {
+  wlo: number;
+  whi: number;
+  tlo: number;
+  thi: number;
+}
+const masks: (Masks | null | undefined)[] = new Array(1 << 15);
+function bitMasks(n: number, imms: number, immr: number, immediate: boolean, sf: number): Masks | null {
+  const key = (sf << 14) | ((immediate ? 1 : 0) << 13) | (n << 12) | (imms << 6) | immr;
+  let m = masks[key];
+  if (m === undefined) {
+    const b = decodeBitMasks(n, imms, immr, immediate, sf ? 64 : 32);
+    m = b === null ? null : { wlo: lo32(b[0]), whi: hi32(b[0]), tlo: lo32(b[1]), thi: hi32(b[1]) };
+    masks[key] = m;
+  }
+  return m;
 }
 
 function addSubImm(f: F): F {

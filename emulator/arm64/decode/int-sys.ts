@@ -77,7 +77,11 @@ function sysregFields(op0: number, op1: number, crn: number, crm: number, op2: n
 function sysOp(f: F): F | null {
   const e = packEnc(1, f.op1, f.crn, f.crm, f.op2);
   const base = { enc: e, rt: f.rt, rtr: rz(f.rt) };
-  if (f.crn === 8 && (f.op1 === 0)) return { ...base, exec: x.tlbi };
+  // TLBI VAE1, VAAE1, VALE1, VAALE1 (op2 1, 3, 5, 7), Inner Shareable (CRm 3) or not (CRm 7):
+  // one page; the others (all, by ASID) flush everything.
+  if (f.crn === 8 && (f.op1 === 0)) {
+    return { ...base, byVa: (f.crm === 3 || f.crm === 7) && (f.op2 & 1) === 1, shareable: f.crm === 3, exec: x.tlbi };
+  }
   if (f.crn !== 7) return null;
   const key = `${f.op1},${f.crm},${f.op2}`;
   switch (key) {

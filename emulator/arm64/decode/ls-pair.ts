@@ -25,13 +25,20 @@ function pairKind(opc: number, v: number, l: number, idx: number): PairKind | nu
   return null;
 }
 
+/** Register operand: a SIMD&FP register number, or a general register's slot (XZR/WZR mapped). */
+function pairReg(n: number, v: number, l: number): number {
+  return v ? n : 2 * (l ? wz(n) : rz(n));
+}
+
+// No closure or object spread per word: this runs for every LDP/STP decoded.
+function pairFields(f: Fields, opc: number, v: number, l: number, idx: number): Fields | null {
+  const k = pairKind(opc, v, l, idx);
+  if (k === null) return null;
+  return { b: 2 * f.rn, t: pairReg(f.rt, v, l), t2: pairReg(f.rt2, v, l), off: f.imm7 * (1 << k.scale), acc: k.acc };
+}
+
 function prepPair(idx: number) {
-  return (f: Fields): Fields | null => {
-    const k = pairKind(f.opc, f.v, f.l, idx);
-    if (k === null) return null;
-    const reg = (n: number) => (f.v ? n : 2 * (f.l ? wz(n) : rz(n)));
-    return { b: 2 * f.rn, t: reg(f.rt), t2: reg(f.rt2), off: f.imm7 * (1 << k.scale), acc: k.acc };
-  };
+  return (f: Fields): Fields | null => pairFields(f, f.opc, f.v, f.l, idx);
 }
 
 export const loadStorePair = group(
@@ -39,8 +46,8 @@ export const loadStorePair = group(
   op('LDSTP_post', 'opc:2 101 v:1 001 l:1 imm7:s7 rt2:5 rn:5 rt:5', P.ldstPairPost, prepPair(1)),
   op('LDSTP_off', 'opc:2 101 v:1 010 l:1 imm7:s7 rt2:5 rn:5 rt:5', P.ldstPairOff, prepPair(2)),
   op('LDSTP_pre', 'opc:2 101 v:1 011 l:1 imm7:s7 rt2:5 rn:5 rt:5', P.ldstPairPre, prepPair(3)),
-  op('LDP_x_off', '10 101 0 010 1 imm7:s7 rt2:5 rn:5 rt:5', P.ldpXOff, (f) => prepPair(2)({ ...f, opc: 2, v: 0, l: 1 })),
-  op('STP_x_off', '10 101 0 010 0 imm7:s7 rt2:5 rn:5 rt:5', P.stpXOff, (f) => prepPair(2)({ ...f, opc: 2, v: 0, l: 0 })),
-  op('STP_x_pre', '10 101 0 011 0 imm7:s7 rt2:5 rn:5 rt:5', P.stpXPre, (f) => prepPair(3)({ ...f, opc: 2, v: 0, l: 0 })),
-  op('LDP_x_post', '10 101 0 001 1 imm7:s7 rt2:5 rn:5 rt:5', P.ldpXPost, (f) => prepPair(1)({ ...f, opc: 2, v: 0, l: 1 })),
+  op('LDP_x_off', '10 101 0 010 1 imm7:s7 rt2:5 rn:5 rt:5', P.ldpXOff, (f) => pairFields(f, 2, 0, 1, 2)),
+  op('STP_x_off', '10 101 0 010 0 imm7:s7 rt2:5 rn:5 rt:5', P.stpXOff, (f) => pairFields(f, 2, 0, 0, 2)),
+  op('STP_x_pre', '10 101 0 011 0 imm7:s7 rt2:5 rn:5 rt:5', P.stpXPre, (f) => pairFields(f, 2, 0, 0, 3)),
+  op('LDP_x_post', '10 101 0 001 1 imm7:s7 rt2:5 rn:5 rt:5', P.ldpXPost, (f) => pairFields(f, 2, 0, 1, 1)),
 );

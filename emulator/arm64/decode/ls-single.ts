@@ -87,8 +87,10 @@ const prepLiteral = (f: Fields): Fields | null => {
 
 /** The frequent immediate-offset forms with a handler of their own. */
 function fast(name: string, size: string, opc: string, exec: (cpu: never, f: Fields) => void): OpDef {
+  const sz = parseInt(size, 2);
+  const o = parseInt(opc, 2);
   return op(name, `${size} 111 0 01 ${opc} imm12:12 rn:5 rt:5`, exec as never, (f) =>
-    prepUimm({ v: 0, size: parseInt(size, 2), opc: parseInt(opc, 2), imm12: f.imm12, rn: f.rn, rt: f.rt }),
+    prepUimm({ v: 0, size: sz, opc: o, imm12: f.imm12, rn: f.rn, rt: f.rt }),
   );
 }
 

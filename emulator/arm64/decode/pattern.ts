@@ -29,12 +29,15 @@ export type Fields = any;
 export type Exec = (cpu: Cpu, f: Fields) => void;
 export type Prep = (f: Fields, word: number, features: FeatureSet) => Fields | null;
 
-interface FieldPart {
+export interface FieldPart {
   name: string;
   pos: number;
   len: number;
   signed: boolean;
 }
+
+/** The fields of a word that matches the encoding (see compileExtractor). */
+export type Extractor = (word: number) => Fields;
 
 export interface OpDef {
   readonly name: string;
@@ -47,6 +50,8 @@ export interface OpDef {
   readonly prep?: Prep;
   /** The optional feature this encoding belongs to (UNDEFINED on a core without it). */
   readonly feature?: Feature;
+  /** This encoding's field extractor, generated from its parts. */
+  readonly extract: Extractor;
 }
 
 export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDef {
@@ -73,7 +78,7 @@ export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDe
   }
   if (pos !== 0) throw new Error(`${name}: pattern is ${32 - pos} bits, not 32: ${pattern}`);
   const names = [...new Set(parts.map((p) => p.name))];
-  return { name, pattern, mask: mask >>> 0, value: value >>> 0, parts, names, exec, prep };
+  return { name, pattern, mask: mask >>> 0, value: value >>> 0, parts, names, exec, prep, extract: lazyExtractor(parts, names) };
 }
 
 /** A named list of encodings: one table per encoding group of the ARM ARM. */
@@ -86,22 +91,70 @@ export function requires(feature: Feature, ...ops: OpDef[]): OpDef[] {
   return ops.map((d) => ({ ...d, feature }));
 }
 
+/**
+ * The fields of `word` as `def` declares them: each name's parts concatenated (first part high),
+ * sign-extended when declared signed. Property order is the order of first appearance.
+ */
 export function extractFields(def: OpDef, word: number): Fields {
-  const f: Record<string, number> = {};
-  for (const n of def.names) f[n] = 0;
-  const widths: Record<string, number> = {};
-  for (const p of def.parts) {
-    const bits = (word >>> p.pos) & (p.len === 32 ? 0xffffffff : (1 << p.len) - 1);
-    f[p.name] = f[p.name]! * 2 ** p.len + bits;
-    widths[p.name] = (widths[p.name] ?? 0) + p.len;
+  return def.extract(word);
+}
+
+/**
+ * A function returning one object literal with every field of the encoding: decoding stays a
+ * handful of shifts (no per-word loop over the parts), and every Fields object of an encoding has
+ * the same properties in the same order, so it has one hidden class and the property loads of
+ * its prep and handler stay monomorphic.
+ */
+function compileExtractor(parts: FieldPart[], names: string[]): Extractor {
+  if (names.length === 0) return () => ({});
+  const props = names.map((n) => `${n}: ${fieldExpr(parts.filter((p) => p.name === n))}`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('wide', `return function extract(w) { return { ${props.join(', ')} }; };`)(wideField) as Extractor;
+}
+
+/**
+ * The extractor until its first use, which generates it (a boot uses a third of the encodings,
+ * so the others are never compiled) and puts it in the OpDef's place of this stand-in.
+ */
+function lazyExtractor(parts: FieldPart[], names: string[]): Extractor {
+  let compiled: Extractor | null = null;
+  return function extractFirst(this: unknown, word: number): Fields {
+    compiled ??= compileExtractor(parts, names);
+    if (typeof this === 'object' && this !== null) (this as { extract: Extractor }).extract = compiled;
+    return compiled(word);
+  };
+}
+
+/** The expression of one field (its parts in pattern order) of the word `w`. */
+function fieldExpr(ps: FieldPart[]): string {
+  const width = ps.reduce((a, p) => a + p.len, 0);
+  const signed = ps.some((p) => p.signed);
+  // Wider than an int32 can hold unsigned: the general form (none of the A64 tables needs it).
+  if (width > 31) return `wide(w, ${JSON.stringify(ps)})`;
+  if (ps.length === 1) {
+    const { pos, len } = ps[0]!;
+    if (signed) return `((w << ${32 - pos - len}) >> ${32 - len})`;
+    return pos + len === 32 ? `(w >>> ${pos})` : `((w >>> ${pos}) & ${(1 << len) - 1})`;
   }
-  for (const p of def.parts) {
-    if (!p.signed) continue;
-    const w = widths[p.name]!;
-    const v = f[p.name]!;
-    if (v >= 2 ** (w - 1)) f[p.name] = v - 2 ** w;
+  let below = width;
+  const terms = ps.map((p) => {
+    below -= p.len;
+    const bits = `((w >>> ${p.pos}) & ${(1 << p.len) - 1})`;
+    return below === 0 ? bits : `(${bits} << ${below})`;
+  });
+  const u = `(${terms.join(' | ')})`;
+  return signed ? `((${u} << ${32 - width}) >> ${32 - width})` : u;
+}
+
+/** A field of more than 31 bits, in doubles. */
+function wideField(word: number, ps: FieldPart[]): number {
+  let v = 0;
+  let width = 0;
+  for (const p of ps) {
+    v = v * 2 ** p.len + ((word >>> p.pos) & (p.len === 32 ? 0xffffffff : (1 << p.len) - 1));
+    width += p.len;
   }
-  return f;
+  return ps.some((p) => p.signed) && v >= 2 ** (width - 1) ? v - 2 ** width : v;
 }
 
 function popcount(x: number): number {
@@ -116,15 +169,24 @@ export interface Decoded {
   fields: Fields;
 }
 
+/** Bits [31:21] of a word select its candidate list (most A64 encodings fix most of them). */
+const INDEX_SHIFT = 21;
+const INDEX_SIZE = 1 << (32 - INDEX_SHIFT);
+
 /**
  * The matcher built from all tables. Overlaps are resolved by specificity: among the patterns
  * that match, the one with the most fixed bits wins (so an alias or a special case may be listed
  * beside its general form); equal specificity is a table error unless `allowOverlap` is used
  * deliberately (first declared wins).
- * Buckets on bits [28:25], the ARM ARM's top-level "op0" split.
+ * The candidates are indexed by bits [31:21]: the list of a key holds, in specificity order, only
+ * the encodings whose fixed bits among those agree with it, so a word is compared with one or two
+ * patterns rather than with its whole ARM ARM top-level group.
  */
 export class Decoder {
-  private readonly buckets: OpDef[][] = [];
+  /** Candidates by bits [31:21], each list made on first use. */
+  private readonly index: (OpDef[] | undefined)[] = new Array<OpDef[] | undefined>(INDEX_SIZE);
+  /** The encodings by bits [28:25] (the ARM ARM's op0), in specificity order. */
+  private readonly op0: OpDef[][] = [];
   readonly all: OpDef[];
 
   constructor(
@@ -134,13 +196,18 @@ export class Decoder {
     readonly features: FeatureSet = ALL_FEATURES,
   ) {
     this.all = tables.flat();
-    for (let b = 0; b < 16; b++) {
-      const key = b << 25;
-      const list = this.all.filter((d) => ((d.value ^ key) & d.mask & (0xf << 25)) === 0);
-      // Stable sort: more fixed bits first, declaration order otherwise.
-      list.sort((a, c) => popcount(c.mask) - popcount(a.mask));
-      this.buckets.push(list);
-    }
+    // Stable sort: more fixed bits first, declaration order otherwise.
+    const sorted = [...this.all].sort((a, c) => popcount(c.mask) - popcount(a.mask));
+    for (let b = 0; b < 16; b++) this.op0.push(sorted.filter((d) => ((d.value ^ (b << 25)) & d.mask & (0xf << 25)) === 0));
+  }
+
+  /** The candidates of words whose bits [31:21] are `k`: the op0 list filtered on the other bits. */
+  private candidates(k: number): OpDef[] {
+    const key = (k << INDEX_SHIFT) >>> 0;
+    const keyMask = ((INDEX_SIZE - 1) << INDEX_SHIFT) >>> 0;
+    const list = this.op0[(key >>> 25) & 0xf]!.filter((d) => ((d.value ^ key) & d.mask & keyMask) === 0);
+    this.index[k] = list;
+    return list;
   }
 
   /** Every pair of encodings that can match the same word with the same specificity. */
@@ -160,18 +227,19 @@ export class Decoder {
 
   /** The encoding a word matches, before `prep` (for tests and the disassembly trace). */
   match(word: number): OpDef | null {
-    const list = this.buckets[(word >>> 25) & 0xf]!;
+    const list = this.index[word >>> INDEX_SHIFT] ?? this.candidates(word >>> INDEX_SHIFT);
     for (const d of list) if (((word & d.mask) >>> 0) === d.value) return d;
     return null;
   }
 
   decode(word: number): Decoded {
-    const list = this.buckets[(word >>> 25) & 0xf]!;
-    for (const d of list) {
+    const list = this.index[word >>> INDEX_SHIFT] ?? this.candidates(word >>> INDEX_SHIFT);
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i]!;
       if (((word & d.mask) >>> 0) !== d.value) continue;
       // An absent feature's row still wins over less specific rows: the word is UNDEFINED.
       if (d.feature !== undefined && !this.features.has(d.feature)) return { def: d, exec: this.undefinedExec, fields: { word } };
-      const raw = extractFields(d, word);
+      const raw = d.extract(word);
       const fields = d.prep ? d.prep(raw, word, this.features) : raw;
       if (fields === null) return { def: d, exec: this.undefinedExec, fields: { word } };
       // A prep may pick the handler per word (SYS operations): fields.exec overrides.

@@ -170,7 +170,15 @@ export function isb(cpu: Cpu): void {
 export function tlbi(cpu: Cpu, f: F): void {
   if (cpu.el === 0) cpu.raiseUndefined();
   if (cpu.hcrTraps(HCR.TTLB)) cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(f.enc, f.rt, false), 0, 0, cpu.pc);
-  cpu.flushTlb();
+  let pn: number | null = null;
+  if (f.byVa) {
+    // Xt[43:0] is VA[55:12]: the page number, negative for the TTBR1 range (VA[55] set).
+    const r = cpu.r;
+    pn = ((r[2 * f.rtr + 1]! << 20) >> 20) * 4294967296 + (r[2 * f.rtr]! >>> 0);
+  }
+  if (f.shareable || cpu.hcrTraps(HCR.FB)) cpu.flushTlbShareable(pn);
+  else if (pn === null) cpu.flushTlb();
+  else cpu.flushTlbPage(pn);
 }
 
 /** AT S1E1R/W, S1E0R/W: translate and report in PAR_EL1 (F=1 with FST on a fault). */

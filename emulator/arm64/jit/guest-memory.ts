@@ -13,13 +13,16 @@
 // translator), with a one-line notice from the caller.
 
 export const WASM_PAGE = 65536;
-/** Bytes of one CPU slot: the register file (regs.ts, REGFILE_BYTES) then 4 TLB arrays (soft-tlb.ts). */
-export const CPU_SLOT_BYTES = 32 * 1024;
+/**
+ * Bytes of one CPU slot: the register file (regs.ts, REGFILE_BYTES), then the soft TLBs
+ * (soft-tlb.ts: 5 arrays of doubles and an Int32 column, of TLB_SIZE * TLB_CONTEXTS entries).
+ */
+export const CPU_SLOT_BYTES = 256 * 1024;
 /** Offset of the soft-TLB arrays in a CPU slot (after the register file and its scratch). */
 export const SLOT_TLB_OFFSET = 2048;
 export const CPU_SLOTS = 64;
-/** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots, rounded down). */
-export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - 4 * 1024 ** 2;
+/** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots). */
+export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - CPU_SLOTS * CPU_SLOT_BYTES;
 
 export interface CpuSlot {
   readonly buffer: ArrayBuffer;

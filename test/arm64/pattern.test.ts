@@ -16,6 +16,13 @@ describe('encoding patterns', () => {
     const d2 = op('ADR2', '0 immlo:2 10000 imm:s19 rd:5', () => {});
     expect(d2.names).toEqual(['immlo', 'imm', 'rd']);
   });
+  it('a concatenated field of 32 bits (beyond the int32 shifts) keeps its unsigned or signed value', () => {
+    const u = op('U32', 'x:16 x:16', () => {});
+    const s = op('S32', 'x:s16 x:16', () => {});
+    expect(extractFields(u, 0xffff0001).x).toBe(0xffff0001);
+    expect(extractFields(s, 0xffff0001).x).toBe(0xffff0001 - 2 ** 32);
+    expect(extractFields(s, 0x7fff0001).x).toBe(0x7fff0001);
+  });
   it('rejects a pattern that is not 32 bits', () => {
     expect(() => op('BAD', '1 0 rd:5', () => {})).toThrow(/not 32/);
   });

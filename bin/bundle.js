@@ -3,20 +3,34 @@
 // where tsx's loader took ~0.5 s to transform ~200 modules one by one through its hooks thread.
 // The sources stay the truth (vitest and tsc read them directly); the bundle is a cache, rebuilt
 // whenever one of its inputs changed, so a fresh clone still needs no build step.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const BUNDLE = join(ROOT, 'node_modules', '.cache', 'shyper-emu', 'cli.mjs');
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+// Named after the clone: git worktrees may share one node_modules (a symlink), and each must run
+// its own sources, not whichever worktree built last.
+export const BUNDLE = bundlePath(ROOT);
+
+export function bundlePath(root) {
+  root = resolve(root); // one spelling per clone: no trailing slash
+  return join(root, 'node_modules', '.cache', 'shyper-emu', `cli-${fnv1a(root)}.mjs`);
+}
 
 // Bump when the build below changes in a way its inputs' stamps would not show.
 const FORMAT = 1;
 // First line of the bundle: `// shyper-emu-bundle {key, files: [[path, mtimeMs, size], ...]}`.
 // Inside the bundle itself, so one rename replaces bundle and manifest together.
 const TAG = '// shyper-emu-bundle';
-// Not module inputs, but they change the output: the build's own code and the tsconfig it reads.
-const EXTRA_INPUTS = ['bin/bundle.js', 'tsconfig.json'];
+// Not module inputs, but they change the output: the build's own code, the tsconfig and the
+// package.json esbuild reads (also where a new esbuild version would show).
+const EXTRA_INPUTS = ['bin/bundle.js', 'tsconfig.json', 'package.json'];
+
+function fnv1a(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
 
 /** What else the bundle depends on: where the clone is (source URLs are baked in) and the format. */
 function key(root) {
@@ -57,7 +71,8 @@ function stamp(root, rel) {
  * renamed input, a moved clone or another build format makes it stale. A new file only matters
  * once some input imports it, and that input's stamp then changes.
  */
-export function isFresh(root = ROOT, file = BUNDLE) {
+export function isFresh(root = ROOT, file = bundlePath(root)) {
+  root = resolve(root);
   const m = readManifest(file);
   if (!m || m.key !== key(root) || !Array.isArray(m.files)) return false;
   try {
@@ -76,17 +91,18 @@ export function isFresh(root = ROOT, file = BUNDLE) {
  * so a concurrent launch sees the old bundle or the new one, never half of one (two launches that
  * both find it stale both build; the last rename wins, and both results are whole).
  */
-export async function build(root = ROOT, file = BUNDLE) {
+export async function build(root = ROOT, file = bundlePath(root)) {
+  root = resolve(root);
   const esbuild = await import('esbuild');
-  const files = [];
+  const files = EXTRA_INPUTS.map((rel) => stamp(root, rel));
   // Each source's stamp is taken before esbuild reads it: an edit during the build then leaves a
   // stamp that no longer matches, and the next launch builds again.
   const sources = {
     name: 'shyper-sources',
     setup(b) {
-      b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
-        if (args.path.includes('/node_modules/')) return undefined;
-        files.push(stamp(root, args.path.slice(root.length)));
+      b.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+        files.push(stamp(root, relative(root, args.path)));
+        if (!/\.[cm]?[jt]s$/.test(args.path)) return undefined; // anything else: esbuild's own loader
         const text = readFileSync(args.path, 'utf8');
         // Paths the sources compute from their own location (ROOT, guests/, the config schema)
         // must still point into the clone, not into node_modules/.cache: each module's
@@ -106,7 +122,7 @@ export async function build(root = ROOT, file = BUNDLE) {
       format: 'esm',
       target: 'node20',
       packages: 'external', // npm packages load from node_modules as usual
-      sourcemap: 'external', // cli.mjs.map, read only under SHYPER_DEBUG (see the launcher)
+      sourcemap: 'external', // cli-*.mjs.map, read only under SHYPER_DEBUG (see the launcher)
       banner: { js: TAG }, // the manifest's line, filled in below (the map counts it)
       sourcesContent: false,
       legalComments: 'none',
@@ -119,11 +135,11 @@ export async function build(root = ROOT, file = BUNDLE) {
     const map = r.outputFiles.find((o) => o.path.endsWith('.map')).text;
     // Anything import.meta left would now see the bundle's location: refuse rather than run wrong.
     if (/\bimport\.meta\b/.test(js)) throw new Error('import.meta left in the bundle (only import.meta.url is rewritten)');
-    for (const rel of EXTRA_INPUTS) files.push(stamp(root, rel));
     if (!js.startsWith(`${TAG}\n`)) throw new Error('bundle does not start with its banner');
-    const manifest = `${TAG} ${JSON.stringify({ key: key(root), files })}`;
+    const manifest = `${TAG} ${JSON.stringify({ key: key(root), root, files })}`;
     const mapLine = `//# sourceMappingURL=${basename(file)}.map\n`;
     mkdirSync(dirname(file), { recursive: true });
+    removeLeftovers(dirname(file));
     // Map first: a bundle never points at a missing map (a racing build's map fits just as well
     // unless the sources changed in between, and it is only read for SHYPER_DEBUG stacks).
     writeAtomic(`${file}.map`, map);
@@ -132,6 +148,25 @@ export async function build(root = ROOT, file = BUNDLE) {
     await esbuild.stop?.(); // its service process would otherwise live as long as the emulator
   }
   return file;
+}
+
+/**
+ * What earlier builds left: temporary files of builds killed between write and rename (an hour
+ * old: not a running build's), and bundles of clones that were moved or removed.
+ */
+function removeLeftovers(dir) {
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    try {
+      if (f.endsWith('.tmp') && Date.now() - statSync(path).mtimeMs > 3600_000) unlinkSync(path);
+      if (!f.endsWith('.mjs')) continue;
+      const root = readManifest(path)?.root;
+      if (typeof root === 'string' && !existsSync(join(root, 'bin', 'bundle.js'))) {
+        unlinkSync(path);
+        unlinkSync(`${path}.map`);
+      }
+    } catch {}
+  }
 }
 
 function writeAtomic(file, data) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Launcher. A fresh clone needs no build step: the first run bundles the TypeScript sources into
-// node_modules/.cache/shyper-emu/cli.mjs (bin/bundle.js, ~1 s) and later runs load that one file
+// node_modules/.cache/shyper-emu/cli-*.mjs (bin/bundle.js, ~1 s) and later runs load that one file
 // (~0.1 s to start instead of ~0.5 s through tsx's loader), rebuilding it when a source changed.
 // If the bundle cannot be built (read-only clone, esbuild missing, a syntax error) the sources run
 // through tsx as before, which also reports source errors the usual way. SHYPER_BUNDLE=0 forces

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './run-cli.ts';
+import { bundlePath, isFresh } from '../../bin/bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = 'node_modules/.cache/shyper-emu';
@@ -21,7 +22,8 @@ function expectHelp(r: CliResult, what: string): void {
 describe('launcher', () => {
   it('answers --help from a bundle with no import.meta left in it, and reuses that bundle', async () => {
     expectHelp(await runCli(['--help'], { cwd: ROOT }), 'first run (builds the bundle if stale)');
-    const bundle = join(ROOT, CACHE, 'cli.mjs');
+    const bundle = bundlePath(ROOT);
+    expect(isFresh(ROOT)).toBe(true);
     const before = statSync(bundle);
     expectHelp(await runCli(['--help'], { cwd: ROOT }), 'second run');
     const after = statSync(bundle);
@@ -46,24 +48,26 @@ describe('launcher', () => {
 
     it('rebuilds a stale bundle after a source change', async () => {
       expectHelp(await runCli(['--help'], { cwd: dir }), 'first run');
-      const bundle = join(dir, CACHE, 'cli.mjs');
+      const bundle = bundlePath(dir);
+      expect(isFresh(dir)).toBe(true);
       expect(readFileSync(bundle, 'utf8')).toContain(JSON.stringify(pathToFileURL(join(dir, 'hypervisor/config-schema.ts')).href));
       const boot = join(dir, 'src/commands/boot.ts');
       writeFileSync(boot, readFileSync(boot, 'utf8').replace('usage: shyper-emu [options]', 'usage: shyper-emu [changed]'));
+      expect(isFresh(dir)).toBe(false);
       const r = await runCli(['--help'], { cwd: dir });
       expectHelp(r, 'after the change');
       expect(r.stdout).toMatch(/^usage: shyper-emu \[changed\]/);
       expect(readFileSync(bundle, 'utf8')).toContain('usage: shyper-emu [changed]');
+      expect(isFresh(dir)).toBe(true);
     });
 
     it('two launches building at once both run and leave one whole bundle', async () => {
       rmSync(join(dir, CACHE), { recursive: true, force: true });
       const rs = await Promise.all([runCli(['--help'], { cwd: dir }), runCli(['--help'], { cwd: dir })]);
       rs.forEach((r, i) => expectHelp(r, `launch ${i}`));
-      expect(readdirSync(join(dir, CACHE)).sort()).toEqual(['cli.mjs', 'cli.mjs.map']); // no temporary files left
-      const before = statSync(join(dir, CACHE, 'cli.mjs'));
-      expectHelp(await runCli(['--help'], { cwd: dir }), 'after the race');
-      expect(statSync(join(dir, CACHE, 'cli.mjs')).mtimeMs, 'the bundle left is fresh').toBe(before.mtimeMs);
+      const name = bundlePath(dir).split('/').pop();
+      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`]); // no temporary files left
+      expect(isFresh(dir), 'the bundle left is whole and fresh').toBe(true);
     });
 
     it('runs through tsx when no bundle can be written', async () => {

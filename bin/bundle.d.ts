@@ -1,0 +1,6 @@
+// Types of bin/bundle.js, for the tests (the launcher is plain JavaScript; tsconfig has no allowJs).
+export const ROOT: string;
+export const BUNDLE: string;
+export function bundlePath(root: string): string;
+export function isFresh(root?: string, file?: string): boolean;
+export function build(root?: string, file?: string): Promise<string>;

@@ -1,0 +1,183 @@
+// The launcher's bundle: src/cli.ts and every module it imports, as one ESM file built by esbuild
+// and kept in node_modules/.cache/shyper-emu/. Node loads one plain JavaScript file in ~0.1 s,
+// where tsx's loader took ~0.5 s to transform ~200 modules one by one through its hooks thread.
+// The sources stay the truth (vitest and tsc read them directly); the bundle is a cache, rebuilt
+// whenever one of its inputs changed, so a fresh clone still needs no build step.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+// Named after the clone: git worktrees may share one node_modules (a symlink), and each must run
+// its own sources, not whichever worktree built last.
+export const BUNDLE = bundlePath(ROOT);
+
+export function bundlePath(root) {
+  root = resolve(root); // one spelling per clone: no trailing slash
+  return join(root, 'node_modules', '.cache', 'shyper-emu', `cli-${fnv1a(root)}.mjs`);
+}
+
+// Bump when the build below changes in a way its inputs' stamps would not show.
+const FORMAT = 1;
+// First line of the bundle: `// shyper-emu-bundle {key, files: [[path, mtimeMs, size], ...]}`.
+// Inside the bundle itself, so one rename replaces bundle and manifest together.
+const TAG = '// shyper-emu-bundle';
+// Not module inputs, but they change the output: the build's own code, the tsconfig and the
+// package.json esbuild reads (also where a new esbuild version would show).
+const EXTRA_INPUTS = ['bin/bundle.js', 'tsconfig.json', 'package.json'];
+
+function fnv1a(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** What else the bundle depends on: where the clone is (source URLs are baked in) and the format. */
+function key(root) {
+  return `${FORMAT} ${root}`;
+}
+
+/** The manifest of the bundle at `file`, or null if there is none or it cannot be read. */
+function readManifest(file) {
+  let fd;
+  try {
+    fd = openSync(file, 'r');
+    let buf = Buffer.alloc(0);
+    let end = -1;
+    while (end < 0) {
+      const more = Buffer.alloc(Math.max(64 * 1024, buf.length)); // the line is ~15 KB today
+      const n = readSync(fd, more, 0, more.length, buf.length);
+      if (n === 0) return null;
+      buf = Buffer.concat([buf, more.subarray(0, n)]);
+      end = buf.indexOf(10);
+    }
+    const line = buf.toString('utf8', 0, end);
+    return line.startsWith(`${TAG} `) ? JSON.parse(line.slice(TAG.length + 1)) : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function stamp(root, rel) {
+  const s = statSync(join(root, rel));
+  return [rel, s.mtimeMs, s.size];
+}
+
+/**
+ * True when the bundle at `file` was built from the files as they are now: each input's mtime and
+ * size equal what was recorded when the build read it (~200 stats, ~1-2 ms). A changed, removed or
+ * renamed input, a moved clone or another build format makes it stale. A new file only matters
+ * once some input imports it, and that input's stamp then changes.
+ */
+export function isFresh(root = ROOT, file = bundlePath(root)) {
+  root = resolve(root);
+  const m = readManifest(file);
+  if (!m || m.key !== key(root) || !Array.isArray(m.files)) return false;
+  try {
+    for (const [rel, mtimeMs, size] of m.files) {
+      const s = statSync(join(root, rel));
+      if (s.mtimeMs !== mtimeMs || s.size !== size) return false;
+    }
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Build the bundle of `root`'s src/cli.ts into `file`. Written to a temporary file and renamed,
+ * so a concurrent launch sees the old bundle or the new one, never half of one (two launches that
+ * both find it stale both build; the last rename wins, and both results are whole).
+ */
+export async function build(root = ROOT, file = bundlePath(root)) {
+  root = resolve(root);
+  const esbuild = await import('esbuild');
+  const files = EXTRA_INPUTS.map((rel) => stamp(root, rel));
+  // Each source's stamp is taken before esbuild reads it: an edit during the build then leaves a
+  // stamp that no longer matches, and the next launch builds again.
+  const sources = {
+    name: 'shyper-sources',
+    setup(b) {
+      b.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+        files.push(stamp(root, relative(root, args.path)));
+        if (!/\.[cm]?[jt]s$/.test(args.path)) return undefined; // anything else: esbuild's own loader
+        const text = readFileSync(args.path, 'utf8');
+        // Paths the sources compute from their own location (ROOT, guests/, the config schema)
+        // must still point into the clone, not into node_modules/.cache: each module's
+        // import.meta.url becomes the URL of its source file.
+        const url = JSON.stringify(pathToFileURL(args.path).href);
+        const contents = text.replace(/\bimport\.meta\.url\b/g, url);
+        return { contents, loader: args.path.endsWith('ts') ? 'ts' : 'js' };
+      });
+    },
+  };
+  try {
+    const r = await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: ['src/cli.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external', // npm packages load from node_modules as usual
+      sourcemap: 'external', // cli-*.mjs.map, read only under SHYPER_DEBUG (see the launcher)
+      banner: { js: TAG }, // the manifest's line, filled in below (the map counts it)
+      sourcesContent: false,
+      legalComments: 'none',
+      write: false,
+      outfile: file,
+      logLevel: 'silent',
+      plugins: [sources],
+    });
+    const js = r.outputFiles.find((o) => o.path.endsWith('.mjs')).text;
+    const map = r.outputFiles.find((o) => o.path.endsWith('.map')).text;
+    // Anything import.meta left would now see the bundle's location: refuse rather than run wrong.
+    if (/\bimport\.meta\b/.test(js)) throw new Error('import.meta left in the bundle (only import.meta.url is rewritten)');
+    if (!js.startsWith(`${TAG}\n`)) throw new Error('bundle does not start with its banner');
+    const manifest = `${TAG} ${JSON.stringify({ key: key(root), root, files })}`;
+    const mapLine = `//# sourceMappingURL=${basename(file)}.map\n`;
+    mkdirSync(dirname(file), { recursive: true });
+    removeLeftovers(dirname(file));
+    // Map first: a bundle never points at a missing map (a racing build's map fits just as well
+    // unless the sources changed in between, and it is only read for SHYPER_DEBUG stacks).
+    writeAtomic(`${file}.map`, map);
+    writeAtomic(file, manifest + js.slice(TAG.length) + mapLine);
+  } finally {
+    await esbuild.stop?.(); // its service process would otherwise live as long as the emulator
+  }
+  return file;
+}
+
+/**
+ * What earlier builds left: temporary files of builds killed between write and rename (an hour
+ * old: not a running build's), and bundles of clones that were moved or removed.
+ */
+function removeLeftovers(dir) {
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    try {
+      if (f.endsWith('.tmp') && Date.now() - statSync(path).mtimeMs > 3600_000) unlinkSync(path);
+      if (!f.endsWith('.mjs')) continue;
+      const root = readManifest(path)?.root;
+      if (typeof root === 'string' && !existsSync(join(root, 'bin', 'bundle.js'))) {
+        unlinkSync(path);
+        unlinkSync(`${path}.map`);
+      }
+    } catch {}
+  }
+}
+
+function writeAtomic(file, data) {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw e;
+  }
+}

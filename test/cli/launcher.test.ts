@@ -1,0 +1,82 @@
+// The launcher (bin/shyper-emu.js + bin/bundle.js): it runs an esbuild bundle of the sources cached
+// in node_modules/.cache/shyper-emu/, rebuilt when a source changes, and falls back to tsx when it
+// cannot build one. The staleness and fallback cases run on a temporary copy of the sources so
+// the clone's own bundle is left alone.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './run-cli.ts';
+import { bundlePath, isFresh } from '../../bin/bundle.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CACHE = 'node_modules/.cache/shyper-emu';
+
+function expectHelp(r: CliResult, what: string): void {
+  expect(r.stderr, what).toBe('');
+  expect(r.code, what).toBe(0);
+  expect(r.stdout, what).toMatch(/^usage: shyper-emu/);
+}
+
+describe('launcher', () => {
+  it('answers --help from a bundle with no import.meta left in it, and reuses that bundle', async () => {
+    expectHelp(await runCli(['--help'], { cwd: ROOT }), 'first run (builds the bundle if stale)');
+    const bundle = bundlePath(ROOT);
+    expect(isFresh(ROOT)).toBe(true);
+    const before = statSync(bundle);
+    expectHelp(await runCli(['--help'], { cwd: ROOT }), 'second run');
+    const after = statSync(bundle);
+    expect([after.ino, after.mtimeMs], 'a fresh bundle is not rebuilt').toEqual([before.ino, before.mtimeMs]);
+    const text = readFileSync(bundle, 'utf8');
+    expect(text).not.toMatch(/\bimport\.meta\b/);
+    // Paths computed from import.meta.url still point at the sources, not into the cache.
+    expect(text).toContain(JSON.stringify(pathToFileURL(join(ROOT, 'hypervisor/config-schema.ts')).href));
+  });
+
+  describe('on a copy of the sources', () => {
+    let dir = '';
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'shyper-launcher-'));
+      for (const d of ['bin', 'src', 'emulator', 'hypervisor', 'boards']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+      for (const f of ['package.json', 'tsconfig.json']) cpSync(join(ROOT, f), join(dir, f));
+      // A node_modules of its own (the cache goes there) whose packages are the clone's.
+      mkdirSync(join(dir, 'node_modules'));
+      for (const p of ['esbuild', 'tsx']) symlinkSync(join(ROOT, 'node_modules', p), join(dir, 'node_modules', p));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('rebuilds a stale bundle after a source change', async () => {
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'first run');
+      const bundle = bundlePath(dir);
+      expect(isFresh(dir)).toBe(true);
+      expect(readFileSync(bundle, 'utf8')).toContain(JSON.stringify(pathToFileURL(join(dir, 'hypervisor/config-schema.ts')).href));
+      const boot = join(dir, 'src/commands/boot.ts');
+      writeFileSync(boot, readFileSync(boot, 'utf8').replace('usage: shyper-emu [options]', 'usage: shyper-emu [changed]'));
+      expect(isFresh(dir)).toBe(false);
+      const r = await runCli(['--help'], { cwd: dir });
+      expectHelp(r, 'after the change');
+      expect(r.stdout).toMatch(/^usage: shyper-emu \[changed\]/);
+      expect(readFileSync(bundle, 'utf8')).toContain('usage: shyper-emu [changed]');
+      expect(isFresh(dir)).toBe(true);
+    });
+
+    it('two launches building at once both run and leave one whole bundle', async () => {
+      rmSync(join(dir, CACHE), { recursive: true, force: true });
+      const rs = await Promise.all([runCli(['--help'], { cwd: dir }), runCli(['--help'], { cwd: dir })]);
+      rs.forEach((r, i) => expectHelp(r, `launch ${i}`));
+      const name = bundlePath(dir).split('/').pop();
+      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`]); // no temporary files left
+      expect(isFresh(dir), 'the bundle left is whole and fresh').toBe(true);
+    });
+
+    it('runs through tsx when no bundle can be written', async () => {
+      // A file where the cache directory should be: mkdir fails, as on a read-only clone (the
+      // tests may run as root, for whom permissions would not stop the write).
+      rmSync(join(dir, 'node_modules/.cache'), { recursive: true, force: true });
+      writeFileSync(join(dir, 'node_modules/.cache'), '');
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'fallback');
+      expect(existsSync(join(dir, CACHE))).toBe(false);
+    });
+  });
+});

@@ -88,8 +88,9 @@ Boot options:
                      (and "jit: pages=N translate-ms=T ...": the translator's work)
   --interpreter      run guest code on the interpreter alone, without translating hot code to
                      WebAssembly (also SHYPER_JIT=0; SHYPER_JIT_THRESHOLD=N translates a page
-                     after N block entries into it, 0 = at the first; output is identical
-                     either way)
+                     after N block entries into it, 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
+                     compiles a translated page again, optimized, after it ran N instructions;
+                     output is identical either way)
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed

@@ -13,7 +13,6 @@
 //    the high word in cpu.hi; write64(va, lo, hi).
 
 import { RegisterFile, NF, ZF, CF, VF, FPCR, FPSR } from './regs.ts';
-import type { PageFn } from './jit/translate.ts';
 import { Decoder, type Exec, type Fields } from './decode/pattern.ts';
 import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
@@ -290,7 +289,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
         let code = page.code;
         if (code === null && jit !== null) {
           page.entries[idx] = 1;
-          if (++page.heat > this.jitThreshold) code = this.translatePage(page, jit);
+          if (++page.heat > this.jitThreshold) code = jit.translateHot(page, this.decodeInto);
         }
         let skip = false;
         for (;;) {
@@ -305,14 +304,14 @@ export class Cpu extends MemoryAccessor implements JitCpu {
             if (k === 0) {
               // An entry the translation does not cover (jit/reach.ts): interpret this instruction.
               skip = true;
-              this.jitMiss(page);
+              jit!.missed(page, this.jitThreshold);
               page.entries[idx] = 1;
               continue;
             }
             n += k;
             if ((page.work += k) > this.jitOptimizeAfter && !page.optimized) {
               page.optimized = true;
-              code = this.translatePage(page, jit!);
+              code = jit!.translateHot(page, this.decodeInto);
             }
             const jp = this.jitPc;
             pc = jp[1]! * 4294967296 + (jp[0]! >>> 0);
@@ -341,7 +340,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
               idx = d >>> 2;
               if (jit !== null && code === null) {
                 page.entries[idx] = 1;
-                if (++page.heat > this.jitThreshold && page.valid) code = this.translatePage(page, jit);
+                if (++page.heat > this.jitThreshold && page.valid) code = jit.translateHot(page, this.decodeInto);
               }
               continue;
             }
@@ -365,24 +364,8 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     return n;
   }
 
-  /** Translate a hot page, decoding what the translation reaches (null: it stays interpreted). */
-  private translatePage(page: DecodedPage, jit: Translator): PageFn | null {
-    if (page.code !== null && !page.optimized) return page.code;
-    // After a few partial translations that kept missing entries, translate the whole page; a
-    // page that ran hot (page.optimized) is compiled by the optimizing compiler from then on.
-    const code = jit.translate(page, (i) => void this.decodeAt(page, i), page.translations >= 4, page.optimized);
-    page.translations++;
-    page.misses = 0;
-    if (code === null) page.heat = -Infinity; // never again
-    return code;
-  }
-
-  /** Translated code was entered where it does not reach: retranslate once that adds up. */
-  private jitMiss(page: DecodedPage): void {
-    if (++page.misses < 16) return;
-    this.jit!.release(page);
-    page.heat = this.jitThreshold; // the next entry translates again, with the new entries
-  }
+  /** What the translator decodes a page's instructions with (jit/runtime.ts translateHot). */
+  private readonly decodeInto = (page: DecodedPage, i: number): void => void this.decodeAt(page, i);
 
   /**
    * Translated code's call of an instruction's interpreter handler (the fallback of everything

@@ -63,9 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === 'jit' && argv.length <= 2) {
     // `bench jit [ITERATIONS]`: only the translator's figures.
-    const lines = [...jitFigures(buildBench(), argv[1] ?? '100'), mixFigure(buildBench('bench-mix'))];
-    const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
-    if (kernel !== undefined) for (const smp of ['1', '4']) lines.push(...bootFigures(kernel, smp));
+    const lines = [...jitFigures(buildBench(), argv[1] ?? '100'), mixFigure(buildBench('bench-mix')), ...kitBootLines()];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
   }
@@ -91,13 +89,7 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(`cpu   bench-int: ${insns} instructions, shyper-emu ${ours.toFixed(2)} s = ${(insns / ours / 1e6).toFixed(1)} MIPS, qemu-aarch64 ${qemu.toFixed(2)} s, ratio ${(ours / qemu).toFixed(1)}x (${agree})`);
   lines.push(...jitFigures(prog, iters));
   lines.push(mixFigure(buildBench('bench-mix')));
-
-  const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
-  if (kernel !== undefined) {
-    for (const smp of ['1', '4']) lines.push(...bootFigures(kernel, smp));
-  } else {
-    lines.push(`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`);
-  }
+  lines.push(...kitBootLines());
   lines.push(await idleFigure());
   lines.push(await vmOverheadFigure());
   lines.push(await vmBootFigure());
@@ -106,6 +98,13 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(...(await diskFigures())); // disk throughput, mediated vCPU time (bench-disk.ts)
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** The kit boot's lines on 1 and 4 CPUs, or one line saying there is no kit. */
+function kitBootLines(): string[] {
+  const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
+  if (kernel === undefined) return [`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`];
+  return ['1', '4'].flatMap((smp) => bootFigures(kernel, smp));
 }
 
 /**

@@ -167,6 +167,15 @@ export class Emit extends Bytes {
     }
   }
 
+  /** Return to the run loop at the page offset `offset`, this instruction's count + `after` executed. */
+  returnAt(offset: number, after: number): void {
+    this.get(L_RB);
+    this.pcPlus(offset);
+    this.mem(Op.i64_store, SCRATCH_PC);
+    this.count(after);
+    this.op(Op.return);
+  }
+
   /** Leave the page after this instruction for this instruction's address + delta (chained). */
   exitTo(delta: number): void {
     this.pcPlus(this.idx * 4 + delta);

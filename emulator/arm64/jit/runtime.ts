@@ -136,6 +136,27 @@ export class Translator {
     }
   }
 
+  /**
+   * A hot page (or one that ran long enough to be optimized, page.optimized): translate it. After
+   * a few partial translations that kept missing entries, the whole page; once optimized, every
+   * later translation uses the optimizing compiler too. Null: it stays interpreted, for good.
+   */
+  translateHot(page: DecodedPage, decode: (page: DecodedPage, i: number) => void): PageFn | null {
+    if (page.code !== null && !page.optimized) return page.code;
+    const code = this.translate(page, (i) => decode(page, i), page.translations >= 4, page.optimized);
+    page.translations++;
+    page.misses = 0;
+    if (code === null) page.heat = -Infinity; // never again
+    return code;
+  }
+
+  /** Translated code was entered where it does not reach (jit/reach.ts): retranslate once that adds up. */
+  missed(page: DecodedPage, threshold: number): void {
+    if (++page.misses < 16) return;
+    this.release(page);
+    page.heat = threshold; // the next entry translates again, with the new entries
+  }
+
   /** Drop a page's translation (the page was written, or is translated again). */
   release(page: DecodedPage): void {
     this.code.release(page.slot);

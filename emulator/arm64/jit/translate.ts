@@ -105,16 +105,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   e.i32(slack);
   e.op(Op.i32_lt_s);
   e.if();
-  e.get(L_RB);
-  e.get(L_PCB);
-  e.get(L_IDX);
-  e.op(Op.i64_extend_i32_u);
-  e.i64(2);
-  e.op(Op.i64_shl);
-  e.op(Op.i64_add);
-  e.mem(Op.i64_store, SCRATCH_PC);
-  e.get(L_N);
-  e.op(Op.return);
+  returnAtIdx(e);
   e.end();
   e.get(L_N);
   e.get(L_IDX);
@@ -152,11 +143,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
       e.i32(slack);
       e.op(Op.i32_lt_s);
       e.if();
-      e.get(L_RB);
-      e.pcPlus(i * 4);
-      e.mem(Op.i64_store, SCRATCH_PC);
-      e.count(0);
-      e.op(Op.return);
+      e.returnAt(i * 4, 0);
       e.end();
       since[i] = 0;
     }
@@ -180,14 +167,18 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
       e.chain();
     } else if (!isLive(i + 1)) {
       // The next instruction is not translated: return with its PC.
-      e.get(L_RB);
-      e.pcPlus(i * 4 + 4);
-      e.mem(Op.i64_store, SCRATCH_PC);
-      e.count(1);
-      e.op(Op.return);
+      e.returnAt(i * 4 + 4, 1);
     }
   }
   e.op(Op.end); // $miss: entered (or dispatched) at an instruction not translated (reach.ts)
+  returnAtIdx(e);
+  e.op(Op.end); // loop
+  e.op(Op.unreachable);
+  return e;
+}
+
+/** Return to the run loop at instruction L_IDX, with L_N executed (dispatch-time exits). */
+function returnAtIdx(e: Emit): void {
   e.get(L_RB);
   e.get(L_PCB);
   e.get(L_IDX);
@@ -198,9 +189,6 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   e.mem(Op.i64_store, SCRATCH_PC);
   e.get(L_N);
   e.op(Op.return);
-  e.op(Op.end); // loop
-  e.op(Op.unreachable);
-  return e;
 }
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */

@@ -17,8 +17,17 @@ export function bundlePath(root) {
   return join(root, 'node_modules', '.cache', 'shyper-emu', `cli-${fnv1a(root)}.mjs`);
 }
 
+/**
+ * The translator's worker thread (emulator/arm64/jit/worker.ts) as a bundle of its own beside the
+ * CLI's, built with it: the CLI's bundle knows its path (SHYPER_JIT_WORKER_BUNDLE, defined at
+ * build time) and bin/jit-worker.js loads it.
+ */
+export function workerBundlePath(file) {
+  return join(dirname(file), basename(file).replace(/^cli-/, 'jit-worker-'));
+}
+
 // Bump when the build below changes in a way its inputs' stamps would not show.
-const FORMAT = 1;
+const FORMAT = 2;
 // First line of the bundle: `// shyper-emu-bundle {key, files: [[path, mtimeMs, size], ...]}`.
 // Inside the bundle itself, so one rename replaces bundle and manifest together.
 const TAG = '// shyper-emu-bundle';
@@ -113,10 +122,29 @@ export async function build(root = ROOT, file = bundlePath(root)) {
       });
     },
   };
+  const workerFile = workerBundlePath(file);
   try {
+    const w = await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: ['emulator/arm64/jit/worker.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      banner: { js: TAG },
+      legalComments: 'none',
+      write: false,
+      outfile: workerFile,
+      logLevel: 'silent',
+      plugins: [sources],
+    });
+    const workerJs = w.outputFiles[0].text;
+    if (/\bimport\.meta\b/.test(workerJs)) throw new Error('import.meta left in the worker bundle');
     const r = await esbuild.build({
       absWorkingDir: root,
       entryPoints: ['src/cli.ts'],
+      define: { 'process.env.SHYPER_JIT_WORKER_BUNDLE': JSON.stringify(workerFile) },
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -143,6 +171,8 @@ export async function build(root = ROOT, file = bundlePath(root)) {
     // Map first: a bundle never points at a missing map (a racing build's map fits just as well
     // unless the sources changed in between, and it is only read for SHYPER_DEBUG stacks).
     writeAtomic(`${file}.map`, map);
+    // The worker's bundle before the CLI's: a fresh CLI bundle always has its worker beside it.
+    writeAtomic(workerFile, manifest + workerJs.slice(TAG.length));
     writeAtomic(file, manifest + js.slice(TAG.length) + mapLine);
   } finally {
     await esbuild.stop?.(); // its service process would otherwise live as long as the emulator
@@ -163,7 +193,7 @@ function removeLeftovers(dir) {
       const root = readManifest(path)?.root;
       if (typeof root === 'string' && !existsSync(join(root, 'bin', 'bundle.js'))) {
         unlinkSync(path);
-        unlinkSync(`${path}.map`);
+        if (existsSync(`${path}.map`)) unlinkSync(`${path}.map`);
       }
     } catch {}
   }

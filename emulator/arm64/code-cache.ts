@@ -45,6 +45,8 @@ export class DecodedPage {
   /** Instructions its translated code ran (jit/runtime.ts OPTIMIZE_AFTER); optimized since. */
   work = 0;
   optimized = false;
+  /** A translation of it is being made by the background compiler (jit/background.ts). */
+  pending = false;
   constructor(readonly ramOffset: number) {}
 }
 

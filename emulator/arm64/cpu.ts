@@ -13,12 +13,13 @@
 //    the high word in cpu.hi; write64(va, lo, hi).
 
 import { RegisterFile, NF, ZF, CF, VF, FPCR, FPSR } from './regs.ts';
-import { Decoder, type Exec, type Fields } from './decode/pattern.ts';
+import type { Decoder, Exec, Fields } from './decode/pattern.ts';
+// Decoders are built per core feature set in decoders.ts; re-exported for the CPU's users.
+export { decoderFor, defaultDecoder } from './decoders.ts';
 import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
 import { DecodedPage, INSNS_PER_PAGE, MemoryAccessor, PAGE, TLB_MASK } from './soft-tlb.ts';
-import { allTables } from './decode/index.ts';
-import { ALL_FEATURES, featureKey, type FeatureSet } from './features.ts';
+import { defaultDecoder } from './decoders.ts';
 import { SystemState } from './sysstate.ts';
 import { Mmu } from './mmu.ts';
 import {
@@ -245,6 +246,8 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     // Stall charged meanwhile (exception costs, EL2 work) is time too: it counts against the budget,
     // so a run ends near where its time does, however much EL2 work its traps cost.
     const stall0 = this.stall;
+    // Pages the background compiler has finished go in before this run (jit/background.ts).
+    if (this.jit !== null && this.jit.pending !== 0) this.jit.poll();
     while (done + (this.stall - stall0) < budget && !this.halted) {
       this.exitRequest = 0;
       if (this.el === 2 && !this.resumeFromEl2()) break;
@@ -289,7 +292,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
         let code = page.code;
         if (code === null && jit !== null) {
           page.entries[idx] = 1;
-          if (++page.heat > this.jitThreshold) code = jit.translateHot(page, this.decodeInto);
+          if (++page.heat > this.jitThreshold) code = jit.translateHot(page, this);
         }
         let skip = false;
         for (;;) {
@@ -304,14 +307,15 @@ export class Cpu extends MemoryAccessor implements JitCpu {
             if (k === 0) {
               // An entry the translation does not cover (jit/reach.ts): interpret this instruction.
               skip = true;
-              jit!.missed(page, this.jitThreshold);
               page.entries[idx] = 1;
+              jit!.missed(page, this);
               continue;
             }
             n += k;
+            jitStats.ran += k;
             if ((page.work += k) > this.jitOptimizeAfter && !page.optimized) {
               page.optimized = true;
-              code = jit!.translateHot(page, this.decodeInto);
+              code = jit!.translateHot(page, this);
             }
             const jp = this.jitPc;
             pc = jp[1]! * 4294967296 + (jp[0]! >>> 0);
@@ -340,7 +344,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
               idx = d >>> 2;
               if (jit !== null && code === null) {
                 page.entries[idx] = 1;
-                if (++page.heat > this.jitThreshold && page.valid) code = jit.translateHot(page, this.decodeInto);
+                if (++page.heat > this.jitThreshold && page.valid) code = jit.translateHot(page, this);
               }
               continue;
             }
@@ -365,7 +369,9 @@ export class Cpu extends MemoryAccessor implements JitCpu {
   }
 
   /** What the translator decodes a page's instructions with (jit/runtime.ts translateHot). */
-  private readonly decodeInto = (page: DecodedPage, i: number): void => void this.decodeAt(page, i);
+  jitDecode(page: DecodedPage, i: number): void {
+    this.decodeAt(page, i);
+  }
 
   /**
    * Translated code's call of an instruction's interpreter handler (the fallback of everything
@@ -379,7 +385,9 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     this.pc = pc;
     this.nextPc = npc;
     this.jitN = n;
-    page.fns[idx]!(this, page.args[idx]);
+    // A page translated in the background was decoded there: this thread may not have yet.
+    const fn = page.fns[idx] ?? this.decodeAt(page, idx);
+    fn(this, page.args[idx]);
     this.jitN = 0;
     const next = this.nextPc;
     if (next === npc && this.exitRequest === 0) return 0;
@@ -603,24 +611,4 @@ export class Cpu extends MemoryAccessor implements JitCpu {
     return ro < 0 ? 0 : dataAbortSyndromeFor(this.ram.getUint32(ro, true));
   }
 
-}
-
-const decoders = new Map<string, Decoder>();
-/** The one handler of every UNDEFINED word, whichever core's decoder produced it. */
-const undefinedInstruction: Exec = (cpu) => cpu.raiseUndefined();
-
-/** The decoder of a core with these optional features (features.ts), built once per set. */
-export function decoderFor(features: FeatureSet): Decoder {
-  const key = featureKey(features);
-  let d = decoders.get(key);
-  if (d === undefined) {
-    d = new Decoder(allTables(), undefinedInstruction, features);
-    decoders.set(key, d);
-  }
-  return d;
-}
-
-/** The decoder with every feature the emulator implements (Cortex-A76's set). */
-export function defaultDecoder(): Decoder {
-  return decoderFor(ALL_FEATURES);
 }

@@ -21,6 +21,13 @@ export interface SysregDef {
   minEl: number;
   read?: (cpu: Cpu) => bigint;
   write?: (cpu: Cpu, v: bigint) => void;
+  /**
+   * The same read and write on 32-bit halves, without BigInt: the registers Linux reads and writes
+   * on its hot paths (SP_EL0 is `current`, TPIDR_EL1 the per-CPU offset, DAIF around every
+   * irqsave) have them. readWords stores the value in r[i] (low) and r[i + 1] (high).
+   */
+  readWords?: (cpu: Cpu, r: Int32Array, i: number) => void;
+  writeWords?: (cpu: Cpu, lo: number, hi: number) => void;
   /** HCR_EL2 bits (low word) that trap reads / writes from EL1/EL0 to EL2. */
   trapRead?: number;
   trapWrite?: number;
@@ -52,7 +59,20 @@ export function valueReg(name: string, e: number, slot: El1Slot, minEl = 1, extr
     minEl,
     read: (cpu) => cpu.sys.el1[slot]!,
     write: (cpu, v) => void (cpu.sys.el1[slot] = v),
+    readWords: (cpu, r, i) => {
+      const w = cpu.sys.el1Words;
+      r[i] = w[2 * slot]! | 0;
+      r[i + 1] = w[2 * slot + 1]! | 0;
+    },
+    writeWords: (cpu, lo, hi) => {
+      const w = cpu.sys.el1Words;
+      w[2 * slot] = lo;
+      w[2 * slot + 1] = hi;
+    },
     ...extra,
+    // A custom read or write has no word form here: it must not be bypassed.
+    ...(extra.read ? { readWords: undefined } : {}),
+    ...(extra.write ? { writeWords: undefined } : {}),
   };
 }
 
@@ -241,12 +261,24 @@ export const el1Sysregs: SysregDef[] = [
       cpu.sys.spEl0Lo = lo32(v) | 0;
       cpu.sys.spEl0Hi = hi32(v) | 0;
     },
+    readWords: (cpu, r, i) => {
+      r[i] = cpu.sys.spEl0Lo;
+      r[i + 1] = cpu.sys.spEl0Hi;
+    },
+    writeWords: (cpu, lo, hi) => {
+      cpu.sys.spEl0Lo = lo | 0;
+      cpu.sys.spEl0Hi = hi | 0;
+    },
   },
   {
     name: 'CurrentEL',
     enc: enc(3, 0, 4, 2, 2),
     minEl: 1,
     read: (cpu) => BigInt(cpu.el << 2),
+    readWords: (cpu, r, i) => {
+      r[i] = cpu.el << 2;
+      r[i + 1] = 0;
+    },
   },
   {
     name: 'ISR_EL1',

@@ -18,6 +18,11 @@ const el0Sysregs: SysregDef[] = [
     minEl: 0,
     read: (cpu) => BigInt(cpu.nzcv >>> 0),
     write: (cpu, v) => void (cpu.nzcv = Number(v & 0xf0000000n)),
+    readWords: (cpu, r, i) => {
+      r[i] = cpu.nzcv | 0;
+      r[i + 1] = 0;
+    },
+    writeWords: (cpu, lo) => void (cpu.nzcv = (lo & 0xf0000000) >>> 0),
   },
   {
     name: 'DAIF',
@@ -26,6 +31,14 @@ const el0Sysregs: SysregDef[] = [
     read: (cpu) => BigInt(cpu.daif),
     write: (cpu, v) => {
       cpu.daif = Number(v & 0x3c0n);
+      cpu.exitRequest = 1;
+    },
+    readWords: (cpu, r, i) => {
+      r[i] = cpu.daif;
+      r[i + 1] = 0;
+    },
+    writeWords: (cpu, lo) => {
+      cpu.daif = lo & 0x3c0;
       cpu.exitRequest = 1;
     },
   },
@@ -125,6 +138,25 @@ export function readSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: 
 const ICC_SGI1R = enc(3, 0, 12, 11, 5);
 const ICC_ASGI1R = enc(3, 0, 12, 11, 6);
 const ICC_SGI0R = enc(3, 0, 12, 11, 7);
+
+/**
+ * MRS into X<rt>'s words r[i], r[i + 1] without BigInt, when the register has a word reader and
+ * the access needs no check beyond readSysreg's (false: take readSysreg).
+ */
+export function readSysregWords(cpu: Cpu, def: SysregDef | undefined, r: Int32Array, i: number): boolean {
+  if (def === undefined || def.readWords === undefined || def.minEl > cpu.el) return false;
+  if (def.trapRead && cpu.hcrTraps(def.trapRead)) return false;
+  def.readWords(cpu, r, i);
+  return true;
+}
+
+/** MSR from words without BigInt, as readSysregWords (false: take writeSysreg). */
+export function writeSysregWords(cpu: Cpu, e: number, def: SysregDef | undefined, lo: number, hi: number): boolean {
+  if (def === undefined || def.writeWords === undefined || def.minEl > cpu.el || (e === TPIDRRO && cpu.el === 0)) return false;
+  if (def.trapWrite && cpu.hcrTraps(def.trapWrite)) return false;
+  def.writeWords(cpu, lo, hi);
+  return true;
+}
 
 /** MSR: write, or raise. */
 export function writeSysreg(cpu: Cpu, e: number, def: SysregDef | undefined, rt: number, v: bigint): void {

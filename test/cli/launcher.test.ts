@@ -65,8 +65,9 @@ describe('launcher', () => {
       rmSync(join(dir, CACHE), { recursive: true, force: true });
       const rs = await Promise.all([runCli(['--help'], { cwd: dir }), runCli(['--help'], { cwd: dir })]);
       rs.forEach((r, i) => expectHelp(r, `launch ${i}`));
-      const name = bundlePath(dir).split('/').pop();
-      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`]); // no temporary files left
+      const name = bundlePath(dir).split('/').pop()!;
+      // The CLI's bundle, its map and the translator worker's bundle; no temporary files left.
+      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`, name.replace(/^cli-/, 'jit-worker-')]);
       expect(isFresh(dir), 'the bundle left is whole and fresh').toBe(true);
     });
 

@@ -3,7 +3,7 @@ import type { Cpu } from '../cpu.ts';
 import { EC } from '../ec.ts';
 import { SP } from '../regs.ts';
 import { condHolds, addrOf, setAddr, toBig, fromBig } from './int-alu.ts';
-import { readSysreg, writeSysreg, sysregDef } from '../sysregs.ts';
+import { readSysreg, readSysregWords, writeSysreg, writeSysregWords, sysregDef } from '../sysregs.ts';
 import { setElSp } from '../exceptions.ts';
 import { HCR, SCTLR } from '../sysstate.ts';
 import { sysregTrapIss } from '../sysregs-el1.ts';
@@ -100,6 +100,7 @@ export function msrImm(cpu: Cpu, f: F): void {
 }
 
 export function mrs(cpu: Cpu, f: F): void {
+  if (readSysregWords(cpu, f.def, cpu.r, 2 * f.rtw)) return;
   const v = readSysreg(cpu, f.enc, f.def, f.rt);
   fromBig(cpu.r, f.rtw, v);
 }
@@ -120,6 +121,7 @@ export function mrsTimed(cpu: Cpu, f: F): void {
 }
 export function msr(cpu: Cpu, f: F): void {
   const r = cpu.r;
+  if (writeSysregWords(cpu, f.enc, f.def, r[2 * f.rtr]!, r[2 * f.rtr + 1]!)) return;
   writeSysreg(cpu, f.enc, f.def, f.rt, toBig(r[2 * f.rtr]!, r[2 * f.rtr + 1]!));
 }
 

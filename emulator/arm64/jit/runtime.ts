@@ -6,9 +6,13 @@
 //   SHYPER_JIT_THRESHOLD=N    translate a page after N+1 block entries into it (0: at the first)
 //   SHYPER_JIT_OPTIMIZE_AFTER=N  compile a translated page again with the optimizing compiler once
 //                             it has run N instructions (0: after its first run)
+//   SHYPER_JIT_BACKGROUND=0   translate on the guest's thread, not on a worker (background.ts);
+//                             a threshold of 0 (translate at the first entry) always does
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
-import { compilePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
+import type { FeatureSet } from '../features.ts';
+import { compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
+import { backgroundCompiler, MAX_IN_FLIGHT, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
 import { BUDGET_SLACK } from './emitter.ts';
 
@@ -43,6 +47,7 @@ export let jitSettingsError: string | null = null;
 
 export const jitSettings = {
   enabled: process.env.SHYPER_JIT !== '0',
+  background: process.env.SHYPER_JIT_BACKGROUND !== '0',
   threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD, 'SHYPER_JIT_THRESHOLD', DEFAULT_THRESHOLD),
   optimizeAfter: parseThreshold(process.env.SHYPER_JIT_OPTIMIZE_AFTER, 'SHYPER_JIT_OPTIMIZE_AFTER', DEFAULT_OPTIMIZE_AFTER),
 };
@@ -60,6 +65,12 @@ function parseThreshold(v: string | undefined, name: string, dflt: number): numb
 /** The CPU the generated code is running for (one at a time: the machine runs CPUs in turn). */
 export interface JitCpu {
   jitHelper(page: DecodedPage, n: number, idx: number, pcBase: number): number;
+  /** Decode instruction i of a page into page.fns/args (what the translator reads). */
+  jitDecode(page: DecodedPage, i: number): void;
+  /** Block entries into a page before it is translated (0: at the first, synchronously). */
+  readonly jitThreshold: number;
+  /** The core's decoder: its features are what the background compiler decodes with. */
+  readonly decoder: { readonly features: FeatureSet };
 }
 
 /** Whole-process figures (bench, tests). */
@@ -75,13 +86,17 @@ export const jitStats = {
   /** Pages compiled again by the optimizing compiler, and the time that took (in translateMs too). */
   optimized: 0,
   optimizeMs: 0,
+  /** Instructions translated code ran (the rest of a run was interpreted). */
+  ran: 0,
+  /** Pages translated by the background compiler (background.ts), counted in pages too. */
+  background: 0,
 };
 
 /** The `jit:` line of --stats: the translator's work in this process. */
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background}`;
 }
 
 export class Translator {
@@ -139,11 +154,18 @@ export class Translator {
   /**
    * A hot page (or one that ran long enough to be optimized, page.optimized): translate it. After
    * a few partial translations that kept missing entries, the whole page; once optimized, every
-   * later translation uses the optimizing compiler too. Null: it stays interpreted, for good.
+   * later translation uses the optimizing compiler too. With the background compiler
+   * (background.ts) the page is sent there and this returns what the page runs meanwhile (its
+   * current code, or null: interpreted); at a threshold of 0 (tests forcing translation) it is
+   * translated here and now. Null from a translation here: it stays interpreted, for good.
    */
-  translateHot(page: DecodedPage, decode: (page: DecodedPage, i: number) => void): PageFn | null {
+  translateHot(page: DecodedPage, cpu: JitCpu): PageFn | null {
     if (page.code !== null && !page.optimized) return page.code;
-    const code = this.translate(page, (i) => decode(page, i), page.translations >= 4, page.optimized);
+    if (cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
+      this.request(page, cpu, page.optimized);
+      return page.code;
+    }
+    const code = this.translate(page, (i) => cpu.jitDecode(page, i), page.translations >= 4, page.optimized);
     page.translations++;
     page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again
@@ -151,10 +173,67 @@ export class Translator {
   }
 
   /** Translated code was entered where it does not reach (jit/reach.ts): retranslate once that adds up. */
-  missed(page: DecodedPage, threshold: number): void {
+  missed(page: DecodedPage, cpu: JitCpu): void {
     if (++page.misses < 16) return;
+    if (cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
+      // The current code runs on (it covers the other entries) until the new one is in.
+      if (this.request(page, cpu, page.optimized)) page.misses = 0;
+      return;
+    }
     this.release(page);
-    page.heat = threshold; // the next entry translates again, with the new entries
+    page.heat = cpu.jitThreshold; // the next entry translates again, with the new entries
+  }
+
+  /**
+   * Send a page to the background compiler, unless it is already there or enough pages are (an
+   * optimizing compile always goes: it is asked for once). False if not sent.
+   */
+  private request(page: DecodedPage, cpu: JitCpu, optimize: boolean): boolean {
+    const bg = backgroundCompiler();
+    if (bg === null || page.pending || !page.valid || (!optimize && bg.inFlight >= MAX_IN_FLIGHT)) return false;
+    page.pending = true;
+    this.pending++;
+    const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096).slice();
+    const features = [...cpu.decoder.features];
+    bg.request({ words, entries: page.entries.slice(), features, first: page.translations === 0, full: page.translations >= 4, optimize, slack: this.slack }, (r) => this.install(page, r, optimize));
+    return true;
+  }
+
+  /** A background translation is back: put it in (its page may have been written since). */
+  private install(page: DecodedPage, r: PageReply, optimize: boolean): void {
+    page.pending = false;
+    this.pending--;
+    jitStats.translateMs += r.ms;
+    if (optimize) jitStats.optimizeMs += r.ms;
+    if (r.module === undefined) {
+      if (r.lost) return; // the worker is gone: translated here from now on
+      jitStats.failures++;
+      if (process.env.SHYPER_JIT_DEBUG) process.stderr.write(`jit: page at RAM 0x${page.ramOffset.toString(16)} not translated: ${r.error}\n`);
+      if (page.code === null) page.heat = -Infinity; // never again
+      return;
+    }
+    if (!page.valid) return;
+    const t0 = performance.now();
+    this.release(page);
+    const fn = instantiatePage(r.module, this.memory, this.code.table, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
+    page.code = fn;
+    page.slot = this.code.add(fn);
+    page.translations++;
+    page.misses = 0;
+    jitStats.pages++;
+    jitStats.background++;
+    jitStats.translated += r.translated;
+    jitStats.calls += r.calls;
+    if (optimize) jitStats.optimized++;
+    jitStats.translateMs += performance.now() - t0;
+  }
+
+  /** Pages sent to the background compiler and not back yet (the run loop polls while any are). */
+  pending = 0;
+
+  /** Install the background translations that are done (the run loop calls this at each run). */
+  poll(): void {
+    backgroundCompiler()?.poll();
   }
 
   /** Drop a page's translation (the page was written, or is translated again). */

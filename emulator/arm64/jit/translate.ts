@@ -193,14 +193,31 @@ function returnAtIdx(e: Emit): void {
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
 export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
-  if (full) for (let i = 0; i < INSNS; i++) if (page.fns[i] === undefined) decode(i);
-  // The first translation labels only the entries seen and the branch targets (cheaper to
-  // compile); a page entered elsewhere often enough to be translated again (returns from
-  // exceptions land anywhere) labels every instruction it translates.
-  const heads = page.translations === 0 ? page.entries : undefined;
-  const body = full ? emitPage(page.fns, page.args, stats, undefined, undefined, slack) : emitPage(page.fns, page.args, stats, reachable(page.fns, page.args, page.entries, decode), heads, slack);
-  const bytes = buildModule(TYPES, TYPE_HELPER, [{ type: TYPE_PAGE, locals: LOCALS, body }, chainFunction()]);
-  const module = optimize ? withOptimizingCompiler(() => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)) : new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0, full, slack, stats);
+  return instantiatePage(compileModule(bytes, optimize), memory, table, helper);
+}
+
+/**
+ * The module of a page (decoded, or decoded on demand by `decode(i)`, which fills fns[i]/args[i]):
+ * what the entries seen reach, or the whole page when `full`. The first translation labels only
+ * the entries seen and the branch targets (cheaper to compile); a page entered elsewhere often
+ * enough to be translated again (returns from exceptions land anywhere) labels every instruction
+ * it translates.
+ */
+export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entries: Uint8Array, decode: (i: number) => void, first: boolean, full: boolean, slack: number, stats?: TranslateStats): Uint8Array {
+  if (full) for (let i = 0; i < INSNS; i++) if (fns[i] === undefined) decode(i);
+  const body = full ? emitPage(fns, args, stats, undefined, undefined, slack) : emitPage(fns, args, stats, reachable(fns, args as { off?: number }[], entries, decode), first ? entries : undefined, slack);
+  return buildModule(TYPES, TYPE_HELPER, [{ type: TYPE_PAGE, locals: LOCALS, body }, chainFunction()]);
+}
+
+/** Compile a page's module: the baseline compiler, or the optimizing one when `optimize`. */
+export function compileModule(bytes: Uint8Array, optimize: boolean): WebAssembly.Module {
+  const b = bytes as Uint8Array<ArrayBuffer>;
+  return optimize ? withOptimizingCompiler(() => new WebAssembly.Module(b)) : new WebAssembly.Module(b);
+}
+
+/** A compiled page module's function, bound to the guest's memory, the page table and the helper. */
+export function instantiatePage(module: WebAssembly.Module, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper): PageFn {
   const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, t: table } });
   return inst.exports.f as unknown as PageFn;
 }

@@ -1,0 +1,72 @@
+// Translation on the worker thread (emulator/arm64/jit/background.ts): pages come back while the
+// guest runs on, and are put in at the next CPU run. The guest must see nothing of it: the same
+// registers, memory and instruction counts as the interpreter at every run; and a page written
+// while its translation is on the worker must never run that translation.
+import { expect, it } from 'vitest';
+import { describeOracle } from '../oracles.ts';
+import { expectSame } from './jit-pair.ts';
+import { TestCpu } from './harness.ts';
+import { assemble } from './ls-oracle.ts';
+import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { backgroundCompiler } from '../../emulator/arm64/jit/background.ts';
+import { EC } from '../../emulator/arm64/cpu.ts';
+
+// Sum of x0 * i over i = 1..0x3000, with a load and a store each round, then BRK.
+const LOOP = ['mov x0, #3', 'mov x1, #0x3000', 'mov x2, #0', 'mov x3, #0x8000', '1: ldr x4, [x3]', 'madd x2, x0, x1, x2', 'add x4, x4, x2', 'str x4, [x3]', 'subs x1, x1, #1', 'b.ne 1b', 'brk #0'];
+
+function load(t: TestCpu, words: number[]): void {
+  for (let i = 0; i < words.length; i++) t.mem.ram.setUint32(TestCpu.CODE + 4 * i, words[i]! >>> 0, true);
+  t.cpu.invalidateCodeRam(TestCpu.CODE, words.length * 4);
+  t.cpu.pc = TestCpu.CODE;
+}
+
+/** Wait (the worker starts through tsx here: seconds) until `done` or 60 s have passed. */
+async function until(done: () => boolean): Promise<void> {
+  const t0 = Date.now();
+  while (!done() && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+}
+
+describeOracle('translation on the worker thread', ['cross-as'], () => {
+  it('installs pages while the guest runs, and the guest sees the same as on the interpreter', async () => {
+    const words = assemble(LOOP);
+    const jit = new TestCpu();
+    const interp = new TestCpu();
+    interp.cpu.jit = null;
+    jit.cpu.jitThreshold = 5; // > 0: the background compiler translates (0 would translate here)
+    for (const t of [jit, interp]) load(t, words);
+    const installed0 = jitStats.background;
+    let runs = 0;
+    // Small runs, pausing between them so the worker can answer: pages arrive mid-loop.
+    while (jit.traps.length === 0 && runs < 20_000) {
+      const a = jit.cpu.run(97);
+      const b = interp.cpu.run(97);
+      expect(a).toBe(b);
+      expectSame(jit, interp, `run ${++runs}`);
+      if (jitStats.background === installed0) await until(() => (jit.cpu.jit!.poll(), jit.cpu.jit!.pending === 0));
+    }
+    expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 }); // the end of the program (run on, it traps again)
+    expect(backgroundCompiler(), 'the worker started').not.toBeNull();
+    expect(jitStats.background - installed0, 'the loop page was translated on the worker').toBeGreaterThan(0);
+    expect(jit.x(2)).toBe(3n * ((0x3000n * 0x3001n) / 2n));
+  }, 120_000);
+
+  it('drops a translation whose page was written while it was on the worker', async () => {
+    const t = new TestCpu();
+    t.cpu.jitThreshold = 5;
+    load(t, assemble(LOOP));
+    const page = t.mem.codeCache.page(TestCpu.CODE, t.cpu.decoder);
+    page.entries[0] = 1;
+    const jit = t.cpu.jit!;
+    jit.translateHot(page, t.cpu); // sent to the worker
+    expect(page.pending).toBe(true);
+    // The guest rewrites its code: `mov x0, #3` becomes `mov x0, #5` (a new page object).
+    load(t, assemble(['mov x0, #5', ...LOOP.slice(1)]));
+    const installed0 = jitStats.background;
+    await until(() => (jit.poll(), jit.pending === 0));
+    expect(page.valid).toBe(false);
+    expect(page.code, 'the stale translation was not installed').toBeNull();
+    expect(jitStats.background).toBe(installed0);
+    t.cpu.run(1_000_000);
+    expect(t.x(2)).toBe(5n * ((0x3000n * 0x3001n) / 2n));
+  }, 120_000);
+});

@@ -1,5 +1,5 @@
 // Oracle suites: tests that need a tool from outside npm — QEMU (user or system mode), Unicorn,
-// dtc, the aarch64 cross toolchain, Debian's busybox — to compare against or to build inputs.
+// dtc, the aarch64 cross toolchain, Debian's busybox and generic kernel — to compare against or to build inputs.
 // `describeOracle(name, needs, fn)` is `describe(name, fn)` when every tool is there. When one
 // is missing the suite is skipped (its body is not even collected, so nothing runs a missing
 // tool) and recorded; test/oracle-setup.ts prints one line at the end of the run naming every
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { describe, expect, inject, it, type TestOptions } from 'vitest';
 
-export type Oracle = 'qemu-aarch64' | 'qemu-system-aarch64' | 'dtc' | 'cross-as' | 'cross-gcc' | 'unicorn' | 'busybox';
+export type Oracle = 'qemu-aarch64' | 'qemu-system-aarch64' | 'dtc' | 'cross-as' | 'cross-gcc' | 'unicorn' | 'busybox' | 'debian-kernel';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -23,6 +23,8 @@ export const LIBUNICORN = process.env.SHYPER_LIBUNICORN ?? 'libunicorn.so.2';
 export const UNICORN_ARM64_H = process.env.SHYPER_UNICORN_ARM64_H ?? '/usr/include/unicorn/arm64.h';
 /** Debian's busybox-static for arm64, fetched by scripts/get-busybox.sh. */
 export const BUSYBOX = join(ROOT, 'test/programs/build/busybox');
+/** Debian's generic arm64 kernel Image, fetched by scripts/get-debian-kernel.sh. */
+export const DEBIAN_KERNEL = join(ROOT, 'test/programs/build/debian-vmlinuz');
 
 function onPath(cmd: string): boolean {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -56,6 +58,7 @@ const CHECKS: Record<Oracle, () => string[]> = {
     return missing;
   },
   busybox: () => (existsSync(BUSYBOX) ? [] : ['test/programs/build/busybox (scripts/get-busybox.sh)']),
+  'debian-kernel': () => (existsSync(DEBIAN_KERNEL) ? [] : ['test/programs/build/debian-vmlinuz (scripts/get-debian-kernel.sh)']),
 };
 
 const cache = new Map<Oracle, string[]>();

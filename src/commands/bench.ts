@@ -100,19 +100,26 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The kit boot's lines on 1 and 4 CPUs, or one line saying there is no kit. */
+/**
+ * The kit boot's lines on 1 and 4 CPUs (or one line saying there is no kit), then the same boot
+ * with Debian's generic kernel on 1 CPU when scripts/get-debian-kernel.sh has fetched it.
+ */
 function kitBootLines(): string[] {
   const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
   if (kernel === undefined) return [`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`];
-  return ['1', '4'].flatMap((smp) => bootFigures(kernel, smp));
+  const lines = ['1', '4'].flatMap((smp) => bootFigures('kit Linux', kernel, smp));
+  const generic = `${ROOT}test/programs/build/debian-vmlinuz`;
+  if (existsSync(generic)) lines.push(...bootFigures("Debian's generic kernel", generic, '1'));
+  else lines.push('boot  Debian generic kernel skipped: run scripts/get-debian-kernel.sh');
+  return lines;
 }
 
 /**
- * `boot  kit Linux to power-off (qemu-virt, N CPUs): ...` beside qemu-system-aarch64 TCG on the
+ * `boot  <kernel> to power-off (qemu-virt, N CPUs): ...` beside qemu-system-aarch64 TCG on the
  * same images (wall time of the whole process, start-up included, as a user sees it), then
  * `boot-warmup: ...`: the translator's work in that boot (pages, compile time, RSS).
  */
-function bootFigures(kernel: string, smp: string): string[] {
+function bootFigures(what: string, kernel: string, smp: string): string[] {
   // qemu-system-aarch64 takes a gzipped arm64 Image as well.
   const args = ['--board', 'qemu-virt', '--native', '--smp', smp, '--kernel', kernel, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
   const [b, boot] = time(() => spawnSync('node', [`${ROOT}bin/shyper-emu.js`, ...args], { encoding: 'utf8' }));
@@ -122,8 +129,8 @@ function bootFigures(kernel: string, smp: string): string[] {
     spawnSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a76', '-smp', smp, '-m', '512', '-nographic', '-kernel', kernel, '-initrd', `${KIT}/initramfs.cpio.gz`, '-append', 'console=ttyAMA0 shyper.test=1'], { encoding: 'utf8', timeout: 120_000 }));
   const ok = b.stdout.includes('test done') && qb.stdout.includes('test done') ? 'both reached test done' : 'A BOOT FAILED';
   return [
-    `boot  kit Linux to power-off (qemu-virt, ${smp} CPU${smp === '1' ? '' : 's'}): shyper-emu ${boot.toFixed(2)} s (${stats}), qemu-system-aarch64 ${qboot.toFixed(2)} s, ratio ${(boot / qboot).toFixed(1)}x (${ok})`,
-    `boot-warmup: smp=${smp} ${jit}`,
+    `boot  ${what} to power-off (qemu-virt, ${smp} CPU${smp === '1' ? '' : 's'}): shyper-emu ${boot.toFixed(2)} s (${stats}), qemu-system-aarch64 ${qboot.toFixed(2)} s, ratio ${(boot / qboot).toFixed(1)}x (${ok})`,
+    `boot-warmup: smp=${smp}${what === 'kit Linux' ? '' : ' kernel=generic'} ${jit}`,
   ];
 }
 

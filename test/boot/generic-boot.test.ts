@@ -1,0 +1,29 @@
+// A distribution kernel, not the kit's small one (issue #12's determinism check): Debian's generic
+// arm64 kernel (scripts/get-debian-kernel.sh; ~900 M instructions to power-off, most of them in
+// translated code, several hundred pages translated on the worker thread) boots the kit's
+// initramfs to `test done` twice with the translator on, and the two runs print the same bytes
+// and retire the same instructions, whenever the worker's pages happened to arrive.
+import { expect, it } from 'vitest';
+import { DEBIAN_KERNEL, describeOracle } from '../oracles.ts';
+import { runCli } from '../cli/run-cli.ts';
+
+const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', DEBIAN_KERNEL, '--initrd', 'guests/initramfs.cpio.gz', '--append', 'shyper.test=1', '--timeout', '500', '--stats'];
+
+describeOracle("Debian's generic kernel, translator on", ['debian-kernel'], () => {
+  it('boots to test done, byte-identical across two runs', async () => {
+    const a = await runCli(args, { timeoutMs: 900_000 });
+    const b = await runCli(args, { timeoutMs: 900_000 });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toContain('SMP Debian');
+    expect(a.stdout).toContain('shyper-guest: test done');
+    expect(b.stdout).toBe(a.stdout);
+    expect(b.code).toBe(0);
+    const count = (err: string) => /stats: instructions=(\d+)/.exec(err)?.[1];
+    expect(count(a.stderr)).toBeDefined();
+    expect(count(b.stderr)).toBe(count(a.stderr));
+    const m = /jit: pages=(\d+) .* ran=(\d+) background=(\d+)/.exec(a.stderr);
+    expect(m, a.stderr).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(100);
+    expect(Number(m![2]) / Number(count(a.stderr))).toBeGreaterThan(0.8);
+  }, 1_800_000);
+});

@@ -305,7 +305,8 @@ export class Cpu extends MemoryAccessor implements JitCpu {
             jitStats.entries++;
             const k = code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase, 0);
             if (k === 0) {
-              // An entry the translation does not cover (jit/reach.ts): interpret this instruction.
+              // An entry the translation does not cover (jit/reach.ts): interpret from here to the
+              // next taken branch (the instructions after it have no label either: each would miss).
               skip = true;
               page.entries[idx] = 1;
               jit!.missed(page, this);
@@ -327,7 +328,6 @@ export class Cpu extends MemoryAccessor implements JitCpu {
             }
             break;
           }
-          skip = false;
           let fn = fns[idx];
           if (fn === undefined) fn = this.decodeAt(page, idx);
           const npc = pc + 4;
@@ -338,6 +338,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
           pc = this.nextPc;
           if (n >= budget || this.exitRequest !== 0) break;
           if (pc !== npc) {
+            skip = false;
             // A branch within this page (loops) stays in the inner loop: no TLB lookup.
             const d = pc - pageBase;
             if (d >= 0 && d < PAGE) {

@@ -49,6 +49,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   hi = 0;
   translator: AddressTranslator = new IdentityTranslator();
   readonly ram: DataView;
+  /** The same RAM as bytes. */
+  private readonly ramBytes: Uint8Array;
 
   // Soft TLBs: tag = virtual page number (a JS number, negative for the upper VA range), value =
   // RAM offset of the page. NaN tags never match. They live in this CPU's slot of the wasm memory
@@ -79,6 +81,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.xTag = new Float64Array(this.slot.buffer, t + TLB_X_TAG * n * 8, n).fill(NaN);
     this.xCode = new Int32Array(this.slot.buffer, t + TLB_X_CODE_BYTE, n);
     this.ram = mem.ram;
+    this.ramBytes = new Uint8Array(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength);
     this.codeCache = mem.codeCache;
     this.codeCache.attach(this);
   }
@@ -335,6 +338,23 @@ export abstract class MemoryAccessor implements CodeCacheClient {
    * Translate for a write and raise any fault, without writing (multi-part stores, DC ZVA). A
    * page in the write TLB needs no walk: its translation is known to allow the write.
    */
+  /**
+   * Zero `size` bytes at va, which lie in one page (DC ZVA's block): one probe, then the RAM
+   * directly when the write TLB has the page; else byte stores through the usual path.
+   */
+  zeroBlock(va: number, size: number): void {
+    this.probeWrite(va, size);
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn) {
+      const ro = this.wOff[i]! + off;
+      this.ramBytes.fill(0, ro, ro + size);
+      return;
+    }
+    for (let k = 0; k < size; k += 8) this.write64(va + k, 0, 0);
+  }
+
   probeWrite(va: number, size: number): void {
     this.probePage(va, true);
     const last = va + size - 1;

@@ -130,9 +130,7 @@ export function dcZva(cpu: Cpu, f: F): void {
   if (cpu.el === 0 && (cpu.exceptionHook === null && (cpu.sys.sctlr & SCTLR.DZE) === 0)) cpu.raiseUndefined();
   if (cpu.hcrTraps(HCR.TDZ)) cpu.raiseToEl2(EC.SYSREG, sysregTrapIss(f.enc, f.rt, false), 0, 0, cpu.pc);
   const va = addrOf(cpu.r, f.rtr);
-  const base = va - (va & 63);
-  cpu.probeWrite(base, 64);
-  for (let i = 0; i < 64; i += 8) cpu.write64(base + i, 0, 0);
+  cpu.zeroBlock(va - (va & 63), 64);
 }
 
 /** Cache maintenance by VA to the point of coherency/unification: no caches are modelled, but the address is checked as a read. */

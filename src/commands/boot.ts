@@ -90,7 +90,8 @@ Boot options:
                      WebAssembly (also SHYPER_JIT=0; SHYPER_JIT_THRESHOLD=N translates a page
                      after N block entries into it, 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
                      compiles a translated page again, optimized, after it ran N instructions;
-                     output is identical either way)
+                     SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
+                     thread; output is identical either way)
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed

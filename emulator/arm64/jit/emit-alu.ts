@@ -347,13 +347,116 @@ export const aluEmitters = new Map<unknown, Emitter>([
     });
     return true;
   }],
-  [x.dp1, (e, f) => {
-    if (f.op !== 4) return false; // RBIT/REV*/CLS stay with the interpreter
+  [x.dp1, emitDp1],
+]);
+
+// Data-processing (1 source), exec/int-dp.ts dp1: op 0 RBIT, 1 REV16, 2 REV32 (REV of a W
+// register), 3 REV (64-bit), 4 CLZ, 5 CLS. Byte and bit reversals are swaps of ever larger
+// fields under masks (wasm has no byte-swap instruction): bits, pairs, nibbles, bytes,
+// halfwords, words.
+const SWAPS64: [number, bigint][] = [[1, 0x5555555555555555n], [2, 0x3333333333333333n], [4, 0x0f0f0f0f0f0f0f0fn], [8, 0x00ff00ff00ff00ffn], [16, 0x0000ffff0000ffffn]];
+const SWAPS32: [number, number][] = [[1, 0x55555555], [2, 0x33333333], [4, 0x0f0f0f0f], [8, 0x00ff00ff]];
+
+/** The swap steps of each op, from the finest: RBIT all, REV16 bytes, REV32 bytes + halfwords. */
+function swapSteps(op: number): number[] {
+  return op === 0 ? [1, 2, 4, 8, 16] : op === 1 ? [8] : [8, 16];
+}
+
+function emitDp1(e: Emit, f: Fields): boolean {
+  if (f.op === 4) {
     if (f.sf) e.setX(f.rd, () => { e.x(f.rn); e.op(Op.i64_clz); });
     else e.setW(f.rd, () => { e.w(f.rn); e.op(Op.i32_clz); });
     return true;
-  }],
-]);
+  }
+  if (f.op === 5) {
+    // CLS: leading bits equal to the sign bit, not counting it = clz(x ^ (x >> signbits)) - 1.
+    if (f.sf) {
+      e.setX(f.rd, () => {
+        e.x(f.rn);
+        e.set(L_A);
+        e.get(L_A);
+        e.get(L_A);
+        e.i64(63);
+        e.op(Op.i64_shr_s);
+        e.op(Op.i64_xor);
+        e.op(Op.i64_clz);
+        e.i64(1);
+        e.op(Op.i64_sub);
+      });
+    } else {
+      e.setW(f.rd, () => {
+        e.w(f.rn);
+        e.set(L_T);
+        e.get(L_T);
+        e.get(L_T);
+        e.i32(31);
+        e.op(Op.i32_shr_s);
+        e.op(Op.i32_xor);
+        e.op(Op.i32_clz);
+        e.i32(1);
+        e.op(Op.i32_sub);
+      });
+    }
+    return true;
+  }
+  if (f.op > 5) return false;
+  if (f.sf) {
+    // x = ((x >> k) & m) | ((x & m) << k) per step; a 64-bit REV or RBIT then swaps the words.
+    e.setX(f.rd, () => {
+      e.x(f.rn);
+      e.set(L_A);
+      for (const k of swapSteps(f.op)) {
+        const m = SWAPS64.find(([sh]) => sh === k)![1];
+        e.get(L_A);
+        e.i64(k);
+        e.op(Op.i64_shr_u);
+        e.i64(m);
+        e.op(Op.i64_and);
+        e.get(L_A);
+        e.i64(m);
+        e.op(Op.i64_and);
+        e.i64(k);
+        e.op(Op.i64_shl);
+        e.op(Op.i64_or);
+        e.set(L_A);
+      }
+      e.get(L_A);
+      if (f.op === 0 || f.op === 3) {
+        e.i64(32);
+        e.op(Op.i64_rotr);
+      }
+    });
+  } else {
+    // 32-bit: REV16 and REV on W (op 3 is not a 32-bit encoding); the halfword swap is a rotate.
+    if (f.op === 3) return false;
+    e.setW(f.rd, () => {
+      e.w(f.rn);
+      e.set(L_T);
+      for (const k of swapSteps(f.op)) {
+        if (k === 16) continue;
+        const m = SWAPS32.find(([sh]) => sh === k)![1];
+        e.get(L_T);
+        e.i32(k);
+        e.op(Op.i32_shr_u);
+        e.i32(m);
+        e.op(Op.i32_and);
+        e.get(L_T);
+        e.i32(m);
+        e.op(Op.i32_and);
+        e.i32(k);
+        e.op(Op.i32_shl);
+        e.op(Op.i32_or);
+        e.set(L_T);
+      }
+      e.get(L_T);
+      if (f.op !== 1) {
+        e.i32(16);
+        e.op(Op.i32_rotr);
+      }
+    });
+  }
+  return true;
+}
 
 /** SBFM/BFM/UBFM with the ARM ARM's ROR + wmask/tmask formulation (exec/int-dp.ts bitfield). */
 function emitBitfield(e: Emit, f: Fields): boolean {

@@ -9,6 +9,7 @@ import type { Fields } from '../decode/pattern.ts';
 import * as A from '../exec/ls-access.ts';
 import * as X from '../exec/ls-single.ts';
 import * as P from '../exec/ls-pair.ts';
+import * as E from '../exec/ls-excl.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
@@ -289,7 +290,43 @@ function pair(mode: Mode): Emitter {
   };
 }
 
+/**
+ * STLR, LDAR, LDAPR (exec/ls-excl.ts storeRelease/loadAcquire): a plain access -- the machine runs
+ * one CPU at a time, so every access is already ordered -- that must be aligned to its size: an
+ * unaligned address takes the handler, which raises the alignment fault.
+ */
+function ordered(e: Emit, f: Fields): boolean {
+  const k = SINGLE.get(f.acc);
+  if (k === undefined || k.vec) return false;
+  withSlowPath(e, () => {
+    address(e, { b: f.b, off: 0 }, 'off');
+    if (k.size > 1) {
+      e.get(L_VA);
+      e.op(Op.i32_wrap_i64);
+      e.i32(k.size - 1);
+      e.op(Op.i32_and);
+      e.op(Op.br_if);
+      e.u32(0);
+    }
+    probe(e, k.size, !k.load);
+    const t = f.t >> 1;
+    if (k.load) {
+      e.setX(t, () => {
+        e.get(L_ADDR);
+        e.mem(k.op, 0);
+      });
+    } else {
+      e.get(L_ADDR);
+      e.x(t);
+      e.mem(k.op, 0);
+    }
+  });
+  return true;
+}
+
 export const memEmitters = new Map<unknown, Emitter>([
+  [E.storeRelease, ordered],
+  [E.loadAcquire, ordered],
   [X.ldstImm, single('off')],
   [X.ldrXImm, single('off')],
   [X.ldrWImm, single('off')],

@@ -101,7 +101,7 @@ export class Cpu extends MemoryAccessor implements JitCpu {
   readonly decoder: Decoder;
 
   /** EL1/EL2 system-register state the hardware consults. */
-  readonly sys = new SystemState();
+  readonly sys = new SystemState(this.slot);
   /** Stage 1 + stage 2 translation; becomes the translator in system mode. */
   readonly mmu: Mmu;
   /** EL2 software (the hypervisor port), or null: then HCR_EL2 controls are not in force. */

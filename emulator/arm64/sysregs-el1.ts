@@ -9,6 +9,7 @@
 import type { Cpu } from './cpu.ts';
 import { El1Slot, HCR, type CpuIdentity } from './sysstate.ts';
 import { idAa64isar0, idAa64isar1, idAa64mmfr1, idAa64pfr0Fp } from './features.ts';
+import { SLOT_EL1, SLOT_SP_EL0 } from './jit/guest-memory.ts';
 
 export function enc(op0: number, op1: number, crn: number, crm: number, op2: number): number {
   return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
@@ -28,6 +29,12 @@ export interface SysregDef {
    */
   readWords?: (cpu: Cpu, r: Int32Array, i: number) => void;
   writeWords?: (cpu: Cpu, lo: number, hi: number) => void;
+  /**
+   * Where the register's 64-bit value lives in the CPU's slot of the wasm memory, when its read
+   * and write are nothing but a load and a store there (jit/emit-sys.ts reads and writes it in
+   * translated code, after the same EL and trap checks).
+   */
+  slotOffset?: number;
   /** HCR_EL2 bits (low word) that trap reads / writes from EL1/EL0 to EL2. */
   trapRead?: number;
   trapWrite?: number;
@@ -69,10 +76,11 @@ export function valueReg(name: string, e: number, slot: El1Slot, minEl = 1, extr
       w[2 * slot] = lo;
       w[2 * slot + 1] = hi;
     },
+    slotOffset: SLOT_EL1 + 8 * slot,
     ...extra,
     // A custom read or write has no word form here: it must not be bypassed.
-    ...(extra.read ? { readWords: undefined } : {}),
-    ...(extra.write ? { writeWords: undefined } : {}),
+    ...(extra.read ? { readWords: undefined, slotOffset: undefined } : {}),
+    ...(extra.write ? { writeWords: undefined, slotOffset: undefined } : {}),
   };
 }
 
@@ -265,6 +273,7 @@ export const el1Sysregs: SysregDef[] = [
       r[i] = cpu.sys.spEl0Lo;
       r[i + 1] = cpu.sys.spEl0Hi;
     },
+    slotOffset: SLOT_SP_EL0,
     writeWords: (cpu, lo, hi) => {
       cpu.sys.spEl0Lo = lo | 0;
       cpu.sys.spEl0Hi = hi | 0;

@@ -4,6 +4,7 @@
 // typed array (`el1`), the EL1 registers that only hold a value. Everything a world switch saves
 // lives here or in the Cpu (context.ts), never in module globals. MRS/MSR convert
 // (sysregs.ts, sysregs-el1.ts); the EL2 registers are the hypervisor port's (el2.ts).
+import { type CpuSlot, privateSlot, SLOT_EL1, SLOT_SP_EL0, SLOT_TLB_OFFSET } from './jit/guest-memory.ts';
 
 /** Per-CPU identification, from the board (MIDR of the core type, MPIDR affinity). */
 export interface CpuIdentity {
@@ -59,10 +60,22 @@ export class SystemState {
   /** MIDR/MPIDR and GIC interface of this CPU (what MIDR_EL1/MPIDR_EL1 read without EL2). */
   identity: CpuIdentity = DEFAULT_IDENTITY;
 
-  /** Value-only EL1/EL0 registers, indexed by El1Slot. */
-  readonly el1 = new BigUint64Array(El1Slot.COUNT);
+  /**
+   * Value-only EL1/EL0 registers, indexed by El1Slot, and SP_EL0: in the CPU's slot of the wasm
+   * memory (jit/guest-memory.ts SLOT_EL1, SLOT_SP_EL0) when it has one, so that translated code
+   * reads and writes them as the handlers do (jit/emit-sys.ts).
+   */
+  readonly el1: BigUint64Array;
   /** The same slots as 32-bit words (low word first), for context save/restore. */
-  readonly el1Words = new Uint32Array(this.el1.buffer);
+  readonly el1Words: Uint32Array;
+  private readonly spEl0Words: Int32Array;
+
+  constructor(slot: CpuSlot = privateSlot()) {
+    if (SLOT_EL1 + El1Slot.COUNT * 8 > SLOT_TLB_OFFSET) throw new Error('system registers overlap the soft TLBs');
+    this.el1 = new BigUint64Array(slot.buffer, slot.base + SLOT_EL1, El1Slot.COUNT);
+    this.el1Words = new Uint32Array(slot.buffer, slot.base + SLOT_EL1, El1Slot.COUNT * 2);
+    this.spEl0Words = new Int32Array(slot.buffer, slot.base + SLOT_SP_EL0, 2);
+  }
 
   // ---- stage 1, EL1&0 translation regime (ARM ARM D8) ----
   /** SCTLR_EL1 (bits 31:0; the upper half only holds features we do not implement). */
@@ -86,8 +99,18 @@ export class SystemState {
   esr1 = 0;
   far1 = 0;
   /** SP_EL0 and SP_EL1 while not selected (the selected one lives in register slot 31). */
-  spEl0Lo = 0;
-  spEl0Hi = 0;
+  get spEl0Lo(): number {
+    return this.spEl0Words[0]!;
+  }
+  set spEl0Lo(v: number) {
+    this.spEl0Words[0] = v;
+  }
+  get spEl0Hi(): number {
+    return this.spEl0Words[1]!;
+  }
+  set spEl0Hi(v: number) {
+    this.spEl0Words[1] = v;
+  }
   spEl1Lo = 0;
   spEl1Hi = 0;
   /** PSTATE.PAN (FEAT_PAN, present on A76/A55). */

@@ -130,6 +130,33 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     }
   });
 
+  it('MRS/MSR of the registers in the CPU slot: loads and stores at EL1, UNDEFINED at EL0 as on the interpreter', () => {
+    const words = assemble(['mov x2, #0x1234', 'movk x2, #0xabcd, lsl #48', 'msr tpidr_el0, x2', 'mrs x3, tpidr_el0', 'add x2, x2, #1', 'msr tpidrro_el0, x2', 'mrs x4, tpidrro_el0',
+      'add x2, x2, #1', 'msr tpidr_el1, x2', 'mrs x5, tpidr_el1', 'add x2, x2, #1', 'msr sp_el0, x2', 'mrs x6, sp_el0', 'mrs x7, tpidr_el1', 'brk #0']);
+    for (const el of [1, 0]) {
+      const { jit, interp } = pair(words, (t) => {
+        t.cpu.el = el;
+        t.cpu.setTlbContext(el);
+      });
+      let runs = 0;
+      while (jit.traps.length === 0 && runs < 40) {
+        jit.cpu.run(1);
+        interp.cpu.run(1);
+        expectSame(jit, interp, `EL${el} step ${++runs}`);
+      }
+      if (el === 1) {
+        expect(jit.x(5)).toBe(0xabcd000000001236n);
+        expect(jit.x(6)).toBe(0xabcd000000001237n);
+        expect(jit.cpu.sys.spEl0Lo).toBe(0x1237);
+        expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+      } else {
+        // TPIDR_EL0 is an EL0 register; TPIDRRO_EL0 is read-only there: its MSR is UNDEFINED.
+        expect(jit.x(3)).toBe(0xabcd000000001234n);
+        expect(jit.traps[0]).toMatchObject({ ec: EC.UNKNOWN });
+      }
+    }
+  });
+
   it('a store into a translated page drops its code: the new instruction runs', () => {
     // The loop rewrites its own `mov x5, #1` into `mov x5, #2` (0xd2800045) the second time round.
     const words = assemble(['mov x6, #2', 'adr x7, 1f', 'ldr w8, 2f', '0: ', '1: mov x5, #1', 'add x9, x9, x5', 'str w8, [x7]', 'isb', 'subs x6, x6, #1', 'b.ne 1b', 'brk #0', '2: .word 0xd2800045']);

@@ -20,6 +20,13 @@ export const WASM_PAGE = 65536;
 export const CPU_SLOT_BYTES = 256 * 1024;
 /** Offset of the soft-TLB arrays in a CPU slot (after the register file and its scratch). */
 export const SLOT_TLB_OFFSET = 2048;
+/**
+ * System registers translated code reads and writes directly (sysstate.ts keeps them here):
+ * SP_EL0 (two words) at SLOT_SP_EL0, then SystemState.el1's 64-bit slots from SLOT_EL1. Between
+ * the register file's scratch (regs.ts REGFILE_BYTES + 8) and the TLBs.
+ */
+export const SLOT_SP_EL0 = 1600;
+export const SLOT_EL1 = SLOT_SP_EL0 + 8;
 export const CPU_SLOTS = 64;
 /** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots). */
 export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - CPU_SLOTS * CPU_SLOT_BYTES;

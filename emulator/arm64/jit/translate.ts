@@ -31,6 +31,7 @@ import { memEmitters } from './emit-mem.ts';
 import { directTarget, reachable } from './reach.ts';
 import * as sys from '../exec/int-sys.ts';
 import { simdEmitters } from './emit-simd.ts';
+import { sysEmitters } from './emit-sys.ts';
 
 const INSNS = 1024;
 
@@ -40,9 +41,10 @@ export const emitters = new Map<unknown, Emitter>([
   ...(debugGroup('branch') ? branchEmitters : []),
   ...(debugGroup('mem') ? memEmitters : []),
   ...(debugGroup('simd') ? simdEmitters : []),
+  ...(debugGroup('sys') ? sysEmitters : []),
 ]);
 
-/** SHYPER_JIT_EMITTERS=alu,branch,mem,simd (debugging): only these groups emit; the rest call helpers. */
+/** SHYPER_JIT_EMITTERS=alu,branch,mem,simd,sys (debugging): only these groups emit; the rest call helpers. */
 function debugGroup(name: string): boolean {
   const only = process.env.SHYPER_JIT_EMITTERS;
   return only === undefined || only.split(',').includes(name);

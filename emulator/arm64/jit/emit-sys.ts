@@ -1,0 +1,58 @@
+// Emitters for MRS/MSR of the system registers kept in the CPU's slot of the wasm memory
+// (SysregDef.slotOffset: SP_EL0, TPIDR_EL0/EL1, TPIDRRO_EL0 and the other value-only registers):
+// a load or a store there, after the checks readSysreg/writeSysreg make (sysregs.ts). Linux reads
+// SP_EL0 (`current`) and TPIDR_EL1 (the per-CPU offset) on every hot path: in Debian's generic
+// kernel boot they were 1.5 M of the translated code's 5.5 M helper calls.
+//
+// The EL check: an EL1 register at EL0 is UNDEFINED, which the handler raises. The page function
+// does not know the EL, but its TLB context (L_CTX) is 0 exactly at EL0 (soft-tlb.ts
+// setTlbContext; LDTR/STTR switch it only inside their own handler), so EL0 takes the handler.
+import * as s from '../exec/int-sys.ts';
+import { enc, type SysregDef } from '../sysregs-el1.ts';
+import { Op } from './wasm.ts';
+import { type Emit, L_CTX, L_RB } from './emitter.ts';
+import type { Emitter } from './emit-alu.ts';
+import type { Fields } from '../decode/pattern.ts';
+
+/** TPIDRRO_EL0 is read-only at EL0 (writeSysreg). */
+const TPIDRRO_EL0 = enc(3, 3, 13, 0, 3);
+
+/** MRS/MSR as a load/store in the slot, at EL0 through the handler when EL1 only. */
+function sysreg(write: boolean): Emitter {
+  return (e: Emit, f: Fields): boolean => {
+    const def = f.def as SysregDef | undefined;
+    if (def === undefined || def.slotOffset === undefined) return false;
+    if (write ? def.trapWrite || !def.write : def.trapRead || !def.read) return false;
+    const off = def.slotOffset;
+    const access = (): void => {
+      if (write) {
+        e.get(L_RB);
+        e.x(f.rtr);
+        e.mem(Op.i64_store, off);
+      } else {
+        e.setX(f.rtw, () => {
+          e.get(L_RB);
+          e.mem(Op.i64_load, off);
+        });
+      }
+    };
+    const el1Only = def.minEl > 0 || (write && f.enc === TPIDRRO_EL0);
+    if (!el1Only) {
+      access();
+      return true;
+    }
+    e.get(L_CTX);
+    e.op(Op.i32_eqz);
+    e.if();
+    e.interp();
+    e.else();
+    access();
+    e.end();
+    return true;
+  };
+}
+
+export const sysEmitters = new Map<unknown, Emitter>([
+  [s.mrs, sysreg(false)],
+  [s.msr, sysreg(true)],
+]);

@@ -6,7 +6,7 @@
 // through tsx as before, which also reports source errors the usual way. SHYPER_BUNDLE=0 forces
 // tsx; SHYPER_DEBUG=1 says why a build failed and maps bundle stack frames back to the sources.
 import { pathToFileURL } from 'node:url';
-import { BUNDLE, build, isFresh } from './bundle.js';
+import { BUNDLE, ROOT, build, isFresh } from './bundle.js';
 
 async function bundle() {
   if (process.env.SHYPER_BUNDLE === '0') return null;
@@ -24,7 +24,14 @@ if (file) {
   if (process.env.SHYPER_DEBUG) process.setSourceMapsEnabled(true);
   await import(pathToFileURL(file).href);
 } else {
-  const { register } = await import('tsx/esm/api');
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    // No bundle and no tsx: the clone's packages were never installed (one line, exit 2).
+    process.stderr.write(`shyper-emu: its npm packages are not installed: run \`npm ci\` in ${ROOT}\n`);
+    process.exit(2);
+  }
   register();
   await import('../src/cli.ts');
 }

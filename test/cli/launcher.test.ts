@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from './run-cli.ts';
+import { runCli, STACK, type CliResult } from './run-cli.ts';
 import { bundlePath, isFresh } from '../../bin/bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -78,6 +78,15 @@ describe('launcher', () => {
       writeFileSync(join(dir, 'node_modules/.cache'), '');
       expectHelp(await runCli(['--help'], { cwd: dir }), 'fallback');
       expect(existsSync(join(dir, CACHE))).toBe(false);
+    });
+
+    it('says in one line that npm ci is needed when the packages are not installed', async () => {
+      rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
+      const r = await runCli(['--help'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^shyper-emu: its npm packages are not installed: run `npm ci` in .+\n$/);
+      expect(r.stderr).not.toMatch(STACK);
     });
   });
 });

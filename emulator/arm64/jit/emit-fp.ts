@@ -22,7 +22,7 @@ import { byElementFma, threeSameFma, threeSameArith, OP } from '../exec/fp-vecto
 import { fp2fast, fp3 } from '../exec/fp-basic.ts';
 import { Op, SimdOp as V } from './wasm.ts';
 import { type Emit, L_RB, SCRATCH_PC } from './emitter.ts';
-import { SLOT_TLB_OFFSET } from './guest-memory.ts';
+import { SLOT_SP_EL0 } from './guest-memory.ts';
 import type { Emitter } from './emit-alu.ts';
 
 const SPLIT = 134217729; // 2^27 + 1, Veltkamp's splitter (fp/arith.ts twoProductErr)
@@ -36,7 +36,7 @@ const RMODE_FZ = (3 << 22) | (1 << 24);
 const SCRATCH = (SCRATCH_PC + 8 + 15) & ~15;
 const enum S { P, AH, BH, UL, TH, BB, TL, VS, VERR, V, RES, COUNT }
 const slot = (s: S): number => SCRATCH + 16 * s;
-if (slot(S.COUNT) > SLOT_TLB_OFFSET) throw new Error('emit-fp: scratch slots overlap the soft TLB');
+if (slot(S.COUNT) > SLOT_SP_EL0) throw new Error('emit-fp: scratch slots overlap the system registers in the CPU slot');
 
 /** Byte offset of V<n> in the register file. */
 const vreg = (n: number): number => V_OFFSET + 16 * n;

@@ -22,10 +22,12 @@ export const CPU_SLOT_BYTES = 256 * 1024;
 export const SLOT_TLB_OFFSET = 2048;
 /**
  * System registers translated code reads and writes directly (sysstate.ts keeps them here):
- * SP_EL0 (two words) at SLOT_SP_EL0, then SystemState.el1's 64-bit slots from SLOT_EL1. Between
- * the register file's scratch (regs.ts REGFILE_BYTES + 8) and the TLBs.
+ * SP_EL0 (two words) at SLOT_SP_EL0, then SystemState.el1's 64-bit slots from SLOT_EL1 (296 bytes
+ * today, up to the TLBs). The slot's bytes before them: the register file (regs.ts, up to
+ * REGFILE_BYTES = 1536), the next PC (emitter.ts SCRATCH_PC, 8 bytes), the FP emitters' scratch
+ * (emit-fp.ts, 11 x 16 bytes from 1552); each of those files checks it ends before SLOT_SP_EL0.
  */
-export const SLOT_SP_EL0 = 1600;
+export const SLOT_SP_EL0 = 1728;
 export const SLOT_EL1 = SLOT_SP_EL0 + 8;
 export const CPU_SLOTS = 64;
 /** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots). */

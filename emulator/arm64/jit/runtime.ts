@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
 import { compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
-import { backgroundCompiler, MAX_IN_FLIGHT, type PageReply } from './background.ts';
+import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
 import { BUDGET_SLACK } from './emitter.ts';
 
@@ -118,6 +118,7 @@ export class Translator {
 
   constructor(readonly memory: WebAssembly.Memory) {
     this.code = new CodeTable(memory);
+    if (jitSettings.background && jitSettings.threshold > 0) prestartBackgroundCompiler();
   }
 
   /**

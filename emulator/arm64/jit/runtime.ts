@@ -196,12 +196,12 @@ export class Translator {
     this.pending++;
     const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096).slice();
     const features = [...cpu.decoder.features];
-    bg.request({ words, entries: page.entries.slice(), features, first: page.translations === 0, full: page.translations >= 4, optimize, slack: this.slack }, (r) => this.install(page, r, optimize));
+    bg.request({ words, entries: page.entries.slice(), features, first: page.translations === 0, full: page.translations >= 4, optimize, slack: this.slack }, (r) => this.install(page, r, optimize, cpu));
     return true;
   }
 
   /** A background translation is back: put it in (its page may have been written since). */
-  private install(page: DecodedPage, r: PageReply, optimize: boolean): void {
+  private install(page: DecodedPage, r: PageReply, optimize: boolean, cpu: JitCpu): void {
     page.pending = false;
     this.pending--;
     jitStats.translateMs += r.ms;
@@ -227,6 +227,9 @@ export class Translator {
     jitStats.calls += r.calls;
     if (optimize) jitStats.optimized++;
     jitStats.translateMs += performance.now() - t0;
+    // The page became hot enough to optimize while this baseline translation was away (the
+    // optimizing request was refused then, and is asked for only once): ask now.
+    if (page.optimized && !optimize) this.request(page, cpu, true);
   }
 
   /** Pages sent to the background compiler and not back yet (the run loop polls while any are). */

@@ -157,6 +157,34 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     }
   });
 
+  it('inner loops (a backward branch to a label with none in between) agree at every budget', () => {
+    // Tight loops as compilers emit them: a counted loop, a nested pair, a loop left by a forward
+    // branch, a loop with a second back edge (continue), TBZ/CBZ back edges, and a loop whose head
+    // is entered from outside by a later backward branch (through the dispatch).
+    const words = assemble([
+      'mov x0, #40', 'mov x1, #0', 'mov x2, #0x8000',
+      '1: ldr w3, [x2, x0, lsl #2]', 'add x1, x1, x3', 'subs x0, x0, #1', 'b.ne 1b',
+      'mov x4, #6', '2: mov x5, #5', '3: add x1, x1, x5', 'subs x5, x5, #1', 'b.ne 3b', 'subs x4, x4, #1', 'b.ne 2b',
+      'mov x6, #100', '4: sub x6, x6, #3', 'cmp x6, #10', 'b.lt 5f', 'tst x6, #1', 'b.eq 4b', 'add x1, x1, #1', 'b 4b',
+      '5: mov x7, #0x55', '6: lsr x7, x7, #1', 'add x1, x1, x7', 'tbnz x7, #0, 6b', 'cbnz x7, 6b',
+      'mov x8, #3', '8: eor x1, x1, x8', 'subs x8, x8, #1', 'b.ne 8b', 'add x9, x9, #1', 'mov x8, #2', 'cmp x9, #4', 'b.ne 8b',
+      'brk #0',
+    ]);
+    for (const slack of [1, BUDGET_SLACK]) {
+      for (const budget of [1, 2, 5, 13, 31, 32, 33, 64, 100000]) {
+        const { jit, interp } = pair(words, undefined, slack, false);
+        let runs = 0;
+        while (jit.traps.length === 0 && runs < 20000) {
+          const a = jit.cpu.run(budget);
+          const b = interp.cpu.run(budget);
+          expect(a).toBe(b);
+          expectSame(jit, interp, `slack ${slack} budget ${budget} run ${++runs}`);
+        }
+        expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+      }
+    }
+  });
+
   it('a store into a translated page drops its code: the new instruction runs', () => {
     // The loop rewrites its own `mov x5, #1` into `mov x5, #2` (0xd2800045) the second time round.
     const words = assemble(['mov x6, #2', 'adr x7, 1f', 'ldr w8, 2f', '0: ', '1: mov x5, #1', 'add x9, x9, x5', 'str w8, [x7]', 'isb', 'subs x6, x6, #1', 'b.ne 1b', 'brk #0', '2: .word 0xd2800045']);

@@ -61,6 +61,15 @@ export class Emit extends Bytes {
   depth = 0;
   /** Labels between the current instruction's code and the dispatch loop (translate.ts). */
   loopDepth = 0;
+  /** The first instruction of the inner loop the current one is in, -1 outside one (translate.ts). */
+  loopStart = -1;
+  /** The budget slack the dispatch checks (translate.ts): an inner loop's back edge checks it too. */
+  slack = BUDGET_SLACK;
+
+  /** 1 inside an inner loop: one more construct between the code and the labels. */
+  private get inLoop(): number {
+    return this.loopStart >= 0 ? 1 : 0;
+  }
 
   get(l: number): void {
     this.op(Op.local_get);
@@ -207,7 +216,7 @@ export class Emit extends Bytes {
     this.count(1);
     this.set(L_N);
     this.op(Op.br);
-    this.u32(this.depth + this.loopDepth);
+    this.u32(this.depth + this.inLoop + this.loopDepth);
   }
 
   /**
@@ -221,6 +230,25 @@ export class Emit extends Bytes {
       return;
     }
     const t = target >>> 2;
+    if (t === this.loopStart && t <= this.idx) {
+      // The back edge of the inner loop: count this instruction (L_NB + t is the count at t),
+      // check the budget as the dispatch would, and go round.
+      this.get(L_NB);
+      this.i32(this.idx + 1 - t);
+      this.op(Op.i32_add);
+      this.set(L_NB);
+      this.get(L_BUDGET);
+      this.count(t - this.idx);
+      this.op(Op.i32_sub);
+      this.i32(this.slack);
+      this.op(Op.i32_lt_s);
+      this.if();
+      this.returnAt(t * 4, t - this.idx);
+      this.end();
+      this.op(Op.br);
+      this.u32(this.depth);
+      return;
+    }
     const lt = this.labelOf[t]!;
     if (t > this.idx && lt >= 0) {
       // Forward, to a translated instruction: straight to its label, which encloses this code
@@ -232,8 +260,9 @@ export class Emit extends Bytes {
       this.op(Op.i32_add);
       this.set(L_NB);
       this.op(Op.br);
-      // Enclosing: this emitter's own blocks, then the labels of the instructions after this one.
-      this.u32(this.depth + lt - this.label - 1);
+      // Enclosing: this emitter's own blocks, the inner loop if in one, then the labels of the
+      // instructions after this one.
+      this.u32(this.depth + this.inLoop + lt - this.label - 1);
       return;
     }
     this.i32(t);

@@ -89,8 +89,22 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     }
   }
   const count = labels.length;
+  // Inner loops: a direct backward branch at i to a label t with no other label in (t, i] and
+  // every instruction between translated becomes a wasm `loop` around t..i, so taking it costs a
+  // budget check and a `br` instead of a dispatch (br_table). Such ranges hold no label, so they
+  // nest inside the label blocks and never overlap; each label starts at most one (the longest).
+  const loopEnd = new Int32Array(INSNS).fill(-1);
+  for (let i = 0; i < INSNS; i++) {
+    if (!isLive(i)) continue;
+    const t = directTarget(fns[i], args[i] as { off?: number }, i);
+    if (t < 0 || t > i || labelOf[t]! < 0) continue;
+    let ok = true;
+    for (let j = t + 1; j <= i && ok; j++) ok = labelOf[j]! < 0 && isLive(j);
+    if (ok) loopEnd[t] = Math.max(loopEnd[t]!, i);
+  }
   const e = new Emit();
   e.labelOf = labelOf;
+  e.slack = slack;
   // Instructions that may have run since the last budget check, on any path to each instruction.
   const since = new Int32Array(INSNS + 1);
   e.get(L_PCBF);
@@ -137,6 +151,11 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     }
     e.idx = i;
     e.depth = 0;
+    if (k >= 0 && loopEnd[i]! >= 0) {
+      e.op(Op.loop);
+      e.byte(T.void);
+      e.loopStart = i;
+    }
     if (since[i]! >= slack - 1) {
       // A long run without a dispatch (straight line, forward branches): check again.
       e.get(L_BUDGET);
@@ -158,6 +177,10 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
       if (stats) stats.calls++;
     }
     if (e.depth !== 0) throw new Error(`jit: unbalanced emitter at ${i}`);
+    if (e.loopStart >= 0 && loopEnd[e.loopStart] === i) {
+      e.op(Op.end); // the inner loop: falling out of its last instruction goes on below
+      e.loopStart = -1;
+    }
     // Paths on from here: falling through, and a direct branch forward in the page.
     since[i + 1] = Math.max(since[i + 1]!, since[i]! + 1);
     const t = directTarget(fn, args[i] as { off?: number }, i);

@@ -335,12 +335,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   // ---- memory: slow paths ----
 
   /**
-   * Translate for a write and raise any fault, without writing (multi-part stores, DC ZVA). A
-   * page in the write TLB needs no walk: its translation is known to allow the write.
-   */
-  /**
    * Zero `size` bytes at va, which lie in one page (DC ZVA's block): one probe, then the RAM
-   * directly when the write TLB has the page; else byte stores through the usual path.
+   * directly when the write TLB has the page; else 64-bit stores through the usual path.
    */
   zeroBlock(va: number, size: number): void {
     this.probeWrite(va, size);
@@ -355,6 +351,10 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     for (let k = 0; k < size; k += 8) this.write64(va + k, 0, 0);
   }
 
+  /**
+   * Translate for a write and raise any fault, without writing (multi-part stores, DC ZVA). A
+   * page in the write TLB needs no walk: its translation is known to allow the write.
+   */
   probeWrite(va: number, size: number): void {
     this.probePage(va, true);
     const last = va + size - 1;

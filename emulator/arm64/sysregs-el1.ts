@@ -273,11 +273,11 @@ export const el1Sysregs: SysregDef[] = [
       r[i] = cpu.sys.spEl0Lo;
       r[i + 1] = cpu.sys.spEl0Hi;
     },
-    slotOffset: SLOT_SP_EL0,
     writeWords: (cpu, lo, hi) => {
       cpu.sys.spEl0Lo = lo | 0;
       cpu.sys.spEl0Hi = hi | 0;
     },
+    slotOffset: SLOT_SP_EL0,
   },
   {
     name: 'CurrentEL',

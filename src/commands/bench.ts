@@ -107,19 +107,19 @@ export async function main(argv: string[]): Promise<number> {
 function kitBootLines(): string[] {
   const kernel = [`${KIT}/Image.gz`, `${KIT}/Image`].find((f) => existsSync(f));
   if (kernel === undefined) return [`boot  skipped: no kit at ${KIT} (set SHYPER_KIT)`];
-  const lines = ['1', '4'].flatMap((smp) => bootFigures('kit Linux', kernel, smp));
+  const lines = ['1', '4'].flatMap((smp) => bootFigures('kit Linux', '', kernel, smp));
   const generic = `${ROOT}test/programs/build/debian-vmlinuz`;
-  if (existsSync(generic)) lines.push(...bootFigures("Debian's generic kernel", generic, '1'));
+  if (existsSync(generic)) lines.push(...bootFigures("Debian's generic kernel", ' kernel=generic', generic, '1'));
   else lines.push('boot  Debian generic kernel skipped: run scripts/get-debian-kernel.sh');
   return lines;
 }
 
 /**
- * `boot  <kernel> to power-off (qemu-virt, N CPUs): ...` beside qemu-system-aarch64 TCG on the
+ * `boot  <what> to power-off (qemu-virt, N CPUs): ...` beside qemu-system-aarch64 TCG on the
  * same images (wall time of the whole process, start-up included, as a user sees it), then
- * `boot-warmup: ...`: the translator's work in that boot (pages, compile time, RSS).
+ * `boot-warmup: smp=N<tag> ...`: the translator's work in that boot (pages, compile time, RSS).
  */
-function bootFigures(what: string, kernel: string, smp: string): string[] {
+function bootFigures(what: string, tag: string, kernel: string, smp: string): string[] {
   // qemu-system-aarch64 takes a gzipped arm64 Image as well.
   const args = ['--board', 'qemu-virt', '--native', '--smp', smp, '--kernel', kernel, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
   const [b, boot] = time(() => spawnSync('node', [`${ROOT}bin/shyper-emu.js`, ...args], { encoding: 'utf8' }));
@@ -130,7 +130,7 @@ function bootFigures(what: string, kernel: string, smp: string): string[] {
   const ok = b.stdout.includes('test done') && qb.stdout.includes('test done') ? 'both reached test done' : 'A BOOT FAILED';
   return [
     `boot  ${what} to power-off (qemu-virt, ${smp} CPU${smp === '1' ? '' : 's'}): shyper-emu ${boot.toFixed(2)} s (${stats}), qemu-system-aarch64 ${qboot.toFixed(2)} s, ratio ${(boot / qboot).toFixed(1)}x (${ok})`,
-    `boot-warmup: smp=${smp}${what === 'kit Linux' ? '' : ' kernel=generic'} ${jit}`,
+    `boot-warmup: smp=${smp}${tag} ${jit}`,
   ];
 }
 

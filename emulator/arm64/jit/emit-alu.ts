@@ -354,12 +354,33 @@ export const aluEmitters = new Map<unknown, Emitter>([
 // register), 3 REV (64-bit), 4 CLZ, 5 CLS. Byte and bit reversals are swaps of ever larger
 // fields under masks (wasm has no byte-swap instruction): bits, pairs, nibbles, bytes,
 // halfwords, words.
-const SWAPS64: [number, bigint][] = [[1, 0x5555555555555555n], [2, 0x3333333333333333n], [4, 0x0f0f0f0f0f0f0f0fn], [8, 0x00ff00ff00ff00ffn], [16, 0x0000ffff0000ffffn]];
-const SWAPS32: [number, number][] = [[1, 0x55555555], [2, 0x33333333], [4, 0x0f0f0f0f], [8, 0x00ff00ff]];
+/** The masks of the swap steps, by field width in bits; 32-bit forms take their low words. */
+const SWAP_MASKS = new Map<number, bigint>([[1, 0x5555555555555555n], [2, 0x3333333333333333n], [4, 0x0f0f0f0f0f0f0f0fn], [8, 0x00ff00ff00ff00ffn], [16, 0x0000ffff0000ffffn]]);
 
 /** The swap steps of each op, from the finest: RBIT all, REV16 bytes, REV32 bytes + halfwords. */
 function swapSteps(op: number): number[] {
   return op === 0 ? [1, 2, 4, 8, 16] : op === 1 ? [8] : [8, 16];
+}
+
+/** Local l = ((l >> k) & m) | ((l & m) << k) for each step k, on i64 (`wide`) or i32. */
+function swapFields(e: Emit, wide: boolean, l: number, steps: number[]): void {
+  const [shr, and, shl, or] = wide ? [Op.i64_shr_u, Op.i64_and, Op.i64_shl, Op.i64_or] : [Op.i32_shr_u, Op.i32_and, Op.i32_shl, Op.i32_or];
+  const push = (v: number | bigint): void => (wide ? e.i64(v) : e.i32(Number(v)));
+  for (const k of steps) {
+    const m = wide ? SWAP_MASKS.get(k)! : SWAP_MASKS.get(k)! & 0xffffffffn;
+    e.get(l);
+    push(k);
+    e.op(shr);
+    push(m);
+    e.op(and);
+    e.get(l);
+    push(m);
+    e.op(and);
+    push(k);
+    e.op(shl);
+    e.op(or);
+    e.set(l);
+  }
 }
 
 function emitDp1(e: Emit, f: Fields): boolean {
@@ -370,56 +391,33 @@ function emitDp1(e: Emit, f: Fields): boolean {
   }
   if (f.op === 5) {
     // CLS: leading bits equal to the sign bit, not counting it = clz(x ^ (x >> signbits)) - 1.
-    if (f.sf) {
-      e.setX(f.rd, () => {
-        e.x(f.rn);
-        e.set(L_A);
-        e.get(L_A);
-        e.get(L_A);
-        e.i64(63);
-        e.op(Op.i64_shr_s);
-        e.op(Op.i64_xor);
-        e.op(Op.i64_clz);
-        e.i64(1);
-        e.op(Op.i64_sub);
-      });
-    } else {
-      e.setW(f.rd, () => {
-        e.w(f.rn);
-        e.set(L_T);
-        e.get(L_T);
-        e.get(L_T);
-        e.i32(31);
-        e.op(Op.i32_shr_s);
-        e.op(Op.i32_xor);
-        e.op(Op.i32_clz);
-        e.i32(1);
-        e.op(Op.i32_sub);
-      });
-    }
+    const wide = !!f.sf;
+    const [l, shr, xor, clz, sub] = wide ? [L_A, Op.i64_shr_s, Op.i64_xor, Op.i64_clz, Op.i64_sub] : [L_T, Op.i32_shr_s, Op.i32_xor, Op.i32_clz, Op.i32_sub];
+    const push = (v: number): void => (wide ? e.i64(v) : e.i32(v));
+    const value = (): void => {
+      if (wide) e.x(f.rn);
+      else e.w(f.rn);
+      e.set(l);
+      e.get(l);
+      e.get(l);
+      push(wide ? 63 : 31);
+      e.op(shr);
+      e.op(xor);
+      e.op(clz);
+      push(1);
+      e.op(sub);
+    };
+    if (wide) e.setX(f.rd, value);
+    else e.setW(f.rd, value);
     return true;
   }
   if (f.op > 5) return false;
   if (f.sf) {
-    // x = ((x >> k) & m) | ((x & m) << k) per step; a 64-bit REV or RBIT then swaps the words.
+    // A 64-bit REV or RBIT swaps the words last.
     e.setX(f.rd, () => {
       e.x(f.rn);
       e.set(L_A);
-      for (const k of swapSteps(f.op)) {
-        const m = SWAPS64.find(([sh]) => sh === k)![1];
-        e.get(L_A);
-        e.i64(k);
-        e.op(Op.i64_shr_u);
-        e.i64(m);
-        e.op(Op.i64_and);
-        e.get(L_A);
-        e.i64(m);
-        e.op(Op.i64_and);
-        e.i64(k);
-        e.op(Op.i64_shl);
-        e.op(Op.i64_or);
-        e.set(L_A);
-      }
+      swapFields(e, true, L_A, swapSteps(f.op));
       e.get(L_A);
       if (f.op === 0 || f.op === 3) {
         e.i64(32);
@@ -432,22 +430,7 @@ function emitDp1(e: Emit, f: Fields): boolean {
     e.setW(f.rd, () => {
       e.w(f.rn);
       e.set(L_T);
-      for (const k of swapSteps(f.op)) {
-        if (k === 16) continue;
-        const m = SWAPS32.find(([sh]) => sh === k)![1];
-        e.get(L_T);
-        e.i32(k);
-        e.op(Op.i32_shr_u);
-        e.i32(m);
-        e.op(Op.i32_and);
-        e.get(L_T);
-        e.i32(m);
-        e.op(Op.i32_and);
-        e.i32(k);
-        e.op(Op.i32_shl);
-        e.op(Op.i32_or);
-        e.set(L_T);
-      }
+      swapFields(e, false, L_T, swapSteps(f.op).filter((k) => k !== 16));
       e.get(L_T);
       if (f.op !== 1) {
         e.i32(16);

@@ -185,6 +185,22 @@ export class Emit extends Bytes {
     this.op(Op.return);
   }
 
+  /**
+   * Return to the run loop at instruction `at` of the page, counting the instructions before it,
+   * when fewer than `slack` are left in the budget (straight lines, inner loops' back edges).
+   */
+  checkBudget(at: number): void {
+    const after = at - this.idx;
+    this.get(L_BUDGET);
+    this.count(after);
+    this.op(Op.i32_sub);
+    this.i32(this.slack);
+    this.op(Op.i32_lt_s);
+    this.if();
+    this.returnAt(at * 4, after);
+    this.end();
+  }
+
   /** Leave the page after this instruction for this instruction's address + delta (chained). */
   exitTo(delta: number): void {
     this.pcPlus(this.idx * 4 + delta);
@@ -237,14 +253,7 @@ export class Emit extends Bytes {
       this.i32(this.idx + 1 - t);
       this.op(Op.i32_add);
       this.set(L_NB);
-      this.get(L_BUDGET);
-      this.count(t - this.idx);
-      this.op(Op.i32_sub);
-      this.i32(this.slack);
-      this.op(Op.i32_lt_s);
-      this.if();
-      this.returnAt(t * 4, t - this.idx);
-      this.end();
+      this.checkBudget(t);
       this.op(Op.br);
       this.u32(this.depth);
       return;

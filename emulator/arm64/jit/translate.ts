@@ -158,14 +158,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     }
     if (since[i]! >= slack - 1) {
       // A long run without a dispatch (straight line, forward branches): check again.
-      e.get(L_BUDGET);
-      e.count(0);
-      e.op(Op.i32_sub);
-      e.i32(slack);
-      e.op(Op.i32_lt_s);
-      e.if();
-      e.returnAt(i * 4, 0);
-      e.end();
+      e.checkBudget(i);
       since[i] = 0;
     }
     const fn = fns[i];

@@ -47,6 +47,12 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   exitRequest = 0;
   /** High word of the last read64. */
   hi = 0;
+  /**
+   * The virtual address of the load/store being made (exec/ls-access.ts): handed to the access
+   * functions in this field because they are called through a function value, which V8 never
+   * inlines, and a double argument to such a call is boxed on the heap.
+   */
+  va = 0;
   translator: AddressTranslator = new IdentityTranslator();
   readonly ram: DataView;
   /** The same RAM as bytes. */
@@ -279,6 +285,29 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.probeWrite(va, 8);
     this.writeSlow(va, 4, lo);
     this.writeSlow(va + 4, 4, hi);
+  }
+
+  /**
+   * 16 bytes as four words, low first (STP of two X or D registers, STR of a Q register): one TLB
+   * lookup when in one page. A pair crossing a page is checked whole first, so a fault on its
+   * second page leaves memory untouched.
+   */
+  write128(va: number, w0: number, w1: number, w2: number, w3: number): void {
+    const off = va & 0xfff;
+    const pn = (va - off) / PAGE;
+    const i = (pn & TLB_MASK) + this.tlbCtx;
+    if (this.wTag[i] === pn && off <= PAGE - 16) {
+      const o = this.wOff[i]! + off;
+      const ram = this.ram;
+      ram.setInt32(o, w0, true);
+      ram.setInt32(o + 4, w1, true);
+      ram.setInt32(o + 8, w2, true);
+      ram.setInt32(o + 12, w3, true);
+      return;
+    }
+    if (off > PAGE - 16) this.probeWrite(va, 16);
+    this.write64(va, w0, w1);
+    this.write64(va + 8, w2, w3);
   }
 
   /**

@@ -1,12 +1,14 @@
 // Coherent code: the decoded-instruction cache is shared by physical RAM page across CPUs, and
 // every write to a page holding decoded code (another CPU's store, a loader, DMA through the bus,
-// the CPU's own store) makes the next fetch run the new instructions. IC and ISB end the block.
+// the CPU's own store) makes the next fetch run the new instructions. IC and the store into code
+// end the block; ISB ends it only when an interrupt is asserted (it is taken there).
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../emulator/arm64/cpu.ts';
 import { FlatMemory } from '../../emulator/arm64/flat-memory.ts';
 import { Bus } from '../../emulator/bus/bus.ts';
 import type { PhysicalMemory } from '../../emulator/arm64/memory.ts';
 import { EC } from '../../emulator/arm64/ec.ts';
+import { isb } from '../../emulator/arm64/exec/int-sys.ts';
 
 const MOVZ_X0 = (imm: number): number => (0xd2800000 | (imm << 5)) >>> 0;
 const BRK0 = 0xd4200000;
@@ -156,7 +158,7 @@ describe('one decoded-code cache per physical memory, shared by all CPUs', () =>
   });
 });
 
-describe('self-modifying code in the executing page: IC and ISB end the block', () => {
+describe('self-modifying code in the executing page: the store and IC end the block', () => {
   // 0x1000: movz x0,#1 (patched to movz x0,#2); cbnz x5 -> brk; movz x5,#1; str w1,[x2];
   //         <sync>; <sync>; b 0x1000; brk. The branch back stays inside the page, where the run
   //         loop would keep using the decodes it holds unless the block ended.
@@ -186,5 +188,21 @@ describe('self-modifying code in the executing page: IC and ISB end the block', 
     put(mem, 0x1000, [IC_IALLU, BRK0]);
     runAt(cpu, 0x1000);
     expect(traps).toEqual([{ ec: EC.UNKNOWN, pc: 0x1000 }]);
+  });
+});
+
+describe('ISB', () => {
+  it('ends the block only when an interrupt is asserted (to be taken at the ISB)', () => {
+    const { cpu } = userCpu(new FlatMemory(1 << 16));
+    cpu.exitRequest = 0;
+    isb(cpu);
+    expect(cpu.exitRequest, 'nothing asserted: the block goes on').toBe(0);
+    for (const wire of ['irqLine', 'fiqLine'] as const) {
+      cpu[wire] = true;
+      isb(cpu);
+      expect(cpu.exitRequest, wire).toBe(1);
+      cpu[wire] = false;
+      cpu.exitRequest = 0;
+    }
   });
 });

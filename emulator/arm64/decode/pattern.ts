@@ -172,6 +172,9 @@ export interface Decoded {
 /** Bits [31:21] of a word select its candidate list (most A64 encodings fix most of them). */
 const INDEX_SHIFT = 21;
 const INDEX_SIZE = 1 << (32 - INDEX_SHIFT);
+/** Decoded words kept for reuse (Decoder.memo). */
+const MEMO_BITS = 16;
+const MEMO_SIZE = 1 << MEMO_BITS;
 
 /**
  * The matcher built from all tables. Overlaps are resolved by specificity: among the patterns
@@ -188,6 +191,14 @@ export class Decoder {
   /** The encodings by bits [28:25] (the ARM ARM's op0), in specificity order. */
   private readonly op0: OpDef[][] = [];
   readonly all: OpDef[];
+  /**
+   * Words decoded lately, direct-mapped by a hash of the word: a kernel's code repeats the same
+   * words (prologues, epilogues, moves) across pages, and a boot decodes each distinct word ~3
+   * times on average. A hit shares the Decoded, fields included (handlers and emitters only read
+   * them).
+   */
+  private readonly memoWord = new Int32Array(MEMO_SIZE);
+  private readonly memo: (Decoded | undefined)[] = new Array<Decoded | undefined>(MEMO_SIZE).fill(undefined);
 
   constructor(
     tables: OpDef[][],
@@ -233,6 +244,16 @@ export class Decoder {
   }
 
   decode(word: number): Decoded {
+    const h = Math.imul(word, 0x9e3779b1) >>> (32 - MEMO_BITS);
+    const m = this.memo[h];
+    if (m !== undefined && this.memoWord[h] === (word | 0)) return m;
+    const d = this.decodeNew(word);
+    this.memo[h] = d;
+    this.memoWord[h] = word;
+    return d;
+  }
+
+  private decodeNew(word: number): Decoded {
     const list = this.index[word >>> INDEX_SHIFT] ?? this.candidates(word >>> INDEX_SHIFT);
     for (let i = 0; i < list.length; i++) {
       const d = list[i]!;

@@ -162,9 +162,16 @@ export function icInvalidate(cpu: Cpu, f: F): void {
   cpu.exitRequest = 1;
 }
 
-/** ISB: a context synchronization event; instructions after it are fetched anew (ends the block). */
+/**
+ * ISB: a context synchronization event. What it synchronizes for instruction fetch already ends
+ * the block where it happens (MMU register writes flush the TLBs, stores into code and IC
+ * invalidation drop decoded pages); what is left is interrupts: one asserted meanwhile (a GIC
+ * or timer register write, an unmask) is taken here, at the ISB, so the block ends when one is
+ * asserted. Otherwise the block goes on: ending it would change nothing the guest sees, and
+ * kernels issue an ISB every few thousand instructions (~250 K in a distribution kernel's boot).
+ */
 export function isb(cpu: Cpu): void {
-  cpu.exitRequest = 1;
+  if (cpu.mayTakeInterrupt()) cpu.exitRequest = 1;
 }
 
 export function tlbi(cpu: Cpu, f: F): void {

@@ -121,7 +121,8 @@ export function loadAcquire(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const va = r[f.b + 1]! * TWO32 + (r[f.b]! >>> 0);
   if (va % f.size !== 0) alignmentFault(cpu, va, false);
-  (f.acc as Access)(cpu, va, f.t);
+  cpu.va = va;
+  (f.acc as Access)(cpu, f.t);
 }
 
 /** STLR: fields b, t, size, acc. */
@@ -129,5 +130,6 @@ export function storeRelease(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const va = r[f.b + 1]! * TWO32 + (r[f.b]! >>> 0);
   if (va % f.size !== 0) alignmentFault(cpu, va, true);
-  (f.acc as Access)(cpu, va, f.t);
+  cpu.va = va;
+  (f.acc as Access)(cpu, f.t);
 }

@@ -9,21 +9,25 @@ import type { Cpu } from '../cpu.ts';
 import type { Fields } from '../decode/pattern.ts';
 import { setAddr, writeAddr } from './ls-access.ts';
 
-export type PairAccess = (cpu: Cpu, va: number, t: number, t2: number) => void;
+/** A pair access at cpu.va (passed in that field, as ls-access.ts's Access). */
+export type PairAccess = (cpu: Cpu, t: number, t2: number) => void;
 
 const TWO32 = 4294967296;
 
-export const ldpX: PairAccess = (cpu, va, t, t2) => {
-  const lo = cpu.read64(va);
-  const hi = cpu.hi;
-  const lo2 = cpu.read64(va + 8);
+export const ldpX: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
+  cpu.read128(va);
+  const lo = cpu.q0;
+  const hi = cpu.q1;
+  const lo2 = cpu.q2;
   const r = cpu.r;
   r[t2] = lo2;
-  r[t2 + 1] = cpu.hi;
+  r[t2 + 1] = cpu.q3;
   r[t] = lo;
   r[t + 1] = hi;
 };
-export const ldpW: PairAccess = (cpu, va, t, t2) => {
+export const ldpW: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const v = cpu.read32(va);
   const v2 = cpu.read32(va + 4);
   const r = cpu.r;
@@ -32,7 +36,8 @@ export const ldpW: PairAccess = (cpu, va, t, t2) => {
   r[t] = v;
   r[t + 1] = 0;
 };
-export const ldpsw: PairAccess = (cpu, va, t, t2) => {
+export const ldpsw: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const v = cpu.read32(va) | 0;
   const v2 = cpu.read32(va + 4) | 0;
   const r = cpu.r;
@@ -41,20 +46,21 @@ export const ldpsw: PairAccess = (cpu, va, t, t2) => {
   r[t] = v;
   r[t + 1] = v >> 31;
 };
-export const stpX: PairAccess = (cpu, va, t, t2) => {
+export const stpX: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const r = cpu.r;
-  if ((va & 0xfff) > 4096 - 16) cpu.probeWrite(va, 16);
-  cpu.write64(va, r[t]!, r[t + 1]!);
-  cpu.write64(va + 8, r[t2]!, r[t2 + 1]!);
+  cpu.write128(va, r[t]!, r[t + 1]!, r[t2]!, r[t2 + 1]!);
 };
-export const stpW: PairAccess = (cpu, va, t, t2) => {
+export const stpW: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const r = cpu.r;
   if ((va & 0xfff) > 4096 - 8) cpu.probeWrite(va, 8);
   cpu.write32(va, r[t]!);
   cpu.write32(va + 4, r[t2]!);
 };
 
-export const ldpVs: PairAccess = (cpu, va, t, t2) => {
+export const ldpVs: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const v = cpu.read32(va);
   const v2 = cpu.read32(va + 4);
   const s = cpu.regs.vsi;
@@ -63,12 +69,14 @@ export const ldpVs: PairAccess = (cpu, va, t, t2) => {
   s.fill(0, t2 * 4, t2 * 4 + 4);
   s[t2 * 4] = v2;
 };
-export const ldpVd: PairAccess = (cpu, va, t, t2) => {
-  const lo = cpu.read64(va);
-  const hi = cpu.hi;
-  const lo2 = cpu.read64(va + 8);
+export const ldpVd: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
+  cpu.read128(va);
+  const lo = cpu.q0;
+  const hi = cpu.q1;
+  const lo2 = cpu.q2;
   const s = cpu.regs.vsi;
-  const hi2 = cpu.hi;
+  const hi2 = cpu.q3;
   let i = t * 4;
   s[i] = lo;
   s[i + 1] = hi;
@@ -80,7 +88,8 @@ export const ldpVd: PairAccess = (cpu, va, t, t2) => {
   s[i + 2] = 0;
   s[i + 3] = 0;
 };
-export const ldpVq: PairAccess = (cpu, va, t, t2) => {
+export const ldpVq: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const a0 = cpu.read64(va);
   const a1 = cpu.hi;
   const a2 = cpu.read64(va + 8);
@@ -101,19 +110,20 @@ export const ldpVq: PairAccess = (cpu, va, t, t2) => {
   s[i + 2] = b2;
   s[i + 3] = b3;
 };
-export const stpVs: PairAccess = (cpu, va, t, t2) => {
+export const stpVs: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const s = cpu.regs.vsi;
   if ((va & 0xfff) > 4096 - 8) cpu.probeWrite(va, 8);
   cpu.write32(va, s[t * 4]!);
   cpu.write32(va + 4, s[t2 * 4]!);
 };
-export const stpVd: PairAccess = (cpu, va, t, t2) => {
+export const stpVd: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const s = cpu.regs.vsi;
-  if ((va & 0xfff) > 4096 - 16) cpu.probeWrite(va, 16);
-  cpu.write64(va, s[t * 4]!, s[t * 4 + 1]!);
-  cpu.write64(va + 8, s[t2 * 4]!, s[t2 * 4 + 1]!);
+  cpu.write128(va, s[t * 4]!, s[t * 4 + 1]!, s[t2 * 4]!, s[t2 * 4 + 1]!);
 };
-export const stpVq: PairAccess = (cpu, va, t, t2) => {
+export const stpVq: PairAccess = (cpu, t, t2) => {
+  const va = cpu.va;
   const s = cpu.regs.vsi;
   if ((va & 0xfff) > 4096 - 32) cpu.probeWrite(va, 32);
   const i = t * 4;
@@ -130,13 +140,14 @@ export function ldpXOff(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
-  const lo = cpu.read64(va);
-  const hi = cpu.hi;
-  const lo2 = cpu.read64(va + 8);
+  cpu.read128(va);
+  const lo = cpu.q0;
+  const hi = cpu.q1;
+  const lo2 = cpu.q2;
   const t = f.t;
   const t2 = f.t2;
   r[t2] = lo2;
-  r[t2 + 1] = cpu.hi;
+  r[t2 + 1] = cpu.q3;
   r[t] = lo;
   r[t + 1] = hi;
 }
@@ -146,29 +157,30 @@ export function stpXOff(cpu: Cpu, f: Fields): void {
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
   const t = f.t;
   const t2 = f.t2;
-  if ((va & 0xfff) > 4096 - 16) cpu.probeWrite(va, 16);
-  cpu.write64(va, r[t]!, r[t + 1]!);
-  cpu.write64(va + 8, r[t2]!, r[t2 + 1]!);
+  cpu.write128(va, r[t]!, r[t + 1]!, r[t2]!, r[t2 + 1]!);
 }
 
 export function ldstPairOff(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
-  f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off, f.t, f.t2);
+  cpu.va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
+  f.acc(cpu, f.t, f.t2);
 }
 /** Pre-index: the access, then the base (a load with Rt or Rt2 == Rn leaves the address, as QEMU). */
 export function ldstPairPre(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
-  f.acc(cpu, va, f.t, f.t2);
+  cpu.va = va;
+  f.acc(cpu, f.t, f.t2);
   writeAddr(r, b, va);
 }
 export function ldstPairPost(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0);
-  f.acc(cpu, va, f.t, f.t2);
+  cpu.va = va;
+  f.acc(cpu, f.t, f.t2);
   writeAddr(r, b, va + f.off);
 }
 
@@ -181,9 +193,7 @@ export function stpXPre(cpu: Cpu, f: Fields): void {
   const va = hi0 * TWO32 + (lo0 >>> 0) + f.off;
   const t = f.t;
   const t2 = f.t2;
-  if ((va & 0xfff) > 4096 - 16) cpu.probeWrite(va, 16);
-  cpu.write64(va, r[t]!, r[t + 1]!);
-  cpu.write64(va + 8, r[t2]!, r[t2 + 1]!);
+  cpu.write128(va, r[t]!, r[t + 1]!, r[t2]!, r[t2 + 1]!);
   setAddr(r, b, lo0, hi0, f.off);
 }
 
@@ -194,13 +204,14 @@ export function ldpXPost(cpu: Cpu, f: Fields): void {
   const lo0 = r[b]!;
   const hi0 = r[b + 1]!;
   const va = hi0 * TWO32 + (lo0 >>> 0);
-  const lo = cpu.read64(va);
-  const hi = cpu.hi;
-  const lo2 = cpu.read64(va + 8);
+  cpu.read128(va);
+  const lo = cpu.q0;
+  const hi = cpu.q1;
+  const lo2 = cpu.q2;
   const t = f.t;
   const t2 = f.t2;
   r[t2] = lo2;
-  r[t2 + 1] = cpu.hi;
+  r[t2 + 1] = cpu.q3;
   r[t] = lo;
   r[t + 1] = hi;
   setAddr(r, b, lo0, hi0, f.off);

@@ -59,7 +59,8 @@ export function strBImm(cpu: Cpu, f: Fields): void {
 export function ldstImm(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
-  f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off, f.t);
+  cpu.va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
+  f.acc(cpu, f.t);
 }
 
 /** LDTR/STTR [Xn|SP, #off]: at EL1 the access is checked with EL0 permissions (C6.2 LDTR). */
@@ -69,7 +70,8 @@ export function ldstUnpriv(cpu: Cpu, f: Fields): void {
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
   cpu.beginUnprivileged();
   try {
-    f.acc(cpu, va, f.t);
+    cpu.va = va;
+    f.acc(cpu, f.t);
   } finally {
     cpu.endUnprivileged();
   }
@@ -84,7 +86,8 @@ export function ldstPre(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + f.off;
-  f.acc(cpu, va, f.t);
+  cpu.va = va;
+  f.acc(cpu, f.t);
   writeAddr(r, b, va);
 }
 
@@ -93,7 +96,8 @@ export function ldstPost(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
   const va = r[b + 1]! * TWO32 + (r[b]! >>> 0);
-  f.acc(cpu, va, f.t);
+  cpu.va = va;
+  f.acc(cpu, f.t);
   writeAddr(r, b, va + f.off);
 }
 
@@ -103,24 +107,28 @@ export function ldstRegX(cpu: Cpu, f: Fields): void {
   const b = f.b;
   const m = f.m;
   const off = (r[m + 1]! * TWO32 + (r[m]! >>> 0)) * f.mul;
-  f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0) + off, f.t);
+  cpu.va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + off;
+  f.acc(cpu, f.t);
 }
 /** [Xn|SP, Wm, UXTW {#s}] */
 export function ldstRegUxtw(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
-  f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0) + (r[f.m]! >>> 0) * f.mul, f.t);
+  cpu.va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + (r[f.m]! >>> 0) * f.mul;
+  f.acc(cpu, f.t);
 }
 /** [Xn|SP, Wm, SXTW {#s}] */
 export function ldstRegSxtw(cpu: Cpu, f: Fields): void {
   const r = cpu.r;
   const b = f.b;
-  f.acc(cpu, r[b + 1]! * TWO32 + (r[b]! >>> 0) + r[f.m]! * f.mul, f.t);
+  cpu.va = r[b + 1]! * TWO32 + (r[b]! >>> 0) + r[f.m]! * f.mul;
+  f.acc(cpu, f.t);
 }
 
 /** LDR (literal): PC-relative; the PC is only known at execution (pages may be aliased). */
 export function ldLiteral(cpu: Cpu, f: Fields): void {
-  f.acc(cpu, cpu.pc + f.off, f.t);
+  cpu.va = cpu.pc + f.off;
+  f.acc(cpu, f.t);
 }
 
 /** PRFM (literal, immediate, register) and PRFUM: hints, executed as NOP. */

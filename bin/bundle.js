@@ -1,11 +1,15 @@
-// The launcher's bundle: src/cli.ts and every module it imports, as one ESM file built by esbuild
-// and kept in node_modules/.cache/shyper-emu/. Node loads one plain JavaScript file in ~0.1 s,
-// where tsx's loader took ~0.5 s to transform ~200 modules one by one through its hooks thread.
-// The sources stay the truth (vitest and tsc read them directly); the bundle is a cache, rebuilt
-// whenever one of its inputs changed, so a fresh clone still needs no build step.
+// The launcher's bundle: src/cli.ts and every module it imports, as one CommonJS file built by
+// esbuild and kept in node_modules/.cache/shyper-emu/. Node loads one plain JavaScript file in
+// ~0.1 s, where tsx's loader took ~0.5 s to transform ~200 modules one by one through its hooks
+// thread. The sources stay the truth (vitest and tsc read them directly); the bundle is a cache,
+// rebuilt whenever one of its inputs changed, so a fresh clone still needs no build step.
+// It runs with V8's code cache beside it (runBundle): CommonJS because Node 20 caches no compiled
+// code for ES modules.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 // Named after the clone: git worktrees may share one node_modules (a symlink), and each must run
@@ -14,7 +18,7 @@ export const BUNDLE = bundlePath(ROOT);
 
 export function bundlePath(root) {
   root = resolve(root); // one spelling per clone: no trailing slash
-  return join(root, 'node_modules', '.cache', 'shyper-emu', `cli-${fnv1a(root)}.mjs`);
+  return join(root, 'node_modules', '.cache', 'shyper-emu', `cli-${fnv1a(root)}.cjs`);
 }
 
 /**
@@ -23,7 +27,7 @@ export function bundlePath(root) {
  * build time) and bin/jit-worker.js loads it.
  */
 export function workerBundlePath(file) {
-  return join(dirname(file), basename(file).replace(/^cli-/, 'jit-worker-'));
+  return join(dirname(file), basename(file).replace(/^cli-/, 'jit-worker-').replace(/\.cjs$/, '.mjs'));
 }
 
 // Bump when the build below changes in a way its inputs' stamps would not show.
@@ -147,10 +151,10 @@ export async function build(root = ROOT, file = bundlePath(root)) {
       define: { 'process.env.SHYPER_JIT_WORKER_BUNDLE': JSON.stringify(workerFile) },
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      format: 'cjs',
       target: 'node20',
       packages: 'external', // npm packages load from node_modules as usual
-      sourcemap: 'external', // cli-*.mjs.map, read only under SHYPER_DEBUG (see the launcher)
+      sourcemap: 'external', // cli-*.cjs.map, read only under SHYPER_DEBUG (see the launcher)
       banner: { js: TAG }, // the manifest's line, filled in below (the map counts it)
       sourcesContent: false,
       legalComments: 'none',
@@ -159,7 +163,7 @@ export async function build(root = ROOT, file = bundlePath(root)) {
       logLevel: 'silent',
       plugins: [sources],
     });
-    const js = r.outputFiles.find((o) => o.path.endsWith('.mjs')).text;
+    const js = r.outputFiles.find((o) => o.path.endsWith('.cjs')).text;
     const map = r.outputFiles.find((o) => o.path.endsWith('.map')).text;
     // Anything import.meta left would now see the bundle's location: refuse rather than run wrong.
     if (/\bimport\.meta\b/.test(js)) throw new Error('import.meta left in the bundle (only import.meta.url is rewritten)');
@@ -174,6 +178,8 @@ export async function build(root = ROOT, file = bundlePath(root)) {
     // The worker's bundle before the CLI's: a fresh CLI bundle always has its worker beside it.
     writeAtomic(workerFile, manifest + workerJs.slice(TAG.length));
     writeAtomic(file, manifest + js.slice(TAG.length) + mapLine);
+    // The old bundle's compiled code (V8 would refuse it for the new source anyway).
+    if (existsSync(codeCachePath(file))) unlinkSync(codeCachePath(file));
   } finally {
     await esbuild.stop?.(); // its service process would otherwise live as long as the emulator
   }
@@ -189,14 +195,49 @@ function removeLeftovers(dir) {
     const path = join(dir, f);
     try {
       if (f.endsWith('.tmp') && Date.now() - statSync(path).mtimeMs > 3600_000) unlinkSync(path);
-      if (!f.endsWith('.mjs')) continue;
+      if (!/\.[cm]js$/.test(f)) continue;
       const root = readManifest(path)?.root;
-      if (typeof root === 'string' && !existsSync(join(root, 'bin', 'bundle.js'))) {
+      // Bundles of clones that are gone, and ES-module CLI bundles of an earlier format.
+      if ((typeof root === 'string' && !existsSync(join(root, 'bin', 'bundle.js'))) || /^cli-.*\.mjs$/.test(f)) {
         unlinkSync(path);
-        if (existsSync(`${path}.map`)) unlinkSync(`${path}.map`);
+        for (const extra of [`${path}.map`, codeCachePath(path)]) if (existsSync(extra)) unlinkSync(extra);
       }
     } catch {}
   }
+}
+
+/** V8's code cache of a CLI bundle (runBundle). */
+function codeCachePath(file) {
+  return `${file}.v8`;
+}
+
+/**
+ * Run the CLI's bundle, with V8's code cache of it when there is one. Compiling the ~1 MB bundle
+ * took ~20 ms of every start and the functions a run compiles on first call as much again; the
+ * cache holds them compiled. It is made at the end of a run that had none, whose cache V8 refused
+ * (another Node, other V8 flags: the launcher sets its flags before this) or that compiled more
+ * than it holds, and replaced whole (written aside, then renamed), so concurrent runs never read
+ * half of one.
+ */
+export function runBundle(file) {
+  const cacheFile = codeCachePath(file);
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {}
+  const source = readFileSync(file, 'utf8');
+  // CommonJS's own wrapper, on the bundle's first line (the manifest comment): line numbers stay.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  // At exit, when V8 has compiled more of the bundle than the cache holds (a boot after a --help,
+  // the first run, a refused cache): ~2 ms to serialize, a write only when it grew.
+  process.once('exit', () => {
+    try {
+      const data = script.createCachedData();
+      if (cachedData === undefined || script.cachedDataRejected || data.length > cachedData.length * 1.1) writeAtomic(cacheFile, data);
+    } catch {}
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
 }
 
 function writeAtomic(file, data) {

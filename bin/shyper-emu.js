@@ -1,12 +1,33 @@
 #!/usr/bin/env node
 // Launcher. A fresh clone needs no build step: the first run bundles the TypeScript sources into
-// node_modules/.cache/shyper-emu/cli-*.mjs (bin/bundle.js, ~1 s) and later runs load that one file
+// node_modules/.cache/shyper-emu/cli-*.cjs (bin/bundle.js, ~1 s) and later runs load that one file
 // (~0.1 s to start instead of ~0.5 s through tsx's loader), rebuilding it when a source changed.
 // If the bundle cannot be built (read-only clone, esbuild missing, a syntax error) the sources run
 // through tsx as before, which also reports source errors the usual way. SHYPER_BUNDLE=0 forces
 // tsx; SHYPER_DEBUG=1 says why a build failed and maps bundle stack frames back to the sources.
-import { pathToFileURL } from 'node:url';
-import { BUNDLE, ROOT, build, isFresh } from './bundle.js';
+import { setFlagsFromString } from 'node:v8';
+import { BUNDLE, ROOT, build, isFresh, runBundle } from './bundle.js';
+
+// V8 tuned for an emulator on a small machine (set before any of our code
+// is parsed; V8 flags are process-wide, so the translation worker has them too):
+// - Inline less per function. Every instruction handler calls the memory accessors, whose slow
+//   paths (soft-TLB miss, table walk, MMIO) V8 inlined in full: a four-line handler took 10-55 ms
+//   to optimize, and optimizing ~400 of them cost ~1.5 s of CPU during a 1.3 s kit boot, on
+//   threads that compete with the guest's on 2 cores. At 300 bytecodes per function (V8's
+//   default is 920) that halves, and the hot accessors are still inlined.
+// - No on-stack replacement. A function whose loop was compiled while running (the run loop) and
+//   then caught a guest exception deoptimized at its catch every time: V8 reused the cached OSR
+//   code compiled before the catch had run (~10 recompiles of the run loop per boot).
+// - Calls from the run loop into translated code (a million and more per boot) go through a
+//   compiled JS-to-wasm wrapper from the first, not V8's generic one (~40 ns more a call).
+setFlagsFromString('--max-inlined-bytecode-size-cumulative=300');
+setFlagsFromString('--no-use-osr');
+setFlagsFromString('--no-wasm-generic-wrapper');
+// The translator's wasm flags (emulator/arm64/jit/runtime.ts sets them too, for the tests), set
+// before the bundle is compiled: V8's code cache of the bundle is valid only under the flags it
+// was made with, and it is made at exit, when these are in force.
+setFlagsFromString('--liftoff-only');
+setFlagsFromString('--no-wasm-lazy-compilation');
 
 async function bundle() {
   if (process.env.SHYPER_BUNDLE === '0') return null;
@@ -22,7 +43,7 @@ async function bundle() {
 const file = await bundle();
 if (file) {
   if (process.env.SHYPER_DEBUG) process.setSourceMapsEnabled(true);
-  await import(pathToFileURL(file).href);
+  runBundle(file);
 } else {
   let register;
   try {

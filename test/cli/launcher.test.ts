@@ -66,9 +66,25 @@ describe('launcher', () => {
       const rs = await Promise.all([runCli(['--help'], { cwd: dir }), runCli(['--help'], { cwd: dir })]);
       rs.forEach((r, i) => expectHelp(r, `launch ${i}`));
       const name = bundlePath(dir).split('/').pop()!;
-      // The CLI's bundle, its map and the translator worker's bundle; no temporary files left.
-      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`, name.replace(/^cli-/, 'jit-worker-')]);
+      // The CLI's bundle, its map, V8's code cache of it and the translator worker's bundle; no
+      // temporary files left.
+      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`, `${name}.v8`, name.replace(/^cli-/, 'jit-worker-').replace(/\.cjs$/, '.mjs')]);
       expect(isFresh(dir), 'the bundle left is whole and fresh').toBe(true);
+    });
+
+    it("runs with V8's code cache of the bundle, and makes a new one when V8 refuses it", async () => {
+      const cache = `${bundlePath(dir)}.v8`;
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'a run that may make the cache');
+      const made = statSync(cache);
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'a run with the cache');
+      const after = statSync(cache);
+      expect([after.ino, after.mtimeMs], 'an accepted cache that holds as much is not written again').toEqual([made.ino, made.mtimeMs]);
+      writeFileSync(cache, 'not a code cache');
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'a run with a corrupt cache');
+      const remade = statSync(cache);
+      expect(remade.size, 'the refused cache was replaced by a real one').toBeGreaterThan(made.size * 0.9);
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'a run with the new cache');
+      expect(statSync(cache).mtimeMs, 'which V8 accepts').toBe(remade.mtimeMs);
     });
 
     it('runs through tsx when no bundle can be written', async () => {

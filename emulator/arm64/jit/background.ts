@@ -92,8 +92,7 @@ export class BackgroundCompiler {
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
     this.worker = new Worker(new URL('../../../bin/jit-worker.js', import.meta.url), {
-      // Warming up costs the worker ~0.1 s: worth it for the command line, not for each test file.
-      workerData: { port: port1, bundle: WORKER_BUNDLE ?? null, warmUp: WORKER_BUNDLE !== undefined },
+      workerData: { port: port1, bundle: WORKER_BUNDLE ?? null },
       transferList: [port1],
       stdout: false,
       stderr: false,
@@ -139,7 +138,7 @@ export class BackgroundCompiler {
 }
 
 /**
- * Start the worker now, so it has started (and warmed up) before the first page is hot: from the
+ * Start the worker now, so it has started before the first page is hot: from the
  * command line (the launcher's bundle) only; tests start it at their first request.
  */
 export function prestartBackgroundCompiler(): void {

@@ -6,10 +6,9 @@
 // Hostile programs are expected: every argument is validated the way Linux validates it and
 // answered with the errno Linux gives (lengths are size_t: "negative" is huge; copies are bounded
 // by MAX_RW_COUNT and done in chunks; memory runs out with ENOMEM). Guest descriptors are a table
-// of their own over open file descriptions: closing a guest descriptor never closes one of the
-// host's standard streams. A host error inside a call becomes the guest's errno.
-import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readdirSync, statSync, type Stats, existsSync } from 'node:fs';
-import { isatty } from 'node:tty';
+// of their own over open file descriptions (fd-table.ts): closing a guest descriptor never closes
+// one of the host's standard streams. A host error inside a call becomes the guest's errno.
+import { fstatSync, lstatSync, readlinkSync, statSync, type Stats, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Cpu } from '../../emulator/arm64/cpu.ts';
 import { EC } from '../../emulator/arm64/ec.ts';
@@ -20,43 +19,21 @@ import { E, Errno } from './errno.ts';
 import * as mm from './mm.ts';
 import { SIG, SIGNAMES, Signals } from './signals.ts';
 import { direntBytes, statBytes, utsnameBytes } from './structs.ts';
+import { AT_FDCWD, type Description, FileTable, NOFILE, O } from './fd-table.ts';
 
-const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
-/** asm-generic/fcntl.h as arm64 uses it. */
-const O = { ACCMODE: 3, RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0x40, TRUNC: 0x200, APPEND: 0x400, NONBLOCK: 0x800, DIRECTORY: 0x4000, LARGEFILE: 0x20000, CLOEXEC: 0x80000 };
 /** Linux's cap on one read/write (INT_MAX rounded down to a page). */
 const MAX_RW_COUNT = 0x7ffff000;
 /** Host memory touched per step of a large copy. */
 const CHUNK = 1 << 20;
-/** RLIMIT_NOFILE: the descriptor table size (Linux's default soft limit). */
-export const NOFILE = 1024;
 const UIO_MAXIOV = 1024;
 const PATH_MAX = 4096;
 const PID = 1000;
 
-/** An open file description (shared by dup'ed descriptors: offset and status flags). */
-interface Description {
-  /** 'stream': one of the host's standard streams (never closed); 'file'/'dir': opened by the guest. */
-  kind: 'stream' | 'file' | 'dir';
-  host: number;
-  path: string;
-  pos: number;
-  dir: string[] | null;
-  flags: number;
-  refs: number;
-}
-
-interface Slot {
-  d: Description;
-  cloexec: boolean;
-}
-
-/** Raised inside a call to answer -errno (validation failures deep in a helper). */
 export class Syscalls {
   exitCode: number | null = null;
-  private readonly fds = new Map<number, Slot>();
+  private readonly files = new FileTable();
   private readonly warned = new Set<number>();
   private randomState = 0x12345678;
   private readonly signals = new Signals();
@@ -68,18 +45,13 @@ export class Syscalls {
   /** Where fault reports ("SIGSEGV at ...") and warnings go (default: the host's stderr). */
   report: (line: string) => void = diagnostic;
 
-  constructor(private readonly as: AddressSpace, private readonly exe: string, private readonly userCpu: UserCpu) {
-    for (const fd of [0, 1, 2]) {
-      const flags = (isatty(fd) ? O.RDWR : fd === 0 ? O.RDONLY : O.WRONLY) | O.LARGEFILE;
-      this.fds.set(fd, { d: { kind: 'stream', host: fd, path: `/dev/fd/${fd}`, pos: -1, dir: null, flags, refs: 1 }, cloexec: false });
-    }
-  }
+  constructor(private readonly as: AddressSpace, private readonly exe: string, private readonly userCpu: UserCpu) {}
 
   flush(): void {}
 
   /** Open guest descriptors (tests). */
   get openDescriptors(): number[] {
-    return [...this.fds.keys()].sort((a, b) => a - b);
+    return this.files.descriptors();
   }
 
   /** Synchronous exceptions from EL0: SVC is a system call, the rest are fatal signals. */
@@ -161,12 +133,6 @@ export class Syscalls {
     return Number(BigInt.asIntN(32, cpu.getX(i)));
   }
 
-  private slot(fd: number): Slot {
-    const s = this.fds.get(fd);
-    if (!s) throw new Errno(E.BADF);
-    return s;
-  }
-
   private readPath(va: number): string {
     const bytes: number[] = [];
     for (let i = 0; ; i++) {
@@ -196,11 +162,11 @@ export class Syscalls {
       case 66: // writev
         return this.vector(int(0), u(1), x(2), n === 66);
       case 56: // openat
-        return this.openat(int(0), this.readPath(u(1)), int(2));
+        return this.files.openat(int(0), this.readPath(u(1)), int(2));
       case 57: // close
-        return this.close(int(0));
+        return this.files.close(int(0));
       case 80: // fstat
-        return this.putStat(u(1), this.fstat(this.slot(int(0)).d));
+        return this.putStat(u(1), this.fstat(this.files.slot(int(0)).d));
       case 79: {
         // newfstatat
         const flags = int(3);
@@ -209,13 +175,13 @@ export class Syscalls {
         if (path === '') {
           if (!(flags & AT_EMPTY_PATH)) return -E.NOENT;
           if (int(0) === AT_FDCWD) return this.putStat(u(2), statSync('.'));
-          return this.putStat(u(2), this.fstat(this.slot(int(0)).d));
+          return this.putStat(u(2), this.fstat(this.files.slot(int(0)).d));
         }
-        const hp = this.hostPath(int(0), path);
+        const hp = this.files.hostPath(int(0), path);
         return this.putStat(u(2), flags & AT_SYMLINK_NOFOLLOW ? lstatSync(hp) : statSync(hp));
       }
       case 62: // lseek
-        return this.lseek(int(0), x(1), int(2));
+        return this.files.lseek(int(0), x(1), int(2));
       case 61: // getdents64
         return this.getdents(int(0), u(1), u(2));
       case 78: {
@@ -223,7 +189,7 @@ export class Syscalls {
         const path = this.readPath(u(1));
         const size = int(3);
         if (size <= 0) return -E.INVAL;
-        const target = path === '/proc/self/exe' ? resolve(this.exe) : readlinkSync(this.hostPath(int(0), path));
+        const target = path === '/proc/self/exe' ? resolve(this.exe) : readlinkSync(this.files.hostPath(int(0), path));
         const b = Buffer.from(target).subarray(0, size);
         as.write(u(2), b);
         return b.length;
@@ -232,7 +198,7 @@ export class Syscalls {
         // faccessat
         const mode = int(2);
         if (mode & ~7) return -E.INVAL;
-        return existsSync(this.hostPath(int(0), this.readPath(u(1)))) ? (mode & 2 ? -E.ROFS : 0) : -E.NOENT;
+        return existsSync(this.files.hostPath(int(0), this.readPath(u(1)))) ? (mode & 2 ? -E.ROFS : 0) : -E.NOENT;
       }
       case 17: {
         // getcwd
@@ -305,7 +271,7 @@ export class Syscalls {
       case 160: // uname
         return this.uname(u(0));
       case 29: // ioctl
-        this.slot(int(0));
+        this.files.slot(int(0));
         return -E.NOTTY;
       case 278: // getrandom
         return this.getrandom(u(0), u(1), int(2));
@@ -335,21 +301,21 @@ export class Syscalls {
         if (int(0) !== PID) return int(0) <= 0 ? -E.INVAL : -E.SRCH;
         return this.kill(cpu, int(1), int(2));
       case 25: // fcntl
-        return this.fcntl(int(0), int(1), x(2));
+        return this.files.fcntl(int(0), int(1), x(2));
       case 23: {
         // dup
-        const s = this.slot(int(0));
-        return this.install(s.d, this.lowestFree(0), false);
+        const s = this.files.slot(int(0));
+        return this.files.install(s.d, this.files.lowestFree(0), false);
       }
       case 24: {
         // dup3
         const [oldfd, newfd, flags] = [int(0), int(1), int(2)];
         if (flags & ~O.CLOEXEC) return -E.INVAL;
         if (oldfd === newfd) return -E.INVAL;
-        const s = this.slot(oldfd);
+        const s = this.files.slot(oldfd);
         if (newfd < 0 || newfd >= NOFILE) return -E.BADF;
-        if (this.fds.has(newfd)) this.close(newfd);
-        return this.install(s.d, newfd, (flags & O.CLOEXEC) !== 0);
+        if (this.files.has(newfd)) this.files.close(newfd);
+        return this.files.install(s.d, newfd, (flags & O.CLOEXEC) !== 0);
       }
       case 179: {
         // sysinfo: a 1 GiB machine, up for the virtual time elapsed
@@ -388,94 +354,8 @@ export class Syscalls {
     return 1767225600e9 + cpu.instret;
   }
 
-  // ---- descriptors ----
-
-  private lowestFree(from: number): number {
-    let fd = from;
-    while (this.fds.has(fd)) fd++;
-    if (fd >= NOFILE) throw new Errno(E.MFILE);
-    return fd;
-  }
-
-  private install(d: Description, fd: number, cloexec: boolean): number {
-    d.refs++;
-    this.fds.set(fd, { d, cloexec });
-    return fd;
-  }
-
-  private close(fd: number): number {
-    const s = this.slot(fd);
-    this.fds.delete(fd);
-    if (--s.d.refs === 0 && s.d.kind !== 'stream') closeSync(s.d.host);
-    return 0;
-  }
-
-  private hostPath(dirfd: number, path: string): string {
-    if (path.startsWith('/') || dirfd === AT_FDCWD) return path;
-    const s = this.slot(dirfd);
-    if (s.d.kind !== 'dir') throw new Errno(E.NOTDIR);
-    return resolve(s.d.path, path);
-  }
-
   private fstat(d: Description): Stats {
     return fstatSync(d.host);
-  }
-
-  private openat(dirfd: number, path: string, flags: number): number {
-    if (path === '') return -E.NOENT;
-    if ((flags & O.ACCMODE) !== O.RDONLY || flags & (O.CREAT | O.TRUNC)) return -E.ROFS; // read-only access to host files
-    const hp = this.hostPath(dirfd, path);
-    const fd = this.lowestFree(0);
-    const host = openSync(hp, 'r');
-    try {
-      const isDir = fstatSync(host).isDirectory();
-      if (flags & O.DIRECTORY && !isDir) throw new Errno(E.NOTDIR);
-      const d: Description = { kind: isDir ? 'dir' : 'file', host, path: hp, pos: 0, dir: isDir ? readdirSync(hp) : null, flags: (flags & (O.NONBLOCK | O.DIRECTORY)) | O.LARGEFILE, refs: 0 };
-      return this.install(d, fd, (flags & O.CLOEXEC) !== 0);
-    } catch (e) {
-      closeSync(host);
-      throw e;
-    }
-  }
-
-  private fcntl(fd: number, cmd: number, arg: number): number {
-    const s = this.slot(fd);
-    switch (cmd) {
-      case 0: // F_DUPFD
-      case 1030: // F_DUPFD_CLOEXEC
-        if (arg < 0 || arg >= NOFILE) return -E.INVAL;
-        return this.install(s.d, this.lowestFree(arg), cmd === 1030);
-      case 1: // F_GETFD
-        return s.cloexec ? 1 : 0;
-      case 2: // F_SETFD
-        s.cloexec = (arg & 1) !== 0;
-        return 0;
-      case 3: // F_GETFL
-        return s.d.flags;
-      case 4: // F_SETFL: only the status flags Linux lets change
-        s.d.flags = (s.d.flags & ~(O.APPEND | O.NONBLOCK)) | (arg & (O.APPEND | O.NONBLOCK));
-        return 0;
-      case 5: // F_GETLK
-      case 6: // F_SETLK
-      case 7: // F_SETLKW
-        return 0;
-      default:
-        return -E.INVAL;
-    }
-  }
-
-  private lseek(fd: number, off: number, whence: number): number {
-    const d = this.slot(fd).d;
-    if (d.kind === 'stream') return -E.SPIPE;
-    let base: number;
-    if (whence === 0) base = 0;
-    else if (whence === 1) base = d.pos;
-    else if (whence === 2) base = d.kind === 'dir' ? d.dir!.length + 2 : fstatSync(d.host).size;
-    else return -E.INVAL;
-    const np = base + off;
-    if (!(np >= 0) || np > Number.MAX_SAFE_INTEGER) return -E.INVAL;
-    d.pos = np;
-    return np;
   }
 
   // ---- reads and writes ----
@@ -492,7 +372,7 @@ export class Syscalls {
   }
 
   private read(fd: number, buf: number, count: number, at: number): number {
-    const d = this.slot(fd).d;
+    const d = this.files.slot(fd).d;
     if (d.kind === 'dir') return -E.ISDIR;
     const len = Math.min(count, MAX_RW_COUNT, CHUNK);
     if (len === 0) return 0;
@@ -512,7 +392,7 @@ export class Syscalls {
   }
 
   private write(fd: number, buf: number, count: number): number {
-    const d = this.slot(fd).d;
+    const d = this.files.slot(fd).d;
     if (d.kind !== 'stream') return -E.BADF; // guest files are open read-only
     const len = Math.min(count, MAX_RW_COUNT);
     let done = 0;
@@ -568,7 +448,7 @@ export class Syscalls {
   }
 
   private vector(fd: number, iovp: number, cnt: number, isWrite: boolean): number {
-    this.slot(fd);
+    this.files.slot(fd);
     if (cnt < 0 || cnt > UIO_MAXIOV) return -E.INVAL;
     if (cnt === 0) return 0;
     const raw = this.as.read(iovp, cnt * 16);
@@ -598,7 +478,7 @@ export class Syscalls {
 
   /** The file behind an mmap'ed descriptor: its host descriptor and size, or -errno. */
   private mapFile(fd: number): mm.MappedFile | number {
-    const d = this.slot(fd).d;
+    const d = this.files.slot(fd).d;
     if (d.kind !== 'file' || !this.fstat(d).isFile()) return -E.NODEV;
     return { host: d.host, size: this.fstat(d).size };
   }
@@ -658,7 +538,7 @@ export class Syscalls {
   }
 
   private getdents(fd: number, buf: number, count: number): number {
-    const d = this.slot(fd).d;
+    const d = this.files.slot(fd).d;
     if (d.kind !== 'dir') return -E.NOTDIR;
     const r = direntBytes(['.', '..', ...d.dir!], d.pos, Math.min(count, MAX_RW_COUNT, CHUNK));
     if (r === null) return -E.INVAL; // buffer too small for one entry

@@ -12,10 +12,17 @@
 // (return_call_indirect, so chains never grow the stack) the page function with the instruction
 // count so far. A miss stores the target PC and returns to the run loop, which takes it from there.
 //
+// The chain function and the table live in one module instance per guest memory, the hub
+// (CodeTable); page modules import the hub's chain function, not the table. V8 (Node 20) keeps a
+// copy of an imported table's dispatch entries in every instance that imports it: instantiating
+// cost O(table size), and every Table.set updated every such instance (36 us a set with ~1000
+// translated pages), quadratic in the pages translated. A call into another instance's function is
+// as direct as a call within one.
+//
 // Index 0 is the bounce: a page function that only returns to the run loop with the PC it was
 // entered at. A dropped translation (its page was written, or it was retranslated) gets the bounce
 // in its table entry, so a stale TLB column can never run old code; indices are never reused.
-import { Bytes, buildModule, Op, T, type WasmFunction } from './wasm.ts';
+import { Bytes, buildModule, Op, T, type Import, type WasmFunction } from './wasm.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { TLB_MASK, TLB_X_CODE_BYTE, TLB_SIZE, TLB_CONTEXTS, TLB_X_TAG } from '../soft-tlb.ts';
 import { SCRATCH_PC } from './emitter.ts';
@@ -35,23 +42,24 @@ export const TYPES: [T[], T][] = [
   [[T.i32, T.i32, T.f64], T.i32],
   [[T.i64, T.i32, T.i32, T.i32, T.i32], T.i32],
 ];
-/** Function indices in a module: the imported helper, the page function, the chain function. */
+/** Function indices in a page module: the imported helper and chain function; the page function is 2. */
 export const FN_HELPER = 0;
-export const FN_CHAIN = 2;
+export const FN_CHAIN = 1;
+/** What a page module imports: the guest memory, the helper, the hub's chain function. */
+export const PAGE_IMPORTS: Import[] = [
+  { name: 'm', kind: 'memory' },
+  { name: 'h', kind: 'func', type: TYPE_HELPER },
+  { name: 'c', kind: 'func', type: TYPE_CHAIN },
+];
 
 const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
 
 /**
  * chain(target: i64, n: i32, budget: i32, rb: i32, ctx: i32) -> i32: continue at `target` with n
  * instructions executed: tail-call its page's function when the execute TLB has it, else store
- * the PC and return n.
+ * the PC and return n. The hub's one function.
  */
-export function chainFunction(): WasmFunction {
-  return (chain ??= buildChain());
-}
-let chain: WasmFunction | undefined;
-
-function buildChain(): WasmFunction {
+function chainFunction(): WasmFunction {
   const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, PN = 5, TI = 6;
   const e = new Bytes();
   const op = (...ops: number[]) => {
@@ -135,16 +143,19 @@ function bounceFunction(): WasmFunction {
   return { type: TYPE_PAGE, locals: [], body: e };
 }
 
-/** The funcref table of one guest memory's page functions. */
+/** The funcref table of one guest memory's page functions, and the hub that chains through it. */
 export class CodeTable {
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+  /** The hub's chain function: what page modules import as e.c. */
+  readonly chain: WebAssembly.ExportValue;
   private next = 1;
   private readonly bounce: PageFn;
 
   constructor(readonly memory: WebAssembly.Memory) {
-    const module = new WebAssembly.Module(buildModule(TYPES, TYPE_HELPER, [bounceFunction()]) as Uint8Array<ArrayBuffer>);
-    const inst = new WebAssembly.Instance(module, { e: { m: memory, h: () => 0, t: this.table } });
-    this.bounce = inst.exports.f as unknown as PageFn;
+    const hub = buildModule(TYPES, [{ name: 'm', kind: 'memory' }, { name: 't', kind: 'table' }], [chainFunction()]);
+    this.chain = new WebAssembly.Instance(new WebAssembly.Module(hub as Uint8Array<ArrayBuffer>), { e: { m: memory, t: this.table } }).exports.f!;
+    const bounce = buildModule(TYPES, [{ name: 'm', kind: 'memory' }], [bounceFunction()]);
+    this.bounce = new WebAssembly.Instance(new WebAssembly.Module(bounce as Uint8Array<ArrayBuffer>), { e: { m: memory } }).exports.f as unknown as PageFn;
     this.table.set(0, this.bounce as unknown as WebAssembly.ExportValue);
   }
 

@@ -131,7 +131,7 @@ export class Translator {
     const helper: Helper = (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase);
     const stats: TranslateStats = { translated: 0, calls: 0 };
     try {
-      const fn = compilePage(page, this.memory, this.code.table, helper, decode, stats, full, optimize, this.slack);
+      const fn = compilePage(page, this.memory, this.code.chain, helper, decode, stats, full, optimize, this.slack);
       page.code = fn;
       page.slot = this.code.add(fn);
       jitStats.pages++;
@@ -216,7 +216,7 @@ export class Translator {
     if (!page.valid) return;
     const t0 = performance.now();
     this.release(page);
-    const fn = instantiatePage(r.module, this.memory, this.code.table, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
+    const fn = instantiatePage(r.module, this.memory, this.code.chain, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
     page.code = fn;
     page.slot = this.code.add(fn);
     page.translations++;

@@ -23,7 +23,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { Exec } from '../decode/pattern.ts';
 import { buildModule, Op, T } from './wasm.ts';
-import { chainFunction, type Helper, type PageFn, TYPE_HELPER, TYPE_PAGE, TYPES } from './chain.ts';
+import { type Helper, PAGE_IMPORTS, type PageFn, TYPE_PAGE, TYPES } from './chain.ts';
 import { BUDGET_SLACK, Emit, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, SCRATCH_PC } from './emitter.ts';
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
@@ -210,9 +210,9 @@ function returnAtIdx(e: Emit): void {
 }
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
-export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
+export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain: WebAssembly.ExportValue, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
   const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0, full, slack, stats);
-  return instantiatePage(compileModule(bytes, optimize), memory, table, helper);
+  return instantiatePage(compileModule(bytes, optimize), memory, chain, helper);
 }
 
 /**
@@ -225,7 +225,7 @@ export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, table
 export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entries: Uint8Array, decode: (i: number) => void, first: boolean, full: boolean, slack: number, stats?: TranslateStats): Uint8Array {
   if (full) for (let i = 0; i < INSNS; i++) if (fns[i] === undefined) decode(i);
   const body = full ? emitPage(fns, args, stats, undefined, undefined, slack) : emitPage(fns, args, stats, reachable(fns, args as { off?: number }[], entries, decode), first ? entries : undefined, slack);
-  return buildModule(TYPES, TYPE_HELPER, [{ type: TYPE_PAGE, locals: LOCALS, body }, chainFunction()]);
+  return buildModule(TYPES, PAGE_IMPORTS, [{ type: TYPE_PAGE, locals: LOCALS, body }]);
 }
 
 /** Compile a page's module: the baseline compiler, or the optimizing one when `optimize`. */
@@ -234,9 +234,9 @@ export function compileModule(bytes: Uint8Array, optimize: boolean): WebAssembly
   return optimize ? withOptimizingCompiler(() => new WebAssembly.Module(b)) : new WebAssembly.Module(b);
 }
 
-/** A compiled page module's function, bound to the guest's memory, the page table and the helper. */
-export function instantiatePage(module: WebAssembly.Module, memory: WebAssembly.Memory, table: WebAssembly.Table, helper: Helper): PageFn {
-  const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, t: table } });
+/** A compiled page module's function, bound to the guest's memory, the hub's chain function (chain.ts) and the helper. */
+export function instantiatePage(module: WebAssembly.Module, memory: WebAssembly.Memory, chain: WebAssembly.ExportValue, helper: Helper): PageFn {
+  const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, c: chain } });
   return inst.exports.f as unknown as PageFn;
 }
 

@@ -173,12 +173,18 @@ export interface WasmFunction {
   body: Bytes;
 }
 
+/** An import of a translator module, all from namespace "e". */
+export type Import =
+  | { name: string; kind: 'memory' }
+  | { name: string; kind: 'table' }
+  | { name: string; kind: 'func'; type: number };
+
 /**
- * The translator's module shape: function types `types` ([params, result]); imports e.m (the
- * guest memory), e.h (the helper, a function of type `helperType`) and e.t (the table of page
- * functions, funcref); the functions `fns` (indices 1.., after the helper), the first exported as f.
+ * A translator module: function types `types` ([params, result]); `imports` from namespace "e"
+ * (function imports take the first function indices, in order); the functions `fns` after them,
+ * the first exported as f.
  */
-export function buildModule(types: [T[], T][], helperType: number, fns: WasmFunction[]): Uint8Array {
+export function buildModule(types: [T[], T][], imports: Import[], fns: WasmFunction[]): Uint8Array {
   const m = new Bytes();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const ts = new Bytes();
@@ -191,19 +197,21 @@ export function buildModule(types: [T[], T][], helperType: number, fns: WasmFunc
     ts.byte(result);
   }
   m.section(1, ts);
-  const imports = new Bytes();
-  imports.u32(3);
-  imports.str('e');
-  imports.str('m');
-  imports.bytes([0x02, 0x00, 0x01]); // memory, limits without maximum, at least 1 page
-  imports.str('e');
-  imports.str('h');
-  imports.byte(0x00); // function
-  imports.u32(helperType);
-  imports.str('e');
-  imports.str('t');
-  imports.bytes([0x01, 0x70, 0x00, 0x01]); // table of funcref, at least 1 entry
-  m.section(2, imports);
+  const is = new Bytes();
+  is.u32(imports.length);
+  let funcImports = 0;
+  for (const imp of imports) {
+    is.str('e');
+    is.str(imp.name);
+    if (imp.kind === 'memory') is.bytes([0x02, 0x00, 0x01]); // limits without maximum, at least 1 page
+    else if (imp.kind === 'table') is.bytes([0x01, 0x70, 0x00, 0x01]); // funcref, at least 1 entry
+    else {
+      is.byte(0x00);
+      is.u32(imp.type);
+      funcImports++;
+    }
+  }
+  m.section(2, is);
   const funcs = new Bytes();
   funcs.u32(fns.length);
   for (const f of fns) funcs.u32(f.type);
@@ -211,7 +219,8 @@ export function buildModule(types: [T[], T][], helperType: number, fns: WasmFunc
   const exports = new Bytes();
   exports.u32(1);
   exports.str('f');
-  exports.bytes([0x00, 0x01]); // function index 1 (after the imported helper)
+  exports.byte(0x00);
+  exports.u32(funcImports); // the first function defined here
   m.section(7, exports);
   const code = new Bytes();
   code.u32(fns.length);

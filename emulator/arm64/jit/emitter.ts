@@ -41,6 +41,25 @@ export const L_ADDR = 15;
  */
 export const L_NB = 16;
 export const LOCALS: [number, T][] = [[1, T.i32], [7, T.i64], [3, T.i32]];
+/** The first local after LOCALS: inner loops' register locals (RegCache) are numbered from here. */
+export const L_CACHE = 17;
+
+/**
+ * Which guest registers an inner loop keeps in wasm locals (translate.ts): X0..X30/SP as bit masks
+ * over slots 0..31, NZCV as a 4-bit mask (n, z, c, v). `cached` are loaded into their locals when
+ * the loop is entered; `dirty` (written somewhere in the loop) are stored back on every way out
+ * of it: the run loop, a chained page, a dispatch, a branch out of the loop, and before a helper
+ * call (the handler reads the register file; the cached ones are loaded again after it, as it may
+ * have written any of them).
+ */
+export interface RegCache {
+  x: number;
+  xDirty: number;
+  flags: number;
+  flagsDirty: number;
+}
+
+const FLAGS = ['n', 'z', 'c', 'v'] as const;
 
 /**
  * The budget is checked at each dispatch and after at most this many instructions without one:
@@ -65,6 +84,15 @@ export class Emit extends Bytes {
   loopStart = -1;
   /** The budget slack the dispatch checks (translate.ts): an inner loop's back edge checks it too. */
   slack = BUDGET_SLACK;
+  /** The registers the inner loop being emitted keeps in locals (RegCache), or null. */
+  cache: RegCache | null = null;
+  /** The local of X<slot> (0..31) and of each flag while cached; page-wide (translate.ts assigns them). */
+  readonly xLocal = new Int32Array(32).fill(-1);
+  readonly flagLocal = new Int32Array(4).fill(-1);
+  /** Locals beyond LOCALS this function declares (the register locals of its loops). */
+  extraLocals: [number, T][] = [];
+  /** Set for a dry run of a loop's body (translate.ts): the registers it reads and writes. */
+  record: RegCache | null = null;
 
   /** 1 inside an inner loop: one more construct between the code and the labels. */
   private get inLoop(): number {
@@ -97,10 +125,32 @@ export class Emit extends Bytes {
     this.u32(offset);
   }
 
+  /** The local caching X<slot> in the loop being emitted, or -1 (in the register file). */
+  private cachedX(slot: number, write: boolean): number {
+    if (slot >= 32) return -1;
+    if (this.record !== null) {
+      this.record.x |= 1 << slot;
+      if (write) this.record.xDirty |= 1 << slot;
+    }
+    return this.cache !== null && (this.cache.x >>> slot) & 1 ? this.xLocal[slot]! : -1;
+  }
+  private cachedFlag(k: number, write: boolean): number {
+    if (this.record !== null) {
+      this.record.flags |= 1 << k;
+      if (write) this.record.flagsDirty |= 1 << k;
+    }
+    return this.cache !== null && (this.cache.flags >>> k) & 1 ? this.flagLocal[k]! : -1;
+  }
+
   /** Push X<slot> (a 64-bit slot of regs.ts, already XZR/SP-mapped by the decode prep). */
   x(slot: number): void {
     if (slot === ZR) {
       this.i64(0);
+      return;
+    }
+    const l = this.cachedX(slot, false);
+    if (l >= 0) {
+      this.get(l);
       return;
     }
     this.get(L_RB);
@@ -112,11 +162,23 @@ export class Emit extends Bytes {
       this.i32(0);
       return;
     }
+    const l = this.cachedX(slot, false);
+    if (l >= 0) {
+      this.get(l);
+      this.op(Op.i32_wrap_i64);
+      return;
+    }
     this.get(L_RB);
     this.mem(Op.i32_load, slot * 8);
   }
   /** X<slot> = the i64 computed by `value`. */
   setX(slot: number, value: () => void): void {
+    const l = this.cachedX(slot, true);
+    if (l >= 0) {
+      value();
+      this.set(l);
+      return;
+    }
     this.get(L_RB);
     value();
     this.mem(Op.i64_store, slot * 8);
@@ -129,13 +191,59 @@ export class Emit extends Bytes {
     });
   }
   flag(f: keyof typeof FLAG_OFF): void {
+    const l = this.cachedFlag(FLAGS.indexOf(f), false);
+    if (l >= 0) {
+      this.get(l);
+      return;
+    }
     this.get(L_RB);
     this.mem(Op.i32_load, FLAG_OFF[f]);
   }
   setFlag(f: keyof typeof FLAG_OFF, value: () => void): void {
+    const l = this.cachedFlag(FLAGS.indexOf(f), true);
+    if (l >= 0) {
+      value();
+      this.set(l);
+      return;
+    }
     this.get(L_RB);
     value();
     this.mem(Op.i32_store, FLAG_OFF[f]);
+  }
+
+  /** Load the cached registers of the loop being emitted into their locals (stack-neutral). */
+  loadCache(): void {
+    const c = this.cache;
+    if (c === null) return;
+    for (let s = 0; s < 32; s++) {
+      if (((c.x >>> s) & 1) === 0) continue;
+      this.get(L_RB);
+      this.mem(Op.i64_load, s * 8);
+      this.set(this.xLocal[s]!);
+    }
+    for (let k = 0; k < 4; k++) {
+      if (((c.flags >>> k) & 1) === 0) continue;
+      this.get(L_RB);
+      this.mem(Op.i32_load, FLAG_OFF[FLAGS[k]!]);
+      this.set(this.flagLocal[k]!);
+    }
+  }
+  /** Store the loop's written registers back into the register file (stack-neutral). */
+  storeCache(): void {
+    const c = this.cache;
+    if (c === null) return;
+    for (let s = 0; s < 32; s++) {
+      if (((c.xDirty >>> s) & 1) === 0) continue;
+      this.get(L_RB);
+      this.get(this.xLocal[s]!);
+      this.mem(Op.i64_store, s * 8);
+    }
+    for (let k = 0; k < 4; k++) {
+      if (((c.flagsDirty >>> k) & 1) === 0) continue;
+      this.get(L_RB);
+      this.get(this.flagLocal[k]!);
+      this.mem(Op.i32_store, FLAG_OFF[FLAGS[k]!]);
+    }
   }
 
   /** Open an `if` (void), tracking depth. */
@@ -178,6 +286,7 @@ export class Emit extends Bytes {
 
   /** Return to the run loop at the page offset `offset`, this instruction's count + `after` executed. */
   returnAt(offset: number, after: number): void {
+    this.storeCache();
     this.get(L_RB);
     this.pcPlus(offset);
     this.mem(Op.i64_store, SCRATCH_PC);
@@ -215,6 +324,7 @@ export class Emit extends Bytes {
   }
   /** With the target PC (i64) and the count (i32) pushed: go on there (chain.ts). */
   chain(): void {
+    this.storeCache();
     this.get(L_BUDGET);
     this.get(L_RB);
     this.get(L_CTX);
@@ -223,12 +333,14 @@ export class Emit extends Bytes {
   }
   /** Return the count with this instruction executed; the next PC has been stored. */
   returnCounted(): void {
+    this.storeCache();
     this.count(1);
     this.op(Op.return);
   }
 
   /** Set the count for a dispatch after this instruction (L_N), and dispatch to L_IDX. */
   private dispatch(): void {
+    this.storeCache();
     this.count(1);
     this.set(L_N);
     this.op(Op.br);
@@ -264,6 +376,7 @@ export class Emit extends Bytes {
       // (the budget of this path is accounted for by translate.ts). Count: L_NB + t must be
       // this instruction's count + 1.
       const adjust = this.idx + 1 - t;
+      this.storeCache(); // a label after the loop
       this.get(L_NB);
       this.i32(adjust);
       this.op(Op.i32_add);
@@ -311,14 +424,21 @@ export class Emit extends Bytes {
    * the next PC.
    */
   interp(): void {
+    this.storeCache();
     this.count(0);
     this.i32(this.idx);
     this.get(L_PCBF);
     this.op(Op.call);
     this.u32(FN_HELPER);
+    // The handler may have written any register: the loop's locals are loaded again (and so hold
+    // what the register file holds, which the return below need not store back).
+    this.loadCache();
+    const cache = this.cache;
+    this.cache = null;
     this.if();
     this.returnCounted();
     this.end();
+    this.cache = cache;
   }
 
   /** Push ConditionHolds(cond) as i32 0/1 (ARM ARM J1 shared/functions/system/ConditionHolds). */

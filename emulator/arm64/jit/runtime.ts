@@ -196,7 +196,7 @@ export class Translator {
     this.pending++;
     const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096).slice();
     const features = [...cpu.decoder.features];
-    bg.request({ words, entries: page.entries.slice(), features, first: page.translations === 0, full: page.translations >= 4, optimize, slack: this.slack }, (r) => this.install(page, r, optimize, cpu));
+    bg.request({ words, entries: page.entries.slice(), features, first: page.translations === 0 || optimize, full: page.translations >= 4, optimize, slack: this.slack }, (r) => this.install(page, r, optimize, cpu));
     return true;
   }
 

@@ -24,7 +24,7 @@ import type { DecodedPage } from '../code-cache.ts';
 import type { Exec } from '../decode/pattern.ts';
 import { buildModule, Op, T } from './wasm.ts';
 import { type Helper, PAGE_IMPORTS, type PageFn, TYPE_PAGE, TYPES } from './chain.ts';
-import { BUDGET_SLACK, Emit, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, SCRATCH_PC } from './emitter.ts';
+import { BUDGET_SLACK, Emit, L_CACHE, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, type RegCache, SCRATCH_PC } from './emitter.ts';
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters } from './emit-mem.ts';
@@ -105,6 +105,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   const e = new Emit();
   e.labelOf = labelOf;
   e.slack = slack;
+  const caches = loopCaches(fns, args, loopEnd, labelOf, slack, e);
   // Instructions that may have run since the last budget check, on any path to each instruction.
   const since = new Int32Array(INSNS + 1);
   e.get(L_PCBF);
@@ -152,6 +153,9 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     e.idx = i;
     e.depth = 0;
     if (k >= 0 && loopEnd[i]! >= 0) {
+      // Entered only here (no label inside): load the registers it keeps in locals, then loop.
+      e.cache = caches[i] ?? null;
+      e.loadCache();
       e.op(Op.loop);
       e.byte(T.void);
       e.loopStart = i;
@@ -172,6 +176,8 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     if (e.depth !== 0) throw new Error(`jit: unbalanced emitter at ${i}`);
     if (e.loopStart >= 0 && loopEnd[e.loopStart] === i) {
       e.op(Op.end); // the inner loop: falling out of its last instruction goes on below
+      e.storeCache();
+      e.cache = null;
       e.loopStart = -1;
     }
     // Paths on from here: falling through, and a direct branch forward in the page.
@@ -195,6 +201,43 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   return e;
 }
 
+/**
+ * The registers each inner loop (by its first instruction) keeps in locals: those its body reads
+ * or writes, found by emitting the body once into a scratch Emit that records them. Assigns the
+ * page's register locals in `e` (one per register over all its loops, from L_CACHE) and sets
+ * e.extraLocals to match.
+ */
+function loopCaches(fns: readonly (Exec | undefined)[], args: readonly unknown[], loopEnd: Int32Array, labelOf: Emit['labelOf'], slack: number, e: Emit): (RegCache | undefined)[] {
+  const caches: (RegCache | undefined)[] = [];
+  let xs = 0;
+  let flags = 0;
+  for (let t = 0; t < INSNS; t++) {
+    if (loopEnd[t]! < 0) continue;
+    const dry = new Emit();
+    dry.labelOf = labelOf;
+    dry.slack = slack;
+    dry.loopStart = t;
+    dry.record = { x: 0, xDirty: 0, flags: 0, flagsDirty: 0 };
+    for (let i = t; i <= loopEnd[t]!; i++) {
+      dry.idx = i;
+      dry.depth = 0;
+      const fn = fns[i];
+      const em = fn === undefined ? undefined : emitters.get(fn);
+      if (em === undefined || !em(dry, args[i])) dry.interp();
+    }
+    caches[t] = dry.record;
+    xs |= dry.record.x;
+    flags |= dry.record.flags;
+  }
+  let next = L_CACHE;
+  for (let s = 0; s < 32; s++) if ((xs >>> s) & 1) e.xLocal[s] = next++;
+  const nx = next - L_CACHE;
+  for (let k = 0; k < 4; k++) if ((flags >>> k) & 1) e.flagLocal[k] = next++;
+  const nf = next - L_CACHE - nx;
+  e.extraLocals = [...(nx ? ([[nx, T.i64]] as [number, T][]) : []), ...(nf ? ([[nf, T.i32]] as [number, T][]) : [])];
+  return caches;
+}
+
 /** Return to the run loop at instruction L_IDX, with L_N executed (dispatch-time exits). */
 function returnAtIdx(e: Emit): void {
   e.get(L_RB);
@@ -211,7 +254,7 @@ function returnAtIdx(e: Emit): void {
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
 export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain: WebAssembly.ExportValue, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
-  const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0, full, slack, stats);
+  const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0 || optimize, full, slack, stats);
   return instantiatePage(compileModule(bytes, optimize), memory, chain, helper);
 }
 
@@ -220,12 +263,13 @@ export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain
  * what the entries seen reach, or the whole page when `full`. The first translation labels only
  * the entries seen and the branch targets (cheaper to compile); a page entered elsewhere often
  * enough to be translated again (returns from exceptions land anywhere) labels every instruction
- * it translates.
+ * it translates. The optimizing translation of a page counts as a first one (its entries are all
+ * those seen so far): labels everywhere would leave it no inner loops (translate.ts emitPage).
  */
 export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entries: Uint8Array, decode: (i: number) => void, first: boolean, full: boolean, slack: number, stats?: TranslateStats): Uint8Array {
   if (full) for (let i = 0; i < INSNS; i++) if (fns[i] === undefined) decode(i);
   const body = full ? emitPage(fns, args, stats, undefined, undefined, slack) : emitPage(fns, args, stats, reachable(fns, args as { off?: number }[], entries, decode), first ? entries : undefined, slack);
-  return buildModule(TYPES, PAGE_IMPORTS, [{ type: TYPE_PAGE, locals: LOCALS, body }]);
+  return buildModule(TYPES, PAGE_IMPORTS, [{ type: TYPE_PAGE, locals: [...LOCALS, ...body.extraLocals], body }]);
 }
 
 /** Compile a page's module: the baseline compiler, or the optimizing one when `optimize`. */

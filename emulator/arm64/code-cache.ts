@@ -16,7 +16,7 @@
 // loop checks `valid` when it enters a page (once per block, not per instruction) and re-translates.
 // A CPU already executing inside the page finishes its block on the old decodes (or old translation); the architecture
 // asks software for IC IVAU/IALLU + ISB before new code must be seen, and both end the block.
-import type { Exec, Fields } from './decode/pattern.ts';
+import type { Decoder, Exec, Fields } from './decode/pattern.ts';
 import type { PageFn } from './jit/translate.ts';
 
 export const PAGE = 4096;
@@ -63,8 +63,11 @@ export class CodeCache {
   private readonly maps: Map<number, DecodedPage>[] = [];
   /** The CPUs on this memory (also the Inner Shareable domain a TLBI ...IS reaches, soft-tlb.ts). */
   readonly clients: CodeCacheClient[] = [];
-  /** Told when a page with a translation is dropped (the translator, jit/runtime.ts). */
-  translationOwner: { release(page: DecodedPage): void } | null = null;
+  /**
+   * Told when a page with a translation is dropped, and when a page is first fetched from (the
+   * translator, jit/runtime.ts: it may hold a translation of those words from an earlier run).
+   */
+  translationOwner: { release(page: DecodedPage): void; created(page: DecodedPage, decoder: Decoder): void } | null = null;
   /** Pages dropped because their RAM was written (statistics, tests). */
   invalidations = 0;
 
@@ -95,7 +98,7 @@ export class CodeCache {
   }
 
   /** The page-aligned RAM offset ro as decoded by `decoder`, created (empty) on first use. */
-  page(ro: number, decoder: object): DecodedPage {
+  page(ro: number, decoder: Decoder): DecodedPage {
     let pages = this.pagesOf.get(decoder);
     if (pages === undefined) {
       pages = new Map();
@@ -110,6 +113,7 @@ export class CodeCache {
       // Writes to this page must now take a slow path so the decoded copy stays coherent.
       const clients = this.clients;
       for (let i = 0; i < clients.length; i++) clients[i]!.codePageCreated(ro);
+      this.translationOwner?.created(page, decoder);
     }
     return page;
   }

@@ -3,7 +3,9 @@
 //  2. The kit's Linux boot to power-off, natively on qemu-virt, vs qemu-system-aarch64 TCG.
 //  3. Host CPU used by the default board idling at its shell prompt.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
 import { vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
@@ -40,6 +42,10 @@ function buildBench(name = 'bench-int'): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Figures are of cold runs, here and in every boot spawned from here, unless a line says warm:
+  // the translation cache (jit/persist.ts) of earlier runs would make them depend on history.
+  jitSettings.cacheFile = null;
+  process.env.SHYPER_JIT_CACHE = '0';
   if ((argv[0] === 'vm' || argv[0] === 'idle' || argv[0] === 'net' || argv[0] === 'disk') && argv.length > 1) throw new UsageError(`bench ${argv[0]}: unexpected argument '${argv[1]}'`);
   if (argv[0] === 'vm') {
     // `bench vm`: only the hypervisor figures.
@@ -123,6 +129,15 @@ function bootFigures(what: string, tag: string, kernel: string, smp: string): st
   // qemu-system-aarch64 takes a gzipped arm64 Image as well.
   const args = ['--board', 'qemu-virt', '--native', '--smp', smp, '--kernel', kernel, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
   const [b, boot] = time(() => spawnSync('node', [`${ROOT}bin/shyper-emu.js`, ...args], { encoding: 'utf8' }));
+  // Warm: the same boot again with the translation cache the first of two runs filled.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'shyper-bench-'));
+  const env = { ...process.env, SHYPER_JIT_CACHE: join(cacheDir, 'jit-cache.bin') };
+  spawnSync('node', [`${ROOT}bin/shyper-emu.js`, ...args], { encoding: 'utf8', env });
+  const [w, warm] = time(() => spawnSync('node', [`${ROOT}bin/shyper-emu.js`, ...args], { encoding: 'utf8', env }));
+  rmSync(cacheDir, { recursive: true, force: true });
+  const cached = /cached=(\d+)/.exec(w.stderr)?.[1] ?? '?';
+  const warmStats = /stats: instructions=(\d+)/.exec(w.stderr)?.[1] === /stats: instructions=(\d+)/.exec(b.stderr)?.[1] ? 'same instructions' : 'INSTRUCTIONS DIFFER';
+  const warmOut = w.stdout === b.stdout ? 'same output' : 'OUTPUT DIFFERS';
   const stats = /stats: (.*)/.exec(b.stderr)?.[1] ?? b.stderr.trim();
   const jit = /jit: (.*)/.exec(b.stderr)?.[1] ?? 'no jit line';
   const [qb, qboot] = time(() =>
@@ -131,6 +146,7 @@ function bootFigures(what: string, tag: string, kernel: string, smp: string): st
   return [
     `boot  ${what} to power-off (qemu-virt, ${smp} CPU${smp === '1' ? '' : 's'}): shyper-emu ${boot.toFixed(2)} s (${stats}), qemu-system-aarch64 ${qboot.toFixed(2)} s, ratio ${(boot / qboot).toFixed(1)}x (${ok})`,
     `boot-warmup: smp=${smp}${tag} ${jit}`,
+    `boot-warm: smp=${smp}${tag} shyper-emu ${warm.toFixed(2)} s with the translation cache of an earlier run (cached=${cached} pages, ${warmStats}, ${warmOut}), qemu-system-aarch64 ${qboot.toFixed(2)} s, ratio ${(warm / qboot).toFixed(1)}x`,
   ];
 }
 

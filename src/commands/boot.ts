@@ -26,7 +26,7 @@ import { loadVmConfig, mvmVmSet, type VmConfig } from '../../hypervisor/config.t
 import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/runtime.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
-       shyper-emu run-elf [--stats] [--interpreter] [--cpu CORE] PROG [ARGS...]
+       shyper-emu run-elf [--stats] [--interpreter] [--no-jit-cache] [--cpu CORE] PROG [ARGS...]
                                                      run a static AArch64 Linux program at EL0
                                                      (CORE: cortex-a76 (default), cortex-a55,
                                                      cortex-a72, cortex-a57)
@@ -92,6 +92,11 @@ Boot options:
                      compiles a translated page again, optimized, after it ran N instructions;
                      SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
                      thread; output is identical either way)
+  --no-jit-cache     do not use the translation cache: by default pages translated in a run
+                     are kept on disk (node_modules/.cache/shyper-emu/jit-cache-*.bin, valid for
+                     this build; SHYPER_JIT_CACHE=FILE picks another file, 0 none) and a later
+                     run that meets the same code starts with it translated (a repeated boot
+                     runs faster); output is identical either way
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed
@@ -202,6 +207,10 @@ export function parseBootArgs(argv: string[]): BootOptions | 'help' {
       case '--interpreter':
         noValue();
         jitSettings.enabled = false;
+        break;
+      case '--no-jit-cache':
+        noValue();
+        jitSettings.cacheFile = null;
         break;
       case '--disk': {
         const v = value();

@@ -3,6 +3,7 @@
 // a program killed by a signal ends with 128 + the signal number, as a shell reports it.
 // --cpu picks the core (default cortex-a76): its instructions, AT_HWCAP and ID registers.
 // --interpreter (or SHYPER_JIT=0) runs the interpreter alone, without the WebAssembly translator;
+// --no-jit-cache leaves the translation cache on disk alone (jit/persist.ts);
 // --stats also reports the translator's work (pages translated, time spent translating).
 import { UsageError } from '../errors.ts';
 import { INPUT_LIMITS, readInput } from '../input.ts';
@@ -10,7 +11,7 @@ import { Process, USER_CPUS, type UserCpuName } from '../linux-user/process.ts';
 import { diagnostic } from '../linux-user/host-io.ts';
 import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/runtime.ts';
 
-const USAGE = `usage: shyper-emu run-elf [--stats] [--interpreter] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
+const USAGE = `usage: shyper-emu run-elf [--stats] [--interpreter] [--no-jit-cache] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
 
 export async function main(argv: string[]): Promise<number> {
   let stats = false;
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
     if (argv[i] === '--stats') stats = true;
     else if (argv[i] === '--interpreter') jitSettings.enabled = false;
+    else if (argv[i] === '--no-jit-cache') jitSettings.cacheFile = null;
     else if (argv[i] === '--cpu' || argv[i]!.startsWith('--cpu=')) {
       const name = argv[i] === '--cpu' ? argv[++i] : argv[i]!.slice(6);
       if (!USER_CPUS.includes(name as UserCpuName)) throw new UsageError(`run-elf: --cpu: one of ${USER_CPUS.join(', ')}`);

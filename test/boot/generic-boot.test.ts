@@ -2,7 +2,11 @@
 // arm64 kernel (scripts/get-debian-kernel.sh; ~900 M instructions to power-off, most of them in
 // translated code, several hundred pages translated on the worker thread) boots the kit's
 // initramfs to `test done` twice with the translator on, and the two runs print the same bytes
-// and retire the same instructions, whenever the worker's pages happened to arrive.
+// and retire the same instructions, whenever the worker's pages happened to arrive. The second run
+// starts from the translation cache the first left (jit/persist.ts): that must not show either.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { DEBIAN_KERNEL, describeOracle } from '../oracles.ts';
 import { runCli } from '../cli/run-cli.ts';
@@ -11,8 +15,19 @@ const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', DEBI
 
 describeOracle("Debian's generic kernel, translator on", ['debian-kernel'], () => {
   it('boots to test done, byte-identical across two runs', async () => {
-    const a = await runCli(args, { timeoutMs: 900_000 });
-    const b = await runCli(args, { timeoutMs: 900_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'shyper-jit-cache-'));
+    const saved = process.env.SHYPER_JIT_CACHE;
+    process.env.SHYPER_JIT_CACHE = join(dir, 'cache.bin');
+    let a, b;
+    try {
+      a = await runCli(args, { timeoutMs: 900_000 });
+      b = await runCli(args, { timeoutMs: 900_000 });
+    } finally {
+      if (saved === undefined) delete process.env.SHYPER_JIT_CACHE;
+      else process.env.SHYPER_JIT_CACHE = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(Number(/ cached=(\d+)/.exec(b.stderr)?.[1]), b.stderr).toBeGreaterThan(100);
     expect(a.code, a.stderr).toBe(0);
     expect(a.stdout).toContain('SMP Debian');
     expect(a.stdout).toContain('shyper-guest: test done');

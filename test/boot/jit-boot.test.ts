@@ -1,6 +1,9 @@
 // The kit's Linux boot with the WebAssembly translator on and off (issue #12): the same console
 // output byte for byte, printk timestamps included, and the same instruction count -- blocks end
 // where the interpreter's do, so time and interrupts land on the same instructions.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.ts';
 
@@ -31,7 +34,11 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
     // Translated on the guest's thread with a low threshold, so most of the kernel's hot code runs
     // translated; then as a user runs it, translated on the worker thread (jit/background.ts),
     // where when a page arrives depends on the host: the guest must not see any of it.
-    const settings: Record<string, string>[] = [{ SHYPER_JIT_THRESHOLD: '200', SHYPER_JIT_BACKGROUND: '0' }, { SHYPER_JIT_THRESHOLD: '1000' }];
+    // (Without the translation cache: what the worker translates in this run is what is counted.)
+    const settings: Record<string, string>[] = [
+      { SHYPER_JIT_THRESHOLD: '200', SHYPER_JIT_BACKGROUND: '0', SHYPER_JIT_CACHE: '0' },
+      { SHYPER_JIT_THRESHOLD: '1000', SHYPER_JIT_CACHE: '0' },
+    ];
     for (const env of settings) {
       const jit = await boot(env);
       const what = JSON.stringify(env);
@@ -45,6 +52,34 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
       expect(pages, what).toBeGreaterThan(env.SHYPER_JIT_BACKGROUND === '0' ? 500 : 50);
       expect(background, what).toBe(env.SHYPER_JIT_BACKGROUND === '0' ? 0 : pages);
       expect(ran / Number(count(jit.stderr)), what).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('boots again from the translation cache the first boot left: same output, same instructions', async () => {
+    // The cache (jit/persist.ts) holds the pages the first run translated; the second installs
+    // them when it first fetches from them, long before they would be hot, and must not differ.
+    const dir = mkdtempSync(join(tmpdir(), 'shyper-jit-cache-'));
+    try {
+      const env = { SHYPER_JIT_CACHE: join(dir, 'cache.bin') };
+      const cold = await boot(env);
+      expect(cold.code, cold.stderr).toBe(0);
+      expect(cold.stderr).toMatch(/ cached=0\b/);
+      expect(statSync(env.SHYPER_JIT_CACHE).size).toBeGreaterThan(100_000);
+      const warm = await boot(env);
+      expect(warm.code, warm.stderr).toBe(0);
+      expect(warm.stdout).toBe(cold.stdout);
+      expect(count(warm.stderr)).toBe(count(cold.stderr));
+      const cached = Number(/ cached=(\d+)/.exec(warm.stderr)?.[1]);
+      expect(cached, warm.stderr).toBeGreaterThan(20);
+      // What ran translated: more than in the cold run, whose pages came only once hot.
+      const ran = (err: string) => Number(jitLine(err)![3]);
+      expect(ran(warm.stderr)).toBeGreaterThan(ran(cold.stderr));
+      // --no-jit-cache leaves it alone.
+      const off = await boot(env, ['--no-jit-cache']);
+      expect(off.stdout).toBe(cold.stdout);
+      expect(off.stderr).toMatch(/ cached=0\b/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

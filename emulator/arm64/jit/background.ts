@@ -32,6 +32,10 @@ export interface PageRequest {
   full: boolean;
   optimize: boolean;
   slack: number;
+  /** Send the module's bytes back too (for the translation cache, persist.ts). */
+  keepBytes?: boolean;
+  /** Compile these module bytes as they are (a page from the translation cache): no emitting. */
+  bytes?: Uint8Array;
 }
 
 export interface PageReply {
@@ -45,11 +49,20 @@ export interface PageReply {
   calls: number;
   /** Time the worker spent on it (emit + compile). */
   ms: number;
+  /** The module's bytes, when asked for (keepBytes). */
+  bytes?: Uint8Array;
 }
 
 /** The worker's work for one request (also callable in-process, for tests). */
 export function compileRequest(r: PageRequest): PageReply {
   const t0 = performance.now();
+  if (r.bytes !== undefined) {
+    try {
+      return { id: r.id, module: compileModule(r.bytes, r.optimize), translated: 0, calls: 0, ms: performance.now() - t0 };
+    } catch (e) {
+      return { id: r.id, error: String(e), translated: 0, calls: 0, ms: performance.now() - t0 };
+    }
+  }
   const stats: TranslateStats = { translated: 0, calls: 0 };
   const decoder = decoderFor(new Set(r.features));
   const view = new DataView(r.words.buffer, r.words.byteOffset, 4096);
@@ -63,7 +76,7 @@ export function compileRequest(r: PageRequest): PageReply {
   try {
     const bytes = pageModuleBytes(fns, args, r.entries, decode, r.first, r.full, r.slack, stats);
     const module = compileModule(bytes, r.optimize);
-    return { id: r.id, module, translated: stats.translated, calls: stats.calls, ms: performance.now() - t0 };
+    return { id: r.id, module, translated: stats.translated, calls: stats.calls, ms: performance.now() - t0, ...(r.keepBytes ? { bytes } : {}) };
   } catch (e) {
     return { id: r.id, error: String(e), translated: 0, calls: 0, ms: performance.now() - t0 };
   }
@@ -85,6 +98,8 @@ export class BackgroundCompiler {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly owners = new Map<number, (r: PageReply) => void>();
+  /** Requests in flight that compile cached bytes (not counted in inFlight: they are not hot pages). */
+  private readonly cachedIds = new Set<number>();
   /** Set when the worker could not start or died: translation goes back to the guest's thread. */
   failed: string | null = null;
 
@@ -110,17 +125,19 @@ export class BackgroundCompiler {
     // Pages waiting on it are free to be translated again, on the guest's thread.
     for (const [id, done] of this.owners) done({ id, error: why, lost: true, translated: 0, calls: 0, ms: 0 });
     this.owners.clear();
+    this.cachedIds.clear();
   }
 
   /** Requests sent and not yet answered. */
   get inFlight(): number {
-    return this.owners.size;
+    return this.owners.size - this.cachedIds.size;
   }
 
   /** Send a page (its id is filled in); `done` runs from poll() when its reply is back. */
   request(r: Omit<PageRequest, 'id'>, done: (reply: PageReply) => void): void {
     const id = this.nextId++;
     this.owners.set(id, done);
+    if (r.bytes !== undefined) this.cachedIds.add(id);
     this.port.postMessage({ ...r, id } satisfies PageRequest);
   }
 
@@ -132,6 +149,7 @@ export class BackgroundCompiler {
       const reply = m.message as PageReply;
       const done = this.owners.get(reply.id);
       this.owners.delete(reply.id);
+      this.cachedIds.delete(reply.id);
       done?.(reply);
     }
   }

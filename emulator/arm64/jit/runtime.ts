@@ -8,12 +8,19 @@
 //                             it has run N instructions (0: after its first run)
 //   SHYPER_JIT_BACKGROUND=0   translate on the guest's thread, not on a worker (background.ts);
 //                             a threshold of 0 (translate at the first entry) always does
+//   SHYPER_JIT_CACHE=FILE     the translation cache on disk (persist.ts): pages translated by the
+//                             worker are kept there and installed when a later run meets the same
+//                             words; unset, empty or 0: none. Used only with
+//   SHYPER_JIT_CACHE_VERSION  the translator's build it is valid for: the launcher sets its bundle's
+//                             stamp (and a cache file beside the bundle by default); run from the
+//                             sources, there is no cache unless a test sets both
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
 import { compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
+import { pageHash, TranslationCache, type CachedPage } from './persist.ts';
 import { BUDGET_SLACK } from './emitter.ts';
 
 /**
@@ -50,7 +57,18 @@ export const jitSettings = {
   background: process.env.SHYPER_JIT_BACKGROUND !== '0',
   threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD, 'SHYPER_JIT_THRESHOLD', DEFAULT_THRESHOLD),
   optimizeAfter: parseThreshold(process.env.SHYPER_JIT_OPTIMIZE_AFTER, 'SHYPER_JIT_OPTIMIZE_AFTER', DEFAULT_OPTIMIZE_AFTER),
+  /** The translation cache's file (persist.ts), or null: none. */
+  cacheFile: cacheFile(),
+  /** What its records are valid for: the translator's build (and the debug choice of emitters). */
+  cacheVersion: `${process.env.SHYPER_JIT_CACHE_VERSION ?? ''}|${process.env.SHYPER_JIT_EMITTERS ?? ''}`,
 };
+
+/** SHYPER_JIT_CACHE, when set (not empty or 0) with the build stamp its records need (SHYPER_JIT_CACHE_VERSION). */
+function cacheFile(): string | null {
+  const f = process.env.SHYPER_JIT_CACHE;
+  if (f === undefined || f === '' || f === '0' || !process.env.SHYPER_JIT_CACHE_VERSION) return null;
+  return f;
+}
 
 function parseThreshold(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined || v === '') return dflt;
@@ -90,13 +108,15 @@ export const jitStats = {
   ran: 0,
   /** Pages translated by the background compiler (background.ts), counted in pages too. */
   background: 0,
+  /** Pages whose translation came from the translation cache (persist.ts), counted in pages too. */
+  cached: 0,
 };
 
 /** The `jit:` line of --stats: the translator's work in this process. */
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached}`;
 }
 
 export class Translator {
@@ -116,9 +136,73 @@ export class Translator {
    */
   slack = BUDGET_SLACK;
 
+  /** The translation cache on disk (persist.ts), or null. */
+  readonly persist: TranslationCache | null = null;
+  /** Pages met before their cached module was compiled: installed when it is. */
+  private readonly waiting = new Map<CachedPage, DecodedPage[]>();
+
   constructor(readonly memory: WebAssembly.Memory) {
     this.code = new CodeTable(memory);
-    if (jitSettings.background && jitSettings.threshold > 0) prestartBackgroundCompiler();
+    if (jitSettings.background && jitSettings.threshold > 0) {
+      prestartBackgroundCompiler();
+      if (jitSettings.cacheFile !== null) this.persist = this.openCache(jitSettings.cacheFile);
+    }
+  }
+
+  /**
+   * Read the translation cache and have the worker compile every page of it, in the order the
+   * last run first used them (while this one loads its images and boots): a page whose words are
+   * cached is installed when the run first fetches from it (pageCreated), or as soon as its module
+   * is compiled. Written back at exit with what this run translated.
+   */
+  private openCache(file: string): TranslationCache | null {
+    const bg = backgroundCompiler();
+    if (bg === null) return null;
+    const cache = new TranslationCache(file, jitSettings.cacheVersion);
+    for (const rec of cache.loaded) {
+      this.pending++;
+      bg.request({ words: new Uint8Array(0), entries: new Uint8Array(0), features: [], first: true, full: false, optimize: false, slack: rec.slack, bytes: rec.bytes }, (r) => {
+        this.pending--;
+        jitStats.translateMs += r.ms;
+        if (r.module === undefined) return;
+        rec.module = r.module;
+        const pages = this.waiting.get(rec);
+        if (pages === undefined) return;
+        this.waiting.delete(rec);
+        for (const page of pages) this.installCached(page, rec);
+      });
+    }
+    process.on('exit', () => cache.save());
+    return cache;
+  }
+
+  /** A page some CPU fetches from for the first time (code-cache.ts): its translation, if cached. */
+  created(page: DecodedPage, decoder: { readonly features: FeatureSet }): void {
+    const cache = this.persist;
+    if (cache === null) return;
+    const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096);
+    const rec = cache.find(words, pageHash(words), featureKey(decoder.features), this.slack);
+    if (rec === undefined) return;
+    if (rec.module !== undefined) this.installCached(page, rec);
+    else {
+      const pages = this.waiting.get(rec);
+      if (pages === undefined) this.waiting.set(rec, [page]);
+      else pages.push(page);
+    }
+  }
+
+  private installCached(page: DecodedPage, rec: CachedPage): void {
+    if (!page.valid || page.code !== null || page.pending) return;
+    const fn = instantiatePage(rec.module!, this.memory, this.code.chain, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
+    page.code = fn;
+    page.slot = this.code.add(fn);
+    page.translations = 1;
+    const e = rec.entries;
+    for (let i = 0; i < 1024; i++) if (e[i]) page.entries[i] = 1;
+    jitStats.pages++;
+    jitStats.cached++;
+    jitStats.translated += rec.translated;
+    jitStats.calls += rec.calls;
   }
 
   /**
@@ -196,7 +280,15 @@ export class Translator {
     this.pending++;
     const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096).slice();
     const features = [...cpu.decoder.features];
-    bg.request({ words, entries: page.entries.slice(), features, first: page.translations === 0 || optimize, full: page.translations >= 4, optimize, slack: this.slack }, (r) => this.install(page, r, optimize, cpu));
+    const entries = page.entries.slice();
+    const persist = this.persist;
+    const slack = this.slack;
+    bg.request({ words, entries, features, first: page.translations === 0 || optimize, full: page.translations >= 4, optimize, slack, keepBytes: persist !== null }, (r) => {
+      if (persist !== null && r.bytes !== undefined) {
+        persist.add({ hash: pageHash(words), features: featureKey(cpu.decoder.features), slack, words, entries, translated: r.translated, calls: r.calls, bytes: r.bytes });
+      }
+      this.install(page, r, optimize, cpu);
+    });
     return true;
   }
 
@@ -246,6 +338,17 @@ export class Translator {
     page.slot = 0;
     page.code = null;
   }
+}
+
+const featureKeys = new WeakMap<FeatureSet, string>();
+/** A feature set as the translation cache's key: the decoder's features, sorted. */
+function featureKey(f: FeatureSet): string {
+  let k = featureKeys.get(f);
+  if (k === undefined) {
+    k = [...f].sort().join(',');
+    featureKeys.set(f, k);
+  }
+  return k;
 }
 
 const translators = new WeakMap<WebAssembly.Memory, Translator>();

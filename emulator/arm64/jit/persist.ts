@@ -31,8 +31,9 @@ export interface CachedPage {
   translated: number;
   calls: number;
   bytes: Uint8Array;
-  /** Compiled (by the worker, at start), or undefined until then. */
+  /** Compiled (by the worker), or undefined until then; asked for. */
   module?: WebAssembly.Module;
+  requested?: boolean;
 }
 
 /** FNV-1a over a page's 1024 words. */

@@ -49,6 +49,13 @@ setFlagsFromString('--no-wasm-lazy-compilation');
  */
 export const DEFAULT_OPTIMIZE_AFTER = 20_000_000;
 
+/**
+ * Records of the translation cache compiled as soon as it is read (persist.ts; the file lists
+ * first those the last run used first); the others when a run first meets their words. All at
+ * once measured no better on the kit or Debian boots, and would compile pages of other kernels.
+ */
+export const EAGER_RECORDS = 64;
+
 /** A malformed SHYPER_JIT_* setting, for the command line to report as a usage error (exit 2). */
 export let jitSettingsError: string | null = null;
 
@@ -150,30 +157,36 @@ export class Translator {
   }
 
   /**
-   * Read the translation cache and have the worker compile every page of it, in the order the
-   * last run first used them (while this one loads its images and boots): a page whose words are
-   * cached is installed when the run first fetches from it (pageCreated), or as soon as its module
-   * is compiled. Written back at exit with what this run translated.
+   * Read the translation cache (written back at exit with what this run translated). A page whose
+   * words are cached is installed when a CPU first fetches from it (created), once the worker has
+   * compiled the record's module: the records the last run used first are compiled at once, while
+   * this run loads its images and boots; any other when a run first meets its words (a cache that
+   * also holds other kernels' pages costs nothing until they run).
    */
   private openCache(file: string): TranslationCache | null {
-    const bg = backgroundCompiler();
-    if (bg === null) return null;
+    if (backgroundCompiler() === null) return null;
     const cache = new TranslationCache(file, jitSettings.cacheVersion);
-    for (const rec of cache.loaded) {
-      this.pending++;
-      bg.request({ words: new Uint8Array(0), entries: new Uint8Array(0), features: [], first: true, full: false, optimize: false, slack: rec.slack, bytes: rec.bytes }, (r) => {
-        this.pending--;
-        jitStats.translateMs += r.ms;
-        if (r.module === undefined) return;
-        rec.module = r.module;
-        const pages = this.waiting.get(rec);
-        if (pages === undefined) return;
-        this.waiting.delete(rec);
-        for (const page of pages) this.installCached(page, rec);
-      });
-    }
+    for (let i = 0; i < cache.loaded.length && i < EAGER_RECORDS; i++) this.compileCached(cache.loaded[i]!);
     process.on('exit', () => cache.save());
     return cache;
+  }
+
+  /** Have the worker compile a cached record's module; pages waiting for it are installed then. */
+  private compileCached(rec: CachedPage): void {
+    const bg = backgroundCompiler();
+    if (bg === null || rec.requested) return;
+    rec.requested = true;
+    this.pending++;
+    bg.request({ words: new Uint8Array(0), entries: new Uint8Array(0), features: [], first: true, full: false, optimize: false, slack: rec.slack, bytes: rec.bytes }, (r) => {
+      this.pending--;
+      jitStats.translateMs += r.ms;
+      if (r.module === undefined) return;
+      rec.module = r.module;
+      const pages = this.waiting.get(rec);
+      if (pages === undefined) return;
+      this.waiting.delete(rec);
+      for (const page of pages) this.installCached(page, rec);
+    });
   }
 
   /** A page some CPU fetches from for the first time (code-cache.ts): its translation, if cached. */
@@ -185,6 +198,7 @@ export class Translator {
     if (rec === undefined) return;
     if (rec.module !== undefined) this.installCached(page, rec);
     else {
+      this.compileCached(rec);
       const pages = this.waiting.get(rec);
       if (pages === undefined) this.waiting.set(rec, [page]);
       else pages.push(page);

@@ -66,12 +66,18 @@ describe('translation cache file', () => {
     const whole = readFileSync(file);
     truncateSync(file, whole.length - 10);
     expect(new TranslationCache(file, 'v1').loaded).toEqual([]);
-    // One bit flipped in the last record's words, entries or module bytes (105 of them).
+    // One bit flipped in the last record's words, entries or module bytes (105 of them): the
+    // record is not found (checked when first looked up), the other one still is.
+    const [r4, r5] = [record(4), record(5)];
     for (const at of [105 + 1024 + 50, 105 + 10, 20]) {
       const flipped = Buffer.from(whole);
       flipped[whole.length - at]! ^= 0x10;
       writeFileSync(file, flipped);
-      expect(new TranslationCache(file, 'v1').loaded, `flip at -${at}`).toEqual([]);
+      const d = new TranslationCache(file, 'v1');
+      const words = at > 105 + 1024 ? flipped.subarray(whole.length - 105 - 1024 - 4096, whole.length - 105 - 1024) : r5.words;
+      expect(d.find(new Uint8Array(words), pageHash(new Uint8Array(words)), 'fp16,lse', 32), `flip at -${at}`).toBeUndefined();
+      expect(d.find(r5.words, r5.hash, 'fp16,lse', 32), `flip at -${at}`).toBeUndefined();
+      expect(d.find(r4.words, r4.hash, 'fp16,lse', 32)?.bytes, `flip at -${at}`).toEqual(r4.bytes);
     }
     writeFileSync(file, Buffer.from('not a cache at all'));
     expect(new TranslationCache(file, 'v1').loaded).toEqual([]);

@@ -20,7 +20,7 @@ import { dirname } from 'node:path';
 const MAGIC = 0x434a4853; // "SHJC"
 const FORMAT = 2;
 /** Beyond this the least recently used records are left out when the file is written. */
-export const MAX_CACHE_BYTES = 64 << 20;
+export const MAX_CACHE_BYTES = 32 << 20;
 
 export interface CachedPage {
   hash: number;
@@ -34,6 +34,8 @@ export interface CachedPage {
   /** Compiled (by the worker), or undefined until then; asked for. */
   module?: WebAssembly.Module;
   requested?: boolean;
+  /** As read from the file: the checksum its entries and bytes must have (verified before use). */
+  sum?: number;
 }
 
 /** FNV-1a over a page's 1024 words. */
@@ -85,6 +87,15 @@ export class TranslationCache {
     if (list === undefined) return undefined;
     for (const r of list) {
       if (r.features === features && r.slack === slack && sameWords(r.words, words)) {
+        // Read from the file: checked when first found, not when read (a large file would cost
+        // every start the time to check records this run never meets).
+        if (r.sum !== undefined) {
+          if (pageHash(r.words) !== r.hash || checksum(r.entries, r.bytes) !== r.sum) {
+            list.splice(list.indexOf(r), 1);
+            return undefined;
+          }
+          r.sum = undefined;
+        }
         this.used.add(r);
         return r;
       }
@@ -189,8 +200,7 @@ export class TranslationCache {
         const entries = new Uint8Array(buf.subarray(p + 4096, p + 5120));
         const bytes = new Uint8Array(buf.subarray(p + 5120, end));
         p = end;
-        if (pageHash(words) !== hash || checksum(entries, bytes) !== sum) return [];
-        out.push({ hash, features, slack, words, entries, translated, calls, bytes });
+        out.push({ hash, features, slack, words, entries, translated, calls, bytes, sum });
       }
     } catch {
       return [];

@@ -104,7 +104,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
         let code = page.code;
         if (code === null && jit !== null) {
           page.entries[idx] = 1;
-          if (++page.heat > this.jitThreshold) code = jit.translateHot(page, this);
+          // (Not while the worker has it: ~240 K such entries per kit boot.)
+          if (++page.heat > this.jitThreshold && !page.pending) code = jit.translateHot(page, this);
         }
         let skip = false;
         for (;;) {
@@ -157,7 +158,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
               idx = d >>> 2;
               if (jit !== null && code === null) {
                 page.entries[idx] = 1;
-                if (++page.heat > this.jitThreshold && page.valid) code = jit.translateHot(page, this);
+                if (++page.heat > this.jitThreshold && page.valid && !page.pending) code = jit.translateHot(page, this);
               }
               continue;
             }

@@ -92,11 +92,11 @@ Boot options:
                      compiles a translated page again, optimized, after it ran N instructions;
                      SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
                      thread; output is identical either way)
-  --no-jit-cache     do not use the translation cache: by default pages translated in a run
-                     are kept on disk (node_modules/.cache/shyper-emu/jit-cache-*.bin, valid for
-                     this build; SHYPER_JIT_CACHE=FILE picks another file, 0 none) and a later
+  --no-jit-cache     ignore SHYPER_JIT_CACHE=FILE, the translation cache: pages translated in
+                     a run are kept in FILE (valid for this build of the sources) and a later
                      run that meets the same code starts with it translated (a repeated boot
-                     runs faster); output is identical either way
+                     runs faster). Native boots print the same with it or without; under the
+                     hypervisor a warm run can differ slightly (NOTES.md), so it is opt-in
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed

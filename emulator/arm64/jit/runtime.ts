@@ -206,16 +206,24 @@ export class Translator {
 
   private installCached(page: DecodedPage, rec: CachedPage): void {
     if (!page.valid || page.code !== null || page.pending) return;
-    const fn = instantiatePage(rec.module!, this.memory, this.code.chain, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
-    page.code = fn;
-    page.slot = this.code.add(fn);
-    page.translations = 1;
+    this.put(page, rec.module!, rec.translated, rec.calls);
+    // The entries it covers count as seen: a later translation of the page covers them too.
     const e = rec.entries;
     for (let i = 0; i < 1024; i++) if (e[i]) page.entries[i] = 1;
-    jitStats.pages++;
     jitStats.cached++;
-    jitStats.translated += rec.translated;
-    jitStats.calls += rec.calls;
+  }
+
+  /** Make a compiled page module the page's code (replacing any), as one more translation of it. */
+  private put(page: DecodedPage, module: WebAssembly.Module, translated: number, calls: number): void {
+    this.release(page);
+    const fn = instantiatePage(module, this.memory, this.code.chain, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
+    page.code = fn;
+    page.slot = this.code.add(fn);
+    page.translations++;
+    page.misses = 0;
+    jitStats.pages++;
+    jitStats.translated += translated;
+    jitStats.calls += calls;
   }
 
   /**
@@ -320,16 +328,8 @@ export class Translator {
     }
     if (!page.valid) return;
     const t0 = performance.now();
-    this.release(page);
-    const fn = instantiatePage(r.module, this.memory, this.code.chain, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
-    page.code = fn;
-    page.slot = this.code.add(fn);
-    page.translations++;
-    page.misses = 0;
-    jitStats.pages++;
+    this.put(page, r.module, r.translated, r.calls);
     jitStats.background++;
-    jitStats.translated += r.translated;
-    jitStats.calls += r.calls;
     if (optimize) jitStats.optimized++;
     jitStats.translateMs += performance.now() - t0;
     // The page became hot enough to optimize while this baseline translation was away (the

@@ -91,7 +91,8 @@ Boot options:
                      after N block entries into it, 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
                      compiles a translated page again, optimized, after it ran N instructions;
                      SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
-                     thread; output is identical either way)
+                     thread; native boots print the same either way, under the hypervisor the
+                     translator still retires a few instructions differently: NOTES.md)
   --no-jit-cache     ignore SHYPER_JIT_CACHE=FILE, the translation cache: pages translated in
                      a run are kept in FILE (valid for this build of the sources) and a later
                      run that meets the same code starts with it translated (a repeated boot

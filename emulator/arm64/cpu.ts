@@ -110,8 +110,11 @@ export class Cpu extends ProcessingElement implements JitCpu {
         let skip = false;
         for (;;) {
           // Translated code runs while BUDGET_SLACK instructions are left; the last few of a run
-          // are interpreted (jit/emitter.ts).
-          if (code !== null && !skip && budget - n >= jit!.slack) {
+          // are interpreted (jit/emitter.ts). An exit already requested when the run loop called
+          // (an ERET from EL2 software that just queued a virtual interrupt) ends the block after
+          // one instruction, as the interpreter's check below does: translated code would only
+          // notice it at its next helper call, running on past where interrupts are looked at.
+          if (code !== null && !skip && budget - n >= jit!.slack && this.exitRequest === 0) {
             jit!.current = this;
             // Translated code chains into this page through the TLB's code column (jit/chain.ts).
             this.xCode[ti] = page.slot;

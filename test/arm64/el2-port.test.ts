@@ -106,6 +106,33 @@ describeOracle('EL2 port', ['cross-as'], () => {
     expect(cpu.getX(20)).toBe(0n); // no EL1 vector taken either
   });
 
+  it('a virtual IRQ that EL2 software queues is taken at the same instruction whether the guest runs translated or interpreted', () => {
+    // Regression: the ERET from EL2 leaves an exit requested (interrupts to look at again). The
+    // interpreter ran one instruction and stopped; translated code ran on to the end of its
+    // budget, so the guest took the virtual IRQ later (rk3588 boots retired different counts).
+    const lines = ['msr daifclr, #2', 'add x5, x5, #1', 'add x6, x6, #2', 'b .-8'];
+    const runs = [true, false].map((translate) => {
+      const { cpu, port, log } = setup(lines);
+      if (translate) cpu.jitThreshold = 0;
+      else cpu.jit = null;
+      const irq = (c: El2Cpu) => {
+        log.push({ kind: 'irq', esr: 0, elr: c.elr, far: 0, hpfar: 0 });
+        cpu.pins.setIrq(false);
+        c.msr(El2Reg.HCR_EL2, HCR_EL2.IMO | HCR_EL2.VI | HCR_EL2.RW); // queue a virtual IRQ
+      };
+      cpu.hypervisor = el2Adapter({ start: () => {}, sync: () => {}, irq }, port);
+      port.msr(El2Reg.HCR_EL2, HCR_EL2.IMO | HCR_EL2.RW);
+      cpu.run(301);
+      cpu.pins.setIrq(true);
+      cpu.run(300);
+      return { cpu, log };
+    });
+    const [jit, interp] = runs.map(({ cpu, log }) => ({ x5: cpu.getX(5), x6: cpu.getX(6), x20: cpu.getX(20), pc: cpu.pc, instret: cpu.instret, irqs: log.length }));
+    expect(runs[0]!.cpu.jit).not.toBeNull();
+    expect(interp).toMatchObject({ x5: 101n, x6: 200n, x20: 0x280n, irqs: 1 }); // one loop instruction after the ERET, then the vector
+    expect(jit).toEqual(interp);
+  });
+
   it('a stage-2 data abort on an MMIO-like access carries the instruction syndrome (ISV, SAS, SRT)', () => {
     const { cpu, mem, log, port } = setup(['movz x1, #0x4000, lsl #16', 'ldr w5, [x1, #8]', 'b .']);
     // Stage 2 maps only the first 2 MiB of IPA space (code, vectors) 1:1.

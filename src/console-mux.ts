@@ -18,12 +18,16 @@ export interface MuxSink {
 const NL = 0x0a;
 /** A line longer than this is emitted in pieces (a guest printing without newlines). */
 const MAX_LINE = 1024;
+/** With a virtual clock: an unfinished line that has not grown for this long is shown (ns). */
+const STALE_NS = 5_000_000;
 
 class VmConsole implements Console {
   line: number[] = [];
   /** Run steps the unfinished line has not grown (flushStale). */
   stale = 0;
   lastLen = 0;
+  /** Virtual time of the last byte added to `line` (with a virtual clock). */
+  grewAt = 0;
   /** The last byte written to the terminal for this VM ended a line. */
   atLineStart = true;
   listener: (() => void) | null = null;
@@ -55,7 +59,12 @@ export class ConsoleMux {
 
   constructor(
     readonly sink: MuxSink,
-    private readonly opts: { interactive: boolean; prefix: boolean },
+    /**
+     * `now`: the machine's virtual time (ns). With it, an unfinished line is shown once it has not
+     * grown for STALE_NS of guest time, checked whenever another VM writes: where it lands among
+     * the other VMs' lines then depends on the guests alone, not on how fast the host ran them.
+     */
+    private readonly opts: { interactive: boolean; prefix: boolean; now?: () => number },
   ) {
     sink.setInputListener(() => this.consoles[this.focus]?.listener?.());
   }
@@ -98,6 +107,12 @@ export class ConsoleMux {
       this.midLine = c.atLineStart ? null : c;
       return;
     }
+    const now = this.opts.now;
+    if (now !== undefined) {
+      const t = now();
+      for (const o of this.consoles) if (o !== c && o.line.length !== 0 && t - o.grewAt >= STALE_NS) this.flushLine(o);
+      c.grewAt = t;
+    }
     c.line.push(byte);
     if (byte === NL || c.line.length >= MAX_LINE) this.flushLine(c);
   }
@@ -125,13 +140,18 @@ export class ConsoleMux {
   }
 
   /**
-   * After each run step: show an unfinished line that has stopped growing for a few steps (a
-   * shell prompt waiting for input), but not one still being printed (it would be cut by others).
+   * After each run step: show an unfinished line that has stopped growing (a shell prompt waiting
+   * for input), but not one still being printed (it would be cut by others): for STALE_NS of
+   * virtual time with a clock, else for a few steps.
    */
   flushStale(steps = 4): void {
+    const now = this.opts.now;
+    const t = now === undefined ? 0 : now();
     for (const c of this.consoles) {
       if (c.line.length === 0) continue;
-      if (c.line.length !== c.lastLen) {
+      if (now !== undefined) {
+        if (t - c.grewAt >= STALE_NS) this.flushLine(c);
+      } else if (c.line.length !== c.lastLen) {
         c.lastLen = c.line.length;
         c.stale = 0;
       } else if (++c.stale >= steps) this.flushLine(c);

@@ -399,7 +399,8 @@ export async function main(argv: string[]): Promise<number> {
       // Prefixes when VMs are several: in the default run the MVM creates the GVMs at run time.
       // (A one-VM --config stays unprefixed, as before, even if its MVM adds VMs later.)
       const manyVms = vms.length > 1 || opts.config === undefined;
-      mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: manyVms });
+      // Unfinished lines (prompts) go out by guest time, so the output does not depend on the host.
+      mux = new ConsoleMux(term.console, { interactive: process.stdin.isTTY === true, prefix: manyVms, now: () => machine.virtualNs() });
       const m = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: mux.console(0), clock: opts.clock });
       machine = m;
       startHypervisor(m, {

@@ -33,6 +33,31 @@ describe('console multiplexer', () => {
     expect(out()).toBe('[vm0] / # \n[vm1] tick\n[vm0] echo hi\n');
   });
 
+  it('with a virtual clock, an unfinished line is shown once it has not grown for 5 ms of guest time, before the next line of another VM', () => {
+    let out = '';
+    let t = 0;
+    const host = new HostConsole((b) => void (out += String.fromCharCode(b)));
+    const mux = new ConsoleMux(host, { interactive: false, prefix: true, now: () => t });
+    const say = (id: number, s: string) => {
+      for (const ch of s) mux.console(id).write(ch.charCodeAt(0));
+    };
+    say(0, '/ # ');
+    t = 4_999_999;
+    say(1, 'early\n');
+    mux.flushStale(); // host steps do not count: only guest time does
+    mux.flushStale();
+    mux.flushStale();
+    mux.flushStale();
+    expect(out).toBe('[vm1] early\n');
+    t = 5_000_000;
+    say(1, 'late\n');
+    expect(out).toBe('[vm1] early\n[vm0] / # \n[vm1] late\n');
+    say(2, 'x');
+    t = 20_000_000;
+    mux.flushStale();
+    expect(out).toBe('[vm1] early\n[vm0] / # \n[vm1] late\n[vm2] x');
+  });
+
   it('the keyboard reaches only the focused VM; select moves it', () => {
     const { host, mux } = setup(true);
     const c0 = mux.console(0);

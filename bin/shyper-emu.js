@@ -6,6 +6,7 @@
 // through tsx as before, which also reports source errors the usual way. SHYPER_BUNDLE=0 forces
 // tsx; SHYPER_DEBUG=1 says why a build failed and maps bundle stack frames back to the sources.
 import { statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { BUNDLE, ROOT, build, isFresh, runBundle } from './bundle.js';
 
@@ -43,10 +44,10 @@ async function bundle() {
 
 const file = await bundle();
 if (file) {
-  // The translation cache (emulator/arm64/jit/persist.ts, SHYPER_JIT_CACHE=FILE, opt-in) is valid
-  // for this build of the bundle only: its stamp changes with every rebuild, that is with any
-  // source change.
+  // The translation cache (emulator/arm64/jit/persist.ts) beside the bundle, valid for this build
+  // of it only: its stamp changes with every rebuild, that is with any source change.
   const st = statSync(file);
+  process.env.SHYPER_JIT_CACHE ??= join(dirname(file), basename(file).replace(/^cli-/, 'jit-cache-').replace(/\.cjs$/, '.bin'));
   process.env.SHYPER_JIT_CACHE_VERSION = `${st.size}:${st.mtimeMs}`;
   if (process.env.SHYPER_DEBUG) process.setSourceMapsEnabled(true);
   runBundle(file);

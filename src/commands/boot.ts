@@ -91,13 +91,12 @@ Boot options:
                      after N block entries into it, 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
                      compiles a translated page again, optimized, after it ran N instructions;
                      SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
-                     thread; native boots print the same either way, under the hypervisor the
-                     translator still retires a few instructions differently: NOTES.md)
-  --no-jit-cache     ignore SHYPER_JIT_CACHE=FILE, the translation cache: pages translated in
-                     a run are kept in FILE (valid for this build of the sources) and a later
+                     thread; output is identical either way)
+  --no-jit-cache     do not use the translation cache: by default pages translated in a run
+                     are kept on disk (node_modules/.cache/shyper-emu/jit-cache-*.bin, valid for
+                     this build; SHYPER_JIT_CACHE=FILE picks another file, 0 none) and a later
                      run that meets the same code starts with it translated (a repeated boot
-                     runs faster). Native boots print the same with it or without; under the
-                     hypervisor a warm run can differ slightly (NOTES.md), so it is opt-in
+                     runs faster); output is identical either way
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed

@@ -10,9 +10,10 @@
 //                             a threshold of 0 (translate at the first entry) always does
 //   SHYPER_JIT_CACHE=FILE     the translation cache on disk (persist.ts): pages translated by the
 //                             worker are kept there and installed when a later run meets the same
-//                             words; unset, empty or 0: none (the default). Used only with
+//                             words; unset, empty or 0: none. Used only with
 //   SHYPER_JIT_CACHE_VERSION  the translator's build it is valid for: the launcher sets its bundle's
-//                             stamp; run from the sources, there is no cache unless a test sets both
+//                             stamp (and a cache file beside the bundle by default); run from the
+//                             sources, there is no cache unless a test sets both
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
@@ -304,7 +305,7 @@ export class Translator {
     const entries = page.entries.slice();
     const persist = this.persist;
     const slack = this.slack;
-    bg.request({ words, entries, features, first: page.translations === 0, full: page.translations >= 4, optimize, slack, keepBytes: persist !== null }, (r) => {
+    bg.request({ words, entries, features, first: page.translations === 0 || optimize, full: page.translations >= 4, optimize, slack, keepBytes: persist !== null }, (r) => {
       if (persist !== null && r.bytes !== undefined) {
         persist.add({ hash: pageHash(words), features: featureKey(cpu.decoder.features), slack, words, entries, translated: r.translated, calls: r.calls, bytes: r.bytes });
       }

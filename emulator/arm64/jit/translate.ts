@@ -254,7 +254,7 @@ function returnAtIdx(e: Emit): void {
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
 export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain: WebAssembly.ExportValue, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
-  const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0, full, slack, stats);
+  const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0 || optimize, full, slack, stats);
   return instantiatePage(compileModule(bytes, optimize), memory, chain, helper);
 }
 
@@ -263,8 +263,8 @@ export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain
  * what the entries seen reach, or the whole page when `full`. The first translation labels only
  * the entries seen and the branch targets (cheaper to compile); a page entered elsewhere often
  * enough to be translated again (returns from exceptions land anywhere) labels every instruction
- * it translates, and so does the optimizing one, which then has no inner loops: labelling only
- * the entries seen there changed what the rk3588 hypervisor boot retires (NOTES.md, session 7).
+ * it translates. The optimizing translation of a page counts as a first one (its entries are all
+ * those seen so far): labels everywhere would leave it no inner loops (translate.ts emitPage).
  */
 export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entries: Uint8Array, decode: (i: number) => void, first: boolean, full: boolean, slack: number, stats?: TranslateStats): Uint8Array {
   if (full) for (let i = 0; i < INSNS; i++) if (fns[i] === undefined) decode(i);

@@ -38,6 +38,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
   private jitN = 0;
   /** Where translated code leaves the next PC (lo, hi words). */
   private readonly jitPc: Int32Array;
+  /** Where the last run stopped other than by an exception (-1 after one): see runBlocks. */
+  private resumePc = -1;
 
   constructor(mem: PhysicalMemory, decoder?: Decoder) {
     super(mem, decoder);
@@ -45,6 +47,9 @@ export class Cpu extends ProcessingElement implements JitCpu {
     this.jit = jitSettings.enabled && this.slot.shared && memory ? translatorFor(memory) : null;
     if (this.jit !== null) this.codeCache.translationOwner = this.jit;
     this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 2);
+    // A double from the start, like the PE's addresses (pe.ts): a later widening deoptimizes.
+    this.resumePc = 0.5;
+    this.resumePc = -1;
   }
 
   // ---- the interpreter loop ----
@@ -89,6 +94,12 @@ export class Cpu extends ProcessingElement implements JitCpu {
     let pc = this.pc;
     const jit = this.jit;
     this.jitN = 0;
+    // A run that starts where the last one stopped (its budget ran out, an exit was requested: an
+    // ERET back to an interrupted instruction, a timer armed) resumes anywhere, often inside a
+    // loop. That is not an entry the translator should label (labels inside an inner loop undo
+    // it, jit/translate.ts): translated code that does not cover it is left to the interpreter up
+    // to the next taken branch, without counting a miss. (Exception vectors are entries.)
+    let resumed = pc === this.resumePc;
     try {
       while (n < budget) {
         const off = pc & 0xfff;
@@ -103,7 +114,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
         let idx = off >>> 2;
         let code = page.code;
         if (code === null && jit !== null) {
-          page.entries[idx] = 1;
+          if (!resumed) page.entries[idx] = 1;
           // (Not while the worker has it: ~240 K such entries per kit boot.)
           if (++page.heat > this.jitThreshold && !page.pending) code = jit.translateHot(page, this);
         }
@@ -124,10 +135,13 @@ export class Cpu extends ProcessingElement implements JitCpu {
               // An entry the translation does not cover (jit/reach.ts): interpret from here to the
               // next taken branch (the instructions after it have no label either: each would miss).
               skip = true;
-              page.entries[idx] = 1;
-              jit!.missed(page, this);
+              if (!resumed) {
+                page.entries[idx] = 1;
+                jit!.missed(page, this);
+              }
               continue;
             }
+            resumed = false;
             n += k;
             jitStats.ran += k;
             if ((page.work += k) > this.jitOptimizeAfter && !page.optimized) {
@@ -155,6 +169,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
           if (n >= budget || this.exitRequest !== 0) break;
           if (pc !== npc) {
             skip = false;
+            resumed = false;
             // A branch within this page (loops) stays in the inner loop: no TLB lookup.
             const d = pc - pageBase;
             if (d >= 0 && d < PAGE) {
@@ -171,6 +186,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
         }
         this.instret += n - counted;
         counted = n;
+        resumed = false;
         if (this.exitRequest !== 0) break;
       }
     } catch (e) {
@@ -179,9 +195,14 @@ export class Cpu extends ProcessingElement implements JitCpu {
       n += this.jitN + 1;
       this.jitN = 0;
       pc = this.nextPc;
+      this.instret += n - counted;
+      this.pc = pc;
+      this.resumePc = -1;
+      return n;
     }
     this.instret += n - counted;
     this.pc = pc;
+    this.resumePc = pc;
     return n;
   }
 

@@ -11,6 +11,9 @@ import { EC } from '../../emulator/arm64/cpu.ts';
 import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
 import { BUDGET_SLACK } from '../../emulator/arm64/jit/emitter.ts';
 import { Access } from '../../emulator/arm64/memory.ts';
+import { emitPage, type TranslateStats } from '../../emulator/arm64/jit/translate.ts';
+import { reachable } from '../../emulator/arm64/jit/reach.ts';
+import type { Exec } from '../../emulator/arm64/decode/pattern.ts';
 
 // Loops with every kind of translated instruction: ALU with and without flags, conditional
 // select/compare, multiply/divide, bitfields, byte/bit reversals, loads/stores of each size and
@@ -188,6 +191,73 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
         expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
       }
     }
+  });
+
+  it('loops entered in the middle (a while loop entered at its test, a return address inside) are inner loops and agree at every budget', () => {
+    // Compilers lay out `while (n--) body` as `b test; body: ...; test: subs; b.ne body`: the loop
+    // has a second label, its test, where it is first entered (jit/translate.ts midEntry).
+    const words = assemble([
+      'mov x0, #0', 'mov x1, #50', 'mov x2, #0x8000', 'b 2f',
+      '1: add x0, x0, #3', 'ldr x3, [x2, x1, lsl #3]', 'eor x0, x0, x3', 'str x0, [x2, x1, lsl #3]',
+      '2: subs x1, x1, #1', 'b.ne 1b',
+      // Entered in the middle, left from the skipped part by a forward branch past the loop, and
+      // with a handler-run instruction (MRS NZCV) and flags in the skipped part.
+      'mov x4, #40', 'b 4f',
+      '3: adds x5, x4, #-20', 'b.eq 5f', 'mrs x6, nzcv', 'add x0, x0, x6, lsr #28', 'cinc x0, x0, mi',
+      '4: sub x4, x4, #1', 'cbnz x4, 3b',
+      // A call in the loop: its return address is the second entry.
+      '5: mov x7, #30',
+      '6: bl 9f', 'add x0, x0, x7', 'subs x7, x7, #1', 'b.pl 6b',
+      // The head entered too, by a backward branch from after the loop (through the dispatch).
+      'mov x8, #3', 'mov x9, #4', 'b 11f',
+      '10: add x0, x0, x9', '11: subs x9, x9, #1', 'b.ne 10b', 'mov x9, #2', 'subs x8, x8, #1', 'b.ne 10b',
+      'brk #0',
+      '9: eor x0, x0, x7, lsl #5', 'ret',
+    ]);
+    // The page's first translation, entered at its start only: every loop above is an inner loop.
+    const decoder = new TestCpu().cpu.decoder;
+    const fns: (Exec | undefined)[] = new Array(1024).fill(undefined);
+    const args: unknown[] = new Array(1024).fill(undefined);
+    const decode = (i: number): void => {
+      const d = decoder.decode(i < words.length ? words[i]! : 0);
+      fns[i] = d.exec;
+      args[i] = d.fields;
+    };
+    const entries = new Uint8Array(1024);
+    entries[0] = 1;
+    const stats: TranslateStats = { translated: 0, calls: 0 };
+    emitPage(fns, args, stats, reachable(fns, args as { off?: number }[], entries, decode), entries);
+    expect(stats).toMatchObject({ loops: 4, entryLoops: 4 });
+    const [pages, failures] = [jitStats.pages, jitStats.failures];
+    for (const slack of [1, BUDGET_SLACK]) {
+      for (const budget of [1, 3, 7, 31, 32, 33, 100000]) {
+        const { jit, interp } = pair(words, (t) => t.cpu.setX(31, 0xf000n), slack, false);
+        let runs = 0;
+        while (jit.traps.length === 0 && runs < 20000) {
+          const a = jit.cpu.run(budget);
+          const b = interp.cpu.run(budget);
+          expect(a).toBe(b);
+          expectSame(jit, interp, `slack ${slack} budget ${budget} run ${++runs}`);
+        }
+        expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+      }
+    }
+    expect(jitStats.pages).toBeGreaterThan(pages);
+    expect(jitStats.failures).toBe(failures); // (a module that fails to compile leaves the page interpreted)
+  });
+
+  it('runs that stop inside a loop do not make its instructions entries: the page is translated once and keeps its loop', () => {
+    // Every run here ends at a different instruction of the loop and the next one resumes there;
+    // counting those as entries (misses) would retranslate the page with labels inside the loop.
+    const words = assemble(['mov x1, #0', '1: add x1, x1, #1', 'eor x2, x2, x1', 'b 1b']);
+    const { jit, interp } = pair(words, undefined, BUDGET_SLACK, false);
+    const [pages, ran] = [jitStats.pages, jitStats.ran];
+    for (let i = 0; i < 200; i++) {
+      expect(jit.cpu.run(1000)).toBe(interp.cpu.run(1000));
+      expectSame(jit, interp, `run ${i}`);
+    }
+    expect(jitStats.pages - pages).toBe(1);
+    expect(jitStats.ran - ran).toBeGreaterThan(150_000);
   });
 
   it('a data abort inside an inner loop leaves the registers the loop changed in the register file', () => {

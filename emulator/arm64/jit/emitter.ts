@@ -40,9 +40,14 @@ export const L_ADDR = 15;
  * (a constant add) and nothing is counted per instruction; a forward branch adjusts it.
  */
 export const L_NB = 16;
-export const LOCALS: [number, T][] = [[1, T.i32], [7, T.i64], [3, T.i32]];
+/**
+ * i32: 1 while entering an inner loop at its second entry (translate.ts: a loop entered in the
+ * middle, as compilers lay out `while` loops), which skips the instructions before it once.
+ */
+export const L_ENT = 17;
+export const LOCALS: [number, T][] = [[1, T.i32], [7, T.i64], [4, T.i32]];
 /** The first local after LOCALS: inner loops' register locals (RegCache) are numbered from here. */
-export const L_CACHE = 17;
+export const L_CACHE = 18;
 
 /**
  * Which guest registers an inner loop keeps in wasm locals (translate.ts): X0..X30/SP as bit masks
@@ -82,6 +87,12 @@ export class Emit extends Bytes {
   loopDepth = 0;
   /** The first instruction of the inner loop the current one is in, -1 outside one (translate.ts). */
   loopStart = -1;
+  /**
+   * 1 while emitting the part of an inner loop before its second entry: it sits in the `else` of
+   * the `if` that skips it when the loop is entered there (translate.ts), one more construct
+   * between the code and the loop.
+   */
+  skip = 0;
   /** The budget slack the dispatch checks (translate.ts): an inner loop's back edge checks it too. */
   slack = BUDGET_SLACK;
   /** The registers the inner loop being emitted keeps in locals (RegCache), or null. */
@@ -94,9 +105,9 @@ export class Emit extends Bytes {
   /** Set for a dry run of a loop's body (translate.ts): the registers it reads and writes. */
   record: RegCache | null = null;
 
-  /** 1 inside an inner loop: one more construct between the code and the labels. */
+  /** Constructs between the code and the labels: the inner loop, and the `else` of its entry skip. */
   private get inLoop(): number {
-    return this.loopStart >= 0 ? 1 : 0;
+    return (this.loopStart >= 0 ? 1 : 0) + this.skip;
   }
 
   get(l: number): void {
@@ -367,7 +378,7 @@ export class Emit extends Bytes {
       this.set(L_NB);
       this.checkBudget(t);
       this.op(Op.br);
-      this.u32(this.depth);
+      this.u32(this.depth + this.skip);
       return;
     }
     const lt = this.labelOf[t]!;

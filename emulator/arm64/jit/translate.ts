@@ -24,7 +24,7 @@ import type { DecodedPage } from '../code-cache.ts';
 import type { Exec } from '../decode/pattern.ts';
 import { buildModule, Op, T } from './wasm.ts';
 import { type Helper, PAGE_IMPORTS, type PageFn, TYPE_PAGE, TYPES } from './chain.ts';
-import { BUDGET_SLACK, Emit, L_CACHE, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, type RegCache, SCRATCH_PC } from './emitter.ts';
+import { BUDGET_SLACK, Emit, L_CACHE, L_ENT, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, type RegCache, SCRATCH_PC } from './emitter.ts';
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters } from './emit-mem.ts';
@@ -58,6 +58,9 @@ const RETURNS = new Set<unknown>([sys.bl, sys.blr]);
 export interface TranslateStats {
   translated: number;
   calls: number;
+  /** Inner loops (wasm `loop`s), and those of them with a second entry. */
+  loops?: number;
+  entryLoops?: number;
 }
 
 /**
@@ -80,27 +83,66 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     if (t >= 0 && t < INSNS) head[t] = 1;
     if (RETURNS.has(fns[i]) && i + 1 < INSNS) head[i + 1] = 1;
   }
-  const labels: number[] = [];
-  const labelOf = new Int32Array(INSNS).fill(-1);
-  for (let i = 0; i < INSNS; i++) {
-    if (head[i] && isLive(i)) {
-      labelOf[i] = labels.length;
-      labels.push(i);
-    }
-  }
-  const count = labels.length;
   // Inner loops: a direct backward branch at i to a label t with no other label in (t, i] and
   // every instruction between translated becomes a wasm `loop` around t..i, so taking it costs a
   // budget check and a `br` instead of a dispatch (br_table). Such ranges hold no label, so they
   // nest inside the label blocks and never overlap; each label starts at most one (the longest).
+  // A loop may also have one second entry m inside (a `while` loop entered at its test, a return
+  // address): its block comes just before t's, where L_ENT = 1 is set and falls into the loop,
+  // whose top skips t..m-1 once when L_ENT is set. Then no direct branch inside may target the
+  // loop other than its back edge to t (the skipped part has no label of its own).
   const loopEnd = new Int32Array(INSNS).fill(-1);
+  const midEntry = new Int32Array(INSNS).fill(-1);
+  const isMid = new Uint8Array(INSNS);
+  const isHead = (i: number): boolean => head[i] === 1 && isLive(i);
   for (let i = 0; i < INSNS; i++) {
     if (!isLive(i)) continue;
     const t = directTarget(fns[i], args[i] as { off?: number }, i);
-    if (t < 0 || t > i || labelOf[t]! < 0) continue;
+    if (t < 0 || t > i || !isHead(t)) continue;
     let ok = true;
-    for (let j = t + 1; j <= i && ok; j++) ok = labelOf[j]! < 0 && isLive(j);
+    for (let j = t + 1; j <= i && ok; j++) ok = !isHead(j) && isLive(j);
     if (ok) loopEnd[t] = Math.max(loopEnd[t]!, i);
+  }
+  for (let i = 0; i < INSNS; i++) {
+    if (!isLive(i)) continue;
+    const t = directTarget(fns[i], args[i] as { off?: number }, i);
+    if (t < 0 || t >= i || !isHead(t) || loopEnd[t]! >= 0 || midEntry[t]! >= 0 || isMid[t]) continue;
+    let m = -1;
+    let ok = true;
+    for (let j = t + 1; j <= i && ok; j++) {
+      if (!isLive(j) || loopEnd[j]! >= 0 || isMid[j]) ok = false;
+      else if (isHead(j)) {
+        if (m >= 0) ok = false;
+        m = j;
+      }
+      const u = directTarget(fns[j - 1], args[j - 1] as { off?: number }, j - 1);
+      if (u >= t && u <= i) ok = false; // a branch inside the loop other than its back edge
+    }
+    if (!ok || m < 0) continue;
+    loopEnd[t] = i;
+    midEntry[t] = m;
+    isMid[m] = 1;
+  }
+  // Labels in instruction order, except that a loop's second entry comes just before its head.
+  const labels: number[] = [];
+  const labelOf = new Int32Array(INSNS).fill(-1);
+  for (let i = 0; i < INSNS; i++) {
+    if (!isHead(i) || isMid[i]) continue;
+    const m = midEntry[i]!;
+    if (m >= 0) {
+      labelOf[m] = labels.length;
+      labels.push(m);
+    }
+    labelOf[i] = labels.length;
+    labels.push(i);
+  }
+  const count = labels.length;
+  if (stats) {
+    for (let t = 0; t < INSNS; t++) {
+      if (loopEnd[t]! < 0) continue;
+      stats.loops = (stats.loops ?? 0) + 1;
+      if (midEntry[t]! >= 0) stats.entryLoops = (stats.entryLoops ?? 0) + 1;
+    }
   }
   const e = new Emit();
   e.labelOf = labelOf;
@@ -141,7 +183,17 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   e.u32(count); // default: $miss
   for (let i = 0; i < INSNS; i++) {
     if (!isLive(i)) continue;
-    const k = labelOf[i]!;
+    const k = isMid[i] ? -1 : labelOf[i]!; // (a second entry's block is before its loop's head)
+    const m = midEntry[i]!;
+    if (m >= 0) {
+      // The loop's second entry: past the code before it (which falls through to the head, not
+      // here), then L_ENT = 1 and on into the head's label.
+      e.op(Op.br);
+      e.u32(1);
+      e.op(Op.end);
+      e.i32(1);
+      e.set(L_ENT);
+    }
     if (k >= 0) {
       e.op(Op.end); // label k: instruction i starts here
       e.label = k;
@@ -153,12 +205,27 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     e.idx = i;
     e.depth = 0;
     if (k >= 0 && loopEnd[i]! >= 0) {
-      // Entered only here (no label inside): load the registers it keeps in locals, then loop.
+      // Entered only through here (its second entry, if any, comes in above): load the registers
+      // it keeps in locals, then loop.
       e.cache = caches[i] ?? null;
       e.loadCache();
       e.op(Op.loop);
       e.byte(T.void);
       e.loopStart = i;
+      if (m >= 0) {
+        // Entered at m: skip i..m-1 this once.
+        e.get(L_ENT);
+        e.op(Op.if);
+        e.byte(T.void);
+        e.i32(0);
+        e.set(L_ENT);
+        e.op(Op.else);
+        e.skip = 1;
+      }
+    }
+    if (e.skip === 1 && isMid[i]) {
+      e.op(Op.end);
+      e.skip = 0;
     }
     if (since[i]! >= slack - 1) {
       // A long run without a dispatch (straight line, forward branches): check again.

@@ -39,6 +39,16 @@ if (SLOT_TLB_OFFSET + TLB_X_CODE_BYTE + TLB_SIZE * TLB_CONTEXTS * 4 > CPU_SLOT_B
 const NO_PAGE = new DecodedPage(-1);
 NO_PAGE.valid = false;
 
+/**
+ * Pages the data TLBs may hold: virtual addresses within +-2^52 (every canonical one, and tagged
+ * pointers whose tag is 0 or 0xff). Beyond, an address computed in JS numbers may have rounded;
+ * keeping such pages out means a TLB hit proves the address exact, which is what lets translated
+ * code add base and offset in i64 without checking the base's range (jit/emit-mem.ts).
+ */
+function tlbAddress(pn: number): boolean {
+  return pn >= -(2 ** 40) && pn < 2 ** 40;
+}
+
 export abstract class MemoryAccessor implements CodeCacheClient {
   pc = 0;
   /** Current exception level (the soft-TLB context follows it, see setTlbContext). */
@@ -353,8 +363,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       // translated code (whose eager decodes of the page would otherwise run on).
       this.exitRequest = 1;
     }
-    if (!this.translator.pageCacheable) return -1;
     const pn = (va - (va & 0xfff)) / PAGE;
+    if (!this.translator.pageCacheable || !tlbAddress(pn)) return -1;
     const i = (pn & TLB_MASK) + this.tlbCtx;
     this.wTag[i] = pn;
     this.wOff[i] = pageRo;
@@ -409,7 +419,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const tags = write ? this.wTag : this.rTag;
     if (tags[i] === pn) return;
     const ro = this.mem.ramOffset(this.translator.translate(va, write ? Access.Write : Access.Read));
-    if (ro < 0 || !this.translator.pageCacheable) return;
+    if (ro < 0 || !this.translator.pageCacheable || !tlbAddress(pn)) return;
     if (write && this.codeCache.isCode((ro - off) / PAGE)) return;
     tags[i] = pn;
     (write ? this.wOff : this.rOff)[i] = ro - off;
@@ -426,8 +436,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pa = this.translator.translate(va, Access.Read);
     const ro = this.mem.ramOffset(pa);
     if (ro >= 0) {
-      if (this.translator.pageCacheable) {
-        const pn = (va - off) / PAGE;
+      const pn = (va - off) / PAGE;
+      if (this.translator.pageCacheable && tlbAddress(pn)) {
         const i = (pn & TLB_MASK) + this.tlbCtx;
         this.rTag[i] = pn;
         this.rOff[i] = ro - off;

@@ -14,7 +14,7 @@ import { SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
 import { Op } from './wasm.ts';
-import { type Emit, L_A, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
+import { type Emit, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
 
 const TLB_ARRAY_BYTES = TLB_SIZE * TLB_CONTEXTS * 8;
@@ -115,18 +115,17 @@ function rangeCheck(e: Emit, l: number, bits: number): void {
   e.u32(0);
 }
 
-/** L_VA = the access address; L_A = the base register (not for literals). Inside $slow. */
+/** L_VA = the access address. Inside $slow. */
 function address(e: Emit, f: Fields, mode: Mode): void {
   if (mode === 'lit') {
     e.pcPlus(e.idx * 4 + f.off);
     e.set(L_VA);
     return;
   }
+  // No range check on the base: the soft TLB holds no page beyond +-2^52 (soft-tlb.ts tlbAddress),
+  // so a hit proves base + offset within it, where the interpreter's JS-number arithmetic is
+  // exact too (an immediate or a checked index is under 2^52, so the base was under 2^53).
   e.x(f.b >> 1);
-  e.set(L_A);
-  // Beyond 2^52 the interpreter's JS-number address arithmetic may round: leave it to it.
-  rangeCheck(e, L_A, 52);
-  e.get(L_A);
   if (mode === 'reg') {
     const m = f.m >> 1;
     if (f.ik === 0) {

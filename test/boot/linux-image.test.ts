@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ImageError, maybeGunzip, parseImageHeader, planLayout } from '../../emulator/boot/linux-image.ts';
+import { ImageError, maybeGunzip, maybeGunzipAsync, parseImageHeader, planLayout } from '../../emulator/boot/linux-image.ts';
 
 const KIT = new URL('../../guests/', import.meta.url);
 
@@ -21,6 +21,16 @@ describe('arm64 Image loader', () => {
     expect(maybeGunzip(new Uint8Array(gz)).subarray(0, 64)).toEqual(image.subarray(0, 64));
     expect(() => parseImageHeader(new Uint8Array(4096))).toThrow(/not an arm64 Linux Image/);
     expect(() => parseImageHeader(new Uint8Array(10))).toThrow(ImageError);
+  });
+  it('decompresses on the thread pool exactly as in line, with the same errors', async () => {
+    const gz = new Uint8Array(gzipSync(image.subarray(0, 1 << 20)));
+    expect(Buffer.from(await maybeGunzipAsync(gz)).equals(Buffer.from(maybeGunzip(gz)))).toBe(true);
+    expect(await maybeGunzipAsync(image)).toBe(image); // not gzip: as is
+    const bad = new Uint8Array([0x1f, 0x8b, 1, 2, 3, 4, 5]);
+    expect(() => maybeGunzip(bad)).toThrow(/corrupt gzip data/);
+    await expect(maybeGunzipAsync(bad)).rejects.toThrow(/corrupt gzip data/);
+    await expect(maybeGunzipAsync(gz, 1000)).rejects.toThrow(ImageError);
+    await expect(maybeGunzipAsync(gz, 1000)).rejects.toThrow(/decompresses to more than/);
   });
   it('places kernel 2 MiB-aligned, initrd after image_size, DTB after the initrd', () => {
     const h = parseImageHeader(image);

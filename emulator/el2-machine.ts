@@ -35,6 +35,7 @@ export function attachEl2(machine: Machine, software: El2Software): El2Machine {
     startCpu: (i) => machine.startCpuAtEl2(i),
     readPhys: (pa, out) => out.set(bus.readBytes(pa, out.length)),
     writePhys: (pa, data) => machine.writePhys(pa, data),
+    zeroPhys: (pa, size) => bus.zeroBytes(pa, size),
     read64: (pa) => bus.read64(pa),
     write64: (pa, v) => {
       const b = new Uint8Array(8);

@@ -79,11 +79,7 @@ export class HypMemory {
 
   /** Zero physical memory (a VM's RAM before (re)loading its images). */
   zero(pa: number, size: number): void {
-    const chunk = new Uint8Array(Math.min(size, 1 << 20));
-    for (let off = 0; off < size; off += chunk.length) {
-      const n = Math.min(chunk.length, size - off);
-      this.machine.writePhys(pa + off, n === chunk.length ? chunk : chunk.subarray(0, n));
-    }
+    this.machine.zeroPhys(pa, size);
   }
 }
 

@@ -128,6 +128,8 @@ export interface El2Machine {
   // ---- physical memory; writes keep every CPU's decoded code coherent ----
   readPhys(pa: number, out: Uint8Array): void;
   writePhys(pa: number, data: Uint8Array): void;
+  /** Zero RAM [pa, pa+size) (a VM's memory before reuse): writePhys of zeros, done cheaply. */
+  zeroPhys(pa: number, size: number): void;
   read64(pa: number): bigint;
   write64(pa: number, v: bigint): void;
   /** MMIO (or RAM) access of 1, 2 or 4 bytes at a physical address, e.g. GICD/GICH/GICC. */

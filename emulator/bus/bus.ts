@@ -16,6 +16,10 @@ import { BusError, type MmioDevice } from './device.ts';
 import { CodeCache } from '../arm64/code-cache.ts';
 import { GuestMemory } from '../arm64/jit/guest-memory.ts';
 
+/** zeroBytes: compared and, if not zero, cleared in chunks of this size. */
+const ZERO_CHUNK = 64 << 10;
+const ZEROS = new Uint8Array(ZERO_CHUNK);
+
 export const PAGE_SIZE = 4096;
 /** Physical addresses are below 2^48 (FEAT_LPA not implemented). */
 export const PA_LIMIT = 2 ** 48;
@@ -249,6 +253,27 @@ export class Bus {
       throw new BusError(pa, true, data.length);
     }
     this.loadBytes(pa, data);
+  }
+
+  /**
+   * Zeroes RAM [pa, pa+len) as writeBytes of zeros would (decoded code there dropped; BusError
+   * when part of it is not RAM), but a chunk that already reads as zero is left unwritten: a VM's
+   * memory is zeroed before reuse, and most of it was never touched, so its host pages stay
+   * uncommitted (the rk3588 run zeroed 2 x 256 MiB, ~220 ms and ~500 MB of RSS, writing).
+   */
+  zeroBytes(pa: number, len: number): void {
+    const ro = this.ramSpan(pa, len);
+    if (ro < 0) {
+      for (let o = 0; o < len; o += ZERO_CHUNK) this.writeBytes(pa + o, ZEROS.subarray(0, Math.min(ZERO_CHUNK, len - o)));
+      return;
+    }
+    const bytes = this.ramBytes;
+    for (let o = 0; o < len; o += ZERO_CHUNK) {
+      const n = Math.min(ZERO_CHUNK, len - o);
+      const chunk = bytes.subarray(ro + o, ro + o + n);
+      if (Buffer.compare(chunk, n === ZERO_CHUNK ? ZEROS : ZEROS.subarray(0, n)) !== 0) chunk.fill(0);
+    }
+    this.codeCache.invalidate(ro, len);
   }
 
   /** Copies data into RAM at pa (may span adjacent RAM regions), dropping decoded code there. Loader helper: throws Error. */

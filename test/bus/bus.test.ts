@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Bus } from '../../emulator/bus/bus.ts';
 import { BusError, type MmioDevice } from '../../emulator/bus/device.ts';
 import type { PhysicalMemory } from '../../emulator/arm64/memory.ts';
+import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
 
 class Recorder implements MmioDevice {
   log: string[] = [];
@@ -173,5 +174,20 @@ describe('Bus device DMA', () => {
     expect(Array.from(bus.readInto(0x1ffe, new Uint8Array(4)))).toEqual([1, 2, 3, 4]);
     expect(() => bus.writeBytes(0x2ffe, Uint8Array.of(9, 9, 9))).toThrow(/bus error: write/);
     expect(Array.from(bus.readInto(0x2ffe, new Uint8Array(2)))).toEqual([0, 0]);
+  });
+
+  it('zeroBytes clears a range as writeBytes of zeros would: every byte, decoded code dropped, nothing outside', () => {
+    const bus = new Bus();
+    bus.addRam(0x100000, 0x400000); // 4 MiB: chunks of 64 KiB, some zero already, some not
+    const ram = bus.ramBytes;
+    for (const o of [0, 0x1000, 0x10fff, 0x123456, 0x3fffff]) ram[o] = 0xa5;
+    const code = bus.codeCache.page(0x20000, defaultDecoder());
+    expect(bus.codeCache.isCode(0x20000 / 4096)).toBe(true);
+    bus.zeroBytes(0x100000 + 0x1000, 0x3fe000); // all but the first and the last page
+    expect([ram[0], ram[0x1000], ram[0x10fff], ram[0x123456], ram[0x3fffff]]).toEqual([0xa5, 0, 0, 0, 0xa5]);
+    expect(ram.subarray(0x1000, 0x3ff000).some((b) => b !== 0)).toBe(false);
+    expect(code.valid).toBe(false);
+    expect(bus.codeCache.isCode(0x20000 / 4096)).toBe(false);
+    expect(() => bus.zeroBytes(0x4ff000, 0x2000)).toThrow(/bus error: write/); // runs off the end of RAM
   });
 });

@@ -47,6 +47,7 @@ class World {
       cpus: [this.cpu, {}, {}, {}],
       readPhys: (pa: number, out: Uint8Array) => out.set(this.ram.subarray(pa - MVM_BASE, pa - MVM_BASE + out.length)),
       writePhys: (pa: number, data: Uint8Array) => this.ram.set(data, pa - MVM_BASE),
+      zeroPhys: (pa: number, size: number) => this.ram.fill(0, pa - MVM_BASE, pa - MVM_BASE + size),
       read64: (pa: number) => new DataView(this.ram.buffer).getBigUint64(pa - MVM_BASE, true),
       write64: (pa: number, v: bigint) => new DataView(this.ram.buffer).setBigUint64(pa - MVM_BASE, v, true),
     };

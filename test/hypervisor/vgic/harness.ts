@@ -153,6 +153,7 @@ export function makeMachine(version: 2 | 3, nCpus = 4) {
     startCpu: unused,
     readPhys: unused,
     writePhys: unused,
+    zeroPhys: unused,
     read64: unused,
     write64: unused,
     mmioRead(pa, size) {

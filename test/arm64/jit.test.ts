@@ -193,6 +193,28 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     }
   });
 
+  it('bitfield moves (SBFM/UBFM aliases, 32 and 64 bits) agree with the interpreter on edge values', () => {
+    const ops = [
+      'ubfiz x3, x1, #5, #20', 'ubfiz w4, w1, #7, #9', 'ubfiz x5, x2, #60, #4', 'sbfiz x6, x2, #3, #9', 'sbfiz w7, w1, #28, #4',
+      'ubfx x8, x1, #13, #40', 'ubfx w9, w2, #3, #29', 'sbfx x10, x2, #1, #63', 'sbfx w11, w1, #31, #1', 'sbfx x12, x1, #50, #14',
+      'sxtb x13, w1', 'sxth w14, w2', 'sxtw x15, w2', 'uxtb w16, w1', 'uxth w17, w2', 'lsl w18, w1, #31', 'lsr x19, x2, #63',
+      'asr w20, w2, #7', 'bfi x21, x2, #17, #30', 'bfxil w22, w1, #4, #12',
+    ];
+    const values: [bigint, bigint][] = [[0x8000_0000_8000_0001n, 0xffff_ffff_ffff_ffffn], [0x1234_5678_9abc_def0n, 0x7fff_ffff_8000_0000n], [0n, 0x8000_0000_0000_0000n]];
+    for (const [a, b] of values) {
+      const words = assemble([...ops, 'brk #0']);
+      const { jit, interp } = pair(words, (t) => {
+        t.cpu.setX(1, a);
+        t.cpu.setX(2, b);
+        for (let r = 21; r <= 22; r++) t.cpu.setX(r, 0x5555_aaaa_5555_aaaan);
+      });
+      for (let i = 0; i < ops.length; i++) {
+        expect(jit.cpu.run(1)).toBe(interp.cpu.run(1));
+        expectSame(jit, interp, `${ops[i]} with x1=${a.toString(16)} x2=${b.toString(16)}`);
+      }
+    }
+  });
+
   it('loops entered in the middle (a while loop entered at its test, a return address inside) are inner loops and agree at every budget', () => {
     // Compilers lay out `while (n--) body` as `b test; body: ...; test: subs; b.ne body`: the loop
     // has a second label, its test, where it is first entered (jit/translate.ts midEntry).

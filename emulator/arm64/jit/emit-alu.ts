@@ -444,6 +444,48 @@ function emitDp1(e: Emit, f: Fields): boolean {
 /** SBFM/BFM/UBFM with the ARM ARM's ROR + wmask/tmask formulation (exec/int-dp.ts bitfield). */
 function emitBitfield(e: Emit, f: Fields): boolean {
   const sf = !!f.sf;
+  if (f.opc !== 1) {
+    // The aliases as shifts (ARM ARM C6.2: SBFX/UBFX/SXTB/SXTH/SXTW when imms >= immr,
+    // SBFIZ/UBFIZ when imms < immr): a few ops where the rotate-and-mask form takes twenty.
+    const r = f.immr;
+    const sh = f.imms;
+    const signed = f.opc === 0;
+    e.setX(f.rd, () => {
+      e.x(f.rn);
+      if (signed) {
+        // The field's top bit (imms) to bit 63, then back down, sign-extending.
+        if (sh < 63) {
+          e.i64(63 - sh);
+          e.op(Op.i64_shl);
+        }
+        const down = sh >= r ? 63 - sh + r : 63 - sh;
+        if (down) {
+          e.i64(down);
+          e.op(Op.i64_shr_s);
+        }
+        if (sh < r) {
+          e.i64((sf ? 64 : 32) - r);
+          e.op(Op.i64_shl);
+        }
+        if (!sf) zext(e);
+      } else if (sh >= r) {
+        if (r) {
+          e.i64(r);
+          e.op(Op.i64_shr_u);
+        }
+        if (sh - r + 1 < 64) {
+          e.i64(2n ** BigInt(sh - r + 1) - 1n);
+          e.op(Op.i64_and);
+        }
+      } else {
+        e.i64(2n ** BigInt(sh + 1) - 1n);
+        e.op(Op.i64_and);
+        e.i64((sf ? 64 : 32) - r);
+        e.op(Op.i64_shl);
+      }
+    });
+    return true;
+  }
   const wmask = (BigInt(f.whi | 0) << 32n) | BigInt(f.wlo >>> 0);
   const tmask = (BigInt(f.thi | 0) << 32n) | BigInt(f.tlo >>> 0);
   // bot = ROR(src, immr) AND wmask  -> L_B

@@ -100,6 +100,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     // it, jit/translate.ts): translated code that does not cover it is left to the interpreter up
     // to the next taken branch, without counting a miss. (Exception vectors are entries.)
     let resumed = pc === this.resumePc;
+    let raised = false;
     try {
       while (n < budget) {
         const off = pc & 0xfff;
@@ -195,14 +196,12 @@ export class Cpu extends ProcessingElement implements JitCpu {
       n += this.jitN + 1;
       this.jitN = 0;
       pc = this.nextPc;
-      this.instret += n - counted;
-      this.pc = pc;
-      this.resumePc = -1;
-      return n;
+      raised = true;
     }
     this.instret += n - counted;
     this.pc = pc;
-    this.resumePc = pc;
+    // The next run resumes here, unless an exception took the PC to its vector (an entry).
+    this.resumePc = raised ? -1 : pc;
     return n;
   }
 

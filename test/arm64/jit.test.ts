@@ -37,6 +37,27 @@ const PROGRAM = [
   '4: mov x1, #0x100000', 'ldr x2, [x1]', 'mov x3, #1',
 ];
 
+/**
+ * Run `words` (SP at 0xf000) translated and interpreted, in runs of each budget, with each budget
+ * slack (1: a check before every instruction; the default), comparing after every run until the
+ * program's closing BRK.
+ */
+function lockstepToBrk(words: number[], budgets: number[]): void {
+  for (const slack of [1, BUDGET_SLACK]) {
+    for (const budget of budgets) {
+      const { jit, interp } = pair(words, (t) => t.cpu.setX(31, 0xf000n), slack, false);
+      let runs = 0;
+      while (jit.traps.length === 0 && runs < 20000) {
+        const a = jit.cpu.run(budget);
+        const b = interp.cpu.run(budget);
+        expect(a).toBe(b);
+        expectSame(jit, interp, `slack ${slack} budget ${budget} run ${++runs}`);
+      }
+      expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+    }
+  }
+}
+
 describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => {
   it('agrees after every single instruction (run(1) steps)', () => {
     const before = jitStats.pages;
@@ -178,19 +199,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
       'cinc x1, x1, cs', 'csel x16, x1, x11, mi', 'stp x1, x16, [sp, #-16]!', 'ldp x14, x15, [sp], #16', 'add x1, x1, x15', 'subs x10, x10, #1', 'b.ne 9b',
       'brk #0',
     ]);
-    for (const slack of [1, BUDGET_SLACK]) {
-      for (const budget of [1, 2, 5, 13, 31, 32, 33, 64, 100000]) {
-        const { jit, interp } = pair(words, (t) => t.cpu.setX(31, 0xf000n), slack, false);
-        let runs = 0;
-        while (jit.traps.length === 0 && runs < 20000) {
-          const a = jit.cpu.run(budget);
-          const b = interp.cpu.run(budget);
-          expect(a).toBe(b);
-          expectSame(jit, interp, `slack ${slack} budget ${budget} run ${++runs}`);
-        }
-        expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
-      }
-    }
+    lockstepToBrk(words, [1, 2, 5, 13, 31, 32, 33, 64, 100000]);
   });
 
   it('bitfield moves (SBFM/UBFM aliases, 32 and 64 bits) agree with the interpreter on edge values', () => {
@@ -251,19 +260,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     emitPage(fns, args, stats, reachable(fns, args as { off?: number }[], entries, decode), entries);
     expect(stats).toMatchObject({ loops: 4, entryLoops: 4 });
     const [pages, failures] = [jitStats.pages, jitStats.failures];
-    for (const slack of [1, BUDGET_SLACK]) {
-      for (const budget of [1, 3, 7, 31, 32, 33, 100000]) {
-        const { jit, interp } = pair(words, (t) => t.cpu.setX(31, 0xf000n), slack, false);
-        let runs = 0;
-        while (jit.traps.length === 0 && runs < 20000) {
-          const a = jit.cpu.run(budget);
-          const b = interp.cpu.run(budget);
-          expect(a).toBe(b);
-          expectSame(jit, interp, `slack ${slack} budget ${budget} run ${++runs}`);
-        }
-        expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
-      }
-    }
+    lockstepToBrk(words, [1, 3, 7, 31, 32, 33, 100000]);
     expect(jitStats.pages).toBeGreaterThan(pages);
     expect(jitStats.failures).toBe(failures); // (a module that fails to compile leaves the page interpreted)
   });

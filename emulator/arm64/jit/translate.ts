@@ -107,16 +107,16 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
     if (!isLive(i)) continue;
     const t = directTarget(fns[i], args[i] as { off?: number }, i);
     if (t < 0 || t >= i || !isHead(t) || loopEnd[t]! >= 0 || midEntry[t]! >= 0 || isMid[t]) continue;
+    // Exactly one label m inside, none heading a loop of its own; no branch into t..i but the back edge.
     let m = -1;
     let ok = true;
-    for (let j = t + 1; j <= i && ok; j++) {
-      if (!isLive(j) || loopEnd[j]! >= 0 || isMid[j]) ok = false;
-      else if (isHead(j)) {
-        if (m >= 0) ok = false;
-        m = j;
+    for (let j = t; j <= i && ok; j++) {
+      if (j > t) {
+        if (!isLive(j) || loopEnd[j]! >= 0 || isMid[j] || (isHead(j) && m >= 0)) ok = false;
+        else if (isHead(j)) m = j;
       }
-      const u = directTarget(fns[j - 1], args[j - 1] as { off?: number }, j - 1);
-      if (u >= t && u <= i) ok = false; // a branch inside the loop other than its back edge
+      const u = directTarget(fns[j], args[j] as { off?: number }, j);
+      if (j < i && u >= t && u <= i) ok = false;
     }
     if (!ok || m < 0) continue;
     loopEnd[t] = i;

@@ -1,5 +1,12 @@
-#!/usr/bin/env node
-// Launcher. A fresh clone needs no build step: the first run bundles the TypeScript sources into
+#!/usr/bin/env -S node --v8-pool-size=1
+// Launcher. Node's option --v8-pool-size=1 (on the first line, as `npx shyper-emu` and
+// `./bin/shyper-emu.js` run it; spawns of `node bin/shyper-emu.js` in the bench pass it too): V8's
+// background work (optimizing compiles of both isolates, concurrent GC) goes to one platform
+// thread instead of one per core. On 2 cores the guest's thread and the translation worker then
+// keep theirs: the kit boot 1.34-1.42 -> 1.21-1.26 s, 4 CPUs 1.55-1.60 -> 1.44, rk3588 -2..-6%.
+// It cannot be set from here (the thread pool exists before any script runs).
+//
+// A fresh clone needs no build step: the first run bundles the TypeScript sources into
 // node_modules/.cache/shyper-emu/cli-*.cjs (bin/bundle.js, ~1 s) and later runs load that one file
 // (~0.1 s to start instead of ~0.5 s through tsx's loader), rebuilding it when a source changed.
 // If the bundle cannot be built (read-only clone, esbuild missing, a syntax error) the sources run

@@ -8,6 +8,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * `node` arguments that run the emulator as a user's `npx shyper-emu` does: with the option on the
+ * launcher's first line (bin/shyper-emu.js: V8's background work on one thread).
+ */
+export const EMULATOR = ['--v8-pool-size=1', `${ROOT}bin/shyper-emu.js`];
 
 /** Shell lines typed at the guest prompt: each workload between two /dev/kmsg marks. */
 const WORKLOAD = [
@@ -25,7 +30,7 @@ interface Marks {
 function runWorkload(args: string[]): Promise<Marks | string> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const p = spawn('node', [`${ROOT}bin/shyper-emu.js`, ...args, '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('node', [...EMULATOR, ...args, '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let step = 0;
     // One line at a time, each once the previous has finished (the UART's receive FIFO is small):
@@ -66,7 +71,7 @@ export function vmBootFigure(board = 'rk3588'): Promise<string> {
   return new Promise((resolve) => {
     const expect = [0, 1, 2].flatMap((n) => ['--expect', `^\\[vm${n}\\] shyper-guest: boot ok`]);
     const started = performance.now();
-    const p = spawn('node', [`${ROOT}bin/shyper-emu.js`, '--board', board, ...expect, '--stats', '--timeout', '900'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn('node', [...EMULATOR, '--board', board, ...expect, '--stats', '--timeout', '900'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('close', (code) => {

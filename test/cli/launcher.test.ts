@@ -2,6 +2,7 @@
 // in node_modules/.cache/shyper-emu/, rebuilt when a source changes, and falls back to tsx when it
 // cannot build one. The staleness and fallback cases run on a temporary copy of the sources so
 // the clone's own bundle is left alone.
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,12 @@ describe('launcher', () => {
     expect(text).not.toMatch(/\bimport\.meta\b/);
     // Paths computed from import.meta.url still point at the sources, not into the cache.
     expect(text).toContain(JSON.stringify(pathToFileURL(join(ROOT, 'hypervisor/config-schema.ts')).href));
+  });
+
+  it('runs as an executable through its first line, which gives node --v8-pool-size=1', () => {
+    expect(readFileSync(join(ROOT, 'bin/shyper-emu.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --v8-pool-size=1');
+    const r = spawnSync(join(ROOT, 'bin/shyper-emu.js'), ['--help'], { encoding: 'utf8', cwd: ROOT });
+    expectHelp({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 'run as ./bin/shyper-emu.js');
   });
 
   describe('on a copy of the sources', () => {

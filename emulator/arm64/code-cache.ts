@@ -47,7 +47,14 @@ export class DecodedPage {
   optimized = false;
   /** A translation of it is being made by the background compiler (jit/background.ts). */
   pending = false;
-  constructor(readonly ramOffset: number) {}
+  constructor(readonly ramOffset: number) {
+    // Doubles from the start (heat becomes -Infinity for a page that failed to translate, work
+    // passes 2^31): widening a field later deprecates the class and deoptimizes the run loop.
+    this.heat = 0.5;
+    this.heat = 0;
+    this.work = 0.5;
+    this.work = 0;
+  }
 }
 
 /** Holds RAM page offsets it may write through without asking (a CPU's write TLB). */

@@ -118,6 +118,12 @@ export const jitStats = {
   /** Pages whose translation came from the translation cache (persist.ts), counted in pages too. */
   cached: 0,
 };
+// Every figure a double from the start: times are fractions and counts pass 2^31, and widening a
+// field of this object later deoptimizes the run loop, which counts into it (cpu.ts).
+for (const k of Object.keys(jitStats) as (keyof typeof jitStats)[]) {
+  jitStats[k] = 0.5;
+  jitStats[k] = 0;
+}
 
 /** The `jit:` line of --stats: the translator's work in this process. */
 export function jitStatsLine(): string {

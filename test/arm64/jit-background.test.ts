@@ -8,7 +8,7 @@ import { expectSame } from './jit-pair.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
 import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
-import { backgroundCompiler } from '../../emulator/arm64/jit/background.ts';
+import { backgroundCompiler, MAX_IN_FLIGHT } from '../../emulator/arm64/jit/background.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 
 // Sum of x0 * i over i = 1..0x3000, with a load and a store each round, then BRK.
@@ -50,6 +50,41 @@ describeOracle('translation on the worker thread', ['cross-as'], () => {
     expect(jit.x(2)).toBe(3n * ((0x3000n * 0x3001n) / 2n));
     // Nothing of this test left on the worker for the next one to count.
     await until(() => (jit.cpu.jit!.poll(), jit.cpu.jit!.pending === 0));
+  }, 120_000);
+
+  it('with MAX_IN_FLIGHT pages on the worker, more hot pages wait and go as it answers: each once, none written meanwhile', async () => {
+    const t = new TestCpu();
+    t.cpu.jitThreshold = 5;
+    const jit = t.cpu.jit!;
+    await until(() => (jit.poll(), jit.pending === 0)); // nothing of an earlier test in flight
+    // Six pages of the loop, one after another in RAM.
+    const words = assemble(LOOP);
+    const pages = [0, 1, 2, 3, 4, 5].map((k) => {
+      const base = TestCpu.CODE + k * 4096;
+      for (let i = 0; i < words.length; i++) t.mem.ram.setUint32(base + 4 * i, words[i]! >>> 0, true);
+      t.cpu.invalidateCodeRam(base, words.length * 4);
+      const page = t.mem.codeCache.page(base, t.cpu.decoder);
+      page.entries[0] = 1;
+      page.heat = 100 + k;
+      return page;
+    });
+    const installed0 = jitStats.background;
+    for (const page of pages) jit.translateHot(page, t.cpu);
+    expect(backgroundCompiler()!.inFlight).toBe(MAX_IN_FLIGHT);
+    expect(pages.every((p) => p.pending)).toBe(true);
+    expect(jit.pending).toBe(6);
+    // Asked again while waiting (the run loop would not: they are pending): no second request.
+    for (const page of pages) jit.translateHot(page, t.cpu);
+    expect(jit.pending).toBe(6);
+    // The guest writes the last page while it waits: its translation is never made.
+    t.mem.ram.setUint32(TestCpu.CODE + 5 * 4096, words[0]! >>> 0, true);
+    t.cpu.invalidateCodeRam(TestCpu.CODE + 5 * 4096, 4);
+    expect(pages[5]!.valid).toBe(false);
+    await until(() => (jit.poll(), jit.pending === 0));
+    expect(pages.slice(0, 5).map((p) => p.code !== null)).toEqual([true, true, true, true, true]);
+    expect(pages[5]!.code).toBeNull();
+    expect(pages.map((p) => p.pending)).toEqual([false, false, false, false, false, false]);
+    expect(jitStats.background - installed0).toBe(5);
   }, 120_000);
 
   it('drops a translation whose page was written while it was on the worker', async () => {

@@ -58,6 +58,21 @@ function lockstepToBrk(words: number[], budgets: number[]): void {
   }
 }
 
+/** The first page of `words`, decoded on demand as the translator does, entered at its start. */
+function decodedPage(words: number[]): { fns: (Exec | undefined)[]; args: unknown[]; decode: (i: number) => void; entries: Uint8Array } {
+  const decoder = new TestCpu().cpu.decoder;
+  const fns: (Exec | undefined)[] = new Array(1024).fill(undefined);
+  const args: unknown[] = new Array(1024).fill(undefined);
+  const decode = (i: number): void => {
+    const d = decoder.decode(i < words.length ? words[i]! : 0);
+    fns[i] = d.exec;
+    args[i] = d.fields;
+  };
+  const entries = new Uint8Array(1024);
+  entries[0] = 1;
+  return { fns, args, decode, entries };
+}
+
 describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => {
   it('agrees after every single instruction (run(1) steps)', () => {
     const before = jitStats.pages;
@@ -224,6 +239,46 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     }
   });
 
+  it('loads and stores through the probe functions (straight-line code) and inline probes (inner loops, optimized pages) agree, TLB misses and page crossings included', () => {
+    // x0 = 0x9000: [x0, #-3], [x0, #-5] and [x17] cross from the page at 0x8000 into the next (RAM
+    // too: a probe that let them through would read the same); [x5, #-3] from the last page of RAM
+    // to beyond its end (the closing abort, which a probe letting it through would not raise: the
+    // page is in the TLBs by then).
+    const words = assemble([
+      'mov x0, #0x9000', 'mov x17, #0x8ff4', 'mov x1, #0x1234', 'movk x1, #0xabcd, lsl #48', 'mov x5, #0x100000',
+      'str x1, [x5, #-16]', 'ldr x20, [x5, #-16]', 'str x1, [x0, #-16]', 'stur x1, [x0, #-5]', 'ldur x2, [x0, #-3]', 'ldur w3, [x0, #-2]', 'ldrh w4, [x0, #-1]', 'ldrb w6, [x0, #-1]',
+      'stp x1, x2, [x0, #-8]', 'ldp x7, x8, [x17]', 'ldr x9, [x0, #-16]', 'sturh w1, [x0, #-1]', 'ldr x10, [x0, #-8]',
+      'mov x11, #20', '1: ldur x12, [x0, #-3]', 'add x13, x13, x12', 'stur x13, [x0, #-7]', 'ldp x14, x15, [x17]', 'eor x13, x13, x15', 'subs x11, x11, #1', 'b.ne 1b',
+      'ldur x16, [x5, #-3]', 'brk #0',
+    ]);
+    const { fns, args, decode, entries } = decodedPage(words);
+    const live = reachable(fns, args as { off?: number }[], entries, decode);
+    const outlined = emitPage(fns, args, undefined, live, entries, BUDGET_SLACK, true);
+    const inline = emitPage(fns, args, undefined, live, entries, BUDGET_SLACK, false);
+    // Loads and stores, 8 and 16 bytes, outside the loop: four probe functions; none when inlined.
+    expect(outlined.probes.length).toBeGreaterThanOrEqual(4);
+    expect(inline.probes).toEqual([]);
+    expect(outlined.len).toBeLessThan(inline.len - 40 * 10);
+    // And a load in an inner loop (an inline probe) that walks off the end of RAM across the page
+    // boundary, its page in the TLB.
+    const loop = assemble(['mov x21, #0xffff0', 'ldr x20, [x21]', 'mov x11, #40', '1: ldur x22, [x21]', 'add x23, x23, x22', 'add x21, x21, #3', 'subs x11, x11, #1', 'b.ne 1b', 'brk #0']);
+    for (const program of [words, loop]) {
+      for (const optimized of [false, true]) {
+        for (const budget of [1, 7, 33, 100000]) {
+          const { jit, interp } = pair(program, undefined, BUDGET_SLACK, false);
+          if (optimized) jit.cpu.jitOptimizeAfter = 0;
+          let runs = 0;
+          while (jit.traps.length === 0 && runs < 5000) {
+            expect(jit.cpu.run(budget)).toBe(interp.cpu.run(budget));
+            expectSame(jit, interp, `optimized ${optimized} budget ${budget} run ${++runs}`);
+          }
+          expect(jit.traps[0]).toMatchObject({ ec: EC.DABT_LOWER, far: 0x100000 });
+          expect(interp.traps[0]).toMatchObject({ ec: EC.DABT_LOWER, far: 0x100000 });
+        }
+      }
+    }
+  });
+
   it('loops entered in the middle (a while loop entered at its test, a return address inside) are inner loops and agree at every budget', () => {
     // Compilers lay out `while (n--) body` as `b test; body: ...; test: subs; b.ne body`: the loop
     // has a second label, its test, where it is first entered (jit/translate.ts midEntry).
@@ -246,16 +301,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
       '9: eor x0, x0, x7, lsl #5', 'ret',
     ]);
     // The page's first translation, entered at its start only: every loop above is an inner loop.
-    const decoder = new TestCpu().cpu.decoder;
-    const fns: (Exec | undefined)[] = new Array(1024).fill(undefined);
-    const args: unknown[] = new Array(1024).fill(undefined);
-    const decode = (i: number): void => {
-      const d = decoder.decode(i < words.length ? words[i]! : 0);
-      fns[i] = d.exec;
-      args[i] = d.fields;
-    };
-    const entries = new Uint8Array(1024);
-    entries[0] = 1;
+    const { fns, args, decode, entries } = decodedPage(words);
     const stats: TranslateStats = { translated: 0, calls: 0 };
     emitPage(fns, args, stats, reachable(fns, args as { off?: number }[], entries, decode), entries);
     expect(stats).toMatchObject({ loops: 4, entryLoops: 4 });

@@ -74,7 +74,7 @@ export function compileRequest(r: PageRequest): PageReply {
     args[i] = d.fields;
   };
   try {
-    const bytes = pageModuleBytes(fns, args, r.entries, decode, r.first, r.full, r.slack, stats);
+    const bytes = pageModuleBytes(fns, args, r.entries, decode, r.first, r.full, r.slack, stats, !r.optimize);
     const module = compileModule(bytes, r.optimize);
     return { id: r.id, module, translated: stats.translated, calls: stats.calls, ms: performance.now() - t0, ...(r.keepBytes ? { bytes } : {}) };
   } catch (e) {

@@ -37,14 +37,21 @@ export type Helper = (n: number, idx: number, pcBase: number) => number;
 export const TYPE_PAGE = 0;
 export const TYPE_HELPER = 1;
 export const TYPE_CHAIN = 2;
+/** A page module's soft-TLB probe (emit-mem.ts probeFunction): (va, rb, ctx) -> wasm address or -1. */
+export const TYPE_PROBE = 3;
 export const TYPES: [T[], T][] = [
   [[T.i32, T.i32, T.i32, T.i32, T.f64, T.i32], T.i32],
   [[T.i32, T.i32, T.f64], T.i32],
   [[T.i64, T.i32, T.i32, T.i32, T.i32], T.i32],
+  [[T.i64, T.i32, T.i32], T.i32],
 ];
-/** Function indices in a page module: the imported helper and chain function; the page function is 2. */
+/**
+ * Function indices in a page module: the imported helper and chain function, the page function,
+ * then the probe functions it calls (emitter.ts probeFn).
+ */
 export const FN_HELPER = 0;
 export const FN_CHAIN = 1;
+export const FN_PAGE = 2;
 /** What a page module imports: the guest memory, the helper, the hub's chain function. */
 export const PAGE_IMPORTS: Import[] = [
   { name: 'm', kind: 'memory' },

@@ -13,8 +13,9 @@ import * as E from '../exec/ls-excl.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
-import { Op } from './wasm.ts';
-import { type Emit, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
+import { Op, T, type WasmFunction } from './wasm.ts';
+import { TYPE_PROBE } from './chain.ts';
+import { Emit, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
 
 const TLB_ARRAY_BYTES = TLB_SIZE * TLB_CONTEXTS * 8;
@@ -151,50 +152,98 @@ function address(e: Emit, f: Fields, mode: Mode): void {
 }
 
 /**
- * The inline soft-TLB probe (soft-tlb.ts read8..write64): br_if $slow unless the page of L_VA is
- * in the read (or write) TLB and [va, va+size) stays in it; then L_ADDR = its wasm address.
+ * The soft-TLB probe (soft-tlb.ts read8..write64): br_if $slow unless the page of L_VA is in the
+ * read (or write) TLB and [va, va+size) stays in it; then L_ADDR = its wasm address. Inline in
+ * inner loops and optimized pages; elsewhere, with e.outlineProbes, a call of the module's probe
+ * function for this size and direction (~15 bytes instead of ~70).
  */
 function probe(e: Emit, size: number, write: boolean): void {
-  e.get(L_VA);
+  if (e.outlineProbes && e.loopStart < 0) {
+    e.get(L_VA);
+    e.get(L_RB);
+    e.get(L_CTX);
+    e.op(Op.call);
+    e.u32(e.probeFn(probeKey(size, write)));
+    e.tee(L_ADDR);
+    e.i32(-1);
+    e.op(Op.i32_eq);
+    e.op(Op.br_if);
+    e.u32(0);
+    return;
+  }
+  probeInline(e, L_VA, L_RB, L_CTX, L_C, L_T, size, write);
+  e.op(Op.i32_eqz);
+  e.op(Op.br_if);
+  e.u32(0);
+  addressOf(e, L_VA, L_T, write);
+  e.set(L_ADDR);
+}
+
+/** Push (i32) whether the page of the i64 in local va is in the TLB with [va, va+size) in it; local t = its entry's address. */
+function probeInline(e: Emit, va: number, rb: number, ctx: number, pn: number, t: number, size: number, write: boolean): void {
+  e.get(va);
   e.i64(12);
   e.op(Op.i64_shr_s);
-  e.set(L_C);
+  e.set(pn);
   // entry address: rb + ctx + (pn & TLB_MASK) * 8
-  e.get(L_C);
+  e.get(pn);
   e.op(Op.i32_wrap_i64);
   e.i32(TLB_SIZE - 1);
   e.op(Op.i32_and);
   e.i32(3);
   e.op(Op.i32_shl);
-  e.get(L_CTX);
+  e.get(ctx);
   e.op(Op.i32_add);
-  e.get(L_RB);
+  e.get(rb);
   e.op(Op.i32_add);
-  e.set(L_T);
-  e.get(L_C);
+  e.set(t);
+  e.get(pn);
   e.op(Op.f64_convert_i64_s);
-  e.get(L_T);
+  e.get(t);
   e.mem(Op.f64_load, tlbArray(write ? TLB_W_TAG : TLB_R_TAG), 3);
   e.op(Op.f64_eq);
-  e.get(L_VA);
+  e.get(va);
   e.op(Op.i32_wrap_i64);
   e.i32(0xfff);
   e.op(Op.i32_and);
   e.i32(4096 - size);
   e.op(Op.i32_le_u);
   e.op(Op.i32_and);
-  e.op(Op.i32_eqz);
-  e.op(Op.br_if);
-  e.u32(0);
-  e.get(L_T);
+}
+
+/** Push (i32) the wasm address of the i64 in local va, whose TLB entry is at local t. */
+function addressOf(e: Emit, va: number, t: number, write: boolean): void {
+  e.get(t);
   e.mem(Op.f64_load, tlbArray(write ? TLB_W_OFF : TLB_R_OFF), 3);
   e.op(Op.i32_trunc_f64_u);
-  e.get(L_VA);
+  e.get(va);
   e.op(Op.i32_wrap_i64);
   e.i32(0xfff);
   e.op(Op.i32_and);
   e.op(Op.i32_add);
-  e.set(L_ADDR);
+}
+
+/** The probe functions' keys: the access size (1..32 bytes) and direction. */
+const probeKey = (size: number, write: boolean): number => size * 2 + (write ? 1 : 0);
+
+/**
+ * probe(va: i64, rb: i32, ctx: i32) -> i32: the wasm address of va when its page is in the CPU's
+ * read (write) TLB and the access of the key's size stays in it, else -1 (never a wasm address:
+ * the memory stays below 4 GiB). One per key a page uses, after its page function.
+ */
+export function probeFunction(key: number): WasmFunction {
+  const e = new Emit();
+  const size = key >> 1;
+  const write = (key & 1) === 1;
+  // Parameters va, rb, ctx; locals pn (i64), t (i32).
+  probeInline(e, 0, 1, 2, 3, 4, size, write);
+  e.op(Op.if);
+  e.byte(T.i32);
+  addressOf(e, 0, 4, write);
+  e.op(Op.else);
+  e.i32(-1);
+  e.op(Op.end);
+  return { type: TYPE_PROBE, locals: [[1, T.i64], [1, T.i32]], body: e };
 }
 
 /** Base-register writeback of the pre/post-indexed forms, after the access (Rn wins over Rt). */

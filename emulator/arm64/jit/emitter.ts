@@ -11,7 +11,7 @@
 // run of translated code (chained calls carry it on, chain.ts). On return, the next PC is the i64
 // at rb + SCRATCH_PC, and the result is the number of instructions executed in all.
 import { Bytes, Op, T } from './wasm.ts';
-import { FN_CHAIN, FN_HELPER } from './chain.ts';
+import { FN_CHAIN, FN_HELPER, FN_PAGE } from './chain.ts';
 import { NF, ZF, CF, VF, REGFILE_BYTES, ZR } from '../regs.ts';
 
 /** Where the function leaves the next PC (just past the register file, inside the CPU's slot). */
@@ -104,6 +104,24 @@ export class Emit extends Bytes {
   extraLocals: [number, T][] = [];
   /** Set for a dry run of a loop's body (translate.ts): the registers it reads and writes. */
   record: RegCache | null = null;
+  /**
+   * Outside inner loops, call a soft-TLB probe function of the module instead of inlining the
+   * probe (emit-mem.ts): the baseline translation of code that runs a few times, where code size
+   * (compile time, the host's instruction cache) matters more than a call per access.
+   */
+  outlineProbes = false;
+  /** The probe functions this page calls (emit-mem.ts probeKey), in function-index order. */
+  readonly probes: number[] = [];
+
+  /** The function index of the probe function `key` (emit-mem.ts), added to the module at first use. */
+  probeFn(key: number): number {
+    let i = this.probes.indexOf(key);
+    if (i < 0) {
+      i = this.probes.length;
+      this.probes.push(key);
+    }
+    return FN_PAGE + 1 + i;
+  }
 
   /** Constructs between the code and the labels: the inner loop, and the `else` of its entry skip. */
   private get inLoop(): number {

@@ -27,7 +27,7 @@ import { type Helper, PAGE_IMPORTS, type PageFn, TYPE_PAGE, TYPES } from './chai
 import { BUDGET_SLACK, Emit, L_CACHE, L_ENT, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, type RegCache, SCRATCH_PC } from './emitter.ts';
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
-import { memEmitters } from './emit-mem.ts';
+import { memEmitters, probeFunction } from './emit-mem.ts';
 import { directTarget, reachable } from './reach.ts';
 import * as sys from '../exec/int-sys.ts';
 import { simdEmitters } from './emit-simd.ts';
@@ -73,7 +73,7 @@ export interface TranslateStats {
  *
  *   loop $L { block $miss { block $bK ... block $b0 { br_table } code0 ... codeK } miss-exit }
  */
-export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array, entries?: Uint8Array, slack = BUDGET_SLACK): Emit {
+export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unknown[], stats?: TranslateStats, live?: Uint8Array, entries?: Uint8Array, slack = BUDGET_SLACK, outlineProbes = false): Emit {
   const isLive = (i: number): boolean => live === undefined || live[i] === 1;
   const head = new Uint8Array(INSNS);
   for (let i = 0; i < INSNS; i++) {
@@ -147,6 +147,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   const e = new Emit();
   e.labelOf = labelOf;
   e.slack = slack;
+  e.outlineProbes = outlineProbes;
   const caches = loopCaches(fns, args, loopEnd, labelOf, slack, e);
   // Instructions that may have run since the last budget check, on any path to each instruction.
   const since = new Int32Array(INSNS + 1);
@@ -321,7 +322,7 @@ function returnAtIdx(e: Emit): void {
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
 export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain: WebAssembly.ExportValue, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
-  const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0 || optimize, full, slack, stats);
+  const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0 || optimize, full, slack, stats, !optimize);
   return instantiatePage(compileModule(bytes, optimize), memory, chain, helper);
 }
 
@@ -332,11 +333,14 @@ export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain
  * enough to be translated again (returns from exceptions land anywhere) labels every instruction
  * it translates. The optimizing translation of a page counts as a first one (its entries are all
  * those seen so far): labels everywhere would leave it no inner loops (translate.ts emitPage).
+ * `outlineProbes`: memory accesses outside inner loops call the module's probe functions (the
+ * baseline translation: code less than half the size, emit-mem.ts probe).
  */
-export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entries: Uint8Array, decode: (i: number) => void, first: boolean, full: boolean, slack: number, stats?: TranslateStats): Uint8Array {
+export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entries: Uint8Array, decode: (i: number) => void, first: boolean, full: boolean, slack: number, stats?: TranslateStats, outlineProbes = false): Uint8Array {
   if (full) for (let i = 0; i < INSNS; i++) if (fns[i] === undefined) decode(i);
-  const body = full ? emitPage(fns, args, stats, undefined, undefined, slack) : emitPage(fns, args, stats, reachable(fns, args as { off?: number }[], entries, decode), first ? entries : undefined, slack);
-  return buildModule(TYPES, PAGE_IMPORTS, [{ type: TYPE_PAGE, locals: [...LOCALS, ...body.extraLocals], body }]);
+  const live = full ? undefined : reachable(fns, args as { off?: number }[], entries, decode);
+  const body = emitPage(fns, args, stats, live, full || !first ? undefined : entries, slack, outlineProbes);
+  return buildModule(TYPES, PAGE_IMPORTS, [{ type: TYPE_PAGE, locals: [...LOCALS, ...body.extraLocals], body }, ...body.probes.map(probeFunction)]);
 }
 
 /** Compile a page's module: the baseline compiler, or the optimizing one when `optimize`. */

@@ -240,6 +240,10 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       this.q3 = ram.getInt32(o + 12, true);
       return;
     }
+    this.read128Slow(va);
+  }
+  // (Apart, as write64Slow: read128 stays small enough to inline into the pair handlers.)
+  private read128Slow(va: number): void {
     // Both halves are read before anything is written by the caller: a fault leaves state intact.
     const l0 = this.read64(va);
     const h0 = this.hi;
@@ -284,6 +288,12 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       this.ram.setInt32(o + 4, hi, true);
       return;
     }
+    this.write64Slow(va, lo, hi);
+  }
+  // (Apart from write64 so that it stays small enough for V8 to inline into the store handlers:
+  // called, it took the address as a boxed double, ~1.2 M allocations in a kit boot.)
+  private write64Slow(va: number, lo: number, hi: number): void {
+    const off = va & 0xfff;
     if (off <= PAGE - 8) {
       // One page: translating the first half checks the whole access, and enters the page in
       // the TLB for the second.
@@ -315,7 +325,10 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       ram.setInt32(o + 12, w3, true);
       return;
     }
-    if (off > PAGE - 16) this.probeWrite(va, 16);
+    this.write128Slow(va, w0, w1, w2, w3);
+  }
+  private write128Slow(va: number, w0: number, w1: number, w2: number, w3: number): void {
+    if ((va & 0xfff) > PAGE - 16) this.probeWrite(va, 16);
     this.write64(va, w0, w1);
     this.write64(va + 8, w2, w3);
   }

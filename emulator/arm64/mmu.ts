@@ -11,6 +11,10 @@ import { Access, type AddressTranslator } from './memory.ts';
 import { HCR, SCTLR } from './sysstate.ts';
 
 const TWO32 = 4294967296;
+const S2_ENTRIES = 4096;
+const S2_READ = 1;
+const S2_WRITE = 2;
+const S2_EXEC = 4;
 const PA_LIMIT = 2 ** 48;
 
 // Fault status codes (ESR_ELx.ISS.DFSC/IFSC, ARM ARM D17.2.40) for a given level.
@@ -29,6 +33,18 @@ export class Mmu implements AddressTranslator {
   unprivileged = false;
 
   constructor(private readonly cpu: Cpu) {}
+
+  // Stage-2 results by IPA page (direct-mapped): the PA of the page and what stage 2 allows there
+  // (S2_READ | S2_WRITE | S2_EXEC), from the last walk that did not fault. A soft-TLB miss under
+  // stage 2 walks stage 1, whose every descriptor address is itself an IPA: 4-5 stage-2 walks of
+  // 2-3 levels each (the rk3588 run: ~220 ms of them). Valid until the next full soft-TLB flush,
+  // which every change of VTTBR_EL2, VTCR_EL2 or HCR_EL2's translation bits and every TLBI of
+  // stage 2 by EL2 software makes; faults are never kept (as TLBs keep no faulting entries), so a
+  // mapping added without a TLBI is seen at once.
+  private readonly s2Tag = new Float64Array(S2_ENTRIES).fill(NaN);
+  private readonly s2Pa = new Float64Array(S2_ENTRIES);
+  private readonly s2Perm = new Uint8Array(S2_ENTRIES);
+  private s2Flushes = -1;
 
   translate(va: number, access: Access): number {
     const cpu = this.cpu;
@@ -131,6 +147,26 @@ export class Mmu implements AddressTranslator {
 
   /** Stage 2 (ARM ARM D8.2.5): IPA → PA for the current VMID. Faults go to EL2. */
   stage2(ipa: number, access: Access, va: number, s1ptw: boolean, origin: Access): number {
+    const ipn = Math.floor(ipa / 4096);
+    const ci = ipn & (S2_ENTRIES - 1);
+    const need = access === Access.Exec ? S2_EXEC : access === Access.Write ? S2_WRITE : S2_READ;
+    if (this.s2Tag[ci] === ipn && this.s2Flushes === this.cpu.tlbFlushes && (this.s2Perm[ci]! & need) !== 0) {
+      return this.s2Pa[ci]! + (ipa - ipn * 4096);
+    }
+    const pa = this.stage2Walk(ipa, access, va, s1ptw, origin);
+    if (this.s2Flushes !== this.cpu.tlbFlushes) {
+      this.s2Tag.fill(NaN);
+      this.s2Flushes = this.cpu.tlbFlushes;
+    }
+    this.s2Tag[ci] = ipn;
+    this.s2Pa[ci] = pa - (ipa - ipn * 4096);
+    this.s2Perm[ci] = this.s2LastPerm;
+    return pa;
+  }
+  /** What the last stage-2 walk's leaf allows (S2_* bits). */
+  private s2LastPerm = 0;
+
+  private stage2Walk(ipa: number, access: Access, va: number, s1ptw: boolean, origin: Access): number {
     const s = this.cpu.sys;
     const vtcr = s.vtcr;
     const t0sz = vtcr & 0x3f;
@@ -171,6 +207,7 @@ export class Mmu implements AddressTranslator {
         access === Access.Exec ? !xn && (s2ap & 1) !== 0 : access === Access.Write ? (s2ap & 2) !== 0 : (s2ap & 1) !== 0;
       // A stage-1 walk that stage 2 maps read-only is still fine: walks only read.
       if (!ok) this.stage2Fault(ipa, va, origin, FSC.PERMISSION, level, s1ptw);
+      this.s2LastPerm = (s2ap & 1 ? S2_READ : 0) | (s2ap & 2 ? S2_WRITE : 0) | (!xn && (s2ap & 1) !== 0 ? S2_EXEC : 0);
       return leafAddress(lo, hi, ipaLo, shift);
     }
   }

@@ -137,7 +137,10 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.xTag.fill(NaN);
     this.blocks2M.clear();
     this.blocks1G.clear();
+    this.tlbFlushes++;
   }
+  /** Full flushes so far: the MMU's stage-2 walk cache (mmu.ts) is valid for one count of them. */
+  tlbFlushes = 0;
 
   // Stage-1 blocks translated since the last full flush, by block number (page number >> 9 for
   // 2 MiB, >> 18 for 1 GiB). The soft TLB holds a block as separate 4 KiB pages, where the

@@ -76,6 +76,7 @@ export class GicCore {
     this.slots = cfg.nCpus * 32 + cfg.spis;
     const n = this.slots;
     this.enabled = new Uint8Array(n);
+    this.enabledSpis = new Int32Array(n);
     this.pendLatch = new Uint8Array(n);
     this.level = new Uint8Array(n);
     this.active = new Uint8Array(n);
@@ -167,8 +168,11 @@ export class GicCore {
       }
     }
     const spiBase = this.nCpus * 32;
-    for (let s = spiBase; s < this.slots; s++) {
-      if (this.enabled[s] === 0 || this.active[s] !== 0 || !this.isPending(s)) continue;
+    if (this.enabledSpisStale) this.listEnabledSpis();
+    const spis = this.enabledSpis;
+    for (let k = 0; k < this.enabledSpiCount; k++) {
+      const s = spis[k]!;
+      if (this.active[s] !== 0 || !this.isPending(s)) continue;
       if ((this.targets[s]! & (1 << cpu)) === 0 || !this.groupEnabled(this.group[s]!)) continue;
       const p = this.priority[s]!;
       if (p < bestPrio) {
@@ -197,6 +201,20 @@ export class GicCore {
       c.fiqOut = fiq;
       pins?.setFiq(fiq);
     }
+  }
+
+  // The enabled SPIs' slots, ascending: update() looks at those only (a board has hundreds of
+  // SPIs and uses a few; the rk3588 run spent ~130 ms scanning them at every acknowledge, EOI and
+  // deactivation). Rebuilt after an enable bit is written (writeBits).
+  private readonly enabledSpis: Int32Array;
+  private enabledSpiCount = 0;
+  private enabledSpisStale = true;
+
+  private listEnabledSpis(): void {
+    let n = 0;
+    for (let s = this.nCpus * 32; s < this.slots; s++) if (this.enabled[s] !== 0) this.enabledSpis[n++] = s;
+    this.enabledSpiCount = n;
+    this.enabledSpisStale = false;
   }
 
   updateAll(): void {
@@ -305,6 +323,7 @@ export class GicCore {
 
   /** Set (value 1) or clear (value 0) the bits written as 1. */
   writeBits(arr: Uint8Array, cpu: number, first: number, mask: number, value: 0 | 1): void {
+    if (arr === this.enabled) this.enabledSpisStale = true;
     for (let b = 0; b < 32; b++) {
       if ((mask & (1 << b)) === 0) continue;
       const id = first + b;

@@ -18,6 +18,7 @@
 // asks software for IC IVAU/IALLU + ISB before new code must be seen, and both end the block.
 import type { Decoder, Exec, Fields } from './decode/pattern.ts';
 import type { PageFn } from './jit/translate.ts';
+import { holdDoubles } from './double-fields.ts';
 
 export const PAGE = 4096;
 export const INSNS_PER_PAGE = PAGE / 4;
@@ -48,12 +49,8 @@ export class DecodedPage {
   /** A translation of it is being made by the background compiler (jit/background.ts). */
   pending = false;
   constructor(readonly ramOffset: number) {
-    // Doubles from the start (heat becomes -Infinity for a page that failed to translate, work
-    // passes 2^31): widening a field later deprecates the class and deoptimizes the run loop.
-    this.heat = 0.5;
-    this.heat = 0;
-    this.work = 0.5;
-    this.work = 0;
+    // heat becomes -Infinity for a page that failed to translate, work passes 2^31 (double-fields.ts).
+    holdDoubles(this, ['heat', 'work']);
   }
 }
 

@@ -20,6 +20,7 @@ import { DecodedPage, INSNS_PER_PAGE, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { EXCEPTION_TAKEN, ProcessingElement } from './pe.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
+import { holdDoubles } from './double-fields.ts';
 
 export { EC } from './ec.ts';
 export { EXCEPTION_TAKEN, type ExceptionHook, type SysregProvider } from './pe.ts';
@@ -47,9 +48,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     this.jit = jitSettings.enabled && this.slot.shared && memory ? translatorFor(memory) : null;
     if (this.jit !== null) this.codeCache.translationOwner = this.jit;
     this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 2);
-    // A double from the start, like the PE's addresses (pe.ts): a later widening deoptimizes.
-    this.resumePc = 0.5;
-    this.resumePc = -1;
+    holdDoubles(this, ['resumePc']); // an address (double-fields.ts)
   }
 
   // ---- the interpreter loop ----

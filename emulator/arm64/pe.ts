@@ -29,6 +29,7 @@ import { HCR, SCTLR } from './sysstate.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
 import type { Cpu } from './cpu.ts';
+import { holdDoubles } from './double-fields.ts';
 
 /** Thrown by raise* after an exception has been set up; caught by the run loop. */
 export const EXCEPTION_TAKEN = { exceptionTaken: true } as const;
@@ -143,16 +144,9 @@ export abstract class ProcessingElement extends MemoryAccessor {
     super(mem);
     this.decoder = decoder ?? defaultDecoder();
     this.mmu = new Mmu(this.cpu);
-    // Fields that come to hold addresses, counts past 2^31 or fractions hold doubles from the
-    // start: V8 gives a field the representation of its first value, and widening it later
-    // (small integer to double) deprecates the Cpu's hidden class, which deoptimizes the run loop
-    // and every handler that has seen a Cpu -- mid-boot, at a secondary CPU's first PC or the
-    // first exclusive load above 2 GiB.
-    for (const k of ['pc', 'nextPc', 'va', 'instret', 'stall', 'cyclesPerInstr', 'exceptionStall', 'exclusiveAddr', 'timedReadPc'] as const) {
-      const v = this[k];
-      this[k] = 0.5;
-      this[k] = v;
-    }
+    // Fields that come to hold addresses, counts past 2^31 or fractions (double-fields.ts): else
+    // widened mid-boot, at a secondary CPU's first PC or the first exclusive load above 2 GiB.
+    holdDoubles(this, ['pc', 'nextPc', 'va', 'instret', 'stall', 'cyclesPerInstr', 'exceptionStall', 'exclusiveAddr', 'timedReadPc']);
   }
 
 

@@ -22,6 +22,7 @@ import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type Bac
 import { CodeTable } from './chain.ts';
 import { pageHash, TranslationCache, type CachedPage } from './persist.ts';
 import { BUDGET_SLACK } from './emitter.ts';
+import { holdDoubles } from '../double-fields.ts';
 
 /**
  * Block entries into a page before it is translated. Translating costs ~5-10 ms a page today
@@ -118,12 +119,9 @@ export const jitStats = {
   /** Pages whose translation came from the translation cache (persist.ts), counted in pages too. */
   cached: 0,
 };
-// Every figure a double from the start: times are fractions and counts pass 2^31, and widening a
-// field of this object later deoptimizes the run loop, which counts into it (cpu.ts).
-for (const k of Object.keys(jitStats) as (keyof typeof jitStats)[]) {
-  jitStats[k] = 0.5;
-  jitStats[k] = 0;
-}
+// Every figure a double (times are fractions, counts pass 2^31): the run loop counts into it
+// (double-fields.ts).
+holdDoubles(jitStats, Object.keys(jitStats));
 
 /** The `jit:` line of --stats: the translator's work in this process. */
 export function jitStatsLine(): string {

@@ -48,6 +48,8 @@ export class DecodedPage {
   optimized = false;
   /** A translation of it is being made by the background compiler (jit/background.ts). */
   pending = false;
+  /** Wasm address of its slot table for the wasm interpreter (jit/winterp.ts), or 0: none yet. */
+  wslots = 0;
   constructor(readonly ramOffset: number) {
     // heat becomes -Infinity for a page that failed to translate, work passes 2^31 (double-fields.ts).
     holdDoubles(this, ['heat', 'work']);
@@ -71,7 +73,7 @@ export class CodeCache {
    * Told when a page with a translation is dropped, and when a page is first fetched from (the
    * translator, jit/runtime.ts: it may hold a translation of those words from an earlier run).
    */
-  translationOwner: { release(page: DecodedPage): void; created(page: DecodedPage, decoder: Decoder): void } | null = null;
+  translationOwner: { release(page: DecodedPage): void; releaseSlots(page: DecodedPage): void; created(page: DecodedPage, decoder: Decoder): void } | null = null;
   /** Pages dropped because their RAM was written (statistics, tests). */
   invalidations = 0;
 
@@ -147,6 +149,7 @@ export class CodeCache {
     pages.delete(p);
     page.valid = false;
     if (page.code !== null) this.translationOwner?.release(page);
+    if (page.wslots !== 0) this.translationOwner?.releaseSlots(page);
     this.invalidations++;
   }
 
@@ -156,6 +159,7 @@ export class CodeCache {
       for (const page of pages.values()) {
         page.valid = false;
         if (page.code !== null) this.translationOwner?.release(page);
+        if (page.wslots !== 0) this.translationOwner?.releaseSlots(page);
       }
       pages.clear();
     }

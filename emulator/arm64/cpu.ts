@@ -47,7 +47,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     const memory = mem.guest?.memory;
     this.jit = jitSettings.enabled && this.slot.shared && memory ? translatorFor(memory) : null;
     if (this.jit !== null) this.codeCache.translationOwner = this.jit;
-    this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 2);
+    this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 3);
     holdDoubles(this, ['resumePc']); // an address (double-fields.ts)
   }
 
@@ -154,6 +154,29 @@ export class Cpu extends ProcessingElement implements JitCpu {
             const d = pc - pageBase;
             if (d >= 0 && d < PAGE) {
               idx = d >>> 2;
+              continue;
+            }
+            break;
+          }
+          // Pages not translated run on the wasm interpreter (jit/winterp.ts) where it has a slot
+          // table for them: to the end of the block, with the translated code's conventions.
+          const wi = jit === null ? null : jit.winterp;
+          if (code === null && wi !== null && this.exitRequest === 0 && (page.wslots !== 0 || jit!.slotsFor(page) !== 0)) {
+            jit!.current = this;
+            jit!.wpage = page;
+            const k = wi(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase, page.wslots);
+            n += k;
+            jitStats.wran += k;
+            skip = false;
+            resumed = false;
+            const jp = this.jitPc;
+            pc = jp[1]! * 4294967296 + (jp[0]! >>> 0);
+            if ((page.heat += jp[2]!) > this.jitThreshold && page.valid && !page.pending) code = jit!.translateHot(page, this);
+            if (n >= budget || this.exitRequest !== 0) break;
+            const d = pc - pageBase;
+            if (d >= 0 && d < PAGE) {
+              idx = d >>> 2;
+              page.entries[idx] = 1;
               continue;
             }
             break;

@@ -21,7 +21,7 @@ import type { Emitter } from './emit-alu.ts';
 const TLB_ARRAY_BYTES = TLB_SIZE * TLB_CONTEXTS * 8;
 const tlbArray = (which: number): number => SLOT_TLB_OFFSET + which * TLB_ARRAY_BYTES;
 
-interface Kind {
+export interface Kind {
   size: number;
   load: boolean;
   op: Op;
@@ -34,7 +34,7 @@ interface Kind {
 /** Byte offset of the V registers in the register file. */
 const V_OFF = V_OFFSET;
 
-const SINGLE = new Map<unknown, Kind>([
+export const SINGLE = new Map<unknown, Kind>([
   [A.ldrb, { size: 1, load: true, op: Op.i64_load8_u }],
   [A.ldrh, { size: 2, load: true, op: Op.i64_load16_u }],
   [A.ldrw, { size: 4, load: true, op: Op.i64_load32_u }],
@@ -88,7 +88,7 @@ function vecAccess(e: Emit, k: Kind, t: number, at = 0): void {
   }
 }
 
-const PAIR = new Map<unknown, Kind>([
+export const PAIR = new Map<unknown, Kind>([
   [P.ldpX, { size: 8, load: true, op: Op.i64_load }],
   [P.ldpW, { size: 4, load: true, op: Op.i64_load32_u }],
   [P.ldpsw, { size: 4, load: true, op: Op.i64_load32_s }],

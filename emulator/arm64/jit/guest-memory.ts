@@ -6,6 +6,8 @@
 // taken of it stays valid for the life of the machine):
 //   [0, ramBytes)                      guest RAM: a RAM offset is a wasm address
 //   [cpuBase, cpuBase + CPU_SLOTS*SLOT) one slot per CPU: register file, then the soft TLBs
+//   [arenaBase, + ARENA_BYTES)          the wasm interpreter's slot tables of decoded pages
+//                                      (winterp.ts): the last ARENA_BYTES of the memory
 // A CPU made once all slots are taken (or on a memory that is not a wasm memory) keeps its state in
 // ordinary ArrayBuffers and runs on the interpreter alone.
 //
@@ -30,8 +32,15 @@ export const SLOT_TLB_OFFSET = 2048;
 export const SLOT_SP_EL0 = 1728;
 export const SLOT_EL1 = SLOT_SP_EL0 + 8;
 export const CPU_SLOTS = 64;
-/** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots). */
-export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - CPU_SLOTS * CPU_SLOT_BYTES;
+/**
+ * The wasm interpreter's arena (winterp.ts): ARENA_TABLES slot tables of 16 KiB, one per decoded
+ * page it runs. Untouched parts of it cost no host memory.
+ */
+export const ARENA_TABLES = 2048;
+export const ARENA_TABLE_BYTES = 16384;
+export const ARENA_BYTES = ARENA_TABLES * ARENA_TABLE_BYTES;
+/** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots and the arena). */
+export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - CPU_SLOTS * CPU_SLOT_BYTES - ARENA_BYTES;
 
 export interface CpuSlot {
   readonly buffer: ArrayBuffer;
@@ -50,7 +59,7 @@ export class GuestMemory {
 
   constructor(readonly ramBytes: number) {
     const cpuBase = Math.ceil(ramBytes / WASM_PAGE) * WASM_PAGE;
-    const total = cpuBase + CPU_SLOTS * CPU_SLOT_BYTES;
+    const total = cpuBase + CPU_SLOTS * CPU_SLOT_BYTES + ARENA_BYTES;
     if (ramBytes <= WASM_RAM_LIMIT) {
       const pages = total / WASM_PAGE;
       this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });

@@ -17,7 +17,9 @@
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
-import { compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
+import { compileModule, compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
+import { instantiateWasmInterpreter, pack, SLOT_BYTES, SLOTS_BYTES, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
+import { ARENA_BYTES, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
 import { pageHash, TranslationCache, type CachedPage } from './persist.ts';
@@ -63,6 +65,8 @@ export let jitSettingsError: string | null = null;
 export const jitSettings = {
   enabled: process.env.SHYPER_JIT !== '0',
   background: process.env.SHYPER_JIT_BACKGROUND !== '0',
+  /** The wasm interpreter (winterp.ts) for pages not translated; SHYPER_WINTERP=0 leaves them to the JavaScript one. */
+  wasmInterpreter: process.env.SHYPER_WINTERP !== '0',
   threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD, 'SHYPER_JIT_THRESHOLD', DEFAULT_THRESHOLD),
   optimizeAfter: parseThreshold(process.env.SHYPER_JIT_OPTIMIZE_AFTER, 'SHYPER_JIT_OPTIMIZE_AFTER', DEFAULT_OPTIMIZE_AFTER),
   /** The translation cache's file (persist.ts), or null: none. */
@@ -114,6 +118,8 @@ export const jitStats = {
   optimizeMs: 0,
   /** Instructions translated code ran (the rest of a run was interpreted). */
   ran: 0,
+  /** Instructions the wasm interpreter ran (winterp.ts). */
+  wran: 0,
   /** Pages translated by the background compiler (background.ts), counted in pages too. */
   background: 0,
   /** Pages whose translation came from the translation cache (persist.ts), counted in pages too. */
@@ -127,7 +133,7 @@ holdDoubles(jitStats, Object.keys(jitStats));
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran}`;
 }
 
 export class Translator {
@@ -152,8 +158,32 @@ export class Translator {
   /** Pages met before their cached module was compiled: installed when it is. */
   private readonly waiting = new Map<CachedPage, DecodedPage[]>();
 
+  /**
+   * The wasm interpreter (winterp.ts) over this memory, or null (SHYPER_WINTERP=0). The run loop
+   * sets wpage (and current) before calling it: the page whose slot table it runs.
+   */
+  readonly winterp: WasmInterpreterFn | null = null;
+  wpage: DecodedPage | null = null;
+  /** Free slot tables of the arena (wasm addresses); tables of dropped pages wait in `dropped`. */
+  private readonly freeTables: number[] = [];
+  private readonly dropped: number[] = [];
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+
   constructor(readonly memory: WebAssembly.Memory) {
     this.code = new CodeTable(memory);
+    this.bytes = new Uint8Array(memory.buffer);
+    this.view = new DataView(memory.buffer);
+    if (jitSettings.wasmInterpreter) {
+      const arena = memory.buffer.byteLength - ARENA_BYTES;
+      for (let i = ARENA_TABLES - 1; i >= 0; i--) this.freeTables.push(arena + i * ARENA_TABLE_BYTES);
+      this.winterp = instantiateWasmInterpreter(
+        wasmInterpreterModule(),
+        memory,
+        (n, idx, pcBase) => this.current!.jitHelper(this.wpage!, n, idx, pcBase),
+        (idx) => this.decodeSlot(idx),
+      );
+    }
     if (jitSettings.background && jitSettings.threshold > 0) {
       prestartBackgroundCompiler();
       if (jitSettings.cacheFile !== null) this.persist = this.openCache(jitSettings.cacheFile);
@@ -386,6 +416,37 @@ export class Translator {
     if (this.waitingToSend.length > 0) this.sendWaiting();
   }
 
+  /**
+   * A slot table for the wasm interpreter to run `page` with (zeroed: nothing decoded yet), or 0
+   * when the arena is full (the page stays with the JavaScript interpreter). Tables of dropped
+   * pages are reused only from here, between calls of the interpreter: the call running a page
+   * that wrote itself goes on reading its old table, as the JavaScript loop goes on with old decodes.
+   */
+  slotsFor(page: DecodedPage): number {
+    if (this.dropped.length !== 0) {
+      for (const t of this.dropped) this.freeTables.push(t);
+      this.dropped.length = 0;
+    }
+    const t = this.freeTables.pop();
+    if (t === undefined) return 0;
+    this.bytes.fill(0, t, t + SLOTS_BYTES);
+    page.wslots = t;
+    return t;
+  }
+
+  /** A dropped page's slot table goes back to the arena (code-cache.ts). */
+  releaseSlots(page: DecodedPage): void {
+    this.dropped.push(page.wslots);
+    page.wslots = 0;
+  }
+
+  /** The wasm interpreter's decode import: decode instruction idx of wpage into its slot. */
+  private decodeSlot(idx: number): number {
+    const page = this.wpage!;
+    if (page.fns[idx] === undefined) this.current!.jitDecode(page, idx);
+    return pack(page.fns[idx], page.args[idx], this.bytes, this.view, page.wslots + idx * SLOT_BYTES);
+  }
+
   /** Drop a page's translation (the page was written, or is translated again). */
   release(page: DecodedPage): void {
     this.code.release(page.slot);
@@ -403,6 +464,13 @@ function featureKey(f: FeatureSet): string {
     featureKeys.set(f, k);
   }
   return k;
+}
+
+let winterpModule: WebAssembly.Module | null = null;
+/** The wasm interpreter's module, compiled once per process. */
+function wasmInterpreterModule(): WebAssembly.Module {
+  winterpModule ??= compileModule(wasmInterpreterBytes(), false);
+  return winterpModule;
 }
 
 const translators = new WeakMap<WebAssembly.Memory, Translator>();

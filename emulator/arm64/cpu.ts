@@ -164,7 +164,9 @@ export class Cpu extends ProcessingElement implements JitCpu {
           if (code === null && wi !== null && this.exitRequest === 0 && (page.wslots !== 0 || jit!.slotsFor(page) !== 0)) {
             jit!.current = this;
             jit!.wpage = page;
-            const k = wi(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase, page.wslots);
+            // The budget is a number of instructions to reach, not always whole (stall is charged in
+            // fractions): the loop below runs while n < budget, so ceil(budget - n) of them (>= 1).
+            const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, pageBase, page.wslots);
             n += k;
             jitStats.wran += k;
             skip = false;

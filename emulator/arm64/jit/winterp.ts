@@ -29,6 +29,9 @@ import * as dp from '../exec/int-dp.ts';
 import * as sys from '../exec/int-sys.ts';
 import * as ls from '../exec/ls-single.ts';
 import * as lp from '../exec/ls-pair.ts';
+import * as lx from '../exec/ls-excl.ts';
+import type { SysregDef } from '../sysregs-el1.ts';
+import { enc } from '../sysregs-el1.ts';
 import { CF, NF, VF, ZF } from '../regs.ts';
 import { Bytes, buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { TYPES } from './chain.ts';
@@ -67,8 +70,15 @@ const OP_BLR = 22;
 const OP_CSEL = 23;
 const OP_CCMP = 24;
 const OP_SHIFTI = 25;
+const OP_BITFIELD = 26;
+const OP_EXTR = 27;
+const OP_SHIFTV = 28;
+const OP_ADDSUBX = 29;
+const OP_MADD = 30;
+const OP_MRS = 31;
+const OP_MSR = 32;
 /** Single loads/stores: OP_LDST + the index of their Kind in LDST_KINDS. */
-const OP_LDST = 26;
+const OP_LDST = 33;
 const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /** Pairs: OP_LDSTP + the index of their Kind in PAIR_KINDS. */
 const OP_LDSTP = OP_LDST + LDST_KINDS.length;
@@ -79,6 +89,10 @@ const OP_COUNT = OP_LDSTP + PAIR_KINDS.length;
 const M_OFF = 0;
 const M_PRE = 1;
 const M_POST = 2;
+/** Register offset: base + (index register, extended by p2: 0 X, 1 UXTW, 2 SXTW) << p3. */
+const M_REG = 3;
+/** LDAR/STLR: [base], which must be aligned to the access size (else the handler faults). */
+const M_ORDERED = 4;
 
 type Packer = (f: Fields, s: Slot) => number;
 
@@ -109,6 +123,37 @@ function single(mode: number): Packer {
     s.imm = f.off;
     s.p1 = mode;
     return OP_LDST + i;
+  };
+}
+
+function regOffset(f: Fields, s: Slot): number {
+  const op = single(M_REG)(f, s);
+  if (op === OP_HELPER) return op;
+  s.c = f.m >> 1;
+  s.p2 = f.ik;
+  s.p3 = Math.log2(f.mul);
+  return op;
+}
+
+function ordered(f: Fields, s: Slot): number {
+  const op = single(M_ORDERED)(f, s);
+  s.imm = 0;
+  return op;
+}
+
+/** TPIDRRO_EL0 is read-only at EL0 (sysregs.ts writeSysreg). */
+const TPIDRRO_EL0 = enc(3, 3, 13, 0, 3);
+
+/** MRS/MSR of a register kept in the CPU slot (as emit-sys.ts): p0 set when EL0 must take the handler. */
+function sysreg(write: boolean): Packer {
+  return (f, s) => {
+    const def = f.def as SysregDef | undefined;
+    if (def === undefined || def.slotOffset === undefined) return OP_HELPER;
+    if (write ? def.trapWrite || !def.write : def.trapRead || !def.read) return OP_HELPER;
+    s.a = write ? f.rtr : f.rtw;
+    s.imm = def.slotOffset;
+    s.p0 = def.minEl > 0 || (write && f.enc === TPIDRRO_EL0) ? 1 : 0;
+    return write ? OP_MSR : OP_MRS;
   };
 }
 
@@ -196,6 +241,42 @@ const PACKERS = new Map<unknown, Packer>([
     return OP_CCMP;
   }],
   ...[...shiftKinds].map(([h, kind]): [unknown, Packer] => [h, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.sh), (s.p0 = kind), OP_SHIFTI)]),
+  [dp.bitfield, (f, s) => {
+    s.a = f.rd;
+    s.b = f.rn;
+    s.c = f.rdr;
+    s.p0 = f.sf;
+    s.p1 = f.opc;
+    s.p2 = f.immr;
+    s.p3 = f.imms;
+    return OP_BITFIELD;
+  }],
+  [dp.extr, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.imms), OP_EXTR)],
+  [dp.shiftVar, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p3 = f.shift), OP_SHIFTV)],
+  [dp.addSubExtended, (f, s) => {
+    s.a = f.rd;
+    s.b = f.rn;
+    s.c = f.rm;
+    s.imm = f.amt;
+    s.p0 = f.sf;
+    s.p1 = f.sub;
+    s.p2 = f.s ? 1 : 0;
+    s.p3 = f.option;
+    return OP_ADDSUBX;
+  }],
+  [dp.madd, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.sf), (s.p1 = f.sub), OP_MADD)],
+  [sys.mrs, sysreg(false)],
+  [sys.msr, sysreg(true)],
+  [lx.loadAcquire, ordered],
+  [lx.storeRelease, ordered],
+  [ls.ldstRegX, regOffset],
+  [ls.ldstRegUxtw, regOffset],
+  [ls.ldstRegSxtw, regOffset],
+  [ls.ldrWReg, regOffset],
+  [ls.ldrXReg, regOffset],
+  [ls.ldrBReg, regOffset],
+  [ls.strWReg, regOffset],
+  [ls.strXReg, regOffset],
   [ls.ldstImm, single(M_OFF)],
   [ls.ldrXImm, single(M_OFF)],
   [ls.ldrWImm, single(M_OFF)],
@@ -542,6 +623,143 @@ function addWithCarry(a: Asm, sf: () => void, flags: (() => void) | null, rd: nu
   }
 }
 
+/** A + B or A - B (p1) with A, B in locals, into Ra: the common tail of the ADD/SUB forms. */
+function addSubTail(a: Asm, sf: () => void, flags: () => void): void {
+  a.p(1);
+  a.tee(L_T);
+  a.if();
+  a.get(L_B);
+  a.i64(-1);
+  a.o(Op.i64_xor);
+  a.set(L_B);
+  a.end();
+  sf();
+  a.i32(0);
+  a.o(Op.i32_eq);
+  a.if();
+  a.get(L_A);
+  zext(a);
+  a.set(L_A);
+  a.get(L_B);
+  zext(a);
+  a.set(L_B);
+  a.end();
+  addWithCarry(a, sf, flags, L_RA);
+}
+
+/**
+ * SBFM/BFM/UBFM (p1: 0, 1, 2) by their aliases' arithmetic, which is the ARM ARM's ROR and masks
+ * for every valid immr (p2) and imms (p3) in a width W of 64 or 32 (sf): with imms >= immr the
+ * field Rn<imms:immr> goes to bit 0 (SBFX, BFXIL, UBFX), else Rn<imms:0> goes to bit W - immr
+ * (SBFIZ, BFI, UBFIZ). Computed in 64 bits for both widths, the 32-bit result's top half cleared.
+ */
+function bitfieldBody(a: Asm): void {
+  // L_A = Rn; L_B = 64 - W; L_C = 63 - imms, the shift that puts the field's top bit (imms < W)
+  // at bit 63, dropping the bits above it.
+  a.x(L_RBN);
+  a.set(L_A);
+  a.p(0);
+  a.o(Op.i32_eqz);
+  a.if(T.i64);
+  a.i64(32);
+  a.else();
+  a.i64(0);
+  a.end();
+  a.set(L_B);
+  a.i64(63);
+  a.p(3);
+  a.o(Op.i64_extend_i32_u, Op.i64_sub);
+  a.set(L_C);
+  // width of the field: imms >= immr ? imms - immr + 1 : imms + 1; its lsb in the result:
+  // imms >= immr ? 0 : W - immr.
+  a.p(3);
+  a.p(2);
+  a.o(Op.i32_ge_s);
+  a.set(L_T);
+  // R = the field at the top (Rn << c), brought down to bit 0 (signed for SBFM), unsigned width.
+  // shift down by 64 - width
+  a.get(L_A);
+  a.get(L_C);
+  a.o(Op.i64_shl);
+  a.set(L_R);
+  // L_VA = 64 - width
+  a.i64(64);
+  a.p(3);
+  a.get(L_T);
+  a.if(T.i32);
+  a.p(2);
+  a.else();
+  a.i32(0);
+  a.end();
+  a.o(Op.i32_sub, Op.i32_const);
+  a.s32(1);
+  a.o(Op.i32_add, Op.i64_extend_i32_u, Op.i64_sub);
+  a.set(L_VA);
+  // L_TGT = the field's lsb in the result
+  a.get(L_T);
+  a.if(T.i64);
+  a.i64(0);
+  a.else();
+  a.i64(64);
+  a.get(L_B);
+  a.o(Op.i64_sub);
+  a.p(2);
+  a.o(Op.i64_extend_i32_u, Op.i64_sub);
+  a.end();
+  a.set(L_TGT);
+  // mask of the field in place: ((1 << width) - 1) << lsb, width < 64 or all ones
+  a.i64(-1);
+  a.get(L_VA);
+  a.o(Op.i64_shr_u);
+  a.get(L_TGT);
+  a.o(Op.i64_shl);
+  a.set(L_IMM);
+  // the field, zero-extended and in place
+  a.get(L_R);
+  a.get(L_VA);
+  a.o(Op.i64_shr_u);
+  a.get(L_TGT);
+  a.o(Op.i64_shl);
+  a.set(L_A);
+  a.setX(L_RA, () => {
+    const done = a.block(T.i64);
+    const bfm = a.block();
+    const sbfm = a.block();
+    const ubfm = a.block();
+    a.p(1);
+    a.brTable([sbfm, bfm, ubfm], ubfm);
+    a.end();
+    // UBFM: the field alone
+    a.get(L_A);
+    a.br(done);
+    a.end();
+    // SBFM: the field, with its top bit copied above it: (R >>s (64 - width)) << lsb
+    a.get(L_R);
+    a.get(L_VA);
+    a.o(Op.i64_shr_s);
+    a.get(L_TGT);
+    a.o(Op.i64_shl);
+    a.br(done);
+    a.end();
+    // BFM: the field into Rd (read from c: Rd or XZR)
+    a.x(L_RC);
+    a.get(L_IMM);
+    a.i64(-1);
+    a.o(Op.i64_xor, Op.i64_and);
+    a.get(L_A);
+    a.o(Op.i64_or);
+    a.end();
+    // 32-bit: the low word only
+    a.p(0);
+    a.if(T.i64);
+    a.i64(-1);
+    a.else();
+    a.i64(0xffffffff);
+    a.end();
+    a.o(Op.i64_and);
+  });
+}
+
 /** Push local B shifted by type (p3: LSL LSR ASR ROR) and the amount in L_IMM; 64 or 32-bit by sf (p0). */
 function shiftB(a: Asm): void {
   a.p(0);
@@ -657,6 +875,14 @@ function condFunction(): WasmFunction {
  * br $slow when the probe misses; L_ADDR = its wasm address.
  */
 function access(a: Asm, size: number, write: boolean, slow: number): void {
+  const done = a.block(T.i64);
+  const reg = a.block();
+  const ord = a.block();
+  const imm = a.block();
+  a.p(1);
+  a.brTable([imm, imm, imm, reg, ord], imm);
+  a.end();
+  // offset, pre-index: base + imm; post-index: base
   a.x(L_RBN);
   a.p(1);
   a.i32(M_POST);
@@ -667,6 +893,50 @@ function access(a: Asm, size: number, write: boolean, slow: number): void {
   a.i64(0);
   a.end();
   a.o(Op.i64_add);
+  a.br(done);
+  a.end();
+  // ordered: base, aligned to the size
+  a.x(L_RBN);
+  if (size > 1) {
+    a.tee(L_C);
+    a.o(Op.i32_wrap_i64);
+    a.i32(size - 1);
+    a.o(Op.i32_and);
+    a.brIf(slow);
+    a.get(L_C);
+  }
+  a.br(done);
+  a.end();
+  // register offset. An X index beyond +-2^48 takes the handler (whose arithmetic on JS numbers
+  // is exact below that, as emit-mem.ts checks).
+  a.x(L_RBN);
+  a.p(2);
+  a.if(T.i64);
+  a.w(L_RC);
+  a.set(L_T);
+  a.p(2);
+  a.i32(1);
+  a.o(Op.i32_eq);
+  a.if(T.i64);
+  a.get(L_T);
+  a.o(Op.i64_extend_i32_u);
+  a.else();
+  a.get(L_T);
+  a.o(Op.i64_extend_i32_s);
+  a.end();
+  a.else();
+  a.x(L_RC);
+  a.tee(L_C);
+  a.i64(2 ** 48);
+  a.o(Op.i64_add);
+  a.i64(49);
+  a.o(Op.i64_shr_u, Op.i32_wrap_i64);
+  a.brIf(slow);
+  a.get(L_C);
+  a.end();
+  a.p(3);
+  a.o(Op.i64_extend_i32_u, Op.i64_shl, Op.i64_add);
+  a.end();
   a.tee(L_VA);
   a.get(P_RB);
   a.get(P_CTX);
@@ -681,6 +951,10 @@ function access(a: Asm, size: number, write: boolean, slow: number): void {
 /** The base register's writeback of pre/post-indexed forms (after the access: Rn wins over Rt). */
 function writeback(a: Asm): void {
   a.p(1);
+  a.i32(1);
+  a.o(Op.i32_sub);
+  a.i32(2);
+  a.o(Op.i32_lt_u);
   a.if();
   a.setX(L_RBN, () => {
     a.get(L_VA);
@@ -768,26 +1042,7 @@ function body(a: Asm, op: number, L: { next: number; top: number; helper: number
         shiftB(a);
       }
       a.set(L_B);
-      a.p(1);
-      a.tee(L_T);
-      a.if();
-      a.get(L_B);
-      a.i64(-1);
-      a.o(Op.i64_xor);
-      a.set(L_B);
-      a.end();
-      sf();
-      a.i32(0);
-      a.o(Op.i32_eq);
-      a.if();
-      a.get(L_A);
-      zext(a);
-      a.set(L_A);
-      a.get(L_B);
-      zext(a);
-      a.set(L_B);
-      a.end();
-      addWithCarry(a, sf, op === OP_ADDSI ? () => a.i32(1) : () => a.p(2), L_RA);
+      addSubTail(a, sf, op === OP_ADDSI ? () => a.i32(1) : () => a.p(2));
       break;
     }
     case OP_MOVR64:
@@ -1081,6 +1336,132 @@ function body(a: Asm, op: number, L: { next: number; top: number; helper: number
       a.end();
       break;
     }
+    case OP_BITFIELD:
+      bitfieldBody(a);
+      break;
+    case OP_EXTR:
+      // 64-bit: lsb 0 is Rm, else Rm >> lsb | Rn << (64 - lsb); 32-bit: the low word of Rn:Rm >> lsb.
+      a.setX(L_RA, () => {
+        a.p(0);
+        a.if(T.i64);
+        a.p(1);
+        a.o(Op.i32_eqz);
+        a.if(T.i64);
+        a.x(L_RC);
+        a.else();
+        a.x(L_RC);
+        a.p(1);
+        a.o(Op.i64_extend_i32_u, Op.i64_shr_u);
+        a.x(L_RBN);
+        a.i64(64);
+        a.p(1);
+        a.o(Op.i64_extend_i32_u, Op.i64_sub, Op.i64_shl, Op.i64_or);
+        a.end();
+        a.else();
+        a.x(L_RBN);
+        a.i64(32);
+        a.o(Op.i64_shl);
+        a.w(L_RC);
+        a.o(Op.i64_extend_i32_u, Op.i64_or);
+        a.p(1);
+        a.o(Op.i64_extend_i32_u, Op.i64_shr_u);
+        zext(a);
+        a.end();
+      });
+      break;
+    case OP_SHIFTV:
+      // the amount is Rm modulo the width: wasm's shifts take it so
+      a.x(L_RC);
+      a.set(L_IMM);
+      a.x(L_RBN);
+      a.set(L_B);
+      a.setX(L_RA, () => shiftB(a));
+      break;
+    case OP_ADDSUBX:
+      // B = Rm extended by option (p3: UXTB UXTH UXTW UXTX SXTB SXTH SXTW SXTX) << imm
+      a.x(L_RC);
+      a.i64(64);
+      a.i64(8);
+      a.p(3);
+      a.i32(3);
+      a.o(Op.i32_and, Op.i64_extend_i32_u, Op.i64_shl, Op.i64_sub);
+      a.tee(L_C);
+      a.o(Op.i64_shl);
+      a.set(L_B);
+      a.p(3);
+      a.i32(4);
+      a.o(Op.i32_and);
+      a.if(T.i64);
+      a.get(L_B);
+      a.get(L_C);
+      a.o(Op.i64_shr_s);
+      a.else();
+      a.get(L_B);
+      a.get(L_C);
+      a.o(Op.i64_shr_u);
+      a.end();
+      a.get(L_IMM);
+      a.o(Op.i64_shl);
+      a.set(L_B);
+      a.x(L_RBN);
+      a.set(L_A);
+      addSubTail(a, sf, () => a.p(2));
+      break;
+    case OP_MADD:
+      // Ra +- Rn * Rm (Ra's slot in imm)
+      a.setX(L_RA, () => {
+        a.get(L_IMM);
+        a.o(Op.i32_wrap_i64);
+        a.i32(3);
+        a.o(Op.i32_shl);
+        a.get(P_RB);
+        a.o(Op.i32_add);
+        a.mem(Op.i64_load, 0, 3);
+        a.x(L_RBN);
+        a.x(L_RC);
+        a.o(Op.i64_mul);
+        a.set(L_C);
+        a.p(1);
+        a.if(T.i64);
+        a.i64(0);
+        a.get(L_C);
+        a.o(Op.i64_sub);
+        a.else();
+        a.get(L_C);
+        a.end();
+        a.o(Op.i64_add);
+        sf();
+        a.if(T.i64);
+        a.i64(-1);
+        a.else();
+        a.i64(0xffffffff);
+        a.end();
+        a.o(Op.i64_and);
+      });
+      break;
+    case OP_MRS:
+    case OP_MSR:
+      // EL1-only registers at EL0 (TLB context 0 exactly there: emit-sys.ts) take the handler.
+      a.p(0);
+      a.get(P_CTX);
+      a.o(Op.i32_eqz, Op.i32_and);
+      a.brIf(L.helper);
+      a.get(L_IMM);
+      a.o(Op.i32_wrap_i64);
+      a.get(P_RB);
+      a.o(Op.i32_add);
+      a.set(L_T);
+      if (op === OP_MRS) {
+        a.setX(L_RA, () => {
+          a.get(L_T);
+          a.mem(Op.i64_load, 0, 3);
+        });
+      } else {
+        a.get(L_T);
+        a.x(L_RA);
+        a.mem(Op.i64_store, 0, 3);
+      }
+      break;
     default:
       if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[op - OP_LDST]!, L.helper);
       else if (op >= OP_LDSTP && op < OP_COUNT) ldstPair(a, PAIR_KINDS[op - OP_LDSTP]!, L.helper);

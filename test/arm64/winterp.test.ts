@@ -1,0 +1,76 @@
+// The wasm interpreter (emulator/arm64/jit/winterp.ts) against the JavaScript interpreter, its
+// reference: the same program from the same state, one CPU running every page on the wasm
+// interpreter (the translator's threshold out of reach), one interpreting in JavaScript, must agree
+// on every register byte, flag, PC, instruction count and RAM byte after every run(), whatever the
+// budget -- whole or not: the machine's runs end at fractions of an instruction when EL2 work was
+// charged (cpu.ts run).
+import { expect, it } from 'vitest';
+import { pair, expectSame, PROGRAM } from './jit-pair.ts';
+import { describeOracle } from '../oracles.ts';
+import { assemble } from './ls-oracle.ts';
+import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { TestCpu } from './harness.ts';
+
+function wasmInterpreted(words: number[]) {
+  const p = pair(words, (t) => t.cpu.setX(31, 0xf000n), 1, false);
+  p.jit.cpu.jitThreshold = 2 ** 30;
+  expect(p.jit.cpu.jit!.winterp).not.toBeNull();
+  return p;
+}
+
+describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], () => {
+  it('runs the translator test program in lockstep, every budget', () => {
+    const words = assemble(PROGRAM);
+    for (const budget of [1, 2, 3, 7, 31, 100000, 2.5, 0.4]) {
+      const { jit, interp } = wasmInterpreted(words);
+      const before = jitStats.wran;
+      let runs = 0;
+      while (interp.traps.length === 0 && runs < 200000) {
+        const a = jit.cpu.run(budget);
+        const b = interp.cpu.run(budget);
+        expect(a, `budget ${budget} run ${runs}`).toBe(b);
+        expectSame(jit, interp, `budget ${budget} run ${++runs}`);
+      }
+      expect(interp.traps.length, `budget ${budget}`).toBeGreaterThan(0);
+      // It did run on the wasm interpreter: most of the program's instructions (a call of it that
+      // ends in a guest exception is not counted: with the largest budget, that is all of them).
+      if (budget < 100000) expect(jitStats.wran - before, `budget ${budget}`).toBeGreaterThan(jit.cpu.instret / 2);
+    }
+  });
+
+  it('a run of 2.5 instructions runs 3 of them, all on the wasm interpreter', () => {
+    const { jit, interp } = wasmInterpreted(assemble(['mov x0, #1', 'add x0, x0, #2', 'add x0, x0, #3', 'add x0, x0, #4', 'brk #0']));
+    const before = jitStats.wran;
+    jit.cpu.run(2.5);
+    interp.cpu.run(2.5);
+    expectSame(jit, interp, 'run(2.5)');
+    expect(jit.cpu.instret).toBe(3);
+    expect(jitStats.wran - before).toBe(3);
+    expect(jit.x(0)).toBe(6n);
+  });
+
+  it('a page written by a store is decoded again: the new instruction runs', () => {
+    // str w2, [x1] rewrites the instruction after the branch target with `mov x0, #2`.
+    const words = assemble(['adr x1, 1f', 'ldr w2, 2f', 'str w2, [x1]', 'dc cvau, x1', 'dsb ish', 'ic ivau, x1', 'dsb ish', 'isb', '1: mov x0, #1', 'brk #0', '2: mov x0, #2']);
+    const { jit, interp } = wasmInterpreted(words);
+    for (const t of [jit, interp]) while (t.traps.length === 0) t.cpu.run(1000);
+    expectSame(jit, interp, 'self-modified');
+    expect(jit.x(0)).toBe(2n);
+  });
+});
+
+it('the arena gives each page a zeroed slot table and takes dropped pages back', () => {
+  const t = new TestCpu();
+  const jit = t.cpu.jit!;
+  const page = t.mem.codeCache.page(0, t.cpu.decoder);
+  const slots = jit.slotsFor(page);
+  expect(slots).toBeGreaterThan(0);
+  expect(page.wslots).toBe(slots);
+  t.mem.codeCache.invalidate(0, 4);
+  expect(page.wslots).toBe(0);
+  // Reused only at the next allocation, zeroed.
+  new Uint8Array(jit.memory.buffer, slots, 16).fill(7);
+  const again = t.mem.codeCache.page(0, t.cpu.decoder);
+  expect(jit.slotsFor(again)).toBe(slots);
+  expect([...new Uint8Array(jit.memory.buffer, slots, 16)]).toEqual(new Array(16).fill(0));
+});

@@ -77,8 +77,9 @@ const OP_ADDSUBX = 29;
 const OP_MADD = 30;
 const OP_MRS = 31;
 const OP_MSR = 32;
+const OP_DP1 = 33;
 /** Single loads/stores: OP_LDST + the index of their Kind in LDST_KINDS. */
-const OP_LDST = 33;
+const OP_LDST = 34;
 const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /** Pairs: OP_LDSTP + the index of their Kind in PAIR_KINDS. */
 const OP_LDSTP = OP_LDST + LDST_KINDS.length;
@@ -264,6 +265,7 @@ const PACKERS = new Map<unknown, Packer>([
     s.p3 = f.option;
     return OP_ADDSUBX;
   }],
+  [dp.dp1, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.p0 = f.sf), (s.p1 = f.op), OP_DP1)],
   [dp.madd, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.sf), (s.p1 = f.sub), OP_MADD)],
   [sys.mrs, sysreg(false)],
   [sys.msr, sysreg(true)],
@@ -758,6 +760,123 @@ function bitfieldBody(a: Asm): void {
     a.end();
     a.o(Op.i64_and);
   });
+}
+
+/** L_R = ((L_R >>> sh) & m) | ((L_R & m) << sh): one step of a byte or bit swap. */
+function swapStep(a: Asm, sh: number, m: bigint): void {
+  a.get(L_R);
+  a.i64(sh);
+  a.o(Op.i64_shr_u);
+  a.i64(m);
+  a.o(Op.i64_and);
+  a.get(L_R);
+  a.i64(m);
+  a.o(Op.i64_and);
+  a.i64(sh);
+  a.o(Op.i64_shl, Op.i64_or);
+  a.set(L_R);
+}
+
+/** L_R = L_R with its 8 bytes reversed. */
+function bswap64(a: Asm): void {
+  swapStep(a, 8, 0x00ff00ff00ff00ffn);
+  swapStep(a, 16, 0x0000ffff0000ffffn);
+  a.get(L_R);
+  a.i64(32);
+  a.o(Op.i64_rotr);
+  a.set(L_R);
+}
+
+/**
+ * RBIT, REV16, REV32 (64-bit) / REV (32-bit), REV, CLZ, CLS (p1: 0..5, as exec/int-dp.ts dp1) on
+ * Rn in 64 bits (a 32-bit form's value zero-extended, its result taken from where the 64-bit
+ * operation leaves it).
+ */
+function dp1Body(a: Asm): void {
+  // L_R = the operand; L_T = 32-bit form
+  a.x(L_RBN);
+  a.p(0);
+  a.o(Op.i32_eqz);
+  a.tee(L_T);
+  a.if(T.i64);
+  a.i64(0xffffffff);
+  a.else();
+  a.i64(-1);
+  a.end();
+  a.o(Op.i64_and);
+  a.set(L_R);
+  const done = a.block();
+  const cases: number[] = [];
+  for (let i = 5; i >= 0; i--) cases[i] = a.block();
+  a.p(1);
+  a.brTable(cases, cases[5]!);
+  const w32Top = (): void => {
+    // a 32-bit form reversed in 64 bits: its result is in the top half
+    a.get(L_T);
+    a.if();
+    a.get(L_R);
+    a.i64(32);
+    a.o(Op.i64_shr_u);
+    a.set(L_R);
+    a.end();
+  };
+  // 0 RBIT
+  a.end();
+  swapStep(a, 1, 0x5555555555555555n);
+  swapStep(a, 2, 0x3333333333333333n);
+  swapStep(a, 4, 0x0f0f0f0f0f0f0f0fn);
+  bswap64(a);
+  w32Top();
+  a.br(done);
+  // 1 REV16
+  a.end();
+  swapStep(a, 8, 0x00ff00ff00ff00ffn);
+  a.br(done);
+  // 2 REV32 (64-bit), REV (32-bit): each word reversed
+  a.end();
+  bswap64(a);
+  a.get(L_R);
+  a.i64(32);
+  a.o(Op.i64_rotr);
+  a.set(L_R);
+  a.br(done);
+  // 3 REV (64-bit)
+  a.end();
+  bswap64(a);
+  a.br(done);
+  // 4 CLZ
+  a.end();
+  a.get(L_T);
+  a.if(T.i64);
+  a.get(L_R);
+  a.o(Op.i32_wrap_i64, Op.i32_clz, Op.i64_extend_i32_u);
+  a.else();
+  a.get(L_R);
+  a.o(Op.i64_clz);
+  a.end();
+  a.set(L_R);
+  a.br(done);
+  // 5 CLS: leading bits equal to the sign bit, not counting it
+  a.end();
+  a.get(L_T);
+  a.if(T.i64);
+  a.get(L_R);
+  a.o(Op.i32_wrap_i64);
+  a.tee(L_U);
+  a.get(L_U);
+  a.i32(31);
+  a.o(Op.i32_shr_s, Op.i32_xor, Op.i32_clz, Op.i64_extend_i32_u);
+  a.else();
+  a.get(L_R);
+  a.get(L_R);
+  a.i64(63);
+  a.o(Op.i64_shr_s, Op.i64_xor, Op.i64_clz);
+  a.end();
+  a.i64(1);
+  a.o(Op.i64_sub);
+  a.set(L_R);
+  a.end();
+  a.setX(L_RA, () => a.get(L_R));
 }
 
 /** Push local B shifted by type (p3: LSL LSR ASR ROR) and the amount in L_IMM; 64 or 32-bit by sf (p0). */
@@ -1438,6 +1557,9 @@ function body(a: Asm, op: number, L: { next: number; top: number; helper: number
         a.end();
         a.o(Op.i64_and);
       });
+      break;
+    case OP_DP1:
+      dp1Body(a);
       break;
     case OP_MRS:
     case OP_MSR:

@@ -91,7 +91,8 @@ Boot options:
                      after N block entries into it, 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
                      compiles a translated page again, optimized, after it ran N instructions;
                      SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
-                     thread; output is identical either way)
+                     thread; SHYPER_WINTERP=0 runs code not translated on the JavaScript
+                     interpreter instead of the WebAssembly one; output is identical either way)
   --no-jit-cache     do not use the translation cache: by default pages translated in a run
                      are kept on disk (node_modules/.cache/shyper-emu/jit-cache-*.bin, valid for
                      this build; SHYPER_JIT_CACHE=FILE picks another file, 0 none) and a later

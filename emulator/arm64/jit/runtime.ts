@@ -4,6 +4,8 @@
 // Settings (read once, before CPUs are made; the CLI's --interpreter sets SHYPER_JIT=0):
 //   SHYPER_JIT=0              interpreter only
 //   SHYPER_JIT_THRESHOLD=N    translate a page after N+1 block entries into it (0: at the first)
+//   SHYPER_WINTERP=0          pages not translated run on the JavaScript interpreter, not on the
+//                             wasm interpreter (winterp.ts)
 //   SHYPER_JIT_OPTIMIZE_AFTER=N  compile a translated page again with the optimizing compiler once
 //                             it has run N instructions (0: after its first run)
 //   SHYPER_JIT_BACKGROUND=0   translate on the guest's thread, not on a worker (background.ts);
@@ -167,11 +169,6 @@ export class Translator {
   /** Free slot tables of the arena (wasm addresses); tables of dropped pages wait in `dropped`. */
   private readonly freeTables: number[] = [];
   private readonly dropped: number[] = [];
-  /**
-   * The highest table handed out so far: the free list gives fresh tables in rising address order,
-   * returned ones (on top of it) are at or below this.
-   */
-  private highestUsed = -1;
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
 
@@ -434,9 +431,9 @@ export class Translator {
     }
     const t = this.freeTables.pop();
     if (t === undefined) return 0;
-    // Tables never handed out are still as the memory was made: zero (~18 MB a kit boot not cleared).
-    if (t <= this.highestUsed) this.bytes.fill(0, t, t + SLOTS_BYTES);
-    else this.highestUsed = t;
+    // (Skipping this for tables never handed out, which are zero already, was no faster: the
+    // fill takes the table's page faults at once, decoding would take them one by one.)
+    this.bytes.fill(0, t, t + SLOTS_BYTES);
     page.wslots = t;
     return t;
   }

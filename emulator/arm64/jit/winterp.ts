@@ -30,6 +30,7 @@ import * as sys from '../exec/int-sys.ts';
 import * as ls from '../exec/ls-single.ts';
 import * as lp from '../exec/ls-pair.ts';
 import * as lx from '../exec/ls-excl.ts';
+import * as la from '../exec/ls-atomic.ts';
 import type { SysregDef } from '../sysregs-el1.ts';
 import { enc } from '../sysregs-el1.ts';
 import { CF, NF, VF, ZF } from '../regs.ts';
@@ -78,8 +79,12 @@ const OP_MADD = 30;
 const OP_MRS = 31;
 const OP_MSR = 32;
 const OP_DP1 = 33;
+/** CAS of 1, 2, 4, 8 bytes: OP_CAS + log2(size). */
+const OP_CAS = 34;
+/** LDADD, LDCLR, LDEOR, LDSET, SWP (p1: 0..4) of 1, 2, 4, 8 bytes: OP_RMW + log2(size). */
+const OP_RMW = 38;
 /** Single loads/stores: OP_LDST + the index of their Kind in LDST_KINDS. */
-const OP_LDST = 34;
+const OP_LDST = 42;
 const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /** Pairs: OP_LDSTP + the index of their Kind in PAIR_KINDS. */
 const OP_LDSTP = OP_LDST + LDST_KINDS.length;
@@ -171,6 +176,18 @@ function pair(mode: number): Packer {
     return OP_LDSTP + i;
   };
 }
+
+/** LD<op>/SWP: the operations without a comparison (the MIN/MAX forms take the handler). */
+const RMW_OPS = [la.AtomicOp.ADD, la.AtomicOp.CLR, la.AtomicOp.EOR, la.AtomicOp.SET, la.AtomicOp.SWP] as number[];
+const rmw: Packer = (f, s) => {
+  const op = RMW_OPS.indexOf(f.op);
+  if (op < 0) return OP_HELPER;
+  s.a = f.tw >> 1;
+  s.b = f.b >> 1;
+  s.c = f.s >> 1;
+  s.p1 = op;
+  return OP_RMW + Math.log2(f.size);
+};
 
 const branch = (op: number): Packer => (f, s) => ((s.imm = f.off), op);
 
@@ -265,6 +282,9 @@ const PACKERS = new Map<unknown, Packer>([
     s.p3 = f.option;
     return OP_ADDSUBX;
   }],
+  [la.cas, (f, s) => ((s.a = f.sw >> 1), (s.b = f.b >> 1), (s.c = f.t >> 1), (s.imm = f.s >> 1), OP_CAS + Math.log2(f.size))],
+  [la.atomicSmall, rmw],
+  [la.atomic64, rmw],
   [dp.dp1, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.p0 = f.sf), (s.p1 = f.op), OP_DP1)],
   [dp.madd, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.sf), (s.p1 = f.sub), OP_MADD)],
   [sys.mrs, sysreg(false)],
@@ -1090,6 +1110,83 @@ function writeback(a: Asm): void {
   a.end();
 }
 
+const LOAD_ZX = [Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u, Op.i64_load];
+const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
+
+/**
+ * CAS and LD<op>/SWP on 2^lg bytes at [Xb] (exec/ls-atomic.ts): aligned, and in both the read and
+ * the write TLB (else the handler: it faults, or walks). CAS: Rs (slot in imm) compared at the
+ * access size, Rt (c) stored if equal, the old value into Rs (a, the write side). LD<op>: the
+ * value op Rs (c) stored, the old value into Rt (a). The old value is zero-extended.
+ */
+function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
+  const size = 1 << lg;
+  a.x(L_RBN);
+  a.tee(L_VA);
+  if (size > 1) {
+    a.o(Op.i32_wrap_i64);
+    a.i32(size - 1);
+    a.o(Op.i32_and);
+    a.brIf(slow);
+  } else a.o(Op.drop);
+  for (const write of [false, true]) {
+    a.get(L_VA);
+    a.get(P_RB);
+    a.get(P_CTX);
+    a.byte(Op.call);
+    a.u32(probeIndex(size, write));
+    a.tee(L_ADDR);
+    a.i32(-1);
+    a.o(Op.i32_eq);
+    a.brIf(slow);
+  }
+  a.get(L_ADDR);
+  a.mem(LOAD_ZX[lg]!, 0);
+  a.set(L_R);
+  const mask = size === 8 ? -1n : (1n << BigInt(8 * size)) - 1n;
+  if (cas) {
+    // Rs (its slot in imm), at the access size
+    a.get(L_IMM);
+    a.o(Op.i32_wrap_i64);
+    a.i32(3);
+    a.o(Op.i32_shl);
+    a.get(P_RB);
+    a.o(Op.i32_add);
+    a.mem(Op.i64_load, 0, 3);
+    a.i64(mask);
+    a.o(Op.i64_and);
+    a.get(L_R);
+    a.o(Op.i64_eq);
+    a.if();
+    a.get(L_ADDR);
+    a.x(L_RC);
+    a.mem(STORE[lg]!, 0);
+    a.end();
+  } else {
+    a.get(L_ADDR);
+    const done = a.block(T.i64);
+    const cases: number[] = [];
+    for (let i = 4; i >= 0; i--) cases[i] = a.block();
+    a.p(1);
+    a.brTable(cases, cases[4]!);
+    const ops: (() => void)[] = [
+      () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_add)),
+      () => (a.get(L_R), a.x(L_RC), a.i64(-1), a.o(Op.i64_xor, Op.i64_and)),
+      () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_xor)),
+      () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_or)),
+      () => a.x(L_RC),
+    ];
+    for (let i = 0; i < 5; i++) {
+      a.end();
+      ops[i]!();
+      a.br(done);
+    }
+    a.end();
+    a.mem(STORE[lg]!, 0);
+  }
+  a.setX(L_RA, () => a.get(L_R));
+}
+
 function ldst(a: Asm, k: Kind, slow: number): void {
   access(a, k.size, !k.load, slow);
   if (k.load) {
@@ -1585,7 +1682,9 @@ function body(a: Asm, op: number, L: { next: number; top: number; helper: number
       }
       break;
     default:
-      if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[op - OP_LDST]!, L.helper);
+      if (op >= OP_CAS && op < OP_CAS + 4) atomic(a, op - OP_CAS, true, L.helper);
+      else if (op >= OP_RMW && op < OP_RMW + 4) atomic(a, op - OP_RMW, false, L.helper);
+      else if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[op - OP_LDST]!, L.helper);
       else if (op >= OP_LDSTP && op < OP_COUNT) ldstPair(a, PAIR_KINDS[op - OP_LDSTP]!, L.helper);
       else throw new Error(`winterp: no body for operation ${op}`);
   }

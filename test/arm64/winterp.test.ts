@@ -74,3 +74,41 @@ it('the arena gives each page a zeroed slot table and takes dropped pages back',
   expect(jit.slotsFor(again)).toBe(slots);
   expect([...new Uint8Array(jit.memory.buffer, slots, 16)]).toEqual(new Array(16).fill(0));
 });
+
+// Calls from one page into another, a loop across a page boundary, and a store that rewrites the
+// called page: each page on its own slot table, and never a table its page no longer owns.
+const PAGES = [
+  'mov x0, #0', 'mov x1, #300', 'adr x5, far', 'ldr w6, new',
+  '1: bl far', 'bl edge', 'cmp x1, #150', 'b.ne 2f',
+  // half way: rewrite far's first instruction (add #3 -> add #5), as self-modifying code must
+  'str w6, [x5]', 'dc cvau, x5', 'dsb ish', 'ic ivau, x5', 'dsb ish', 'isb',
+  '2: subs x1, x1, #1', 'b.ne 1b', 'brk #0',
+  'new: add x0, x0, #5',
+  '.balign 4096', 'far: add x0, x0, #3', 'ret',
+  '.balign 4096', '.skip 4080', 'edge: add x2, x2, #1', 'add x3, x3, x2', 'add x4, x4, #2', 'add x2, x2, x4', 'add x3, x3, #1', 'ret',
+];
+
+describeOracle('wasm interpreter across pages', ['cross-as'], () => {
+  it('runs calls between pages and a loop across a page boundary in lockstep, rewritten code included', () => {
+    const words = assemble(PAGES);
+    for (const budget of [1, 7, 64, 1000, 100000]) {
+      const { jit, interp } = wasmInterpreted(words);
+      let runs = 0;
+      while (interp.traps.length === 0 && runs < 200000) {
+        expect(jit.cpu.run(budget)).toBe(interp.cpu.run(budget));
+        expectSame(jit, interp, `budget ${budget} run ${++runs}`);
+      }
+      expect(interp.traps.length).toBeGreaterThan(0);
+      // 151 calls before the rewrite (the one at x1 = 150 included), 149 after it.
+      expect(jit.x(0)).toBe(151n * 3n + 149n * 5n);
+    }
+  });
+
+  it('counts the calls into a page as its heat (what makes it translated)', () => {
+    const { jit } = wasmInterpreted(assemble(PAGES));
+    while (jit.traps.length === 0) jit.cpu.run(100000);
+    // far's page as rewritten: called 149 times since, each call an entry.
+    const page = jit.mem.codeCache.page(TestCpu.CODE + 4096, jit.cpu.decoder);
+    expect(page.heat).toBeGreaterThanOrEqual(149);
+  });
+});

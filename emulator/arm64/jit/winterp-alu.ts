@@ -1,0 +1,775 @@
+// The wasm interpreter's integer data-processing operations (winterp.ts): the same arithmetic as
+// exec/int-dp.ts on native i64, with the fields read from the instruction's slot at run time.
+import { Op, T } from './wasm.ts';
+import { Asm, condHolds, zext, L_A, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, L_U, L_VA, P_RB } from './winterp-asm.ts';
+import { OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
+
+/**
+ * AddWithCarry (as emit-alu.ts): R = A + B + cin with A, B in locals (32-bit forms zero-extended
+ * already); cin in local L_T (0 or 1); flags when `flags` (an i32 pushed by the pusher) is set;
+ * 64-bit when local sf (pushed by `sf`) is set.
+ */
+function addWithCarry(a: Asm, sf: () => void, flags: (() => void) | null, rd: number | null): void {
+  a.get(L_A);
+  a.get(L_B);
+  a.o(Op.i64_add);
+  a.get(L_T);
+  a.o(Op.i64_extend_i32_u, Op.i64_add);
+  a.set(L_R);
+  const setFlags = (): void => {
+    // top bit index: 63 or 31
+    a.setFlag('n', () => {
+      a.get(L_R);
+      sf();
+      a.if(T.i64);
+      a.i64(63);
+      a.else();
+      a.i64(31);
+      a.end();
+      a.o(Op.i64_shr_u, Op.i32_wrap_i64);
+      a.i32(1);
+      a.o(Op.i32_and);
+    });
+    a.setFlag('z', () => {
+      a.get(L_R);
+      sf();
+      a.if(T.i64);
+      a.i64(-1);
+      a.else();
+      a.i64(0xffffffff);
+      a.end();
+      a.o(Op.i64_and, Op.i64_eqz);
+    });
+    a.setFlag('c', () => {
+      sf();
+      a.if(T.i32);
+      // carry out of 64 bits: R < A, or R == A with a carry in
+      a.get(L_R);
+      a.get(L_A);
+      a.o(Op.i64_lt_u);
+      a.get(L_R);
+      a.get(L_A);
+      a.o(Op.i64_eq);
+      a.get(L_T);
+      a.o(Op.i32_and, Op.i32_or);
+      a.else();
+      a.get(L_R);
+      a.i64(32);
+      a.o(Op.i64_shr_u, Op.i32_wrap_i64);
+      a.end();
+    });
+    a.setFlag('v', () => {
+      a.get(L_A);
+      a.get(L_R);
+      a.o(Op.i64_xor);
+      a.get(L_B);
+      a.get(L_R);
+      a.o(Op.i64_xor, Op.i64_and);
+      sf();
+      a.if(T.i64);
+      a.i64(63);
+      a.else();
+      a.i64(31);
+      a.end();
+      a.o(Op.i64_shr_u, Op.i32_wrap_i64);
+      a.i32(1);
+      a.o(Op.i32_and);
+    });
+  };
+  if (flags !== null) {
+    flags();
+    a.if();
+    setFlags();
+    a.end();
+  }
+  if (rd !== null) {
+    a.setX(rd, () => {
+      a.get(L_R);
+      sf();
+      a.if(T.i64);
+      a.i64(-1);
+      a.else();
+      a.i64(0xffffffff);
+      a.end();
+      a.o(Op.i64_and);
+    });
+  }
+}
+
+/** A + B or A - B (p1) with A, B in locals, into Ra: the common tail of the ADD/SUB forms. */
+function addSubTail(a: Asm, sf: () => void, flags: () => void): void {
+  a.p(1);
+  a.tee(L_T);
+  a.if();
+  a.get(L_B);
+  a.i64(-1);
+  a.o(Op.i64_xor);
+  a.set(L_B);
+  a.end();
+  sf();
+  a.i32(0);
+  a.o(Op.i32_eq);
+  a.if();
+  a.get(L_A);
+  zext(a);
+  a.set(L_A);
+  a.get(L_B);
+  zext(a);
+  a.set(L_B);
+  a.end();
+  addWithCarry(a, sf, flags, L_RA);
+}
+
+/**
+ * SBFM/BFM/UBFM (p1: 0, 1, 2) by their aliases' arithmetic, which is the ARM ARM's ROR and masks
+ * for every valid immr (p2) and imms (p3) in a width W of 64 or 32 (sf): with imms >= immr the
+ * field Rn<imms:immr> goes to bit 0 (SBFX, BFXIL, UBFX), else Rn<imms:0> goes to bit W - immr
+ * (SBFIZ, BFI, UBFIZ). Computed in 64 bits for both widths, the 32-bit result's top half cleared.
+ */
+function bitfieldBody(a: Asm): void {
+  // L_A = Rn; L_B = 64 - W; L_C = 63 - imms, the shift that puts the field's top bit (imms < W)
+  // at bit 63, dropping the bits above it.
+  a.x(L_RBN);
+  a.set(L_A);
+  a.p(0);
+  a.o(Op.i32_eqz);
+  a.if(T.i64);
+  a.i64(32);
+  a.else();
+  a.i64(0);
+  a.end();
+  a.set(L_B);
+  a.i64(63);
+  a.p(3);
+  a.o(Op.i64_extend_i32_u, Op.i64_sub);
+  a.set(L_C);
+  // width of the field: imms >= immr ? imms - immr + 1 : imms + 1; its lsb in the result:
+  // imms >= immr ? 0 : W - immr.
+  a.p(3);
+  a.p(2);
+  a.o(Op.i32_ge_s);
+  a.set(L_T);
+  // R = the field at the top (Rn << c), brought down to bit 0 (signed for SBFM), unsigned width.
+  // shift down by 64 - width
+  a.get(L_A);
+  a.get(L_C);
+  a.o(Op.i64_shl);
+  a.set(L_R);
+  // L_VA = 64 - width
+  a.i64(64);
+  a.p(3);
+  a.get(L_T);
+  a.if(T.i32);
+  a.p(2);
+  a.else();
+  a.i32(0);
+  a.end();
+  a.o(Op.i32_sub, Op.i32_const);
+  a.s32(1);
+  a.o(Op.i32_add, Op.i64_extend_i32_u, Op.i64_sub);
+  a.set(L_VA);
+  // L_TGT = the field's lsb in the result
+  a.get(L_T);
+  a.if(T.i64);
+  a.i64(0);
+  a.else();
+  a.i64(64);
+  a.get(L_B);
+  a.o(Op.i64_sub);
+  a.p(2);
+  a.o(Op.i64_extend_i32_u, Op.i64_sub);
+  a.end();
+  a.set(L_TGT);
+  // mask of the field in place: ((1 << width) - 1) << lsb, width < 64 or all ones
+  a.i64(-1);
+  a.get(L_VA);
+  a.o(Op.i64_shr_u);
+  a.get(L_TGT);
+  a.o(Op.i64_shl);
+  a.set(L_IMM);
+  // the field, zero-extended and in place
+  a.get(L_R);
+  a.get(L_VA);
+  a.o(Op.i64_shr_u);
+  a.get(L_TGT);
+  a.o(Op.i64_shl);
+  a.set(L_A);
+  a.setX(L_RA, () => {
+    const done = a.block(T.i64);
+    const bfm = a.block();
+    const sbfm = a.block();
+    const ubfm = a.block();
+    a.p(1);
+    a.brTable([sbfm, bfm, ubfm], ubfm);
+    a.end();
+    // UBFM: the field alone
+    a.get(L_A);
+    a.br(done);
+    a.end();
+    // SBFM: the field, with its top bit copied above it: (R >>s (64 - width)) << lsb
+    a.get(L_R);
+    a.get(L_VA);
+    a.o(Op.i64_shr_s);
+    a.get(L_TGT);
+    a.o(Op.i64_shl);
+    a.br(done);
+    a.end();
+    // BFM: the field into Rd (read from c: Rd or XZR)
+    a.x(L_RC);
+    a.get(L_IMM);
+    a.i64(-1);
+    a.o(Op.i64_xor, Op.i64_and);
+    a.get(L_A);
+    a.o(Op.i64_or);
+    a.end();
+    // 32-bit: the low word only
+    a.p(0);
+    a.if(T.i64);
+    a.i64(-1);
+    a.else();
+    a.i64(0xffffffff);
+    a.end();
+    a.o(Op.i64_and);
+  });
+}
+
+/** L_R = ((L_R >>> sh) & m) | ((L_R & m) << sh): one step of a byte or bit swap. */
+function swapStep(a: Asm, sh: number, m: bigint): void {
+  a.get(L_R);
+  a.i64(sh);
+  a.o(Op.i64_shr_u);
+  a.i64(m);
+  a.o(Op.i64_and);
+  a.get(L_R);
+  a.i64(m);
+  a.o(Op.i64_and);
+  a.i64(sh);
+  a.o(Op.i64_shl, Op.i64_or);
+  a.set(L_R);
+}
+
+/** L_R = L_R with its 8 bytes reversed. */
+function bswap64(a: Asm): void {
+  swapStep(a, 8, 0x00ff00ff00ff00ffn);
+  swapStep(a, 16, 0x0000ffff0000ffffn);
+  a.get(L_R);
+  a.i64(32);
+  a.o(Op.i64_rotr);
+  a.set(L_R);
+}
+
+/**
+ * RBIT, REV16, REV32 (64-bit) / REV (32-bit), REV, CLZ, CLS (p1: 0..5, as exec/int-dp.ts dp1) on
+ * Rn in 64 bits (a 32-bit form's value zero-extended, its result taken from where the 64-bit
+ * operation leaves it).
+ */
+function dp1Body(a: Asm): void {
+  // L_R = the operand; L_T = 32-bit form
+  a.x(L_RBN);
+  a.p(0);
+  a.o(Op.i32_eqz);
+  a.tee(L_T);
+  a.if(T.i64);
+  a.i64(0xffffffff);
+  a.else();
+  a.i64(-1);
+  a.end();
+  a.o(Op.i64_and);
+  a.set(L_R);
+  const done = a.block();
+  const cases: number[] = [];
+  for (let i = 5; i >= 0; i--) cases[i] = a.block();
+  a.p(1);
+  a.brTable(cases, cases[5]!);
+  const w32Top = (): void => {
+    // a 32-bit form reversed in 64 bits: its result is in the top half
+    a.get(L_T);
+    a.if();
+    a.get(L_R);
+    a.i64(32);
+    a.o(Op.i64_shr_u);
+    a.set(L_R);
+    a.end();
+  };
+  // 0 RBIT
+  a.end();
+  swapStep(a, 1, 0x5555555555555555n);
+  swapStep(a, 2, 0x3333333333333333n);
+  swapStep(a, 4, 0x0f0f0f0f0f0f0f0fn);
+  bswap64(a);
+  w32Top();
+  a.br(done);
+  // 1 REV16
+  a.end();
+  swapStep(a, 8, 0x00ff00ff00ff00ffn);
+  a.br(done);
+  // 2 REV32 (64-bit), REV (32-bit): each word reversed
+  a.end();
+  bswap64(a);
+  a.get(L_R);
+  a.i64(32);
+  a.o(Op.i64_rotr);
+  a.set(L_R);
+  a.br(done);
+  // 3 REV (64-bit)
+  a.end();
+  bswap64(a);
+  a.br(done);
+  // 4 CLZ
+  a.end();
+  a.get(L_T);
+  a.if(T.i64);
+  a.get(L_R);
+  a.o(Op.i32_wrap_i64, Op.i32_clz, Op.i64_extend_i32_u);
+  a.else();
+  a.get(L_R);
+  a.o(Op.i64_clz);
+  a.end();
+  a.set(L_R);
+  a.br(done);
+  // 5 CLS: leading bits equal to the sign bit, not counting it
+  a.end();
+  a.get(L_T);
+  a.if(T.i64);
+  a.get(L_R);
+  a.o(Op.i32_wrap_i64);
+  a.tee(L_U);
+  a.get(L_U);
+  a.i32(31);
+  a.o(Op.i32_shr_s, Op.i32_xor, Op.i32_clz, Op.i64_extend_i32_u);
+  a.else();
+  a.get(L_R);
+  a.get(L_R);
+  a.i64(63);
+  a.o(Op.i64_shr_s, Op.i64_xor, Op.i64_clz);
+  a.end();
+  a.i64(1);
+  a.o(Op.i64_sub);
+  a.set(L_R);
+  a.end();
+  a.setX(L_RA, () => a.get(L_R));
+}
+
+/** Push local B shifted by type (p3: LSL LSR ASR ROR) and the amount in L_IMM; 64 or 32-bit by sf (p0). */
+function shiftB(a: Asm): void {
+  a.p(0);
+  a.if(T.i64);
+  shiftBy(a, false);
+  a.else();
+  shiftBy(a, true);
+  a.end();
+}
+function shiftBy(a: Asm, w32: boolean): void {
+  const done = a.block(T.i64);
+  const b3 = a.block();
+  const b2 = a.block();
+  const b1 = a.block();
+  const b0 = a.block();
+  a.p(3);
+  a.brTable([b0, b1, b2, b3], b3);
+  a.end();
+  pushShift(a, w32, 0);
+  a.br(done);
+  a.end();
+  pushShift(a, w32, 1);
+  a.br(done);
+  a.end();
+  pushShift(a, w32, 2);
+  a.br(done);
+  a.end();
+  pushShift(a, w32, 3);
+  a.end();
+}
+function pushShift(a: Asm, w32: boolean, type: number): void {
+  if (w32) {
+    a.get(L_B);
+    a.o(Op.i32_wrap_i64);
+    a.get(L_IMM);
+    a.o(Op.i32_wrap_i64);
+    a.o([Op.i32_shl, Op.i32_shr_u, Op.i32_shr_s, Op.i32_rotr][type]!);
+    a.o(Op.i64_extend_i32_u);
+  } else {
+    a.get(L_B);
+    a.get(L_IMM);
+    a.o([Op.i64_shl, Op.i64_shr_u, Op.i64_shr_s, Op.i64_rotr][type]!);
+  }
+}
+
+/** The body of ALU operation `op` (true), or false when it is not one. */
+export function aluBody(a: Asm, op: number): boolean {
+  const sf = (): void => a.p(0);
+  switch (op) {
+    case OP_ADDI64:
+      a.setX(L_RA, () => {
+        a.x(L_RBN);
+        a.get(L_IMM);
+        a.o(Op.i64_add);
+      });
+      return true;
+    case OP_ADDI32:
+      a.setX(L_RA, () => {
+        a.w(L_RBN);
+        a.get(L_IMM);
+        a.o(Op.i32_wrap_i64, Op.i32_add, Op.i64_extend_i32_u);
+      });
+      return true;
+    case OP_ADDSI:
+    case OP_ADDSUBR: {
+      // A = Rn, B = imm or shifted Rm, inverted for a subtraction (cin 1); 32-bit zero-extended.
+      a.x(L_RBN);
+      a.set(L_A);
+      if (op === OP_ADDSI) a.get(L_IMM);
+      else {
+        a.x(L_RC);
+        a.set(L_B);
+        shiftB(a);
+      }
+      a.set(L_B);
+      addSubTail(a, sf, op === OP_ADDSI ? () => a.i32(1) : () => a.p(2));
+      return true;
+    }
+    case OP_MOVR64:
+      a.setX(L_RA, () => a.x(L_RC));
+      return true;
+    case OP_MOVR32:
+      a.setX(L_RA, () => {
+        a.w(L_RC);
+        a.o(Op.i64_extend_i32_u);
+      });
+      return true;
+    case OP_MOVI:
+      a.setX(L_RA, () => {
+        a.get(L_S);
+        a.mem(Op.i64_load, 4, 2);
+      });
+      return true;
+    case OP_MOVK:
+      // X = X & ~(0xffff << 16hw) | imm16 << 16hw; the 32-bit form clears the top.
+      a.get(L_S);
+      a.mem(Op.i32_load8_u, 13);
+      a.i32(4);
+      a.o(Op.i32_shl, Op.i64_extend_i32_u);
+      a.set(L_C);
+      a.setX(L_RA, () => {
+        a.x(L_RA);
+        a.i64(0xffff);
+        a.get(L_C);
+        a.o(Op.i64_shl);
+        a.i64(-1);
+        a.o(Op.i64_xor, Op.i64_and);
+        a.get(L_IMM);
+        a.get(L_C);
+        a.o(Op.i64_shl, Op.i64_or);
+        sf();
+        a.if(T.i64);
+        a.i64(-1);
+        a.else();
+        a.i64(0xffffffff);
+        a.end();
+        a.o(Op.i64_and);
+      });
+      return true;
+    case OP_LOGI:
+    case OP_LOGR: {
+      // B = the mask (imm, imm2), or Rm shifted and maybe inverted.
+      if (op === OP_LOGI) {
+        a.get(L_S);
+        a.mem(Op.i64_load, 4, 2);
+      } else {
+        a.x(L_RC);
+        a.set(L_B);
+        shiftB(a);
+        a.p(2);
+        a.if(T.i64);
+        a.i64(-1);
+        a.else();
+        a.i64(0);
+        a.end();
+        a.o(Op.i64_xor);
+      }
+      a.set(L_B);
+      a.x(L_RBN);
+      a.set(L_A);
+      // opc (p1): 0 AND, 1 ORR, 2 EOR, 3 ANDS
+      const done = a.block();
+      const b2 = a.block();
+      const b1 = a.block();
+      const b0 = a.block();
+      a.p(1);
+      a.brTable([b0, b1, b2, b0], b0);
+      a.end();
+      a.get(L_A);
+      a.get(L_B);
+      a.o(Op.i64_and);
+      a.set(L_R);
+      a.br(done);
+      a.end();
+      a.get(L_A);
+      a.get(L_B);
+      a.o(Op.i64_or);
+      a.set(L_R);
+      a.br(done);
+      a.end();
+      a.get(L_A);
+      a.get(L_B);
+      a.o(Op.i64_xor);
+      a.set(L_R);
+      a.end();
+      sf();
+      a.i32(0);
+      a.o(Op.i32_eq);
+      a.if();
+      a.get(L_R);
+      zext(a);
+      a.set(L_R);
+      a.end();
+      a.p(1);
+      a.i32(3);
+      a.o(Op.i32_eq);
+      a.if();
+      a.setFlag('n', () => {
+        a.get(L_R);
+        sf();
+        a.if(T.i64);
+        a.i64(63);
+        a.else();
+        a.i64(31);
+        a.end();
+        a.o(Op.i64_shr_u, Op.i32_wrap_i64);
+        a.i32(1);
+        a.o(Op.i32_and);
+      });
+      a.setFlag('z', () => {
+        a.get(L_R);
+        a.o(Op.i64_eqz);
+      });
+      a.setFlag('c', () => a.i32(0));
+      a.setFlag('v', () => a.i32(0));
+      a.end();
+      a.setX(L_RA, () => a.get(L_R));
+      return true;
+    }
+    case OP_ADRP:
+      a.setX(L_RA, () => {
+        a.pc();
+        a.i64(-4096);
+        a.o(Op.i64_and);
+        a.get(L_IMM);
+        a.i64(12);
+        a.o(Op.i64_shl, Op.i64_add);
+      });
+      return true;
+    case OP_ADR:
+      a.setX(L_RA, () => {
+        a.pc();
+        a.get(L_IMM);
+        a.o(Op.i64_add);
+      });
+      return true;
+    case OP_CSEL:
+      a.setX(L_RA, () => {
+        condHolds(a, () => a.p(3));
+        a.if(T.i64);
+        a.x(L_RBN);
+        a.else();
+        a.x(L_RC);
+        a.p(1);
+        a.if(T.i64);
+        a.i64(-1);
+        a.else();
+        a.i64(0);
+        a.end();
+        a.o(Op.i64_xor);
+        a.p(2);
+        a.o(Op.i64_extend_i32_u, Op.i64_add);
+        a.end();
+        sf();
+        a.if(T.i64);
+        a.i64(-1);
+        a.else();
+        a.i64(0xffffffff);
+        a.end();
+        a.o(Op.i64_and);
+      });
+      return true;
+    case OP_CCMP:
+      condHolds(a, () => a.p(2));
+      a.if();
+      a.x(L_RBN);
+      a.set(L_A);
+      a.get(L_S);
+      a.mem(Op.i32_load, 8, 2);
+      a.if(T.i64);
+      a.get(L_IMM);
+      a.else();
+      a.x(L_RC);
+      a.end();
+      a.set(L_B);
+      a.p(1);
+      a.tee(L_T);
+      a.if();
+      a.get(L_B);
+      a.i64(-1);
+      a.o(Op.i64_xor);
+      a.set(L_B);
+      a.end();
+      sf();
+      a.i32(0);
+      a.o(Op.i32_eq);
+      a.if();
+      a.get(L_A);
+      zext(a);
+      a.set(L_A);
+      a.get(L_B);
+      zext(a);
+      a.set(L_B);
+      a.end();
+      addWithCarry(a, sf, () => a.i32(1), L_RA);
+      a.else();
+      for (const [f, bit] of [['n', 3], ['z', 2], ['c', 1], ['v', 0]] as const) {
+        a.setFlag(f, () => {
+          a.p(3);
+          a.i32(bit);
+          a.o(Op.i32_shr_u);
+          a.i32(1);
+          a.o(Op.i32_and);
+        });
+      }
+      a.end();
+      return true;
+    case OP_SHIFTI: {
+      // p0: 0 LSL, 1 LSR, 2 ASR (64-bit); 3, 4, 5 the same, 32-bit.
+      const done = a.block();
+      const cases: number[] = [];
+      for (let i = 5; i >= 0; i--) cases[i] = a.block();
+      a.p(0);
+      a.brTable(cases, cases[5]!);
+      for (let i = 0; i < 6; i++) {
+        a.end();
+        a.setX(L_RA, () => {
+          if (i < 3) {
+            a.x(L_RBN);
+            a.get(L_IMM);
+            a.o([Op.i64_shl, Op.i64_shr_u, Op.i64_shr_s][i]!);
+          } else {
+            a.w(L_RBN);
+            a.get(L_IMM);
+            a.o(Op.i32_wrap_i64);
+            a.o([Op.i32_shl, Op.i32_shr_u, Op.i32_shr_s][i - 3]!);
+            a.o(Op.i64_extend_i32_u);
+          }
+        });
+        a.br(done);
+      }
+      a.end();
+      return true;
+    }
+    case OP_BITFIELD:
+      bitfieldBody(a);
+      return true;
+    case OP_EXTR:
+      // 64-bit: lsb 0 is Rm, else Rm >> lsb | Rn << (64 - lsb); 32-bit: the low word of Rn:Rm >> lsb.
+      a.setX(L_RA, () => {
+        a.p(0);
+        a.if(T.i64);
+        a.p(1);
+        a.o(Op.i32_eqz);
+        a.if(T.i64);
+        a.x(L_RC);
+        a.else();
+        a.x(L_RC);
+        a.p(1);
+        a.o(Op.i64_extend_i32_u, Op.i64_shr_u);
+        a.x(L_RBN);
+        a.i64(64);
+        a.p(1);
+        a.o(Op.i64_extend_i32_u, Op.i64_sub, Op.i64_shl, Op.i64_or);
+        a.end();
+        a.else();
+        a.x(L_RBN);
+        a.i64(32);
+        a.o(Op.i64_shl);
+        a.w(L_RC);
+        a.o(Op.i64_extend_i32_u, Op.i64_or);
+        a.p(1);
+        a.o(Op.i64_extend_i32_u, Op.i64_shr_u);
+        zext(a);
+        a.end();
+      });
+      return true;
+    case OP_SHIFTV:
+      // the amount is Rm modulo the width: wasm's shifts take it so
+      a.x(L_RC);
+      a.set(L_IMM);
+      a.x(L_RBN);
+      a.set(L_B);
+      a.setX(L_RA, () => shiftB(a));
+      return true;
+    case OP_ADDSUBX:
+      // B = Rm extended by option (p3: UXTB UXTH UXTW UXTX SXTB SXTH SXTW SXTX) << imm
+      a.x(L_RC);
+      a.i64(64);
+      a.i64(8);
+      a.p(3);
+      a.i32(3);
+      a.o(Op.i32_and, Op.i64_extend_i32_u, Op.i64_shl, Op.i64_sub);
+      a.tee(L_C);
+      a.o(Op.i64_shl);
+      a.set(L_B);
+      a.p(3);
+      a.i32(4);
+      a.o(Op.i32_and);
+      a.if(T.i64);
+      a.get(L_B);
+      a.get(L_C);
+      a.o(Op.i64_shr_s);
+      a.else();
+      a.get(L_B);
+      a.get(L_C);
+      a.o(Op.i64_shr_u);
+      a.end();
+      a.get(L_IMM);
+      a.o(Op.i64_shl);
+      a.set(L_B);
+      a.x(L_RBN);
+      a.set(L_A);
+      addSubTail(a, sf, () => a.p(2));
+      return true;
+    case OP_MADD:
+      // Ra +- Rn * Rm (Ra's slot in imm)
+      a.setX(L_RA, () => {
+        a.get(L_IMM);
+        a.o(Op.i32_wrap_i64);
+        a.i32(3);
+        a.o(Op.i32_shl);
+        a.get(P_RB);
+        a.o(Op.i32_add);
+        a.mem(Op.i64_load, 0, 3);
+        a.x(L_RBN);
+        a.x(L_RC);
+        a.o(Op.i64_mul);
+        a.set(L_C);
+        a.p(1);
+        a.if(T.i64);
+        a.i64(0);
+        a.get(L_C);
+        a.o(Op.i64_sub);
+        a.else();
+        a.get(L_C);
+        a.end();
+        a.o(Op.i64_add);
+        sf();
+        a.if(T.i64);
+        a.i64(-1);
+        a.else();
+        a.i64(0xffffffff);
+        a.end();
+        a.o(Op.i64_and);
+      });
+      return true;
+    case OP_DP1:
+      dp1Body(a);
+      return true;
+  }
+  return false;
+}

@@ -1,0 +1,282 @@
+// The wasm interpreter's function frame and assembler (winterp.ts): module types and function
+// indices, the parameters and locals every operation body uses, a structured-control assembler
+// whose labels resolve to br depths, and the shared shapes (exits, in-page jumps, conditions).
+import { CF, NF, VF, ZF } from '../regs.ts';
+import { Bytes, Op, T, type WasmFunction } from './wasm.ts';
+import { TYPES } from './chain.ts';
+import { SCRATCH_PC } from './emitter.ts';
+import { SCRATCH_BRANCHES } from './winterp-ops.ts';
+
+export const TYPE_FN = TYPES.length;
+/** The helper import: the translator's (chain.ts TYPE_HELPER). */
+export const TYPE_HELPER = TYPES.indexOf(TYPES[1]!);
+export const TYPE_DECODE = TYPE_FN + 1;
+export const TYPE_COND = TYPE_FN + 2;
+export const MODULE_TYPES: [T[], T][] = [
+  ...TYPES,
+  [[T.i32, T.i32, T.i32, T.i32, T.f64, T.i32], T.i32],
+  [[T.i32], T.i32],
+  [[T.i32, T.i32], T.i32],
+];
+export const FN_HELPER = 0;
+export const FN_DECODE = 1;
+export const FN_COND = 3;
+export const PROBE_SIZES = [1, 2, 4, 8, 16];
+/** Function index of the probe for an access of `size` bytes (emit-mem.ts probeFunction). */
+export const probeIndex = (size: number, write: boolean): number => 4 + PROBE_SIZES.indexOf(size) * 2 + (write ? 1 : 0);
+
+// Parameters and locals of the function.
+export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCBF = 4, P_SLOTS = 5;
+export const L_IDX = 6, L_N = 7, L_S = 8, L_OP = 9, L_RA = 10, L_RBN = 11, L_RC = 12, L_T = 13, L_U = 14, L_ADDR = 15, L_BR = 16;
+export const L_PCB = 17, L_IMM = 18, L_A = 19, L_B = 20, L_R = 21, L_VA = 22, L_TGT = 23, L_C = 24;
+
+export const FLAG = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
+
+/** A structured-control assembler over Bytes: labels are resolved to br depths. */
+export class Asm extends Bytes {
+  private readonly ctl: number[] = [];
+  private nextLabel = 1;
+  o(...ops: Op[]): void {
+    for (const x of ops) this.byte(x);
+  }
+  get(l: number): void {
+    this.byte(Op.local_get);
+    this.u32(l);
+  }
+  set(l: number): void {
+    this.byte(Op.local_set);
+    this.u32(l);
+  }
+  tee(l: number): void {
+    this.byte(Op.local_tee);
+    this.u32(l);
+  }
+  i32(v: number): void {
+    this.byte(Op.i32_const);
+    this.s32(v);
+  }
+  i64(v: number | bigint): void {
+    this.byte(Op.i64_const);
+    this.s64(v);
+  }
+  mem(o: Op, offset: number, align = 0): void {
+    this.byte(o);
+    this.u32(align);
+    this.u32(offset);
+  }
+  private open(o: Op, type: T = T.void): number {
+    this.byte(o);
+    this.byte(type);
+    const id = this.nextLabel++;
+    this.ctl.push(id);
+    return id;
+  }
+  block(type: T = T.void): number {
+    return this.open(Op.block, type);
+  }
+  loop(): number {
+    return this.open(Op.loop);
+  }
+  if(type: T = T.void): number {
+    return this.open(Op.if, type);
+  }
+  else(): void {
+    this.byte(Op.else);
+  }
+  end(): void {
+    this.byte(Op.end);
+    this.ctl.pop();
+  }
+  private depth(label: number): number {
+    const i = this.ctl.lastIndexOf(label);
+    if (i < 0) throw new Error('winterp: branch to a closed label');
+    return this.ctl.length - 1 - i;
+  }
+  br(label: number): void {
+    this.byte(Op.br);
+    this.u32(this.depth(label));
+  }
+  brIf(label: number): void {
+    this.byte(Op.br_if);
+    this.u32(this.depth(label));
+  }
+  /** br_table: targets[i] for i, dflt otherwise. */
+  brTable(targets: number[], dflt: number): void {
+    this.byte(Op.br_table);
+    this.u32(targets.length);
+    for (const t of targets) this.u32(this.depth(t));
+    this.u32(this.depth(dflt));
+  }
+  // Registers: the i64 at the address in local l (an register's address in the register file).
+  x(l: number): void {
+    this.get(l);
+    this.mem(Op.i64_load, 0, 3);
+  }
+  /** x(l) as the low 32 bits, i32. */
+  w(l: number): void {
+    this.get(l);
+    this.mem(Op.i32_load, 0, 2);
+  }
+  setX(l: number, value: () => void): void {
+    this.get(l);
+    value();
+    this.mem(Op.i64_store, 0, 3);
+  }
+  flag(f: keyof typeof FLAG): void {
+    this.get(P_RB);
+    this.mem(Op.i32_load, FLAG[f], 2);
+  }
+  setFlag(f: keyof typeof FLAG, value: () => void): void {
+    this.get(P_RB);
+    value();
+    this.mem(Op.i32_store, FLAG[f], 2);
+  }
+  /** Push slot byte `k` (12..15: p0..p3) of the current instruction, i32. */
+  p(k: number): void {
+    this.get(L_S);
+    this.mem(Op.i32_load8_u, 12 + k);
+  }
+  /** Push the current instruction's address + delta, i64. */
+  pc(delta = 0): void {
+    this.get(L_PCB);
+    this.get(L_IDX);
+    this.o(Op.i64_extend_i32_u);
+    this.i64(2);
+    this.o(Op.i64_shl, Op.i64_add);
+    if (delta !== 0) {
+      this.i64(delta);
+      this.o(Op.i64_add);
+    }
+  }
+}
+
+/** Return n + `after` with the next PC stored from `pushPc` (i64) and the branch count. */
+export function exit(a: Asm, pushPc: () => void, after: number): void {
+  a.get(P_RB);
+  pushPc();
+  a.mem(Op.i64_store, SCRATCH_PC, 3);
+  a.get(P_RB);
+  a.get(L_BR);
+  a.mem(Op.i32_store, SCRATCH_BRANCHES, 2);
+  a.get(L_N);
+  if (after !== 0) {
+    a.i32(after);
+    a.o(Op.i32_add);
+  }
+  a.o(Op.return);
+}
+
+/**
+ * Go to the address in L_TGT, this instruction done: on in the loop when it is in this page (and
+ * word aligned: an unaligned one is the run loop's to fault on), else return with it.
+ */
+export function jump(a: Asm, top: number): void {
+  a.get(L_TGT);
+  a.get(L_PCB);
+  a.o(Op.i64_sub);
+  a.tee(L_C);
+  a.i64(4096);
+  a.o(Op.i64_lt_u);
+  a.get(L_TGT);
+  a.o(Op.i32_wrap_i64);
+  a.i32(3);
+  a.o(Op.i32_and, Op.i32_eqz, Op.i32_and);
+  a.if();
+  a.get(L_C);
+  a.o(Op.i32_wrap_i64);
+  a.i32(2);
+  a.o(Op.i32_shr_u);
+  a.set(L_IDX);
+  inc(a, L_N);
+  inc(a, L_BR);
+  a.br(top);
+  a.end();
+  exit(a, () => a.get(L_TGT), 1);
+}
+
+export function inc(a: Asm, l: number): void {
+  a.get(l);
+  a.i32(1);
+  a.o(Op.i32_add);
+  a.set(l);
+}
+
+/** L_TGT = this instruction's address + imm. */
+export function target(a: Asm): void {
+  a.pc();
+  a.get(L_IMM);
+  a.o(Op.i64_add);
+  a.set(L_TGT);
+}
+
+/** Push the i64 in local l zero-extended from 32 bits. */
+export function zext(a: Asm): void {
+  a.i64(0xffffffff);
+  a.o(Op.i64_and);
+}
+
+/** Push the condition (ARM ARM J1 ConditionHolds) of the i32 pushed by `cond`. */
+export function condHolds(a: Asm, cond: () => void): void {
+  a.get(P_RB);
+  cond();
+  a.byte(Op.call);
+  a.u32(FN_COND);
+}
+
+/** cond(rb, c) -> i32: condHolds(r, c) of exec/int-alu.ts. */
+export function condFunction(): WasmFunction {
+  const a = new Asm();
+  const RB = 0, C = 1, RES = 2;
+  const flag = (f: keyof typeof FLAG): void => {
+    a.get(RB);
+    a.mem(Op.i32_load, FLAG[f], 2);
+  };
+  const done = a.block();
+  const cases: number[] = [];
+  for (let i = 7; i >= 0; i--) cases[i] = a.block();
+  a.get(C);
+  a.i32(1);
+  a.o(Op.i32_shr_u);
+  a.brTable(cases, cases[7]!);
+  const bodies: (() => void)[] = [
+    () => flag('z'),
+    () => flag('c'),
+    () => flag('n'),
+    () => flag('v'),
+    () => {
+      flag('c');
+      flag('z');
+      a.o(Op.i32_eqz, Op.i32_and);
+    },
+    () => {
+      flag('n');
+      flag('v');
+      a.o(Op.i32_eq);
+    },
+    () => {
+      flag('z');
+      a.o(Op.i32_eqz);
+      flag('n');
+      flag('v');
+      a.o(Op.i32_eq, Op.i32_and);
+    },
+    () => a.i32(1),
+  ];
+  for (let i = 0; i < 8; i++) {
+    a.end();
+    bodies[i]!();
+    a.set(RES);
+    a.br(done);
+  }
+  a.end();
+  // Odd conditions invert, except 15 (NV is always, as AL).
+  a.get(RES);
+  a.get(C);
+  a.i32(1);
+  a.o(Op.i32_and);
+  a.get(C);
+  a.i32(15);
+  a.o(Op.i32_ne, Op.i32_and, Op.i32_xor);
+  return { type: TYPE_COND, locals: [[1, T.i32]], body: a };
+}
+

@@ -1,0 +1,234 @@
+// The wasm interpreter's loads, stores, pairs and atomics (winterp.ts): the soft-TLB probes of
+// emit-mem.ts, the rest of the access through the handler (misses, faults, MMIO).
+import { Op, T } from './wasm.ts';
+import type { Kind } from './emit-mem.ts';
+import { Asm, probeIndex, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
+import { OP_CAS, OP_COUNT, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, M_POST } from './winterp-ops.ts';
+
+/**
+ * The access address of a load/store into L_VA (base + imm, or the base alone post-indexed);
+ * br $slow when the probe misses; L_ADDR = its wasm address.
+ */
+function access(a: Asm, size: number, write: boolean, slow: number): void {
+  const done = a.block(T.i64);
+  const reg = a.block();
+  const ord = a.block();
+  const imm = a.block();
+  a.p(1);
+  a.brTable([imm, imm, imm, reg, ord], imm);
+  a.end();
+  // offset, pre-index: base + imm; post-index: base
+  a.x(L_RBN);
+  a.p(1);
+  a.i32(M_POST);
+  a.o(Op.i32_ne);
+  a.if(T.i64);
+  a.get(L_IMM);
+  a.else();
+  a.i64(0);
+  a.end();
+  a.o(Op.i64_add);
+  a.br(done);
+  a.end();
+  // ordered: base, aligned to the size
+  a.x(L_RBN);
+  if (size > 1) {
+    a.tee(L_C);
+    a.o(Op.i32_wrap_i64);
+    a.i32(size - 1);
+    a.o(Op.i32_and);
+    a.brIf(slow);
+    a.get(L_C);
+  }
+  a.br(done);
+  a.end();
+  // register offset. An X index beyond +-2^48 takes the handler (whose arithmetic on JS numbers
+  // is exact below that, as emit-mem.ts checks).
+  a.x(L_RBN);
+  a.p(2);
+  a.if(T.i64);
+  a.w(L_RC);
+  a.set(L_T);
+  a.p(2);
+  a.i32(1);
+  a.o(Op.i32_eq);
+  a.if(T.i64);
+  a.get(L_T);
+  a.o(Op.i64_extend_i32_u);
+  a.else();
+  a.get(L_T);
+  a.o(Op.i64_extend_i32_s);
+  a.end();
+  a.else();
+  a.x(L_RC);
+  a.tee(L_C);
+  a.i64(2 ** 48);
+  a.o(Op.i64_add);
+  a.i64(49);
+  a.o(Op.i64_shr_u, Op.i32_wrap_i64);
+  a.brIf(slow);
+  a.get(L_C);
+  a.end();
+  a.p(3);
+  a.o(Op.i64_extend_i32_u, Op.i64_shl, Op.i64_add);
+  a.end();
+  a.tee(L_VA);
+  a.get(P_RB);
+  a.get(P_CTX);
+  a.byte(Op.call);
+  a.u32(probeIndex(size, write));
+  a.tee(L_ADDR);
+  a.i32(-1);
+  a.o(Op.i32_eq);
+  a.brIf(slow);
+}
+
+/** The base register's writeback of pre/post-indexed forms (after the access: Rn wins over Rt). */
+function writeback(a: Asm): void {
+  a.p(1);
+  a.i32(1);
+  a.o(Op.i32_sub);
+  a.i32(2);
+  a.o(Op.i32_lt_u);
+  a.if();
+  a.setX(L_RBN, () => {
+    a.get(L_VA);
+    a.p(1);
+    a.i32(M_POST);
+    a.o(Op.i32_eq);
+    a.if(T.i64);
+    a.get(L_IMM);
+    a.else();
+    a.i64(0);
+    a.end();
+    a.o(Op.i64_add);
+  });
+  a.end();
+}
+
+const LOAD_ZX = [Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u, Op.i64_load];
+const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
+
+/**
+ * CAS and LD<op>/SWP on 2^lg bytes at [Xb] (exec/ls-atomic.ts): aligned, and in both the read and
+ * the write TLB (else the handler: it faults, or walks). CAS: Rs (slot in imm) compared at the
+ * access size, Rt (c) stored if equal, the old value into Rs (a, the write side). LD<op>: the
+ * value op Rs (c) stored, the old value into Rt (a). The old value is zero-extended.
+ */
+function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
+  const size = 1 << lg;
+  a.x(L_RBN);
+  a.tee(L_VA);
+  if (size > 1) {
+    a.o(Op.i32_wrap_i64);
+    a.i32(size - 1);
+    a.o(Op.i32_and);
+    a.brIf(slow);
+  } else a.o(Op.drop);
+  for (const write of [false, true]) {
+    a.get(L_VA);
+    a.get(P_RB);
+    a.get(P_CTX);
+    a.byte(Op.call);
+    a.u32(probeIndex(size, write));
+    a.tee(L_ADDR);
+    a.i32(-1);
+    a.o(Op.i32_eq);
+    a.brIf(slow);
+  }
+  a.get(L_ADDR);
+  a.mem(LOAD_ZX[lg]!, 0);
+  a.set(L_R);
+  const mask = size === 8 ? -1n : (1n << BigInt(8 * size)) - 1n;
+  if (cas) {
+    // Rs (its slot in imm), at the access size
+    a.get(L_IMM);
+    a.o(Op.i32_wrap_i64);
+    a.i32(3);
+    a.o(Op.i32_shl);
+    a.get(P_RB);
+    a.o(Op.i32_add);
+    a.mem(Op.i64_load, 0, 3);
+    a.i64(mask);
+    a.o(Op.i64_and);
+    a.get(L_R);
+    a.o(Op.i64_eq);
+    a.if();
+    a.get(L_ADDR);
+    a.x(L_RC);
+    a.mem(STORE[lg]!, 0);
+    a.end();
+  } else {
+    a.get(L_ADDR);
+    const done = a.block(T.i64);
+    const cases: number[] = [];
+    for (let i = 4; i >= 0; i--) cases[i] = a.block();
+    a.p(1);
+    a.brTable(cases, cases[4]!);
+    const ops: (() => void)[] = [
+      () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_add)),
+      () => (a.get(L_R), a.x(L_RC), a.i64(-1), a.o(Op.i64_xor, Op.i64_and)),
+      () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_xor)),
+      () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_or)),
+      () => a.x(L_RC),
+    ];
+    for (let i = 0; i < 5; i++) {
+      a.end();
+      ops[i]!();
+      a.br(done);
+    }
+    a.end();
+    a.mem(STORE[lg]!, 0);
+  }
+  a.setX(L_RA, () => a.get(L_R));
+}
+
+function ldst(a: Asm, k: Kind, slow: number): void {
+  access(a, k.size, !k.load, slow);
+  if (k.load) {
+    a.setX(L_RA, () => {
+      a.get(L_ADDR);
+      a.mem(k.op, 0);
+      if (k.zext32) a.o(Op.i64_extend_i32_u);
+    });
+  } else {
+    a.get(L_ADDR);
+    a.x(L_RA);
+    a.mem(k.op, 0);
+  }
+  writeback(a);
+}
+
+function ldstPair(a: Asm, k: Kind, slow: number): void {
+  access(a, 2 * k.size, !k.load, slow);
+  if (k.load) {
+    // Both read before either is written; Rt wins when Rt == Rt2.
+    a.get(L_ADDR);
+    a.mem(k.op, 0);
+    a.set(L_R);
+    a.get(L_ADDR);
+    a.mem(k.op, k.size);
+    a.set(L_B);
+    a.setX(L_RC, () => a.get(L_B));
+    a.setX(L_RA, () => a.get(L_R));
+  } else {
+    a.get(L_ADDR);
+    a.x(L_RA);
+    a.mem(k.op, 0);
+    a.get(L_ADDR);
+    a.x(L_RC);
+    a.mem(k.op, k.size);
+  }
+  writeback(a);
+}
+
+
+/** The body of memory operation `op` (true), or false when it is not one; `slow`: the helper's label. */
+export function memBody(a: Asm, op: number, slow: number): boolean {
+  if (op >= OP_CAS && op < OP_CAS + 4) atomic(a, op - OP_CAS, true, slow);
+  else if (op >= OP_RMW && op < OP_RMW + 4) atomic(a, op - OP_RMW, false, slow);
+  else if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[op - OP_LDST]!, slow);
+  else if (op >= OP_LDSTP && op < OP_COUNT) ldstPair(a, PAIR_KINDS[op - OP_LDSTP]!, slow);
+  else return false;
+  return true;
+}

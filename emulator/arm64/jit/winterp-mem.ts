@@ -3,75 +3,56 @@
 import { Op, T } from './wasm.ts';
 import type { Kind } from './emit-mem.ts';
 import { Asm, probeIndex, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
-import { OP_CAS, OP_COUNT, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, M_POST } from './winterp-ops.ts';
+import { OP_CAS, OP_COUNT, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
 
 /**
  * The access address of a load/store into L_VA (base + imm, or the base alone post-indexed);
  * br $slow when the probe misses; L_ADDR = its wasm address.
  */
-function access(a: Asm, size: number, write: boolean, slow: number): void {
-  const done = a.block(T.i64);
-  const reg = a.block();
-  const ord = a.block();
-  const imm = a.block();
-  a.p(1);
-  a.brTable([imm, imm, imm, reg, ord], imm);
-  a.end();
-  // offset, pre-index: base + imm; post-index: base
+function access(a: Asm, size: number, write: boolean, slow: number, mode: number): void {
   a.x(L_RBN);
-  a.p(1);
-  a.i32(M_POST);
-  a.o(Op.i32_ne);
-  a.if(T.i64);
-  a.get(L_IMM);
-  a.else();
-  a.i64(0);
-  a.end();
-  a.o(Op.i64_add);
-  a.br(done);
-  a.end();
-  // ordered: base, aligned to the size
-  a.x(L_RBN);
-  if (size > 1) {
+  if (mode === M_OFF || mode === M_PRE) {
+    // base + imm (post-index: the base alone)
+    a.get(L_IMM);
+    a.o(Op.i64_add);
+  } else if (mode === M_ORDERED && size > 1) {
+    // the base, aligned to the size
     a.tee(L_C);
     a.o(Op.i32_wrap_i64);
     a.i32(size - 1);
     a.o(Op.i32_and);
     a.brIf(slow);
     a.get(L_C);
+  } else if (mode === M_REG) {
+    // register offset. An X index beyond +-2^48 takes the handler (whose arithmetic on JS
+    // numbers is exact below that, as emit-mem.ts checks).
+    a.p(2);
+    a.if(T.i64);
+    a.w(L_RC);
+    a.set(L_T);
+    a.p(2);
+    a.i32(1);
+    a.o(Op.i32_eq);
+    a.if(T.i64);
+    a.get(L_T);
+    a.o(Op.i64_extend_i32_u);
+    a.else();
+    a.get(L_T);
+    a.o(Op.i64_extend_i32_s);
+    a.end();
+    a.else();
+    a.x(L_RC);
+    a.tee(L_C);
+    a.i64(2 ** 48);
+    a.o(Op.i64_add);
+    a.i64(49);
+    a.o(Op.i64_shr_u, Op.i32_wrap_i64);
+    a.brIf(slow);
+    a.get(L_C);
+    a.end();
+    a.p(3);
+    a.o(Op.i64_extend_i32_u, Op.i64_shl, Op.i64_add);
   }
-  a.br(done);
-  a.end();
-  // register offset. An X index beyond +-2^48 takes the handler (whose arithmetic on JS numbers
-  // is exact below that, as emit-mem.ts checks).
-  a.x(L_RBN);
-  a.p(2);
-  a.if(T.i64);
-  a.w(L_RC);
-  a.set(L_T);
-  a.p(2);
-  a.i32(1);
-  a.o(Op.i32_eq);
-  a.if(T.i64);
-  a.get(L_T);
-  a.o(Op.i64_extend_i32_u);
-  a.else();
-  a.get(L_T);
-  a.o(Op.i64_extend_i32_s);
-  a.end();
-  a.else();
-  a.x(L_RC);
-  a.tee(L_C);
-  a.i64(2 ** 48);
-  a.o(Op.i64_add);
-  a.i64(49);
-  a.o(Op.i64_shr_u, Op.i32_wrap_i64);
-  a.brIf(slow);
-  a.get(L_C);
-  a.end();
-  a.p(3);
-  a.o(Op.i64_extend_i32_u, Op.i64_shl, Op.i64_add);
-  a.end();
   a.tee(L_VA);
   a.get(P_RB);
   a.get(P_CTX);
@@ -84,26 +65,15 @@ function access(a: Asm, size: number, write: boolean, slow: number): void {
 }
 
 /** The base register's writeback of pre/post-indexed forms (after the access: Rn wins over Rt). */
-function writeback(a: Asm): void {
-  a.p(1);
-  a.i32(1);
-  a.o(Op.i32_sub);
-  a.i32(2);
-  a.o(Op.i32_lt_u);
-  a.if();
+function writeback(a: Asm, mode: number): void {
+  if (mode !== M_PRE && mode !== M_POST) return;
   a.setX(L_RBN, () => {
     a.get(L_VA);
-    a.p(1);
-    a.i32(M_POST);
-    a.o(Op.i32_eq);
-    a.if(T.i64);
-    a.get(L_IMM);
-    a.else();
-    a.i64(0);
-    a.end();
-    a.o(Op.i64_add);
+    if (mode === M_POST) {
+      a.get(L_IMM);
+      a.o(Op.i64_add);
+    }
   });
-  a.end();
 }
 
 const LOAD_ZX = [Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u, Op.i64_load];
@@ -183,8 +153,8 @@ function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
   a.setX(L_RA, () => a.get(L_R));
 }
 
-function ldst(a: Asm, k: Kind, slow: number): void {
-  access(a, k.size, !k.load, slow);
+function ldst(a: Asm, k: Kind, slow: number, mode: number): void {
+  access(a, k.size, !k.load, slow, mode);
   if (k.load) {
     a.setX(L_RA, () => {
       a.get(L_ADDR);
@@ -196,11 +166,11 @@ function ldst(a: Asm, k: Kind, slow: number): void {
     a.x(L_RA);
     a.mem(k.op, 0);
   }
-  writeback(a);
+  writeback(a, mode);
 }
 
-function ldstPair(a: Asm, k: Kind, slow: number): void {
-  access(a, 2 * k.size, !k.load, slow);
+function ldstPair(a: Asm, k: Kind, slow: number, mode: number): void {
+  access(a, 2 * k.size, !k.load, slow, mode);
   if (k.load) {
     // Both read before either is written; Rt wins when Rt == Rt2.
     a.get(L_ADDR);
@@ -219,7 +189,7 @@ function ldstPair(a: Asm, k: Kind, slow: number): void {
     a.x(L_RC);
     a.mem(k.op, k.size);
   }
-  writeback(a);
+  writeback(a, mode);
 }
 
 
@@ -227,8 +197,8 @@ function ldstPair(a: Asm, k: Kind, slow: number): void {
 export function memBody(a: Asm, op: number, slow: number): boolean {
   if (op >= OP_CAS && op < OP_CAS + 4) atomic(a, op - OP_CAS, true, slow);
   else if (op >= OP_RMW && op < OP_RMW + 4) atomic(a, op - OP_RMW, false, slow);
-  else if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[op - OP_LDST]!, slow);
-  else if (op >= OP_LDSTP && op < OP_COUNT) ldstPair(a, PAIR_KINDS[op - OP_LDSTP]!, slow);
+  else if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[Math.floor((op - OP_LDST) / MODES)]!, slow, (op - OP_LDST) % MODES);
+  else if (op >= OP_LDSTP && op < OP_COUNT) ldstPair(a, PAIR_KINDS[Math.floor((op - OP_LDSTP) / PAIR_MODES)]!, slow, (op - OP_LDSTP) % PAIR_MODES);
   else return false;
   return true;
 }

@@ -9,6 +9,10 @@ export const SLOTS_BYTES = 1024 * SLOT_BYTES;
 /** Where the function leaves the count of taken branches within the page (the run loop's heat). */
 export const SCRATCH_BRANCHES = SCRATCH_PC + 8;
 
+/** Memory-access modes of single loads/stores (M_* below), and of pairs (offset, pre, post). */
+export const MODES = 5;
+export const PAIR_MODES = 3;
+
 // Operations. OP_NONE: not decoded yet; OP_HELPER: the interpreter's handler.
 export const OP_NONE = 0;
 export const OP_HELPER = 1;
@@ -48,13 +52,16 @@ export const OP_DP1 = 33;
 export const OP_CAS = 34;
 /** LDADD, LDCLR, LDEOR, LDSET, SWP (p1: 0..4) of 1, 2, 4, 8 bytes: OP_RMW + log2(size). */
 export const OP_RMW = 38;
-/** Single loads/stores: OP_LDST + the index of their Kind in LDST_KINDS. */
+/**
+ * Single loads/stores: OP_LDST + (the index of their Kind in LDST_KINDS) * MODES + their mode, so
+ * that each operation's address arithmetic is fixed when the module is built.
+ */
 export const OP_LDST = 42;
 export const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
-/** Pairs: OP_LDSTP + the index of their Kind in PAIR_KINDS. */
-export const OP_LDSTP = OP_LDST + LDST_KINDS.length;
+/** Pairs: OP_LDSTP + (the index of their Kind in PAIR_KINDS) * PAIR_MODES + their mode. */
+export const OP_LDSTP = OP_LDST + LDST_KINDS.length * MODES;
 export const PAIR_KINDS: Kind[] = [...PAIR.values()].filter((k) => !k.vec);
-export const OP_COUNT = OP_LDSTP + PAIR_KINDS.length;
+export const OP_COUNT = OP_LDSTP + PAIR_KINDS.length * PAIR_MODES;
 
 /** Memory-access modes (p1): offset, pre-index (writeback of the address), post-index (address + imm). */
 export const M_OFF = 0;

@@ -38,7 +38,7 @@ import { PAIR, SINGLE, probeFunction } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
 import { Asm, FN_DECODE, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, PROBE_SIZES, P_BUDGET, P_CTX, P_ENTRY, P_PCBF, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES } from './winterp-ops.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES } from './winterp-ops.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
@@ -69,7 +69,7 @@ function single(mode: number): Packer {
     s.b = f.b >> 1;
     s.imm = f.off;
     s.p1 = mode;
-    return OP_LDST + i;
+    return OP_LDST + i * MODES + mode;
   };
 }
 
@@ -114,7 +114,7 @@ function pair(mode: number): Packer {
     s.b = f.b >> 1;
     s.imm = f.off;
     s.p1 = mode;
-    return OP_LDSTP + i;
+    return OP_LDSTP + i * PAIR_MODES + mode;
   };
 }
 

@@ -20,24 +20,14 @@ function addWithCarry(a: Asm, sf: () => void, flags: (() => void) | null, rd: nu
     // top bit index: 63 or 31
     a.setFlag('n', () => {
       a.get(L_R);
-      sf();
-      a.if(T.i64);
-      a.i64(63);
-      a.else();
-      a.i64(31);
-      a.end();
+      topBit(a, sf);
       a.o(Op.i64_shr_u, Op.i32_wrap_i64);
       a.i32(1);
       a.o(Op.i32_and);
     });
     a.setFlag('z', () => {
       a.get(L_R);
-      sf();
-      a.if(T.i64);
-      a.i64(-1);
-      a.else();
-      a.i64(0xffffffff);
-      a.end();
+      widthMask(a, sf);
       a.o(Op.i64_and, Op.i64_eqz);
     });
     a.setFlag('c', () => {
@@ -65,12 +55,7 @@ function addWithCarry(a: Asm, sf: () => void, flags: (() => void) | null, rd: nu
       a.get(L_B);
       a.get(L_R);
       a.o(Op.i64_xor, Op.i64_and);
-      sf();
-      a.if(T.i64);
-      a.i64(63);
-      a.else();
-      a.i64(31);
-      a.end();
+      topBit(a, sf);
       a.o(Op.i64_shr_u, Op.i32_wrap_i64);
       a.i32(1);
       a.o(Op.i32_and);
@@ -85,15 +70,30 @@ function addWithCarry(a: Asm, sf: () => void, flags: (() => void) | null, rd: nu
   if (rd !== null) {
     a.setX(rd, () => {
       a.get(L_R);
-      sf();
-      a.if(T.i64);
-      a.i64(-1);
-      a.else();
-      a.i64(0xffffffff);
-      a.end();
+      widthMask(a, sf);
       a.o(Op.i64_and);
     });
   }
+}
+
+/** Push (i64) the mask of the operation's width: all ones when `sf` pushes 1, else the low word. */
+function widthMask(a: Asm, sf: () => void): void {
+  sf();
+  a.if(T.i64);
+  a.i64(-1);
+  a.else();
+  a.i64(0xffffffff);
+  a.end();
+}
+
+/** Push (i64) the index of the width's top bit: 63 when `sf` pushes 1, else 31. */
+function topBit(a: Asm, sf: () => void): void {
+  sf();
+  a.if(T.i64);
+  a.i64(63);
+  a.else();
+  a.i64(31);
+  a.end();
 }
 
 /** A + B or A - B (p1) with A, B in locals, into Ra: the common tail of the ADD/SUB forms. */
@@ -223,12 +223,7 @@ function bitfieldBody(a: Asm): void {
     a.o(Op.i64_or);
     a.end();
     // 32-bit: the low word only
-    a.p(0);
-    a.if(T.i64);
-    a.i64(-1);
-    a.else();
-    a.i64(0xffffffff);
-    a.end();
+    widthMask(a, () => a.p(0));
     a.o(Op.i64_and);
   });
 }
@@ -460,12 +455,7 @@ export function aluBody(a: Asm, op: number): boolean {
         a.get(L_IMM);
         a.get(L_C);
         a.o(Op.i64_shl, Op.i64_or);
-        sf();
-        a.if(T.i64);
-        a.i64(-1);
-        a.else();
-        a.i64(0xffffffff);
-        a.end();
+        widthMask(a, sf);
         a.o(Op.i64_and);
       });
       return true;
@@ -529,12 +519,7 @@ export function aluBody(a: Asm, op: number): boolean {
       a.if();
       a.setFlag('n', () => {
         a.get(L_R);
-        sf();
-        a.if(T.i64);
-        a.i64(63);
-        a.else();
-        a.i64(31);
-        a.end();
+        topBit(a, sf);
         a.o(Op.i64_shr_u, Op.i32_wrap_i64);
         a.i32(1);
         a.o(Op.i32_and);
@@ -583,12 +568,7 @@ export function aluBody(a: Asm, op: number): boolean {
         a.p(2);
         a.o(Op.i64_extend_i32_u, Op.i64_add);
         a.end();
-        sf();
-        a.if(T.i64);
-        a.i64(-1);
-        a.else();
-        a.i64(0xffffffff);
-        a.end();
+        widthMask(a, sf);
         a.o(Op.i64_and);
       });
       return true;
@@ -605,26 +585,7 @@ export function aluBody(a: Asm, op: number): boolean {
       a.x(L_RC);
       a.end();
       a.set(L_B);
-      a.p(1);
-      a.tee(L_T);
-      a.if();
-      a.get(L_B);
-      a.i64(-1);
-      a.o(Op.i64_xor);
-      a.set(L_B);
-      a.end();
-      sf();
-      a.i32(0);
-      a.o(Op.i32_eq);
-      a.if();
-      a.get(L_A);
-      zext(a);
-      a.set(L_A);
-      a.get(L_B);
-      zext(a);
-      a.set(L_B);
-      a.end();
-      addWithCarry(a, sf, () => a.i32(1), L_RA);
+      addSubTail(a, sf, () => a.i32(1));
       a.else();
       for (const [f, bit] of [['n', 3], ['z', 2], ['c', 1], ['v', 0]] as const) {
         a.setFlag(f, () => {
@@ -758,12 +719,7 @@ export function aluBody(a: Asm, op: number): boolean {
         a.get(L_C);
         a.end();
         a.o(Op.i64_add);
-        sf();
-        a.if(T.i64);
-        a.i64(-1);
-        a.else();
-        a.i64(0xffffffff);
-        a.end();
+        widthMask(a, sf);
         a.o(Op.i64_and);
       });
       return true;

@@ -53,7 +53,13 @@ function access(a: Asm, size: number, write: boolean, slow: number, mode: number
     a.p(3);
     a.o(Op.i64_extend_i32_u, Op.i64_shl, Op.i64_add);
   }
-  a.tee(L_VA);
+  a.set(L_VA);
+  probe(a, size, write, slow);
+}
+
+/** L_ADDR = the wasm address of L_VA from the soft TLB's probe (emit-mem.ts probeFunction); br $slow on a miss. */
+function probe(a: Asm, size: number, write: boolean, slow: number): void {
+  a.get(L_VA);
   a.get(P_RB);
   a.get(P_CTX);
   a.byte(Op.call);
@@ -95,17 +101,7 @@ function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
     a.o(Op.i32_and);
     a.brIf(slow);
   } else a.o(Op.drop);
-  for (const write of [false, true]) {
-    a.get(L_VA);
-    a.get(P_RB);
-    a.get(P_CTX);
-    a.byte(Op.call);
-    a.u32(probeIndex(size, write));
-    a.tee(L_ADDR);
-    a.i32(-1);
-    a.o(Op.i32_eq);
-    a.brIf(slow);
-  }
+  for (const write of [false, true]) probe(a, size, write, slow);
   a.get(L_ADDR);
   a.mem(LOAD_ZX[lg]!, 0);
   a.set(L_R);

@@ -112,6 +112,16 @@ export class Asm extends Bytes {
     this.get(l);
     this.mem(Op.i64_load, 0, 3);
   }
+  /** Push the register whose slot number the instruction's imm holds (MADD's Ra, CAS's Rs). */
+  xImm(): void {
+    this.get(L_IMM);
+    this.o(Op.i32_wrap_i64);
+    this.i32(3);
+    this.o(Op.i32_shl);
+    this.get(P_RB);
+    this.o(Op.i32_add);
+    this.mem(Op.i64_load, 0, 3);
+  }
   /** x(l) as the low 32 bits, i32. */
   w(l: number): void {
     this.get(l);
@@ -280,3 +290,22 @@ export function condFunction(): WasmFunction {
   return { type: TYPE_COND, locals: [[1, T.i32]], body: a };
 }
 
+/** Push (i64) the mask of the operation's width: all ones when `sf` pushes 1, else the low word. */
+export function widthMask(a: Asm, sf: () => void): void {
+  sf();
+  a.if(T.i64);
+  a.i64(-1);
+  a.else();
+  a.i64(0xffffffff);
+  a.end();
+}
+
+/** Push (i64) the index of the width's top bit: 63 when `sf` pushes 1, else 31. */
+export function topBit(a: Asm, sf: () => void): void {
+  sf();
+  a.if(T.i64);
+  a.i64(63);
+  a.else();
+  a.i64(31);
+  a.end();
+}

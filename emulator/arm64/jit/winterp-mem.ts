@@ -108,13 +108,7 @@ function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
   const mask = size === 8 ? -1n : (1n << BigInt(8 * size)) - 1n;
   if (cas) {
     // Rs (its slot in imm), at the access size
-    a.get(L_IMM);
-    a.o(Op.i32_wrap_i64);
-    a.i32(3);
-    a.o(Op.i32_shl);
-    a.get(P_RB);
-    a.o(Op.i32_add);
-    a.mem(Op.i64_load, 0, 3);
+    a.xImm();
     a.i64(mask);
     a.o(Op.i64_and);
     a.get(L_R);

@@ -25,8 +25,14 @@ export const INSNS_PER_PAGE = PAGE / 4;
 
 /** Decoded instructions of one physical 4 KiB page. */
 export class DecodedPage {
-  readonly fns: (Exec | undefined)[] = new Array(INSNS_PER_PAGE).fill(undefined);
-  readonly args: Fields[] = new Array(INSNS_PER_PAGE).fill(undefined);
+  /**
+   * Handlers and fields by instruction (undefined: not decoded yet). Shared empty arrays until the
+   * first decode here (decode()): a page the wasm interpreter runs may never need its own (it
+   * packs slots straight from the decoder, jit/runtime.ts), and two 8 KB arrays per page were
+   * ~18 MB of each kit boot's young-generation allocation.
+   */
+  fns: (Exec | undefined)[] = NO_FNS;
+  args: Fields[] = NO_ARGS;
   /** False once the page was dropped (its RAM was written): execute-TLB entries holding it are stale. */
   valid = true;
   /** Block entries into this page so far: the translator's hotness count (jit/runtime.ts). */
@@ -54,7 +60,25 @@ export class DecodedPage {
     // heat becomes -Infinity for a page that failed to translate, work passes 2^31 (double-fields.ts).
     holdDoubles(this, ['heat', 'work']);
   }
+
+  /** Enter instruction idx as decoded. */
+  decoded(idx: number, exec: Exec, fields: Fields): void {
+    this.ownArrays();
+    this.fns[idx] = exec;
+    this.args[idx] = fields;
+  }
+
+  /** Give the page arrays of its own (before code that fills them through another reference). */
+  ownArrays(): void {
+    if (this.fns === NO_FNS) {
+      this.fns = new Array(INSNS_PER_PAGE).fill(undefined);
+      this.args = new Array(INSNS_PER_PAGE).fill(undefined);
+    }
+  }
 }
+/** Every page's arrays before its first decode: never written (DecodedPage.decoded). */
+const NO_FNS: (Exec | undefined)[] = new Array(INSNS_PER_PAGE).fill(undefined);
+const NO_ARGS: Fields[] = new Array(INSNS_PER_PAGE).fill(undefined);
 
 /** Holds RAM page offsets it may write through without asking (a CPU's write TLB). */
 export interface CodeCacheClient {

@@ -20,6 +20,8 @@ import { DecodedPage, INSNS_PER_PAGE, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { EXCEPTION_TAKEN, ProcessingElement } from './pe.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
+import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './jit/guest-memory.ts';
+import { HCR } from './sysstate.ts';
 import { holdDoubles } from './double-fields.ts';
 
 export { EC } from './ec.ts';
@@ -39,6 +41,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
   private jitN = 0;
   /** Where translated code leaves the next PC (lo, hi words). */
   private readonly jitPc: Int32Array;
+  /** What the wasm interpreter may do without the handler (guest-memory.ts SLOT_CPU_FLAGS). */
+  private readonly cpuFlags: Int32Array;
   /** Where the last run stopped other than by an exception (-1 after one): see runBlocks. */
   private resumePc = -1;
 
@@ -47,7 +51,10 @@ export class Cpu extends ProcessingElement implements JitCpu {
     const memory = mem.guest?.memory;
     this.jit = jitSettings.enabled && this.slot.shared && memory ? translatorFor(memory) : null;
     if (this.jit !== null) this.codeCache.translationOwner = this.jit;
-    this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 3);
+    // The next PC (lo, hi), the branches taken in the wasm interpreter, its memo (winterp-ops.ts).
+    this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 4);
+    if (this.jit !== null && this.jit.winterp !== null) this.jitPc[3] = this.jit.memoFor(this.decoder);
+    this.cpuFlags = new Int32Array(this.slot.buffer, this.slot.base + SLOT_CPU_FLAGS, 1);
     holdDoubles(this, ['resumePc']); // an address (double-fields.ts)
   }
 
@@ -108,8 +115,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
         let page = this.xPage[ti]!;
         // A page another CPU, a device or a loader wrote since it was cached here is no longer valid.
         if (this.xTag[ti] !== pn || !page.valid) page = this.fetchPageSlow(pc, ti, pn);
-        const fns = page.fns;
-        const args = page.args;
+        let fns = page.fns;
+        let args = page.args;
         const pageBase = pc - off;
         let idx = off >>> 2;
         let code = page.code;
@@ -166,7 +173,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
             jit!.wpage = page;
             // The budget is a number of instructions to reach, not always whole (stall is charged in
             // fractions): the loop below runs while n < budget, so ceil(budget - n) of them (>= 1).
-            const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, pageBase, page.wslots);
+            this.cpuFlags[0] = this.hypervisor === null || (this.sys.hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0;
+            const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, pageBase, page.wslots, page.ramOffset);
             n += k;
             jitStats.wran += k;
             skip = false;
@@ -184,7 +192,12 @@ export class Cpu extends ProcessingElement implements JitCpu {
             break;
           }
           let fn = fns[idx];
-          if (fn === undefined) fn = this.decodeAt(page, idx);
+          if (fn === undefined) {
+            fn = this.decodeAt(page, idx);
+            // (The page's first decode gives it arrays of its own.)
+            fns = page.fns;
+            args = page.args;
+          }
           const npc = pc + 4;
           this.pc = pc;
           this.nextPc = npc;
@@ -261,8 +274,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
   private decodeAt(page: DecodedPage, idx: number): Exec {
     const word = this.ram.getUint32(page.ramOffset + idx * 4, true);
     const d = this.decoder.decode(word);
-    page.fns[idx] = d.exec;
-    page.args[idx] = d.fields;
+    page.decoded(idx, d.exec, d.fields);
     return d.exec;
   }
 

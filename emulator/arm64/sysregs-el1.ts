@@ -38,6 +38,8 @@ export interface SysregDef {
   /** HCR_EL2 bits (low word) that trap reads / writes from EL1/EL0 to EL2. */
   trapRead?: number;
   trapWrite?: number;
+  /** The value of a read-only register that never changes (what `read` returns): a move to the wasm interpreter. */
+  constant?: number;
 }
 
 const TWO32 = 4294967296;

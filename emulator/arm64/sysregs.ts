@@ -75,7 +75,8 @@ const el0Sysregs: SysregDef[] = [
   },
   valueReg('TPIDR_EL0', enc(3, 3, 13, 0, 2), El1Slot.TPIDR_EL0, 0),
   valueReg('TPIDRRO_EL0', enc(3, 3, 13, 0, 3), El1Slot.TPIDRRO_EL0, 0),
-  { name: 'DCZID_EL0', enc: enc(3, 3, 0, 0, 7), minEl: 0, read: () => 4n },
+  // BS = 4: DC ZVA zeroes 2^4 words (exec/int-sys.ts dcZva).
+  { name: 'DCZID_EL0', enc: enc(3, 3, 0, 0, 7), minEl: 0, read: () => 4n, constant: 4 },
 ];
 
 const table = new Map<number, SysregDef>();

@@ -49,6 +49,59 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     expect(jit.x(0)).toBe(6n);
   });
 
+  it('runs EL1 cache maintenance, DCZID_EL0 and the long multiplies without a handler call', () => {
+    const words = assemble([
+      'mov x0, #0x8033', 'mov x1, #-7', 'mov x2, #0x80000000', 'add x2, x2, #5', 'mov x3, #-1000',
+      'smaddl x4, w1, w2, x3', 'umaddl x5, w1, w2, x3', 'smsubl x6, w2, w2, x3', 'umsubl x7, w1, w1, x4', 'smull x8, w1, w2',
+      'str x1, [x0, #-0x30]', 'dc zva, x0', 'dc cvau, x0', 'dc civac, x0', 'dc cvac, x0', 'dc ivac, x0', 'mrs x9, dczid_el0', 'ldur x10, [x0, #-16]',
+    ]);
+    for (const budget of [1, 3, 100]) {
+      const { jit, interp } = wasmInterpreted(words);
+      for (const t of [jit, interp]) {
+        // EL1 (the soft TLB's EL1 context), no hypervisor: DC ZVA is not trapped.
+        t.cpu.el = 1;
+        t.cpu.setTlbContext(1);
+      }
+      const before = jitStats.whelper;
+      let runs = 0;
+      // (No BRK to end it: the test harness catches exceptions at EL0 only.)
+      while (interp.cpu.instret < words.length) {
+        const n = Math.min(budget, words.length - interp.cpu.instret);
+        expect(jit.cpu.run(n)).toBe(interp.cpu.run(n));
+        expectSame(jit, interp, `budget ${budget} run ${++runs}`);
+      }
+      expect(jit.x(9)).toBe(4n);
+      expect(jit.x(10)).toBe(0n); // in the zeroed block 0x8000..0x803f
+      expect([...new Uint8Array(jit.mem.ram.buffer, 0x8000 + jit.mem.ram.byteOffset, 64)]).toEqual(new Array(64).fill(0));
+      expect(jit.mem.ram.getUint8(0x8040)).not.toBe(0);
+      // The soft-TLB misses of the STR (write) and DC CVAU (read) of the data page (the
+      // handler fills the TLB); nothing else left the wasm interpreter.
+      expect(jitStats.whelper - before, `budget ${budget}`).toBe(2);
+    }
+  });
+
+  it('DC ZVA at EL0 is the handler\'s (SCTLR_EL1.DZE), with the same result', () => {
+    const words = assemble(['mov x0, #0x8020', 'dc zva, x0', 'mrs x9, dczid_el0', 'ldr x1, [x0]', 'dc cvau, x0', 'brk #0']);
+    const { jit, interp } = wasmInterpreted(words);
+    for (const t of [jit, interp]) while (t.traps.length === 0) t.cpu.run(1000);
+    expectSame(jit, interp, 'EL0');
+    expect(jit.mem.ram.getUint8(0x8020)).toBe(0);
+    expect(jit.traps[0]!.pc).toBe(TestCpu.CODE + 5 * 4);
+  });
+
+  it('packs each distinct word once: the same words on another page come from the memo', () => {
+    // (CINC: a slot with all 16 bytes in use.)
+    const body = new Array(5).fill(['add x0, x0, #1', 'cinc x1, x1, ne']).flat();
+    const words = assemble(['mov x0, #0', 'mov x1, #0', ...body, 'b 1f', '.balign 4096', '1:', ...body, 'brk #0']);
+    const { jit, interp } = wasmInterpreted(words);
+    const before = jitStats.wpacked;
+    for (const t of [jit, interp]) while (t.traps.length === 0) t.cpu.run(1000);
+    expectSame(jit, interp, 'memo');
+    expect([jit.x(0), jit.x(1)]).toEqual([10n, 10n]);
+    // mov, mov, add, cinc, b, brk: 6 words packed in JavaScript for the 24 instructions on the two pages.
+    expect(jitStats.wpacked - before).toBe(6);
+  });
+
   it('a page written by a store is decoded again: the new instruction runs', () => {
     // str w2, [x1] rewrites the instruction after the branch target with `mov x0, #2`.
     const words = assemble(['adr x1, 1f', 'ldr w2, 2f', 'str w2, [x1]', 'dc cvau, x1', 'dsb ish', 'ic ivau, x1', 'dsb ish', 'isb', '1: mov x0, #1', 'brk #0', '2: mov x0, #2']);

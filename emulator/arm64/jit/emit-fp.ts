@@ -32,8 +32,8 @@ const HUGE = 2 ** 1000;
 const MIN_NORMAL = 2 ** -1022;
 const RMODE_FZ = (3 << 22) | (1 << 24);
 
-/** Scratch v128 slots (byte offsets from rb), 16-aligned after the next-PC word. */
-const SCRATCH = (SCRATCH_PC + 8 + 15) & ~15;
+/** Scratch v128 slots (byte offsets from rb), 16-aligned after the next PC and the wasm interpreter's words (winterp-ops.ts). */
+const SCRATCH = (SCRATCH_PC + 16 + 15) & ~15;
 const enum S { P, AH, BH, UL, TH, BB, TL, VS, VERR, V, RES, COUNT }
 const slot = (s: S): number => SCRATCH + 16 * s;
 if (slot(S.COUNT) > SLOT_SP_EL0) throw new Error('emit-fp: scratch slots overlap the system registers in the CPU slot');

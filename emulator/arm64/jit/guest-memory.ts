@@ -6,8 +6,9 @@
 // taken of it stays valid for the life of the machine):
 //   [0, ramBytes)                      guest RAM: a RAM offset is a wasm address
 //   [cpuBase, cpuBase + CPU_SLOTS*SLOT) one slot per CPU: register file, then the soft TLBs
-//   [arenaBase, + ARENA_BYTES)          the wasm interpreter's slot tables of decoded pages
-//                                      (winterp.ts): the last ARENA_BYTES of the memory
+//   [arenaBase, + ARENA_BYTES)          the wasm interpreter's slot tables of decoded pages,
+//                                      then its memos of packed words (winterp.ts): the last
+//                                      ARENA_BYTES of the memory
 // A CPU made once all slots are taken (or on a memory that is not a wasm memory) keeps its state in
 // ordinary ArrayBuffers and runs on the interpreter alone.
 //
@@ -31,6 +32,13 @@ export const SLOT_TLB_OFFSET = 2048;
  */
 export const SLOT_SP_EL0 = 1728;
 export const SLOT_EL1 = SLOT_SP_EL0 + 8;
+/**
+ * A word of what the wasm interpreter may do without the handler, written by the run loop before
+ * each call (cpu.ts): CPU_FLAG_ZVA, EL1's DC ZVA is not trapped to EL2 (no hypervisor, or
+ * HCR_EL2.TDZ clear). The system registers above end before it (sysstate.ts checks).
+ */
+export const SLOT_CPU_FLAGS = SLOT_TLB_OFFSET - 4;
+export const CPU_FLAG_ZVA = 1;
 export const CPU_SLOTS = 64;
 /**
  * The wasm interpreter's arena (winterp.ts): ARENA_TABLES slot tables of 16 KiB, one per decoded
@@ -38,7 +46,15 @@ export const CPU_SLOTS = 64;
  */
 export const ARENA_TABLES = 2048;
 export const ARENA_TABLE_BYTES = 16384;
-export const ARENA_BYTES = ARENA_TABLES * ARENA_TABLE_BYTES;
+/**
+ * After the tables, one memo per decoder (a core's feature set; at most ARENA_MEMOS, later ones
+ * have none) of words already packed: 2^MEMO_BITS entries of 32 bytes (winterp.ts fillFunction).
+ */
+export const ARENA_MEMOS = 4;
+export const MEMO_BITS = 16;
+export const MEMO_ENTRY_BYTES = 32;
+export const ARENA_MEMO_BYTES = MEMO_ENTRY_BYTES << MEMO_BITS;
+export const ARENA_BYTES = ARENA_TABLES * ARENA_TABLE_BYTES + ARENA_MEMOS * ARENA_MEMO_BYTES;
 /** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots and the arena). */
 export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - CPU_SLOTS * CPU_SLOT_BYTES - ARENA_BYTES;
 

@@ -19,9 +19,10 @@
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
+import type { Fields } from '../decode/pattern.ts';
 import { compileModule, compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { instantiateWasmInterpreter, pack, SLOT_BYTES, SLOTS_BYTES, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
-import { ARENA_BYTES, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
+import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
 import { pageHash, TranslationCache, type CachedPage } from './persist.ts';
@@ -102,7 +103,7 @@ export interface JitCpu {
   /** Block entries into a page before it is translated (0: at the first, synchronously). */
   readonly jitThreshold: number;
   /** The core's decoder: its features are what the background compiler decodes with. */
-  readonly decoder: { readonly features: FeatureSet };
+  readonly decoder: { readonly features: FeatureSet; decode(word: number): { exec: unknown; fields: Fields } };
 }
 
 /** Whole-process figures (bench, tests). */
@@ -120,8 +121,11 @@ export const jitStats = {
   optimizeMs: 0,
   /** Instructions translated code ran (the rest of a run was interpreted). */
   ran: 0,
-  /** Instructions the wasm interpreter ran (winterp.ts). */
+  /** Instructions the wasm interpreter ran (winterp.ts), and the slots it had packed in JavaScript (the rest came from its memo). */
   wran: 0,
+  wpacked: 0,
+  /** Its calls of the interpreter's handlers (everything it has no operation for, soft-TLB misses). */
+  whelper: 0,
   /** Pages translated by the background compiler (background.ts), counted in pages too. */
   background: 0,
   /** Pages whose translation came from the translation cache (persist.ts), counted in pages too. */
@@ -135,7 +139,7 @@ holdDoubles(jitStats, Object.keys(jitStats));
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
 }
 
 export class Translator {
@@ -169,6 +173,9 @@ export class Translator {
   /** Free slot tables of the arena (wasm addresses); tables of dropped pages wait in `dropped`. */
   private readonly freeTables: number[] = [];
   private readonly dropped: number[] = [];
+  /** Its memos of packed words, by decoder (winterp.ts fillFunction); free memo addresses. */
+  private readonly memos = new Map<object, number>();
+  private readonly freeMemos: number[] = [];
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
 
@@ -179,11 +186,12 @@ export class Translator {
     if (jitSettings.wasmInterpreter) {
       const arena = memory.buffer.byteLength - ARENA_BYTES;
       for (let i = ARENA_TABLES - 1; i >= 0; i--) this.freeTables.push(arena + i * ARENA_TABLE_BYTES);
+      for (let i = ARENA_MEMOS - 1; i >= 0; i--) this.freeMemos.push(arena + ARENA_TABLES * ARENA_TABLE_BYTES + i * ARENA_MEMO_BYTES);
       this.winterp = instantiateWasmInterpreter(
         wasmInterpreterModule(),
         memory,
-        (n, idx, pcBase) => this.current!.jitHelper(this.wpage!, n, idx, pcBase),
-        (idx) => this.decodeSlot(idx),
+        (n, idx, pcBase) => (jitStats.whelper++, this.current!.jitHelper(this.wpage!, n, idx, pcBase)),
+        (idx, entry) => this.decodeSlot(idx, entry),
       );
     }
     if (jitSettings.background && jitSettings.threshold > 0) {
@@ -444,11 +452,37 @@ export class Translator {
     page.wslots = 0;
   }
 
-  /** The wasm interpreter's decode import: decode instruction idx of wpage into its slot. */
-  private decodeSlot(idx: number): number {
+  /**
+   * The memo of packed words for CPUs of `decoder` (a wasm address the CPU keeps in its slot,
+   * winterp-ops.ts SCRATCH_MEMO), or 0: none (no wasm interpreter, or more decoders than memos).
+   */
+  memoFor(decoder: object): number {
+    let m = this.memos.get(decoder);
+    if (m === undefined) {
+      m = this.freeMemos.pop() ?? 0;
+      this.memos.set(decoder, m);
+    }
+    return m;
+  }
+
+  /**
+   * The wasm interpreter's decode import: decode instruction idx of wpage into its slot, and into
+   * the memo entry at `entry` (with its word) unless 0.
+   */
+  private decodeSlot(idx: number, entry: number): number {
     const page = this.wpage!;
-    if (page.fns[idx] === undefined) this.current!.jitDecode(page, idx);
-    return pack(page.fns[idx], page.args[idx], this.bytes, this.view, page.wslots + idx * SLOT_BYTES);
+    // Straight from the decoder (its own memo): the page's arrays are the interpreter's, wanted
+    // only if a handler of this page runs (cpu.ts jitHelper decodes them then).
+    const word = this.view.getInt32(page.ramOffset + idx * 4, true);
+    const d = this.current!.decoder.decode(word);
+    const at = page.wslots + idx * SLOT_BYTES;
+    const op = pack(d.exec, d.fields, this.bytes, this.view, at);
+    jitStats.wpacked++;
+    if (entry !== 0) {
+      this.bytes.copyWithin(entry, at, at + SLOT_BYTES);
+      this.view.setInt32(entry + SLOT_BYTES, word, true);
+    }
+    return op;
   }
 
   /** Drop a page's translation (the page was written, or is translated again). */

@@ -322,6 +322,7 @@ function returnAtIdx(e: Emit): void {
 
 /** Compile a page's function against the guest's memory, with `helper` as the handler caller. */
 export function compilePage(page: DecodedPage, memory: WebAssembly.Memory, chain: WebAssembly.ExportValue, helper: Helper, decode: (i: number) => void, stats?: TranslateStats, full = false, optimize = false, slack = BUDGET_SLACK): PageFn {
+  page.ownArrays(); // decode(i) fills these arrays
   const bytes = pageModuleBytes(page.fns, page.args, page.entries, decode, page.translations === 0 || optimize, full, slack, stats, !optimize);
   return instantiatePage(compileModule(bytes, optimize), memory, chain, helper);
 }

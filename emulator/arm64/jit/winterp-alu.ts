@@ -3,7 +3,7 @@
 import { Op, T } from './wasm.ts';
 import { Asm, condHolds, topBit, widthMask, zext, L_A, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, L_U, L_VA, P_RB } from './winterp-asm.ts';
 import { bitfieldBody, dp1Body } from './winterp-bits.ts';
-import { OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
+import { OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
 
 /**
  * AddWithCarry (as emit-alu.ts): R = A + B + cin with A, B in locals (32-bit forms zero-extended
@@ -149,6 +149,20 @@ function pushShift(a: Asm, w32: boolean, type: number): void {
     a.get(L_IMM);
     a.o([Op.i64_shl, Op.i64_shr_u, Op.i64_shr_s, Op.i64_rotr][type]!);
   }
+}
+
+/** Ra + product, or Ra - product when p1 (MADD/MSUB, the long forms): both i64 on the stack. */
+function accumulate(a: Asm): void {
+  a.set(L_C);
+  a.p(1);
+  a.if(T.i64);
+  a.i64(0);
+  a.get(L_C);
+  a.o(Op.i64_sub);
+  a.else();
+  a.get(L_C);
+  a.end();
+  a.o(Op.i64_add);
 }
 
 /** The body of ALU operation `op` (true), or false when it is not one. */
@@ -458,18 +472,25 @@ export function aluBody(a: Asm, op: number): boolean {
         a.x(L_RBN);
         a.x(L_RC);
         a.o(Op.i64_mul);
-        a.set(L_C);
-        a.p(1);
-        a.if(T.i64);
-        a.i64(0);
-        a.get(L_C);
-        a.o(Op.i64_sub);
-        a.else();
-        a.get(L_C);
-        a.end();
-        a.o(Op.i64_add);
+        accumulate(a);
         widthMask(a, sf);
         a.o(Op.i64_and);
+      });
+      return true;
+    case OP_MADDL:
+      // Ra +- Wn * Wm, each word sign- (p0) or zero-extended (Ra's slot in imm)
+      a.setX(L_RA, () => {
+        a.xImm();
+        for (const l of [L_RBN, L_RC]) {
+          a.w(l);
+          a.o(Op.i64_extend_i32_s);
+          a.w(l);
+          a.o(Op.i64_extend_i32_u);
+          a.p(0);
+          a.o(Op.select);
+        }
+        a.o(Op.i64_mul);
+        accumulate(a);
       });
       return true;
     case OP_DP1:

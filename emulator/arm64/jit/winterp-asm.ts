@@ -12,11 +12,13 @@ export const TYPE_FN = TYPES.length;
 export const TYPE_HELPER = TYPES.indexOf(TYPES[1]!);
 export const TYPE_DECODE = TYPE_FN + 1;
 export const TYPE_COND = TYPE_FN + 2;
+export const TYPE_FILL = TYPE_FN + 3;
 export const MODULE_TYPES: [T[], T][] = [
   ...TYPES,
-  [[T.i32, T.i32, T.i32, T.i32, T.f64, T.i32], T.i32],
-  [[T.i32], T.i32],
+  [[T.i32, T.i32, T.i32, T.i32, T.f64, T.i32, T.i32], T.i32],
   [[T.i32, T.i32], T.i32],
+  [[T.i32, T.i32], T.i32],
+  [[T.i32, T.i32, T.i32, T.i32], T.i32],
 ];
 export const FN_HELPER = 0;
 export const FN_DECODE = 1;
@@ -24,11 +26,13 @@ export const FN_COND = 3;
 export const PROBE_SIZES = [1, 2, 4, 8, 16];
 /** Function index of the probe for an access of `size` bytes (emit-mem.ts probeFunction). */
 export const probeIndex = (size: number, write: boolean): number => 4 + PROBE_SIZES.indexOf(size) * 2 + (write ? 1 : 0);
+/** The slot filler (winterp.ts fillFunction), after the probes. */
+export const FN_FILL = 4 + PROBE_SIZES.length * 2;
 
 // Parameters and locals of the function.
-export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCBF = 4, P_SLOTS = 5;
-export const L_IDX = 6, L_N = 7, L_S = 8, L_OP = 9, L_RA = 10, L_RBN = 11, L_RC = 12, L_T = 13, L_U = 14, L_ADDR = 15, L_BR = 16;
-export const L_PCB = 17, L_IMM = 18, L_A = 19, L_B = 20, L_R = 21, L_VA = 22, L_TGT = 23, L_C = 24;
+export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCBF = 4, P_SLOTS = 5, P_RAM = 6;
+export const L_IDX = 7, L_N = 8, L_S = 9, L_OP = 10, L_RA = 11, L_RBN = 12, L_RC = 13, L_T = 14, L_U = 15, L_ADDR = 16, L_BR = 17;
+export const L_PCB = 18, L_IMM = 19, L_A = 20, L_B = 21, L_R = 22, L_VA = 23, L_TGT = 24, L_C = 25;
 
 export const FLAG = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
 

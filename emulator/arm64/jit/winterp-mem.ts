@@ -2,8 +2,9 @@
 // emit-mem.ts, the rest of the access through the handler (misses, faults, MMIO).
 import { Op, T } from './wasm.ts';
 import type { Kind } from './emit-mem.ts';
+import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './guest-memory.ts';
 import { Asm, probeIndex, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
-import { OP_CAS, OP_COUNT, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
+import { OP_CAS, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
 
 /**
  * The access address of a load/store into L_VA (base + imm, or the base alone post-indexed);
@@ -183,9 +184,48 @@ function ldstPair(a: Asm, k: Kind, slow: number, mode: number): void {
 }
 
 
+/**
+ * DC ZVA (exec/int-sys.ts dcZva): the 64-byte block of Xt zeroed, at EL1 when EL2 does not trap
+ * it (SLOT_CPU_FLAGS); EL0 (SCTLR_EL1.DZE), a trap, and a block not in the write TLB take the
+ * handler. A page in the write TLB holds no decoded code (soft-tlb.ts), so nothing is dropped.
+ */
+function dcZva(a: Asm, slow: number): void {
+  a.get(P_CTX);
+  a.o(Op.i32_eqz);
+  a.brIf(slow);
+  a.get(P_RB);
+  a.mem(Op.i32_load, SLOT_CPU_FLAGS, 2);
+  a.i32(CPU_FLAG_ZVA);
+  a.o(Op.i32_and, Op.i32_eqz);
+  a.brIf(slow);
+  a.x(L_RBN);
+  a.i64(-64);
+  a.o(Op.i64_and);
+  a.set(L_VA);
+  probe(a, 16, true, slow);
+  for (let o = 0; o < 64; o += 8) {
+    a.get(L_ADDR);
+    a.i64(0);
+    a.mem(Op.i64_store, o, 3);
+  }
+}
+
+/** DC CVAC/CVAU/CIVAC/IVAC (dcByVa): no caches, the address checked as a read; p0: EL1 only. */
+function dcByVa(a: Asm, slow: number): void {
+  a.p(0);
+  a.get(P_CTX);
+  a.o(Op.i32_eqz, Op.i32_and);
+  a.brIf(slow);
+  a.x(L_RBN);
+  a.set(L_VA);
+  probe(a, 1, false, slow);
+}
+
 /** The body of memory operation `op` (true), or false when it is not one; `slow`: the helper's label. */
 export function memBody(a: Asm, op: number, slow: number): boolean {
-  if (op >= OP_CAS && op < OP_CAS + 4) atomic(a, op - OP_CAS, true, slow);
+  if (op === OP_DCZVA) dcZva(a, slow);
+  else if (op === OP_DCVA) dcByVa(a, slow);
+  else if (op >= OP_CAS && op < OP_CAS + 4) atomic(a, op - OP_CAS, true, slow);
   else if (op >= OP_RMW && op < OP_RMW + 4) atomic(a, op - OP_RMW, false, slow);
   else if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[Math.floor((op - OP_LDST) / MODES)]!, slow, (op - OP_LDST) % MODES);
   else if (op >= OP_LDSTP && op < OP_COUNT) ldstPair(a, PAIR_KINDS[Math.floor((op - OP_LDSTP) / PAIR_MODES)]!, slow, (op - OP_LDSTP) % PAIR_MODES);

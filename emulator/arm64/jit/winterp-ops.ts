@@ -8,6 +8,8 @@ export const SLOT_BYTES = 16;
 export const SLOTS_BYTES = 1024 * SLOT_BYTES;
 /** Where the function leaves the count of taken branches within the page (the run loop's heat). */
 export const SCRATCH_BRANCHES = SCRATCH_PC + 8;
+/** Wasm address of the memo of packed words for the CPU's decoder, or 0 (set once: runtime.ts memoFor). */
+export const SCRATCH_MEMO = SCRATCH_PC + 12;
 
 /** Memory-access modes of single loads/stores (M_* below), and of pairs (offset, pre, post). */
 export const MODES = 5;
@@ -52,11 +54,16 @@ export const OP_DP1 = 33;
 export const OP_CAS = 34;
 /** LDADD, LDCLR, LDEOR, LDSET, SWP (p1: 0..4) of 1, 2, 4, 8 bytes: OP_RMW + log2(size). */
 export const OP_RMW = 38;
+/** SMADDL/UMADDL/SMSUBL/UMSUBL (p0: signed, p1: sub). */
+export const OP_MADDL = 42;
+/** DC ZVA (EL1, no HCR_EL2.TDZ: SLOT_CPU_FLAGS), and the DC operations by VA (checked as a read). */
+export const OP_DCZVA = 43;
+export const OP_DCVA = 44;
 /**
  * Single loads/stores: OP_LDST + (the index of their Kind in LDST_KINDS) * MODES + their mode, so
  * that each operation's address arithmetic is fixed when the module is built.
  */
-export const OP_LDST = 42;
+export const OP_LDST = 45;
 export const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /** Pairs: OP_LDSTP + (the index of their Kind in PAIR_KINDS) * PAIR_MODES + their mode. */
 export const OP_LDSTP = OP_LDST + LDST_KINDS.length * MODES;

@@ -37,8 +37,9 @@ import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { PAIR, SINGLE, probeFunction } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, FN_DECODE, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, PROBE_SIZES, P_BUDGET, P_CTX, P_ENTRY, P_PCBF, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES } from './winterp-ops.ts';
+import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, PROBE_SIZES, P_BUDGET, P_CTX, P_ENTRY, P_PCBF, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
+import { MEMO_BITS, MEMO_ENTRY_BYTES } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
@@ -95,6 +96,11 @@ const TPIDRRO_EL0 = enc(3, 3, 13, 0, 3);
 function sysreg(write: boolean): Packer {
   return (f, s) => {
     const def = f.def as SysregDef | undefined;
+    if (!write && def !== undefined && def.constant !== undefined && def.minEl === 0 && def.trapRead === undefined) {
+      s.a = f.rtw;
+      s.imm = def.constant;
+      return OP_MOVI;
+    }
     if (def === undefined || def.slotOffset === undefined) return OP_HELPER;
     if (write ? def.trapWrite || !def.write : def.trapRead || !def.read) return OP_HELPER;
     s.a = write ? f.rtr : f.rtw;
@@ -227,6 +233,9 @@ const PACKERS = new Map<unknown, Packer>([
   [la.atomicSmall, rmw],
   [la.atomic64, rmw],
   [dp.dp1, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.p0 = f.sf), (s.p1 = f.op), OP_DP1)],
+  [dp.maddl, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.signed ? 1 : 0), (s.p1 = f.sub), OP_MADDL)],
+  [sys.dcZva, (f, s) => ((s.b = f.rtr), OP_DCZVA)],
+  [sys.dcByVa, (f, s) => ((s.b = f.rtr), (s.p0 = f.el1Only ? 1 : 0), OP_DCVA)],
   [dp.madd, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.sf), (s.p1 = f.sub), OP_MADD)],
   [sys.mrs, sysreg(false)],
   [sys.msr, sysreg(true)],
@@ -285,12 +294,8 @@ export function pack(fn: unknown, f: Fields, bytes: Uint8Array, view: DataView, 
 // ---------------------------------------------------------------------------------------------
 // The module.
 
-
-// ---------------------------------------------------------------------------------------------
-// The module.
-
-/** The function: f(entry, budget, rb, ctx, pcBase, slots) -> instructions executed. */
-export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcBase: number, slots: number) => number;
+/** The function: f(entry, budget, rb, ctx, pcBase, slots, ram) -> instructions executed (ram: the page's RAM offset). */
+export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcBase: number, slots: number, ram: number) => number;
 
 /** The operation bodies: each leaves by br next (done, fall through to the next instruction), top (jumped within the page), helper, or a return. */
 function body(a: Asm, op: number, L: { next: number; top: number; helper: number }): void {
@@ -415,8 +420,12 @@ function interpreterFunction(): WasmFunction {
   a.o(Op.i32_eqz);
   a.if();
   a.get(L_IDX);
+  a.get(L_S);
+  a.get(P_RAM);
+  a.get(P_RB);
+  a.mem(Op.i32_load, SCRATCH_MEMO, 2);
   a.byte(Op.call);
-  a.u32(FN_DECODE);
+  a.u32(FN_FILL);
   a.set(L_OP);
   a.end();
   for (const [l, k] of [[L_RA, 1], [L_RBN, 2], [L_RC, 3]] as const) {
@@ -468,6 +477,68 @@ function interpreterFunction(): WasmFunction {
   return { type: TYPE_FN, locals: [[11, T.i32], [8, T.i64]], body: a };
 }
 
+/**
+ * fill(idx, s, ram, memo) -> op: slot s of instruction idx (its word at ram + idx * 4), from the
+ * decoder's memo when it holds that word, else packed by the decode import (JavaScript: the
+ * tables, then `pack`), which also enters it in the memo. A slot depends only on the word and the
+ * decoder (fields are relative to the PC), and kernels repeat their words across pages: the kit
+ * boot fills ~190 K slots from ~60 K distinct words, and a memo hit costs no call out of wasm.
+ * Entry (MEMO_ENTRY_BYTES): the slot's 16 bytes, then the word; op 0 (never packed) is empty.
+ */
+function fillFunction(): WasmFunction {
+  const a = new Asm();
+  const IDX = 0, S = 1, RAM = 2, MEMO = 3, W = 4, E = 5, OPL = 6;
+  a.get(MEMO);
+  a.o(Op.i32_eqz);
+  a.if();
+  a.get(IDX);
+  a.i32(0);
+  a.byte(Op.call);
+  a.u32(FN_DECODE);
+  a.o(Op.return);
+  a.end();
+  a.get(RAM);
+  a.get(IDX);
+  a.i32(2);
+  a.o(Op.i32_shl, Op.i32_add);
+  a.mem(Op.i32_load, 0, 2);
+  a.tee(W);
+  // The JavaScript decoder's memo hash (decode/pattern.ts), entry-sized.
+  a.i32(0x9e3779b1 | 0);
+  a.o(Op.i32_mul);
+  a.i32(32 - MEMO_BITS);
+  a.o(Op.i32_shr_u);
+  a.i32(Math.log2(MEMO_ENTRY_BYTES));
+  a.o(Op.i32_shl);
+  a.get(MEMO);
+  a.o(Op.i32_add);
+  a.set(E);
+  a.get(E);
+  a.mem(Op.i32_load, 16, 2);
+  a.get(W);
+  a.o(Op.i32_eq);
+  a.get(E);
+  a.mem(Op.i32_load8_u, 0);
+  a.tee(OPL);
+  a.i32(0);
+  a.o(Op.i32_ne, Op.i32_and);
+  a.if();
+  for (const o of [0, 8]) {
+    a.get(S);
+    a.get(E);
+    a.mem(Op.i64_load, o, 3);
+    a.mem(Op.i64_store, o, 3);
+  }
+  a.get(OPL);
+  a.o(Op.return);
+  a.end();
+  a.get(IDX);
+  a.get(E);
+  a.byte(Op.call);
+  a.u32(FN_DECODE);
+  return { type: TYPE_FILL, locals: [[3, T.i32]], body: a };
+}
+
 let moduleBytes: Uint8Array | null = null;
 /** The module's bytes (built once per process). */
 export function wasmInterpreterBytes(): Uint8Array {
@@ -478,12 +549,13 @@ export function wasmInterpreterBytes(): Uint8Array {
       { name: 'm', kind: 'memory' },
       { name: 'h', kind: 'func', type: TYPE_HELPER },
       { name: 'd', kind: 'func', type: TYPE_DECODE },
-    ], [interpreterFunction(), condFunction(), ...probes]);
+    ], [interpreterFunction(), condFunction(), ...probes, fillFunction()]);
   }
   return moduleBytes;
 }
 
-export type DecodeImport = (idx: number) => number;
+/** Pack instruction idx of the page into its slot, and into memo entry `entry` unless 0; returns its op. */
+export type DecodeImport = (idx: number, entry: number) => number;
 export type HelperImport = (n: number, idx: number, pcBase: number) => number;
 
 /** Instantiate the interpreter over a guest memory with the run loop's helper and decoder. */

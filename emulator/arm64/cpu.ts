@@ -107,6 +107,9 @@ export class Cpu extends ProcessingElement implements JitCpu {
     // to the next taken branch, without counting a miss. (Exception vectors are entries.)
     let resumed = pc === this.resumePc;
     let raised = false;
+    // What translated code and the wasm interpreter may do without the handler: it changes only
+    // with HCR_EL2 or the hypervisor, whose changes end the block (el2-cpu.ts msr: exitRequest).
+    this.cpuFlags[0] = this.hypervisor === null || (this.sys.hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0;
     try {
       while (n < budget) {
         const off = pc & 0xfff;
@@ -173,7 +176,6 @@ export class Cpu extends ProcessingElement implements JitCpu {
             jit!.wpage = page;
             // The budget is a number of instructions to reach, not always whole (stall is charged in
             // fractions): the loop below runs while n < budget, so ceil(budget - n) of them (>= 1).
-            this.cpuFlags[0] = this.hypervisor === null || (this.sys.hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0;
             const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, pageBase, page.wslots, page.ramOffset);
             n += k;
             jitStats.wran += k;

@@ -183,5 +183,6 @@ export const HCR_EL2 = {
   TID3: 1n << 18n,
   TSC: 1n << 19n,
   TVM: 1n << 26n,
+  TDZ: 1n << 28n,
   RW: 1n << 31n,
 } as const;

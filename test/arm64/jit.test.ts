@@ -175,6 +175,28 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     }
   });
 
+  it('DC ZVA, DC by VA and MRS DCZID_EL0: translated at EL1, the handler\'s at EL0, the same results', () => {
+    // The STR and the LDR put the data page in the TLBs, so the fast paths are the ones taken.
+    const words = assemble(['mov x0, #0x8033', 'str x0, [x0, #-0x30]', 'ldr x1, [x0, #-0x33]', 'dc zva, x0', 'dc cvau, x0', 'dc civac, x0', 'mrs x9, dczid_el0',
+      'ldur x10, [x0, #-16]', 'ldr x11, [x0, #13]', 'brk #0']);
+    for (const el of [1, 0]) {
+      const { jit, interp } = pair(words, (t) => {
+        t.cpu.el = el;
+        t.cpu.setTlbContext(el);
+      });
+      let runs = 0;
+      while (jit.traps.length === 0 && runs < 40) {
+        jit.cpu.run(1);
+        interp.cpu.run(1);
+        expectSame(jit, interp, `EL${el} step ${++runs}`);
+      }
+      expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+      expect([jit.x(9), jit.x(10)]).toEqual([4n, 0n]);
+      // 0x8040 is past the zeroed block
+      expect(jit.x(11)).not.toBe(0n);
+    }
+  });
+
   it('inner loops (a backward branch to a label with none in between) agree at every budget', () => {
     // Tight loops as compilers emit them: a counted loop, a nested pair, a loop left by a forward
     // branch, a loop with a second back edge (continue), TBZ/CBZ back edges, and a loop whose head

@@ -10,6 +10,8 @@ import { describeOracle } from '../oracles.ts';
 import { assemble } from './ls-oracle.ts';
 import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
 import { TestCpu } from './harness.ts';
+import { El2Reg, ESR_EC, HCR_EL2, type El2Cpu } from '../../emulator/arm64/el2.ts';
+import { El2CpuPort, el2Adapter } from '../../emulator/arm64/el2-cpu.ts';
 
 function wasmInterpreted(words: number[]) {
   const p = pair(words, (t) => t.cpu.setX(31, 0xf000n), 1, false);
@@ -77,6 +79,32 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
       // The soft-TLB misses of the STR (write) and DC CVAU (read) of the data page (the
       // handler fills the TLB); nothing else left the wasm interpreter.
       expect(jitStats.whelper - before, `budget ${budget}`).toBe(2);
+    }
+  });
+
+  it('DC ZVA that HCR_EL2.TDZ traps goes to EL2, on the wasm interpreter and translated alike', () => {
+    // Each way: 0 the wasm interpreter, 1 translated at the first entry; the STR puts the page in
+    // the write TLB first, so only the CPU flags word keeps DC ZVA from the fast path.
+    const words = assemble(['mov x0, #0x8040', 'str x0, [x0, #8]', 'dc zva, x0', 'ldr x1, [x0, #16]', 'b .']);
+    for (const translated of [false, true]) {
+      const { jit, interp } = translated ? pair(words) : wasmInterpreted(words);
+      const logs: number[][] = [];
+      for (const t of [jit, interp]) {
+        t.cpu.el = 1;
+        t.cpu.setTlbContext(1);
+        const log: number[] = [];
+        logs.push(log);
+        const port = new El2CpuPort(t.cpu, 0, 0);
+        t.cpu.hypervisor = el2Adapter({ start: () => {}, sync: (c: El2Cpu) => void (log.push(c.esr >>> 26), c.advancePc()), irq: () => {} }, port);
+        port.msr(El2Reg.HCR_EL2, HCR_EL2.TDZ | HCR_EL2.RW);
+      }
+      for (let runs = 1; runs <= 5; runs++) {
+        expect(jit.cpu.run(1)).toBe(interp.cpu.run(1));
+        expectSame(jit, interp, `translated ${translated} run ${runs}`);
+      }
+      expect(logs[0]).toEqual([ESR_EC.SYSREG]);
+      expect(logs[1]).toEqual([ESR_EC.SYSREG]);
+      expect(jit.x(1)).not.toBe(0n); // not zeroed
     }
   });
 

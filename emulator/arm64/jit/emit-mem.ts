@@ -1,5 +1,6 @@
 // Emitters for the general-register loads and stores (ARM ARM C6.2 LDR/STR/LDP/STP and their size
-// and sign variants; immediate, unscaled, pre/post-index, register-offset and literal forms).
+// and sign variants; immediate, unscaled, pre/post-index, register-offset and literal forms), and
+// the data-cache operations by address (DC ZVA, DC CVAU...).
 // The soft-TLB hit path of soft-tlb.ts is inlined: the CPU's TLB arrays live in its slot of the
 // wasm memory (guest-memory.ts), and a hit gives a RAM offset, which is a wasm address. Anything
 // else -- a miss, a page crossing, MMIO, a fault, an address the TypeScript side would compute
@@ -10,7 +11,8 @@ import * as A from '../exec/ls-access.ts';
 import * as X from '../exec/ls-single.ts';
 import * as P from '../exec/ls-pair.ts';
 import * as E from '../exec/ls-excl.ts';
-import { SLOT_TLB_OFFSET } from './guest-memory.ts';
+import * as S from '../exec/int-sys.ts';
+import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
 import { Op, T, type WasmFunction } from './wasm.ts';
@@ -372,7 +374,57 @@ function ordered(e: Emit, f: Fields): boolean {
   return true;
 }
 
+/**
+ * DC ZVA (exec/int-sys.ts dcZva), as the wasm interpreter runs it (winterp-mem.ts): at EL1 (TLB
+ * context 0 is EL0, where SCTLR_EL1.DZE decides) when EL2 does not trap it (the run loop's CPU
+ * flags word), the block in the write TLB (so not a code page): eight stores of zero.
+ */
+function dcZva(e: Emit, f: Fields): boolean {
+  withSlowPath(e, () => {
+    e.get(L_CTX);
+    e.op(Op.i32_eqz);
+    e.op(Op.br_if);
+    e.u32(0);
+    e.get(L_RB);
+    e.mem(Op.i32_load, SLOT_CPU_FLAGS, 2);
+    e.i32(CPU_FLAG_ZVA);
+    e.op(Op.i32_and);
+    e.op(Op.i32_eqz);
+    e.op(Op.br_if);
+    e.u32(0);
+    e.x(f.rtr);
+    e.i64(-64);
+    e.op(Op.i64_and);
+    e.set(L_VA);
+    probe(e, 16, true);
+    for (let o = 0; o < 64; o += 8) {
+      e.get(L_ADDR);
+      e.i64(0);
+      e.mem(Op.i64_store, o, 3);
+    }
+  });
+  return true;
+}
+
+/** DC CVAC/CVAU/CIVAC/IVAC (exec/int-sys.ts dcByVa): the address checked as a read, EL0 by the handler when EL1 only. */
+function dcByVa(e: Emit, f: Fields): boolean {
+  withSlowPath(e, () => {
+    if (f.el1Only) {
+      e.get(L_CTX);
+      e.op(Op.i32_eqz);
+      e.op(Op.br_if);
+      e.u32(0);
+    }
+    e.x(f.rtr);
+    e.set(L_VA);
+    probe(e, 1, false);
+  });
+  return true;
+}
+
 export const memEmitters = new Map<unknown, Emitter>([
+  [S.dcZva, dcZva],
+  [S.dcByVa, dcByVa],
   [E.storeRelease, ordered],
   [E.loadAcquire, ordered],
   [X.ldstImm, single('off')],

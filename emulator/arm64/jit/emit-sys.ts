@@ -21,6 +21,11 @@ const TPIDRRO_EL0 = enc(3, 3, 13, 0, 3);
 function sysreg(write: boolean): Emitter {
   return (e: Emit, f: Fields): boolean => {
     const def = f.def as SysregDef | undefined;
+    if (!write && def !== undefined && def.constant !== undefined && def.minEl === 0 && def.trapRead === undefined) {
+      // A read-only constant (DCZID_EL0): a move.
+      e.setX(f.rtw, () => e.i64(def.constant!));
+      return true;
+    }
     if (def === undefined || def.slotOffset === undefined) return false;
     if (write ? def.trapWrite || !def.write : def.trapRead || !def.read) return false;
     const off = def.slotOffset;

@@ -33,9 +33,9 @@ export const SLOT_TLB_OFFSET = 2048;
 export const SLOT_SP_EL0 = 1728;
 export const SLOT_EL1 = SLOT_SP_EL0 + 8;
 /**
- * A word of what the wasm interpreter may do without the handler, written by the run loop before
- * each call (cpu.ts): CPU_FLAG_ZVA, EL1's DC ZVA is not trapped to EL2 (no hypervisor, or
- * HCR_EL2.TDZ clear). The system registers above end before it (sysstate.ts checks).
+ * A word of what translated code and the wasm interpreter may do without the handler, written by
+ * the run loop at each run of blocks (cpu.ts): CPU_FLAG_ZVA, EL1's DC ZVA is not trapped to EL2
+ * (no hypervisor, or HCR_EL2.TDZ clear). The system registers above end before it (sysstate.ts).
  */
 export const SLOT_CPU_FLAGS = SLOT_TLB_OFFSET - 4;
 export const CPU_FLAG_ZVA = 1;

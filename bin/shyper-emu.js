@@ -16,6 +16,10 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { BUNDLE, ROOT, build, isFresh, runBundle } from './bundle.js';
+import { prefetchKernel } from './prefetch.js';
+
+// A --native boot's kernel starts decompressing now, while the bundle loads (bin/prefetch.js).
+prefetchKernel(process.argv.slice(2), ROOT);
 
 // V8 tuned for an emulator on a small machine (set before any of our code
 // is parsed; V8 flags are process-wide, so the translation worker has them too):

@@ -17,11 +17,21 @@ export class ImageError extends Error {}
 export const MAX_KERNEL_BYTES = 256 * 2 ** 20;
 
 const isGzip = (data: Uint8Array): boolean => data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
-// 1 MiB output chunks rather than zlib's 16 KiB: a kernel decompresses in ~20 ms, not ~25; and the
-// result is viewed, not copied again.
-const gzipOptions = (max: number) => ({ maxOutputLength: max, chunkSize: 1 << 20 });
+/**
+ * One output chunk the size the gzip trailer gives (ISIZE, the size mod 2^32: a hint only, within
+ * [64 KiB, max]) rather than zlib's 16 KiB: decompressing on zlib's threads is then one job, where
+ * every chunk used to wait for a turn of the main thread's event loop (the kit's kernel took ~50
+ * ms while the machine was set up beside it, ~20 ms alone); and the result is viewed, not copied.
+ * bin/prefetch.js decompresses with the same options (a test checks).
+ */
+export function gzipOptions(data: Uint8Array, max: number): { maxOutputLength: number; chunkSize: number } {
+  const n = data.length;
+  const isize = n >= 4 ? (data[n - 4]! | (data[n - 3]! << 8) | (data[n - 2]! << 16) | (data[n - 1]! << 24)) >>> 0 : 0;
+  return { maxOutputLength: max, chunkSize: Math.min(Math.max(isize + 64, 1 << 16), max) };
+}
 const view = (out: Buffer): Uint8Array => new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-function gzipError(e: unknown, max: number): ImageError {
+/** The ImageError of a failed gunzip (of at most `max` bytes out). */
+export function gzipError(e: unknown, max: number): ImageError {
   if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return new ImageError(`gzip data decompresses to more than ${max / 2 ** 20} MiB`);
   return new ImageError(`corrupt gzip data: ${(e as Error).message}`);
 }
@@ -30,7 +40,7 @@ function gzipError(e: unknown, max: number): ImageError {
 export function maybeGunzip(data: Uint8Array, max = MAX_KERNEL_BYTES): Uint8Array {
   if (!isGzip(data)) return data;
   try {
-    return view(gunzipSync(data, gzipOptions(max)));
+    return view(gunzipSync(data, gzipOptions(data, max)));
   } catch (e) {
     throw gzipError(e, max);
   }
@@ -38,12 +48,12 @@ export function maybeGunzip(data: Uint8Array, max = MAX_KERNEL_BYTES): Uint8Arra
 
 /**
  * maybeGunzip on zlib's thread pool, so the caller can build the machine meanwhile (the kit's
- * kernel takes ~25 ms to decompress). Rejects with the same ImageError.
+ * kernel takes ~20 ms to decompress). Rejects with the same ImageError.
  */
 export function maybeGunzipAsync(data: Uint8Array, max = MAX_KERNEL_BYTES): Promise<Uint8Array> {
   if (!isGzip(data)) return Promise.resolve(data);
   return new Promise((resolve, reject) => {
-    gunzip(data, gzipOptions(max), (e, out) => (e ? reject(gzipError(e, max)) : resolve(view(out))));
+    gunzip(data, gzipOptions(data, max), (e, out) => (e ? reject(gzipError(e, max)) : resolve(view(out))));
   });
 }
 

@@ -1,0 +1,4 @@
+// Types of bin/prefetch.js, for the tests (the launcher is plain JavaScript; tsconfig has no allowJs).
+export const PREFETCH_KEY: symbol;
+export function gunzipOptions(data: Uint8Array): { maxOutputLength: number; chunkSize: number };
+export function prefetchKernel(argv: string[], root: string): void;

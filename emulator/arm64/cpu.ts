@@ -176,7 +176,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
             jit!.wpage = page;
             // The budget is a number of instructions to reach, not always whole (stall is charged in
             // fractions): the loop below runs while n < budget, so ceil(budget - n) of them (>= 1).
-            const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, pageBase, page.wslots, page.ramOffset);
+            const hi = Math.floor(pageBase / 4294967296);
+            const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, (pageBase - hi * 4294967296) | 0, hi | 0, page.wslots, page.ramOffset);
             n += k;
             jitStats.wran += k;
             skip = false;

@@ -15,7 +15,7 @@ import * as S from '../exec/int-sys.ts';
 import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
-import { Op, T, type WasmFunction } from './wasm.ts';
+import { type Bytes, Op, T, type WasmFunction } from './wasm.ts';
 import { TYPE_PROBE } from './chain.ts';
 import { Emit, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
@@ -181,8 +181,12 @@ function probe(e: Emit, size: number, write: boolean): void {
   e.set(L_ADDR);
 }
 
-/** Push (i32) whether the page of the i64 in local va is in the TLB with [va, va+size) in it; local t = its entry's address. */
-function probeInline(e: Emit, va: number, rb: number, ctx: number, pn: number, t: number, size: number, write: boolean): void {
+/**
+ * Push (i32) whether the page of the i64 in local va is in the TLB with [va, va+size) in it; local
+ * t = its entry's address (locals rb, ctx: the CPU's slot and TLB context; pn: an i64 scratch).
+ * Also the wasm interpreter's inline probe (winterp-mem.ts).
+ */
+export function probeInline(e: Bytes, va: number, rb: number, ctx: number, pn: number, t: number, size: number, write: boolean): void {
   e.get(va);
   e.i64(12);
   e.op(Op.i64_shr_s);
@@ -214,7 +218,7 @@ function probeInline(e: Emit, va: number, rb: number, ctx: number, pn: number, t
 }
 
 /** Push (i32) the wasm address of the i64 in local va, whose TLB entry is at local t. */
-function addressOf(e: Emit, va: number, t: number, write: boolean): void {
+export function addressOf(e: Bytes, va: number, t: number, write: boolean): void {
   e.get(t);
   e.mem(Op.f64_load, tlbArray(write ? TLB_W_OFF : TLB_R_OFF), 3);
   e.op(Op.i32_trunc_f64_u);

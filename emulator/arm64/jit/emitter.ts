@@ -128,31 +128,6 @@ export class Emit extends Bytes {
     return (this.loopStart >= 0 ? 1 : 0) + this.skip;
   }
 
-  get(l: number): void {
-    this.op(Op.local_get);
-    this.u32(l);
-  }
-  set(l: number): void {
-    this.op(Op.local_set);
-    this.u32(l);
-  }
-  tee(l: number): void {
-    this.op(Op.local_tee);
-    this.u32(l);
-  }
-  i32(v: number): void {
-    this.op(Op.i32_const);
-    this.s32(v);
-  }
-  i64(v: bigint | number): void {
-    this.op(Op.i64_const);
-    this.s64(v);
-  }
-  mem(o: Op, offset: number, align = 0): void {
-    this.op(o);
-    this.u32(align);
-    this.u32(offset);
-  }
 
   /** The local caching X<slot> in the loop being emitted, or -1 (in the register file). */
   private cachedX(slot: number, write: boolean): number {

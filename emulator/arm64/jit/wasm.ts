@@ -68,6 +68,33 @@ export class Bytes {
   op(o: Op): void {
     this.byte(o);
   }
+  // The shapes both assemblers (emitter.ts, winterp-asm.ts) build everything from.
+  get(l: number): void {
+    this.op(Op.local_get);
+    this.u32(l);
+  }
+  set(l: number): void {
+    this.op(Op.local_set);
+    this.u32(l);
+  }
+  tee(l: number): void {
+    this.op(Op.local_tee);
+    this.u32(l);
+  }
+  i32(v: number): void {
+    this.op(Op.i32_const);
+    this.s32(v);
+  }
+  i64(v: bigint | number): void {
+    this.op(Op.i64_const);
+    this.s64(v);
+  }
+  /** A load or store: its opcode, alignment (log2) and offset. */
+  mem(o: Op, offset: number, align = 0): void {
+    this.op(o);
+    this.u32(align);
+    this.u32(offset);
+  }
   u32(v: number): void {
     v >>>= 0;
     do {

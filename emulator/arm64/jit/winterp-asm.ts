@@ -15,7 +15,7 @@ export const TYPE_COND = TYPE_FN + 2;
 export const TYPE_FILL = TYPE_FN + 3;
 export const MODULE_TYPES: [T[], T][] = [
   ...TYPES,
-  [[T.i32, T.i32, T.i32, T.i32, T.f64, T.i32, T.i32], T.i32],
+  [[T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i32, T.i32], T.i32],
   [[T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.i32, T.i32], T.i32],
@@ -23,16 +23,15 @@ export const MODULE_TYPES: [T[], T][] = [
 export const FN_HELPER = 0;
 export const FN_DECODE = 1;
 export const FN_COND = 3;
-export const PROBE_SIZES = [1, 2, 4, 8, 16];
-/** Function index of the probe for an access of `size` bytes (emit-mem.ts probeFunction). */
-export const probeIndex = (size: number, write: boolean): number => 4 + PROBE_SIZES.indexOf(size) * 2 + (write ? 1 : 0);
-/** The slot filler (winterp.ts fillFunction), after the probes. */
-export const FN_FILL = 4 + PROBE_SIZES.length * 2;
+/** The slot filler (winterp.ts fillFunction). */
+export const FN_FILL = 4;
 
 // Parameters and locals of the function.
-export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCBF = 4, P_SLOTS = 5, P_RAM = 6;
-export const L_IDX = 7, L_N = 8, L_S = 9, L_OP = 10, L_RA = 11, L_RBN = 12, L_RC = 13, L_T = 14, L_U = 15, L_ADDR = 16, L_BR = 17;
-export const L_PCB = 18, L_IMM = 19, L_A = 20, L_B = 21, L_R = 22, L_VA = 23, L_TGT = 24, L_C = 25;
+// (The page's address comes in 32-bit halves: a double argument would be boxed on the JS heap at
+// every call, the run loop's call not being inlined: ~15 MB of garbage a kit boot.)
+export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCLO = 4, P_PCHI = 5, P_SLOTS = 6, P_RAM = 7;
+export const L_IDX = 8, L_N = 9, L_S = 10, L_OP = 11, L_RA = 12, L_RBN = 13, L_RC = 14, L_T = 15, L_U = 16, L_ADDR = 17, L_BR = 18;
+export const L_PCB = 19, L_IMM = 20, L_A = 21, L_B = 22, L_R = 23, L_VA = 24, L_TGT = 25, L_C = 26;
 
 export const FLAG = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
 
@@ -42,31 +41,6 @@ export class Asm extends Bytes {
   private nextLabel = 1;
   o(...ops: Op[]): void {
     for (const x of ops) this.byte(x);
-  }
-  get(l: number): void {
-    this.byte(Op.local_get);
-    this.u32(l);
-  }
-  set(l: number): void {
-    this.byte(Op.local_set);
-    this.u32(l);
-  }
-  tee(l: number): void {
-    this.byte(Op.local_tee);
-    this.u32(l);
-  }
-  i32(v: number): void {
-    this.byte(Op.i32_const);
-    this.s32(v);
-  }
-  i64(v: number | bigint): void {
-    this.byte(Op.i64_const);
-    this.s64(v);
-  }
-  mem(o: Op, offset: number, align = 0): void {
-    this.byte(o);
-    this.u32(align);
-    this.u32(offset);
   }
   private open(o: Op, type: T = T.void): number {
     this.byte(o);

@@ -1,9 +1,9 @@
 // The wasm interpreter's loads, stores, pairs and atomics (winterp.ts): the soft-TLB probes of
 // emit-mem.ts, the rest of the access through the handler (misses, faults, MMIO).
 import { Op, T } from './wasm.ts';
-import type { Kind } from './emit-mem.ts';
+import { addressOf, probeInline, type Kind } from './emit-mem.ts';
 import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './guest-memory.ts';
-import { Asm, probeIndex, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
+import { Asm, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
 import { OP_CAS, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
 
 /**
@@ -58,17 +58,17 @@ function access(a: Asm, size: number, write: boolean, slow: number, mode: number
   probe(a, size, write, slow);
 }
 
-/** L_ADDR = the wasm address of L_VA from the soft TLB's probe (emit-mem.ts probeFunction); br $slow on a miss. */
+/**
+ * L_ADDR = the wasm address of L_VA from the soft TLB's probe, inline (emit-mem.ts probeInline:
+ * as a call of the module's probe function it was ~90 ms of a ~330 ms kit boot's wasm time);
+ * br $slow on a miss. Uses L_C and L_T.
+ */
 function probe(a: Asm, size: number, write: boolean, slow: number): void {
-  a.get(L_VA);
-  a.get(P_RB);
-  a.get(P_CTX);
-  a.byte(Op.call);
-  a.u32(probeIndex(size, write));
-  a.tee(L_ADDR);
-  a.i32(-1);
-  a.o(Op.i32_eq);
+  probeInline(a, L_VA, P_RB, P_CTX, L_C, L_T, size, write);
+  a.o(Op.i32_eqz);
   a.brIf(slow);
+  addressOf(a, L_VA, L_T, write);
+  a.set(L_ADDR);
 }
 
 /** The base register's writeback of pre/post-indexed forms (after the access: Rn wins over Rt). */

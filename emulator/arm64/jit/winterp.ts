@@ -34,10 +34,10 @@ import * as la from '../exec/ls-atomic.ts';
 import type { SysregDef } from '../sysregs-el1.ts';
 import { enc } from '../sysregs-el1.ts';
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
-import { PAIR, SINGLE, probeFunction } from './emit-mem.ts';
+import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, PROBE_SIZES, P_BUDGET, P_CTX, P_ENTRY, P_PCBF, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
+import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
 import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
 import { MEMO_BITS, MEMO_ENTRY_BYTES } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
@@ -294,8 +294,8 @@ export function pack(fn: unknown, f: Fields, bytes: Uint8Array, view: DataView, 
 // ---------------------------------------------------------------------------------------------
 // The module.
 
-/** The function: f(entry, budget, rb, ctx, pcBase, slots, ram) -> instructions executed (ram: the page's RAM offset). */
-export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcBase: number, slots: number, ram: number) => number;
+/** The function: f(entry, budget, rb, ctx, pcBase low word, pcBase high word, slots, ram) -> instructions executed (ram: the page's RAM offset). */
+export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcLo: number, pcHi: number, slots: number, ram: number) => number;
 
 /** The operation bodies: each leaves by br next (done, fall through to the next instruction), top (jumped within the page), helper, or a return. */
 function body(a: Asm, op: number, L: { next: number; top: number; helper: number }): void {
@@ -395,8 +395,12 @@ function interpreterFunction(): WasmFunction {
   const a = new Asm();
   a.get(P_ENTRY);
   a.set(L_IDX);
-  a.get(P_PCBF);
-  a.o(Op.i64_trunc_f64_s);
+  a.get(P_PCHI);
+  a.o(Op.i64_extend_i32_s);
+  a.i64(32);
+  a.o(Op.i64_shl);
+  a.get(P_PCLO);
+  a.o(Op.i64_extend_i32_u, Op.i64_or);
   a.set(L_PCB);
   const top = a.loop();
   // The budget, exactly: the run loop's block would stop here too.
@@ -456,7 +460,8 @@ function interpreterFunction(): WasmFunction {
   // $helper: the interpreter's handler; non-zero when the block ends there (the helper stored the PC).
   a.get(L_N);
   a.get(L_IDX);
-  a.get(P_PCBF);
+  a.get(L_PCB);
+  a.o(Op.f64_convert_i64_s);
   a.byte(Op.call);
   a.u32(FN_HELPER);
   a.if();
@@ -543,13 +548,11 @@ let moduleBytes: Uint8Array | null = null;
 /** The module's bytes (built once per process). */
 export function wasmInterpreterBytes(): Uint8Array {
   if (moduleBytes === null) {
-    const probes: WasmFunction[] = [];
-    for (const size of PROBE_SIZES) for (const write of [false, true]) probes.push(probeFunction(size * 2 + (write ? 1 : 0)));
     moduleBytes = buildModule(MODULE_TYPES, [
       { name: 'm', kind: 'memory' },
       { name: 'h', kind: 'func', type: TYPE_HELPER },
       { name: 'd', kind: 'func', type: TYPE_DECODE },
-    ], [interpreterFunction(), condFunction(), ...probes, fillFunction()]);
+    ], [interpreterFunction(), condFunction(), fillFunction()]);
   }
   return moduleBytes;
 }

@@ -119,8 +119,18 @@ export class Asm extends Bytes {
     value();
     this.mem(Op.i32_store, FLAG[f], 2);
   }
+  /**
+   * The slot bytes the operation being built fixes (winterp-ops.ts FAMILIES): p(k) pushes those as
+   * constants. Empty for an operation that reads them all.
+   */
+  fixed: readonly (number | undefined)[] = [];
   /** Push slot byte `k` (12..15: p0..p3) of the current instruction, i32. */
   p(k: number): void {
+    const c = this.fixed[k];
+    if (c !== undefined) {
+      this.i32(c);
+      return;
+    }
     this.get(L_S);
     this.mem(Op.i32_load8_u, 12 + k);
   }
@@ -211,6 +221,46 @@ export function condHolds(a: Asm, cond: () => void): void {
   a.u32(FN_COND);
 }
 
+/**
+ * Push (i32) the test of condition pair c >> 1 (EQ, CS, MI, VS, HI, GE, GT, AL) on the flags, read
+ * with `flag`; the odd conditions invert it (condHolds).
+ */
+function condTest(a: Asm, pair: number, flag: (f: keyof typeof FLAG) => void): void {
+  switch (pair) {
+    case 0:
+      return flag('z');
+    case 1:
+      return flag('c');
+    case 2:
+      return flag('n');
+    case 3:
+      return flag('v');
+    case 4:
+      flag('c');
+      flag('z');
+      return a.o(Op.i32_eqz, Op.i32_and);
+    case 5:
+      flag('n');
+      flag('v');
+      return a.o(Op.i32_eq);
+    case 6:
+      flag('z');
+      a.o(Op.i32_eqz);
+      flag('n');
+      flag('v');
+      return a.o(Op.i32_eq, Op.i32_and);
+    default:
+      return a.i32(1);
+  }
+}
+
+/** Push (i32) ConditionHolds(c) for a condition known when the module is built (B.cond's family). */
+export function condInline(a: Asm, c: number): void {
+  condTest(a, c >> 1, (f) => a.flag(f));
+  // Odd conditions invert, except 15 (NV is always, as AL).
+  if ((c & 1) === 1 && c !== 15) a.o(Op.i32_eqz);
+}
+
 /** cond(rb, c) -> i32: condHolds(r, c) of exec/int-alu.ts. */
 export function condFunction(): WasmFunction {
   const a = new Asm();
@@ -226,33 +276,9 @@ export function condFunction(): WasmFunction {
   a.i32(1);
   a.o(Op.i32_shr_u);
   a.brTable(cases, cases[7]!);
-  const bodies: (() => void)[] = [
-    () => flag('z'),
-    () => flag('c'),
-    () => flag('n'),
-    () => flag('v'),
-    () => {
-      flag('c');
-      flag('z');
-      a.o(Op.i32_eqz, Op.i32_and);
-    },
-    () => {
-      flag('n');
-      flag('v');
-      a.o(Op.i32_eq);
-    },
-    () => {
-      flag('z');
-      a.o(Op.i32_eqz);
-      flag('n');
-      flag('v');
-      a.o(Op.i32_eq, Op.i32_and);
-    },
-    () => a.i32(1),
-  ];
   for (let i = 0; i < 8; i++) {
     a.end();
-    bodies[i]!();
+    condTest(a, i, flag);
     a.set(RES);
     a.br(done);
   }

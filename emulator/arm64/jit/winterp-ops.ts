@@ -15,60 +15,126 @@ export const SCRATCH_MEMO = SCRATCH_PC + 12;
 export const MODES = 5;
 export const PAIR_MODES = 3;
 
-// Operations. OP_NONE: not decoded yet; OP_HELPER: the interpreter's handler.
-export const OP_NONE = 0;
-export const OP_HELPER = 1;
-export const OP_NOP = 2;
-export const OP_ADDI64 = 3;
-export const OP_ADDI32 = 4;
-export const OP_ADDSI = 5;
-export const OP_ADDSUBR = 6;
-export const OP_MOVR64 = 7;
-export const OP_MOVR32 = 8;
-export const OP_MOVI = 9;
-export const OP_MOVK = 10;
-export const OP_LOGI = 11;
-export const OP_LOGR = 12;
-export const OP_ADRP = 13;
-export const OP_ADR = 14;
-export const OP_B = 15;
-export const OP_BL = 16;
-export const OP_BCOND = 17;
-export const OP_CBZ64 = 18;
-export const OP_CBZ32 = 19;
-export const OP_TBZ = 20;
-export const OP_BR = 21;
-export const OP_BLR = 22;
-export const OP_CSEL = 23;
-export const OP_CCMP = 24;
-export const OP_SHIFTI = 25;
-export const OP_BITFIELD = 26;
-export const OP_EXTR = 27;
-export const OP_SHIFTV = 28;
-export const OP_ADDSUBX = 29;
-export const OP_MADD = 30;
-export const OP_MRS = 31;
-export const OP_MSR = 32;
-export const OP_DP1 = 33;
+// Operations. OP_NONE: not decoded yet; OP_HELPER: the interpreter's handler. Numbered in order
+// by `ops`; a family (`family`) is one operation specialised on some of its slot bytes: one
+// operation number per combination of their values (`variant`), whose body is built with those
+// bytes as constants (winterp-asm.ts Asm.fixed), so TurboFan folds the tests on them away -- the
+// commonest instructions (ADD/SUB/CMP of registers, B.cond, logical operations) then run without
+// reading and branching on their fields.
+let nextOp = 0;
+function ops(n = 1): number {
+  const o = nextOp;
+  nextOp += n;
+  return o;
+}
+/** The families: their first operation and the slot bytes they fix, each [p index, values], the first most significant. */
+export const FAMILIES = new Map<number, [number, number][]>();
+function family(fixed: [number, number][]): number {
+  const o = ops(fixed.reduce((n, [, k]) => n * k, 1));
+  FAMILIES.set(o, fixed);
+  return o;
+}
+
+export const OP_NONE = ops();
+export const OP_HELPER = ops();
+export const OP_NOP = ops();
+export const OP_ADDI64 = ops();
+export const OP_ADDI32 = ops();
+/** ADDS/SUBS (immediate), by sf (p0) and sub (p1). */
+export const OP_ADDSI = family([[0, 2], [1, 2]]);
+/** ADD/SUB (shifted register), by sf (p0), sub (p1) and S (p2); the shift (p3, imm) read. */
+export const OP_ADDSUBR = family([[0, 2], [1, 2], [2, 2]]);
+export const OP_MOVR64 = ops();
+export const OP_MOVR32 = ops();
+export const OP_MOVI = ops();
+export const OP_MOVK = ops();
+/** Logical (immediate), by sf (p0) and opc (p1). */
+export const OP_LOGI = family([[0, 2], [1, 4]]);
+/** Logical (shifted register), by sf (p0), opc (p1) and N (p2). */
+export const OP_LOGR = family([[0, 2], [1, 4], [2, 2]]);
+export const OP_ADRP = ops();
+export const OP_ADR = ops();
+export const OP_B = ops();
+export const OP_BL = ops();
+/** B.cond, by the condition (p0). */
+export const OP_BCOND = family([[0, 16]]);
+/** CBZ/CBNZ and TBZ/TBNZ, by NZ (p0). */
+export const OP_CBZ64 = family([[0, 2]]);
+export const OP_CBZ32 = family([[0, 2]]);
+export const OP_TBZ = family([[0, 2]]);
+export const OP_BR = ops();
+export const OP_BLR = ops();
+/** CSEL/CSINC/CSINV/CSNEG, by sf (p0), inv (p1), inc (p2); the condition (p3) read. */
+export const OP_CSEL = family([[0, 2], [1, 2], [2, 2]]);
+/** CCMP/CCMN, by sf (p0) and sub (p1). */
+export const OP_CCMP = family([[0, 2], [1, 2]]);
+/** LSL/LSR/ASR (immediate), by the shift and width (p0: 0..5). */
+export const OP_SHIFTI = family([[0, 6]]);
+export const OP_BITFIELD = ops();
+export const OP_EXTR = ops();
+/** Shifts by register, by sf (p0) and the shift (p3). */
+export const OP_SHIFTV = family([[0, 2], [3, 4]]);
+/** ADD/SUB (extended register), by sf (p0), sub (p1) and S (p2). */
+export const OP_ADDSUBX = family([[0, 2], [1, 2], [2, 2]]);
+export const OP_MADD = ops();
+export const OP_MRS = ops();
+export const OP_MSR = ops();
+export const OP_DP1 = ops();
 /** CAS of 1, 2, 4, 8 bytes: OP_CAS + log2(size). */
-export const OP_CAS = 34;
+export const OP_CAS = ops(4);
 /** LDADD, LDCLR, LDEOR, LDSET, SWP (p1: 0..4) of 1, 2, 4, 8 bytes: OP_RMW + log2(size). */
-export const OP_RMW = 38;
+export const OP_RMW = ops(4);
 /** SMADDL/UMADDL/SMSUBL/UMSUBL (p0: signed, p1: sub). */
-export const OP_MADDL = 42;
+export const OP_MADDL = ops();
 /** DC ZVA (EL1, no HCR_EL2.TDZ: SLOT_CPU_FLAGS), and the DC operations by VA (checked as a read). */
-export const OP_DCZVA = 43;
-export const OP_DCVA = 44;
+export const OP_DCZVA = ops();
+export const OP_DCVA = ops();
+export const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /**
  * Single loads/stores: OP_LDST + (the index of their Kind in LDST_KINDS) * MODES + their mode, so
  * that each operation's address arithmetic is fixed when the module is built.
  */
-export const OP_LDST = 45;
-export const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
-/** Pairs: OP_LDSTP + (the index of their Kind in PAIR_KINDS) * PAIR_MODES + their mode. */
-export const OP_LDSTP = OP_LDST + LDST_KINDS.length * MODES;
+export const OP_LDST = ops(LDST_KINDS.length * MODES);
 export const PAIR_KINDS: Kind[] = [...PAIR.values()].filter((k) => !k.vec);
-export const OP_COUNT = OP_LDSTP + PAIR_KINDS.length * PAIR_MODES;
+/** Pairs: OP_LDSTP + (the index of their Kind in PAIR_KINDS) * PAIR_MODES + their mode. */
+export const OP_LDSTP = ops(PAIR_KINDS.length * PAIR_MODES);
+export const OP_COUNT = ops(0);
+if (OP_COUNT > 256) throw new Error('winterp: more operations than a slot\'s op byte holds');
+
+/** The operation of family `base` for slot bytes p0..p3 (OP_HELPER for a value outside the family's). */
+export function variant(base: number, p: { p0: number; p1: number; p2: number; p3: number }): number {
+  const fixed = FAMILIES.get(base);
+  if (fixed === undefined) return base;
+  let v = 0;
+  for (const [k, n] of fixed) {
+    const x = k === 0 ? p.p0 : k === 1 ? p.p1 : k === 2 ? p.p2 : p.p3;
+    if (!(x >= 0 && x < n)) return OP_HELPER;
+    v = v * n + x;
+  }
+  return base + v;
+}
+
+/** Each operation's family (its first operation) and the slot bytes it fixes (undefined: read). */
+export const FAMILY_OF: number[] = [];
+export const FIXED_OF: (number | undefined)[][] = [];
+for (let op = 0; op < OP_COUNT; op++) {
+  FAMILY_OF[op] = op;
+  FIXED_OF[op] = [];
+}
+for (const [base, fixed] of FAMILIES) {
+  const count = fixed.reduce((n, [, k]) => n * k, 1);
+  for (let v = 0; v < count; v++) {
+    const f: (number | undefined)[] = [];
+    let rest = v;
+    for (let i = fixed.length - 1; i >= 0; i--) {
+      const [k, n] = fixed[i]!;
+      f[k] = rest % n;
+      rest = Math.floor(rest / n);
+    }
+    FAMILY_OF[base + v] = base;
+    FIXED_OF[base + v] = f;
+  }
+}
 
 /** Memory-access modes (p1): offset, pre-index (writeback of the address), post-index (address + imm). */
 export const M_OFF = 0;

@@ -37,8 +37,8 @@ import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
+import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, condInline, exit, inc, jump, target } from './winterp-asm.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
 import { MEMO_BITS, MEMO_ENTRY_BYTES } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
@@ -277,7 +277,7 @@ export function pack(fn: unknown, f: Fields, bytes: Uint8Array, view: DataView, 
   const packer = PACKERS.get(fn);
   const s = scratchSlot;
   s.a = s.b = s.c = s.imm = s.imm2 = s.p0 = s.p1 = s.p2 = s.p3 = 0;
-  const op = packer === undefined || f === undefined ? OP_HELPER : packer(f, s);
+  const op = packer === undefined || f === undefined ? OP_HELPER : variant(packer(f, s), s);
   bytes[at] = op;
   bytes[at + 1] = s.a;
   bytes[at + 2] = s.b;
@@ -299,7 +299,11 @@ export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx:
 
 /** The operation bodies: each leaves by br next (done, fall through to the next instruction), top (jumped within the page), helper, or a return. */
 function body(a: Asm, op: number, L: { next: number; top: number; helper: number }): void {
-  if (!branchOrSysBody(a, op, L) && !aluBody(a, op) && !memBody(a, op, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
+  // A family's operation: its body with the bytes it fixes as constants (winterp-ops.ts).
+  a.fixed = FIXED_OF[op]!;
+  const base = FAMILY_OF[op]!;
+  if (!branchOrSysBody(a, base, L) && !aluBody(a, base) && !memBody(a, base, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
+  a.fixed = [];
   a.br(L.next);
 }
 
@@ -323,7 +327,11 @@ function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; hel
     case OP_CBZ64:
     case OP_CBZ32:
     case OP_TBZ:
-      if (op === OP_BCOND) condHolds(a, () => a.p(0));
+      if (op === OP_BCOND) {
+        const c = a.fixed[0];
+        if (c !== undefined) condInline(a, c);
+        else condHolds(a, () => a.p(0));
+      }
       else {
         if (op === OP_CBZ64) {
           a.x(L_RA);
@@ -403,13 +411,11 @@ function interpreterFunction(): WasmFunction {
   a.o(Op.i64_extend_i32_u, Op.i64_or);
   a.set(L_PCB);
   const top = a.loop();
-  // The budget, exactly: the run loop's block would stop here too.
+  // The budget, exactly: the run loop's block would stop here too. (The end of the page is
+  // checked where it can be reached, at $next: jumps land inside the page.)
   a.get(L_N);
   a.get(P_BUDGET);
   a.o(Op.i32_ge_s);
-  a.get(L_IDX);
-  a.i32(1024);
-  a.o(Op.i32_eq, Op.i32_or);
   a.if();
   exit(a, () => a.pc(), 0);
   a.end();
@@ -418,10 +424,12 @@ function interpreterFunction(): WasmFunction {
   a.get(L_IDX);
   a.i32(4);
   a.o(Op.i32_shl, Op.i32_add);
+  // L_OP = the slot's first word, op | a | b | c (one load for the four)
   a.tee(L_S);
-  a.mem(Op.i32_load8_u, 0);
+  a.mem(Op.i32_load, 0, 2);
   a.tee(L_OP);
-  a.o(Op.i32_eqz);
+  a.i32(0xff);
+  a.o(Op.i32_and, Op.i32_eqz);
   a.if();
   a.get(L_IDX);
   a.get(L_S);
@@ -430,13 +438,18 @@ function interpreterFunction(): WasmFunction {
   a.mem(Op.i32_load, SCRATCH_MEMO, 2);
   a.byte(Op.call);
   a.u32(FN_FILL);
+  a.o(Op.drop);
+  a.get(L_S);
+  a.mem(Op.i32_load, 0, 2);
   a.set(L_OP);
   a.end();
+  // the registers' addresses: rb + slot * 8
   for (const [l, k] of [[L_RA, 1], [L_RBN, 2], [L_RC, 3]] as const) {
-    a.get(L_S);
-    a.mem(Op.i32_load8_u, k);
-    a.i32(3);
-    a.o(Op.i32_shl);
+    a.get(L_OP);
+    a.i32(8 * k - 3);
+    a.o(Op.i32_shr_u);
+    a.i32(0xff << 3);
+    a.o(Op.i32_and);
     a.get(P_RB);
     a.o(Op.i32_add);
     a.set(l);
@@ -451,6 +464,8 @@ function interpreterFunction(): WasmFunction {
   labels[OP_NONE] = helper;
   labels[OP_HELPER] = helper;
   a.get(L_OP);
+  a.i32(0xff);
+  a.o(Op.i32_and);
   a.brTable(labels, helper);
   for (let op = OP_NOP; op < OP_COUNT; op++) {
     a.end();
@@ -473,10 +488,16 @@ function interpreterFunction(): WasmFunction {
   a.o(Op.i32_add, Op.return);
   a.end();
   a.end();
-  // $next: the instruction is done.
-  inc(a, L_IDX);
+  // $next: the instruction is done; the next one, unless that is past the page.
   inc(a, L_N);
-  a.br(top);
+  a.get(L_IDX);
+  a.i32(1);
+  a.o(Op.i32_add);
+  a.tee(L_IDX);
+  a.i32(1024);
+  a.o(Op.i32_ne);
+  a.brIf(top);
+  exit(a, () => a.pc(), 0);
   a.end();
   a.o(Op.unreachable);
   return { type: TYPE_FN, locals: [[11, T.i32], [8, T.i64]], body: a };

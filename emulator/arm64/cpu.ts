@@ -20,7 +20,7 @@ import { DecodedPage, INSNS_PER_PAGE, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { EXCEPTION_TAKEN, ProcessingElement } from './pe.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
-import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './jit/guest-memory.ts';
+import { CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './jit/guest-memory.ts';
 import { HCR } from './sysstate.ts';
 import { holdDoubles } from './double-fields.ts';
 
@@ -107,9 +107,9 @@ export class Cpu extends ProcessingElement implements JitCpu {
     // to the next taken branch, without counting a miss. (Exception vectors are entries.)
     let resumed = pc === this.resumePc;
     let raised = false;
-    // What translated code and the wasm interpreter may do without the handler: it changes only
-    // with HCR_EL2 or the hypervisor, whose changes end the block (el2-cpu.ts msr: exitRequest).
-    this.cpuFlags[0] = this.hypervisor === null || (this.sys.hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0;
+    // What translated code and the wasm interpreter may do without the handler (guest-memory.ts):
+    // what changes it (HCR_EL2, an interrupt line) ends the block (el2-cpu.ts msr, wake()).
+    this.cpuFlags[0] = (this.hypervisor === null || (this.sys.hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0) | (this.mayTakeInterrupt() ? CPU_FLAG_IRQ : 0);
     try {
       while (n < budget) {
         const off = pc & 0xfff;

@@ -108,6 +108,23 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     }
   });
 
+  it('ISB runs in wasm unless an interrupt may be taken, when the handler ends the block', () => {
+    const words = assemble(['mov x0, #1', 'isb', 'add x0, x0, #1', 'isb', 'add x0, x0, #1', 'isb', 'brk #0']);
+    for (const irq of [false, true]) {
+      const { jit, interp } = wasmInterpreted(words);
+      // (A line asserted before the run: with the test's exception hook it is never taken.)
+      for (const t of [jit, interp]) t.cpu.pins.setIrq(irq);
+      const before = jitStats.whelper;
+      // Seven instructions, the BRK last: one call of its handler.
+      expect(jit.cpu.run(7)).toBe(interp.cpu.run(7));
+      expectSame(jit, interp, `irq ${irq}`);
+      expect(jit.traps.length).toBe(1);
+      expect(jit.x(0)).toBe(3n);
+      // The BRK, and each ISB when an interrupt may be taken.
+      expect(jitStats.whelper - before, `irq ${irq}`).toBe(irq ? 4 : 1);
+    }
+  });
+
   it('DC ZVA at EL0 is the handler\'s (SCTLR_EL1.DZE), with the same result', () => {
     const words = assemble(['mov x0, #0x8020', 'dc zva, x0', 'mrs x9, dczid_el0', 'ldr x1, [x0]', 'dc cvau, x0', 'brk #0']);
     const { jit, interp } = wasmInterpreted(words);

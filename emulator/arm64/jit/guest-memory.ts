@@ -35,10 +35,14 @@ export const SLOT_EL1 = SLOT_SP_EL0 + 8;
 /**
  * A word of what translated code and the wasm interpreter may do without the handler, written by
  * the run loop at each run of blocks (cpu.ts): CPU_FLAG_ZVA, EL1's DC ZVA is not trapped to EL2
- * (no hypervisor, or HCR_EL2.TDZ clear). The system registers above end before it (sysstate.ts).
+ * (no hypervisor, or HCR_EL2.TDZ clear); CPU_FLAG_IRQ, an interrupt may be taken (pe.ts
+ * mayTakeInterrupt: an ISB must end the block). Both stay true for the whole run: what changes
+ * them (an interrupt line asserted, HCR_EL2 written) ends it. The system registers above end
+ * before it (sysstate.ts).
  */
 export const SLOT_CPU_FLAGS = SLOT_TLB_OFFSET - 4;
 export const CPU_FLAG_ZVA = 1;
+export const CPU_FLAG_IRQ = 2;
 export const CPU_SLOTS = 64;
 /**
  * The wasm interpreter's arena (winterp.ts): ARENA_TABLES slot tables of 16 KiB, one per decoded

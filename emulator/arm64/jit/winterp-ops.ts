@@ -89,6 +89,8 @@ export const OP_MADDL = ops();
 /** DC ZVA (EL1, no HCR_EL2.TDZ: SLOT_CPU_FLAGS), and the DC operations by VA (checked as a read). */
 export const OP_DCZVA = ops();
 export const OP_DCVA = ops();
+/** ISB: nothing unless an interrupt may be taken (SLOT_CPU_FLAGS), when the handler ends the block. */
+export const OP_ISB = ops();
 export const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /**
  * Single loads/stores: OP_LDST + (the index of their Kind in LDST_KINDS) * MODES + their mode, so

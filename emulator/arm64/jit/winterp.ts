@@ -38,8 +38,8 @@ import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
 import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, condInline, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
-import { MEMO_BITS, MEMO_ENTRY_BYTES } from './guest-memory.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
+import { CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
@@ -235,6 +235,7 @@ const PACKERS = new Map<unknown, Packer>([
   [dp.dp1, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.p0 = f.sf), (s.p1 = f.op), OP_DP1)],
   [dp.maddl, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.signed ? 1 : 0), (s.p1 = f.sub), OP_MADDL)],
   [sys.dcZva, (f, s) => ((s.b = f.rtr), OP_DCZVA)],
+  [sys.isb, () => OP_ISB],
   [sys.dcByVa, (f, s) => ((s.b = f.rtr), (s.p0 = f.el1Only ? 1 : 0), OP_DCVA)],
   [dp.madd, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.sf), (s.p1 = f.sub), OP_MADD)],
   [sys.mrs, sysreg(false)],
@@ -370,6 +371,13 @@ function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; hel
       a.pc(4);
       a.mem(Op.i64_store, 30 * 8, 3);
       jump(a, L.top);
+      return true;
+    case OP_ISB:
+      a.get(P_RB);
+      a.mem(Op.i32_load, SLOT_CPU_FLAGS, 2);
+      a.i32(CPU_FLAG_IRQ);
+      a.o(Op.i32_and);
+      a.brIf(L.helper);
       return true;
     case OP_MRS:
     case OP_MSR:

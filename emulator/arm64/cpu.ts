@@ -140,7 +140,9 @@ export class Cpu extends ProcessingElement implements JitCpu {
             // Translated code chains into this page through the TLB's code column (jit/chain.ts).
             this.xCode[ti] = page.slot;
             jitStats.entries++;
-            const k = code(idx, budget - n, this.slot.base, this.tlbCtx * 8, pageBase, 0);
+            // (Integers only: a double argument would be boxed, the call being polymorphic.)
+            const hi = Math.floor(pageBase / 4294967296);
+            const k = code(idx, (budget - n) | 0, this.slot.base, this.tlbCtx * 8, (pageBase - hi * 4294967296) | 0, hi | 0, 0);
             if (k === 0) {
               // An entry the translation does not cover (jit/reach.ts): interpret from here to the
               // next taken branch (the instructions after it have no label either: each would miss).
@@ -262,9 +264,17 @@ export class Cpu extends ProcessingElement implements JitCpu {
     this.pc = pc;
     this.nextPc = npc;
     this.jitN = n;
-    // A page translated in the background was decoded there: this thread may not have yet.
-    const fn = page.fns[idx] ?? this.decodeAt(page, idx);
-    fn(this, page.args[idx]);
+    // A page translated in the background was decoded there, and the wasm interpreter's pages
+    // from their slots: this thread may not have yet. Its decoder's memo decodes the word without
+    // giving the page arrays of its own (2 x 8 KB a page, for what is mostly one instruction).
+    let fn = page.fns[idx];
+    let f: unknown;
+    if (fn === undefined) {
+      const d = this.decoder.decode(this.ram.getUint32(page.ramOffset + idx * 4, true));
+      fn = d.exec;
+      f = d.fields;
+    } else f = page.args[idx];
+    fn(this, f);
     this.jitN = 0;
     const next = this.nextPc;
     if (next === npc && this.exitRequest === 0) return 0;

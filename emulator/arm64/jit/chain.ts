@@ -28,7 +28,7 @@ import { TLB_MASK, TLB_X_CODE_BYTE, TLB_SIZE, TLB_CONTEXTS, TLB_X_TAG } from '..
 import { SCRATCH_PC } from './emitter.ts';
 
 /** A page function: f(entry, budget, rb, ctx, pcBase, n) -> instructions executed (emitter.ts). */
-export type PageFn = (entry: number, budget: number, rb: number, ctx: number, pcBase: number, n: number) => number;
+export type PageFn = (entry: number, budget: number, rb: number, ctx: number, pcLo: number, pcHi: number, n: number) => number;
 
 /** The helper every page imports: run instruction idx of the page at pcBase by its handler. */
 export type Helper = (n: number, idx: number, pcBase: number) => number;
@@ -40,7 +40,7 @@ export const TYPE_CHAIN = 2;
 /** A page module's soft-TLB probe (emit-mem.ts probeFunction): (va, rb, ctx) -> wasm address or -1. */
 export const TYPE_PROBE = 3;
 export const TYPES: [T[], T][] = [
-  [[T.i32, T.i32, T.i32, T.i32, T.f64, T.i32], T.i32],
+  [[T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.f64], T.i32],
   [[T.i64, T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i64, T.i32, T.i32], T.i32],
@@ -104,7 +104,7 @@ function chainFunction(): WasmFunction {
   e.s32(3);
   op(Op.i32_and, Op.i32_eqz, Op.i32_and);
   op(Op.if, T.void);
-  // f(entry, budget, rb, ctx, pcBase, n)
+  // f(entry, budget, rb, ctx, pcLo, pcHi, n)
   get(TARGET);
   op(Op.i32_wrap_i64, Op.i32_const);
   e.s32(0xffc);
@@ -115,9 +115,13 @@ function chainFunction(): WasmFunction {
   get(RB);
   get(CTX);
   get(TARGET);
+  op(Op.i32_wrap_i64, Op.i32_const);
+  e.s32(-4096);
+  op(Op.i32_and);
+  get(TARGET);
   op(Op.i64_const);
-  e.s64(-4096);
-  op(Op.i64_and, Op.f64_convert_i64_s);
+  e.s64(32);
+  op(Op.i64_shr_s, Op.i32_wrap_i64);
   get(N);
   // the table index: the Int32 column, entry (ti - rb) / 8
   get(TI);
@@ -142,11 +146,13 @@ function chainFunction(): WasmFunction {
 /** The bounce (table index 0): return to the run loop at pcBase + entry * 4 with n executed. */
 function bounceFunction(): WasmFunction {
   const e = new Bytes();
-  e.bytes([Op.local_get, 2, Op.local_get, 4, Op.i64_trunc_f64_s, Op.local_get, 0, Op.i64_extend_i32_u, Op.i64_const, 2, Op.i64_shl, Op.i64_add]);
+  // rb, (pcHi << 32 | pcLo) + entry * 4
+  e.bytes([Op.local_get, 2, Op.local_get, 5, Op.i64_extend_i32_s, Op.i64_const, 32, Op.i64_shl, Op.local_get, 4, Op.i64_extend_i32_u, Op.i64_or]);
+  e.bytes([Op.local_get, 0, Op.i64_extend_i32_u, Op.i64_const, 2, Op.i64_shl, Op.i64_add]);
   e.byte(Op.i64_store);
   e.u32(3);
   e.u32(SCRATCH_PC);
-  e.bytes([Op.local_get, 5]);
+  e.bytes([Op.local_get, 6]);
   return { type: TYPE_PAGE, locals: [], body: e };
 }
 

@@ -4,10 +4,11 @@
 // interpreter's handler).
 //
 // The generated function (translate.ts) is
-//   f(entry: i32, budget: i32, rb: i32, ctx: i32, pcBase: f64, n: i32) -> i32 executed
+//   f(entry: i32, budget: i32, rb: i32, ctx: i32, pcLo: i32, pcHi: i32, n: i32) -> i32 executed
 // rb is the wasm address of the CPU's slot (register file; regs.ts layout, X<n> at rb + 8n),
-// ctx the byte offset of its current soft-TLB context, pcBase the virtual address of the page
-// (the same physical page may be mapped at several), n the instructions already executed in this
+// ctx the byte offset of its current soft-TLB context, pcHi:pcLo the virtual address of the page
+// (the same physical page may be mapped at several; in halves, as a double argument would be
+// boxed on the JS heap at each of the run loop's calls), n the instructions already executed in this
 // run of translated code (chained calls carry it on, chain.ts). On return, the next PC is the i64
 // at rb + SCRATCH_PC, and the result is the number of instructions executed in all.
 import { Bytes, Op, T } from './wasm.ts';
@@ -22,32 +23,33 @@ export const L_ENTRY = 0;
 export const L_BUDGET = 1;
 export const L_RB = 2;
 export const L_CTX = 3;
-export const L_PCBF = 4;
-export const L_N = 5; // i32 (the last parameter): instructions executed so far in this run
-export const L_IDX = 6; // i32: dispatch index
-export const L_PCB = 7; // i64: page virtual address
-export const L_A = 8; // i64 temporaries
-export const L_B = 9;
-export const L_C = 10;
-export const L_R = 11;
-export const L_VA = 12;
-export const L_V2 = 13;
-export const L_T = 14; // i32 temporaries
-export const L_ADDR = 15;
+export const L_PCLO = 4;
+export const L_PCHI = 5;
+export const L_N = 6; // i32 (the last parameter): instructions executed so far in this run
+export const L_IDX = 7; // i32: dispatch index
+export const L_PCB = 8; // i64: page virtual address
+export const L_A = 9; // i64 temporaries
+export const L_B = 10;
+export const L_C = 11;
+export const L_R = 12;
+export const L_VA = 13;
+export const L_V2 = 14;
+export const L_T = 15; // i32 temporaries
+export const L_ADDR = 16;
 /**
  * i32: instructions executed minus the index of the current instruction, set at each dispatch.
  * Along straight-line code it stays the same, so the count before instruction i is L_NB + i
  * (a constant add) and nothing is counted per instruction; a forward branch adjusts it.
  */
-export const L_NB = 16;
+export const L_NB = 17;
 /**
  * i32: 1 while entering an inner loop at its second entry (translate.ts: a loop entered in the
  * middle, as compilers lay out `while` loops), which skips the instructions before it once.
  */
-export const L_ENT = 17;
+export const L_ENT = 18;
 export const LOCALS: [number, T][] = [[1, T.i32], [7, T.i64], [4, T.i32]];
 /** The first local after LOCALS: inner loops' register locals (RegCache) are numbered from here. */
-export const L_CACHE = 18;
+export const L_CACHE = 19;
 
 /**
  * Which guest registers an inner loop keeps in wasm locals (translate.ts): X0..X30/SP as bit masks
@@ -431,7 +433,8 @@ export class Emit extends Bytes {
     this.storeCache();
     this.count(0);
     this.i32(this.idx);
-    this.get(L_PCBF);
+    this.get(L_PCB);
+    this.op(Op.f64_convert_i64_s);
     this.op(Op.call);
     this.u32(FN_HELPER);
     // The handler may have written any register: the loop's locals are loaded again (and so hold

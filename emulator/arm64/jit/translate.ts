@@ -24,7 +24,7 @@ import type { DecodedPage } from '../code-cache.ts';
 import type { Exec } from '../decode/pattern.ts';
 import { buildModule, Op, T } from './wasm.ts';
 import { type Helper, PAGE_IMPORTS, type PageFn, TYPE_PAGE, TYPES } from './chain.ts';
-import { BUDGET_SLACK, Emit, L_CACHE, L_ENT, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCBF, L_RB, LOCALS, type RegCache, SCRATCH_PC } from './emitter.ts';
+import { BUDGET_SLACK, Emit, L_CACHE, L_ENT, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET, L_PCB, L_PCHI, L_PCLO, L_RB, LOCALS, type RegCache, SCRATCH_PC } from './emitter.ts';
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters, probeFunction } from './emit-mem.ts';
@@ -151,8 +151,13 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   const caches = loopCaches(fns, args, loopEnd, labelOf, slack, e);
   // Instructions that may have run since the last budget check, on any path to each instruction.
   const since = new Int32Array(INSNS + 1);
-  e.get(L_PCBF);
-  e.op(Op.i64_trunc_f64_s);
+  e.get(L_PCHI);
+  e.op(Op.i64_extend_i32_s);
+  e.i64(32);
+  e.op(Op.i64_shl);
+  e.get(L_PCLO);
+  e.op(Op.i64_extend_i32_u);
+  e.op(Op.i64_or);
   e.set(L_PCB);
   e.get(L_ENTRY);
   e.set(L_IDX);

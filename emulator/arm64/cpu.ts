@@ -20,7 +20,7 @@ import { DecodedPage, INSNS_PER_PAGE, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { EXCEPTION_TAKEN, ProcessingElement } from './pe.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
-import { CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './jit/guest-memory.ts';
+import { CPU_FLAG_IC, CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_WASM_EXIT } from './jit/guest-memory.ts';
 import { HCR } from './sysstate.ts';
 import { holdDoubles } from './double-fields.ts';
 
@@ -43,6 +43,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
   private readonly jitPc: Int32Array;
   /** What the wasm interpreter may do without the handler (guest-memory.ts SLOT_CPU_FLAGS). */
   private readonly cpuFlags: Int32Array;
+  /** Set by the wasm interpreter for an instruction that ends the block (guest-memory.ts SLOT_WASM_EXIT). */
+  private readonly wasmExit: Int32Array;
   /** Where the last run stopped other than by an exception (-1 after one): see runBlocks. */
   private resumePc = -1;
 
@@ -55,6 +57,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 4);
     if (this.jit !== null && this.jit.winterp !== null) this.jitPc[3] = this.jit.memoFor(this.decoder);
     this.cpuFlags = new Int32Array(this.slot.buffer, this.slot.base + SLOT_CPU_FLAGS, 1);
+    this.wasmExit = new Int32Array(this.slot.buffer, this.slot.base + SLOT_WASM_EXIT, 1);
     holdDoubles(this, ['resumePc']); // an address (double-fields.ts)
   }
 
@@ -109,7 +112,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
     let raised = false;
     // What translated code and the wasm interpreter may do without the handler (guest-memory.ts):
     // what changes it (HCR_EL2, an interrupt line) ends the block (el2-cpu.ts msr, wake()).
-    this.cpuFlags[0] = (this.hypervisor === null || (this.sys.hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0) | (this.mayTakeInterrupt() ? CPU_FLAG_IRQ : 0);
+    const hcr = this.hypervisor === null ? 0 : this.sys.hcr;
+    this.cpuFlags[0] = ((hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0) | ((hcr & HCR.TPU) === 0 ? CPU_FLAG_IC : 0) | (this.mayTakeInterrupt() ? CPU_FLAG_IRQ : 0);
     try {
       while (n < budget) {
         const off = pc & 0xfff;
@@ -182,6 +186,11 @@ export class Cpu extends ProcessingElement implements JitCpu {
             const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, (pageBase - hi * 4294967296) | 0, hi | 0, page.wslots, page.ramOffset);
             n += k;
             jitStats.wran += k;
+            // An instruction it ran asked for the block to end (guest-memory.ts SLOT_WASM_EXIT).
+            if (this.wasmExit[0] !== 0) {
+              this.wasmExit[0] = 0;
+              this.exitRequest = 1;
+            }
             skip = false;
             resumed = false;
             const jp = this.jitPc;

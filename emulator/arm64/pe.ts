@@ -26,6 +26,7 @@ import {
   takeSyncException,
 } from './exceptions.ts';
 import { HCR, SCTLR } from './sysstate.ts';
+import { SLOT_DAIF } from './jit/guest-memory.ts';
 import type { CpuTimer } from './timer-regs.ts';
 import { Pmu } from './pmu.ts';
 import type { Cpu } from './cpu.ts';
@@ -60,8 +61,14 @@ export abstract class ProcessingElement extends MemoryAccessor {
   // PSTATE (besides NZCV, which lives in the register file); PSTATE.EL is `el` (soft-tlb.ts).
   /** PSTATE.SP: 0 = use SP_EL0, 1 = use SP_ELx. */
   spsel = 0;
-  /** PSTATE.{D,A,I,F} as in SPSR bits [9:6]. */
-  daif = 0;
+  /** PSTATE.{D,A,I,F} as in SPSR bits [9:6], kept in the CPU's slot (the wasm interpreter's MRS/MSR DAIF). */
+  private readonly daifWord = new Int32Array(this.slot.buffer, this.slot.base + SLOT_DAIF, 2);
+  get daif(): number {
+    return this.daifWord[0]!;
+  }
+  set daif(v: number) {
+    this.daifWord[0] = v;
+  }
 
   /** Instructions retired (all run() calls). */
   instret = 0;

@@ -4,7 +4,7 @@
 // typed array (`el1`), the EL1 registers that only hold a value. Everything a world switch saves
 // lives here or in the Cpu (context.ts), never in module globals. MRS/MSR convert
 // (sysregs.ts, sysregs-el1.ts); the EL2 registers are the hypervisor port's (el2.ts).
-import { type CpuSlot, privateSlot, SLOT_CPU_FLAGS, SLOT_EL1, SLOT_SP_EL0 } from './jit/guest-memory.ts';
+import { type CpuSlot, privateSlot, SLOT_DAIF, SLOT_EL1, SLOT_SP_EL0 } from './jit/guest-memory.ts';
 
 /** Per-CPU identification, from the board (MIDR of the core type, MPIDR affinity). */
 export interface CpuIdentity {
@@ -71,7 +71,7 @@ export class SystemState {
   private readonly spEl0Words: Int32Array;
 
   constructor(slot: CpuSlot = privateSlot()) {
-    if (SLOT_EL1 + El1Slot.COUNT * 8 > SLOT_CPU_FLAGS) throw new Error('system registers overlap the CPU flags and the soft TLBs');
+    if (SLOT_EL1 + El1Slot.COUNT * 8 > SLOT_DAIF) throw new Error('system registers overlap DAIF, the CPU flags and the soft TLBs');
     this.el1 = new BigUint64Array(slot.buffer, slot.base + SLOT_EL1, El1Slot.COUNT);
     this.el1Words = new Uint32Array(slot.buffer, slot.base + SLOT_EL1, El1Slot.COUNT * 2);
     this.spEl0Words = new Int32Array(slot.buffer, slot.base + SLOT_SP_EL0, 2);

@@ -125,6 +125,33 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     }
   });
 
+  it('DAIF and IC at EL1 in wasm: an unmask takes the pending IRQ right after it, as on the JavaScript interpreter', () => {
+    // EL1 code with an IRQ asserted and masked: MRS/MSR DAIF, DAIFSet, IC; DAIFClr #2 unmasks it,
+    // and the IRQ is taken at the next instruction (the vector sets x20), not some later one.
+    const words = assemble(['msr daifset, #2', 'mrs x1, daif', 'mov x3, #0x3c0', 'msr daif, x3', 'mrs x4, daif', 'ic ivau, x0', 'ic iallu',
+      'add x5, x5, #1', 'msr daifclr, #2', 'add x6, x6, #1', 'add x6, x6, #1', 'add x6, x6, #1', 'b .']);
+    const vector = assemble(['mov x20, #0x280', 'b .']);
+    for (const budget of [1, 3, 1000]) {
+      const { jit, interp } = wasmInterpreted(words);
+      for (const t of [jit, interp]) {
+        t.cpu.enableSystemMode();
+        t.cpu.sys.vbar1 = 0x20000;
+        for (let i = 0; i < vector.length; i++) t.mem.ram.setUint32(0x20280 + 4 * i, vector[i]! >>> 0, true);
+        t.cpu.invalidateCodeRam(0x20280, 8);
+        t.cpu.pc = TestCpu.CODE;
+        t.cpu.pins.setIrq(true);
+      }
+      const before = jitStats.whelper;
+      for (let runs = 1; runs <= 30; runs++) {
+        expect(jit.cpu.run(budget), `budget ${budget} run ${runs}`).toBe(interp.cpu.run(budget));
+        expectSame(jit, interp, `budget ${budget} run ${runs}`);
+        expect(jit.cpu.daif, `budget ${budget} run ${runs}`).toBe(interp.cpu.daif);
+      }
+      expect([jit.x(1), jit.x(4), jit.x(5), jit.x(6), jit.x(20)]).toEqual([0x3c0n, 0x3c0n, 1n, 0n, 0x280n]);
+      if (budget === 1000) expect(jitStats.whelper - before, 'no handler for DAIF and IC').toBe(0);
+    }
+  });
+
   it('DC ZVA at EL0 is the handler\'s (SCTLR_EL1.DZE), with the same result', () => {
     const words = assemble(['mov x0, #0x8020', 'dc zva, x0', 'mrs x9, dczid_el0', 'ldr x1, [x0]', 'dc cvau, x0', 'brk #0']);
     const { jit, interp } = wasmInterpreted(words);

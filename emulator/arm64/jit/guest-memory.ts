@@ -43,6 +43,15 @@ export const SLOT_EL1 = SLOT_SP_EL0 + 8;
 export const SLOT_CPU_FLAGS = SLOT_TLB_OFFSET - 4;
 export const CPU_FLAG_ZVA = 1;
 export const CPU_FLAG_IRQ = 2;
+/** CPU_FLAG_IC: EL1's IC IVAU/IALLU is not trapped to EL2 (no hypervisor, or HCR_EL2.TPU clear). */
+export const CPU_FLAG_IC = 4;
+/**
+ * Set by the wasm interpreter when an instruction it ran asks for the block to end (an unmask of
+ * DAIF, an IC invalidation: what the handlers do with exitRequest); the run loop takes and clears it.
+ */
+export const SLOT_WASM_EXIT = SLOT_CPU_FLAGS - 4;
+/** PSTATE.DAIF (pe.ts daif), a 64-bit word whose high half stays 0 (an MRS reads it whole). */
+export const SLOT_DAIF = SLOT_WASM_EXIT - 8;
 export const CPU_SLOTS = 64;
 /**
  * The wasm interpreter's arena (winterp.ts): ARENA_TABLES slot tables of 16 KiB, one per decoded

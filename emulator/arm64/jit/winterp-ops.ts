@@ -91,6 +91,16 @@ export const OP_DCZVA = ops();
 export const OP_DCVA = ops();
 /** ISB: nothing unless an interrupt may be taken (SLOT_CPU_FLAGS), when the handler ends the block. */
 export const OP_ISB = ops();
+/**
+ * PSTATE.DAIF at EL1 (pe.ts keeps it in the CPU slot): MSR DAIFSet (imm: the bits), and MSR
+ * DAIFClr and MSR DAIF, which end the block after them (SLOT_WASM_EXIT), as their handlers do.
+ * (MRS DAIF is an OP_MRS of the slot word.)
+ */
+export const OP_DAIFSET = ops();
+export const OP_DAIFCLR = ops();
+export const OP_MSR_DAIF = ops();
+/** IC IVAU/IALLU/IALLUIS at EL1, not trapped (SLOT_CPU_FLAGS): nothing but the end of the block. */
+export const OP_IC = ops();
 export const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /**
  * Single loads/stores: OP_LDST + (the index of their Kind in LDST_KINDS) * MODES + their mode, so

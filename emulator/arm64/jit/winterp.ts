@@ -38,8 +38,8 @@ import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
 import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, condInline, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
-import { CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS } from './guest-memory.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
+import { CPU_FLAG_IC, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
@@ -91,10 +91,18 @@ function ordered(f: Fields, s: Slot): number {
 
 /** TPIDRRO_EL0 is read-only at EL0 (sysregs.ts writeSysreg). */
 const TPIDRRO_EL0 = enc(3, 3, 13, 0, 3);
+const DAIF = enc(3, 3, 4, 2, 1);
 
 /** MRS/MSR of a register kept in the CPU slot (as emit-sys.ts): p0 set when EL0 must take the handler. */
 function sysreg(write: boolean): Packer {
   return (f, s) => {
+    if (f.enc === DAIF) {
+      // (PSTATE.DAIF: in the CPU slot, pe.ts; EL1 only.)
+      s.a = write ? f.rtr : f.rtw;
+      s.imm = SLOT_DAIF;
+      s.p0 = 1;
+      return write ? OP_MSR_DAIF : OP_MRS;
+    }
     const def = f.def as SysregDef | undefined;
     if (!write && def !== undefined && def.constant !== undefined && def.minEl === 0 && def.trapRead === undefined) {
       s.a = f.rtw;
@@ -236,6 +244,8 @@ const PACKERS = new Map<unknown, Packer>([
   [dp.maddl, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.signed ? 1 : 0), (s.p1 = f.sub), OP_MADDL)],
   [sys.dcZva, (f, s) => ((s.b = f.rtr), OP_DCZVA)],
   [sys.isb, () => OP_ISB],
+  [sys.msrImm, (f, s) => ((s.imm = f.crm << 6), f.field === 'daifset' ? OP_DAIFSET : f.field === 'daifclr' ? OP_DAIFCLR : OP_HELPER)],
+  [sys.icInvalidate, () => OP_IC],
   [sys.dcByVa, (f, s) => ((s.b = f.rtr), (s.p0 = f.el1Only ? 1 : 0), OP_DCVA)],
   [dp.madd, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.imm = f.ra), (s.p0 = f.sf), (s.p1 = f.sub), OP_MADD)],
   [sys.mrs, sysreg(false)],
@@ -371,6 +381,46 @@ function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; hel
       a.pc(4);
       a.mem(Op.i64_store, 30 * 8, 3);
       jump(a, L.top);
+      return true;
+    case OP_DAIFSET:
+    case OP_DAIFCLR:
+    case OP_MSR_DAIF:
+    case OP_IC:
+      // EL0 (UNDEFINED, or SCTLR_EL1.UCI for IC IVAU) and a trap of IC to EL2 take the handler.
+      a.get(P_CTX);
+      a.o(Op.i32_eqz);
+      a.brIf(L.helper);
+      if (op === OP_IC) {
+        a.get(P_RB);
+        a.mem(Op.i32_load, SLOT_CPU_FLAGS, 2);
+        a.i32(CPU_FLAG_IC);
+        a.o(Op.i32_and, Op.i32_eqz);
+        a.brIf(L.helper);
+      } else {
+        a.get(P_RB);
+        if (op === OP_MSR_DAIF) {
+          a.w(L_RA);
+          a.i32(0x3c0);
+          a.o(Op.i32_and);
+        } else {
+          a.get(P_RB);
+          a.mem(Op.i32_load, SLOT_DAIF, 2);
+          a.get(L_IMM);
+          a.o(Op.i32_wrap_i64);
+          if (op === OP_DAIFSET) a.o(Op.i32_or);
+          else {
+            a.i32(-1);
+            a.o(Op.i32_xor, Op.i32_and);
+          }
+        }
+        a.mem(Op.i32_store, SLOT_DAIF, 2);
+        if (op === OP_DAIFSET) return true;
+      }
+      // The block ends after it (the handlers' exitRequest), and the run loop is told so.
+      a.get(P_RB);
+      a.i32(1);
+      a.mem(Op.i32_store, SLOT_WASM_EXIT, 2);
+      exit(a, () => a.pc(4), 1);
       return true;
     case OP_ISB:
       a.get(P_RB);

@@ -10,6 +10,7 @@ import { describeOracle } from '../oracles.ts';
 import { assemble } from './ls-oracle.ts';
 import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
 import { TestCpu } from './harness.ts';
+import { EC } from '../../emulator/arm64/cpu.ts';
 import { El2Reg, ESR_EC, HCR_EL2, type El2Cpu } from '../../emulator/arm64/el2.ts';
 import { El2CpuPort, el2Adapter } from '../../emulator/arm64/el2-cpu.ts';
 
@@ -150,6 +151,31 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
       expect([jit.x(1), jit.x(4), jit.x(5), jit.x(6), jit.x(20)]).toEqual([0x3c0n, 0x3c0n, 1n, 0n, 0x280n]);
       if (budget === 1000) expect(jitStats.whelper - before, 'no handler for DAIF and IC').toBe(0);
     }
+  });
+
+  it('CASP of words and of X registers, equal and not, an XZR half and a misaligned pair', () => {
+    const words = assemble([
+      'mov x9, #0x8000', 'ldp x0, x1, [x9]', 'str x0, [x9, #64]', // the page in both TLBs
+      'mov x2, x0', 'mov x3, x1', 'mov x4, #0x1234', 'mov x5, #0x5678',
+      'casp x2, x3, x4, x5, [x9]', 'ldp x10, x11, [x9]', // equal: stored
+      'mov x2, #1', 'mov x3, #2', 'caspal x2, x3, x0, x1, [x9]', 'ldp x12, x13, [x9]', // not equal
+      'add x8, x9, #16', 'ldr w6, [x8]', 'ldr w7, [x8, #4]', 'mov w14, w6', 'mov w15, w7',
+      'casp w14, w15, w4, w5, [x8]', 'ldp w16, w17, [x8]',
+      'mov x30, #0x8030', 'ldr x18, [x30]', 'mov x24, x18', 'casp x24, x25, x30, xzr, [x30]', 'ldp x19, x20, [x30]',
+      'add x9, x9, #8', 'casp x2, x3, x4, x5, [x9]', 'brk #0',
+    ]);
+    const { jit, interp } = wasmInterpreted(words);
+    const before = jitStats.whelper;
+    let runs = 0;
+    while (interp.traps.length === 0 && runs < 100) {
+      expect(jit.cpu.run(1)).toBe(interp.cpu.run(1));
+      expectSame(jit, interp, `step ${++runs}`);
+    }
+    expect([jit.x(10), jit.x(11), jit.x(12), jit.x(13)]).toEqual([0x1234n, 0x5678n, 0x1234n, 0x5678n]);
+    expect([jit.x(16), jit.x(17)]).toEqual([0x1234n, 0x5678n]);
+    expect(jit.traps[0]).toMatchObject({ ec: EC.DABT_LOWER, far: 0x8008 }); // the misaligned pair
+    // The soft-TLB misses of the first LDP, STR and the x30 page's LDR... and the fault: the CASPs ran in wasm.
+    expect(jitStats.whelper - before).toBeLessThanOrEqual(5);
   });
 
   it('DC ZVA at EL0 is the handler\'s (SCTLR_EL1.DZE), with the same result', () => {

@@ -4,7 +4,7 @@ import { Op, T } from './wasm.ts';
 import { addressOf, probeInline, type Kind } from './emit-mem.ts';
 import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './guest-memory.ts';
 import { Asm, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
-import { OP_CAS, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
+import { OP_CAS, OP_CASP, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
 
 /**
  * The access address of a load/store into L_VA (base + imm, or the base alone post-indexed);
@@ -221,9 +221,78 @@ function dcByVa(a: Asm, slow: number): void {
   probe(a, 1, false, slow);
 }
 
+/** Push the i64 register whose slot number is slot byte p<k>. */
+function xP(a: Asm, k: number): void {
+  a.p(k);
+  a.i32(3);
+  a.o(Op.i32_shl);
+  a.get(P_RB);
+  a.o(Op.i32_add);
+  a.mem(Op.i64_load, 0, 3);
+}
+
+/** Store the i64 pushed by `value` in the register whose slot number is slot byte p<k>. */
+function setXP(a: Asm, k: number, value: () => void): void {
+  a.p(k);
+  a.i32(3);
+  a.o(Op.i32_shl);
+  a.get(P_RB);
+  a.o(Op.i32_add);
+  value();
+  a.mem(Op.i64_store, 0, 3);
+}
+
+/**
+ * CASP (exec/ls-atomic.ts casp) of two words (x: false) or two X registers: aligned to the pair's
+ * size and in both TLBs (else the handler: it faults, or walks). Both halves compared with Rs,
+ * Rs+1 at the element size; Rt, Rt+1 stored if both are equal; the old pair into Rs, Rs+1.
+ */
+function casp(a: Asm, x: boolean, slow: number): void {
+  const size = x ? 16 : 8;
+  const load = x ? Op.i64_load : Op.i64_load32_u;
+  const store = x ? Op.i64_store : Op.i64_store32;
+  const element = (push: () => void): void => {
+    push();
+    if (!x) {
+      a.i64(0xffffffff);
+      a.o(Op.i64_and);
+    }
+  };
+  a.x(L_RBN);
+  a.tee(L_VA);
+  a.o(Op.i32_wrap_i64);
+  a.i32(size - 1);
+  a.o(Op.i32_and);
+  a.brIf(slow);
+  for (const write of [false, true]) probe(a, size, write, slow);
+  a.get(L_ADDR);
+  a.mem(load, 0);
+  a.set(L_R);
+  a.get(L_ADDR);
+  a.mem(load, size / 2);
+  a.set(L_B);
+  a.get(L_R);
+  element(() => xP(a, 1));
+  a.o(Op.i64_eq);
+  a.get(L_B);
+  element(() => xP(a, 2));
+  a.o(Op.i64_eq, Op.i32_and);
+  a.if();
+  a.get(L_ADDR);
+  a.x(L_RC);
+  a.mem(store, 0);
+  a.get(L_ADDR);
+  xP(a, 0);
+  a.mem(store, size / 2);
+  a.end();
+  a.setX(L_RA, () => a.get(L_R));
+  setXP(a, 3, () => a.get(L_B));
+}
+
 /** The body of memory operation `op` (true), or false when it is not one; `slow`: the helper's label. */
 export function memBody(a: Asm, op: number, slow: number): boolean {
   if (op === OP_DCZVA) dcZva(a, slow);
+  else if (op === OP_CASP || op === OP_CASP + 1) casp(a, op === OP_CASP + 1, slow);
   else if (op === OP_DCVA) dcByVa(a, slow);
   else if (op >= OP_CAS && op < OP_CAS + 4) atomic(a, op - OP_CAS, true, slow);
   else if (op >= OP_RMW && op < OP_RMW + 4) atomic(a, op - OP_RMW, false, slow);

@@ -84,6 +84,11 @@ export const OP_DP1 = ops();
 export const OP_CAS = ops(4);
 /** LDADD, LDCLR, LDEOR, LDSET, SWP (p1: 0..4) of 1, 2, 4, 8 bytes: OP_RMW + log2(size). */
 export const OP_RMW = ops(4);
+/**
+ * CASP of a pair of words (+0) or of X registers (+1): a write side (sw), b base, c Rt, p0 Rt+1,
+ * p1 Rs, p2 Rs+1, p3 the write side of Rs+1 (register slots, XZR mapped by the decode).
+ */
+export const OP_CASP = ops(2);
 /** SMADDL/UMADDL/SMSUBL/UMSUBL (p0: signed, p1: sub). */
 export const OP_MADDL = ops();
 /** DC ZVA (EL1, no HCR_EL2.TDZ: SLOT_CPU_FLAGS), and the DC operations by VA (checked as a read). */

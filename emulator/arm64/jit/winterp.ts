@@ -38,7 +38,7 @@ import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
 import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, condInline, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
@@ -238,6 +238,16 @@ const PACKERS = new Map<unknown, Packer>([
     return OP_ADDSUBX;
   }],
   [la.cas, (f, s) => ((s.a = f.sw >> 1), (s.b = f.b >> 1), (s.c = f.t >> 1), (s.imm = f.s >> 1), OP_CAS + Math.log2(f.size))],
+  [la.casp, (f, s) => {
+    s.a = f.sw >> 1;
+    s.b = f.b >> 1;
+    s.c = f.t >> 1;
+    s.p0 = f.t1 >> 1;
+    s.p1 = f.s >> 1;
+    s.p2 = f.s1 >> 1;
+    s.p3 = f.sw1 >> 1;
+    return f.size === 4 ? OP_CASP : OP_CASP + 1;
+  }],
   [la.atomicSmall, rmw],
   [la.atomic64, rmw],
   [dp.dp1, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.p0 = f.sf), (s.p1 = f.op), OP_DP1)],

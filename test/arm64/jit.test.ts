@@ -197,6 +197,25 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     }
   });
 
+  it('LSE atomics translated (CAS, CASP, LD<op>, SWP, every size): the TLB-hit fast path agrees with the interpreter', () => {
+    // A loop, so that after the first pass the data page is in both TLBs and the fast path runs.
+    const words = assemble([
+      'mov x9, #0x8000', 'mov x1, #0x1234', 'movk x1, #0x8765, lsl #48', 'mov x8, #4',
+      '1: ldadd x1, x2, [x9]', 'ldclr w1, w3, [x9]', 'ldeorh w1, w4, [x9]', 'ldsetb w1, w5, [x9]', 'swp x1, x6, [x9]',
+      'ldaddal w2, w7, [x9, #0]', 'mov x10, x6', 'cas x10, x3, [x9]', 'mov x11, #5', 'casal w11, w4, [x9]', 'casb w5, w1, [x9]', 'cash w6, w2, [x9]',
+      'ldp x12, x13, [x9]', 'mov x14, x12', 'mov x15, x13', 'casp x14, x15, x2, x3, [x9]', 'casp x14, x15, x4, x5, [x9]',
+      'ldp w16, w17, [x9]', 'caspl w16, w17, w2, w3, [x9]', 'add x1, x1, x7', 'subs x8, x8, #1', 'b.ne 1b', 'brk #0',
+    ]);
+    const { jit, interp } = pair(words);
+    let runs = 0;
+    while (jit.traps.length === 0 && runs < 400) {
+      jit.cpu.run(1);
+      interp.cpu.run(1);
+      expectSame(jit, interp, `step ${++runs}`);
+    }
+    expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+  });
+
   it('inner loops (a backward branch to a label with none in between) agree at every budget', () => {
     // Tight loops as compilers emit them: a counted loop, a nested pair, a loop left by a forward
     // branch, a loop with a second back edge (continue), TBZ/CBZ back edges, and a loop whose head

@@ -159,7 +159,7 @@ function address(e: Emit, f: Fields, mode: Mode): void {
  * inner loops and optimized pages; elsewhere, with e.outlineProbes, a call of the module's probe
  * function for this size and direction (~15 bytes instead of ~70).
  */
-function probe(e: Emit, size: number, write: boolean): void {
+export function probe(e: Emit, size: number, write: boolean): void {
   if (e.outlineProbes && e.loopStart < 0) {
     e.get(L_VA);
     e.get(L_RB);
@@ -265,7 +265,7 @@ function writeback(e: Emit, f: Fields, mode: Mode): void {
 }
 
 /** $done { $slow { fast path; br $done } interpreter's handler } */
-function withSlowPath(e: Emit, fast: () => void): void {
+export function withSlowPath(e: Emit, fast: () => void): void {
   e.block();
   e.block();
   fast();

@@ -28,6 +28,7 @@ import { BUDGET_SLACK, Emit, L_CACHE, L_ENT, L_ENTRY, L_IDX, L_N, L_NB, L_BUDGET
 import { aluEmitters, type Emitter } from './emit-alu.ts';
 import { branchEmitters } from './emit-branch.ts';
 import { memEmitters, probeFunction } from './emit-mem.ts';
+import { atomicEmitters } from './emit-atomic.ts';
 import { directTarget, reachable } from './reach.ts';
 import * as sys from '../exec/int-sys.ts';
 import { simdEmitters } from './emit-simd.ts';
@@ -40,6 +41,7 @@ export const emitters = new Map<unknown, Emitter>([
   ...(debugGroup('alu') ? aluEmitters : []),
   ...(debugGroup('branch') ? branchEmitters : []),
   ...(debugGroup('mem') ? memEmitters : []),
+  ...(debugGroup('mem') ? atomicEmitters : []),
   ...(debugGroup('simd') ? simdEmitters : []),
   ...(debugGroup('sys') ? sysEmitters : []),
 ]);

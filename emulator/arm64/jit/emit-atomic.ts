@@ -1,0 +1,131 @@
+// Emitters for the LSE atomics (ARM ARM C3.2.12: CAS, CASP, LDADD/LDCLR/LDEOR/LDSET/SWP; exec/
+// ls-atomic.ts), as the wasm interpreter runs them (winterp-mem.ts): a naturally aligned access
+// whose page is in both the read and the write TLB is one load, a compare or an operation, and a
+// store -- single-copy atomic, as only one CPU runs at a time. Anything else (unaligned, a TLB
+// miss, a device) runs the handler, which faults or walks. Linux's locks, reference counts and
+// per-CPU cmpxchg are these: ~25 K handler calls from the translated pages of a kit boot.
+import type { Fields } from '../decode/pattern.ts';
+import * as A from '../exec/ls-atomic.ts';
+import { Op } from './wasm.ts';
+import { type Emit, L_ADDR, L_B, L_R, L_VA } from './emitter.ts';
+import type { Emitter } from './emit-alu.ts';
+import { probe, withSlowPath } from './emit-mem.ts';
+
+const LOAD_ZX = [Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u, Op.i64_load];
+const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
+
+/** L_ADDR = the wasm address of [Xb], aligned to `size` and in both TLBs; else br $slow. */
+function rmwAddress(e: Emit, b: number, size: number): void {
+  e.x(b);
+  e.set(L_VA);
+  if (size > 1) {
+    e.get(L_VA);
+    e.op(Op.i32_wrap_i64);
+    e.i32(size - 1);
+    e.op(Op.i32_and);
+    e.op(Op.br_if);
+    e.u32(0);
+  }
+  probe(e, size, false);
+  probe(e, size, true);
+}
+
+/** Push the i64 in X<slot> masked to `bytes` bytes. */
+function masked(e: Emit, slot: number, bytes: number): void {
+  e.x(slot);
+  if (bytes < 8) {
+    e.i64((1n << BigInt(8 * bytes)) - 1n);
+    e.op(Op.i64_and);
+  }
+}
+
+/** CAS: Rs compared at the access size; Rt stored when equal; the old value, zero-extended, into Rs. */
+function cas(e: Emit, f: Fields): boolean {
+  const lg = Math.log2(f.size);
+  withSlowPath(e, () => {
+    rmwAddress(e, f.b >> 1, f.size);
+    e.get(L_ADDR);
+    e.mem(LOAD_ZX[lg]!, 0);
+    e.set(L_R);
+    masked(e, f.s >> 1, f.size);
+    e.get(L_R);
+    e.op(Op.i64_eq);
+    e.if();
+    e.get(L_ADDR);
+    e.x(f.t >> 1);
+    e.mem(STORE[lg]!, 0);
+    e.end();
+    e.setX(f.sw >> 1, () => e.get(L_R));
+  });
+  return true;
+}
+
+/** LD<op>/SWP without a comparison (ADD, CLR, EOR, SET, SWP): the value op Rs stored, the old value into Rt. */
+function rmw(e: Emit, f: Fields): boolean {
+  const O = A.AtomicOp;
+  const ops = new Map<number, () => void>([
+    [O.ADD, () => e.op(Op.i64_add)],
+    [O.CLR, () => (e.i64(-1), e.op(Op.i64_xor), e.op(Op.i64_and))],
+    [O.EOR, () => e.op(Op.i64_xor)],
+    [O.SET, () => e.op(Op.i64_or)],
+  ]);
+  const apply = ops.get(f.op);
+  if (apply === undefined && f.op !== O.SWP) return false;
+  const lg = Math.log2(f.size);
+  withSlowPath(e, () => {
+    rmwAddress(e, f.b >> 1, f.size);
+    e.get(L_ADDR);
+    e.mem(LOAD_ZX[lg]!, 0);
+    e.set(L_R);
+    e.get(L_ADDR);
+    if (apply === undefined) e.x(f.s >> 1);
+    else {
+      e.get(L_R);
+      e.x(f.s >> 1);
+      apply();
+    }
+    e.mem(STORE[lg]!, 0);
+    e.setX(f.tw >> 1, () => e.get(L_R));
+  });
+  return true;
+}
+
+/** CASP: both halves compared with Rs, Rs+1 at the element size; Rt, Rt+1 stored if both equal; the old pair into Rs, Rs+1. */
+function casp(e: Emit, f: Fields): boolean {
+  const el = f.size as number; // 4: a pair of words, 8: of X registers
+  const lg = Math.log2(el);
+  withSlowPath(e, () => {
+    rmwAddress(e, f.b >> 1, 2 * el);
+    e.get(L_ADDR);
+    e.mem(LOAD_ZX[lg]!, 0);
+    e.set(L_R);
+    e.get(L_ADDR);
+    e.mem(LOAD_ZX[lg]!, el);
+    e.set(L_B);
+    e.get(L_R);
+    masked(e, f.s >> 1, el);
+    e.op(Op.i64_eq);
+    e.get(L_B);
+    masked(e, f.s1 >> 1, el);
+    e.op(Op.i64_eq);
+    e.op(Op.i32_and);
+    e.if();
+    e.get(L_ADDR);
+    e.x(f.t >> 1);
+    e.mem(STORE[lg]!, 0);
+    e.get(L_ADDR);
+    e.x(f.t1 >> 1);
+    e.mem(STORE[lg]!, el);
+    e.end();
+    e.setX(f.sw >> 1, () => e.get(L_R));
+    e.setX(f.sw1 >> 1, () => e.get(L_B));
+  });
+  return true;
+}
+
+export const atomicEmitters = new Map<unknown, Emitter>([
+  [A.cas, cas],
+  [A.casp, casp],
+  [A.atomicSmall, rmw],
+  [A.atomic64, rmw],
+]);

@@ -30,6 +30,14 @@ function rmwAddress(e: Emit, b: number, size: number): void {
   probe(e, size, true);
 }
 
+/** rmwAddress, then L_R = the old value at it (`size` bytes, zero-extended). */
+function loadOld(e: Emit, b: number, size: number): void {
+  rmwAddress(e, b, size);
+  e.get(L_ADDR);
+  e.mem(LOAD_ZX[Math.log2(size)]!, 0);
+  e.set(L_R);
+}
+
 /** Push the i64 in X<slot> masked to `bytes` bytes. */
 function masked(e: Emit, slot: number, bytes: number): void {
   e.x(slot);
@@ -43,10 +51,7 @@ function masked(e: Emit, slot: number, bytes: number): void {
 function cas(e: Emit, f: Fields): boolean {
   const lg = Math.log2(f.size);
   withSlowPath(e, () => {
-    rmwAddress(e, f.b >> 1, f.size);
-    e.get(L_ADDR);
-    e.mem(LOAD_ZX[lg]!, 0);
-    e.set(L_R);
+    loadOld(e, f.b >> 1, f.size);
     masked(e, f.s >> 1, f.size);
     e.get(L_R);
     e.op(Op.i64_eq);
@@ -73,10 +78,7 @@ function rmw(e: Emit, f: Fields): boolean {
   if (apply === undefined && f.op !== O.SWP) return false;
   const lg = Math.log2(f.size);
   withSlowPath(e, () => {
-    rmwAddress(e, f.b >> 1, f.size);
-    e.get(L_ADDR);
-    e.mem(LOAD_ZX[lg]!, 0);
-    e.set(L_R);
+    loadOld(e, f.b >> 1, f.size);
     e.get(L_ADDR);
     if (apply === undefined) e.x(f.s >> 1);
     else {

@@ -160,6 +160,11 @@ export class Cpu extends ProcessingElement implements JitCpu {
             resumed = false;
             n += k;
             jitStats.ran += k;
+            // An IC invalidation it ran ended the block (guest-memory.ts SLOT_WASM_EXIT).
+            if (this.wasmExit[0] !== 0) {
+              this.wasmExit[0] = 0;
+              this.exitRequest = 1;
+            }
             if ((page.work += k) > this.jitOptimizeAfter && !page.optimized) {
               page.optimized = true;
               code = jit!.translateHot(page, this);

@@ -175,10 +175,10 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     }
   });
 
-  it('DC ZVA, DC by VA and MRS DCZID_EL0: translated at EL1, the handler\'s at EL0, the same results', () => {
+  it('DC ZVA, DC by VA, IC and MRS DCZID_EL0: translated at EL1, the handler\'s at EL0, the same results', () => {
     // The STR and the LDR put the data page in the TLBs, so the fast paths are the ones taken.
     const words = assemble(['mov x0, #0x8033', 'str x0, [x0, #-0x30]', 'ldr x1, [x0, #-0x33]', 'dc zva, x0', 'dc cvau, x0', 'dc civac, x0', 'mrs x9, dczid_el0',
-      'ldur x10, [x0, #-16]', 'ldr x11, [x0, #13]', 'brk #0']);
+      'ic ivau, x0', 'ldur x10, [x0, #-16]', 'ic ivau, x1', 'ldr x11, [x0, #13]', 'brk #0']);
     for (const el of [1, 0]) {
       const { jit, interp } = pair(words, (t) => {
         t.cpu.el = el;

@@ -11,6 +11,7 @@ import * as s from '../exec/int-sys.ts';
 import { enc, type SysregDef } from '../sysregs-el1.ts';
 import { Op } from './wasm.ts';
 import { type Emit, L_CTX, L_RB } from './emitter.ts';
+import { CPU_FLAG_IC, SLOT_CPU_FLAGS, SLOT_WASM_EXIT } from './guest-memory.ts';
 import type { Emitter } from './emit-alu.ts';
 import type { Fields } from '../decode/pattern.ts';
 
@@ -57,7 +58,33 @@ function sysreg(write: boolean): Emitter {
   };
 }
 
+/**
+ * IC IVAU/IALLU/IALLUIS (exec/int-sys.ts icInvalidate): decoded code is already coherent, so at
+ * EL1 with no HCR_EL2.TPU trap (the run loop's CPU flags word) all it does is end the block, which
+ * the run loop is told through SLOT_WASM_EXIT (the handler's exitRequest); else the handler.
+ */
+function icInvalidate(e: Emit): boolean {
+  e.get(L_CTX);
+  e.op(Op.i32_eqz);
+  e.get(L_RB);
+  e.mem(Op.i32_load, SLOT_CPU_FLAGS, 2);
+  e.i32(CPU_FLAG_IC);
+  e.op(Op.i32_and);
+  e.op(Op.i32_eqz);
+  e.op(Op.i32_or);
+  e.if();
+  e.interp();
+  e.else();
+  e.get(L_RB);
+  e.i32(1);
+  e.mem(Op.i32_store, SLOT_WASM_EXIT, 2);
+  e.returnAt((e.idx + 1) * 4, 1);
+  e.end();
+  return true;
+}
+
 export const sysEmitters = new Map<unknown, Emitter>([
   [s.mrs, sysreg(false)],
   [s.msr, sysreg(true)],
+  [s.icInvalidate, icInvalidate],
 ]);

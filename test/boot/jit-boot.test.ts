@@ -60,7 +60,8 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
     // them when it first fetches from them, long before they would be hot, and must not differ.
     const dir = mkdtempSync(join(tmpdir(), 'shyper-jit-cache-'));
     try {
-      const env = { SHYPER_JIT_CACHE: join(dir, 'cache.bin') };
+      // (At the threshold of session 10: enough pages translated to make the cache worth testing.)
+      const env = { SHYPER_JIT_CACHE: join(dir, 'cache.bin'), SHYPER_JIT_THRESHOLD: '20000' };
       const cold = await boot(env);
       expect(cold.code, cold.stderr).toBe(0);
       expect(cold.stderr).toMatch(/ cached=0\b/);

@@ -30,11 +30,13 @@ import { BUDGET_SLACK } from './emitter.ts';
 import { holdDoubles } from '../double-fields.ts';
 
 /**
- * Block entries into a page before it is translated. Translating costs ~5-10 ms a page today
- * (emit + compile); the kit boot (66 M instructions) measured 23 s at 200, 19 s at 2000, 6 s at
- * 20000 (interpreter alone: 6-7 s), while bench-int's loops are translated at any of them.
+ * Block entries (and, on the wasm interpreter, taken branches) into a page before it is
+ * translated. Since the wasm interpreter (winterp.ts) runs lukewarm code about as fast as its
+ * translation, only really hot pages pay for the worker's ~3 ms: at 200000 rather than 20000 the
+ * kit boot is 5-7% faster on 1 and 4 CPUs (0.3 s less CPU), Debian's generic kernel the same
+ * (2.6-2.7 s, 0.4 s less CPU, 40 MB less RSS), bench-int and bench-mix the same (session 11).
  */
-export const DEFAULT_THRESHOLD = 20000;
+export const DEFAULT_THRESHOLD = 200000;
 
 // Two tiers, both chosen by us rather than by V8's dynamic tiering: a page is first compiled by
 // V8's baseline wasm compiler (Liftoff, fast to compile), and compiled again by its optimizing

@@ -119,18 +119,8 @@ export class Asm extends Bytes {
     value();
     this.mem(Op.i32_store, FLAG[f], 2);
   }
-  /**
-   * The slot bytes the operation being built fixes (winterp-ops.ts FAMILIES): p(k) pushes those as
-   * constants. Empty for an operation that reads them all.
-   */
-  fixed: readonly (number | undefined)[] = [];
   /** Push slot byte `k` (12..15: p0..p3) of the current instruction, i32. */
   p(k: number): void {
-    const c = this.fixed[k];
-    if (c !== undefined) {
-      this.i32(c);
-      return;
-    }
     this.get(L_S);
     this.mem(Op.i32_load8_u, 12 + k);
   }
@@ -252,13 +242,6 @@ function condTest(a: Asm, pair: number, flag: (f: keyof typeof FLAG) => void): v
     default:
       return a.i32(1);
   }
-}
-
-/** Push (i32) ConditionHolds(c) for a condition known when the module is built (B.cond's family). */
-export function condInline(a: Asm, c: number): void {
-  condTest(a, c >> 1, (f) => a.flag(f));
-  // Odd conditions invert, except 15 (NV is always, as AL).
-  if ((c & 1) === 1 && c !== 15) a.o(Op.i32_eqz);
 }
 
 /** cond(rb, c) -> i32: condHolds(r, c) of exec/int-alu.ts. */

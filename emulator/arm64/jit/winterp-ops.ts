@@ -16,22 +16,14 @@ export const MODES = 5;
 export const PAIR_MODES = 3;
 
 // Operations. OP_NONE: not decoded yet; OP_HELPER: the interpreter's handler. Numbered in order
-// by `ops`; a family (`family`) is one operation specialised on some of its slot bytes: one
-// operation number per combination of their values (`variant`), whose body is built with those
-// bytes as constants (winterp-asm.ts Asm.fixed), so TurboFan folds the tests on them away -- the
-// commonest instructions (ADD/SUB/CMP of registers, B.cond, logical operations) then run without
-// reading and branching on their fields.
+// by `ops`. (Tried in session 11 and dropped: "families", operations specialised on their slot
+// bytes -- ADD/SUB by width and flags, B.cond by condition, ... one operation per combination,
+// built with those bytes as constants. No faster on the kit boot or bench-int, within noise, and
+// the module twice the size: ~5 ms more to compile at every start.)
 let nextOp = 0;
 function ops(n = 1): number {
   const o = nextOp;
   nextOp += n;
-  return o;
-}
-/** The families: their first operation and the slot bytes they fix, each [p index, values], the first most significant. */
-export const FAMILIES = new Map<number, [number, number][]>();
-function family(fixed: [number, number][]): number {
-  const o = ops(fixed.reduce((n, [, k]) => n * k, 1));
-  FAMILIES.set(o, fixed);
   return o;
 }
 
@@ -40,42 +32,42 @@ export const OP_HELPER = ops();
 export const OP_NOP = ops();
 export const OP_ADDI64 = ops();
 export const OP_ADDI32 = ops();
-/** ADDS/SUBS (immediate), by sf (p0) and sub (p1). */
-export const OP_ADDSI = family([[0, 2], [1, 2]]);
-/** ADD/SUB (shifted register), by sf (p0), sub (p1) and S (p2); the shift (p3, imm) read. */
-export const OP_ADDSUBR = family([[0, 2], [1, 2], [2, 2]]);
+/** ADDS/SUBS (immediate): p0 sf, p1 sub. */
+export const OP_ADDSI = ops();
+/** ADD/SUB (shifted register): p0 sf, p1 sub, p2 S, p3 the shift (by imm). */
+export const OP_ADDSUBR = ops();
 export const OP_MOVR64 = ops();
 export const OP_MOVR32 = ops();
 export const OP_MOVI = ops();
 export const OP_MOVK = ops();
-/** Logical (immediate), by sf (p0) and opc (p1). */
-export const OP_LOGI = family([[0, 2], [1, 4]]);
-/** Logical (shifted register), by sf (p0), opc (p1) and N (p2). */
-export const OP_LOGR = family([[0, 2], [1, 4], [2, 2]]);
+/** Logical (immediate): p0 sf, p1 opc. */
+export const OP_LOGI = ops();
+/** Logical (shifted register): p0 sf, p1 opc, p2 N, p3 the shift. */
+export const OP_LOGR = ops();
 export const OP_ADRP = ops();
 export const OP_ADR = ops();
 export const OP_B = ops();
 export const OP_BL = ops();
-/** B.cond, by the condition (p0). */
-export const OP_BCOND = family([[0, 16]]);
-/** CBZ/CBNZ and TBZ/TBNZ, by NZ (p0). */
-export const OP_CBZ64 = family([[0, 2]]);
-export const OP_CBZ32 = family([[0, 2]]);
-export const OP_TBZ = family([[0, 2]]);
+/** B.cond: p0 the condition. */
+export const OP_BCOND = ops();
+/** CBZ/CBNZ and TBZ/TBNZ: p0 NZ. */
+export const OP_CBZ64 = ops();
+export const OP_CBZ32 = ops();
+export const OP_TBZ = ops();
 export const OP_BR = ops();
 export const OP_BLR = ops();
-/** CSEL/CSINC/CSINV/CSNEG, by sf (p0), inv (p1), inc (p2); the condition (p3) read. */
-export const OP_CSEL = family([[0, 2], [1, 2], [2, 2]]);
-/** CCMP/CCMN, by sf (p0) and sub (p1). */
-export const OP_CCMP = family([[0, 2], [1, 2]]);
-/** LSL/LSR/ASR (immediate), by the shift and width (p0: 0..5). */
-export const OP_SHIFTI = family([[0, 6]]);
+/** CSEL/CSINC/CSINV/CSNEG: p0 sf, p1 inv, p2 inc, p3 the condition. */
+export const OP_CSEL = ops();
+/** CCMP/CCMN: p0 sf, p1 sub, p2 the condition, p3 nzcv. */
+export const OP_CCMP = ops();
+/** LSL/LSR/ASR (immediate): p0 the shift and width (0..5). */
+export const OP_SHIFTI = ops();
 export const OP_BITFIELD = ops();
 export const OP_EXTR = ops();
-/** Shifts by register, by sf (p0) and the shift (p3). */
-export const OP_SHIFTV = family([[0, 2], [3, 4]]);
-/** ADD/SUB (extended register), by sf (p0), sub (p1) and S (p2). */
-export const OP_ADDSUBX = family([[0, 2], [1, 2], [2, 2]]);
+/** Shifts by register: p0 sf, p3 the shift. */
+export const OP_SHIFTV = ops();
+/** ADD/SUB (extended register): p0 sf, p1 sub, p2 S, p3 the extension. */
+export const OP_ADDSUBX = ops();
 export const OP_MADD = ops();
 export const OP_MRS = ops();
 export const OP_MSR = ops();
@@ -117,41 +109,6 @@ export const PAIR_KINDS: Kind[] = [...PAIR.values()].filter((k) => !k.vec);
 export const OP_LDSTP = ops(PAIR_KINDS.length * PAIR_MODES);
 export const OP_COUNT = ops(0);
 if (OP_COUNT > 256) throw new Error('winterp: more operations than a slot\'s op byte holds');
-
-/** The operation of family `base` for slot bytes p0..p3 (OP_HELPER for a value outside the family's). */
-export function variant(base: number, p: { p0: number; p1: number; p2: number; p3: number }): number {
-  const fixed = FAMILIES.get(base);
-  if (fixed === undefined) return base;
-  let v = 0;
-  for (const [k, n] of fixed) {
-    const x = k === 0 ? p.p0 : k === 1 ? p.p1 : k === 2 ? p.p2 : p.p3;
-    if (!(x >= 0 && x < n)) return OP_HELPER;
-    v = v * n + x;
-  }
-  return base + v;
-}
-
-/** Each operation's family (its first operation) and the slot bytes it fixes (undefined: read). */
-export const FAMILY_OF: number[] = [];
-export const FIXED_OF: (number | undefined)[][] = [];
-for (let op = 0; op < OP_COUNT; op++) {
-  FAMILY_OF[op] = op;
-  FIXED_OF[op] = [];
-}
-for (const [base, fixed] of FAMILIES) {
-  const count = fixed.reduce((n, [, k]) => n * k, 1);
-  for (let v = 0; v < count; v++) {
-    const f: (number | undefined)[] = [];
-    let rest = v;
-    for (let i = fixed.length - 1; i >= 0; i--) {
-      const [k, n] = fixed[i]!;
-      f[k] = rest % n;
-      rest = Math.floor(rest / n);
-    }
-    FAMILY_OF[base + v] = base;
-    FIXED_OF[base + v] = f;
-  }
-}
 
 /** Memory-access modes (p1): offset, pre-index (writeback of the address), post-index (address + imm). */
 export const M_OFF = 0;

@@ -37,8 +37,8 @@ import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, condInline, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO, FAMILY_OF, FIXED_OF, variant } from './winterp-ops.ts';
+import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
@@ -298,7 +298,7 @@ export function pack(fn: unknown, f: Fields, bytes: Uint8Array, view: DataView, 
   const packer = PACKERS.get(fn);
   const s = scratchSlot;
   s.a = s.b = s.c = s.imm = s.imm2 = s.p0 = s.p1 = s.p2 = s.p3 = 0;
-  const op = packer === undefined || f === undefined ? OP_HELPER : variant(packer(f, s), s);
+  const op = packer === undefined || f === undefined ? OP_HELPER : packer(f, s);
   bytes[at] = op;
   bytes[at + 1] = s.a;
   bytes[at + 2] = s.b;
@@ -320,11 +320,7 @@ export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx:
 
 /** The operation bodies: each leaves by br next (done, fall through to the next instruction), top (jumped within the page), helper, or a return. */
 function body(a: Asm, op: number, L: { next: number; top: number; helper: number }): void {
-  // A family's operation: its body with the bytes it fixes as constants (winterp-ops.ts).
-  a.fixed = FIXED_OF[op]!;
-  const base = FAMILY_OF[op]!;
-  if (!branchOrSysBody(a, base, L) && !aluBody(a, base) && !memBody(a, base, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
-  a.fixed = [];
+  if (!branchOrSysBody(a, op, L) && !aluBody(a, op) && !memBody(a, op, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
   a.br(L.next);
 }
 
@@ -348,11 +344,7 @@ function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; hel
     case OP_CBZ64:
     case OP_CBZ32:
     case OP_TBZ:
-      if (op === OP_BCOND) {
-        const c = a.fixed[0];
-        if (c !== undefined) condInline(a, c);
-        else condHolds(a, () => a.p(0));
-      }
+      if (op === OP_BCOND) condHolds(a, () => a.p(0));
       else {
         if (op === OP_CBZ64) {
           a.x(L_RA);

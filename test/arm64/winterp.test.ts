@@ -178,6 +178,22 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     expect(jitStats.whelper - before).toBeLessThanOrEqual(5);
   });
 
+  it('ADC/SBC(S) and UDIV/SDIV, edge cases: carry in and out, division by zero, the minimum by -1', () => {
+    const words = assemble([
+      'mov x0, #-1', 'mov x1, #1', 'adds x2, x0, x1', 'adc x3, x0, x1', 'adcs w4, w0, w1', 'sbcs x5, x1, x0', 'sbc w6, w1, w0', 'sbcs x7, xzr, x1', 'adc x8, xzr, xzr',
+      'mov x9, #0x8000000000000000', 'mov w10, #0x80000000', 'sdiv x11, x9, x0', 'sdiv w12, w10, w0', 'udiv x13, x9, xzr', 'sdiv w14, w1, wzr',
+      'mov x15, #-7', 'mov x16, #2', 'sdiv x17, x15, x16', 'udiv x18, x15, x16', 'sdiv w19, w15, w16', 'udiv w20, w15, w16', 'brk #0',
+    ]);
+    const { jit, interp } = wasmInterpreted(words);
+    const before = jitStats.whelper;
+    for (let runs = 1; interp.traps.length === 0 && runs < 40; runs++) {
+      expect(jit.cpu.run(1)).toBe(interp.cpu.run(1));
+      expectSame(jit, interp, `step ${runs}`);
+    }
+    expect([jit.x(11), jit.x(12), jit.x(13), jit.x(14), jit.x(17), jit.x(19)]).toEqual([0x8000000000000000n, 0x80000000n, 0n, 0n, 2n ** 64n - 3n, 0xfffffffdn]);
+    expect(jitStats.whelper - before, 'only the BRK').toBe(1);
+  });
+
   it('DC ZVA at EL0 is the handler\'s (SCTLR_EL1.DZE), with the same result', () => {
     const words = assemble(['mov x0, #0x8020', 'dc zva, x0', 'mrs x9, dczid_el0', 'ldr x1, [x0]', 'dc cvau, x0', 'brk #0']);
     const { jit, interp } = wasmInterpreted(words);

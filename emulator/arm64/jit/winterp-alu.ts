@@ -3,7 +3,7 @@
 import { Op, T } from './wasm.ts';
 import { Asm, condHolds, topBit, widthMask, zext, L_A, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, L_U, L_VA, P_RB } from './winterp-asm.ts';
 import { bitfieldBody, dp1Body } from './winterp-bits.ts';
-import { OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
+import { OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_DIV, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
 
 /**
  * AddWithCarry (as emit-alu.ts): R = A + B + cin with A, B in locals (32-bit forms zero-extended
@@ -82,10 +82,17 @@ function setN(a: Asm, sf: () => void): void {
   });
 }
 
-/** A + B or A - B (p1) with A, B in locals, into Ra: the common tail of the ADD/SUB forms. */
-function addSubTail(a: Asm, sf: () => void, flags: () => void): void {
+/**
+ * A + B or A - B (p1) with A, B in locals, into Ra: the common tail of the ADD/SUB forms. The
+ * carry in is 1 for a subtraction, or what `carry` pushes (ADC/SBC: PSTATE.C).
+ */
+function addSubTail(a: Asm, sf: () => void, flags: () => void, carry: (() => void) | null = null): void {
   a.p(1);
   a.tee(L_T);
+  if (carry !== null) {
+    carry();
+    a.set(L_T);
+  }
   a.if();
   a.get(L_B);
   a.i64(-1);
@@ -198,6 +205,57 @@ export function aluBody(a: Asm, op: number): boolean {
       addSubTail(a, sf, op === OP_ADDSI ? () => a.i32(1) : () => a.p(2));
       return true;
     }
+    case OP_ADCSBC:
+      // ADC/SBC(S): A = Rn, B = Rm (inverted for SBC), carry in PSTATE.C
+      a.x(L_RBN);
+      a.set(L_A);
+      a.x(L_RC);
+      a.set(L_B);
+      addSubTail(a, sf, () => a.p(2), () => a.flag('c'));
+      return true;
+    case OP_DIV:
+      // UDIV/SDIV (p1 signed): by zero gives 0; INT_MIN / -1 gives INT_MIN (negation wraps)
+      a.setX(L_RA, () => {
+        for (const w64 of [true, false]) {
+          if (w64) {
+            sf();
+            a.if(T.i64);
+          } else a.else();
+          const ty = w64 ? T.i64 : T.i32;
+          const reg = (l: number): void => (w64 ? a.x(l) : a.w(l));
+          reg(L_RC);
+          a.o(w64 ? Op.i64_eqz : Op.i32_eqz);
+          a.if(ty);
+          if (w64) a.i64(0);
+          else a.i32(0);
+          a.else();
+          a.p(1);
+          a.if(ty);
+          reg(L_RC);
+          if (w64) a.i64(-1);
+          else a.i32(-1);
+          a.o(w64 ? Op.i64_eq : Op.i32_eq);
+          a.if(ty);
+          if (w64) a.i64(0);
+          else a.i32(0);
+          reg(L_RBN);
+          a.o(w64 ? Op.i64_sub : Op.i32_sub);
+          a.else();
+          reg(L_RBN);
+          reg(L_RC);
+          a.o(w64 ? Op.i64_div_s : Op.i32_div_s);
+          a.end();
+          a.else();
+          reg(L_RBN);
+          reg(L_RC);
+          a.o(w64 ? Op.i64_div_u : Op.i32_div_u);
+          a.end();
+          a.end();
+          if (!w64) a.o(Op.i64_extend_i32_u);
+        }
+        a.end();
+      });
+      return true;
     case OP_MOVR64:
       a.setX(L_RA, () => a.x(L_RC));
       return true;

@@ -36,6 +36,10 @@ export const OP_ADDI32 = ops();
 export const OP_ADDSI = ops();
 /** ADD/SUB (shifted register): p0 sf, p1 sub, p2 S, p3 the shift (by imm). */
 export const OP_ADDSUBR = ops();
+/** ADC/SBC(S): p0 sf, p1 sub, p2 S. */
+export const OP_ADCSBC = ops();
+/** UDIV/SDIV: p0 sf, p1 signed. */
+export const OP_DIV = ops();
 export const OP_MOVR64 = ops();
 export const OP_MOVR32 = ops();
 export const OP_MOVI = ops();

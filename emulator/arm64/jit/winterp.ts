@@ -38,7 +38,7 @@ import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
 import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
@@ -165,6 +165,8 @@ const PACKERS = new Map<unknown, Packer>([
     s.p3 = f.shift;
     return OP_ADDSUBR;
   }],
+  [dp.adcSbc, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.sub), (s.p2 = f.s ? 1 : 0), OP_ADCSBC)],
+  [dp.div, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.signed ? 1 : 0), OP_DIV)],
   [dp.movReg64, (f, s) => ((s.a = f.rd), (s.c = f.rm), OP_MOVR64)],
   [dp.movReg32, (f, s) => ((s.a = f.rd), (s.c = f.rm), OP_MOVR32)],
   [dp.movImm, (f, s) => ((s.a = f.rd), (s.imm = f.lo), (s.imm2 = f.hi), OP_MOVI)],

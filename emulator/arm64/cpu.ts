@@ -20,7 +20,7 @@ import { DecodedPage, INSNS_PER_PAGE, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { EXCEPTION_TAKEN, ProcessingElement } from './pe.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
-import { CPU_FLAG_IC, CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_WASM_EXIT } from './jit/guest-memory.ts';
+import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_WASM_EXIT } from './jit/guest-memory.ts';
 import { HCR } from './sysstate.ts';
 import { holdDoubles } from './double-fields.ts';
 
@@ -113,7 +113,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     // What translated code and the wasm interpreter may do without the handler (guest-memory.ts):
     // what changes it (HCR_EL2, an interrupt line) ends the block (el2-cpu.ts msr, wake()).
     const hcr = this.hypervisor === null ? 0 : this.sys.hcr;
-    this.cpuFlags[0] = ((hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0) | ((hcr & HCR.TPU) === 0 ? CPU_FLAG_IC : 0) | (this.mayTakeInterrupt() ? CPU_FLAG_IRQ : 0);
+    this.cpuFlags[0] = ((hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0) | ((hcr & HCR.TPU) === 0 ? CPU_FLAG_IC : 0) | ((hcr & HCR.TID2) === 0 ? CPU_FLAG_ID : 0) | (this.mayTakeInterrupt() ? CPU_FLAG_IRQ : 0);
     try {
       while (n < budget) {
         const off = pc & 0xfff;

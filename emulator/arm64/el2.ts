@@ -180,6 +180,7 @@ export const HCR_EL2 = {
   VI: 1n << 7n,
   TWI: 1n << 13n,
   TWE: 1n << 14n,
+  TID2: 1n << 17n,
   TID3: 1n << 18n,
   TSC: 1n << 19n,
   TVM: 1n << 26n,

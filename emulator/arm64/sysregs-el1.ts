@@ -38,7 +38,11 @@ export interface SysregDef {
   /** HCR_EL2 bits (low word) that trap reads / writes from EL1/EL0 to EL2. */
   trapRead?: number;
   trapWrite?: number;
-  /** The value of a read-only register that never changes (what `read` returns): a move to the wasm interpreter. */
+  /**
+   * The value of a read-only register that never changes (what `read` returns, below 2^32): a
+   * move for the wasm interpreter and the translator, when trapRead is none or HCR_EL2.TID2 (the
+   * CPU flags word says whether that traps).
+   */
   constant?: number;
 }
 
@@ -143,7 +147,7 @@ export const el1Sysregs: SysregDef[] = [
   ro('CLIDR_EL1', enc(3, 1, 0, 0, 1), () => CLIDR, HCR.TID2),
   ro('CCSIDR_EL1', enc(3, 1, 0, 0, 0), () => 0x701fe01an, HCR.TID2),
   valueReg('CSSELR_EL1', enc(3, 2, 0, 0, 0), El1Slot.CSSELR_EL1, 1, { trapRead: HCR.TID2, trapWrite: HCR.TID2 }),
-  { name: 'CTR_EL0', enc: enc(3, 3, 0, 0, 1), minEl: 0, read: () => CTR_EL0, trapRead: HCR.TID2 },
+  { name: 'CTR_EL0', enc: enc(3, 3, 0, 0, 1), minEl: 0, read: () => CTR_EL0, trapRead: HCR.TID2, constant: Number(CTR_EL0) },
 
   // ---- translation (HCR_EL2.TVM traps writes, TRVM reads) ----
   {

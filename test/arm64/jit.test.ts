@@ -178,7 +178,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
   it('DC ZVA, DC by VA, IC and MRS DCZID_EL0: translated at EL1, the handler\'s at EL0, the same results', () => {
     // The STR and the LDR put the data page in the TLBs, so the fast paths are the ones taken.
     const words = assemble(['mov x0, #0x8033', 'str x0, [x0, #-0x30]', 'ldr x1, [x0, #-0x33]', 'dc zva, x0', 'dc cvau, x0', 'dc civac, x0', 'mrs x9, dczid_el0',
-      'ic ivau, x0', 'ldur x10, [x0, #-16]', 'ic ivau, x1', 'ldr x11, [x0, #13]', 'brk #0']);
+      'ic ivau, x0', 'ldur x10, [x0, #-16]', 'ic ivau, x1', 'ldr x11, [x0, #13]', 'mrs x12, ctr_el0', 'brk #0']);
     for (const el of [1, 0]) {
       const { jit, interp } = pair(words, (t) => {
         t.cpu.el = el;
@@ -191,7 +191,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
         expectSame(jit, interp, `EL${el} step ${++runs}`);
       }
       expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
-      expect([jit.x(9), jit.x(10)]).toEqual([4n, 0n]);
+      expect([jit.x(9), jit.x(10), jit.x(12)]).toEqual([4n, 0n, 0x8444c004n]);
       // 0x8040 is past the zeroed block
       expect(jit.x(11)).not.toBe(0n);
     }

@@ -56,7 +56,7 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     const words = assemble([
       'mov x0, #0x8033', 'mov x1, #-7', 'mov x2, #0x80000000', 'add x2, x2, #5', 'mov x3, #-1000',
       'smaddl x4, w1, w2, x3', 'umaddl x5, w1, w2, x3', 'smsubl x6, w2, w2, x3', 'umsubl x7, w1, w1, x4', 'smull x8, w1, w2',
-      'str x1, [x0, #-0x30]', 'dc zva, x0', 'dc cvau, x0', 'dc civac, x0', 'dc cvac, x0', 'dc ivac, x0', 'mrs x9, dczid_el0', 'ldur x10, [x0, #-16]',
+      'str x1, [x0, #-0x30]', 'dc zva, x0', 'dc cvau, x0', 'dc civac, x0', 'dc cvac, x0', 'dc ivac, x0', 'mrs x9, dczid_el0', 'ldur x10, [x0, #-16]', 'mrs x11, ctr_el0',
     ]);
     for (const budget of [1, 3, 100]) {
       const { jit, interp } = wasmInterpreted(words);
@@ -74,6 +74,7 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
         expectSame(jit, interp, `budget ${budget} run ${++runs}`);
       }
       expect(jit.x(9)).toBe(4n);
+      expect(jit.x(11)).toBe(0x8444c004n);
       expect(jit.x(10)).toBe(0n); // in the zeroed block 0x8000..0x803f
       expect([...new Uint8Array(jit.mem.ram.buffer, 0x8000 + jit.mem.ram.byteOffset, 64)]).toEqual(new Array(64).fill(0));
       expect(jit.mem.ram.getUint8(0x8040)).not.toBe(0);
@@ -83,10 +84,10 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     }
   });
 
-  it('DC ZVA that HCR_EL2.TDZ traps goes to EL2, on the wasm interpreter and translated alike', () => {
+  it('DC ZVA that HCR_EL2.TDZ traps and MRS CTR_EL0 that TID2 traps go to EL2, on the wasm interpreter and translated alike', () => {
     // Each way: 0 the wasm interpreter, 1 translated at the first entry; the STR puts the page in
     // the write TLB first, so only the CPU flags word keeps DC ZVA from the fast path.
-    const words = assemble(['mov x0, #0x8040', 'str x0, [x0, #8]', 'dc zva, x0', 'ldr x1, [x0, #16]', 'b .']);
+    const words = assemble(['mov x0, #0x8040', 'str x0, [x0, #8]', 'dc zva, x0', 'ldr x1, [x0, #16]', 'mrs x2, ctr_el0', 'b .']);
     for (const translated of [false, true]) {
       const { jit, interp } = translated ? pair(words) : wasmInterpreted(words);
       const logs: number[][] = [];
@@ -97,14 +98,16 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
         logs.push(log);
         const port = new El2CpuPort(t.cpu, 0, 0);
         t.cpu.hypervisor = el2Adapter({ start: () => {}, sync: (c: El2Cpu) => void (log.push(c.esr >>> 26), c.advancePc()), irq: () => {} }, port);
-        port.msr(El2Reg.HCR_EL2, HCR_EL2.TDZ | HCR_EL2.RW);
+        port.msr(El2Reg.HCR_EL2, HCR_EL2.TDZ | HCR_EL2.TID2 | HCR_EL2.RW);
       }
-      for (let runs = 1; runs <= 5; runs++) {
+      for (let runs = 1; runs <= 6; runs++) {
         expect(jit.cpu.run(1)).toBe(interp.cpu.run(1));
         expectSame(jit, interp, `translated ${translated} run ${runs}`);
       }
-      expect(logs[0]).toEqual([ESR_EC.SYSREG]);
-      expect(logs[1]).toEqual([ESR_EC.SYSREG]);
+      // DC ZVA and MRS CTR_EL0, both trapped
+      expect(logs[0]).toEqual([ESR_EC.SYSREG, ESR_EC.SYSREG]);
+      expect(logs[1]).toEqual([ESR_EC.SYSREG, ESR_EC.SYSREG]);
+      expect(jit.x(2)).toBe(0n);
       expect(jit.x(1)).not.toBe(0n); // not zeroed
     }
   });
@@ -126,14 +129,14 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     }
   });
 
-  it('DAIF and IC at EL1 in wasm: an unmask takes the pending IRQ right after it, as on the JavaScript interpreter', () => {
+  it('DAIF and IC at EL1, wasm interpreter and translated: an unmask takes the pending IRQ right after it, as on the JavaScript interpreter', () => {
     // EL1 code with an IRQ asserted and masked: MRS/MSR DAIF, DAIFSet, IC; DAIFClr #2 unmasks it,
     // and the IRQ is taken at the next instruction (the vector sets x20), not some later one.
     const words = assemble(['msr daifset, #2', 'mrs x1, daif', 'mov x3, #0x3c0', 'msr daif, x3', 'mrs x4, daif', 'ic ivau, x0', 'ic iallu',
       'add x5, x5, #1', 'msr daifclr, #2', 'add x6, x6, #1', 'add x6, x6, #1', 'add x6, x6, #1', 'b .']);
     const vector = assemble(['mov x20, #0x280', 'b .']);
-    for (const budget of [1, 3, 1000]) {
-      const { jit, interp } = wasmInterpreted(words);
+    for (const [budget, translated] of [[1, false], [3, false], [1000, false], [1, true], [1000, true]] as const) {
+      const { jit, interp } = translated ? pair(words) : wasmInterpreted(words);
       for (const t of [jit, interp]) {
         t.cpu.enableSystemMode();
         t.cpu.sys.vbar1 = 0x20000;
@@ -149,7 +152,7 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
         expect(jit.cpu.daif, `budget ${budget} run ${runs}`).toBe(interp.cpu.daif);
       }
       expect([jit.x(1), jit.x(4), jit.x(5), jit.x(6), jit.x(20)]).toEqual([0x3c0n, 0x3c0n, 1n, 0n, 0x280n]);
-      if (budget === 1000) expect(jitStats.whelper - before, 'no handler for DAIF and IC').toBe(0);
+      if (budget === 1000 && !translated) expect(jitStats.whelper - before, 'no handler for DAIF and IC').toBe(0);
     }
   });
 

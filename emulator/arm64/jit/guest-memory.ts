@@ -45,6 +45,8 @@ export const CPU_FLAG_ZVA = 1;
 export const CPU_FLAG_IRQ = 2;
 /** CPU_FLAG_IC: EL1's IC IVAU/IALLU is not trapped to EL2 (no hypervisor, or HCR_EL2.TPU clear). */
 export const CPU_FLAG_IC = 4;
+/** CPU_FLAG_ID: reads of the cache ID registers (CTR_EL0...) are not trapped to EL2 (HCR_EL2.TID2 clear). */
+export const CPU_FLAG_ID = 8;
 /**
  * Set by the wasm interpreter when an instruction it ran asks for the block to end (an unmask of
  * DAIF, an IC invalidation: what the handlers do with exitRequest); the run loop takes and clears it.

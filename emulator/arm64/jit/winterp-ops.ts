@@ -43,6 +43,8 @@ export const OP_DIV = ops();
 export const OP_MOVR64 = ops();
 export const OP_MOVR32 = ops();
 export const OP_MOVI = ops();
+/** MRS of a constant register that HCR_EL2.TID2 traps (CTR_EL0): OP_MOVI unless the CPU flags say it traps. */
+export const OP_MRS_ID = ops();
 export const OP_MOVK = ops();
 /** Logical (immediate): p0 sf, p1 opc. */
 export const OP_LOGI = ops();

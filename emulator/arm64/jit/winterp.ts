@@ -33,13 +33,14 @@ import * as lx from '../exec/ls-excl.ts';
 import * as la from '../exec/ls-atomic.ts';
 import type { SysregDef } from '../sysregs-el1.ts';
 import { enc } from '../sysregs-el1.ts';
+import { HCR } from '../sysstate.ts';
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
 import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
-import { CPU_FLAG_IC, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_COUNT, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
+import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
@@ -104,10 +105,10 @@ function sysreg(write: boolean): Packer {
       return write ? OP_MSR_DAIF : OP_MRS;
     }
     const def = f.def as SysregDef | undefined;
-    if (!write && def !== undefined && def.constant !== undefined && def.minEl === 0 && def.trapRead === undefined) {
+    if (!write && def !== undefined && def.constant !== undefined && def.minEl === 0 && (def.trapRead === undefined || def.trapRead === HCR.TID2)) {
       s.a = f.rtw;
       s.imm = def.constant;
-      return OP_MOVI;
+      return def.trapRead === undefined ? OP_MOVI : OP_MRS_ID;
     }
     if (def === undefined || def.slotOffset === undefined) return OP_HELPER;
     if (write ? def.trapWrite || !def.write : def.trapRead || !def.read) return OP_HELPER;
@@ -425,6 +426,19 @@ function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; hel
       a.i32(1);
       a.mem(Op.i32_store, SLOT_WASM_EXIT, 2);
       exit(a, () => a.pc(4), 1);
+      return true;
+    case OP_MRS_ID:
+      a.get(P_RB);
+      a.mem(Op.i32_load, SLOT_CPU_FLAGS, 2);
+      a.i32(CPU_FLAG_ID);
+      a.o(Op.i32_and, Op.i32_eqz);
+      a.brIf(L.helper);
+      // the value, zero-extended from imm
+      a.setX(L_RA, () => {
+        a.get(L_IMM);
+        a.i64(0xffffffff);
+        a.o(Op.i64_and);
+      });
       return true;
     case OP_ISB:
       a.get(P_RB);

@@ -27,7 +27,7 @@ import { SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { TLB_MASK, TLB_X_CODE_BYTE, TLB_SIZE, TLB_CONTEXTS, TLB_X_TAG } from '../soft-tlb.ts';
 import { SCRATCH_PC } from './emitter.ts';
 
-/** A page function: f(entry, budget, rb, ctx, pcBase, n) -> instructions executed (emitter.ts). */
+/** A page function: f(entry, budget, rb, ctx, pcLo, pcHi, n) -> instructions executed (emitter.ts). */
 export type PageFn = (entry: number, budget: number, rb: number, ctx: number, pcLo: number, pcHi: number, n: number) => number;
 
 /** The helper every page imports: run instruction idx of the page at pcBase by its handler. */

@@ -52,6 +52,20 @@ function decodedPage(words: number[]): { fns: (Exec | undefined)[]; args: unknow
   return { fns, args, decode, entries };
 }
 
+/** A pair (jit-pair.ts) at `el`, stepped one instruction at a time, in lockstep, to its first exception. */
+function stepAtEl(words: number[], el: number) {
+  const p = pair(words, (t) => {
+    t.cpu.el = el;
+    t.cpu.setTlbContext(el);
+  });
+  for (let runs = 1; p.jit.traps.length === 0 && runs <= 40; runs++) {
+    p.jit.cpu.run(1);
+    p.interp.cpu.run(1);
+    expectSame(p.jit, p.interp, `EL${el} step ${runs}`);
+  }
+  return p;
+}
+
 describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => {
   it('agrees after every single instruction (run(1) steps)', () => {
     const before = jitStats.pages;
@@ -152,16 +166,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     const words = assemble(['mov x2, #0x1234', 'movk x2, #0xabcd, lsl #48', 'msr tpidr_el0, x2', 'mrs x3, tpidr_el0', 'add x2, x2, #1', 'msr tpidrro_el0, x2', 'mrs x4, tpidrro_el0',
       'add x2, x2, #1', 'msr tpidr_el1, x2', 'mrs x5, tpidr_el1', 'add x2, x2, #1', 'msr sp_el0, x2', 'mrs x6, sp_el0', 'mrs x7, tpidr_el1', 'brk #0']);
     for (const el of [1, 0]) {
-      const { jit, interp } = pair(words, (t) => {
-        t.cpu.el = el;
-        t.cpu.setTlbContext(el);
-      });
-      let runs = 0;
-      while (jit.traps.length === 0 && runs < 40) {
-        jit.cpu.run(1);
-        interp.cpu.run(1);
-        expectSame(jit, interp, `EL${el} step ${++runs}`);
-      }
+      const { jit } = stepAtEl(words, el);
       if (el === 1) {
         expect(jit.x(5)).toBe(0xabcd000000001236n);
         expect(jit.x(6)).toBe(0xabcd000000001237n);
@@ -180,16 +185,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     const words = assemble(['mov x0, #0x8033', 'str x0, [x0, #-0x30]', 'ldr x1, [x0, #-0x33]', 'dc zva, x0', 'dc cvau, x0', 'dc civac, x0', 'mrs x9, dczid_el0',
       'ic ivau, x0', 'ldur x10, [x0, #-16]', 'ic ivau, x1', 'ldr x11, [x0, #13]', 'mrs x12, ctr_el0', 'brk #0']);
     for (const el of [1, 0]) {
-      const { jit, interp } = pair(words, (t) => {
-        t.cpu.el = el;
-        t.cpu.setTlbContext(el);
-      });
-      let runs = 0;
-      while (jit.traps.length === 0 && runs < 40) {
-        jit.cpu.run(1);
-        interp.cpu.run(1);
-        expectSame(jit, interp, `EL${el} step ${++runs}`);
-      }
+      const { jit } = stepAtEl(words, el);
       expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
       expect([jit.x(9), jit.x(10), jit.x(12)]).toEqual([4n, 0n, 0x8444c004n]);
       // 0x8040 is past the zeroed block

@@ -147,7 +147,8 @@ function chainFunction(): WasmFunction {
 function bounceFunction(): WasmFunction {
   const e = new Bytes();
   // rb, (pcHi << 32 | pcLo) + entry * 4
-  e.bytes([Op.local_get, 2, Op.local_get, 5, Op.i64_extend_i32_s, Op.i64_const, 32, Op.i64_shl, Op.local_get, 4, Op.i64_extend_i32_u, Op.i64_or]);
+  e.get(2);
+  e.i64Halves(4, 5);
   e.bytes([Op.local_get, 0, Op.i64_extend_i32_u, Op.i64_const, 2, Op.i64_shl, Op.i64_add]);
   e.byte(Op.i64_store);
   e.u32(3);

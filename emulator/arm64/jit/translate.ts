@@ -153,13 +153,7 @@ export function emitPage(fns: readonly (Exec | undefined)[], args: readonly unkn
   const caches = loopCaches(fns, args, loopEnd, labelOf, slack, e);
   // Instructions that may have run since the last budget check, on any path to each instruction.
   const since = new Int32Array(INSNS + 1);
-  e.get(L_PCHI);
-  e.op(Op.i64_extend_i32_s);
-  e.i64(32);
-  e.op(Op.i64_shl);
-  e.get(L_PCLO);
-  e.op(Op.i64_extend_i32_u);
-  e.op(Op.i64_or);
+  e.i64Halves(L_PCLO, L_PCHI);
   e.set(L_PCB);
   e.get(L_ENTRY);
   e.set(L_IDX);

@@ -89,6 +89,16 @@ export class Bytes {
     this.op(Op.i64_const);
     this.s64(v);
   }
+  /** Push (i64) hi << 32 | lo from i32 locals: a page address passed in halves (a double would be boxed). */
+  i64Halves(lo: number, hi: number): void {
+    this.get(hi);
+    this.op(Op.i64_extend_i32_s);
+    this.i64(32);
+    this.op(Op.i64_shl);
+    this.get(lo);
+    this.op(Op.i64_extend_i32_u);
+    this.op(Op.i64_or);
+  }
   /** A load or store: its opcode, alignment (log2) and offset. */
   mem(o: Op, offset: number, align = 0): void {
     this.op(o);

@@ -123,25 +123,7 @@ function shiftB(a: Asm): void {
   a.end();
 }
 function shiftBy(a: Asm, w32: boolean): void {
-  const done = a.block(T.i64);
-  const b3 = a.block();
-  const b2 = a.block();
-  const b1 = a.block();
-  const b0 = a.block();
-  a.p(3);
-  a.brTable([b0, b1, b2, b3], b3);
-  a.end();
-  pushShift(a, w32, 0);
-  a.br(done);
-  a.end();
-  pushShift(a, w32, 1);
-  a.br(done);
-  a.end();
-  pushShift(a, w32, 2);
-  a.br(done);
-  a.end();
-  pushShift(a, w32, 3);
-  a.end();
+  a.cases(T.i64, () => a.p(3), [0, 1, 2, 3].map((type) => () => pushShift(a, w32, type)));
 }
 function pushShift(a: Asm, w32: boolean, type: number): void {
   if (w32) {
@@ -314,30 +296,17 @@ export function aluBody(a: Asm, op: number): boolean {
       a.x(L_RBN);
       a.set(L_A);
       // opc (p1): 0 AND, 1 ORR, 2 EOR, 3 ANDS
-      const done = a.block();
-      const b2 = a.block();
-      const b1 = a.block();
-      const b0 = a.block();
-      a.p(1);
-      a.brTable([b0, b1, b2, b0], b0);
-      a.end();
-      a.get(L_A);
-      a.get(L_B);
-      a.o(Op.i64_and);
-      a.set(L_R);
-      a.br(done);
-      a.end();
-      a.get(L_A);
-      a.get(L_B);
-      a.o(Op.i64_or);
-      a.set(L_R);
-      a.br(done);
-      a.end();
-      a.get(L_A);
-      a.get(L_B);
-      a.o(Op.i64_xor);
-      a.set(L_R);
-      a.end();
+      a.cases(
+        T.void,
+        () => a.p(1),
+        [Op.i64_and, Op.i64_or, Op.i64_xor].map((o) => () => {
+          a.get(L_A);
+          a.get(L_B);
+          a.o(o);
+          a.set(L_R);
+        }),
+        [0, 1, 2, 0],
+      );
       sf();
       a.i32(0);
       a.o(Op.i32_eq);
@@ -425,15 +394,9 @@ export function aluBody(a: Asm, op: number): boolean {
       }
       a.end();
       return true;
-    case OP_SHIFTI: {
+    case OP_SHIFTI:
       // p0: 0 LSL, 1 LSR, 2 ASR (64-bit); 3, 4, 5 the same, 32-bit.
-      const done = a.block();
-      const cases: number[] = [];
-      for (let i = 5; i >= 0; i--) cases[i] = a.block();
-      a.p(0);
-      a.brTable(cases, cases[5]!);
-      for (let i = 0; i < 6; i++) {
-        a.end();
+      a.cases(T.void, () => a.p(0), [0, 1, 2, 3, 4, 5].map((i) => () => {
         a.setX(L_RA, () => {
           if (i < 3) {
             a.x(L_RBN);
@@ -447,11 +410,8 @@ export function aluBody(a: Asm, op: number): boolean {
             a.o(Op.i64_extend_i32_u);
           }
         });
-        a.br(done);
-      }
-      a.end();
+      }));
       return true;
-    }
     case OP_BITFIELD:
       bitfieldBody(a);
       return true;

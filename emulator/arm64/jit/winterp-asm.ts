@@ -78,6 +78,24 @@ export class Asm extends Bytes {
     this.byte(Op.br_if);
     this.u32(this.depth(label));
   }
+  /**
+   * A switch: the i32 `select` pushes picks bodies[map[i]] (map: the identity by default; a
+   * selector past it takes the last entry's body), each leaving a value of `type` or none.
+   */
+  cases(type: T, select: () => void, bodies: (() => void)[], map: number[] = bodies.map((_, i) => i)): void {
+    const done = this.block(type);
+    const labels: number[] = [];
+    for (let i = bodies.length - 1; i >= 0; i--) labels[i] = this.block();
+    select();
+    const targets = map.map((b) => labels[b]!);
+    this.brTable(targets, targets[targets.length - 1]!);
+    for (let i = 0; i < bodies.length; i++) {
+      this.end();
+      bodies[i]!();
+      if (i < bodies.length - 1) this.br(done);
+    }
+    this.end();
+  }
   /** br_table: targets[i] for i, dflt otherwise. */
   brTable(targets: number[], dflt: number): void {
     this.byte(Op.br_table);
@@ -252,20 +270,18 @@ export function condFunction(): WasmFunction {
     a.get(RB);
     a.mem(Op.i32_load, FLAG[f], 2);
   };
-  const done = a.block();
-  const cases: number[] = [];
-  for (let i = 7; i >= 0; i--) cases[i] = a.block();
-  a.get(C);
-  a.i32(1);
-  a.o(Op.i32_shr_u);
-  a.brTable(cases, cases[7]!);
-  for (let i = 0; i < 8; i++) {
-    a.end();
-    condTest(a, i, flag);
-    a.set(RES);
-    a.br(done);
-  }
-  a.end();
+  a.cases(
+    T.void,
+    () => {
+      a.get(C);
+      a.i32(1);
+      a.o(Op.i32_shr_u);
+    },
+    [0, 1, 2, 3, 4, 5, 6, 7].map((pair) => () => {
+      condTest(a, pair, flag);
+      a.set(RES);
+    }),
+  );
   // Odd conditions invert, except 15 (NV is always, as AL).
   a.get(RES);
   a.get(C);

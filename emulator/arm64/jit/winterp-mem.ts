@@ -121,24 +121,13 @@ function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
     a.end();
   } else {
     a.get(L_ADDR);
-    const done = a.block(T.i64);
-    const cases: number[] = [];
-    for (let i = 4; i >= 0; i--) cases[i] = a.block();
-    a.p(1);
-    a.brTable(cases, cases[4]!);
-    const ops: (() => void)[] = [
+    a.cases(T.i64, () => a.p(1), [
       () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_add)),
       () => (a.get(L_R), a.x(L_RC), a.i64(-1), a.o(Op.i64_xor, Op.i64_and)),
       () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_xor)),
       () => (a.get(L_R), a.x(L_RC), a.o(Op.i64_or)),
       () => a.x(L_RC),
-    ];
-    for (let i = 0; i < 5; i++) {
-      a.end();
-      ops[i]!();
-      a.br(done);
-    }
-    a.end();
+    ]);
     a.mem(STORE[lg]!, 0);
   }
   a.setX(L_RA, () => a.get(L_R));

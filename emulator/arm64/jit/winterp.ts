@@ -197,12 +197,7 @@ function interpreterFunction(): WasmFunction {
   const a = new Asm();
   a.get(P_ENTRY);
   a.set(L_IDX);
-  a.get(P_PCHI);
-  a.o(Op.i64_extend_i32_s);
-  a.i64(32);
-  a.o(Op.i64_shl);
-  a.get(P_PCLO);
-  a.o(Op.i64_extend_i32_u, Op.i64_or);
+  a.i64Halves(P_PCLO, P_PCHI);
   a.set(L_PCB);
   const top = a.loop();
   // The budget, exactly: the run loop's block would stop here too. (The end of the page is

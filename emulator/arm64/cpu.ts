@@ -20,6 +20,7 @@ import { DecodedPage, INSNS_PER_PAGE, PAGE, TLB_MASK } from './soft-tlb.ts';
 import { EXCEPTION_TAKEN, ProcessingElement } from './pe.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
+import { CHAIN_HEAT } from './jit/winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_WASM_EXIT } from './jit/guest-memory.ts';
 import { HCR } from './sysstate.ts';
 import { holdDoubles } from './double-fields.ts';
@@ -113,6 +114,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
     // What translated code and the wasm interpreter may do without the handler (guest-memory.ts):
     // what changes it (HCR_EL2, an interrupt line) ends the block (el2-cpu.ts msr, wake()).
     const hcr = this.hypervisor === null ? 0 : this.sys.hcr;
+    // The wasm interpreter goes on into pages whose heat is below this (winterp-ops.ts SCRATCH_CHAIN_HEAT).
+    this.jitPc[2] = Math.max(0, Math.min(this.jitThreshold, CHAIN_HEAT)) | 0;
     this.cpuFlags[0] = ((hcr & HCR.TDZ) === 0 ? CPU_FLAG_ZVA : 0) | ((hcr & HCR.TPU) === 0 ? CPU_FLAG_IC : 0) | ((hcr & HCR.TID2) === 0 ? CPU_FLAG_ID : 0) | (this.mayTakeInterrupt() ? CPU_FLAG_IRQ : 0);
     try {
       while (n < budget) {
@@ -184,7 +187,12 @@ export class Cpu extends ProcessingElement implements JitCpu {
           const wi = jit === null ? null : jit.winterp;
           if (code === null && wi !== null && this.exitRequest === 0 && (page.wslots !== 0 || jit!.slotsFor(page) !== 0)) {
             jit!.current = this;
-            jit!.wpage = page;
+            // Where the wasm interpreter goes into this page from others (winterp-asm.ts leavePage).
+            if (this.xPage[ti] === page) {
+              this.xWTable[2 * ti] = page.wslots;
+              this.xWTable[2 * ti + 1] = jit!.tableGen(page);
+            }
+            jitStats.wentries++;
             // The budget is a number of instructions to reach, not always whole (stall is charged in
             // fractions): the loop below runs while n < budget, so ceil(budget - n) of them (>= 1).
             const hi = Math.floor(pageBase / 4294967296);
@@ -200,10 +208,12 @@ export class Cpu extends ProcessingElement implements JitCpu {
             resumed = false;
             const jp = this.jitPc;
             pc = jp[1]! * 4294967296 + (jp[0]! >>> 0);
-            if ((page.heat += jp[2]!) > this.jitThreshold && page.valid && !page.pending) code = jit!.translateHot(page, this);
+            // Its heat: the branches taken and entries made in it, from here or from other pages.
+            if ((page.heat += jit!.takeHeat(page)) > this.jitThreshold && page.valid && !page.pending) code = jit!.translateHot(page, this);
             if (n >= budget || this.exitRequest !== 0) break;
             const d = pc - pageBase;
-            if (d >= 0 && d < PAGE) {
+            // (Back in this page from another, which may have written it.)
+            if (d >= 0 && d < PAGE && page.valid) {
               idx = d >>> 2;
               page.entries[idx] = 1;
               continue;
@@ -321,6 +331,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
       this.xTag[ti] = pn;
       this.xPage[ti] = page;
       this.xCode[ti] = page.slot;
+      this.xWTable[2 * ti] = 0;
     }
     return page;
   }

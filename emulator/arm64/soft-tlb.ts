@@ -32,8 +32,14 @@ export const TLB_X_TAG = 4;
  * function (jit/chain.ts; 0, the bounce, when none), an Int32Array of TLB_SIZE * TLB_CONTEXTS.
  */
 export const TLB_X_CODE_BYTE = 5 * TLB_SIZE * TLB_CONTEXTS * 8;
+/**
+ * Then the wasm interpreter's column: per entry two words, the slot table of the page when the
+ * wasm interpreter last ran it (0: none) and that table's generation then (jit/winterp.ts
+ * chaining: an entry whose generation is no longer the table's is stale).
+ */
+export const TLB_X_WTABLE_BYTE = TLB_X_CODE_BYTE + TLB_SIZE * TLB_CONTEXTS * 4;
 // The TLBs must fit the CPU slot after the register file (else a CPU's arrays overlap the next's).
-if (SLOT_TLB_OFFSET + TLB_X_CODE_BYTE + TLB_SIZE * TLB_CONTEXTS * 4 > CPU_SLOT_BYTES) throw new Error('soft TLBs larger than CPU_SLOT_BYTES');
+if (SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE + TLB_SIZE * TLB_CONTEXTS * 8 > CPU_SLOT_BYTES) throw new Error('soft TLBs larger than CPU_SLOT_BYTES');
 
 /** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
 const NO_PAGE = new DecodedPage(-1);
@@ -80,6 +86,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   protected readonly xTag: Float64Array;
   /** Per execute-TLB entry, its page's translated code (the table index; 0: none yet). */
   protected readonly xCode: Int32Array;
+  /** Per execute-TLB entry, [2i] its page's wasm-interpreter table and [2i + 1] that table's generation. */
+  protected readonly xWTable: Int32Array;
   protected readonly xPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE * TLB_CONTEXTS).fill(NO_PAGE);
   protected tlbCtx = 0;
   /**
@@ -103,6 +111,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.wOff = new Float64Array(this.slot.buffer, t + TLB_W_OFF * n * 8, n);
     this.xTag = new Float64Array(this.slot.buffer, t + TLB_X_TAG * n * 8, n).fill(NaN);
     this.xCode = new Int32Array(this.slot.buffer, t + TLB_X_CODE_BYTE, n);
+    this.xWTable = new Int32Array(this.slot.buffer, t + TLB_X_WTABLE_BYTE, 2 * n);
     this.ram = mem.ram;
     this.ramBytes = new Uint8Array(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength);
     this.codeCache = mem.codeCache;

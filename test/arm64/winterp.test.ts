@@ -274,11 +274,37 @@ describeOracle('wasm interpreter across pages', ['cross-as'], () => {
     }
   });
 
-  it('counts the calls into a page as its heat (what makes it translated)', () => {
-    const { jit } = wasmInterpreted(assemble(PAGES));
-    while (jit.traps.length === 0) jit.cpu.run(100000);
+  it('counts the calls into a page as its heat (what makes it translated), and its entries', () => {
+    const { jit, interp } = wasmInterpreted(assemble(PAGES));
+    // Up to the BRK (the harness's trap returns to it: each run would end in a loop of them).
+    while (interp.traps.length === 0) interp.cpu.run(1);
+    const before = jitStats.wentries;
+    jit.cpu.run(interp.cpu.instret - 1);
+    expect(jit.traps.length).toBe(0);
     // far's page as rewritten: called 149 times since, each call an entry.
     const page = jit.mem.codeCache.page(TestCpu.CODE + 4096, jit.cpu.decoder);
-    expect(page.heat).toBeGreaterThanOrEqual(149);
+    expect(jit.cpu.jit!.heatOf(page)).toBeGreaterThanOrEqual(149);
+    // The calls went from page to page inside the wasm interpreter: the run loop made a few
+    // entries (the first of each page, the rewrite's), not one per call and return (~1200).
+    expect(jitStats.wentries - before).toBeLessThan(20);
+    // ... and marked where they went in: edge, entered by the run loop only at its first call.
+    const edge = jit.mem.codeCache.page(TestCpu.CODE + 2 * 4096, jit.cpu.decoder);
+    edge.entries.fill(0);
+    jit.cpu.jit!.takeEntries(edge);
+    expect([...edge.entries.keys()].filter((i) => edge.entries[i] !== 0)).toEqual([4080 / 4]);
+  });
+
+  it('a page entered only from other pages still gets hot and translated', () => {
+    const { jit, interp } = wasmInterpreted(assemble(PAGES));
+    jit.cpu.jitThreshold = 100;
+    while (interp.traps.length === 0) interp.cpu.run(1);
+    jit.cpu.run(interp.cpu.instret - 1);
+    expect(jit.traps.length).toBe(0);
+    expect(jit.cpu.instret).toBe(interp.cpu.instret - 1);
+    // edge's page (the third): entered by BL from the first page 300 times, all but the first
+    // from the wasm interpreter; translated (or on its way: the background compiler's) once the
+    // heat it counted passed the threshold.
+    const edge = jit.mem.codeCache.page(TestCpu.CODE + 2 * 4096, jit.cpu.decoder);
+    expect(edge.code !== null || edge.pending).toBe(true);
   });
 });

@@ -56,11 +56,12 @@ export const SLOT_WASM_EXIT = SLOT_CPU_FLAGS - 4;
 export const SLOT_DAIF = SLOT_WASM_EXIT - 8;
 export const CPU_SLOTS = 64;
 /**
- * The wasm interpreter's arena (winterp.ts): ARENA_TABLES slot tables of 16 KiB, one per decoded
- * page it runs. Untouched parts of it cost no host memory.
+ * The wasm interpreter's arena (winterp.ts): ARENA_TABLES tables, one per decoded page it runs:
+ * 1024 slots of 16 bytes, the page's entries (a byte per instruction) and a small header
+ * (winterp-ops.ts TABLE_*). Untouched parts of it cost no host memory.
  */
 export const ARENA_TABLES = 2048;
-export const ARENA_TABLE_BYTES = 16384;
+export const ARENA_TABLE_BYTES = 16384 + 1024 + 16;
 /**
  * After the tables, one memo per decoder (a core's feature set; at most ARENA_MEMOS, later ones
  * have none) of words already packed: 2^MEMO_BITS entries of 32 bytes (winterp.ts fillFunction).

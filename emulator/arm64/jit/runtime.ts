@@ -21,7 +21,8 @@ import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
 import type { Fields } from '../decode/pattern.ts';
 import { compileModule, compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
-import { instantiateWasmInterpreter, pack, SLOT_BYTES, SLOTS_BYTES, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
+import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
+import { TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
@@ -125,6 +126,8 @@ export const jitStats = {
   ran: 0,
   /** Instructions the wasm interpreter ran (winterp.ts), and the slots it had packed in JavaScript (the rest came from its memo). */
   wran: 0,
+  /** Calls from the run loop into the wasm interpreter (it goes from page to page without them). */
+  wentries: 0,
   wpacked: 0,
   /** Its calls of the interpreter's handlers (everything it has no operation for, soft-TLB misses). */
   whelper: 0,
@@ -141,7 +144,7 @@ holdDoubles(jitStats, Object.keys(jitStats));
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran} wasm-entries=${j.wentries} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
 }
 
 export class Translator {
@@ -168,10 +171,13 @@ export class Translator {
 
   /**
    * The wasm interpreter (winterp.ts) over this memory, or null (SHYPER_WINTERP=0). The run loop
-   * sets wpage (and current) before calling it: the page whose slot table it runs.
+   * sets `current` before calling it; its imports find the page by its slot table (it goes on
+   * from page to page: winterp-asm.ts leavePage).
    */
   readonly winterp: WasmInterpreterFn | null = null;
-  wpage: DecodedPage | null = null;
+  /** The page of each arena table (by table number), and the arena's address. */
+  private readonly tablePages: (DecodedPage | null)[] = new Array<DecodedPage | null>(ARENA_TABLES).fill(null);
+  private arena = 0;
   /** Free slot tables of the arena (wasm addresses); tables of dropped pages wait in `dropped`. */
   private readonly freeTables: number[] = [];
   private readonly dropped: number[] = [];
@@ -190,13 +196,14 @@ export class Translator {
     this.words = new Int32Array(memory.buffer);
     if (jitSettings.wasmInterpreter) {
       const arena = memory.buffer.byteLength - ARENA_BYTES;
+      this.arena = arena;
       for (let i = ARENA_TABLES - 1; i >= 0; i--) this.freeTables.push(arena + i * ARENA_TABLE_BYTES);
       for (let i = ARENA_MEMOS - 1; i >= 0; i--) this.freeMemos.push(arena + ARENA_TABLES * ARENA_TABLE_BYTES + i * ARENA_MEMO_BYTES);
       this.winterp = instantiateWasmInterpreter(
         wasmInterpreterModule(),
         memory,
-        (n, idx, pcBase) => (jitStats.whelper++, this.current!.jitHelper(this.wpage!, n, idx, pcBase)),
-        (idx, entry) => this.decodeSlot(idx, entry),
+        (n, idx, pcBase, slots) => (jitStats.whelper++, this.current!.jitHelper(this.tablePages[(slots - arena) / ARENA_TABLE_BYTES]!, n, idx, pcBase)),
+        (idx, entry, at, ram) => this.decodeSlot(idx, entry, at, ram),
       );
     }
     if (jitSettings.background && jitSettings.threshold > 0) {
@@ -269,6 +276,7 @@ export class Translator {
     const fn = instantiatePage(module, this.memory, this.code.chain, (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase));
     page.code = fn;
     page.slot = this.code.add(fn);
+    this.unchain(page);
     page.translations++;
     page.misses = 0;
     jitStats.pages++;
@@ -285,10 +293,12 @@ export class Translator {
     this.release(page);
     const helper: Helper = (n, idx, pcBase) => this.current!.jitHelper(page, n, idx, pcBase);
     const stats: TranslateStats = { translated: 0, calls: 0 };
+    this.takeEntries(page);
     try {
       const fn = compilePage(page, this.memory, this.code.chain, helper, decode, stats, full, optimize, this.slack);
       page.code = fn;
       page.slot = this.code.add(fn);
+      this.unchain(page);
       jitStats.pages++;
       jitStats.translated += stats.translated;
       jitStats.calls += stats.calls;
@@ -364,6 +374,7 @@ export class Translator {
   private send(bg: BackgroundCompiler, page: DecodedPage, cpu: JitCpu, optimize: boolean): void {
     const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096).slice();
     const features = [...cpu.decoder.features];
+    this.takeEntries(page);
     const entries = page.entries.slice();
     const persist = this.persist;
     const slack = this.slack;
@@ -446,15 +457,54 @@ export class Translator {
     if (t === undefined) return 0;
     // (Skipping this for tables never handed out, which are zero already, was no faster: the
     // fill takes the table's page faults at once, decoding would take them one by one.)
-    this.bytes.fill(0, t, t + SLOTS_BYTES);
+    this.bytes.fill(0, t, t + TABLE_HEAT + 4);
+    this.words[(t + TABLE_RAM) >> 2] = page.ramOffset;
+    this.tablePages[(t - this.arena) / ARENA_TABLE_BYTES] = page;
     page.wslots = t;
     return t;
   }
 
   /** A dropped page's slot table goes back to the arena (code-cache.ts). */
   releaseSlots(page: DecodedPage): void {
+    this.unchain(page);
+    this.tablePages[(page.wslots - this.arena) / ARENA_TABLE_BYTES] = null;
     this.dropped.push(page.wslots);
     page.wslots = 0;
+  }
+
+  /** The generation of a page's table (the run loop puts it in the execute TLB's column with the table). */
+  tableGen(page: DecodedPage): number {
+    return this.words[(page.wslots + TABLE_GEN) >> 2]!;
+  }
+
+  /**
+   * Execute-TLB entries naming the page's table are followed no more (winterp-asm.ts leavePage):
+   * it was dropped, or now has a translation, which the run loop runs instead.
+   */
+  private unchain(page: DecodedPage): void {
+    if (page.wslots !== 0) this.words[(page.wslots + TABLE_GEN) >> 2]++;
+  }
+
+  /** The heat the wasm interpreter counted in the page's table since the last call (taken, so 0 after). */
+  takeHeat(page: DecodedPage): number {
+    const i = (page.wslots + TABLE_HEAT) >> 2;
+    const h = this.words[i]!;
+    this.words[i] = 0;
+    return h;
+  }
+
+  /** The page's heat, with what the wasm interpreter counted and the run loop has not taken yet. */
+  heatOf(page: DecodedPage): number {
+    return page.heat + (page.wslots === 0 ? 0 : this.words[(page.wslots + TABLE_HEAT) >> 2]!);
+  }
+
+  /** Entries the wasm interpreter made into the page from other pages, added to page.entries (the translator's). */
+  takeEntries(page: DecodedPage): void {
+    if (page.wslots === 0) return;
+    const b = this.bytes;
+    const e = page.entries;
+    const t = page.wslots + TABLE_ENTRIES;
+    for (let i = 0; i < 1024; i++) if (b[t + i] !== 0) e[i] = 1;
   }
 
   /**
@@ -471,16 +521,14 @@ export class Translator {
   }
 
   /**
-   * The wasm interpreter's decode import: decode instruction idx of wpage into its slot, and into
-   * the memo entry at `entry` (with its word) unless 0.
+   * The wasm interpreter's decode import: decode instruction idx of the page at RAM offset `ram`
+   * into its slot at `at`, and into the memo entry at `entry` (with its word) unless 0.
    */
-  private decodeSlot(idx: number, entry: number): number {
-    const page = this.wpage!;
+  private decodeSlot(idx: number, entry: number, at: number, ram: number): number {
     // Straight from the decoder (its own memo): the page's arrays are the interpreter's, wanted
     // only if a handler of this page runs (cpu.ts jitHelper decodes them then).
-    const word = this.view.getInt32(page.ramOffset + idx * 4, true);
+    const word = this.view.getInt32(ram + idx * 4, true);
     const d = this.current!.decoder.decode(word);
-    const at = page.wslots + idx * SLOT_BYTES;
     const op = pack(d.exec, d.fields, this.bytes, this.view, at);
     jitStats.wpacked++;
     if (entry !== 0) {

@@ -5,20 +5,23 @@ import { CF, NF, VF, ZF } from '../regs.ts';
 import { Bytes, Op, T, type WasmFunction } from './wasm.ts';
 import { TYPES } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
-import { SCRATCH_BRANCHES } from './winterp-ops.ts';
+import { SCRATCH_CHAIN_HEAT, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
+import { SLOT_TLB_OFFSET } from './guest-memory.ts';
+import { TLB_CONTEXTS, TLB_MASK, TLB_SIZE, TLB_X_TAG, TLB_X_WTABLE_BYTE } from '../soft-tlb.ts';
 
 export const TYPE_FN = TYPES.length;
-/** The helper import: the translator's (chain.ts TYPE_HELPER). */
-export const TYPE_HELPER = TYPES.indexOf(TYPES[1]!);
 export const TYPE_DECODE = TYPE_FN + 1;
 export const TYPE_COND = TYPE_FN + 2;
 export const TYPE_FILL = TYPE_FN + 3;
+/** The helper import: the translator's (chain.ts TYPE_HELPER) and the page's slot table. */
+export const TYPE_HELPER = TYPE_FN + 4;
 export const MODULE_TYPES: [T[], T][] = [
   ...TYPES,
   [[T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], T.i32],
-  [[T.i32, T.i32], T.i32],
+  [[T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.i32, T.i32], T.i32],
+  [[T.i32, T.i32, T.f64, T.i32], T.i32],
 ];
 export const FN_HELPER = 0;
 export const FN_DECODE = 1;
@@ -156,14 +159,12 @@ export class Asm extends Bytes {
   }
 }
 
-/** Return n + `after` with the next PC stored from `pushPc` (i64) and the branch count. */
+/** Return n + `after` with the next PC stored from `pushPc` (i64), the page's heat counted. */
 export function exit(a: Asm, pushPc: () => void, after: number): void {
   a.get(P_RB);
   pushPc();
   a.mem(Op.i64_store, SCRATCH_PC, 3);
-  a.get(P_RB);
-  a.get(L_BR);
-  a.mem(Op.i32_store, SCRATCH_BRANCHES, 2);
+  countHeat(a);
   a.get(L_N);
   if (after !== 0) {
     a.i32(after);
@@ -197,7 +198,107 @@ export function jump(a: Asm, top: number): void {
   inc(a, L_BR);
   a.br(top);
   a.end();
-  exit(a, () => a.get(L_TGT), 1);
+  inc(a, L_N);
+  leavePage(a, top);
+}
+
+/** The current page's table's heat += the branches taken in it since the last count (L_BR). */
+export function countHeat(a: Asm): void {
+  a.get(P_SLOTS);
+  a.get(P_SLOTS);
+  a.mem(Op.i32_load, TABLE_HEAT, 2);
+  a.get(L_BR);
+  a.o(Op.i32_add);
+  a.mem(Op.i32_store, TABLE_HEAT, 2);
+  a.i32(0);
+  a.set(L_BR);
+}
+
+const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
+
+/**
+ * Go on at L_TGT, outside this page (or not word aligned), with this instruction counted in L_N:
+ * into that page's slot table when the execute TLB maps the address (the tag, as the run loop and
+ * chain.ts probe it), its column names a table (the run loop's last entry to that page on this
+ * wasm interpreter) of the same generation (not dropped or translated since) and the page is not
+ * hot enough for the run loop to want it (its table's heat below SCRATCH_CHAIN_HEAT); else return
+ * with it. The entry is marked and counted as heat, as the run loop does for the entries it makes.
+ * (Every return to the run loop cost it ~60 ns of TLB lookup, page checks and the JS-to-wasm call:
+ * a kit boot left its pages ~1.3 M times.)
+ */
+export function leavePage(a: Asm, top: number): void {
+  countHeat(a);
+  const miss = a.block();
+  // pn = target >> 12 (L_C); L_T = rb + ctx + (pn & TLB_MASK) * 8: the entry's byte offset
+  a.get(L_TGT);
+  a.i64(12);
+  a.o(Op.i64_shr_s);
+  a.set(L_C);
+  a.get(L_C);
+  a.o(Op.i32_wrap_i64);
+  a.i32(TLB_MASK);
+  a.o(Op.i32_and);
+  a.i32(3);
+  a.o(Op.i32_shl);
+  a.get(P_CTX);
+  a.o(Op.i32_add);
+  a.get(P_RB);
+  a.o(Op.i32_add);
+  a.set(L_T);
+  // the tag (NaN never matches) and the alignment
+  a.get(L_C);
+  a.o(Op.f64_convert_i64_s);
+  a.get(L_T);
+  a.mem(Op.f64_load, SLOT_TLB_OFFSET + TLB_X_TAG * TLB_ENTRIES * 8, 3);
+  a.o(Op.f64_ne);
+  a.get(L_TGT);
+  a.o(Op.i32_wrap_i64);
+  a.i32(3);
+  a.o(Op.i32_and, Op.i32_or);
+  a.brIf(miss);
+  // the column's table (L_U), its generation, its heat
+  a.get(L_T);
+  a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE, 2);
+  a.tee(L_U);
+  a.o(Op.i32_eqz);
+  a.brIf(miss);
+  a.get(L_U);
+  a.mem(Op.i32_load, TABLE_GEN, 2);
+  a.get(L_T);
+  a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE + 4, 2);
+  a.o(Op.i32_ne);
+  a.get(L_U);
+  a.mem(Op.i32_load, TABLE_HEAT, 2);
+  a.get(P_RB);
+  a.mem(Op.i32_load, SCRATCH_CHAIN_HEAT, 2);
+  a.o(Op.i32_ge_s, Op.i32_or);
+  a.brIf(miss);
+  // In: the page's table, RAM, address and index; the entry marked and counted.
+  a.get(L_U);
+  a.set(P_SLOTS);
+  a.get(L_U);
+  a.mem(Op.i32_load, TABLE_RAM, 2);
+  a.set(P_RAM);
+  a.get(L_TGT);
+  a.i64(-4096);
+  a.o(Op.i64_and);
+  a.set(L_PCB);
+  a.get(L_TGT);
+  a.o(Op.i32_wrap_i64);
+  a.i32(0xfff);
+  a.o(Op.i32_and);
+  a.i32(2);
+  a.o(Op.i32_shr_u);
+  a.tee(L_IDX);
+  a.get(L_U);
+  a.o(Op.i32_add);
+  a.i32(1);
+  a.mem(Op.i32_store8, TABLE_ENTRIES, 0);
+  a.i32(1);
+  a.set(L_BR);
+  a.br(top);
+  a.end();
+  exit(a, () => a.get(L_TGT), 0);
 }
 
 export function inc(a: Asm, l: number): void {

@@ -3,11 +3,30 @@
 // p0 p1 p2 p3 u8 (a, b, c: register slots of regs.ts, XZR/SP already mapped by the decode).
 import { SCRATCH_PC } from './emitter.ts';
 import { PAIR, SINGLE, type Kind } from './emit-mem.ts';
+import { ARENA_TABLE_BYTES } from './guest-memory.ts';
 
 export const SLOT_BYTES = 16;
 export const SLOTS_BYTES = 1024 * SLOT_BYTES;
-/** Where the function leaves the count of taken branches within the page (the run loop's heat). */
-export const SCRATCH_BRANCHES = SCRATCH_PC + 8;
+/**
+ * A page's table in the arena (guest-memory.ts ARENA_TABLE_BYTES): its slots, then at
+ * TABLE_ENTRIES a byte per instruction set where the function went into the page from another
+ * (the translator's entries, runtime.ts entriesOf), then the header: TABLE_HEAT, the page's
+ * heat counted in wasm (taken branches and entries) that the run loop has not taken yet;
+ * TABLE_GEN, the table's generation, bumped whenever execute-TLB entries naming it must stop
+ * being followed (its page dropped or translated); TABLE_RAM, its page's RAM offset.
+ */
+export const TABLE_ENTRIES = SLOTS_BYTES;
+export const TABLE_HEAT = TABLE_ENTRIES + 1024;
+export const TABLE_GEN = TABLE_HEAT + 4;
+export const TABLE_RAM = TABLE_GEN + 4;
+/**
+ * The heat below which the function goes on into another page (the run loop writes it at each
+ * run of blocks: the translator's threshold, at most CHAIN_HEAT). A page past it is left to the
+ * run loop, which takes its heat and may have it translated.
+ */
+export const SCRATCH_CHAIN_HEAT = SCRATCH_PC + 8;
+export const CHAIN_HEAT = 4096;
+if (TABLE_RAM + 4 > ARENA_TABLE_BYTES) throw new Error('winterp: a table is larger than ARENA_TABLE_BYTES');
 /** Wasm address of the memo of packed words for the CPU's decoder, or 0 (set once: runtime.ts memoFor). */
 export const SCRATCH_MEMO = SCRATCH_PC + 12;
 

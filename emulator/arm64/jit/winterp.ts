@@ -27,8 +27,8 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, FN_DECODE, FN_FILL, FN_HELPER, L_BR, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, target } from './winterp-asm.ts';
-import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_BRANCHES, SCRATCH_MEMO } from './winterp-ops.ts';
+import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, leavePage, target } from './winterp-asm.ts';
+import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 export { pack } from './winterp-pack.ts';
@@ -266,12 +266,11 @@ function interpreterFunction(): WasmFunction {
   a.get(L_IDX);
   a.get(L_PCB);
   a.o(Op.f64_convert_i64_s);
+  a.get(P_SLOTS);
   a.byte(Op.call);
   a.u32(FN_HELPER);
   a.if();
-  a.get(P_RB);
-  a.get(L_BR);
-  a.mem(Op.i32_store, SCRATCH_BRANCHES, 2);
+  countHeat(a);
   a.get(L_N);
   a.i32(1);
   a.o(Op.i32_add, Op.return);
@@ -286,7 +285,10 @@ function interpreterFunction(): WasmFunction {
   a.i32(1024);
   a.o(Op.i32_ne);
   a.brIf(top);
-  exit(a, () => a.pc(), 0);
+  // on into the next page
+  a.pc();
+  a.set(L_TGT);
+  leavePage(a, top);
   a.end();
   a.o(Op.unreachable);
   return { type: TYPE_FN, locals: [[11, T.i32], [8, T.i64]], body: a };
@@ -308,6 +310,8 @@ function fillFunction(): WasmFunction {
   a.if();
   a.get(IDX);
   a.i32(0);
+  a.get(S);
+  a.get(RAM);
   a.byte(Op.call);
   a.u32(FN_DECODE);
   a.o(Op.return);
@@ -349,6 +353,8 @@ function fillFunction(): WasmFunction {
   a.end();
   a.get(IDX);
   a.get(E);
+  a.get(S);
+  a.get(RAM);
   a.byte(Op.call);
   a.u32(FN_DECODE);
   return { type: TYPE_FILL, locals: [[3, T.i32]], body: a };
@@ -367,9 +373,13 @@ export function wasmInterpreterBytes(): Uint8Array {
   return moduleBytes;
 }
 
-/** Pack instruction idx of the page into its slot, and into memo entry `entry` unless 0; returns its op. */
-export type DecodeImport = (idx: number, entry: number) => number;
-export type HelperImport = (n: number, idx: number, pcBase: number) => number;
+/**
+ * Pack instruction idx of the page whose RAM offset is `ram` into its slot (wasm address `at`),
+ * and into memo entry `entry` unless 0; returns its op.
+ */
+export type DecodeImport = (idx: number, entry: number, at: number, ram: number) => number;
+/** The translator's helper (chain.ts Helper) with the slot table of the page being run. */
+export type HelperImport = (n: number, idx: number, pcBase: number, slots: number) => number;
 
 /** Instantiate the interpreter over a guest memory with the run loop's helper and decoder. */
 export function instantiateWasmInterpreter(module: WebAssembly.Module, memory: WebAssembly.Memory, helper: HelperImport, decode: DecodeImport): WasmInterpreterFn {

@@ -35,13 +35,33 @@ export const FN_FILL = 4;
 export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCLO = 4, P_PCHI = 5, P_SLOTS = 6, P_RAM = 7;
 export const L_IDX = 8, L_N = 9, L_S = 10, L_OP = 11, L_RA = 12, L_RBN = 13, L_RC = 14, L_T = 15, L_U = 16, L_ADDR = 17, L_BR = 18;
 export const L_PCB = 19, L_IMM = 20, L_A = 21, L_B = 22, L_R = 23, L_VA = 24, L_TGT = 25, L_C = 26;
+/** (i32) Where the straight line of instructions from the last landing stops: the page's end or the budget's (winterp.ts). */
+export const L_LIM = 27;
 
 export const FLAG = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
 
 /** A structured-control assembler over Bytes: labels are resolved to br depths. */
 export class Asm extends Bytes {
-  private readonly ctl: number[] = [];
+  private ctl: number[] = [];
   private nextLabel = 1;
+  /** The locals read so far, when recording (used). */
+  private reads: Set<number> | null = null;
+  override get(l: number): void {
+    this.reads?.add(l);
+    super.get(l);
+  }
+  /**
+   * The locals that `emit` reads, found by running it on a scratch copy of this assembler (same
+   * open labels), whose bytes are then dropped: what an operation's body needs computed first.
+   */
+  used(emit: (a: Asm) => void): Set<number> {
+    const scratch = new Asm();
+    scratch.ctl = [...this.ctl];
+    scratch.nextLabel = this.nextLabel;
+    scratch.reads = new Set();
+    emit(scratch);
+    return scratch.reads;
+  }
   o(...ops: Op[]): void {
     for (const x of ops) this.byte(x);
   }

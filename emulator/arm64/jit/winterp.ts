@@ -27,7 +27,7 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, L_IDX, L_IMM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, leavePage, target } from './winterp-asm.ts';
+import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, leavePage, target } from './winterp-asm.ts';
 import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
@@ -39,9 +39,34 @@ export { pack } from './winterp-pack.ts';
 /** The function: f(entry, budget, rb, ctx, pcBase low word, pcBase high word, slots, ram) -> instructions executed (ram: the page's RAM offset). */
 export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcLo: number, pcHi: number, slots: number, ram: number) => number;
 
-/** The operation bodies: each leaves by br next (done, fall through to the next instruction), top (jumped within the page), helper, or a return. */
+/**
+ * The operation bodies: each leaves by br next (done, fall through to the next instruction), top
+ * (jumped within the page), helper, or a return. Each starts by computing the operands it reads
+ * (its registers' addresses, the immediate) from the slot, and only those.
+ */
 function body(a: Asm, op: number, L: { next: number; top: number; helper: number }): void {
-  if (!branchOrSysBody(a, op, L) && !aluBody(a, op) && !memBody(a, op, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
+  const emit = (b: Asm): void => {
+    if (!branchOrSysBody(b, op, L) && !aluBody(b, op) && !memBody(b, op, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
+  };
+  const used = a.used(emit);
+  // the registers' addresses: rb + slot * 8 (their slot numbers are the bytes after op)
+  for (const [l, k] of [[L_RA, 1], [L_RBN, 2], [L_RC, 3]] as const) {
+    if (!used.has(l)) continue;
+    a.get(L_OP);
+    a.i32(8 * k - 3);
+    a.o(Op.i32_shr_u);
+    a.i32(0xff << 3);
+    a.o(Op.i32_and);
+    a.get(P_RB);
+    a.o(Op.i32_add);
+    a.set(l);
+  }
+  if (used.has(L_IMM)) {
+    a.get(L_S);
+    a.mem(Op.i64_load32_s, 4, 2);
+    a.set(L_IMM);
+  }
+  emit(a);
   a.br(L.next);
 }
 
@@ -199,27 +224,53 @@ function interpreterFunction(): WasmFunction {
   a.set(L_IDX);
   a.i64Halves(P_PCLO, P_PCHI);
   a.set(L_PCB);
-  const top = a.loop();
-  // The budget, exactly: the run loop's block would stop here too. (The end of the page is
-  // checked where it can be reached, at $next: jumps land inside the page.)
+  // $check: where execution lands in a page (the entry, a jump, another page). The budget,
+  // exactly: the run loop's block would stop here too. Then L_LIM, the index where the straight
+  // line from here must stop: the end of the page or of the budget, whichever comes first, so
+  // that $next makes one comparison for both.
+  const check = a.loop();
   a.get(L_N);
   a.get(P_BUDGET);
   a.o(Op.i32_ge_s);
   a.if();
   exit(a, () => a.pc(), 0);
   a.end();
-  // s = slots + idx * 16; op (decoded on first use)
+  a.get(L_IDX);
+  a.get(P_BUDGET);
+  a.get(L_N);
+  a.o(Op.i32_sub, Op.i32_add);
+  a.tee(L_LIM);
+  a.i32(1024);
+  a.get(L_LIM);
+  a.i32(1024);
+  a.o(Op.i32_lt_s, Op.select);
+  a.set(L_LIM);
+  const top = a.loop();
+  // s = slots + idx * 16; L_OP = the slot's first word, op | a | b | c (one load for the four)
   a.get(P_SLOTS);
   a.get(L_IDX);
   a.i32(4);
   a.o(Op.i32_shl, Op.i32_add);
-  // L_OP = the slot's first word, op | a | b | c (one load for the four)
   a.tee(L_S);
   a.mem(Op.i32_load, 0, 2);
-  a.tee(L_OP);
+  a.set(L_OP);
+  const next = a.block();
+  const helper = a.block();
+  const fill = a.block();
+  const labels: number[] = [];
+  for (let op = OP_COUNT - 1; op >= OP_NOP; op--) labels[op] = a.block();
+  labels[OP_NONE] = fill;
+  labels[OP_HELPER] = helper;
+  a.get(L_OP);
   a.i32(0xff);
-  a.o(Op.i32_and, Op.i32_eqz);
-  a.if();
+  a.o(Op.i32_and);
+  a.brTable(labels, helper);
+  for (let op = OP_NOP; op < OP_COUNT; op++) {
+    a.end();
+    body(a, op, { next, top: check, helper });
+  }
+  a.end();
+  // $fill: op 0, a slot not decoded yet: decode it (fillFunction), then dispatch it.
   a.get(L_IDX);
   a.get(L_S);
   a.get(P_RAM);
@@ -228,38 +279,7 @@ function interpreterFunction(): WasmFunction {
   a.byte(Op.call);
   a.u32(FN_FILL);
   a.o(Op.drop);
-  a.get(L_S);
-  a.mem(Op.i32_load, 0, 2);
-  a.set(L_OP);
-  a.end();
-  // the registers' addresses: rb + slot * 8
-  for (const [l, k] of [[L_RA, 1], [L_RBN, 2], [L_RC, 3]] as const) {
-    a.get(L_OP);
-    a.i32(8 * k - 3);
-    a.o(Op.i32_shr_u);
-    a.i32(0xff << 3);
-    a.o(Op.i32_and);
-    a.get(P_RB);
-    a.o(Op.i32_add);
-    a.set(l);
-  }
-  a.get(L_S);
-  a.mem(Op.i64_load32_s, 4, 2);
-  a.set(L_IMM);
-  const next = a.block();
-  const helper = a.block();
-  const labels: number[] = [];
-  for (let op = OP_COUNT - 1; op >= OP_NOP; op--) labels[op] = a.block();
-  labels[OP_NONE] = helper;
-  labels[OP_HELPER] = helper;
-  a.get(L_OP);
-  a.i32(0xff);
-  a.o(Op.i32_and);
-  a.brTable(labels, helper);
-  for (let op = OP_NOP; op < OP_COUNT; op++) {
-    a.end();
-    body(a, op, { next, top, helper });
-  }
+  a.br(top);
   a.end();
   // $helper: the interpreter's handler; non-zero when the block ends there (the helper stored the PC).
   a.get(L_N);
@@ -276,22 +296,29 @@ function interpreterFunction(): WasmFunction {
   a.o(Op.i32_add, Op.return);
   a.end();
   a.end();
-  // $next: the instruction is done; the next one, unless that is past the page.
+  // $next: the instruction is done; the next one, unless the straight line stops there.
   inc(a, L_N);
   a.get(L_IDX);
   a.i32(1);
   a.o(Op.i32_add);
   a.tee(L_IDX);
-  a.i32(1024);
+  a.get(L_LIM);
   a.o(Op.i32_ne);
   a.brIf(top);
-  // on into the next page
+  // past the page: on into the next one; else the budget is spent
+  a.get(L_IDX);
+  a.i32(1024);
+  a.o(Op.i32_eq);
+  a.if();
   a.pc();
   a.set(L_TGT);
-  leavePage(a, top);
+  leavePage(a, check);
+  a.end();
+  exit(a, () => a.pc(), 0);
+  a.end();
   a.end();
   a.o(Op.unreachable);
-  return { type: TYPE_FN, locals: [[11, T.i32], [8, T.i64]], body: a };
+  return { type: TYPE_FN, locals: [[11, T.i32], [8, T.i64], [1, T.i32]], body: a };
 }
 
 /**

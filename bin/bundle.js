@@ -212,12 +212,32 @@ function codeCachePath(file) {
 }
 
 /**
+ * Runs of one kind (runKind) whose serialized cache did not grow before a run of that kind stops
+ * serializing it at exit.
+ */
+const SETTLED_RUNS = 2;
+
+/**
+ * What kind of run this is, for the code cache: the command line without its files and values
+ * (paths, numbers, a kernel command line), e.g. `--board qemu-virt --native --smp --kernel ...`.
+ * Runs of one kind compile the same functions.
+ */
+export function runKind(argv) {
+  return argv.filter((a) => a.startsWith('-') || /^[a-z][a-z0-9-]*$/.test(a)).join(' ');
+}
+
+/**
  * Run the CLI's bundle, with V8's code cache of it when there is one. Compiling the ~1 MB bundle
  * took ~20 ms of every start and the functions a run compiles on first call as much again; the
  * cache holds them compiled. It is made at the end of a run that had none, whose cache V8 refused
  * (another Node, other V8 flags: the launcher sets its flags before this) or that compiled more
  * than it holds, and replaced whole (written aside, then renamed), so concurrent runs never read
  * half of one.
+ *
+ * Serializing it costs 7-13 ms at every exit (a kit boot: ~2% of its wall time), mostly to find
+ * that nothing grew: `.v8.runs` beside the cache counts, per kind of run, the runs since the
+ * cache last grew, and a kind seen SETTLED_RUNS times without growth skips it (any kind still
+ * serializes while V8 refuses the cache).
  */
 export function runBundle(file) {
   const cacheFile = codeCachePath(file);
@@ -232,8 +252,19 @@ export function runBundle(file) {
   // the first run, a refused cache): ~2 ms to serialize, a write only when it grew.
   process.once('exit', () => {
     try {
+      const runsFile = `${cacheFile}.runs`;
+      const kind = runKind(process.argv.slice(2));
+      let runs = {};
+      try {
+        runs = JSON.parse(readFileSync(runsFile, 'utf8'));
+      } catch {}
+      const accepted = cachedData !== undefined && !script.cachedDataRejected;
+      if (accepted && (runs[kind] ?? 0) >= SETTLED_RUNS) return;
       const data = script.createCachedData();
-      if (cachedData === undefined || script.cachedDataRejected || data.length > cachedData.length * 1.1) writeAtomic(cacheFile, data);
+      const grew = !accepted || data.length > cachedData.length * 1.1;
+      if (grew) writeAtomic(cacheFile, data);
+      runs[kind] = grew ? 0 : (runs[kind] ?? 0) + 1;
+      writeAtomic(runsFile, JSON.stringify(runs));
     } catch {}
   });
   const module = { exports: {} };

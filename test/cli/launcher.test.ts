@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, STACK, type CliResult } from './run-cli.ts';
-import { bundlePath, isFresh } from '../../bin/bundle.js';
+import { bundlePath, isFresh, runKind } from '../../bin/bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = 'node_modules/.cache/shyper-emu';
@@ -73,9 +73,9 @@ describe('launcher', () => {
       const rs = await Promise.all([runCli(['--help'], { cwd: dir }), runCli(['--help'], { cwd: dir })]);
       rs.forEach((r, i) => expectHelp(r, `launch ${i}`));
       const name = bundlePath(dir).split('/').pop()!;
-      // The CLI's bundle, its map, V8's code cache of it and the translator worker's bundle; no
-      // temporary files left.
-      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`, `${name}.v8`, name.replace(/^cli-/, 'jit-worker-').replace(/\.cjs$/, '.mjs')]);
+      // The CLI's bundle, its map, V8's code cache of it (and its runs) and the translator
+      // worker's bundle; no temporary files left.
+      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`, `${name}.v8`, `${name}.v8.runs`, name.replace(/^cli-/, 'jit-worker-').replace(/\.cjs$/, '.mjs')]);
       expect(isFresh(dir), 'the bundle left is whole and fresh').toBe(true);
     });
 
@@ -92,6 +92,18 @@ describe('launcher', () => {
       expect(remade.size, 'the refused cache was replaced by a real one').toBeGreaterThan(made.size * 0.9);
       expectHelp(await runCli(['--help'], { cwd: dir }), 'a run with the new cache');
       expect(statSync(cache).mtimeMs, 'which V8 accepts').toBe(remade.mtimeMs);
+    });
+
+    it('stops serializing the code cache at exit for a kind of run that no longer makes it grow', async () => {
+      const runs = `${bundlePath(dir)}.v8.runs`;
+      for (let i = 0; i < 3; i++) expectHelp(await runCli(['--help'], { cwd: dir }), `run ${i}`);
+      expect(JSON.parse(readFileSync(runs, 'utf8'))['--help']).toBeGreaterThanOrEqual(2);
+      const settled = statSync(runs);
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'a settled run');
+      const after = statSync(runs);
+      expect([after.ino, after.mtimeMs], 'a settled kind of run neither serializes nor counts').toEqual([settled.ino, settled.mtimeMs]);
+      // Kinds: the command line's options and words, without files, numbers and free text.
+      expect(runKind(['--board', 'qemu-virt', '--kernel', 'guests/Image.gz', '--smp', '4', '--append', 'console=ttyAMA0 x', 'boot'])).toBe('--board qemu-virt --kernel --smp --append boot');
     });
 
     it('runs through tsx when no bundle can be written', async () => {

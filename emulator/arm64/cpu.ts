@@ -196,7 +196,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
             // The budget is a number of instructions to reach, not always whole (stall is charged in
             // fractions): the loop below runs while n < budget, so ceil(budget - n) of them (>= 1).
             const hi = Math.floor(pageBase / 4294967296);
-            const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, (pageBase - hi * 4294967296) | 0, hi | 0, page.wslots, page.ramOffset);
+            const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, (pageBase - hi * 4294967296) | 0, hi | 0, page.wslots, page.ramOffset, 0);
             n += k;
             jitStats.wran += k;
             // An instruction it ran asked for the block to end (guest-memory.ts SLOT_WASM_EXIT).

@@ -307,4 +307,25 @@ describeOracle('wasm interpreter across pages', ['cross-as'], () => {
     const edge = jit.mem.codeCache.page(TestCpu.CODE + 2 * 4096, jit.cpu.decoder);
     expect(edge.code !== null || edge.pending).toBe(true);
   });
+
+  it('goes between translated pages and the wasm interpreter without the run loop, in lockstep, rewritten code included', () => {
+    for (const budget of [1, 7, 64, 1000, 100000]) {
+      const { jit, interp } = wasmInterpreted(assemble(PAGES));
+      // far's page and edge's first page translated (whole), the rest on the wasm interpreter.
+      for (const p of [1, 2]) {
+        const page = jit.mem.codeCache.page(TestCpu.CODE + p * 4096, jit.cpu.decoder);
+        expect(jit.cpu.jit!.translate(page, (i) => jit.cpu.jitDecode(page, i), true)).not.toBeNull();
+      }
+      const entries = jitStats.entries + jitStats.wentries;
+      let runs = 0;
+      while (interp.traps.length === 0 && runs < 200000) {
+        expect(jit.cpu.run(budget)).toBe(interp.cpu.run(budget));
+        expectSame(jit, interp, `budget ${budget} run ${++runs}`);
+      }
+      expect(jit.x(0)).toBe(151n * 3n + 149n * 5n);
+      // ~1200 page changes between the two kinds of code; with the largest budget the run loop
+      // made a few entries, not one per change (the BRK's trap loop aside, one entry each).
+      if (budget === 100000) expect(jitStats.entries + jitStats.wentries - entries - jit.traps.length).toBeLessThan(40);
+    }
+  });
 });

@@ -22,6 +22,10 @@
 // Index 0 is the bounce: a page function that only returns to the run loop with the PC it was
 // entered at. A dropped translation (its page was written, or it was retranslated) gets the bounce
 // in its table entry, so a stale TLB column can never run old code; indices are never reused.
+// Index 1 (WASM_INTERPRETER_INDEX) is the wasm interpreter's entry (winterp.ts chainIn): a mapped
+// page with no translation (column 0) goes on there, and the wasm interpreter goes into
+// translated pages through this chain function, so code moves between the two without returning
+// to the run loop.
 import { Bytes, buildModule, Op, T, type Import, type WasmFunction } from './wasm.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
 import { TLB_MASK, TLB_X_CODE_BYTE, TLB_SIZE, TLB_CONTEXTS, TLB_X_TAG } from '../soft-tlb.ts';
@@ -67,7 +71,7 @@ const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
  * the PC and return n. The hub's one function.
  */
 function chainFunction(): WasmFunction {
-  const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, PN = 5, TI = 6;
+  const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, PN = 5, TI = 6, CODE = 7;
   const e = new Bytes();
   const op = (...ops: number[]) => {
     for (const o of ops) e.byte(o);
@@ -104,6 +108,30 @@ function chainFunction(): WasmFunction {
   e.s32(3);
   op(Op.i32_and, Op.i32_eqz, Op.i32_and);
   op(Op.if, T.void);
+  // the table index: the Int32 column, entry (ti - rb) / 8
+  get(TI);
+  get(RB);
+  op(Op.i32_sub, Op.i32_const);
+  e.s32(1);
+  op(Op.i32_shr_u);
+  get(RB);
+  op(Op.i32_add);
+  mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_CODE_BYTE, 2);
+  set(CODE);
+  // None: the page runs on the wasm interpreter, whose entry is at WASM_INTERPRETER_INDEX.
+  get(CODE);
+  op(Op.i32_eqz, Op.if, T.void);
+  get(TARGET);
+  get(N);
+  get(BUDGET);
+  get(RB);
+  get(CTX);
+  op(Op.i32_const);
+  e.s32(WASM_INTERPRETER_INDEX);
+  op(Op.return_call_indirect);
+  e.u32(TYPE_CHAIN);
+  e.u32(0); // table 0
+  op(Op.end);
   // f(entry, budget, rb, ctx, pcLo, pcHi, n)
   get(TARGET);
   op(Op.i32_wrap_i64, Op.i32_const);
@@ -123,15 +151,7 @@ function chainFunction(): WasmFunction {
   e.s64(32);
   op(Op.i64_shr_s, Op.i32_wrap_i64);
   get(N);
-  // the table index: the Int32 column, entry (ti - rb) / 8
-  get(TI);
-  get(RB);
-  op(Op.i32_sub, Op.i32_const);
-  e.s32(1);
-  op(Op.i32_shr_u);
-  get(RB);
-  op(Op.i32_add);
-  mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_CODE_BYTE, 2);
+  get(CODE);
   op(Op.return_call_indirect);
   e.u32(TYPE_PAGE);
   e.u32(0); // table 0
@@ -140,7 +160,22 @@ function chainFunction(): WasmFunction {
   get(TARGET);
   mem(Op.i64_store, SCRATCH_PC, 3);
   get(N);
-  return { type: TYPE_CHAIN, locals: [[1, T.i64], [1, T.i32]], body: e };
+  return { type: TYPE_CHAIN, locals: [[1, T.i64], [2, T.i32]], body: e };
+}
+
+/** Where the chain function goes into the wasm interpreter (winterp.ts chainIn): its table index. */
+export const WASM_INTERPRETER_INDEX = 1;
+
+/** Until the wasm interpreter is there (or without one): chain(target, n, ...) stores the PC and returns n. */
+function noInterpreterFunction(): WasmFunction {
+  const e = new Bytes();
+  e.get(3);
+  e.get(0);
+  e.byte(Op.i64_store);
+  e.u32(3);
+  e.u32(SCRATCH_PC);
+  e.get(1);
+  return { type: TYPE_CHAIN, locals: [], body: e };
 }
 
 /** The bounce (table index 0): return to the run loop at pcBase + entry * 4 with n executed. */
@@ -162,15 +197,22 @@ export class CodeTable {
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
   /** The hub's chain function: what page modules import as e.c. */
   readonly chain: WebAssembly.ExportValue;
-  private next = 1;
+  private next = WASM_INTERPRETER_INDEX + 1;
   private readonly bounce: PageFn;
 
   constructor(readonly memory: WebAssembly.Memory) {
     const hub = buildModule(TYPES, [{ name: 'm', kind: 'memory' }, { name: 't', kind: 'table' }], [chainFunction()]);
     this.chain = new WebAssembly.Instance(new WebAssembly.Module(hub as Uint8Array<ArrayBuffer>), { e: { m: memory, t: this.table } }).exports.f!;
-    const bounce = buildModule(TYPES, [{ name: 'm', kind: 'memory' }], [bounceFunction()]);
-    this.bounce = new WebAssembly.Instance(new WebAssembly.Module(bounce as Uint8Array<ArrayBuffer>), { e: { m: memory } }).exports.f as unknown as PageFn;
+    const bounce = buildModule(TYPES, [{ name: 'm', kind: 'memory' }], [bounceFunction(), noInterpreterFunction()], ['f', 'g']);
+    const stubs = new WebAssembly.Instance(new WebAssembly.Module(bounce as Uint8Array<ArrayBuffer>), { e: { m: memory } }).exports;
+    this.bounce = stubs.f as unknown as PageFn;
     this.table.set(0, this.bounce as unknown as WebAssembly.ExportValue);
+    this.table.set(WASM_INTERPRETER_INDEX, stubs.g!);
+  }
+
+  /** The wasm interpreter's entry from translated code (winterp.ts chainIn). */
+  setWasmInterpreter(chainIn: WebAssembly.ExportValue): void {
+    this.table.set(WASM_INTERPRETER_INDEX, chainIn);
   }
 
   /** Enter a page function; its table index. */
@@ -188,6 +230,6 @@ export class CodeTable {
 
   /** Indices handed out so far (statistics). */
   get size(): number {
-    return this.next - 1;
+    return this.next - 1 - WASM_INTERPRETER_INDEX;
   }
 }

@@ -122,9 +122,13 @@ export const jitStats = {
   /** Pages compiled again by the optimizing compiler, and the time that took (in translateMs too). */
   optimized: 0,
   optimizeMs: 0,
-  /** Instructions translated code ran (the rest of a run was interpreted). */
+  /**
+   * Instructions run by calls into translated code (the rest of a run was interpreted): with what
+   * the wasm interpreter ran after it went on into a page without translation (chain.ts), as
+   * wran counts the translated code its calls went on into.
+   */
   ran: 0,
-  /** Instructions the wasm interpreter ran (winterp.ts), and the slots it had packed in JavaScript (the rest came from its memo). */
+  /** Instructions run by calls into the wasm interpreter (winterp.ts; see ran), and the slots it had packed in JavaScript (the rest came from its memo). */
   wran: 0,
   /** Calls from the run loop into the wasm interpreter (it goes from page to page without them). */
   wentries: 0,
@@ -199,12 +203,15 @@ export class Translator {
       this.arena = arena;
       for (let i = ARENA_TABLES - 1; i >= 0; i--) this.freeTables.push(arena + i * ARENA_TABLE_BYTES);
       for (let i = ARENA_MEMOS - 1; i >= 0; i--) this.freeMemos.push(arena + ARENA_TABLES * ARENA_TABLE_BYTES + i * ARENA_MEMO_BYTES);
-      this.winterp = instantiateWasmInterpreter(
+      const wi = instantiateWasmInterpreter(
         wasmInterpreterModule(),
         memory,
         (n, idx, pcBase, slots) => (jitStats.whelper++, this.current!.jitHelper(this.tablePages[(slots - arena) / ARENA_TABLE_BYTES]!, n, idx, pcBase)),
         (idx, entry, at, ram) => this.decodeSlot(idx, entry, at, ram),
+        this.code.chain,
       );
+      this.winterp = wi.run;
+      this.code.setWasmInterpreter(wi.chainIn);
     }
     if (jitSettings.background && jitSettings.threshold > 0) {
       prestartBackgroundCompiler();

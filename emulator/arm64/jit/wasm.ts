@@ -221,7 +221,8 @@ export type Import =
  * (function imports take the first function indices, in order); the functions `fns` after them,
  * the first exported as f.
  */
-export function buildModule(types: [T[], T][], imports: Import[], fns: WasmFunction[]): Uint8Array {
+/** A module of `fns` (the first ones exported as `exportNames`: 'f' by default). */
+export function buildModule(types: [T[], T][], imports: Import[], fns: WasmFunction[], exportNames: string[] = ['f']): Uint8Array {
   const m = new Bytes();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const ts = new Bytes();
@@ -254,10 +255,12 @@ export function buildModule(types: [T[], T][], imports: Import[], fns: WasmFunct
   for (const f of fns) funcs.u32(f.type);
   m.section(3, funcs);
   const exports = new Bytes();
-  exports.u32(1);
-  exports.str('f');
-  exports.byte(0x00);
-  exports.u32(funcImports); // the first function defined here
+  exports.u32(exportNames.length);
+  exportNames.forEach((name, i) => {
+    exports.str(name);
+    exports.byte(0x00);
+    exports.u32(funcImports + i); // the functions defined here, in order
+  });
   m.section(7, exports);
   const code = new Bytes();
   code.u32(fns.length);

@@ -7,7 +7,7 @@ import { TYPES } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { SCRATCH_CHAIN_HEAT, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
-import { TLB_CONTEXTS, TLB_MASK, TLB_SIZE, TLB_X_TAG, TLB_X_WTABLE_BYTE } from '../soft-tlb.ts';
+import { TLB_CONTEXTS, TLB_MASK, TLB_SIZE, TLB_X_CODE_BYTE, TLB_X_TAG, TLB_X_WTABLE_BYTE } from '../soft-tlb.ts';
 
 export const TYPE_FN = TYPES.length;
 export const TYPE_DECODE = TYPE_FN + 1;
@@ -17,7 +17,7 @@ export const TYPE_FILL = TYPE_FN + 3;
 export const TYPE_HELPER = TYPE_FN + 4;
 export const MODULE_TYPES: [T[], T][] = [
   ...TYPES,
-  [[T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], T.i32],
+  [[T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.i32, T.i32], T.i32],
@@ -25,18 +25,24 @@ export const MODULE_TYPES: [T[], T][] = [
 ];
 export const FN_HELPER = 0;
 export const FN_DECODE = 1;
-export const FN_COND = 3;
+/** The hub's chain function (chain.ts), into translated pages. */
+export const FN_CHAIN = 2;
+/** The interpreter function itself, and the entry from translated code (winterp.ts chainInFunction). */
+export const FN_INTERP = 3;
+export const FN_CHAIN_IN = 4;
+export const FN_COND = 5;
 /** The slot filler (winterp.ts fillFunction). */
-export const FN_FILL = 4;
+export const FN_FILL = 6;
 
 // Parameters and locals of the function.
 // (The page's address comes in 32-bit halves: a double argument would be boxed on the JS heap at
 // every call, the run loop's call not being inlined: ~15 MB of garbage a kit boot.)
-export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCLO = 4, P_PCHI = 5, P_SLOTS = 6, P_RAM = 7;
-export const L_IDX = 8, L_N = 9, L_S = 10, L_OP = 11, L_RA = 12, L_RBN = 13, L_RC = 14, L_T = 15, L_U = 16, L_ADDR = 17, L_BR = 18;
-export const L_PCB = 19, L_IMM = 20, L_A = 21, L_B = 22, L_R = 23, L_VA = 24, L_TGT = 25, L_C = 26;
+// (P_N0: the instructions executed before, by translated code that went on into this page.)
+export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCLO = 4, P_PCHI = 5, P_SLOTS = 6, P_RAM = 7, P_N0 = 8;
+export const L_IDX = 9, L_N = 10, L_S = 11, L_OP = 12, L_RA = 13, L_RBN = 14, L_RC = 15, L_T = 16, L_U = 17, L_ADDR = 18, L_BR = 19;
+export const L_PCB = 20, L_IMM = 21, L_A = 22, L_B = 23, L_R = 24, L_VA = 25, L_TGT = 26, L_C = 27;
 /** (i32) Where the straight line of instructions from the last landing stops: the page's end or the budget's (winterp.ts). */
-export const L_LIM = 27;
+export const L_LIM = 28;
 
 export const FLAG = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
 
@@ -238,13 +244,12 @@ const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
 
 /**
  * Go on at L_TGT, outside this page (or not word aligned), with this instruction counted in L_N:
- * into that page's slot table when the execute TLB maps the address (the tag, as the run loop and
- * chain.ts probe it), its column names a table (the run loop's last entry to that page on this
- * wasm interpreter) of the same generation (not dropped or translated since) and the page is not
- * hot enough for the run loop to want it (its table's heat below SCRATCH_CHAIN_HEAT); else return
- * with it. The entry is marked and counted as heat, as the run loop does for the entries it makes.
+ * where the execute TLB maps the address (the tag, as the run loop and chain.ts probe it), into
+ * that page's slot table when its column names one that may be entered (tableToEnter), else into
+ * its translated code through the hub (chain.ts) when it has some; otherwise return with it.
  * (Every return to the run loop cost it ~60 ns of TLB lookup, page checks and the JS-to-wasm call:
- * a kit boot left its pages ~1.3 M times.)
+ * a kit boot left its pages ~1.3 M times, a Debian boot went between translated code and the
+ * wasm interpreter ~3.8 M times.)
  */
 export function leavePage(a: Asm, top: number): void {
   countHeat(a);
@@ -276,24 +281,9 @@ export function leavePage(a: Asm, top: number): void {
   a.i32(3);
   a.o(Op.i32_and, Op.i32_or);
   a.brIf(miss);
-  // the column's table (L_U), its generation, its heat
-  a.get(L_T);
-  a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE, 2);
-  a.tee(L_U);
-  a.o(Op.i32_eqz);
-  a.brIf(miss);
-  a.get(L_U);
-  a.mem(Op.i32_load, TABLE_GEN, 2);
-  a.get(L_T);
-  a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE + 4, 2);
-  a.o(Op.i32_ne);
-  a.get(L_U);
-  a.mem(Op.i32_load, TABLE_HEAT, 2);
-  a.get(P_RB);
-  a.mem(Op.i32_load, SCRATCH_CHAIN_HEAT, 2);
-  a.o(Op.i32_ge_s, Op.i32_or);
-  a.brIf(miss);
-  // In: the page's table, RAM, address and index; the entry marked and counted.
+  const translated = a.block();
+  tableToEnter(a, L_T, L_U, P_RB, translated);
+  // In: the page's table, RAM, address and index; the entry counted as heat (L_BR) and marked.
   a.get(L_U);
   a.set(P_SLOTS);
   a.get(L_U);
@@ -318,7 +308,52 @@ export function leavePage(a: Asm, top: number): void {
   a.set(L_BR);
   a.br(top);
   a.end();
+  // Translated (a table index in the code column, chain.ts): on through the hub.
+  a.get(L_T);
+  a.get(P_RB);
+  a.o(Op.i32_sub);
+  a.i32(1);
+  a.o(Op.i32_shr_u);
+  a.get(P_RB);
+  a.o(Op.i32_add);
+  a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_CODE_BYTE, 2);
+  a.o(Op.i32_eqz);
+  a.brIf(miss);
+  a.get(L_TGT);
+  a.get(L_N);
+  a.get(P_BUDGET);
+  a.get(P_RB);
+  a.get(P_CTX);
+  a.byte(Op.return_call);
+  a.u32(FN_CHAIN);
+  a.end();
   exit(a, () => a.get(L_TGT), 0);
+}
+
+/**
+ * Push nothing; leave in local `u` the slot table that execute-TLB entry `t` (its byte offset
+ * from rb, locals) names, or branch to `miss` when there is none to enter: the column names none
+ * (the run loop's last entry to the page was not on this wasm interpreter), the table's
+ * generation moved on (the page was dropped or translated since), or the page is hot enough for
+ * the run loop to want it (its table's heat at SCRATCH_CHAIN_HEAT: it may have it translated).
+ */
+export function tableToEnter(a: Asm, t: number, u: number, rb: number, miss: number): void {
+  a.get(t);
+  a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE, 2);
+  a.tee(u);
+  a.o(Op.i32_eqz);
+  a.brIf(miss);
+  a.get(u);
+  a.mem(Op.i32_load, TABLE_GEN, 2);
+  a.get(t);
+  a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE + 4, 2);
+  a.o(Op.i32_ne);
+  a.get(u);
+  a.mem(Op.i32_load, TABLE_HEAT, 2);
+  a.get(rb);
+  a.mem(Op.i32_load, SCRATCH_CHAIN_HEAT, 2);
+  a.o(Op.i32_ge_s, Op.i32_or);
+  a.brIf(miss);
 }
 
 export function inc(a: Asm, l: number): void {

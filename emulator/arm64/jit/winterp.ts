@@ -27,8 +27,11 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, leavePage, target } from './winterp-asm.ts';
-import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO } from './winterp-ops.ts';
+import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
+import { TYPE_CHAIN } from './chain.ts';
+import { SCRATCH_PC } from './emitter.ts';
+import { TLB_MASK } from '../soft-tlb.ts';
+import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 export { pack } from './winterp-pack.ts';
@@ -36,8 +39,11 @@ export { pack } from './winterp-pack.ts';
 // ---------------------------------------------------------------------------------------------
 // The module.
 
-/** The function: f(entry, budget, rb, ctx, pcBase low word, pcBase high word, slots, ram) -> instructions executed (ram: the page's RAM offset). */
-export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcLo: number, pcHi: number, slots: number, ram: number) => number;
+/**
+ * The function: f(entry, budget, rb, ctx, pcBase low word, pcBase high word, slots, ram, n0) ->
+ * instructions executed, n0 (0 from the run loop) included (ram: the page's RAM offset).
+ */
+export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcLo: number, pcHi: number, slots: number, ram: number, n0: number) => number;
 
 /**
  * The operation bodies: each leaves by br next (done, fall through to the next instruction), top
@@ -222,6 +228,8 @@ function interpreterFunction(): WasmFunction {
   const a = new Asm();
   a.get(P_ENTRY);
   a.set(L_IDX);
+  a.get(P_N0);
+  a.set(L_N);
   a.i64Halves(P_PCLO, P_PCHI);
   a.set(L_PCB);
   // $check: where execution lands in a page (the entry, a jump, another page). The budget,
@@ -387,15 +395,93 @@ function fillFunction(): WasmFunction {
   return { type: TYPE_FILL, locals: [[3, T.i32]], body: a };
 }
 
+/**
+ * chainIn(target, n, budget, rb, ctx) -> i32 (chain.ts TYPE_CHAIN): translated code going on at
+ * `target`, a page with no translation that the execute TLB maps (the hub checked the tag): into
+ * the interpreter function with n executed, when the page's table may be entered (tableToEnter);
+ * else store the PC and return n (to the run loop), as the hub's miss does.
+ */
+function chainInFunction(): WasmFunction {
+  const a = new Asm();
+  const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, TI = 5, U = 6;
+  const miss = a.block();
+  // TI = rb + ctx + ((target >> 12) & TLB_MASK) * 8
+  a.get(TARGET);
+  a.i64(12);
+  a.o(Op.i64_shr_s, Op.i32_wrap_i64);
+  a.i32(TLB_MASK);
+  a.o(Op.i32_and);
+  a.i32(3);
+  a.o(Op.i32_shl);
+  a.get(CTX);
+  a.o(Op.i32_add);
+  a.get(RB);
+  a.o(Op.i32_add);
+  a.set(TI);
+  tableToEnter(a, TI, U, RB, miss);
+  // the entry marked and counted as heat
+  a.get(TARGET);
+  a.o(Op.i32_wrap_i64);
+  a.i32(0xfff);
+  a.o(Op.i32_and);
+  a.i32(2);
+  a.o(Op.i32_shr_u);
+  a.get(U);
+  a.o(Op.i32_add);
+  a.i32(1);
+  a.mem(Op.i32_store8, TABLE_ENTRIES, 0);
+  a.get(U);
+  a.get(U);
+  a.mem(Op.i32_load, TABLE_HEAT, 2);
+  a.i32(1);
+  a.o(Op.i32_add);
+  a.mem(Op.i32_store, TABLE_HEAT, 2);
+  // f(entry, budget, rb, ctx, pcLo, pcHi, slots, ram, n)
+  a.get(TARGET);
+  a.o(Op.i32_wrap_i64);
+  a.i32(0xfff);
+  a.o(Op.i32_and);
+  a.i32(2);
+  a.o(Op.i32_shr_u);
+  a.get(BUDGET);
+  a.get(RB);
+  a.get(CTX);
+  a.get(TARGET);
+  a.o(Op.i32_wrap_i64);
+  a.i32(-4096);
+  a.o(Op.i32_and);
+  a.get(TARGET);
+  a.i64(32);
+  a.o(Op.i64_shr_s, Op.i32_wrap_i64);
+  a.get(U);
+  a.get(U);
+  a.mem(Op.i32_load, TABLE_RAM, 2);
+  a.get(N);
+  a.byte(Op.return_call);
+  a.u32(FN_INTERP);
+  a.end();
+  a.get(RB);
+  a.get(TARGET);
+  a.mem(Op.i64_store, SCRATCH_PC, 3);
+  a.get(N);
+  return { type: TYPE_CHAIN, locals: [[2, T.i32]], body: a };
+}
+
 let moduleBytes: Uint8Array | null = null;
 /** The module's bytes (built once per process). */
 export function wasmInterpreterBytes(): Uint8Array {
   if (moduleBytes === null) {
-    moduleBytes = buildModule(MODULE_TYPES, [
-      { name: 'm', kind: 'memory' },
-      { name: 'h', kind: 'func', type: TYPE_HELPER },
-      { name: 'd', kind: 'func', type: TYPE_DECODE },
-    ], [interpreterFunction(), condFunction(), fillFunction()]);
+    moduleBytes = buildModule(
+      MODULE_TYPES,
+      [
+        { name: 'm', kind: 'memory' },
+        { name: 'h', kind: 'func', type: TYPE_HELPER },
+        { name: 'd', kind: 'func', type: TYPE_DECODE },
+        { name: 'c', kind: 'func', type: TYPE_CHAIN },
+      ],
+      [interpreterFunction(), chainInFunction(), condFunction(), fillFunction()],
+      ['f', 'g'],
+    );
   }
   return moduleBytes;
 }
@@ -408,8 +494,12 @@ export type DecodeImport = (idx: number, entry: number, at: number, ram: number)
 /** The translator's helper (chain.ts Helper) with the slot table of the page being run. */
 export type HelperImport = (n: number, idx: number, pcBase: number, slots: number) => number;
 
-/** Instantiate the interpreter over a guest memory with the run loop's helper and decoder. */
-export function instantiateWasmInterpreter(module: WebAssembly.Module, memory: WebAssembly.Memory, helper: HelperImport, decode: DecodeImport): WasmInterpreterFn {
-  const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, d: decode } });
-  return inst.exports.f as unknown as WasmInterpreterFn;
+/**
+ * Instantiate the interpreter over a guest memory with the run loop's helper and decoder and the
+ * hub's chain function (chain.ts): the function, and its entry from translated code (for the
+ * hub's table, CodeTable.setWasmInterpreter).
+ */
+export function instantiateWasmInterpreter(module: WebAssembly.Module, memory: WebAssembly.Memory, helper: HelperImport, decode: DecodeImport, chain: WebAssembly.ExportValue): { run: WasmInterpreterFn; chainIn: WebAssembly.ExportValue } {
+  const inst = new WebAssembly.Instance(module, { e: { m: memory, h: helper, d: decode, c: chain } });
+  return { run: inst.exports.f as unknown as WasmInterpreterFn, chainIn: inst.exports.g! };
 }

@@ -5,7 +5,7 @@
 // TLBs) is its base class, MemoryAccessor in soft-tlb.ts; the execution loop is the subclass, Cpu
 // in cpu.ts, which is what the rest of the emulator uses.
 
-import { RegisterFile, NF, ZF, CF, VF, FPCR, FPSR } from './regs.ts';
+import { RegisterFile, NF, ZF, CF, VF, FPCR, FPSR, EXCL_BYTE, EXCL_VALUE_BYTE } from './regs.ts';
 import type { Decoder } from './decode/pattern.ts';
 import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
@@ -88,10 +88,25 @@ export abstract class ProcessingElement extends MemoryAccessor {
   readonly sysregProviders: SysregProvider[] = [];
 
   // Exclusive monitor (LDXR/STXR): address and size of the reservation, -1 when open, and the
-  // value(s) the load-exclusive returned as lo, hi, lo2, hi2 words (exec/ls-excl.ts).
-  exclusiveAddr = -1;
-  exclusiveSize = 0;
-  readonly exclusiveValue = new Int32Array(4);
+  // value(s) the load-exclusive returned as lo, hi, lo2, hi2 words (exec/ls-excl.ts). In the
+  // register file (regs.ts EXCL_BYTE), where the wasm interpreter keeps it too.
+  private readonly exclusiveWords = new Int32Array(this.slot.buffer, this.slot.base + EXCL_BYTE, 3);
+  get exclusiveAddr(): number {
+    const w = this.exclusiveWords;
+    return w[1]! * 4294967296 + (w[0]! >>> 0);
+  }
+  set exclusiveAddr(v: number) {
+    const hi = Math.floor(v / 4294967296);
+    this.exclusiveWords[0] = (v - hi * 4294967296) | 0;
+    this.exclusiveWords[1] = hi | 0;
+  }
+  get exclusiveSize(): number {
+    return this.exclusiveWords[2]!;
+  }
+  set exclusiveSize(v: number) {
+    this.exclusiveWords[2] = v;
+  }
+  readonly exclusiveValue = new Int32Array(this.slot.buffer, this.slot.base + EXCL_VALUE_BYTE, 4);
 
   /** This PE's generic timer (CNTKCTL_EL1 and the EL1 virtual timer), or null (user mode). */
   timer: CpuTimer | null = null;
@@ -153,7 +168,8 @@ export abstract class ProcessingElement extends MemoryAccessor {
     this.mmu = new Mmu(this.cpu);
     // Fields that come to hold addresses, counts past 2^31 or fractions (double-fields.ts): else
     // widened mid-boot, at a secondary CPU's first PC or the first exclusive load above 2 GiB.
-    holdDoubles(this, ['pc', 'nextPc', 'va', 'instret', 'stall', 'cyclesPerInstr', 'exceptionStall', 'exclusiveAddr', 'timedReadPc']);
+    holdDoubles(this, ['pc', 'nextPc', 'va', 'instret', 'stall', 'cyclesPerInstr', 'exceptionStall', 'timedReadPc']);
+    this.exclusiveAddr = -1;
   }
 
 

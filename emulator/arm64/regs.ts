@@ -37,6 +37,14 @@ const GPR_BYTES = 512; // int32 words 0..127
 export const V_OFFSET = 512;
 const V_BYTES = 32 * 16;
 export const REGFILE_BYTES = V_OFFSET + V_BYTES + 512; // spare room at the end for a JIT's scratch
+/**
+ * The exclusive monitor (pe.ts exclusiveAddr, exclusiveSize, exclusiveValue), in that room so the
+ * wasm interpreter's LDXR/STXR keep it too: the reserved address (i64, -1 when open) at
+ * EXCL_BYTE, its size (i32) at +8, the value loaded (four i32) at +16.
+ */
+export const EXCL_BYTE = V_OFFSET + V_BYTES;
+export const EXCL_SIZE_BYTE = EXCL_BYTE + 8;
+export const EXCL_VALUE_BYTE = EXCL_BYTE + 16;
 
 export class RegisterFile {
   /**

@@ -212,6 +212,28 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
     expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
   });
 
+  it('LDXR/STXR translated, every size: stored, failed on another address, on a changed value, after CLREX, as the interpreter', () => {
+    const words = assemble([
+      'mov x9, #0x8000', 'mov x4, #0x1234', 'mov x8, #4', 'add x13, x9, #8',
+      '1: ldxrb w1, [x9]', 'stxrb w2, w4, [x9]', 'ldxrh w3, [x9]', 'stlxrh w5, w4, [x9]',
+      'ldaxr w6, [x9]', 'stxr w7, w4, [x9]', 'ldxr x10, [x9]', 'stlxr w11, x8, [x9]',
+      'ldxr x14, [x9]', 'stxr w15, x4, [x13]', // another address: 1
+      'ldxr x16, [x9]', 'add x17, x16, #1', 'str x17, [x9]', 'stxr w18, x4, [x9]', // changed: 1
+      'ldxr w19, [x9]', 'str w19, [x9]', 'stxr w20, w4, [x9]', // rewritten with the same value: 0
+      'ldxr x21, [x9]', 'clrex', 'stxr w22, x4, [x9]', // cleared: 1
+      'add x4, x4, x2', 'add x4, x4, x18', 'subs x8, x8, #1', 'b.ne 1b', 'brk #0',
+    ]);
+    const { jit, interp } = pair(words);
+    let runs = 0;
+    while (jit.traps.length === 0 && runs < 400) {
+      jit.cpu.run(1);
+      interp.cpu.run(1);
+      expectSame(jit, interp, `step ${++runs}`);
+    }
+    expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+    expect([jit.x(2), jit.x(15), jit.x(18), jit.x(20), jit.x(22)]).toEqual([0n, 1n, 1n, 0n, 1n]);
+  });
+
   it('inner loops (a backward branch to a label with none in between) agree at every budget', () => {
     // Tight loops as compilers emit them: a counted loop, a nested pair, a loop left by a forward
     // branch, a loop with a second back edge (continue), TBZ/CBZ back edges, and a loop whose head

@@ -181,6 +181,33 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     expect(jitStats.whelper - before).toBeLessThanOrEqual(5);
   });
 
+  it('LDXR/STXR of every size: stored, failed on another address, on a changed value, after CLREX; XZR status; a misaligned one faults', () => {
+    const words = assemble([
+      'mov x9, #0x8000', 'ldr x0, [x9]', 'str x0, [x9, #64]', // the page in both TLBs
+      'mov x4, #0x1234',
+      'ldxrb w1, [x9]', 'stxrb w2, w4, [x9]', 'ldxrh w3, [x9]', 'stlxrh w5, w4, [x9]',
+      'ldaxr w6, [x9]', 'stxr w7, w4, [x9]', 'ldxr x8, [x9]', 'stlxr w10, x4, [x9]',
+      'ldxr x11, [x9]', 'stxr w12, x0, [x9, #0]', 'add x13, x9, #8', 'ldxr x14, [x9]', 'stxr w15, x4, [x13]', // another address: 1
+      'ldxr x16, [x9]', 'add x17, x16, #1', 'str x17, [x9]', 'stxr w18, x4, [x9]', // changed: 1
+      'ldxr w19, [x9]', 'str w19, [x9]', 'stxr w20, w4, [x9]', // rewritten with the same value: 0
+      'ldxr x21, [x9]', 'clrex', 'stxr w22, x4, [x9]', // cleared: 1
+      'ldxr x23, [x9]', 'stxr wzr, x0, [x9]', 'ldr x24, [x9]',
+      'add x25, x9, #2', 'ldxr w26, [x25]', 'brk #0',
+    ]);
+    const { jit, interp } = wasmInterpreted(words);
+    const before = jitStats.whelper;
+    let runs = 0;
+    while (interp.traps.length === 0 && runs < 100) {
+      expect(jit.cpu.run(1)).toBe(interp.cpu.run(1));
+      expectSame(jit, interp, `step ${++runs}`);
+    }
+    expect([jit.x(2), jit.x(5), jit.x(7), jit.x(10), jit.x(12), jit.x(15), jit.x(18), jit.x(20), jit.x(22)]).toEqual([0n, 0n, 0n, 0n, 0n, 1n, 1n, 0n, 1n]);
+    expect(jit.x(24)).toBe(jit.x(0)); // stored, the status discarded
+    expect(jit.traps[0]).toMatchObject({ ec: EC.DABT_LOWER, far: 0x8002 }); // the misaligned LDXR
+    // The soft-TLB misses of the first LDR and STR, the CLREX and the fault: the exclusives ran in wasm.
+    expect(jitStats.whelper - before).toBeLessThanOrEqual(5);
+  });
+
   it('ADC/SBC(S) and UDIV/SDIV, edge cases: carry in and out, division by zero, the minimum by -1', () => {
     const words = assemble([
       'mov x0, #-1', 'mov x1, #1', 'adds x2, x0, x1', 'adc x3, x0, x1', 'adcs w4, w0, w1', 'sbcs x5, x1, x0', 'sbc w6, w1, w0', 'sbcs x7, xzr, x1', 'adc x8, xzr, xzr',

@@ -6,8 +6,10 @@
 // per-CPU cmpxchg are these: ~25 K handler calls from the translated pages of a kit boot.
 import type { Fields } from '../decode/pattern.ts';
 import * as A from '../exec/ls-atomic.ts';
+import * as X from '../exec/ls-excl.ts';
+import { EXCL_BYTE, EXCL_SIZE_BYTE, EXCL_VALUE_BYTE } from '../regs.ts';
 import { Op } from './wasm.ts';
-import { type Emit, L_ADDR, L_B, L_R, L_VA } from './emitter.ts';
+import { type Emit, L_ADDR, L_B, L_R, L_RB, L_VA } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
 import { probe, withSlowPath } from './emit-mem.ts';
 
@@ -16,6 +18,13 @@ const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
 
 /** L_ADDR = the wasm address of [Xb], aligned to `size` and in both TLBs; else br $slow. */
 function rmwAddress(e: Emit, b: number, size: number): void {
+  alignedBase(e, b, size);
+  probe(e, size, false);
+  probe(e, size, true);
+}
+
+/** L_VA = [Xb], br $slow unless aligned to `size` (the handler raises the fault). */
+function alignedBase(e: Emit, b: number, size: number): void {
   e.x(b);
   e.set(L_VA);
   if (size > 1) {
@@ -26,8 +35,6 @@ function rmwAddress(e: Emit, b: number, size: number): void {
     e.op(Op.br_if);
     e.u32(0);
   }
-  probe(e, size, false);
-  probe(e, size, true);
 }
 
 /** rmwAddress, then L_R = the old value at it (`size` bytes, zero-extended). */
@@ -125,7 +132,77 @@ function casp(e: Emit, f: Fields): boolean {
   return true;
 }
 
+/**
+ * LDXR (exec/ls-excl.ts loadExclusive; the pairs: the handler): the value zero-extended into Rt,
+ * and the exclusive monitor (in the register file, regs.ts EXCL_BYTE) set to the address, the
+ * size and the value, as the wasm interpreter does (winterp-mem.ts).
+ */
+function loadExclusive(e: Emit, f: Fields): boolean {
+  if (f.pair) return false;
+  const lg = Math.log2(f.size);
+  withSlowPath(e, () => {
+    alignedBase(e, f.b >> 1, f.size);
+    probe(e, f.size, false);
+    e.get(L_ADDR);
+    e.mem(LOAD_ZX[lg]!, 0);
+    e.set(L_R);
+    e.setX(f.t >> 1, () => e.get(L_R));
+    e.get(L_RB);
+    e.get(L_VA);
+    e.mem(Op.i64_store, EXCL_BYTE);
+    e.get(L_RB);
+    e.i32(f.size);
+    e.mem(Op.i32_store, EXCL_SIZE_BYTE);
+    e.get(L_RB);
+    e.get(L_R);
+    e.mem(Op.i64_store, EXCL_VALUE_BYTE);
+    e.get(L_RB);
+    e.i64(0);
+    e.mem(Op.i64_store, EXCL_VALUE_BYTE + 8);
+  });
+  return true;
+}
+
+/**
+ * STXR (storeExclusive): Rt stored and status 0 when the monitor holds this address and memory
+ * still holds the value loaded (at the store's size); else 1. Both probes first, whatever the
+ * monitor says (a miss takes the handler, which is exact either way); the monitor is open after.
+ */
+function storeExclusive(e: Emit, f: Fields): boolean {
+  if (f.pair) return false;
+  const lg = Math.log2(f.size);
+  withSlowPath(e, () => {
+    rmwAddress(e, f.b >> 1, f.size);
+    e.i64(1);
+    e.set(L_B);
+    e.get(L_RB);
+    e.mem(Op.i64_load, EXCL_BYTE);
+    e.get(L_VA);
+    e.op(Op.i64_eq);
+    e.get(L_ADDR);
+    e.mem(LOAD_ZX[lg]!, 0);
+    e.get(L_RB);
+    e.mem(Op.i64_load, EXCL_VALUE_BYTE);
+    e.op(Op.i64_eq);
+    e.op(Op.i32_and);
+    e.if();
+    e.get(L_ADDR);
+    e.x(f.t >> 1);
+    e.mem(STORE[lg]!, 0);
+    e.i64(0);
+    e.set(L_B);
+    e.end();
+    e.get(L_RB);
+    e.i64(-1);
+    e.mem(Op.i64_store, EXCL_BYTE);
+    e.setX(f.s >> 1, () => e.get(L_B));
+  });
+  return true;
+}
+
 export const atomicEmitters = new Map<unknown, Emitter>([
+  [X.loadExclusive, loadExclusive],
+  [X.storeExclusive, storeExclusive],
   [A.cas, cas],
   [A.casp, casp],
   [A.atomicSmall, rmw],

@@ -4,7 +4,8 @@ import { Op, T } from './wasm.ts';
 import { addressOf, probeInline, type Kind } from './emit-mem.ts';
 import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './guest-memory.ts';
 import { Asm, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
-import { OP_CAS, OP_CASP, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
+import { EXCL_BYTE, EXCL_SIZE_BYTE, EXCL_VALUE_BYTE } from '../regs.ts';
+import { OP_LDXR, OP_STXR, OP_CAS, OP_CASP, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
 
 /**
  * The access address of a load/store into L_VA (base + imm, or the base alone post-indexed);
@@ -131,6 +132,82 @@ function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
     a.mem(STORE[lg]!, 0);
   }
   a.setX(L_RA, () => a.get(L_R));
+}
+
+/** L_VA = the base register, br $slow unless aligned to `size` (the handler raises the fault). */
+function alignedBase(a: Asm, size: number, slow: number): void {
+  a.x(L_RBN);
+  a.tee(L_VA);
+  a.o(Op.i32_wrap_i64);
+  a.i32(size - 1);
+  a.o(Op.i32_and);
+  a.brIf(slow);
+}
+
+/**
+ * LDXR of 2^lg bytes (exec/ls-excl.ts loadExclusive): the value zero-extended into Rt, and the
+ * monitor set: the address, the size, the value (its first 64 bits; the rest 0).
+ */
+function loadExclusive(a: Asm, lg: number, slow: number): void {
+  const size = 1 << lg;
+  alignedBase(a, size, slow);
+  probe(a, size, false, slow);
+  a.get(L_ADDR);
+  a.mem(LOAD_ZX[lg]!, 0);
+  a.set(L_R);
+  a.setX(L_RA, () => a.get(L_R));
+  a.get(P_RB);
+  a.get(L_VA);
+  a.mem(Op.i64_store, EXCL_BYTE, 3);
+  a.get(P_RB);
+  a.i32(size);
+  a.mem(Op.i32_store, EXCL_SIZE_BYTE, 2);
+  a.get(P_RB);
+  a.get(L_R);
+  a.mem(Op.i64_store, EXCL_VALUE_BYTE, 3);
+  a.get(P_RB);
+  a.i64(0);
+  a.mem(Op.i64_store, EXCL_VALUE_BYTE + 8, 3);
+}
+
+/**
+ * STXR of 2^lg bytes (exec/ls-excl.ts storeExclusive): when the monitor holds this address and
+ * memory still holds, at the store's size, the value loaded, Rt is stored and the status is 0;
+ * else 1, with no access at all when the address differs. The monitor is open after it.
+ */
+function storeExclusive(a: Asm, lg: number, slow: number): void {
+  const size = 1 << lg;
+  alignedBase(a, size, slow);
+  // L_B = the status
+  a.i64(1);
+  a.set(L_B);
+  a.get(P_RB);
+  a.mem(Op.i64_load, EXCL_BYTE, 3);
+  a.get(L_VA);
+  a.o(Op.i64_eq);
+  a.if();
+  // Both probes before anything changes (a miss: the handler does it all).
+  probe(a, size, false, slow);
+  a.get(L_ADDR);
+  a.mem(LOAD_ZX[lg]!, 0);
+  a.set(L_R);
+  probe(a, size, true, slow);
+  a.get(L_R);
+  a.get(P_RB);
+  a.mem(Op.i64_load, EXCL_VALUE_BYTE, 3);
+  a.o(Op.i64_eq);
+  a.if();
+  a.get(L_ADDR);
+  a.x(L_RC);
+  a.mem(STORE[lg]!, 0);
+  a.i64(0);
+  a.set(L_B);
+  a.end();
+  a.end();
+  a.get(P_RB);
+  a.i64(-1);
+  a.mem(Op.i64_store, EXCL_BYTE, 3);
+  a.setX(L_RA, () => a.get(L_B));
 }
 
 function ldst(a: Asm, k: Kind, slow: number, mode: number): void {
@@ -285,6 +362,8 @@ export function memBody(a: Asm, op: number, slow: number): boolean {
   else if (op === OP_DCVA) dcByVa(a, slow);
   else if (op >= OP_CAS && op < OP_CAS + 4) atomic(a, op - OP_CAS, true, slow);
   else if (op >= OP_RMW && op < OP_RMW + 4) atomic(a, op - OP_RMW, false, slow);
+  else if (op >= OP_LDXR && op < OP_LDXR + 4) loadExclusive(a, op - OP_LDXR, slow);
+  else if (op >= OP_STXR && op < OP_STXR + 4) storeExclusive(a, op - OP_STXR, slow);
   else if (op >= OP_LDST && op < OP_LDSTP) ldst(a, LDST_KINDS[Math.floor((op - OP_LDST) / MODES)]!, slow, (op - OP_LDST) % MODES);
   else if (op >= OP_LDSTP && op < OP_COUNT) ldstPair(a, PAIR_KINDS[Math.floor((op - OP_LDSTP) / PAIR_MODES)]!, slow, (op - OP_LDSTP) % PAIR_MODES);
   else return false;

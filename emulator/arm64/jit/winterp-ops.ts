@@ -123,6 +123,13 @@ export const OP_DAIFCLR = ops();
 export const OP_MSR_DAIF = ops();
 /** IC IVAU/IALLU/IALLUIS at EL1, not trapped (SLOT_CPU_FLAGS): nothing but the end of the block. */
 export const OP_IC = ops();
+/**
+ * LDXR/LDAXR of 1, 2, 4, 8 bytes (OP_LDXR + log2(size)): a Rt (write side), b the base. The
+ * exclusive monitor is in the register file (regs.ts EXCL_BYTE), as the handlers keep it.
+ */
+export const OP_LDXR = ops(4);
+/** STXR/STLXR of 1, 2, 4, 8 bytes (OP_STXR + log2(size)): a Rs, the status (write side), b the base, c Rt. */
+export const OP_STXR = ops(4);
 export const LDST_KINDS: Kind[] = [...SINGLE.values()].filter((k) => !k.vec);
 /**
  * Single loads/stores: OP_LDST + (the index of their Kind in LDST_KINDS) * MODES + their mode, so

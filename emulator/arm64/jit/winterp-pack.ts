@@ -18,7 +18,7 @@ import { enc } from '../sysregs-el1.ts';
 import { HCR } from '../sysstate.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
 import { SLOT_DAIF } from './guest-memory.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NOP, OP_RMW, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS } from './winterp-ops.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NOP, OP_RMW, OP_LDXR, OP_STXR, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
 
@@ -228,6 +228,9 @@ const PACKERS = new Map<unknown, Packer>([
     s.p3 = f.sw1 >> 1;
     return f.size === 4 ? OP_CASP : OP_CASP + 1;
   }],
+  // LDXR/STXR (the pairs: the handler)
+  [lx.loadExclusive, (f, s) => (f.pair ? OP_HELPER : ((s.a = f.t >> 1), (s.b = f.b >> 1), OP_LDXR + Math.log2(f.size)))],
+  [lx.storeExclusive, (f, s) => (f.pair ? OP_HELPER : ((s.a = f.s >> 1), (s.b = f.b >> 1), (s.c = f.t >> 1), OP_STXR + Math.log2(f.size)))],
   [la.atomicSmall, rmw],
   [la.atomic64, rmw],
   [dp.dp1, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.p0 = f.sf), (s.p1 = f.op), OP_DP1)],

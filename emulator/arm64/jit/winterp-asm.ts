@@ -2,7 +2,7 @@
 // indices, the parameters and locals every operation body uses, a structured-control assembler
 // whose labels resolve to br depths, and the shared shapes (exits, in-page jumps, conditions).
 import { CF, NF, VF, ZF } from '../regs.ts';
-import { Bytes, Op, T, type WasmFunction } from './wasm.ts';
+import { Bytes, Op, T } from './wasm.ts';
 import { TYPES } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { SCRATCH_CHAIN_HEAT, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
@@ -11,15 +11,13 @@ import { TLB_CONTEXTS, TLB_MASK, TLB_SIZE, TLB_X_CODE_BYTE, TLB_X_TAG, TLB_X_WTA
 
 export const TYPE_FN = TYPES.length;
 export const TYPE_DECODE = TYPE_FN + 1;
-export const TYPE_COND = TYPE_FN + 2;
-export const TYPE_FILL = TYPE_FN + 3;
+export const TYPE_FILL = TYPE_FN + 2;
 /** The helper import: the translator's (chain.ts TYPE_HELPER) and the page's slot table. */
-export const TYPE_HELPER = TYPE_FN + 4;
+export const TYPE_HELPER = TYPE_FN + 3;
 export const MODULE_TYPES: [T[], T][] = [
   ...TYPES,
   [[T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.i32, T.i32], T.i32],
-  [[T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.i32, T.i32], T.i32],
   [[T.i32, T.i32, T.f64, T.i32], T.i32],
 ];
@@ -30,9 +28,8 @@ export const FN_CHAIN = 2;
 /** The interpreter function itself, and the entry from translated code (winterp.ts chainInFunction). */
 export const FN_INTERP = 3;
 export const FN_CHAIN_IN = 4;
-export const FN_COND = 5;
 /** The slot filler (winterp.ts fillFunction). */
-export const FN_FILL = 6;
+export const FN_FILL = 5;
 
 // Parameters and locals of the function.
 // (The page's address comes in 32-bit halves: a double argument would be boxed on the JS heap at
@@ -43,6 +40,8 @@ export const L_IDX = 9, L_N = 10, L_S = 11, L_OP = 12, L_RA = 13, L_RBN = 14, L_
 export const L_PCB = 20, L_IMM = 21, L_A = 22, L_B = 23, L_R = 24, L_VA = 25, L_TGT = 26, L_C = 27;
 /** (i32) Where the straight line of instructions from the last landing stops: the page's end or the budget's (winterp.ts). */
 export const L_LIM = 28;
+/** (i32) condHolds's condition and result. */
+export const L_CC = 29, L_CCR = 30;
 
 export const FLAG = { n: NF * 4, z: ZF * 4, c: CF * 4, v: VF * 4 };
 
@@ -377,12 +376,33 @@ export function zext(a: Asm): void {
   a.o(Op.i64_and);
 }
 
-/** Push the condition (ARM ARM J1 ConditionHolds) of the i32 pushed by `cond`. */
+/**
+ * Push the condition (ARM ARM J1 ConditionHolds, condHolds of exec/int-alu.ts) of the i32 pushed
+ * by `cond`, inline (as a call of a function of its own it was ~7 ms of a kit boot).
+ */
 export function condHolds(a: Asm, cond: () => void): void {
-  a.get(P_RB);
   cond();
-  a.byte(Op.call);
-  a.u32(FN_COND);
+  a.set(L_CC);
+  a.cases(
+    T.void,
+    () => {
+      a.get(L_CC);
+      a.i32(1);
+      a.o(Op.i32_shr_u);
+    },
+    [0, 1, 2, 3, 4, 5, 6, 7].map((pair) => () => {
+      condTest(a, pair, (f) => a.flag(f));
+      a.set(L_CCR);
+    }),
+  );
+  // Odd conditions invert, except 15 (NV is always, as AL).
+  a.get(L_CCR);
+  a.get(L_CC);
+  a.i32(1);
+  a.o(Op.i32_and);
+  a.get(L_CC);
+  a.i32(15);
+  a.o(Op.i32_ne, Op.i32_and, Op.i32_xor);
 }
 
 /**
@@ -418,36 +438,6 @@ function condTest(a: Asm, pair: number, flag: (f: keyof typeof FLAG) => void): v
   }
 }
 
-/** cond(rb, c) -> i32: condHolds(r, c) of exec/int-alu.ts. */
-export function condFunction(): WasmFunction {
-  const a = new Asm();
-  const RB = 0, C = 1, RES = 2;
-  const flag = (f: keyof typeof FLAG): void => {
-    a.get(RB);
-    a.mem(Op.i32_load, FLAG[f], 2);
-  };
-  a.cases(
-    T.void,
-    () => {
-      a.get(C);
-      a.i32(1);
-      a.o(Op.i32_shr_u);
-    },
-    [0, 1, 2, 3, 4, 5, 6, 7].map((pair) => () => {
-      condTest(a, pair, flag);
-      a.set(RES);
-    }),
-  );
-  // Odd conditions invert, except 15 (NV is always, as AL).
-  a.get(RES);
-  a.get(C);
-  a.i32(1);
-  a.o(Op.i32_and);
-  a.get(C);
-  a.i32(15);
-  a.o(Op.i32_ne, Op.i32_and, Op.i32_xor);
-  return { type: TYPE_COND, locals: [[1, T.i32]], body: a };
-}
 
 /** Push (i64) the mask of the operation's width: all ones when `sf` pushes 1, else the low word. */
 export function widthMask(a: Asm, sf: () => void): void {

@@ -27,7 +27,7 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condFunction, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
+import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
 import { TYPE_CHAIN } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { TLB_MASK } from '../soft-tlb.ts';
@@ -326,7 +326,7 @@ function interpreterFunction(): WasmFunction {
   a.end();
   a.end();
   a.o(Op.unreachable);
-  return { type: TYPE_FN, locals: [[11, T.i32], [8, T.i64], [1, T.i32]], body: a };
+  return { type: TYPE_FN, locals: [[11, T.i32], [8, T.i64], [3, T.i32]], body: a };
 }
 
 /**
@@ -479,7 +479,7 @@ export function wasmInterpreterBytes(): Uint8Array {
         { name: 'd', kind: 'func', type: TYPE_DECODE },
         { name: 'c', kind: 'func', type: TYPE_CHAIN },
       ],
-      [interpreterFunction(), chainInFunction(), condFunction(), fillFunction()],
+      [interpreterFunction(), chainInFunction(), fillFunction()],
       ['f', 'g'],
     );
   }

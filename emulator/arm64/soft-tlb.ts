@@ -78,9 +78,13 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   // RAM offset of the page. NaN tags never match. They live in this CPU's slot of the wasm memory
   // (jit/guest-memory.ts, at TLB_R_TAG... below) so translated code can probe them inline.
   private readonly rTag: Float64Array;
-  private readonly rOff: Float64Array;
+  /**
+   * The RAM offsets, as the low words of 64-bit entries (Uint32Array, entry i at [2i]): wasm
+   * reads one with an i32 load, not an f64 load and a truncation on every access's address.
+   */
+  private readonly rOff: Uint32Array;
   private readonly wTag: Float64Array;
-  private readonly wOff: Float64Array;
+  private readonly wOff: Uint32Array;
   /** Where this CPU's register file and soft TLBs live (its slot of the guest's wasm memory). */
   readonly slot: CpuSlot;
   protected readonly xTag: Float64Array;
@@ -106,9 +110,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const n = TLB_SIZE * TLB_CONTEXTS;
     const t = this.slot.base + SLOT_TLB_OFFSET;
     this.rTag = new Float64Array(this.slot.buffer, t + TLB_R_TAG * n * 8, n).fill(NaN);
-    this.rOff = new Float64Array(this.slot.buffer, t + TLB_R_OFF * n * 8, n);
+    this.rOff = new Uint32Array(this.slot.buffer, t + TLB_R_OFF * n * 8, 2 * n);
     this.wTag = new Float64Array(this.slot.buffer, t + TLB_W_TAG * n * 8, n).fill(NaN);
-    this.wOff = new Float64Array(this.slot.buffer, t + TLB_W_OFF * n * 8, n);
+    this.wOff = new Uint32Array(this.slot.buffer, t + TLB_W_OFF * n * 8, 2 * n);
     this.xTag = new Float64Array(this.slot.buffer, t + TLB_X_TAG * n * 8, n).fill(NaN);
     this.xCode = new Int32Array(this.slot.buffer, t + TLB_X_CODE_BYTE, n);
     this.xWTable = new Int32Array(this.slot.buffer, t + TLB_X_WTABLE_BYTE, 2 * n);
@@ -127,8 +131,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     // searches through 8 CPUs' 4096 entries for each).
     if (this.wHint[(ro / PAGE) & 0xffff] !== this.wEpoch) return;
     const wOff = this.wOff;
-    // (indexOf: the native search, as the TLB has thousands of entries to look through.)
-    for (let i = wOff.indexOf(ro); i >= 0; i = wOff.indexOf(ro, i + 1)) this.wTag[i] = NaN;
+    // (indexOf: the native search, as the TLB has thousands of entries to look through. Offsets
+    // are the even words; the odd ones, their zero high words, match only RAM offset 0.)
+    for (let i = wOff.indexOf(ro); i >= 0; i = wOff.indexOf(ro, i + 1)) if ((i & 1) === 0) this.wTag[i >> 1] = NaN;
   }
 
   /** Drop decoded instructions for RAM bytes [ro, ro+len) on every CPU (a loader, DMA). */
@@ -216,21 +221,21 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn) return this.ram.getUint8(this.rOff[i]! + off);
+    if (this.rTag[i] === pn) return this.ram.getUint8(this.rOff[i << 1]! + off);
     return this.readSlow(va, 1);
   }
   read16(va: number): number {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn && off <= PAGE - 2) return this.ram.getUint16(this.rOff[i]! + off, true);
+    if (this.rTag[i] === pn && off <= PAGE - 2) return this.ram.getUint16(this.rOff[i << 1]! + off, true);
     return this.readSlow(va, 2);
   }
   read32(va: number): number {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn && off <= PAGE - 4) return this.ram.getUint32(this.rOff[i]! + off, true);
+    if (this.rTag[i] === pn && off <= PAGE - 4) return this.ram.getUint32(this.rOff[i << 1]! + off, true);
     return this.readSlow(va, 4);
   }
   /** Returns the low word (signed int32); the high word is left in this.hi. */
@@ -239,7 +244,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
     if (this.rTag[i] === pn && off <= PAGE - 8) {
-      const o = this.rOff[i]! + off;
+      const o = this.rOff[i << 1]! + off;
       this.hi = this.ram.getInt32(o + 4, true);
       return this.ram.getInt32(o, true);
     }
@@ -255,7 +260,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
     if (this.rTag[i] === pn && off <= PAGE - 16) {
-      const o = this.rOff[i]! + off;
+      const o = this.rOff[i << 1]! + off;
       const ram = this.ram;
       this.q0 = ram.getInt32(o, true);
       this.q1 = ram.getInt32(o + 4, true);
@@ -284,21 +289,21 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn) this.ram.setUint8(this.wOff[i]! + off, v);
+    if (this.wTag[i] === pn) this.ram.setUint8(this.wOff[i << 1]! + off, v);
     else this.writeSlow(va, 1, v);
   }
   write16(va: number, v: number): void {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && off <= PAGE - 2) this.ram.setUint16(this.wOff[i]! + off, v, true);
+    if (this.wTag[i] === pn && off <= PAGE - 2) this.ram.setUint16(this.wOff[i << 1]! + off, v, true);
     else this.writeSlow(va, 2, v);
   }
   write32(va: number, v: number): void {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && off <= PAGE - 4) this.ram.setInt32(this.wOff[i]! + off, v, true);
+    if (this.wTag[i] === pn && off <= PAGE - 4) this.ram.setInt32(this.wOff[i << 1]! + off, v, true);
     else this.writeSlow(va, 4, v);
   }
   write64(va: number, lo: number, hi: number): void {
@@ -306,7 +311,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
     if (this.wTag[i] === pn && off <= PAGE - 8) {
-      const o = this.wOff[i]! + off;
+      const o = this.wOff[i << 1]! + off;
       this.ram.setInt32(o, lo, true);
       this.ram.setInt32(o + 4, hi, true);
       return;
@@ -340,7 +345,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
     if (this.wTag[i] === pn && off <= PAGE - 16) {
-      const o = this.wOff[i]! + off;
+      const o = this.wOff[i << 1]! + off;
       const ram = this.ram;
       ram.setInt32(o, w0, true);
       ram.setInt32(o + 4, w1, true);
@@ -368,7 +373,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const off = va & 0xfff;
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && this.rTag[i] === pn) return this.wOff[i]! + off;
+    if (this.wTag[i] === pn && this.rTag[i] === pn) return this.wOff[i << 1]! + off;
     return this.rmwSlow(va);
   }
 
@@ -382,7 +387,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const i = this.writablePage(va, ro - off);
     if (i >= 0) {
       this.rTag[i] = this.wTag[i]!;
-      this.rOff[i] = ro - off;
+      this.rOff[i << 1] = ro - off;
     }
     return ro;
   }
@@ -403,7 +408,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     if (!this.translator.pageCacheable || !tlbAddress(pn)) return -1;
     const i = (pn & TLB_MASK) + this.tlbCtx;
     this.wTag[i] = pn;
-    this.wOff[i] = pageRo;
+    this.wOff[i << 1] = pageRo;
     this.wHint[(pageRo / PAGE) & 0xffff] = this.wEpoch;
     return i;
   }
@@ -420,7 +425,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pn = (va - off) / PAGE;
     const i = (pn & TLB_MASK) + this.tlbCtx;
     if (this.wTag[i] === pn) {
-      const ro = this.wOff[i]! + off;
+      const ro = this.wOff[i << 1]! + off;
       this.ramBytes.fill(0, ro, ro + size);
       return;
     }
@@ -459,7 +464,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     if (ro < 0 || !this.translator.pageCacheable || !tlbAddress(pn)) return;
     if (write && this.codeCache.isCode((ro - off) / PAGE)) return;
     tags[i] = pn;
-    (write ? this.wOff : this.rOff)[i] = ro - off;
+    (write ? this.wOff : this.rOff)[i << 1] = ro - off;
   }
 
   readSlow(va: number, size: 1 | 2 | 4): number {
@@ -477,7 +482,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       if (this.translator.pageCacheable && tlbAddress(pn)) {
         const i = (pn & TLB_MASK) + this.tlbCtx;
         this.rTag[i] = pn;
-        this.rOff[i] = ro - off;
+        this.rOff[i << 1] = ro - off;
       }
       return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);
     }

@@ -220,8 +220,8 @@ export function probeInline(e: Bytes, va: number, rb: number, ctx: number, pn: n
 /** Push (i32) the wasm address of the i64 in local va, whose TLB entry is at local t. */
 export function addressOf(e: Bytes, va: number, t: number, write: boolean): void {
   e.get(t);
-  e.mem(Op.f64_load, tlbArray(write ? TLB_W_OFF : TLB_R_OFF), 3);
-  e.op(Op.i32_trunc_f64_u);
+  // (the low word of the entry: soft-tlb.ts rOff)
+  e.mem(Op.i32_load, tlbArray(write ? TLB_W_OFF : TLB_R_OFF), 2);
   e.get(va);
   e.op(Op.i32_wrap_i64);
   e.i32(0xfff);

@@ -56,6 +56,17 @@ export function pair(words: number[], setup: (t: TestCpu) => void = () => {}, sl
   return { jit, interp };
 }
 
+/**
+ * Step both CPUs one instruction at a time (run(1): each the same count) until either traps or
+ * `steps` have run, agreeing after every step (expectSame).
+ */
+export function stepTogether(jit: TestCpu, interp: TestCpu, steps: number): void {
+  for (let n = 1; n <= steps && jit.traps.length === 0 && interp.traps.length === 0; n++) {
+    expect(jit.cpu.run(1), `step ${n}`).toBe(interp.cpu.run(1));
+    expectSame(jit, interp, `step ${n}`);
+  }
+}
+
 export function expectSame(a: TestCpu, b: TestCpu, what: string): void {
   expect({ what, pc: a.cpu.pc, instret: a.cpu.instret, nzcv: a.cpu.nzcv }).toEqual({ what, pc: b.cpu.pc, instret: b.cpu.instret, nzcv: b.cpu.nzcv });
   expect(Buffer.from(a.cpu.regs.bytes).equals(Buffer.from(b.cpu.regs.bytes)), `${what}: register files differ`).toBe(true);

@@ -3,7 +3,7 @@
 // interpreting, must agree on every register byte, flag, PC, instruction count and RAM byte after
 // every run() -- whatever the budget, so blocks end where the interpreter's do.
 import { expect, it } from 'vitest';
-import { pair, expectSame, PROGRAM } from './jit-pair.ts';
+import { pair, expectSame, PROGRAM, stepTogether } from './jit-pair.ts';
 import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
@@ -203,12 +203,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
       'ldp w16, w17, [x9]', 'caspl w16, w17, w2, w3, [x9]', 'add x1, x1, x7', 'subs x8, x8, #1', 'b.ne 1b', 'brk #0',
     ]);
     const { jit, interp } = pair(words);
-    let runs = 0;
-    while (jit.traps.length === 0 && runs < 400) {
-      jit.cpu.run(1);
-      interp.cpu.run(1);
-      expectSame(jit, interp, `step ${++runs}`);
-    }
+    stepTogether(jit, interp, 400);
     expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
   });
 
@@ -224,12 +219,7 @@ describeOracle('WebAssembly translator vs the interpreter', ['cross-as'], () => 
       'add x4, x4, x2', 'add x4, x4, x18', 'subs x8, x8, #1', 'b.ne 1b', 'brk #0',
     ]);
     const { jit, interp } = pair(words);
-    let runs = 0;
-    while (jit.traps.length === 0 && runs < 400) {
-      jit.cpu.run(1);
-      interp.cpu.run(1);
-      expectSame(jit, interp, `step ${++runs}`);
-    }
+    stepTogether(jit, interp, 400);
     expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
     expect([jit.x(2), jit.x(15), jit.x(18), jit.x(20), jit.x(22)]).toEqual([0n, 1n, 1n, 0n, 1n]);
   });

@@ -66,6 +66,25 @@ export const PAGE_IMPORTS: Import[] = [
 const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
 
 /**
+ * Push (i32) the address of the soft-TLB entry of the page number in i64 local `pn`: rb + ctx +
+ * (pn & TLB_MASK) * 8 (locals rb, ctx: the CPU's slot and TLB context), to which each array's
+ * offset in the slot is added (soft-tlb.ts). The probe of every kind of code: the chain function,
+ * translated loads and stores (emit-mem.ts), the wasm interpreter's (winterp-asm.ts).
+ */
+export function tlbEntry(e: Bytes, pn: number, ctx: number, rb: number): void {
+  e.get(pn);
+  e.op(Op.i32_wrap_i64);
+  e.i32(TLB_MASK);
+  e.op(Op.i32_and);
+  e.i32(3);
+  e.op(Op.i32_shl);
+  e.get(ctx);
+  e.op(Op.i32_add);
+  e.get(rb);
+  e.op(Op.i32_add);
+}
+
+/**
  * chain(target: i64, n: i32, budget: i32, rb: i32, ctx: i32) -> i32: continue at `target` with n
  * instructions executed: tail-call its page's function when the execute TLB has it, else store
  * the PC and return n. The hub's one function.
@@ -85,16 +104,7 @@ function chainFunction(): WasmFunction {
   e.s64(12);
   op(Op.i64_shr_s);
   set(PN);
-  get(PN);
-  op(Op.i32_wrap_i64, Op.i32_const);
-  e.s32(TLB_MASK);
-  op(Op.i32_and, Op.i32_const);
-  e.s32(3);
-  op(Op.i32_shl);
-  get(CTX);
-  op(Op.i32_add);
-  get(RB);
-  op(Op.i32_add);
+  tlbEntry(e, PN, CTX, RB);
   set(TI);
   // Hit: the tag matches (NaN never does) and the target is word aligned (else the run loop
   // raises the PC alignment fault).

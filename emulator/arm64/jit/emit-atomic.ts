@@ -8,13 +8,13 @@ import type { Fields } from '../decode/pattern.ts';
 import * as A from '../exec/ls-atomic.ts';
 import * as X from '../exec/ls-excl.ts';
 import { EXCL_BYTE, EXCL_SIZE_BYTE, EXCL_VALUE_BYTE } from '../regs.ts';
-import { Op } from './wasm.ts';
+import { type Bytes, Op } from './wasm.ts';
 import { type Emit, L_ADDR, L_B, L_R, L_RB, L_VA } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
 import { probe, withSlowPath } from './emit-mem.ts';
 
-const LOAD_ZX = [Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u, Op.i64_load];
-const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
+export const LOAD_ZX = [Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u, Op.i64_load];
+export const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
 
 /** L_ADDR = the wasm address of [Xb], aligned to `size` and in both TLBs; else br $slow. */
 function rmwAddress(e: Emit, b: number, size: number): void {
@@ -133,9 +133,53 @@ function casp(e: Emit, f: Fields): boolean {
 }
 
 /**
+ * The exclusive monitor (exec/ls-excl.ts; in the register file, regs.ts EXCL_BYTE), as a
+ * load-exclusive of `size` bytes at the i64 in local va leaves it: the address, the size and the
+ * value (the i64 in local value, zero-extended; the second 64 bits 0). Also the wasm
+ * interpreter's (winterp-mem.ts).
+ */
+export function setExclusiveMonitor(e: Bytes, rb: number, va: number, size: number, value: number): void {
+  e.get(rb);
+  e.get(va);
+  e.mem(Op.i64_store, EXCL_BYTE, 3);
+  e.get(rb);
+  e.i32(size);
+  e.mem(Op.i32_store, EXCL_SIZE_BYTE, 2);
+  e.get(rb);
+  e.get(value);
+  e.mem(Op.i64_store, EXCL_VALUE_BYTE, 3);
+  e.get(rb);
+  e.i64(0);
+  e.mem(Op.i64_store, EXCL_VALUE_BYTE + 8, 3);
+}
+
+/**
+ * Push (i32) whether a store-exclusive of 2^lg bytes at the i64 in local va stores: the monitor
+ * holds that address and memory (at wasm address local addr) still holds, at the store's size,
+ * the value loaded. Then the monitor is open (clearExclusiveMonitor), pass or fail.
+ */
+export function exclusiveHolds(e: Bytes, rb: number, va: number, addr: number, lg: number): void {
+  e.get(rb);
+  e.mem(Op.i64_load, EXCL_BYTE, 3);
+  e.get(va);
+  e.op(Op.i64_eq);
+  e.get(addr);
+  e.mem(LOAD_ZX[lg]!, 0);
+  e.get(rb);
+  e.mem(Op.i64_load, EXCL_VALUE_BYTE, 3);
+  e.op(Op.i64_eq);
+  e.op(Op.i32_and);
+}
+
+export function clearExclusiveMonitor(e: Bytes, rb: number): void {
+  e.get(rb);
+  e.i64(-1);
+  e.mem(Op.i64_store, EXCL_BYTE, 3);
+}
+
+/**
  * LDXR (exec/ls-excl.ts loadExclusive; the pairs: the handler): the value zero-extended into Rt,
- * and the exclusive monitor (in the register file, regs.ts EXCL_BYTE) set to the address, the
- * size and the value, as the wasm interpreter does (winterp-mem.ts).
+ * and the exclusive monitor set, as the wasm interpreter does (winterp-mem.ts).
  */
 function loadExclusive(e: Emit, f: Fields): boolean {
   if (f.pair) return false;
@@ -147,26 +191,15 @@ function loadExclusive(e: Emit, f: Fields): boolean {
     e.mem(LOAD_ZX[lg]!, 0);
     e.set(L_R);
     e.setX(f.t >> 1, () => e.get(L_R));
-    e.get(L_RB);
-    e.get(L_VA);
-    e.mem(Op.i64_store, EXCL_BYTE);
-    e.get(L_RB);
-    e.i32(f.size);
-    e.mem(Op.i32_store, EXCL_SIZE_BYTE);
-    e.get(L_RB);
-    e.get(L_R);
-    e.mem(Op.i64_store, EXCL_VALUE_BYTE);
-    e.get(L_RB);
-    e.i64(0);
-    e.mem(Op.i64_store, EXCL_VALUE_BYTE + 8);
+    setExclusiveMonitor(e, L_RB, L_VA, f.size, L_R);
   });
   return true;
 }
 
 /**
- * STXR (storeExclusive): Rt stored and status 0 when the monitor holds this address and memory
- * still holds the value loaded (at the store's size); else 1. Both probes first, whatever the
- * monitor says (a miss takes the handler, which is exact either way); the monitor is open after.
+ * STXR (storeExclusive): Rt stored and status 0 when the monitor allows it (exclusiveHolds),
+ * else 1. Both probes first, whatever the monitor says (a miss takes the handler, which is exact
+ * either way).
  */
 function storeExclusive(e: Emit, f: Fields): boolean {
   if (f.pair) return false;
@@ -175,16 +208,7 @@ function storeExclusive(e: Emit, f: Fields): boolean {
     rmwAddress(e, f.b >> 1, f.size);
     e.i64(1);
     e.set(L_B);
-    e.get(L_RB);
-    e.mem(Op.i64_load, EXCL_BYTE);
-    e.get(L_VA);
-    e.op(Op.i64_eq);
-    e.get(L_ADDR);
-    e.mem(LOAD_ZX[lg]!, 0);
-    e.get(L_RB);
-    e.mem(Op.i64_load, EXCL_VALUE_BYTE);
-    e.op(Op.i64_eq);
-    e.op(Op.i32_and);
+    exclusiveHolds(e, L_RB, L_VA, L_ADDR, lg);
     e.if();
     e.get(L_ADDR);
     e.x(f.t >> 1);
@@ -192,9 +216,7 @@ function storeExclusive(e: Emit, f: Fields): boolean {
     e.i64(0);
     e.set(L_B);
     e.end();
-    e.get(L_RB);
-    e.i64(-1);
-    e.mem(Op.i64_store, EXCL_BYTE);
+    clearExclusiveMonitor(e, L_RB);
     e.setX(f.s >> 1, () => e.get(L_B));
   });
   return true;

@@ -16,7 +16,7 @@ import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_TLB_OFFSET } from './guest-memory.ts
 import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
 import { type Bytes, Op, T, type WasmFunction } from './wasm.ts';
-import { TYPE_PROBE } from './chain.ts';
+import { TYPE_PROBE, tlbEntry } from './chain.ts';
 import { Emit, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
 
@@ -191,17 +191,7 @@ export function probeInline(e: Bytes, va: number, rb: number, ctx: number, pn: n
   e.i64(12);
   e.op(Op.i64_shr_s);
   e.set(pn);
-  // entry address: rb + ctx + (pn & TLB_MASK) * 8
-  e.get(pn);
-  e.op(Op.i32_wrap_i64);
-  e.i32(TLB_SIZE - 1);
-  e.op(Op.i32_and);
-  e.i32(3);
-  e.op(Op.i32_shl);
-  e.get(ctx);
-  e.op(Op.i32_add);
-  e.get(rb);
-  e.op(Op.i32_add);
+  tlbEntry(e, pn, ctx, rb);
   e.set(t);
   e.get(pn);
   e.op(Op.f64_convert_i64_s);

@@ -492,8 +492,13 @@ export class Translator {
     if (page.wslots !== 0) this.words[(page.wslots + TABLE_GEN) >> 2]++;
   }
 
-  /** The heat the wasm interpreter counted in the page's table since the last call (taken, so 0 after). */
+  /**
+   * The heat the wasm interpreter counted in the page's table since the last call (taken, so 0
+   * after); 0 for a page with no table (one dropped during the call that ran it: its table is
+   * another page's now, and address 0 + TABLE_HEAT is guest RAM).
+   */
   takeHeat(page: DecodedPage): number {
+    if (page.wslots === 0) return 0;
     const i = (page.wslots + TABLE_HEAT) >> 2;
     const h = this.words[i]!;
     this.words[i] = 0;

@@ -3,11 +3,11 @@
 // whose labels resolve to br depths, and the shared shapes (exits, in-page jumps, conditions).
 import { CF, NF, VF, ZF } from '../regs.ts';
 import { Bytes, Op, T } from './wasm.ts';
-import { TYPES } from './chain.ts';
+import { TYPES, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { SCRATCH_CHAIN_HEAT, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { SLOT_TLB_OFFSET } from './guest-memory.ts';
-import { TLB_CONTEXTS, TLB_MASK, TLB_SIZE, TLB_X_CODE_BYTE, TLB_X_TAG, TLB_X_WTABLE_BYTE } from '../soft-tlb.ts';
+import { TLB_CONTEXTS, TLB_SIZE, TLB_X_CODE_BYTE, TLB_X_TAG, TLB_X_WTABLE_BYTE } from '../soft-tlb.ts';
 
 export const TYPE_FN = TYPES.length;
 export const TYPE_DECODE = TYPE_FN + 1;
@@ -253,21 +253,12 @@ const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
 export function leavePage(a: Asm, top: number): void {
   countHeat(a);
   const miss = a.block();
-  // pn = target >> 12 (L_C); L_T = rb + ctx + (pn & TLB_MASK) * 8: the entry's byte offset
+  // pn = target >> 12 (L_C); L_T = its entry (chain.ts tlbEntry)
   a.get(L_TGT);
   a.i64(12);
   a.o(Op.i64_shr_s);
   a.set(L_C);
-  a.get(L_C);
-  a.o(Op.i32_wrap_i64);
-  a.i32(TLB_MASK);
-  a.o(Op.i32_and);
-  a.i32(3);
-  a.o(Op.i32_shl);
-  a.get(P_CTX);
-  a.o(Op.i32_add);
-  a.get(P_RB);
-  a.o(Op.i32_add);
+  tlbEntry(a, L_C, P_CTX, P_RB);
   a.set(L_T);
   // the tag (NaN never matches) and the alignment
   a.get(L_C);

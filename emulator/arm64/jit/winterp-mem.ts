@@ -4,7 +4,7 @@ import { Op, T } from './wasm.ts';
 import { addressOf, probeInline, type Kind } from './emit-mem.ts';
 import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './guest-memory.ts';
 import { Asm, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
-import { EXCL_BYTE, EXCL_SIZE_BYTE, EXCL_VALUE_BYTE } from '../regs.ts';
+import { clearExclusiveMonitor, exclusiveHolds, LOAD_ZX, setExclusiveMonitor, STORE } from './emit-atomic.ts';
 import { OP_LDXR, OP_STXR, OP_CAS, OP_CASP, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
 
 /**
@@ -84,8 +84,6 @@ function writeback(a: Asm, mode: number): void {
   });
 }
 
-const LOAD_ZX = [Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u, Op.i64_load];
-const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
 
 /**
  * CAS and LD<op>/SWP on 2^lg bytes at [Xb] (exec/ls-atomic.ts): aligned, and in both the read and
@@ -95,14 +93,7 @@ const STORE = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
  */
 function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
   const size = 1 << lg;
-  a.x(L_RBN);
-  a.tee(L_VA);
-  if (size > 1) {
-    a.o(Op.i32_wrap_i64);
-    a.i32(size - 1);
-    a.o(Op.i32_and);
-    a.brIf(slow);
-  } else a.o(Op.drop);
+  alignedBase(a, size, slow);
   for (const write of [false, true]) probe(a, size, write, slow);
   a.get(L_ADDR);
   a.mem(LOAD_ZX[lg]!, 0);
@@ -137,17 +128,16 @@ function atomic(a: Asm, lg: number, cas: boolean, slow: number): void {
 /** L_VA = the base register, br $slow unless aligned to `size` (the handler raises the fault). */
 function alignedBase(a: Asm, size: number, slow: number): void {
   a.x(L_RBN);
-  a.tee(L_VA);
+  a.set(L_VA);
+  if (size === 1) return;
+  a.get(L_VA);
   a.o(Op.i32_wrap_i64);
   a.i32(size - 1);
   a.o(Op.i32_and);
   a.brIf(slow);
 }
 
-/**
- * LDXR of 2^lg bytes (exec/ls-excl.ts loadExclusive): the value zero-extended into Rt, and the
- * monitor set: the address, the size, the value (its first 64 bits; the rest 0).
- */
+/** LDXR of 2^lg bytes (exec/ls-excl.ts loadExclusive): the value zero-extended into Rt, the monitor set. */
 function loadExclusive(a: Asm, lg: number, slow: number): void {
   const size = 1 << lg;
   alignedBase(a, size, slow);
@@ -156,46 +146,21 @@ function loadExclusive(a: Asm, lg: number, slow: number): void {
   a.mem(LOAD_ZX[lg]!, 0);
   a.set(L_R);
   a.setX(L_RA, () => a.get(L_R));
-  a.get(P_RB);
-  a.get(L_VA);
-  a.mem(Op.i64_store, EXCL_BYTE, 3);
-  a.get(P_RB);
-  a.i32(size);
-  a.mem(Op.i32_store, EXCL_SIZE_BYTE, 2);
-  a.get(P_RB);
-  a.get(L_R);
-  a.mem(Op.i64_store, EXCL_VALUE_BYTE, 3);
-  a.get(P_RB);
-  a.i64(0);
-  a.mem(Op.i64_store, EXCL_VALUE_BYTE + 8, 3);
+  setExclusiveMonitor(a, P_RB, L_VA, size, L_R);
 }
 
 /**
- * STXR of 2^lg bytes (exec/ls-excl.ts storeExclusive): when the monitor holds this address and
- * memory still holds, at the store's size, the value loaded, Rt is stored and the status is 0;
- * else 1, with no access at all when the address differs. The monitor is open after it.
+ * STXR of 2^lg bytes (exec/ls-excl.ts storeExclusive): Rt stored and status 0 when the monitor
+ * allows it (emit-atomic.ts exclusiveHolds), else 1; the monitor open after it. Both probes
+ * first, as the translator's (a miss: the handler, exact either way).
  */
 function storeExclusive(a: Asm, lg: number, slow: number): void {
   const size = 1 << lg;
   alignedBase(a, size, slow);
-  // L_B = the status
+  for (const write of [false, true]) probe(a, size, write, slow);
   a.i64(1);
   a.set(L_B);
-  a.get(P_RB);
-  a.mem(Op.i64_load, EXCL_BYTE, 3);
-  a.get(L_VA);
-  a.o(Op.i64_eq);
-  a.if();
-  // Both probes before anything changes (a miss: the handler does it all).
-  probe(a, size, false, slow);
-  a.get(L_ADDR);
-  a.mem(LOAD_ZX[lg]!, 0);
-  a.set(L_R);
-  probe(a, size, true, slow);
-  a.get(L_R);
-  a.get(P_RB);
-  a.mem(Op.i64_load, EXCL_VALUE_BYTE, 3);
-  a.o(Op.i64_eq);
+  exclusiveHolds(a, P_RB, L_VA, L_ADDR, lg);
   a.if();
   a.get(L_ADDR);
   a.x(L_RC);
@@ -203,10 +168,7 @@ function storeExclusive(a: Asm, lg: number, slow: number): void {
   a.i64(0);
   a.set(L_B);
   a.end();
-  a.end();
-  a.get(P_RB);
-  a.i64(-1);
-  a.mem(Op.i64_store, EXCL_BYTE, 3);
+  clearExclusiveMonitor(a, P_RB);
   a.setX(L_RA, () => a.get(L_B));
 }
 

@@ -52,6 +52,19 @@ function single(mode: number): Packer {
   };
 }
 
+/** ADD/SUB(S) of a shifted or extended register: p3 the shift or the extension, by imm. */
+function addSubRegister(f: Fields, s: Slot, p3: number, op: number): number {
+  s.a = f.rd;
+  s.b = f.rn;
+  s.c = f.rm;
+  s.imm = f.amt;
+  s.p0 = f.sf;
+  s.p1 = f.sub;
+  s.p2 = f.s ? 1 : 0;
+  s.p3 = p3;
+  return op;
+}
+
 function regOffset(f: Fields, s: Slot): number {
   const op = single(M_REG)(f, s);
   if (op === OP_HELPER) return op;
@@ -132,17 +145,7 @@ const PACKERS = new Map<unknown, Packer>([
   [dp.addImm32, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.imm), OP_ADDI32)],
   [dp.addsImm64, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 1), (s.p1 = f.sub), OP_ADDSI)],
   [dp.addsImm32, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 0), (s.p1 = f.sub), OP_ADDSI)],
-  [dp.addSubShifted, (f, s) => {
-    s.a = f.rd;
-    s.b = f.rn;
-    s.c = f.rm;
-    s.imm = f.amt;
-    s.p0 = f.sf;
-    s.p1 = f.sub;
-    s.p2 = f.s ? 1 : 0;
-    s.p3 = f.shift;
-    return OP_ADDSUBR;
-  }],
+  [dp.addSubShifted, (f, s) => addSubRegister(f, s, f.shift, OP_ADDSUBR)],
   [dp.adcSbc, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.sub), (s.p2 = f.s ? 1 : 0), OP_ADCSBC)],
   [dp.div, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.signed ? 1 : 0), OP_DIV)],
   [dp.movReg64, (f, s) => ((s.a = f.rd), (s.c = f.rm), OP_MOVR64)],
@@ -206,17 +209,7 @@ const PACKERS = new Map<unknown, Packer>([
   }],
   [dp.extr, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.imms), OP_EXTR)],
   [dp.shiftVar, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p3 = f.shift), OP_SHIFTV)],
-  [dp.addSubExtended, (f, s) => {
-    s.a = f.rd;
-    s.b = f.rn;
-    s.c = f.rm;
-    s.imm = f.amt;
-    s.p0 = f.sf;
-    s.p1 = f.sub;
-    s.p2 = f.s ? 1 : 0;
-    s.p3 = f.option;
-    return OP_ADDSUBX;
-  }],
+  [dp.addSubExtended, (f, s) => addSubRegister(f, s, f.option, OP_ADDSUBX)],
   [la.cas, (f, s) => ((s.a = f.sw >> 1), (s.b = f.b >> 1), (s.c = f.t >> 1), (s.imm = f.s >> 1), OP_CAS + Math.log2(f.size))],
   [la.casp, (f, s) => {
     s.a = f.sw >> 1;

@@ -28,9 +28,8 @@ import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
 import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
-import { TYPE_CHAIN } from './chain.ts';
+import { TYPE_CHAIN, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
-import { TLB_MASK } from '../soft-tlb.ts';
 import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
@@ -403,29 +402,23 @@ function fillFunction(): WasmFunction {
  */
 function chainInFunction(): WasmFunction {
   const a = new Asm();
-  const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, TI = 5, U = 6;
+  const TARGET = 0, N = 1, BUDGET = 2, RB = 3, CTX = 4, TI = 5, U = 6, IDX = 7, PN = 8;
   const miss = a.block();
-  // TI = rb + ctx + ((target >> 12) & TLB_MASK) * 8
   a.get(TARGET);
   a.i64(12);
-  a.o(Op.i64_shr_s, Op.i32_wrap_i64);
-  a.i32(TLB_MASK);
-  a.o(Op.i32_and);
-  a.i32(3);
-  a.o(Op.i32_shl);
-  a.get(CTX);
-  a.o(Op.i32_add);
-  a.get(RB);
-  a.o(Op.i32_add);
+  a.o(Op.i64_shr_s);
+  a.set(PN);
+  tlbEntry(a, PN, CTX, RB);
   a.set(TI);
   tableToEnter(a, TI, U, RB, miss);
-  // the entry marked and counted as heat
+  // the entry (IDX) marked and counted as heat
   a.get(TARGET);
   a.o(Op.i32_wrap_i64);
   a.i32(0xfff);
   a.o(Op.i32_and);
   a.i32(2);
   a.o(Op.i32_shr_u);
+  a.tee(IDX);
   a.get(U);
   a.o(Op.i32_add);
   a.i32(1);
@@ -437,12 +430,7 @@ function chainInFunction(): WasmFunction {
   a.o(Op.i32_add);
   a.mem(Op.i32_store, TABLE_HEAT, 2);
   // f(entry, budget, rb, ctx, pcLo, pcHi, slots, ram, n)
-  a.get(TARGET);
-  a.o(Op.i32_wrap_i64);
-  a.i32(0xfff);
-  a.o(Op.i32_and);
-  a.i32(2);
-  a.o(Op.i32_shr_u);
+  a.get(IDX);
   a.get(BUDGET);
   a.get(RB);
   a.get(CTX);
@@ -464,7 +452,7 @@ function chainInFunction(): WasmFunction {
   a.get(TARGET);
   a.mem(Op.i64_store, SCRATCH_PC, 3);
   a.get(N);
-  return { type: TYPE_CHAIN, locals: [[2, T.i32]], body: a };
+  return { type: TYPE_CHAIN, locals: [[3, T.i32], [1, T.i64]], body: a };
 }
 
 let moduleBytes: Uint8Array | null = null;

@@ -21,7 +21,7 @@ import { EXCEPTION_TAKEN, ProcessingElement } from './pe.ts';
 import { jitSettings, jitStats, translatorFor, type JitCpu, type Translator } from './jit/runtime.ts';
 import { SCRATCH_PC } from './jit/emitter.ts';
 import { CHAIN_HEAT } from './jit/winterp-ops.ts';
-import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_WASM_EXIT } from './jit/guest-memory.ts';
+import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_WASM_EXIT, SLOT_WASM_RAN } from './jit/guest-memory.ts';
 import { HCR } from './sysstate.ts';
 import { holdDoubles } from './double-fields.ts';
 
@@ -46,6 +46,8 @@ export class Cpu extends ProcessingElement implements JitCpu {
   private readonly cpuFlags: Int32Array;
   /** Set by the wasm interpreter for an instruction that ends the block (guest-memory.ts SLOT_WASM_EXIT). */
   private readonly wasmExit: Int32Array;
+  /** Instructions the wasm interpreter ran in the last call (guest-memory.ts SLOT_WASM_RAN). */
+  private readonly wasmRan: Int32Array;
   /** Where the last run stopped other than by an exception (-1 after one): see runBlocks. */
   private resumePc = -1;
 
@@ -59,6 +61,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     if (this.jit !== null && this.jit.winterp !== null) this.jitPc[3] = this.jit.memoFor(this.decoder);
     this.cpuFlags = new Int32Array(this.slot.buffer, this.slot.base + SLOT_CPU_FLAGS, 1);
     this.wasmExit = new Int32Array(this.slot.buffer, this.slot.base + SLOT_WASM_EXIT, 1);
+    this.wasmRan = new Int32Array(this.slot.buffer, this.slot.base + SLOT_WASM_RAN, 1);
     holdDoubles(this, ['resumePc']); // an address (double-fields.ts)
   }
 
@@ -162,7 +165,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
             }
             resumed = false;
             n += k;
-            jitStats.ran += k;
+            this.countRan(k);
             // An IC invalidation it ran ended the block (guest-memory.ts SLOT_WASM_EXIT).
             if (this.wasmExit[0] !== 0) {
               this.wasmExit[0] = 0;
@@ -198,7 +201,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
             const hi = Math.floor(pageBase / 4294967296);
             const k = wi(idx, Math.min(Math.ceil(budget - n), 0x40000000), this.slot.base, this.tlbCtx * 8, (pageBase - hi * 4294967296) | 0, hi | 0, page.wslots, page.ramOffset, 0);
             n += k;
-            jitStats.wran += k;
+            this.countRan(k);
             // An instruction it ran asked for the block to end (guest-memory.ts SLOT_WASM_EXIT).
             if (this.wasmExit[0] !== 0) {
               this.wasmExit[0] = 0;
@@ -269,6 +272,17 @@ export class Cpu extends ProcessingElement implements JitCpu {
     // The next run resumes here, unless an exception took the PC to its vector (an entry).
     this.resumePc = raised ? -1 : pc;
     return n;
+  }
+
+  /**
+   * Statistics of a call into wasm that ran k instructions: those the wasm interpreter counted
+   * (SLOT_WASM_RAN) are its, the rest translated code's, whichever the call began in (chain.ts).
+   */
+  private countRan(k: number): void {
+    const w = this.wasmRan[0]!;
+    this.wasmRan[0] = 0;
+    jitStats.wran += w;
+    jitStats.ran += k - w;
   }
 
   /** What the translator decodes a page's instructions with (jit/runtime.ts translateHot). */

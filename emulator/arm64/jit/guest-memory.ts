@@ -54,6 +54,12 @@ export const CPU_FLAG_ID = 8;
 export const SLOT_WASM_EXIT = SLOT_CPU_FLAGS - 4;
 /** PSTATE.DAIF (pe.ts daif), a 64-bit word whose high half stays 0 (an MRS reads it whole). */
 export const SLOT_DAIF = SLOT_WASM_EXIT - 8;
+/**
+ * The instructions the wasm interpreter ran (statistics: jitStats.wran, the rest of a call's
+ * count is translated code's), added at each of its exits; the run loop takes it after each call.
+ * The last word of the slot, after the soft TLBs (soft-tlb.ts checks they end before it).
+ */
+export const SLOT_WASM_RAN = CPU_SLOT_BYTES - 4;
 export const CPU_SLOTS = 64;
 /**
  * The wasm interpreter's arena (winterp.ts): ARENA_TABLES tables, one per decoded page it runs:

@@ -122,13 +122,9 @@ export const jitStats = {
   /** Pages compiled again by the optimizing compiler, and the time that took (in translateMs too). */
   optimized: 0,
   optimizeMs: 0,
-  /**
-   * Instructions run by calls into translated code (the rest of a run was interpreted): with what
-   * the wasm interpreter ran after it went on into a page without translation (chain.ts), as
-   * wran counts the translated code its calls went on into.
-   */
+  /** Instructions translated code ran (the rest of a run was interpreted). */
   ran: 0,
-  /** Instructions run by calls into the wasm interpreter (winterp.ts; see ran), and the slots it had packed in JavaScript (the rest came from its memo). */
+  /** Instructions the wasm interpreter ran (winterp.ts), and the slots it had packed in JavaScript (the rest came from its memo). */
   wran: 0,
   /** Calls from the run loop into the wasm interpreter (it goes from page to page without them). */
   wentries: 0,

@@ -6,7 +6,7 @@ import { Bytes, Op, T } from './wasm.ts';
 import { TYPES, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { SCRATCH_CHAIN_HEAT, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
-import { SLOT_TLB_OFFSET } from './guest-memory.ts';
+import { SLOT_TLB_OFFSET, SLOT_WASM_RAN } from './guest-memory.ts';
 import { TLB_CONTEXTS, TLB_SIZE, TLB_X_CODE_BYTE, TLB_X_TAG, TLB_X_WTABLE_BYTE } from '../soft-tlb.ts';
 
 export const TYPE_FN = TYPES.length;
@@ -190,6 +190,7 @@ export function exit(a: Asm, pushPc: () => void, after: number): void {
   pushPc();
   a.mem(Op.i64_store, SCRATCH_PC, 3);
   countHeat(a);
+  countRan(a, after);
   a.get(L_N);
   if (after !== 0) {
     a.i32(after);
@@ -225,6 +226,22 @@ export function jump(a: Asm, top: number): void {
   a.end();
   inc(a, L_N);
   leavePage(a, top);
+}
+
+/** SLOT_WASM_RAN += the instructions this call ran here: L_N + `after` less those before it (P_N0). */
+export function countRan(a: Asm, after: number): void {
+  a.get(P_RB);
+  a.get(P_RB);
+  a.mem(Op.i32_load, SLOT_WASM_RAN, 2);
+  a.get(L_N);
+  a.o(Op.i32_add);
+  a.get(P_N0);
+  a.o(Op.i32_sub);
+  if (after !== 0) {
+    a.i32(after);
+    a.o(Op.i32_add);
+  }
+  a.mem(Op.i32_store, SLOT_WASM_RAN, 2);
 }
 
 /** The current page's table's heat += the branches taken in it since the last count (L_BR). */
@@ -309,6 +326,7 @@ export function leavePage(a: Asm, top: number): void {
   a.mem(Op.i32_load, SLOT_TLB_OFFSET + TLB_X_CODE_BYTE, 2);
   a.o(Op.i32_eqz);
   a.brIf(miss);
+  countRan(a, 0);
   a.get(L_TGT);
   a.get(L_N);
   a.get(P_BUDGET);

@@ -27,7 +27,7 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, countHeat, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
+import { Asm, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
 import { TYPE_CHAIN, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
@@ -298,6 +298,7 @@ function interpreterFunction(): WasmFunction {
   a.u32(FN_HELPER);
   a.if();
   countHeat(a);
+  countRan(a, 1);
   a.get(L_N);
   a.i32(1);
   a.o(Op.i32_add, Op.return);

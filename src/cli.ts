@@ -6,6 +6,8 @@ import { UsageError } from './errors.ts';
 import { ConfigError } from '../hypervisor/config.ts';
 import { diagnostic } from './linux-user/host-io.ts';
 import { jitSettingsError } from '../emulator/arm64/jit/runtime.ts';
+import { setRamAdvice } from '../emulator/arm64/jit/guest-memory.ts';
+import { adviseHugePages } from './huge-pages.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -17,6 +19,8 @@ const commands: Record<string, () => Promise<Command>> = {
 
 async function main(argv: string[]): Promise<number> {
   if (jitSettingsError !== null) throw new UsageError(jitSettingsError);
+  // Guest RAM on huge pages where the host allows it (src/huge-pages.ts).
+  setRamAdvice(adviseHugePages);
   const name = argv[0];
   const sub = name !== undefined && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (sub) return (await sub())(argv.slice(1));

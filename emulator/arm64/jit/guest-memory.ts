@@ -88,6 +88,15 @@ export interface CpuSlot {
   readonly shared: boolean;
 }
 
+/**
+ * What the program does with a guest memory's buffer before its first touch (src/huge-pages.ts
+ * asks the host for huge pages); none by default, so tests and embedders see plain memory.
+ */
+let adviseRam: ((buffer: ArrayBuffer) => void) | null = null;
+export function setRamAdvice(advise: ((buffer: ArrayBuffer) => void) | null): void {
+  adviseRam = advise;
+}
+
 export class GuestMemory {
   readonly memory: WebAssembly.Memory | null;
   readonly buffer: ArrayBuffer;
@@ -106,6 +115,7 @@ export class GuestMemory {
       this.memory = null;
       this.buffer = new ArrayBuffer(ramBytes);
     }
+    adviseRam?.(this.buffer);
     this.cpuBase = cpuBase;
   }
 

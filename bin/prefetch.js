@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzip } from 'node:zlib';
 
-/** Where the prefetch is left for the boot command: { path, promise of { size, out: Buffer | null } }. */
+/** Where the prefetch is left for the boot command: { path, promise of { size, out } } (out: the bytes decompressed, or as read when not gzip). */
 export const PREFETCH_KEY = Symbol.for('shyper-emu.kernel-prefetch');
 /** emulator/boot/linux-image.ts gzipOptions(data, MAX_KERNEL_BYTES): one output chunk of the trailer's size (a test checks they agree). */
 export function gunzipOptions(data) {
@@ -38,7 +38,7 @@ export function prefetchKernel(argv, root) {
     } catch (e) {
       return fail(e);
     }
-    if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return done({ size: data.length, out: null });
+    if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return done({ size: data.length, out: data });
     gunzip(data, gunzipOptions(data), (e, out) => (e ? fail(e) : done({ size: data.length, out })));
   });
   promise.catch(() => {}); // the boot command reports errors, if it takes this at all

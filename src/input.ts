@@ -19,12 +19,8 @@ export function formatSize(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
-/**
- * The whole of `path`, at most `limit` bytes. `what` names the input in the message ("kernel",
- * "run-elf"). Regular files are checked by size first; anything else (devices, FIFOs) is read up
- * to the limit and refused past it.
- */
-export function readInput(path: string, what: string, limit: number): Uint8Array {
+/** The checks before reading an input: open it, refuse directories, devices and regular files past the limit. */
+function openInput(path: string, what: string, limit: number): { fd: number; size: number } {
   const fail = (why: string): never => {
     throw new UsageError(`${what} '${path}': ${why}`);
   };
@@ -41,22 +37,67 @@ export function readInput(path: string, what: string, limit: number): Uint8Array
     // A character device (/dev/zero, a terminal) is never an image; FIFOs and pipes are read up to the limit.
     if (st.isCharacterDevice() || st.isSocket()) fail('is a device, not a file');
     if (st.isFile() && st.size > limit) fail(`${formatSize(st.size)} is larger than the ${formatSize(limit)} accepted`);
-    const chunks: Buffer[] = [];
-    let total = 0;
+    return { fd, size: st.isFile() ? st.size : -1 };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * The size of regular file `path` after the checks readInput makes (the same one-line errors),
+ * without reading it; -1 for a FIFO or pipe, whose size is known only by reading it.
+ */
+export function inputSize(path: string, what: string, limit: number): number {
+  const { fd, size } = openInput(path, what, limit);
+  closeSync(fd);
+  return size;
+}
+
+/**
+ * The whole of `path`, at most `limit` bytes. `what` names the input in the message ("kernel",
+ * "run-elf"). Regular files are checked by size first and read in one piece (no chunks to copy:
+ * each fresh page of a buffer is a host page fault); anything else (devices, FIFOs) is read up to
+ * the limit and refused past it.
+ */
+export function readInput(path: string, what: string, limit: number): Uint8Array {
+  const fail = (why: string): never => {
+    throw new UsageError(`${what} '${path}': ${why}`);
+  };
+  const { fd, size } = openInput(path, what, limit);
+  const readInto = (buf: Uint8Array, at: number): number => {
     for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(MiB, limit + 1 - total));
-      let n: number;
       try {
-        n = readSync(fd, buf, 0, buf.length, null);
+        return readSync(fd, buf, at, buf.length - at, null);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') {
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
           continue;
         }
-        if (code === 'EOF') break;
+        if (code === 'EOF') return 0;
         return fail(code === 'EISDIR' ? 'is a directory' : (e as Error).message);
       }
+    }
+  };
+  try {
+    if (size >= 0) {
+      // A regular file: its size is known and within the limit (a file shrinking meanwhile gives
+      // what is there; one growing, the size it had when checked).
+      const out = new Uint8Array(size);
+      let total = 0;
+      while (total < size) {
+        const n = readInto(out, total);
+        if (n === 0) break;
+        total += n;
+      }
+      return total === size ? out : out.subarray(0, total);
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = new Uint8Array(Math.min(MiB, limit + 1 - total));
+      const n = readInto(buf, 0);
       if (n === 0) break;
       total += n;
       if (total > limit) fail(`larger than the ${formatSize(limit)} accepted (a pipe that never ends?)`);

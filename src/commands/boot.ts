@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { INPUT_LIMITS, readInput } from '../input.ts';
+import { INPUT_LIMITS, inputSize, readInput } from '../input.ts';
 import { checkMachineShape, getBoard, parseSeed, parseSize } from '../options.ts';
 
 import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
@@ -85,7 +85,7 @@ Boot options:
   --timeout SEC      give up after SEC seconds of wall time (exit 1)
   --expect REGEX     succeed (exit 0) once a console line has matched every REGEX given (in
                      any order; lines of several VMs carry their [vmN] prefix)
-  --stats            print "stats: instructions=N seconds=S mips=M ..." on stderr at the end
+  --stats            print "stats: instructions=N seconds=S mips=M startup_ms=T ..." on stderr at the end
                      (and "jit: pages=N translate-ms=T ...": the translator's work)
   --interpreter      run guest code on the interpreter alone, without translating hot code to
                      WebAssembly (also SHYPER_JIT=0; SHYPER_JIT_THRESHOLD=N translates a page
@@ -267,11 +267,13 @@ export async function main(argv: string[]): Promise<number> {
   checkMachineShape(board, { smp: opts.smp, mem: opts.mem, gic: opts.gic });
   const kernelPath = opts.kernel ?? `${GUESTS}Image.gz`;
   const initrdPath = opts.initrd ?? (opts.kernel === undefined ? `${GUESTS}initramfs.cpio.gz` : undefined);
-  const kernel = readImage(kernelPath, 'kernel');
+  // (Checked first, as the other inputs are: a missing or oversized kernel is a one-line error.)
+  const kernelSize = inputSize(kernelPath, 'kernel', INPUT_LIMITS.kernel);
   // A native boot's kernel decompresses on zlib's threads while the rest is set up (~50 ms for the
   // kit's; started by the launcher before the bundle loaded, kernel-prefetch.ts); awaited at
-  // loadLinux. (Marked handled now: an error before that must not be unhandled.)
-  const unpacked = opts.native ? unpackKernel(kernelPath, kernel) : null;
+  // loadLinux. (Marked handled now: an error before that must not be unhandled.) Under the
+  // hypervisor the VMs' configs name the images they load.
+  const unpacked = opts.native ? unpackKernel(kernelPath, kernelSize, () => readImage(kernelPath, 'kernel')) : null;
   unpacked?.catch(() => {});
   const initrd = initrdPath !== undefined ? readImage(initrdPath, 'initrd') : undefined;
   const dtb = opts.dtb !== undefined ? readImage(opts.dtb, 'dtb') : undefined;
@@ -429,6 +431,8 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 
+  // (performance.now() counts from the process's start: this is the start-up, the launcher's
+  // bundle, the machine's set-up and the images' loading, before the first guest instruction.)
   const started = performance.now();
   const pacer = new IdlePacer();
   const result = await new Promise<{ code: number; why: string }>((resolve) => {
@@ -499,7 +503,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (opts.stats) {
     const n = machine.instructions();
-    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
+    process.stderr.write(`stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} startup_ms=${started.toFixed(0)} virtual_ms=${(machine.virtualNs() / 1e6).toFixed(3)} rss_mb=${Math.round(process.resourceUsage().maxRSS / 1024)}\n`);
     process.stderr.write(jitStatsLine() + '\n');
   }
   return result.code;

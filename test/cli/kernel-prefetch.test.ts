@@ -27,21 +27,43 @@ describe('kernel prefetch', () => {
     const file = join(dir, 'Image.gz');
     writeFileSync(file, gzipSync(raw));
     const data = new Uint8Array(readFileSync(file));
+    let reads = 0;
+    const read = (): Uint8Array => (reads++, data);
     prefetchKernel(['--native', '--kernel', file], '/nowhere');
     const p = registry[PREFETCH_KEY] as { path: string } | undefined;
     expect(p?.path).toBe(resolve(file));
-    expect(Buffer.from(await unpackKernel(file, data)).equals(raw)).toBe(true);
+    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
     expect(registry[PREFETCH_KEY]).toBeUndefined(); // taken once
+    expect(reads).toBe(0); // the launcher's bytes: the boot does not read the file again
+    // Without a prefetch the boot reads and decompresses it.
+    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
+    expect(reads).toBe(1);
 
     // A prefetch of another file, or of other bytes, is not used.
     const fake = { size: data.length, out: Buffer.from('not the kernel') };
     registry[PREFETCH_KEY] = { path: resolve(join(dir, 'other')), promise: Promise.resolve(fake) };
-    expect(Buffer.from(await unpackKernel(file, data)).equals(raw)).toBe(true);
+    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
     registry[PREFETCH_KEY] = { path: resolve(file), promise: Promise.resolve({ ...fake, size: data.length + 1 }) };
-    expect(Buffer.from(await unpackKernel(file, data)).equals(raw)).toBe(true);
+    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
+    // Nor for what is not a regular file (a FIFO: the launcher's read took its bytes, or some).
+    registry[PREFETCH_KEY] = { path: resolve(file), promise: Promise.resolve(fake) };
+    expect(Buffer.from(await unpackKernel(file, -1, read)).equals(raw)).toBe(true);
+    expect(reads).toBe(4);
     // ...and a matching one is (this is how the boot sees it).
     registry[PREFETCH_KEY] = { path: resolve(file), promise: Promise.resolve(fake) };
-    expect(Buffer.from(await unpackKernel(file, data)).toString()).toBe('not the kernel');
+    expect(Buffer.from(await unpackKernel(file, data.length, read)).toString()).toBe('not the kernel');
+    expect(reads).toBe(4);
+  });
+
+  it('passes an uncompressed kernel through as the launcher read it', async () => {
+    const raw = Buffer.from('an uncompressed arm64 Image'.repeat(50));
+    const file = join(dir, 'Image');
+    writeFileSync(file, raw);
+    prefetchKernel(['--native', '--kernel', file], '/nowhere');
+    const got = await unpackKernel(file, raw.length, () => {
+      throw new Error('read again');
+    });
+    expect(Buffer.from(got).equals(raw)).toBe(true);
   });
 
   it('reports corrupt gzip data as the boot does', async () => {
@@ -49,7 +71,7 @@ describe('kernel prefetch', () => {
     const bad = Buffer.concat([gzipSync(Buffer.alloc(1000)).subarray(0, 12), Buffer.alloc(20, 0xee)]);
     writeFileSync(file, bad);
     prefetchKernel(['--native', `--kernel=${file}`], '/nowhere');
-    const got = unpackKernel(file, new Uint8Array(bad));
+    const got = unpackKernel(file, bad.length, () => new Uint8Array(bad));
     await expect(got).rejects.toBeInstanceOf(ImageError);
     await expect(got).rejects.toThrow(/corrupt gzip data/);
   });

@@ -42,6 +42,20 @@ describe('translation cache file', () => {
     const other = r2.words.slice();
     other[100] ^= 1;
     expect(d.find(other, r2.hash, 'fp16,lse', 32)).toBeUndefined();
+    // lookup: the same answers, found through the page's sample of words first.
+    expect(d.lookup(r2.words.slice(), 'fp16,lse', 32)?.bytes).toEqual(r2.bytes);
+    expect(d.lookup(r1.words.slice(), 'fp16,lse', 32)?.bytes).toEqual(r1.bytes);
+    expect(d.lookup(r2.words, 'fp16', 32)).toBeUndefined();
+    expect(d.lookup(other, 'fp16,lse', 32)).toBeUndefined();
+    for (const at of [0, 511 * 4, 1023 * 4]) {
+      const w = r2.words.slice();
+      w[at] ^= 1;
+      expect(d.lookup(w, 'fp16,lse', 32), `word at ${at}`).toBeUndefined();
+    }
+    // A record added in this run is found the same way.
+    const r3 = record(3);
+    d.add(r3);
+    expect(d.lookup(r3.words.slice(), 'fp16,lse', 32)?.bytes).toEqual(r3.bytes);
   });
 
   it('a newer translation of the same words replaces the older one', () => {

@@ -58,6 +58,17 @@ function checksum(entries: Uint8Array, bytes: Uint8Array): number {
   return h >>> 0;
 }
 
+/**
+ * Three of a page's words mixed: a key the cache checks before hashing a page. Most pages a run
+ * fetches are in no record, and the whole page's hash cost ~8 us each: a loop of 1024 that, in a
+ * function called once per page, V8 runs in its baseline tiers (no on-stack replacement: see
+ * bin/shyper-emu.js), ~9 ms of a kit boot for ~1100 pages.
+ */
+function sampleKey(words: Uint8Array): number {
+  const v = new Int32Array(words.buffer, words.byteOffset, 1024);
+  return (v[0]! ^ Math.imul(v[511]!, 0x9e3779b1) ^ Math.imul(v[1023]!, 0x85ebca6b)) | 0;
+}
+
 function sameWords(a: Uint8Array, b: Uint8Array): boolean {
   const x = new Int32Array(a.buffer, a.byteOffset, 1024);
   const y = new Int32Array(b.buffer, b.byteOffset, 1024);
@@ -67,6 +78,8 @@ function sameWords(a: Uint8Array, b: Uint8Array): boolean {
 
 export class TranslationCache {
   private readonly byHash = new Map<number, CachedPage[]>();
+  /** sampleKey of every record's words. */
+  private readonly samples = new Set<number>();
   /** Records in the order this run used or made them, then the ones it did not touch. */
   private readonly used = new Set<CachedPage>();
   private changed = false;
@@ -79,6 +92,12 @@ export class TranslationCache {
   ) {
     this.loaded = this.read();
     for (const r of this.loaded) this.index(r);
+  }
+
+  /** The record for these words (and features, slack), if any: find without the hash of a page no record can be. */
+  lookup(words: Uint8Array, features: string, slack: number): CachedPage | undefined {
+    if (!this.samples.has(sampleKey(words))) return undefined;
+    return this.find(words, pageHash(words), features, slack);
   }
 
   /** The record for these words (and features, slack), if any. */
@@ -116,6 +135,7 @@ export class TranslationCache {
   }
 
   private index(r: CachedPage): void {
+    this.samples.add(sampleKey(r.words));
     const list = this.byHash.get(r.hash);
     if (list === undefined) this.byHash.set(r.hash, [r]);
     else list.push(r);

@@ -253,7 +253,7 @@ export class Translator {
     const cache = this.persist;
     if (cache === null) return;
     const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096);
-    const rec = cache.find(words, pageHash(words), featureKey(decoder.features), this.slack);
+    const rec = cache.lookup(words, featureKey(decoder.features), this.slack);
     if (rec === undefined) return;
     if (rec.module !== undefined) this.installCached(page, rec);
     else {

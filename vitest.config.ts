@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // Records the oracle suites skipped for want of a tool and names them in one line at the end.
     globalSetup: ['test/oracle-setup.ts'],
+    // The workers' event loops turn between tests (the reports of long synchronous suites time out otherwise).
+    setupFiles: ['test/event-loop-setup.ts'],
   },
 });

@@ -21,7 +21,12 @@ export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
 export const TLB_CONTEXTS = 2;
-/** Order of the five TLB arrays (each TLB_SIZE * TLB_CONTEXTS doubles) after SLOT_TLB_OFFSET. */
+/**
+ * Order of the five TLB arrays (each TLB_SIZE * TLB_CONTEXTS 64-bit entries) after
+ * SLOT_TLB_OFFSET. The read and write tags there are integers (i64: the page number, or TAG_NONE
+ * in the high word: never one) for wasm's probes; the JavaScript paths compare doubles kept on
+ * the heap beside them (rTag, wTag), written together (setRTag...).
+ */
 export const TLB_R_TAG = 0;
 export const TLB_R_OFF = 1;
 export const TLB_W_TAG = 2;
@@ -43,6 +48,8 @@ if (SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE + TLB_SIZE * TLB_CONTEXTS * 8 > SLOT_WAS
 
 /** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
 const NO_PAGE = new DecodedPage(-1);
+/** The high word of an integer tag no page has: a page number is within +-2^52, this is 2^62 and up. */
+const TAG_NONE = 0x40000000;
 NO_PAGE.valid = false;
 
 /**
@@ -75,9 +82,16 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   private readonly ramBytes: Uint8Array;
 
   // Soft TLBs: tag = virtual page number (a JS number, negative for the upper VA range), value =
-  // RAM offset of the page. NaN tags never match. They live in this CPU's slot of the wasm memory
-  // (jit/guest-memory.ts, at TLB_R_TAG... below) so translated code can probe them inline.
+  // RAM offset of the page. NaN tags never match. The offsets, and the tags as integers, live in
+  // this CPU's slot of the wasm memory (jit/guest-memory.ts, at TLB_R_TAG... below) so translated
+  // code can probe them inline.
   private readonly rTag: Float64Array;
+  /**
+   * The read and write tags as wasm sees them: entry i's page number as an i64 (low word at [2i]),
+   * compared with the address's without a conversion to double on every access (jit/emit-mem.ts).
+   */
+  private readonly rTagI: Int32Array;
+  private readonly wTagI: Int32Array;
   /**
    * The RAM offsets, as the low words of 64-bit entries (Uint32Array, entry i at [2i]): wasm
    * reads one with an i32 load, not an f64 load and a truncation on every access's address.
@@ -109,9 +123,11 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.slot = mem.guest?.allocCpu() ?? privateSlot();
     const n = TLB_SIZE * TLB_CONTEXTS;
     const t = this.slot.base + SLOT_TLB_OFFSET;
-    this.rTag = new Float64Array(this.slot.buffer, t + TLB_R_TAG * n * 8, n).fill(NaN);
+    this.rTag = new Float64Array(n).fill(NaN);
+    this.rTagI = new Int32Array(this.slot.buffer, t + TLB_R_TAG * n * 8, 2 * n).fill(TAG_NONE);
     this.rOff = new Uint32Array(this.slot.buffer, t + TLB_R_OFF * n * 8, 2 * n);
-    this.wTag = new Float64Array(this.slot.buffer, t + TLB_W_TAG * n * 8, n).fill(NaN);
+    this.wTag = new Float64Array(n).fill(NaN);
+    this.wTagI = new Int32Array(this.slot.buffer, t + TLB_W_TAG * n * 8, 2 * n).fill(TAG_NONE);
     this.wOff = new Uint32Array(this.slot.buffer, t + TLB_W_OFF * n * 8, 2 * n);
     this.xTag = new Float64Array(this.slot.buffer, t + TLB_X_TAG * n * 8, n).fill(NaN);
     this.xCode = new Int32Array(this.slot.buffer, t + TLB_X_CODE_BYTE, n);
@@ -133,7 +149,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const wOff = this.wOff;
     // (indexOf: the native search, as the TLB has thousands of entries to look through. Offsets
     // are the even words; the odd ones, their zero high words, match only RAM offset 0.)
-    for (let i = wOff.indexOf(ro); i >= 0; i = wOff.indexOf(ro, i + 1)) if ((i & 1) === 0) this.wTag[i >> 1] = NaN;
+    for (let i = wOff.indexOf(ro); i >= 0; i = wOff.indexOf(ro, i + 1)) if ((i & 1) === 0) this.clearWTag(i >> 1);
   }
 
   /** Drop decoded instructions for RAM bytes [ro, ro+len) on every CPU (a loader, DMA). */
@@ -146,7 +162,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     // End the block too: the run loop keeps executing a page without re-translating it.
     this.exitRequest = 1;
     this.rTag.fill(NaN);
+    this.rTagI.fill(TAG_NONE);
     this.wTag.fill(NaN);
+    this.wTagI.fill(TAG_NONE);
     this.wEpoch = (this.wEpoch + 1) & 0xff;
     this.xTag.fill(NaN);
     this.blocks2M.clear();
@@ -181,8 +199,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.exitRequest = 1;
     for (let ctx = 0; ctx < TLB_SIZE * TLB_CONTEXTS; ctx += TLB_SIZE) {
       const i = (pn & TLB_MASK) + ctx;
-      if (this.rTag[i] === pn) this.rTag[i] = NaN;
-      if (this.wTag[i] === pn) this.wTag[i] = NaN;
+      if (this.rTag[i] === pn) this.clearRTag(i);
+      if (this.wTag[i] === pn) this.clearWTag(i);
       if (this.xTag[i] === pn) this.xTag[i] = NaN;
     }
   }
@@ -386,7 +404,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     if (ro < 0) return this.externalAbort(va, true);
     const i = this.writablePage(va, ro - off);
     if (i >= 0) {
-      this.rTag[i] = this.wTag[i]!;
+      this.setRTag(i, this.wTag[i]!);
       this.rOff[i << 1] = ro - off;
     }
     return ro;
@@ -407,10 +425,31 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pn = (va - (va & 0xfff)) / PAGE;
     if (!this.translator.pageCacheable || !tlbAddress(pn)) return -1;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    this.wTag[i] = pn;
+    this.setWTag(i, pn);
     this.wOff[i << 1] = pageRo;
     this.wHint[(pageRo / PAGE) & 0xffff] = this.wEpoch;
     return i;
+  }
+
+  // Tags are entered and dropped here only: the doubles the JavaScript paths compare and the
+  // integers wasm compares must agree (pn is within +-2^40: tlbAddress).
+  private setRTag(i: number, pn: number): void {
+    this.rTag[i] = pn;
+    this.rTagI[2 * i] = pn;
+    this.rTagI[2 * i + 1] = Math.floor(pn / 4294967296);
+  }
+  private setWTag(i: number, pn: number): void {
+    this.wTag[i] = pn;
+    this.wTagI[2 * i] = pn;
+    this.wTagI[2 * i + 1] = Math.floor(pn / 4294967296);
+  }
+  private clearRTag(i: number): void {
+    this.rTag[i] = NaN;
+    this.rTagI[2 * i + 1] = TAG_NONE;
+  }
+  private clearWTag(i: number): void {
+    this.wTag[i] = NaN;
+    this.wTagI[2 * i + 1] = TAG_NONE;
   }
 
   // ---- memory: slow paths ----
@@ -463,7 +502,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const ro = this.mem.ramOffset(this.translator.translate(va, write ? Access.Write : Access.Read));
     if (ro < 0 || !this.translator.pageCacheable || !tlbAddress(pn)) return;
     if (write && this.codeCache.isCode((ro - off) / PAGE)) return;
-    tags[i] = pn;
+    if (write) this.setWTag(i, pn);
+    else this.setRTag(i, pn);
     (write ? this.wOff : this.rOff)[i << 1] = ro - off;
   }
 
@@ -481,7 +521,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       const pn = (va - off) / PAGE;
       if (this.translator.pageCacheable && tlbAddress(pn)) {
         const i = (pn & TLB_MASK) + this.tlbCtx;
-        this.rTag[i] = pn;
+        this.setRTag(i, pn);
         this.rOff[i << 1] = ro - off;
       }
       return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);

@@ -193,11 +193,11 @@ export function probeInline(e: Bytes, va: number, rb: number, ctx: number, pn: n
   e.set(pn);
   tlbEntry(e, pn, ctx, rb);
   e.set(t);
+  // (the integer tag: soft-tlb.ts rTagI)
   e.get(pn);
-  e.op(Op.f64_convert_i64_s);
   e.get(t);
-  e.mem(Op.f64_load, tlbArray(write ? TLB_W_TAG : TLB_R_TAG), 3);
-  e.op(Op.f64_eq);
+  e.mem(Op.i64_load, tlbArray(write ? TLB_W_TAG : TLB_R_TAG), 3);
+  e.op(Op.i64_eq);
   e.get(va);
   e.op(Op.i32_wrap_i64);
   e.i32(0xfff);
@@ -220,7 +220,7 @@ export function addressOf(e: Bytes, va: number, t: number, write: boolean): void
 }
 
 /** The probe functions' keys: the access size (1..32 bytes) and direction. */
-const probeKey = (size: number, write: boolean): number => size * 2 + (write ? 1 : 0);
+export const probeKey = (size: number, write: boolean): number => size * 2 + (write ? 1 : 0);
 
 /**
  * probe(va: i64, rb: i32, ctx: i32) -> i32: the wasm address of va when its page is in the CPU's

@@ -342,7 +342,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     }
     const page = this.codeCache.page(ro, this.decoder);
     if (this.translator.pageCacheable) {
-      this.xTag[ti] = pn;
+      this.setXTag(ti, pn);
       this.xPage[ti] = page;
       this.xCode[ti] = page.slot;
       this.xWTable[2 * ti] = 0;

@@ -102,6 +102,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   /** Where this CPU's register file and soft TLBs live (its slot of the guest's wasm memory). */
   readonly slot: CpuSlot;
   protected readonly xTag: Float64Array;
+  /** The execute TLB's tags as integers, for the hub's and the wasm interpreter's probes (chain.ts, winterp-asm.ts). */
+  private readonly xTagI: Int32Array;
   /** Per execute-TLB entry, its page's translated code (the table index; 0: none yet). */
   protected readonly xCode: Int32Array;
   /** Per execute-TLB entry, [2i] its page's wasm-interpreter table and [2i + 1] that table's generation. */
@@ -129,7 +131,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.wTag = new Float64Array(n).fill(NaN);
     this.wTagI = new Int32Array(this.slot.buffer, t + TLB_W_TAG * n * 8, 2 * n).fill(TAG_NONE);
     this.wOff = new Uint32Array(this.slot.buffer, t + TLB_W_OFF * n * 8, 2 * n);
-    this.xTag = new Float64Array(this.slot.buffer, t + TLB_X_TAG * n * 8, n).fill(NaN);
+    this.xTag = new Float64Array(n).fill(NaN);
+    this.xTagI = new Int32Array(this.slot.buffer, t + TLB_X_TAG * n * 8, 2 * n).fill(TAG_NONE);
     this.xCode = new Int32Array(this.slot.buffer, t + TLB_X_CODE_BYTE, n);
     this.xWTable = new Int32Array(this.slot.buffer, t + TLB_X_WTABLE_BYTE, 2 * n);
     this.ram = mem.ram;
@@ -167,6 +170,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.wTagI.fill(TAG_NONE);
     this.wEpoch = (this.wEpoch + 1) & 0xff;
     this.xTag.fill(NaN);
+    this.xTagI.fill(TAG_NONE);
     this.blocks2M.clear();
     this.blocks1G.clear();
     this.tlbFlushes++;
@@ -201,7 +205,10 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       const i = (pn & TLB_MASK) + ctx;
       if (this.rTag[i] === pn) this.clearRTag(i);
       if (this.wTag[i] === pn) this.clearWTag(i);
-      if (this.xTag[i] === pn) this.xTag[i] = NaN;
+      if (this.xTag[i] === pn) {
+        this.xTag[i] = NaN;
+        this.xTagI[2 * i + 1] = TAG_NONE;
+      }
     }
   }
 
@@ -442,6 +449,12 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.wTag[i] = pn;
     this.wTagI[2 * i] = pn;
     this.wTagI[2 * i + 1] = Math.floor(pn / 4294967296);
+  }
+  /** The execute TLB's entry ti is page pn's (cpu.ts fetchPageSlow). */
+  protected setXTag(ti: number, pn: number): void {
+    this.xTag[ti] = pn;
+    this.xTagI[2 * ti] = pn;
+    this.xTagI[2 * ti + 1] = Math.floor(pn / 4294967296);
   }
   private clearRTag(i: number): void {
     this.rTag[i] = NaN;

@@ -106,13 +106,12 @@ function chainFunction(): WasmFunction {
   set(PN);
   tlbEntry(e, PN, CTX, RB);
   set(TI);
-  // Hit: the tag matches (NaN never does) and the target is word aligned (else the run loop
-  // raises the PC alignment fault).
+  // Hit: the tag matches (the integer one, soft-tlb.ts xTagI) and the target is word aligned
+  // (else the run loop raises the PC alignment fault).
   get(PN);
-  op(Op.f64_convert_i64_s);
   get(TI);
-  mem(Op.f64_load, SLOT_TLB_OFFSET + TLB_X_TAG * TLB_ENTRIES * 8, 3);
-  op(Op.f64_eq);
+  mem(Op.i64_load, SLOT_TLB_OFFSET + TLB_X_TAG * TLB_ENTRIES * 8, 3);
+  op(Op.i64_eq);
   get(TARGET);
   op(Op.i32_wrap_i64, Op.i32_const);
   e.s32(3);

@@ -277,12 +277,11 @@ export function leavePage(a: Asm, top: number): void {
   a.set(L_C);
   tlbEntry(a, L_C, P_CTX, P_RB);
   a.set(L_T);
-  // the tag (NaN never matches) and the alignment
+  // the tag (the integer one: soft-tlb.ts xTagI) and the alignment
   a.get(L_C);
-  a.o(Op.f64_convert_i64_s);
   a.get(L_T);
-  a.mem(Op.f64_load, SLOT_TLB_OFFSET + TLB_X_TAG * TLB_ENTRIES * 8, 3);
-  a.o(Op.f64_ne);
+  a.mem(Op.i64_load, SLOT_TLB_OFFSET + TLB_X_TAG * TLB_ENTRIES * 8, 3);
+  a.o(Op.i64_ne);
   a.get(L_TGT);
   a.o(Op.i32_wrap_i64);
   a.i32(3);

@@ -90,7 +90,7 @@ Boot options:
   --interpreter      run guest code on the interpreter alone, without translating hot code to
                      WebAssembly (also SHYPER_JIT=0; SHYPER_JIT_THRESHOLD=N translates a page
                      after N block entries into it (200000), 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
-                     compiles a translated page again, optimized, after it ran N instructions;
+                     compiles a translated page again, optimized, after it ran N instructions (5 M);
                      SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
                      thread; SHYPER_WINTERP=0 runs code not translated on the JavaScript
                      interpreter instead of the WebAssembly one; output is identical either way)

@@ -52,11 +52,13 @@ setFlagsFromString('--no-wasm-lazy-compilation');
 /**
  * Instructions a translated page runs (counted per entry from the run loop, a chain's work going
  * to the page it started in) before it is compiled again by the optimizing compiler. An
- * optimizing compile of a page costs 30-120 ms here (against 3-10 ms for the baseline), about what
- * 10-20 M instructions gain at twice the speed: only pages that keep running pay it back (the kit
- * boot optimizes none; bench-mix's loops all).
+ * optimizing compile of a page costs 30-170 ms of the worker's thread (against 3-10 ms for the
+ * baseline), none of the guest's; its code runs ~4x faster than the baseline's (Debian: ~0.75
+ * against ~4.2 ns an instruction, session 13). 5 M (20 M until session 13) gets the kit's hot
+ * page optimized ~100 ms sooner: kit run -2..6%, 4 CPUs -1.5%, Debian and bench-mix the same, in
+ * alternating runs; only pages that keep running reach it (the kit optimizes one).
  */
-export const DEFAULT_OPTIMIZE_AFTER = 20_000_000;
+export const DEFAULT_OPTIMIZE_AFTER = 5_000_000;
 
 /**
  * Records of the translation cache compiled as soon as it is read (persist.ts; the file lists

@@ -53,10 +53,11 @@ setFlagsFromString('--no-wasm-lazy-compilation');
  * Instructions a translated page runs (counted per entry from the run loop, a chain's work going
  * to the page it started in) before it is compiled again by the optimizing compiler. An
  * optimizing compile of a page costs 30-170 ms of the worker's thread (against 3-10 ms for the
- * baseline), none of the guest's; its code runs ~4x faster than the baseline's (Debian: ~0.75
- * against ~4.2 ns an instruction, session 13). 5 M (20 M until session 13) gets the kit's hot
- * page optimized ~100 ms sooner: kit run -2..6%, 4 CPUs -1.5%, Debian and bench-mix the same, in
- * alternating runs; only pages that keep running reach it (the kit optimizes one).
+ * baseline), none of the guest's; its code is faster (bench-mix, loops: 1.3x; Debian's pages
+ * translated only at a lower threshold ran ~4.2 ns an instruction in baseline code, its optimized
+ * hot page ~0.75). 5 M (20 M until session 13) gets the kit's hot page optimized ~100 ms sooner:
+ * kit run -2..6%, 4 CPUs -1.5%, Debian and bench-mix the same, in alternating runs; only pages
+ * that keep running reach it (the kit optimizes one).
  */
 export const DEFAULT_OPTIMIZE_AFTER = 5_000_000;
 

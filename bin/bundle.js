@@ -138,6 +138,7 @@ export async function build(root = ROOT, file = bundlePath(root)) {
       packages: 'external',
       banner: { js: TAG },
       legalComments: 'none',
+      minifyWhitespace: true,
       write: false,
       outfile: workerFile,
       logLevel: 'silent',
@@ -158,6 +159,7 @@ export async function build(root = ROOT, file = bundlePath(root)) {
       banner: { js: TAG }, // the manifest's line, filled in below (the map counts it)
       sourcesContent: false,
       legalComments: 'none',
+      minifyWhitespace: true,
       write: false,
       outfile: file,
       logLevel: 'silent',

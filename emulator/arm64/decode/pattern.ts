@@ -193,8 +193,7 @@ const INDEX_SIZE = 1 << (32 - INDEX_SHIFT);
  * Decoded words kept for reuse (Decoder.memo): 2^18 slots (~3 MB). The rk3588 run's kernels have
  * ~73 K distinct words; with 2^16 slots 177 K words were decoded anew, with 2^18 97 K (-1%).
  */
-const MEMO_BITS = 18;
-const MEMO_SIZE = 1 << MEMO_BITS;
+export const MEMO_BITS = 18;
 
 /**
  * The matcher built from all tables. Overlaps are resolved by specificity: among the patterns
@@ -217,15 +216,25 @@ export class Decoder {
    * times on average. A hit shares the Decoded, fields included (handlers and emitters only read
    * them).
    */
-  private readonly memoWord = new Int32Array(MEMO_SIZE);
-  private readonly memo: (Decoded | undefined)[] = new Array<Decoded | undefined>(MEMO_SIZE).fill(undefined);
+  private readonly memoWord: Int32Array;
+  private readonly memo: (Decoded | undefined)[];
+  /** 32 - the memo's bits: the hash's shift. */
+  private readonly memoShift: number;
 
   constructor(
     tables: OpDef[][],
     private readonly undefinedExec: Exec,
     /** The optional features this decoder implements (the CPU's core). */
     readonly features: FeatureSet = ALL_FEATURES,
+    /**
+     * log2 of the memo's slots: MEMO_BITS (~3 MB) for CPUs; the translation worker, which
+     * decodes a few pages, takes a small one (its first translation waited for the 3 MB).
+     */
+    memoBits = MEMO_BITS,
   ) {
+    this.memoWord = new Int32Array(1 << memoBits);
+    this.memo = new Array<Decoded | undefined>(1 << memoBits).fill(undefined);
+    this.memoShift = 32 - memoBits;
     this.all = tables.flat();
     // Stable sort: more fixed bits first, declaration order otherwise.
     const sorted = [...this.all].sort((a, c) => popcount(c.mask) - popcount(a.mask));
@@ -264,7 +273,7 @@ export class Decoder {
   }
 
   decode(word: number): Decoded {
-    const h = Math.imul(word, 0x9e3779b1) >>> (32 - MEMO_BITS);
+    const h = Math.imul(word, 0x9e3779b1) >>> this.memoShift;
     const m = this.memo[h];
     if (m !== undefined && this.memoWord[h] === (word | 0)) return m;
     const d = this.decodeNew(word);

@@ -7,6 +7,11 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { compileRequest, type PageRequest } from './background.ts';
 import './runtime.ts'; // the compiler tiers' V8 flags (baseline only, eager) are set there
+import { useSmallDecoderMemos } from '../decoders.ts';
+
+// A page request decodes at most 1024 words: a CPU's 3 MB memo of decoded words would only cost
+// this thread its allocation and page faults before its first translation.
+useSmallDecoderMemos();
 
 const port = (workerData as { port: MessagePort }).port;
 port.on('message', (r: PageRequest) => port.postMessage(compileRequest(r)));

@@ -1,8 +1,9 @@
 // Guest RAM on transparent huge pages, as QEMU asks for its guest RAM (qemu_madvise with
 // QEMU_MADV_HUGEPAGE). Most Linux hosts set THP to `madvise`: only memory a process marks with
 // madvise(MADV_HUGEPAGE) gets 2 MiB pages. Without them every first touch of a 4 KiB page of the
-// guest's RAM is a page fault of the host: ~36 K of them in a kit boot, ~10 K with the mark
-// (kit boot -6% on the 2-core machine, where a fault costs several microseconds). Node has no
+// guest's RAM is a page fault of the host: a kit boot took ~36 K faults in all, ~26 K with the
+// mark (the rest are V8's heap, files, threads; kit boot -4..6% on the 2-core machine, where a
+// fault costs ~11 us). Node has no
 // madvise, so it is called through koffi; where that cannot be done (another OS, no prebuilt
 // koffi for this machine) RAM stays on small pages, which only costs time.
 import { createRequire } from 'node:module';

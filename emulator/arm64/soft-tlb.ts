@@ -23,9 +23,9 @@ export const TLB_MASK = TLB_SIZE - 1;
 export const TLB_CONTEXTS = 2;
 /**
  * Order of the five TLB arrays (each TLB_SIZE * TLB_CONTEXTS 64-bit entries) after
- * SLOT_TLB_OFFSET. The read and write tags there are integers (i64: the page number, or TAG_NONE
- * in the high word: never one) for wasm's probes; the JavaScript paths compare doubles kept on
- * the heap beside them (rTag, wTag), written together (setRTag...).
+ * SLOT_TLB_OFFSET. The read, write and execute tags there are integers (i64: the page number,
+ * or TAG_NONE in the high word: never one) for wasm's probes; the JavaScript paths compare
+ * doubles kept on the heap beside them (rTag, wTag, xTag), written together (setTag).
  */
 export const TLB_R_TAG = 0;
 export const TLB_R_OFF = 1;
@@ -152,7 +152,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const wOff = this.wOff;
     // (indexOf: the native search, as the TLB has thousands of entries to look through. Offsets
     // are the even words; the odd ones, their zero high words, match only RAM offset 0.)
-    for (let i = wOff.indexOf(ro); i >= 0; i = wOff.indexOf(ro, i + 1)) if ((i & 1) === 0) this.clearWTag(i >> 1);
+    for (let i = wOff.indexOf(ro); i >= 0; i = wOff.indexOf(ro, i + 1)) if ((i & 1) === 0) this.setTag(this.wTag, this.wTagI, i >> 1, NaN);
   }
 
   /** Drop decoded instructions for RAM bytes [ro, ro+len) on every CPU (a loader, DMA). */
@@ -203,12 +203,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.exitRequest = 1;
     for (let ctx = 0; ctx < TLB_SIZE * TLB_CONTEXTS; ctx += TLB_SIZE) {
       const i = (pn & TLB_MASK) + ctx;
-      if (this.rTag[i] === pn) this.clearRTag(i);
-      if (this.wTag[i] === pn) this.clearWTag(i);
-      if (this.xTag[i] === pn) {
-        this.xTag[i] = NaN;
-        this.xTagI[2 * i + 1] = TAG_NONE;
-      }
+      if (this.rTag[i] === pn) this.setTag(this.rTag, this.rTagI, i, NaN);
+      if (this.wTag[i] === pn) this.setTag(this.wTag, this.wTagI, i, NaN);
+      if (this.xTag[i] === pn) this.setTag(this.xTag, this.xTagI, i, NaN);
     }
   }
 
@@ -411,7 +408,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     if (ro < 0) return this.externalAbort(va, true);
     const i = this.writablePage(va, ro - off);
     if (i >= 0) {
-      this.setRTag(i, this.wTag[i]!);
+      this.setTag(this.rTag, this.rTagI, i, this.wTag[i]!);
       this.rOff[i << 1] = ro - off;
     }
     return ro;
@@ -432,37 +429,29 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const pn = (va - (va & 0xfff)) / PAGE;
     if (!this.translator.pageCacheable || !tlbAddress(pn)) return -1;
     const i = (pn & TLB_MASK) + this.tlbCtx;
-    this.setWTag(i, pn);
+    this.setTag(this.wTag, this.wTagI, i, pn);
     this.wOff[i << 1] = pageRo;
     this.wHint[(pageRo / PAGE) & 0xffff] = this.wEpoch;
     return i;
   }
 
-  // Tags are entered and dropped here only: the doubles the JavaScript paths compare and the
-  // integers wasm compares must agree (pn is within +-2^40: tlbAddress).
-  private setRTag(i: number, pn: number): void {
-    this.rTag[i] = pn;
-    this.rTagI[2 * i] = pn;
-    this.rTagI[2 * i + 1] = Math.floor(pn / 4294967296);
-  }
-  private setWTag(i: number, pn: number): void {
-    this.wTag[i] = pn;
-    this.wTagI[2 * i] = pn;
-    this.wTagI[2 * i + 1] = Math.floor(pn / 4294967296);
+  /**
+   * Entry i of a TLB is page pn's, or no page's when pn is NaN. Tags are entered and dropped here
+   * only: the doubles the JavaScript paths compare and the integers wasm compares must agree (a
+   * page number is an integer within +-2^52).
+   */
+  protected setTag(tags: Float64Array, tagsI: Int32Array, i: number, pn: number): void {
+    tags[i] = pn;
+    if (pn !== pn) {
+      tagsI[2 * i + 1] = TAG_NONE;
+      return;
+    }
+    tagsI[2 * i] = pn;
+    tagsI[2 * i + 1] = Math.floor(pn / 4294967296);
   }
   /** The execute TLB's entry ti is page pn's (cpu.ts fetchPageSlow). */
   protected setXTag(ti: number, pn: number): void {
-    this.xTag[ti] = pn;
-    this.xTagI[2 * ti] = pn;
-    this.xTagI[2 * ti + 1] = Math.floor(pn / 4294967296);
-  }
-  private clearRTag(i: number): void {
-    this.rTag[i] = NaN;
-    this.rTagI[2 * i + 1] = TAG_NONE;
-  }
-  private clearWTag(i: number): void {
-    this.wTag[i] = NaN;
-    this.wTagI[2 * i + 1] = TAG_NONE;
+    this.setTag(this.xTag, this.xTagI, ti, pn);
   }
 
   // ---- memory: slow paths ----
@@ -515,8 +504,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const ro = this.mem.ramOffset(this.translator.translate(va, write ? Access.Write : Access.Read));
     if (ro < 0 || !this.translator.pageCacheable || !tlbAddress(pn)) return;
     if (write && this.codeCache.isCode((ro - off) / PAGE)) return;
-    if (write) this.setWTag(i, pn);
-    else this.setRTag(i, pn);
+    this.setTag(tags, write ? this.wTagI : this.rTagI, i, pn);
     (write ? this.wOff : this.rOff)[i << 1] = ro - off;
   }
 
@@ -534,7 +522,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       const pn = (va - off) / PAGE;
       if (this.translator.pageCacheable && tlbAddress(pn)) {
         const i = (pn & TLB_MASK) + this.tlbCtx;
-        this.setRTag(i, pn);
+        this.setTag(this.rTag, this.rTagI, i, pn);
         this.rOff[i << 1] = ro - off;
       }
       return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);

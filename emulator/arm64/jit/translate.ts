@@ -347,8 +347,23 @@ export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entr
 
 /** Compile a page's module: the baseline compiler, or the optimizing one when `optimize`. */
 export function compileModule(bytes: Uint8Array, optimize: boolean): WebAssembly.Module {
-  const b = bytes as Uint8Array<ArrayBuffer>;
-  return optimize ? withOptimizingCompiler(() => new WebAssembly.Module(b)) : new WebAssembly.Module(b);
+  if (!optimize) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  const b = withOptimizedMark(bytes);
+  return withOptimizingCompiler(() => new WebAssembly.Module(b));
+}
+
+/**
+ * The module's bytes with a custom section (id 0) named "optimized" after them. V8 keeps one
+ * compiled module per process for the same bytes (its native module cache, whichever compiler
+ * made it): without the mark, optimizing bytes compiled before by the baseline compiler (the wasm
+ * interpreter, started on it by the CLI) returned that baseline code in under a millisecond.
+ */
+function withOptimizedMark(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const name = [...'optimized'].map((c) => c.charCodeAt(0));
+  const out = new Uint8Array(bytes.length + 3 + name.length);
+  out.set(bytes);
+  out.set([0, 1 + name.length, name.length, ...name], bytes.length);
+  return out;
 }
 
 /** A compiled page module's function, bound to the guest's memory, the hub's chain function (chain.ts) and the helper. */

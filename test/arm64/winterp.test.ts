@@ -12,6 +12,8 @@ import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
 import { ARENA_TABLE_BYTES } from '../../emulator/arm64/jit/guest-memory.ts';
 import { TABLE_HEAT } from '../../emulator/arm64/jit/winterp-ops.ts';
 import { TestCpu } from './harness.ts';
+import { Decoder, type Decoded } from '../../emulator/arm64/decode/pattern.ts';
+import { allTables } from '../../emulator/arm64/decode/index.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 import { El2Reg, ESR_EC, HCR_EL2, type El2Cpu } from '../../emulator/arm64/el2.ts';
 import { El2CpuPort, el2Adapter } from '../../emulator/arm64/el2-cpu.ts';
@@ -235,6 +237,33 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
     expect([jit.x(0), jit.x(1)]).toEqual([10n, 10n]);
     // mov, mov, add, cinc, b, brk: 6 words packed in JavaScript for the 24 instructions on the two pages.
     expect(jitStats.wpacked - before).toBe(6);
+  });
+
+  it('keeps in the decoder\'s memo only the words JavaScript runs (helper operations), not those wasm packs', () => {
+    // A decoder of its own: the shared one holds every test's words.
+    const decoder = new Decoder(allTables(), (cpu) => cpu.raiseUndefined());
+    const memo = decoder as unknown as { memo: (Decoded | undefined)[]; memoWord: Int32Array };
+    const inMemo = (w: number) => memo.memo.some((d, h) => d !== undefined && memo.memoWord[h] === (w | 0));
+    const lines = ['mov x1, #7', 'add x2, x1, #3', 'umulh x3, x1, x2', 'eor x4, x1, x2', 'crc32x w5, w5, x1', 'mov x6, #1'];
+    const words = assemble(lines);
+    const jit = new TestCpu(decoder);
+    const interp = new TestCpu(decoder);
+    interp.cpu.jit = null;
+    jit.cpu.jitThreshold = 2 ** 30;
+    for (const t of [jit, interp]) {
+      for (let i = 0; i < words.length; i++) t.mem.ram.setUint32(TestCpu.CODE + 4 * i, words[i]!, true);
+      t.cpu.invalidateCodeRam(TestCpu.CODE, words.length * 4);
+      t.cpu.pc = TestCpu.CODE;
+    }
+    const [helpers, ran] = [jitStats.whelper, jitStats.wran];
+    expect(jit.cpu.run(words.length)).toBe(words.length);
+    expect(jitStats.wran - ran).toBe(words.length); // all on the wasm interpreter
+    // UMULH and CRC32X have no wasm operation: their handlers ran, decoded from the memo.
+    expect(jitStats.whelper - helpers).toBe(2);
+    expect(lines.map((l, i) => `${l}: ${inMemo(words[i]!)}`)).toEqual(lines.map((l) => `${l}: ${/^(umulh|crc32x)/.test(l)}`));
+    expect(interp.cpu.run(words.length)).toBe(words.length);
+    expectSame(jit, interp, 'helper words');
+    expect(jit.x(6)).toBe(1n);
   });
 
   it('a page written by a store is decoded again: the new instruction runs', () => {

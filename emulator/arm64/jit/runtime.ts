@@ -19,10 +19,10 @@
 import { setFlagsFromString } from 'node:v8';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
-import type { Fields } from '../decode/pattern.ts';
+import type { Decoded, Fields } from '../decode/pattern.ts';
 import { compileModule, compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
-import { TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
+import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
@@ -109,7 +109,7 @@ export interface JitCpu {
   /** Block entries into a page before it is translated (0: at the first, synchronously). */
   readonly jitThreshold: number;
   /** The core's decoder: its features are what the background compiler decodes with. */
-  readonly decoder: { readonly features: FeatureSet; decode(word: number): { exec: unknown; fields: Fields } };
+  readonly decoder: { readonly features: FeatureSet; decode(word: number, keep?: boolean): Decoded; remember(word: number, d: Decoded): void };
 }
 
 /** Whole-process figures (bench, tests). */
@@ -539,8 +539,12 @@ export class Translator {
     // Straight from the decoder (its own memo): the page's arrays are the interpreter's, wanted
     // only if a handler of this page runs (cpu.ts jitHelper decodes them then).
     const word = this.view.getInt32(ram + idx * 4, true);
-    const d = this.current!.decoder.decode(word);
+    // Kept in the decoder's memo only when JavaScript will run it (the helper: cpu.ts jitHelper
+    // decodes it again); the others live on in wasm's memo of packed slots.
+    const decoder = this.current!.decoder;
+    const d = decoder.decode(word, false);
     const op = pack(d.exec, d.fields, this.bytes, this.view, at);
+    if (op === OP_HELPER) decoder.remember(word, d);
     jitStats.wpacked++;
     if (entry !== 0) {
       // (Word by word: copyWithin, a call into the runtime, was ~10 ms of a kit boot.)

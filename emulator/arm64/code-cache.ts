@@ -52,6 +52,11 @@ export class DecodedPage {
   /** Instructions its translated code ran (jit/runtime.ts OPTIMIZE_AFTER); optimized since. */
   work = 0;
   optimized = false;
+  /**
+   * Its baseline translation was declined: no inner loop (jit/runtime.ts DEFER_HEAT). It stays on
+   * the wasm interpreter until much hotter, then gets the optimizing compiler's translation.
+   */
+  deferred = false;
   /** A translation of it is being made by the background compiler (jit/background.ts). */
   pending = false;
   /** Wasm address of its slot table for the wasm interpreter (jit/winterp.ts), or 0: none yet. */

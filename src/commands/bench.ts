@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === 'jit' && argv.length <= 2) {
     // `bench jit [ITERATIONS]`: only the translator's figures.
-    const lines = [...jitFigures(buildBench(), argv[1] ?? '100'), mixFigure(buildBench('bench-mix')), ...kitBootLines()];
+    const lines = [...jitFigures(buildBench(), argv[1] ?? '100'), mixFigure(buildBench('bench-mix')), callsFigure(buildBench('bench-calls')), ...kitBootLines()];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
   }
@@ -95,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(`cpu   bench-int: ${insns} instructions, shyper-emu ${ours.toFixed(2)} s = ${(insns / ours / 1e6).toFixed(1)} MIPS, qemu-aarch64 ${qemu.toFixed(2)} s, ratio ${(ours / qemu).toFixed(1)}x (${agree})`);
   lines.push(...jitFigures(prog, iters));
   lines.push(mixFigure(buildBench('bench-mix')));
+  lines.push(callsFigure(buildBench('bench-calls')));
   lines.push(...kitBootLines());
   lines.push(await idleFigure());
   lines.push(await vmOverheadFigure());
@@ -194,6 +195,20 @@ function mixFigure(prog: string): string {
   const agree = jit.out === interp.out && q.stdout === jit.out ? 'outputs agree' : 'OUTPUTS DIFFER';
   const mips = (r: { insns: number; s: number }) => (r.insns / r.s / 1e6).toFixed(1);
   return `jit-mix: mips=${mips(jit)} interp-mips=${mips(interp)} qemu-ratio=${(jit.s / qemu).toFixed(1)}x speedup=${(interp.s / jit.s).toFixed(2)}x (bench-mix ${jit.insns} instructions, qemu-aarch64 ${qemu.toFixed(2)} s, ${agree}, ${warm})`;
+}
+
+/**
+ * `jit-calls: ...`: kernel-style code (test/programs/bench-calls.c: small functions calling each
+ * other across pages), on the translator and qemu-aarch64; `declined=` the pages left to the wasm
+ * interpreter (jit/runtime.ts DEFER_HEAT). (No interpreter run: ~240 M instructions.)
+ */
+function callsFigure(prog: string): string {
+  const p0 = jitStats.pages;
+  const d0 = jitStats.deferred;
+  const jit = runBenchInt(prog, '3000', true);
+  const [q, qemu] = time(() => spawnSync('qemu-aarch64', [prog, '3000'], { encoding: 'utf8' }));
+  const agree = q.stdout === jit.out ? 'outputs agree' : 'OUTPUTS DIFFER';
+  return `jit-calls: mips=${(jit.insns / jit.s / 1e6).toFixed(1)} qemu-ratio=${(jit.s / qemu).toFixed(2)}x (bench-calls ${jit.insns} instructions, shyper-emu ${jit.s.toFixed(2)} s, qemu-aarch64 ${qemu.toFixed(2)} s, ${agree}, pages=${jitStats.pages - p0} declined=${jitStats.deferred - d0})`;
 }
 
 /** CPU seconds (user + system) the process `pid` has used so far, from /proc (Linux). */

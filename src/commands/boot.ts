@@ -91,6 +91,8 @@ Boot options:
                      WebAssembly (also SHYPER_JIT=0; SHYPER_JIT_THRESHOLD=N translates a page
                      after N block entries into it (200000), 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
                      compiles a translated page again, optimized, after it ran N instructions (5 M);
+                     SHYPER_JIT_DEFER=N: a page with no inner loop stays on the WebAssembly
+                     interpreter until N times hotter, then is translated optimized (8; 0 = never);
                      SHYPER_JIT_BACKGROUND=0 translates on the guest's thread instead of a worker
                      thread; SHYPER_WINTERP=0 runs code not translated on the JavaScript
                      interpreter instead of the WebAssembly one; output is identical either way)

@@ -7,7 +7,7 @@ import { describeOracle } from '../oracles.ts';
 import { expectSame } from './jit-pair.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
-import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { DEFER_HEAT, jitStats } from '../../emulator/arm64/jit/runtime.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT } from '../../emulator/arm64/jit/background.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 
@@ -85,6 +85,40 @@ describeOracle('translation on the worker thread', ['cross-as'], () => {
     expect(pages[5]!.code).toBeNull();
     expect(pages.map((p) => p.pending)).toEqual([false, false, false, false, false, false]);
     expect(jitStats.background - installed0).toBe(5);
+  }, 120_000);
+
+  it('declines a page with no inner loop at first (wasm interpreter), translates it optimized once DEFER_HEAT thresholds hotter; the guest sees the same', async () => {
+    // Page 0: a loop calling f on page 1 (straight-line code entered at every call) 3000 times.
+    const main = assemble(['mov x1, #3000', 'mov x2, #0', 'mov x3, #1', '1: bl 2f', 'subs x1, x1, #1', 'b.ne 1b', 'brk #0', '.balign 4096', '2: add x2, x2, x1', 'eor x3, x3, x2, lsl #3', 'add x2, x2, x3, lsr #7', 'ret']);
+    const jit = new TestCpu();
+    const interp = new TestCpu();
+    interp.cpu.jit = null;
+    jit.cpu.jitThreshold = 5;
+    for (const t of [jit, interp]) load(t, main);
+    const tr = jit.cpu.jit!;
+    await until(() => (tr.poll(), tr.pending === 0)); // nothing of an earlier test in flight
+    const f = jit.mem.codeCache.page(TestCpu.CODE + 4096, jit.cpu.decoder);
+    const [deferred0, optimized0] = [jitStats.deferred, jitStats.optimized];
+    let sawDeclined = false;
+    let callsBefore = -1; // calls of f made when its translation came in
+    let runs = 0;
+    while (jit.traps.length === 0 && runs < 20_000) {
+      expect(jit.cpu.run(53)).toBe(interp.cpu.run(53));
+      expectSame(jit, interp, `run ${++runs}`);
+      if (f.deferred && f.code === null) sawDeclined = true;
+      if (f.code !== null && callsBefore < 0) callsBefore = 3000 - Number(jit.x(1));
+      await until(() => (tr.poll(), tr.pending === 0));
+    }
+    expect(jit.traps[0]).toMatchObject({ ec: EC.BRK64 });
+    expect(jitStats.deferred - deferred0, 'f declined once').toBe(1);
+    const loop = jit.mem.codeCache.page(TestCpu.CODE, jit.cpu.decoder);
+    expect([loop.deferred, loop.code !== null], 'the calling loop translated at once').toEqual([false, true]);
+    expect(sawDeclined, 'f ran on the wasm interpreter meanwhile').toBe(true);
+    expect(f.code, 'f translated in the end').not.toBeNull();
+    expect(f.optimized).toBe(true);
+    expect(jitStats.optimized - optimized0, 'by the optimizing compiler').toBeGreaterThanOrEqual(1);
+    // Not before DEFER_HEAT thresholds of heat (each call enters f once; 60 calls here).
+    expect(callsBefore).toBeGreaterThanOrEqual(DEFER_HEAT * jit.cpu.jitThreshold);
   }, 120_000);
 
   it('drops a translation whose page was written while it was on the worker', async () => {

@@ -36,6 +36,8 @@ export interface PageRequest {
   keepBytes?: boolean;
   /** Compile these module bytes as they are (a page from the translation cache): no emitting. */
   bytes?: Uint8Array;
+  /** Decline (reply `deferred`) if what the entries reach has no inner loop (runtime.ts DEFER_HEAT). */
+  deferLoopless?: boolean;
 }
 
 export interface PageReply {
@@ -51,6 +53,8 @@ export interface PageReply {
   ms: number;
   /** The module's bytes, when asked for (keepBytes). */
   bytes?: Uint8Array;
+  /** Declined: no inner loop (deferLoopless); no module, no error. */
+  deferred?: boolean;
 }
 
 /** The worker's work for one request (also callable in-process, for tests). */
@@ -75,6 +79,7 @@ export function compileRequest(r: PageRequest): PageReply {
   };
   try {
     const bytes = pageModuleBytes(fns, args, r.entries, decode, r.first, r.full, r.slack, stats, !r.optimize);
+    if (r.deferLoopless === true && !stats.loops) return { id: r.id, deferred: true, translated: 0, calls: 0, ms: performance.now() - t0 };
     const module = compileModule(bytes, r.optimize);
     return { id: r.id, module, translated: stats.translated, calls: stats.calls, ms: performance.now() - t0, ...(r.keepBytes ? { bytes } : {}) };
   } catch (e) {

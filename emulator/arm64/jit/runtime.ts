@@ -8,6 +8,9 @@
 //                             wasm interpreter (winterp.ts)
 //   SHYPER_JIT_OPTIMIZE_AFTER=N  compile a translated page again with the optimizing compiler once
 //                             it has run N instructions (0: after its first run)
+//   SHYPER_JIT_DEFER=N        a page with no inner loop gets no baseline translation from the
+//                             worker: it is translated optimized once N times hotter (DEFER_HEAT;
+//                             0: no page is declined)
 //   SHYPER_JIT_BACKGROUND=0   translate on the guest's thread, not on a worker (background.ts);
 //                             a threshold of 0 (translate at the first entry) always does
 //   SHYPER_JIT_CACHE=FILE     the translation cache on disk (persist.ts): pages translated by the
@@ -62,6 +65,17 @@ setFlagsFromString('--no-wasm-lazy-compilation');
 export const DEFAULT_OPTIMIZE_AFTER = 5_000_000;
 
 /**
+ * Heat (block entries, taken branches), in thresholds, a page whose baseline translation was
+ * declined must gather before it is translated by the optimizing compiler instead. Declined: the
+ * first translation of a page with no inner loop (translate.ts), when the worker does it. Such
+ * code is entered at every call into the page and every return to it, and V8's baseline code pays
+ * ~20-40 ns at each entry (zeroing locals, two stack checks, a binary search for the entry): on a
+ * program of many small functions calling each other (kernel-style code) pages translated that way
+ * ran ~2x slower than on the wasm interpreter, which goes from page to page within one function.
+ */
+export const DEFER_HEAT = 8;
+
+/**
  * Records of the translation cache compiled as soon as it is read (persist.ts; the file lists
  * first those the last run used first); the others when a run first meets their words. All at
  * once measured no better on the kit or Debian boots, and would compile pages of other kernels.
@@ -78,6 +92,8 @@ export const jitSettings = {
   wasmInterpreter: process.env.SHYPER_WINTERP !== '0',
   threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD, 'SHYPER_JIT_THRESHOLD', DEFAULT_THRESHOLD),
   optimizeAfter: parseThreshold(process.env.SHYPER_JIT_OPTIMIZE_AFTER, 'SHYPER_JIT_OPTIMIZE_AFTER', DEFAULT_OPTIMIZE_AFTER),
+  /** DEFER_HEAT, or 0: every page gets a baseline translation first, none is declined. */
+  deferHeat: parseThreshold(process.env.SHYPER_JIT_DEFER, 'SHYPER_JIT_DEFER', DEFER_HEAT),
   /** The translation cache's file (persist.ts), or null: none. */
   cacheFile: cacheFile(),
   /** What its records are valid for: the translator's build (and the debug choice of emitters). */
@@ -125,6 +141,8 @@ export const jitStats = {
   /** Pages compiled again by the optimizing compiler, and the time that took (in translateMs too). */
   optimized: 0,
   optimizeMs: 0,
+  /** Pages whose baseline translation was declined (DEFER_HEAT). */
+  deferred: 0,
   /** Instructions translated code ran (the rest of a run was interpreted). */
   ran: 0,
   /** Instructions the wasm interpreter ran (winterp.ts), and the slots it had packed in JavaScript (the rest came from its memo). */
@@ -147,7 +165,7 @@ holdDoubles(jitStats, Object.keys(jitStats));
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran} wasm-entries=${j.wentries} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} deferred=${j.deferred} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran} wasm-entries=${j.wentries} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
 }
 
 export class Translator {
@@ -384,7 +402,10 @@ export class Translator {
     const entries = page.entries.slice();
     const persist = this.persist;
     const slack = this.slack;
-    bg.request({ words, entries, features, first: page.translations === 0 || optimize, full: page.translations >= 4, optimize, slack, keepBytes: persist !== null }, (r) => {
+    // A page declined before is translated by the optimizing compiler now; it is not kept in the
+    // translation cache, whose records are compiled by the baseline compiler (declined then again).
+    const deferLoopless = !optimize && page.translations === 0 && jitSettings.deferHeat > 0;
+    bg.request({ words, entries, features, first: page.translations === 0 || optimize, full: page.translations >= 4, optimize, slack, keepBytes: persist !== null && !page.deferred, deferLoopless }, (r) => {
       if (persist !== null && r.bytes !== undefined) {
         persist.add({ hash: pageHash(words), features: featureKey(cpu.decoder.features), slack, words, entries, translated: r.translated, calls: r.calls, bytes: r.bytes });
       }
@@ -418,6 +439,14 @@ export class Translator {
     this.pending--;
     jitStats.translateMs += r.ms;
     if (optimize) jitStats.optimizeMs += r.ms;
+    if (r.deferred === true) {
+      // No inner loop: on the wasm interpreter until DEFER_HEAT thresholds hotter, then optimized.
+      page.deferred = true;
+      page.optimized = true;
+      page.heat = Math.min(page.heat, cpu.jitThreshold) - (jitSettings.deferHeat - 1) * cpu.jitThreshold;
+      jitStats.deferred++;
+      return;
+    }
     if (r.module === undefined) {
       if (r.lost) return; // the worker is gone: translated here from now on
       jitStats.failures++;

@@ -190,10 +190,13 @@ export interface Decoded {
 const INDEX_SHIFT = 21;
 const INDEX_SIZE = 1 << (32 - INDEX_SHIFT);
 /**
- * Decoded words kept for reuse (Decoder.memo): 2^18 slots (~3 MB). The rk3588 run's kernels have
- * ~73 K distinct words; with 2^16 slots 177 K words were decoded anew, with 2^18 97 K (-1%).
+ * Decoded words kept for reuse (Decoder.memo): 2^14 slots (~200 KB). 2^18 (~3 MB) while every word
+ * the wasm interpreter packed went in (the rk3588 run's kernels have ~73 K distinct words); since
+ * only the words JavaScript runs do (jit/runtime.ts decodeSlot), 2^14: kit start-up -11 ms, run
+ * -35 ms (less to allocate, fault in and scan in the GC), Debian and --interpreter the same, in
+ * alternating runs (session 14).
  */
-export const MEMO_BITS = 18;
+export const MEMO_BITS = 14;
 
 /**
  * The matcher built from all tables. Overlaps are resolved by specificity: among the patterns
@@ -227,8 +230,8 @@ export class Decoder {
     /** The optional features this decoder implements (the CPU's core). */
     readonly features: FeatureSet = ALL_FEATURES,
     /**
-     * log2 of the memo's slots: MEMO_BITS (~3 MB) for CPUs; the translation worker, which
-     * decodes a few pages, takes a small one (its first translation waited for the 3 MB).
+     * log2 of the memo's slots: MEMO_BITS for CPUs; the translation worker, which decodes a few
+     * pages, takes a smaller one (its first translation had waited for the 3 MB of 2^18 slots).
      */
     memoBits = MEMO_BITS,
   ) {

@@ -9,8 +9,9 @@ import { compileRequest, type PageRequest } from './background.ts';
 import './runtime.ts'; // the compiler tiers' V8 flags (baseline only, eager) are set there
 import { useSmallDecoderMemos } from '../decoders.ts';
 
-// A page request decodes at most 1024 words: a CPU's 3 MB memo of decoded words would only cost
-// this thread its allocation and page faults before its first translation.
+// A page request decodes at most 1024 words: a CPU's memo of decoded words (3 MB until session
+// 14, ~200 KB now) would only cost this thread its allocation and page faults before its first
+// translation.
 useSmallDecoderMemos();
 
 const port = (workerData as { port: MessagePort }).port;

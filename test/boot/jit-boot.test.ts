@@ -52,12 +52,13 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
       const m = jitLine(jit.stderr);
       expect(m, jit.stderr).not.toBeNull();
       const [pages, ran, background] = [Number(m![1]), Number(m![3]), Number(m![4])];
-      expect(pages, what).toBeGreaterThan(env.SHYPER_JIT_BACKGROUND === '0' ? 500 : 50);
-      expect(background, what).toBe(env.SHYPER_JIT_BACKGROUND === '0' ? 0 : pages);
       const declined = Number(/ deferred=(\d+)/.exec(jit.stderr)?.[1]);
+      // Every page that got hot was translated, or declined (none is, but by default).
+      expect(pages + declined, what).toBeGreaterThan(env.SHYPER_JIT_BACKGROUND === '0' ? 500 : 50);
+      expect(background, what).toBe(env.SHYPER_JIT_BACKGROUND === '0' ? 0 : pages);
       if (env.SHYPER_JIT_DEFER === undefined && env.SHYPER_JIT_BACKGROUND === undefined) {
-        // Pages with no inner loop declined, and on the wasm interpreter instead.
-        expect(declined, what).toBeGreaterThan(10);
+        // Pages with no inner loop declined (~20), and on the wasm interpreter instead.
+        expect(declined, what).toBeGreaterThan(5);
         expect(ran / Number(count(jit.stderr)), what).toBeGreaterThan(0.3);
       } else {
         expect(declined, what).toBe(0);

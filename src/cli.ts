@@ -5,7 +5,7 @@
 import { UsageError } from './errors.ts';
 import { ConfigError } from '../hypervisor/config.ts';
 import { diagnostic } from './linux-user/host-io.ts';
-import { jitSettingsError } from '../emulator/arm64/jit/runtime.ts';
+import { jitSettingsError } from '../emulator/arm64/jit/settings.ts';
 import { setRamAdvice } from '../emulator/arm64/jit/guest-memory.ts';
 import { adviseHugePages } from './huge-pages.ts';
 

@@ -49,11 +49,11 @@ export class DecodedPage {
   /** Entries translated code did not cover, since the last translation; translations so far. */
   misses = 0;
   translations = 0;
-  /** Instructions its translated code ran (jit/runtime.ts OPTIMIZE_AFTER); optimized since. */
+  /** Instructions its translated code ran (jit/settings.ts DEFAULT_OPTIMIZE_AFTER); optimized since. */
   work = 0;
   optimized = false;
   /**
-   * Its baseline translation was declined: no inner loop (jit/runtime.ts DEFER_HEAT). It stays on
+   * Its baseline translation was declined: no inner loop (jit/settings.ts DEFER_HEAT). It stays on
    * the wasm interpreter until much hotter, then gets the optimizing compiler's translation.
    */
   deferred = false;

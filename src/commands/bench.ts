@@ -13,7 +13,7 @@ import { UsageError } from '../errors.ts';
 import { latencyLines } from './bench-latency.ts';
 import { netFigure } from './bench-net.ts';
 import { diskFigures } from './bench-disk.ts';
-import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStats } from '../../emulator/arm64/jit/settings.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The images shipped in guests/ (SHYPER_KIT: another kit folder, with Image.gz or Image).
@@ -200,7 +200,7 @@ function mixFigure(prog: string): string {
 /**
  * `jit-calls: ...`: kernel-style code (test/programs/bench-calls.c: small functions calling each
  * other across pages), on the translator and qemu-aarch64; `declined=` the pages left to the wasm
- * interpreter (jit/runtime.ts DEFER_HEAT). (No interpreter run: ~240 M instructions.)
+ * interpreter (jit/settings.ts DEFER_HEAT). (No interpreter run: ~240 M instructions.)
  */
 function callsFigure(prog: string): string {
   const p0 = jitStats.pages;

@@ -24,7 +24,7 @@ import { Gateway } from '../../emulator/net/gateway.ts';
 import type { HostForwarder, HostfwdRule } from '../../emulator/net/hostfwd.ts';
 import { hostfwdOption, NATIVE_NIC_MAC, openHostForwards } from '../net-user.ts';
 import { loadVmConfig, mvmVmSet, type VmConfig } from '../../hypervisor/config.ts';
-import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/settings.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
        shyper-emu run-elf [--stats] [--interpreter] [--no-jit-cache] [--cpu CORE] PROG [ARGS...]

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.ts';
 import { INPUT_LIMITS, readInput } from '../input.ts';
 import { Process, USER_CPUS, type UserCpuName } from '../linux-user/process.ts';
 import { diagnostic } from '../linux-user/host-io.ts';
-import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/settings.ts';
 
 const USAGE = `usage: shyper-emu run-elf [--stats] [--interpreter] [--no-jit-cache] [--cpu ${USER_CPUS.join('|')}] PROG [ARGS...]`;
 

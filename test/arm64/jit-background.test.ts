@@ -7,7 +7,7 @@ import { describeOracle } from '../oracles.ts';
 import { expectSame } from './jit-pair.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
-import { DEFER_HEAT, jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { DEFER_HEAT, jitStats } from '../../emulator/arm64/jit/settings.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT } from '../../emulator/arm64/jit/background.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
 

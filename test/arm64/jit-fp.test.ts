@@ -10,7 +10,7 @@ import { assemble } from './ls-oracle.ts';
 import { pair, expectSame } from './jit-pair.ts';
 import { TestCpu } from './harness.ts';
 import { operands, rng } from './fp-operands.ts';
-import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitStats } from '../../emulator/arm64/jit/settings.ts';
 import { FPCR, FPSR } from '../../emulator/arm64/regs.ts';
 import type { DecodedPage } from '../../emulator/arm64/code-cache.ts';
 import type { Cpu } from '../../emulator/arm64/cpu.ts';

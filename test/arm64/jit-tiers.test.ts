@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { expect, it } from 'vitest';
 import { compileModule } from '../../emulator/arm64/jit/translate.ts';
 import { wasmInterpreterBytes } from '../../emulator/arm64/jit/winterp.ts';
-import '../../emulator/arm64/jit/runtime.ts'; // the tiers' flags
+import '../../emulator/arm64/jit/settings.ts'; // the tiers' flags
 
 setFlagsFromString('--allow-natives-syntax');
 // (V8's test functions: parsed only now that the flag is set.)

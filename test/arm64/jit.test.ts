@@ -8,7 +8,7 @@ import { describeOracle } from '../oracles.ts';
 import { TestCpu } from './harness.ts';
 import { assemble } from './ls-oracle.ts';
 import { EC } from '../../emulator/arm64/cpu.ts';
-import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitStats } from '../../emulator/arm64/jit/settings.ts';
 import { BUDGET_SLACK } from '../../emulator/arm64/jit/emitter.ts';
 import { Access } from '../../emulator/arm64/memory.ts';
 import { emitPage, type TranslateStats } from '../../emulator/arm64/jit/translate.ts';

@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { pair, expectSame, PROGRAM, stepTogether } from './jit-pair.ts';
 import { describeOracle } from '../oracles.ts';
 import { assemble } from './ls-oracle.ts';
-import { jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitStats } from '../../emulator/arm64/jit/settings.ts';
 import { ARENA_TABLE_BYTES } from '../../emulator/arm64/jit/guest-memory.ts';
 import { TABLE_HEAT } from '../../emulator/arm64/jit/winterp-ops.ts';
 import { TestCpu } from './harness.ts';

@@ -22,7 +22,7 @@ describeOracle("Debian's generic kernel, translator on", ['debian-kernel'], () =
     process.env.SHYPER_JIT_CACHE = join(dir, 'cache.bin');
     // (At the threshold of session 10, where several hundred pages are translated: what this
     // checks is that the worker's timing and the cache do not show, with much translated; every
-    // hot page, none left to the wasm interpreter for having no inner loop: runtime.ts DEFER_HEAT.)
+    // hot page, none left to the wasm interpreter for having no inner loop: settings.ts DEFER_HEAT.)
     process.env.SHYPER_JIT_THRESHOLD = '20000';
     process.env.SHYPER_JIT_DEFER = '0';
     let a, b;

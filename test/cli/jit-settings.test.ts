@@ -1,4 +1,4 @@
-// The translator's settings come from the environment (emulator/arm64/jit/runtime.ts): a malformed
+// The translator's settings come from the environment (emulator/arm64/jit/settings.ts): a malformed
 // one is a usage error like a bad flag -- one line naming it, exit 2, no stack trace.
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';

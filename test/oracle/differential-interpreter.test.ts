@@ -2,7 +2,7 @@
 // translator, no wasm interpreter (jit/winterp.ts). Its handlers are what every other way of
 // running falls back to (helper calls, soft-TLB misses), so they are checked on their own too.
 import { afterAll, expect } from 'vitest';
-import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStats } from '../../emulator/arm64/jit/settings.ts';
 
 jitSettings.enabled = false;
 process.env.ORACLE_PER_ENCODING ??= '200';

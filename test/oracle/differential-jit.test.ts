@@ -3,7 +3,7 @@
 // generated code (or, for encodings without an emitter, through the helper from generated code).
 // ORACLE_PER_ENCODING defaults to 60 here: each case translates a fresh page.
 import { afterAll, expect } from 'vitest';
-import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStats } from '../../emulator/arm64/jit/settings.ts';
 
 jitSettings.enabled = true;
 jitSettings.threshold = 0;

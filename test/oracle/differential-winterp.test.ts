@@ -2,7 +2,7 @@
 // threshold no page reaches): every case's instruction runs on the wasm interpreter
 // (jit/winterp.ts), or through its helper for operations it leaves to the handlers.
 import { afterAll, expect } from 'vitest';
-import { jitSettings, jitStats } from '../../emulator/arm64/jit/runtime.ts';
+import { jitSettings, jitStats } from '../../emulator/arm64/jit/settings.ts';
 
 jitSettings.enabled = true;
 jitSettings.wasmInterpreter = true;

@@ -36,7 +36,7 @@ export interface PageRequest {
   keepBytes?: boolean;
   /** Compile these module bytes as they are (a page from the translation cache): no emitting. */
   bytes?: Uint8Array;
-  /** Decline (reply `deferred`) if what the entries reach has no inner loop (runtime.ts DEFER_HEAT). */
+  /** Decline (reply `deferred`) if what the entries reach has no inner loop (settings.ts DEFER_HEAT). */
   deferLoopless?: boolean;
 }
 

@@ -374,8 +374,8 @@ export function instantiatePage(module: WebAssembly.Module, memory: WebAssembly.
 
 /**
  * Compile with V8's optimizing wasm compiler (TurboFan) instead of its baseline (Liftoff, which
- * runtime.ts makes the default): the flags are read when a module is compiled (eagerly, as
- * runtime.ts turns lazy compilation off), so they are switched around this one compile.
+ * settings.ts makes the default): the flags are read when a module is compiled (eagerly, as
+ * settings.ts turns lazy compilation off), so they are switched around this one compile.
  */
 function withOptimizingCompiler<R>(compile: () => R): R {
   setFlagsFromString('--no-liftoff-only');

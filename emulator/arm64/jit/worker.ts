@@ -6,7 +6,7 @@
 // start-up than the earlier pages gained (kit boot: the same instructions translated, ~4% slower).
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { compileRequest, type PageRequest } from './background.ts';
-import './runtime.ts'; // the compiler tiers' V8 flags (baseline only, eager) are set there
+import './settings.ts'; // the compiler tiers' V8 flags (baseline only, eager) are set there
 import { useSmallDecoderMemos } from '../decoders.ts';
 
 // A page request decodes at most 1024 words: a CPU's memo of decoded words (3 MB until session

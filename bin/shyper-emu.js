@@ -1,10 +1,14 @@
-#!/usr/bin/env -S node --v8-pool-size=1
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1
 // Launcher. Node's option --v8-pool-size=1 (on the first line, as `npx shyper-emu` and
 // `./bin/shyper-emu.js` run it; spawns of `node bin/shyper-emu.js` in the bench pass it too): V8's
 // background work (optimizing compiles of both isolates, concurrent GC) goes to one platform
 // thread instead of one per core. On 2 cores the guest's thread and the translation worker then
 // keep theirs: the kit boot 1.34-1.42 -> 1.21-1.26 s, 4 CPUs 1.55-1.60 -> 1.44, rk3588 -2..-6%.
 // It cannot be set from here (the thread pool exists before any script runs).
+// The same line drops NODE_EXTRA_CA_CERTS from the environment: node reads and parses that file
+// of certificates at every start (~36 ms before any script on this 2-core machine, where it is
+// set system-wide), and shyper-emu makes no TLS connection. (src/commands/bench-hypervisor.ts
+// spawns the emulator the same way for its figures.)
 //
 // A fresh clone needs no build step: the first run bundles the TypeScript sources into
 // node_modules/.cache/shyper-emu/cli-*.cjs (bin/bundle.js, ~1 s) and later runs load that one file

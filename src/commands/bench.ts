@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Process } from '../linux-user/process.ts';
-import { EMULATOR, vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
+import { EMULATOR, emulatorEnv, vmBootFigure, vmOverheadFigure } from './bench-hypervisor.ts';
 import { UsageError } from '../errors.ts';
 import { latencyLines } from './bench-latency.ts';
 import { netFigure } from './bench-net.ts';
@@ -129,10 +129,10 @@ function kitBootLines(): string[] {
 function bootFigures(what: string, tag: string, kernel: string, smp: string): string[] {
   // qemu-system-aarch64 takes a gzipped arm64 Image as well.
   const args = ['--board', 'qemu-virt', '--native', '--smp', smp, '--kernel', kernel, '--initrd', `${KIT}/initramfs.cpio.gz`, '--append', 'shyper.test=1', '--stats', '--timeout', '600'];
-  const [b, boot] = time(() => spawnSync('node', [...EMULATOR, ...args], { encoding: 'utf8' }));
+  const [b, boot] = time(() => spawnSync('node', [...EMULATOR, ...args], { encoding: 'utf8', env: emulatorEnv() }));
   // Warm: the same boot again with the translation cache the first of two runs filled.
   const cacheDir = mkdtempSync(join(tmpdir(), 'shyper-bench-'));
-  const env = { ...process.env, SHYPER_JIT_CACHE: join(cacheDir, 'jit-cache.bin') };
+  const env = emulatorEnv({ SHYPER_JIT_CACHE: join(cacheDir, 'jit-cache.bin') });
   spawnSync('node', [...EMULATOR, ...args], { encoding: 'utf8', env });
   const [w, warm] = time(() => spawnSync('node', [...EMULATOR, ...args], { encoding: 'utf8', env }));
   rmSync(cacheDir, { recursive: true, force: true });
@@ -226,7 +226,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
  * the guest sits idle at the prompt (100 % = one host core).
  */
 async function idleFigure(seconds = 5): Promise<string> {
-  const p = spawn('node', [...EMULATOR, '--board', 'rk3588', '--native', '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn('node', [...EMULATOR, '--board', 'rk3588', '--native', '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'], env: emulatorEnv() });
   let out = '';
   const t0 = performance.now();
   const prompt = await new Promise<boolean>((resolve) => {

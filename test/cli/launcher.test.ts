@@ -35,8 +35,8 @@ describe('launcher', () => {
     expect(text).toContain(JSON.stringify(pathToFileURL(join(ROOT, 'hypervisor/config-schema.ts')).href));
   });
 
-  it('runs as an executable through its first line, which gives node --v8-pool-size=1', () => {
-    expect(readFileSync(join(ROOT, 'bin/shyper-emu.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --v8-pool-size=1');
+  it('runs as an executable through its first line, which gives node --v8-pool-size=1 and drops NODE_EXTRA_CA_CERTS', () => {
+    expect(readFileSync(join(ROOT, 'bin/shyper-emu.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1');
     const r = spawnSync(join(ROOT, 'bin/shyper-emu.js'), ['--help'], { encoding: 'utf8', cwd: ROOT });
     expectHelp({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 'run as ./bin/shyper-emu.js');
   });

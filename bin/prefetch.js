@@ -8,6 +8,7 @@
 // option value that looks like --native, a file changed meanwhile) costs time, never correctness.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { gunzip } from 'node:zlib';
 
 /** Where the prefetch is left for the boot command: { path, promise of { size, out } } (out: the bytes decompressed, or as read when not gzip). */
@@ -43,4 +44,43 @@ export function prefetchKernel(argv, root) {
   });
   promise.catch(() => {}); // the boot command reports errors, if it takes this at all
   globalThis[PREFETCH_KEY] = { path, promise };
+}
+
+/** Where the wasm interpreter's compile is left for the boot command (emulator/arm64/jit/runtime.ts takeWasmInterpreter). */
+export const WINTERP_KEY = Symbol.for('shyper-emu.winterp-prefetch');
+
+/**
+ * Start compiling the wasm interpreter (emulator/arm64/jit/winterp.ts) for a boot command, from
+ * the bytes an earlier run of this bundle left beside it (winterp-*.wasm), before the bundle runs.
+ *
+ * Why: the module is compiled by V8's optimizing compiler, ~40 ms on a 2-core machine, and the
+ * machine could not be made before that; compiled here, on V8's platform thread, it is done while
+ * this thread sets up the bundle's modules (decode tables) and the boot. (Not before the bundle is
+ * compiled: V8 refuses a code cache under other flags than it was made with, and serializes it
+ * again at exit.) The optimizing compiler's flags (the
+ * launcher's default is the baseline compiler, for translated pages) are read when V8 starts the
+ * compile's work, after this returns, so they stay set until the compile is done: nothing else
+ * compiles wasm before the boot command has taken this. V8 starts that work from a task of this
+ * thread, so this yields to the event loop a few times (~1.5 ms) before the bundle's synchronous
+ * load would hold it back (the compile then overlapped none of it: +40 ms).
+ */
+export async function prefetchWasmInterpreter(argv, bundle) {
+  const handoff = { file: bundle.replace(/cli-([^/]*)\.cjs$/, 'winterp-$1.wasm'), bytes: null, module: null };
+  globalThis[WINTERP_KEY] = handoff;
+  const boot = argv[0] === undefined || argv[0].startsWith('-');
+  if (!boot || ['--help', '-h', '--interpreter'].some((o) => argv.includes(o)) || process.env.SHYPER_JIT === '0' || process.env.SHYPER_WINTERP === '0') return;
+  try {
+    handoff.bytes = readFileSync(handoff.file);
+  } catch {
+    return; // the first run of this bundle: the boot command writes the file
+  }
+  setFlagsFromString('--no-liftoff-only');
+  setFlagsFromString('--no-liftoff');
+  handoff.module = WebAssembly.compile(handoff.bytes).finally(() => {
+    setFlagsFromString('--liftoff');
+    setFlagsFromString('--liftoff-only');
+  });
+  handoff.module.catch(() => {}); // the boot command compiles it again, which reports errors
+  const t0 = performance.now();
+  for (let i = 0; i < 3 || performance.now() - t0 < 1; i++) await new Promise((r) => setImmediate(r));
 }

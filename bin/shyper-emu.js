@@ -20,7 +20,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { BUNDLE, ROOT, build, isFresh, runBundle } from './bundle.js';
-import { prefetchKernel } from './prefetch.js';
+import { prefetchKernel, prefetchWasmInterpreter } from './prefetch.js';
 
 // A --native boot's kernel starts decompressing now, while the bundle loads (bin/prefetch.js).
 prefetchKernel(process.argv.slice(2), ROOT);
@@ -65,7 +65,9 @@ if (file) {
   process.env.SHYPER_JIT_CACHE ??= join(dirname(file), basename(file).replace(/^cli-/, 'jit-cache-').replace(/\.cjs$/, '.bin'));
   process.env.SHYPER_JIT_CACHE_VERSION = `${st.size}:${st.mtimeMs}`;
   if (process.env.SHYPER_DEBUG) process.setSourceMapsEnabled(true);
-  runBundle(file);
+  // A boot's wasm interpreter starts compiling once the bundle is compiled, while it sets up
+  // (bin/prefetch.js; not before: V8 refuses a code cache made under other flags).
+  await runBundle(file, () => prefetchWasmInterpreter(process.argv.slice(2), file));
 } else {
   let register;
   try {

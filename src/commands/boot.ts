@@ -25,6 +25,7 @@ import type { HostForwarder, HostfwdRule } from '../../emulator/net/hostfwd.ts';
 import { hostfwdOption, NATIVE_NIC_MAC, openHostForwards } from '../net-user.ts';
 import { loadVmConfig, mvmVmSet, type VmConfig } from '../../hypervisor/config.ts';
 import { jitSettings, jitStatsLine } from '../../emulator/arm64/jit/settings.ts';
+import { takeWasmInterpreter } from '../../emulator/arm64/jit/runtime.ts';
 
 export const HELP = `usage: shyper-emu [options]                      boot a board: the hypervisor and its VMs, or --native
        shyper-emu run-elf [--stats] [--interpreter] [--no-jit-cache] [--cpu CORE] PROG [ARGS...]
@@ -265,6 +266,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
+  // The wasm interpreter, compiling since the launcher started (bin/prefetch.js): awaited before
+  // the machine is made, which needs it.
+  const winterpCompiled = takeWasmInterpreter();
   const board = getBoard(opts.board);
   checkMachineShape(board, { smp: opts.smp, mem: opts.mem, gic: opts.gic });
   const kernelPath = opts.kernel ?? `${GUESTS}Image.gz`;
@@ -397,6 +401,7 @@ export async function main(argv: string[]): Promise<number> {
   const vmDeviceHub = new VmDeviceHub((line) => process.stderr.write(line + '\n'));
   if (!opts.native && gateway !== null) vmDeviceHub.attachGateway(gateway);
   try {
+    await winterpCompiled;
     if (opts.native) {
       machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
       machine.loadLinux({

@@ -1,10 +1,11 @@
 // The translator's per-memory state: when a page is hot enough to translate, the compile itself
 // (here or on the worker), the wasm interpreter's slot tables and memos. Its settings and figures
 // are in settings.ts.
+import { renameSync, writeFileSync } from 'node:fs';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
 import type { Decoded, Fields } from '../decode/pattern.ts';
-import { compileModule, compilePage, instantiatePage, type Helper, type PageFn, type TranslateStats } from './translate.ts';
+import { compileModule, compilePage, instantiatePage, optimizedBytes, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
 import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
@@ -473,10 +474,55 @@ function featureKey(f: FeatureSet): string {
 }
 
 let winterpModule: WebAssembly.Module | null = null;
-/** The wasm interpreter's module, compiled once per process by the optimizing compiler (~5 ms): it runs every cold instruction. */
+/**
+ * The wasm interpreter's module, compiled once per process by the optimizing compiler (~40 ms on
+ * the 2-core machine): it runs every cold instruction. Compiled here and now unless the launcher
+ * had it compiled already (takeWasmInterpreter).
+ */
 function wasmInterpreterModule(): WebAssembly.Module {
   winterpModule ??= compileModule(wasmInterpreterBytes(), true);
   return winterpModule;
+}
+
+/**
+ * What the launcher leaves for this (bin/prefetch.js prefetchWasmInterpreter): the file where the
+ * interpreter's bytes are kept for the next run, and the compile it started from that file's
+ * bytes before the bundle loaded (V8's platform thread compiles while this thread loads the
+ * bundle, its decode tables and the machine: ~40 ms of start-up), or nulls.
+ */
+interface WasmInterpreterPrefetch {
+  file: string;
+  bytes: Uint8Array | null;
+  module: Promise<WebAssembly.Module> | null;
+}
+const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');
+
+/**
+ * Take the launcher's compile of the wasm interpreter when it is of this build's bytes (true):
+ * resolves once it is in (a machine made before would compile its own). Otherwise the bytes are
+ * written where the next run's launcher finds them. Never rejects.
+ */
+export async function takeWasmInterpreter(): Promise<boolean> {
+  const pre = (globalThis as Record<symbol, WasmInterpreterPrefetch | undefined>)[WINTERP_PREFETCH];
+  if (pre === undefined) return false;
+  // (Awaited whatever follows: V8's flags are the optimizing compiler's until it is done.)
+  const compiled = pre.module === null ? null : await pre.module.catch(() => null);
+  if (winterpModule !== null || !jitSettings.enabled || !jitSettings.wasmInterpreter) return false;
+  // (With compileModule's mark: V8 keeps one compiled module per process for the same bytes.)
+  const bytes = optimizedBytes(wasmInterpreterBytes());
+  if (pre.bytes !== null && Buffer.compare(pre.bytes, bytes) === 0) {
+    // (A failed compile is compiled again when needed, which reports the error.)
+    winterpModule = compiled;
+    return compiled !== null;
+  }
+  try {
+    const tmp = `${pre.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, pre.file);
+  } catch {
+    // a read-only cache: compiled here at every start, as before
+  }
+  return false;
 }
 
 const translators = new WeakMap<WebAssembly.Memory, Translator>();

@@ -348,7 +348,7 @@ export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entr
 /** Compile a page's module: the baseline compiler, or the optimizing one when `optimize`. */
 export function compileModule(bytes: Uint8Array, optimize: boolean): WebAssembly.Module {
   if (!optimize) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  const b = withOptimizedMark(bytes);
+  const b = optimizedBytes(bytes);
   return withOptimizingCompiler(() => new WebAssembly.Module(b));
 }
 
@@ -358,7 +358,7 @@ export function compileModule(bytes: Uint8Array, optimize: boolean): WebAssembly
  * made it): without the mark, optimizing bytes compiled before by the baseline compiler (the wasm
  * interpreter, started on it by the CLI) returned that baseline code in under a millisecond.
  */
-function withOptimizedMark(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+export function optimizedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const name = [...'optimized'].map((c) => c.charCodeAt(0));
   const out = new Uint8Array(bytes.length + 3 + name.length);
   out.set(bytes);

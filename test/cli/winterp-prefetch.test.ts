@@ -1,0 +1,64 @@
+// The launcher's compile of the wasm interpreter (bin/prefetch.js prefetchWasmInterpreter), taken
+// by the boot command (emulator/arm64/jit/runtime.ts takeWasmInterpreter): it must be the
+// optimizing compiler's code (its flags are switched while V8 starts the compile, after the call),
+// V8's flags must be the baseline compiler's again afterwards (translated pages are compiled by
+// it), and a run without the file leaves it for the next one.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { afterEach, expect, it } from 'vitest';
+import { prefetchWasmInterpreter } from '../../bin/prefetch.js';
+import { takeWasmInterpreter, translatorFor } from '../../emulator/arm64/jit/runtime.ts';
+import { compileModule, optimizedBytes } from '../../emulator/arm64/jit/translate.ts';
+import { wasmInterpreterBytes } from '../../emulator/arm64/jit/winterp.ts';
+import { GuestMemory } from '../../emulator/arm64/jit/guest-memory.ts';
+import '../../emulator/arm64/jit/settings.ts'; // the tiers' flags
+
+setFlagsFromString('--allow-natives-syntax');
+// (V8's test functions: parsed only now that the flag is set.)
+const isTurboFan = new Function('f', 'return %IsTurboFanFunction(f)') as (f: unknown) => boolean;
+const isLiftoff = new Function('f', 'return %IsLiftoffFunction(f)') as (f: unknown) => boolean;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  delete (globalThis as Record<symbol, unknown>)[Symbol.for('shyper-emu.winterp-prefetch')];
+});
+
+function bundleIn(): { bundle: string; wasm: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'shyper-winterp-'));
+  dirs.push(dir);
+  return { bundle: join(dir, 'cli-0123abcd.cjs'), wasm: join(dir, 'winterp-0123abcd.wasm') };
+}
+
+it('a boot without the file writes it: the bytes the optimizing compiler gets (marked)', async () => {
+  const { bundle, wasm } = bundleIn();
+  await prefetchWasmInterpreter(['--native'], bundle);
+  expect(await takeWasmInterpreter()).toBe(false);
+  expect(readFileSync(wasm)).toEqual(Buffer.from(optimizedBytes(wasmInterpreterBytes())));
+});
+
+it('a boot takes the launcher\'s compile: TurboFan code, and the baseline compiler\'s flags after it', async () => {
+  const { bundle, wasm } = bundleIn();
+  writeFileSync(wasm, optimizedBytes(wasmInterpreterBytes()));
+  await prefetchWasmInterpreter(['--native', '--smp', '2'], bundle);
+  expect(await takeWasmInterpreter()).toBe(true);
+  const translator = translatorFor(new GuestMemory(1 << 20).memory!);
+  expect(isTurboFan(translator.winterp)).toBe(true);
+  // A page compiled now (here the interpreter's bytes without the mark) gets the baseline compiler.
+  const baseline = new WebAssembly.Instance(compileModule(wasmInterpreterBytes(), false), {
+    e: { m: new WebAssembly.Memory({ initial: 1 }), h: () => 0, d: () => 0, c: () => 0 },
+  }).exports.f;
+  expect(isLiftoff(baseline)).toBe(true);
+});
+
+it('commands other than a boot, --help and --interpreter start no compile', async () => {
+  for (const argv of [['run-elf', 'x'], ['--help'], ['--native', '--interpreter'], ['bench']]) {
+    const { bundle, wasm } = bundleIn();
+    writeFileSync(wasm, optimizedBytes(wasmInterpreterBytes()));
+    await prefetchWasmInterpreter(argv, bundle);
+    const handoff = (globalThis as Record<symbol, { module: unknown }>)[Symbol.for('shyper-emu.winterp-prefetch')]!;
+    expect(handoff.module, argv.join(' ')).toBeNull();
+  }
+});

@@ -39,6 +39,15 @@ it('a boot without the file writes it: the bytes the optimizing compiler gets (m
   expect(readFileSync(wasm)).toEqual(Buffer.from(optimizedBytes(wasmInterpreterBytes())));
 });
 
+it('a file that does not compile is written again, and the module compiled here', async () => {
+  const { bundle, wasm } = bundleIn();
+  writeFileSync(wasm, Buffer.from('not wasm'));
+  await prefetchWasmInterpreter(['--native'], bundle);
+  expect(await takeWasmInterpreter()).toBe(false);
+  expect(readFileSync(wasm)).toEqual(Buffer.from(optimizedBytes(wasmInterpreterBytes())));
+});
+
+// (After the others: the module taken is the process's from then on.)
 it('a boot takes the launcher\'s compile: TurboFan code, and the baseline compiler\'s flags after it', async () => {
   const { bundle, wasm } = bundleIn();
   writeFileSync(wasm, optimizedBytes(wasmInterpreterBytes()));

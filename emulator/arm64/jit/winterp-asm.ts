@@ -36,6 +36,10 @@ export const FN_FILL = 5;
 // every call, the run loop's call not being inlined: ~15 MB of garbage a kit boot.)
 // (P_N0: the instructions executed before, by translated code that went on into this page.)
 export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCLO = 4, P_PCHI = 5, P_SLOTS = 6, P_RAM = 7, P_N0 = 8;
+/**
+ * (i32) L_N: the instructions executed before the current one, less its index (L_IDX): nothing is
+ * counted per instruction, the count is L_N + L_IDX (count(a)); a jump in the page adjusts it.
+ */
 export const L_IDX = 9, L_N = 10, L_S = 11, L_OP = 12, L_RA = 13, L_RBN = 14, L_RC = 15, L_T = 16, L_U = 17, L_ADDR = 18, L_BR = 19;
 export const L_PCB = 20, L_IMM = 21, L_A = 22, L_B = 23, L_R = 24, L_VA = 25, L_TGT = 26, L_C = 27;
 /** (i32) Where the straight line of instructions from the last landing stops: the page's end or the budget's (winterp.ts). */
@@ -184,6 +188,13 @@ export class Asm extends Bytes {
   }
 }
 
+/** Push (i32) the instructions executed before the current one: L_N + L_IDX. */
+export function count(a: Asm): void {
+  a.get(L_N);
+  a.get(L_IDX);
+  a.o(Op.i32_add);
+}
+
 /** Return n + `after` with the next PC stored from `pushPc` (i64), the page's heat counted. */
 export function exit(a: Asm, pushPc: () => void, after: number): void {
   a.get(P_RB);
@@ -191,7 +202,7 @@ export function exit(a: Asm, pushPc: () => void, after: number): void {
   a.mem(Op.i64_store, SCRATCH_PC, 3);
   countHeat(a);
   countRan(a, after);
-  a.get(L_N);
+  count(a);
   if (after !== 0) {
     a.i32(after);
     a.o(Op.i32_add);
@@ -215,12 +226,17 @@ export function jump(a: Asm, top: number): void {
   a.i32(3);
   a.o(Op.i32_and, Op.i32_eqz, Op.i32_and);
   a.if();
+  // L_N + L_IDX = the count with this instruction, at the target's index
+  count(a);
+  a.i32(1);
+  a.o(Op.i32_add);
   a.get(L_C);
   a.o(Op.i32_wrap_i64);
   a.i32(2);
   a.o(Op.i32_shr_u);
-  a.set(L_IDX);
-  inc(a, L_N);
+  a.tee(L_IDX);
+  a.o(Op.i32_sub);
+  a.set(L_N);
   inc(a, L_BR);
   a.br(top);
   a.end();
@@ -233,7 +249,7 @@ export function countRan(a: Asm, after: number): void {
   a.get(P_RB);
   a.get(P_RB);
   a.mem(Op.i32_load, SLOT_WASM_RAN, 2);
-  a.get(L_N);
+  count(a);
   a.o(Op.i32_add);
   a.get(P_N0);
   a.o(Op.i32_sub);
@@ -299,6 +315,8 @@ export function leavePage(a: Asm, top: number): void {
   a.i64(-4096);
   a.o(Op.i64_and);
   a.set(L_PCB);
+  // (L_N follows the index: the count stays.)
+  count(a);
   a.get(L_TGT);
   a.o(Op.i32_wrap_i64);
   a.i32(0xfff);
@@ -306,6 +324,9 @@ export function leavePage(a: Asm, top: number): void {
   a.i32(2);
   a.o(Op.i32_shr_u);
   a.tee(L_IDX);
+  a.o(Op.i32_sub);
+  a.set(L_N);
+  a.get(L_IDX);
   a.get(L_U);
   a.o(Op.i32_add);
   a.i32(1);
@@ -327,7 +348,7 @@ export function leavePage(a: Asm, top: number): void {
   a.brIf(miss);
   countRan(a, 0);
   a.get(L_TGT);
-  a.get(L_N);
+  count(a);
   a.get(P_BUDGET);
   a.get(P_RB);
   a.get(P_CTX);

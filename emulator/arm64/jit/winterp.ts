@@ -27,7 +27,7 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
+import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
 import { TYPE_CHAIN, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
@@ -228,6 +228,8 @@ function interpreterFunction(): WasmFunction {
   a.get(P_ENTRY);
   a.set(L_IDX);
   a.get(P_N0);
+  a.get(P_ENTRY);
+  a.o(Op.i32_sub);
   a.set(L_N);
   a.i64Halves(P_PCLO, P_PCHI);
   a.set(L_PCB);
@@ -236,16 +238,16 @@ function interpreterFunction(): WasmFunction {
   // line from here must stop: the end of the page or of the budget, whichever comes first, so
   // that $next makes one comparison for both.
   const check = a.loop();
-  a.get(L_N);
+  count(a);
   a.get(P_BUDGET);
   a.o(Op.i32_ge_s);
   a.if();
   exit(a, () => a.pc(), 0);
   a.end();
-  a.get(L_IDX);
+  // (idx + budget - count: budget - L_N)
   a.get(P_BUDGET);
   a.get(L_N);
-  a.o(Op.i32_sub, Op.i32_add);
+  a.o(Op.i32_sub);
   a.tee(L_LIM);
   a.i32(1024);
   a.get(L_LIM);
@@ -289,7 +291,7 @@ function interpreterFunction(): WasmFunction {
   a.br(top);
   a.end();
   // $helper: the interpreter's handler; non-zero when the block ends there (the helper stored the PC).
-  a.get(L_N);
+  count(a);
   a.get(L_IDX);
   a.get(L_PCB);
   a.o(Op.f64_convert_i64_s);
@@ -299,13 +301,13 @@ function interpreterFunction(): WasmFunction {
   a.if();
   countHeat(a);
   countRan(a, 1);
-  a.get(L_N);
+  count(a);
   a.i32(1);
   a.o(Op.i32_add, Op.return);
   a.end();
   a.end();
-  // $next: the instruction is done; the next one, unless the straight line stops there.
-  inc(a, L_N);
+  // $next: the instruction is done; the next one (counted by its index), unless the straight line
+  // stops there.
   a.get(L_IDX);
   a.i32(1);
   a.o(Op.i32_add);

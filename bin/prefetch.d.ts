@@ -3,4 +3,4 @@ export const PREFETCH_KEY: symbol;
 export function gunzipOptions(data: Uint8Array): { maxOutputLength: number; chunkSize: number };
 export function prefetchKernel(argv: string[], root: string): void;
 export const WINTERP_KEY: symbol;
-export function prefetchWasmInterpreter(argv: string[], bundle: string): Promise<void>;
+export function prefetchWasmInterpreter(argv: string[], bundle: string, stamp: string): Promise<void>;

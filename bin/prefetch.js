@@ -51,29 +51,35 @@ export const WINTERP_KEY = Symbol.for('shyper-emu.winterp-prefetch');
 
 /**
  * Start compiling the wasm interpreter (emulator/arm64/jit/winterp.ts) for a boot command, from
- * the bytes an earlier run of this bundle left beside it (winterp-*.wasm), before the bundle runs.
+ * the bytes an earlier run of this build of the bundle left beside it (winterp-*.wasm: the
+ * bundle's stamp, `size:mtime` as the translation cache keys it, a newline, the module), before
+ * the bundle runs.
  *
  * Why: the module is compiled by V8's optimizing compiler, ~40 ms on a 2-core machine, and the
  * machine could not be made before that; compiled here, on V8's platform thread, it is done while
  * this thread sets up the bundle's modules (decode tables) and the boot. (Not before the bundle is
  * compiled: V8 refuses a code cache under other flags than it was made with, and serializes it
- * again at exit.) The optimizing compiler's flags (the
- * launcher's default is the baseline compiler, for translated pages) are read when V8 starts the
- * compile's work, after this returns, so they stay set until the compile is done: nothing else
- * compiles wasm before the boot command has taken this. V8 starts that work from a task of this
- * thread, so this yields to the event loop a few times (~1.5 ms) before the bundle's synchronous
- * load would hold it back (the compile then overlapped none of it: +40 ms).
+ * again at exit.) The optimizing compiler's flags (the launcher's default is the baseline
+ * compiler, for translated pages) are read when V8 starts the compile's work, after this
+ * returns, so they stay set until the compile is done: nothing else compiles wasm before the boot
+ * command has taken this. V8 starts that work from a task of this thread, so this yields to the
+ * event loop a few times (~1.5 ms) before the bundle's synchronous setup would hold it back (the
+ * compile then overlapped none of it).
  */
-export async function prefetchWasmInterpreter(argv, bundle) {
-  const handoff = { file: bundle.replace(/cli-([^/]*)\.cjs$/, 'winterp-$1.wasm'), bytes: null, module: null };
+export async function prefetchWasmInterpreter(argv, bundle, stamp) {
+  const handoff = { file: bundle.replace(/cli-([^/]*)\.cjs$/, 'winterp-$1.wasm'), stamp, bytes: null, module: null };
   globalThis[WINTERP_KEY] = handoff;
   const boot = argv[0] === undefined || argv[0].startsWith('-');
   if (!boot || ['--help', '-h', '--interpreter'].some((o) => argv.includes(o)) || process.env.SHYPER_JIT === '0' || process.env.SHYPER_WINTERP === '0') return;
+  let data;
   try {
-    handoff.bytes = readFileSync(handoff.file);
+    data = readFileSync(handoff.file);
   } catch {
-    return; // the first run of this bundle: the boot command writes the file
+    return; // the first run of this clone: the boot command writes the file
   }
+  const head = Buffer.from(`${stamp}\n`);
+  if (data.length <= head.length || !data.subarray(0, head.length).equals(head)) return; // another build's: written again
+  handoff.bytes = data.subarray(head.length);
   setFlagsFromString('--no-liftoff-only');
   setFlagsFromString('--no-liftoff');
   handoff.module = WebAssembly.compile(handoff.bytes).finally(() => {

@@ -67,7 +67,7 @@ if (file) {
   if (process.env.SHYPER_DEBUG) process.setSourceMapsEnabled(true);
   // A boot's wasm interpreter starts compiling once the bundle is compiled, while it sets up
   // (bin/prefetch.js; not before: V8 refuses a code cache made under other flags).
-  await runBundle(file, () => prefetchWasmInterpreter(process.argv.slice(2), file));
+  await runBundle(file, () => prefetchWasmInterpreter(process.argv.slice(2), file, process.env.SHYPER_JIT_CACHE_VERSION));
 } else {
   let register;
   try {

@@ -2,7 +2,7 @@
 // by the boot command (emulator/arm64/jit/runtime.ts takeWasmInterpreter): it must be the
 // optimizing compiler's code (its flags are switched while V8 starts the compile, after the call),
 // V8's flags must be the baseline compiler's again afterwards (translated pages are compiled by
-// it), and a run without the file leaves it for the next one.
+// it), and a run without the file (or with another build's) leaves it for the next one.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,11 @@ afterEach(() => {
   delete (globalThis as Record<symbol, unknown>)[Symbol.for('shyper-emu.winterp-prefetch')];
 });
 
+/** The file as a build stamped `stamp` writes it. */
+function fileOf(stamp: string, bytes: Uint8Array = optimizedBytes(wasmInterpreterBytes())): Buffer {
+  return Buffer.concat([Buffer.from(`${stamp}\n`), bytes]);
+}
+
 function bundleIn(): { bundle: string; wasm: string } {
   const dir = mkdtempSync(join(tmpdir(), 'shyper-winterp-'));
   dirs.push(dir);
@@ -34,24 +39,34 @@ function bundleIn(): { bundle: string; wasm: string } {
 
 it('a boot without the file writes it: the bytes the optimizing compiler gets (marked)', async () => {
   const { bundle, wasm } = bundleIn();
-  await prefetchWasmInterpreter(['--native'], bundle);
+  await prefetchWasmInterpreter(['--native'], bundle, '123:456.5');
   expect(await takeWasmInterpreter()).toBe(false);
-  expect(readFileSync(wasm)).toEqual(Buffer.from(optimizedBytes(wasmInterpreterBytes())));
+  expect(readFileSync(wasm)).toEqual(fileOf('123:456.5'));
+});
+
+it('another build\'s file is not compiled, and is written again', async () => {
+  const { bundle, wasm } = bundleIn();
+  writeFileSync(wasm, fileOf('123:456.5', wasmInterpreterBytes()));
+  await prefetchWasmInterpreter(['--native'], bundle, '123:789');
+  const handoff = (globalThis as Record<symbol, { module: unknown }>)[Symbol.for('shyper-emu.winterp-prefetch')]!;
+  expect(handoff.module).toBeNull();
+  expect(await takeWasmInterpreter()).toBe(false);
+  expect(readFileSync(wasm)).toEqual(fileOf('123:789'));
 });
 
 it('a file that does not compile is written again, and the module compiled here', async () => {
   const { bundle, wasm } = bundleIn();
-  writeFileSync(wasm, Buffer.from('not wasm'));
-  await prefetchWasmInterpreter(['--native'], bundle);
+  writeFileSync(wasm, fileOf('1:2', Buffer.from('not wasm')));
+  await prefetchWasmInterpreter(['--native'], bundle, '1:2');
   expect(await takeWasmInterpreter()).toBe(false);
-  expect(readFileSync(wasm)).toEqual(Buffer.from(optimizedBytes(wasmInterpreterBytes())));
+  expect(readFileSync(wasm)).toEqual(fileOf('1:2'));
 });
 
 // (After the others: the module taken is the process's from then on.)
 it('a boot takes the launcher\'s compile: TurboFan code, and the baseline compiler\'s flags after it', async () => {
   const { bundle, wasm } = bundleIn();
-  writeFileSync(wasm, optimizedBytes(wasmInterpreterBytes()));
-  await prefetchWasmInterpreter(['--native', '--smp', '2'], bundle);
+  writeFileSync(wasm, fileOf('1:2'));
+  await prefetchWasmInterpreter(['--native', '--smp', '2'], bundle, '1:2');
   expect(await takeWasmInterpreter()).toBe(true);
   const translator = translatorFor(new GuestMemory(1 << 20).memory!);
   expect(isTurboFan(translator.winterp)).toBe(true);
@@ -65,8 +80,8 @@ it('a boot takes the launcher\'s compile: TurboFan code, and the baseline compil
 it('commands other than a boot, --help and --interpreter start no compile', async () => {
   for (const argv of [['run-elf', 'x'], ['--help'], ['--native', '--interpreter'], ['bench']]) {
     const { bundle, wasm } = bundleIn();
-    writeFileSync(wasm, optimizedBytes(wasmInterpreterBytes()));
-    await prefetchWasmInterpreter(argv, bundle);
+    writeFileSync(wasm, fileOf('1:2'));
+    await prefetchWasmInterpreter(argv, bundle, '1:2');
     const handoff = (globalThis as Record<symbol, { module: unknown }>)[Symbol.for('shyper-emu.winterp-prefetch')]!;
     expect(handoff.module, argv.join(' ')).toBeNull();
   }

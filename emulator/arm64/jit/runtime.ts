@@ -486,12 +486,13 @@ function wasmInterpreterModule(): WebAssembly.Module {
 
 /**
  * What the launcher leaves for this (bin/prefetch.js prefetchWasmInterpreter): the file where the
- * interpreter's bytes are kept for the next run, and the compile it started from that file's
- * bytes before the bundle loaded (V8's platform thread compiles while this thread loads the
- * bundle, its decode tables and the machine: ~40 ms of start-up), or nulls.
+ * interpreter's bytes are kept for the next run with this build's stamp, and the compile it
+ * started from that file before the bundle ran (V8's platform thread compiles while this thread
+ * sets up the decode tables and the machine: ~40 ms of start-up), or nulls.
  */
 interface WasmInterpreterPrefetch {
   file: string;
+  stamp: string;
   bytes: Uint8Array | null;
   module: Promise<WebAssembly.Module> | null;
 }
@@ -499,10 +500,10 @@ const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');
 
 /**
  * Take the launcher's compile of the wasm interpreter (true): resolves once it is in (a machine
- * made before would compile its own). The file it compiled is named after the bundle's hash, and
- * the bytes depend on nothing else, so they are not built again to compare (~15 ms of this
- * thread). Without the file, or when its compile failed, this run's bytes are written for the next
- * run's launcher. Never rejects.
+ * made before would compile its own). The file it compiled carries the stamp of the bundle that
+ * wrote it, and the bytes depend on nothing else, so they are not built again to compare (~15 ms
+ * of this thread). Without such a file, or when its compile failed, this run's bytes are written
+ * for the next run's launcher. Never rejects.
  */
 export async function takeWasmInterpreter(): Promise<boolean> {
   const pre = (globalThis as Record<symbol, WasmInterpreterPrefetch | undefined>)[WINTERP_PREFETCH];
@@ -517,7 +518,7 @@ export async function takeWasmInterpreter(): Promise<boolean> {
   try {
     // (With compileModule's mark: V8 keeps one compiled module per process for the same bytes.)
     const tmp = `${pre.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, optimizedBytes(wasmInterpreterBytes()));
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${pre.stamp}\n`), optimizedBytes(wasmInterpreterBytes())]));
     renameSync(tmp, pre.file);
   } catch {
     // a read-only cache: compiled here at every start, as before

@@ -67,7 +67,7 @@ export const WINTERP_KEY = Symbol.for('shyper-emu.winterp-prefetch');
  * compile then overlapped none of it).
  */
 export async function prefetchWasmInterpreter(argv, bundle, stamp) {
-  const handoff = { file: bundle.replace(/cli-([^/]*)\.cjs$/, 'winterp-$1.wasm'), stamp, bytes: null, module: null };
+  const handoff = { file: bundle.replace(/cli-([^/]*)\.cjs$/, 'winterp-$1.wasm'), stamp, module: null };
   globalThis[WINTERP_KEY] = handoff;
   const boot = argv[0] === undefined || argv[0].startsWith('-');
   if (!boot || ['--help', '-h', '--interpreter'].some((o) => argv.includes(o)) || process.env.SHYPER_JIT === '0' || process.env.SHYPER_WINTERP === '0') return;
@@ -79,10 +79,10 @@ export async function prefetchWasmInterpreter(argv, bundle, stamp) {
   }
   const head = Buffer.from(`${stamp}\n`);
   if (data.length <= head.length || !data.subarray(0, head.length).equals(head)) return; // another build's: written again
-  handoff.bytes = data.subarray(head.length);
+  // (The flags of emulator/arm64/jit/translate.ts withOptimizingCompiler, which this file cannot import.)
   setFlagsFromString('--no-liftoff-only');
   setFlagsFromString('--no-liftoff');
-  handoff.module = WebAssembly.compile(handoff.bytes).finally(() => {
+  handoff.module = WebAssembly.compile(data.subarray(head.length)).finally(() => {
     setFlagsFromString('--liftoff');
     setFlagsFromString('--liftoff-only');
   });

@@ -493,7 +493,6 @@ function wasmInterpreterModule(): WebAssembly.Module {
 interface WasmInterpreterPrefetch {
   file: string;
   stamp: string;
-  bytes: Uint8Array | null;
   module: Promise<WebAssembly.Module> | null;
 }
 const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');

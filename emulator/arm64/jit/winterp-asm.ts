@@ -244,7 +244,7 @@ export function jump(a: Asm, top: number): void {
   leavePage(a, top);
 }
 
-/** SLOT_WASM_RAN += the instructions this call ran here: L_N + `after` less those before it (P_N0). */
+/** SLOT_WASM_RAN += the instructions this call ran here: the count + `after`, less those before it (P_N0). */
 export function countRan(a: Asm, after: number): void {
   a.get(P_RB);
   a.get(P_RB);
@@ -275,7 +275,7 @@ export function countHeat(a: Asm): void {
 const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
 
 /**
- * Go on at L_TGT, outside this page (or not word aligned), with this instruction counted in L_N:
+ * Go on at L_TGT, outside this page (or not word aligned), with this instruction counted:
  * where the execute TLB maps the address (the tag, as the run loop and chain.ts probe it), into
  * that page's slot table when its column names one that may be entered (tableToEnter), else into
  * its translated code through the hub (chain.ts) when it has some; otherwise return with it.

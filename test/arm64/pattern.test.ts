@@ -1,6 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { Decoder, extractFields, op } from '../../emulator/arm64/decode/pattern.ts';
+import { readFileSync } from 'node:fs';
+import { Decoder, extractFields, extractorsModuleSource, op, shapeKey, type OpDef } from '../../emulator/arm64/decode/pattern.ts';
+import { EXTRACTORS } from '../../emulator/arm64/decode/extractors.generated.ts';
+import { allTables } from '../../emulator/arm64/decode/index.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
+
+/** Fields the slow way, bit by bit from the parts (independent of the generated extractors). */
+function referenceFields(d: OpDef, word: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of d.names) {
+    let v = 0;
+    let width = 0;
+    let signed = false;
+    for (const p of d.parts.filter((q) => q.name === name)) {
+      for (let b = p.len - 1; b >= 0; b--) v = v * 2 + ((word >>> (p.pos + b)) & 1);
+      width += p.len;
+      signed ||= p.signed;
+    }
+    out[name] = signed && v >= 2 ** (width - 1) ? v - 2 ** width : v;
+  }
+  return out;
+}
 
 describe('encoding patterns', () => {
   it('extracts fields of ADD (immediate) 0x91000420 = add x0, x1, #1', () => {
@@ -22,6 +42,23 @@ describe('encoding patterns', () => {
     expect(extractFields(u, 0xffff0001).x).toBe(0xffff0001);
     expect(extractFields(s, 0xffff0001).x).toBe(0xffff0001 - 2 ** 32);
     expect(extractFields(s, 0x7fff0001).x).toBe(0x7fff0001);
+  });
+  it('the generated extractors (extractors.generated.ts) are those of the tables: run `npx tsx scripts/gen-extractors.ts` after changing a table', () => {
+    const defs = allTables().flat();
+    const file = readFileSync(new URL('../../emulator/arm64/decode/extractors.generated.ts', import.meta.url), 'utf8');
+    expect(file === extractorsModuleSource(defs)).toBe(true);
+    // every table encoding takes its generated extractor, none is made at run time
+    expect(defs.filter((d) => EXTRACTORS.get(shapeKey(d.parts)) !== d.extract).map((d) => d.name)).toEqual([]);
+  });
+  it('every encoding of the tables extracts the fields its pattern declares (random words, bit by bit)', () => {
+    let seed = 12345;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) | 0);
+    for (const d of allTables().flat()) {
+      for (let i = 0; i < 8; i++) {
+        const word = (((rnd() & ~d.mask) | d.value) >>> 0) | 0;
+        expect(d.extract(word), `${d.name} ${(word >>> 0).toString(16)}`).toEqual(referenceFields(d, word));
+      }
+    }
   });
   it('rejects a pattern that is not 32 bits', () => {
     expect(() => op('BAD', '1 0 rd:5', () => {})).toThrow(/not 32/);

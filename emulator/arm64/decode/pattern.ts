@@ -23,6 +23,7 @@
 
 import type { Cpu } from '../cpu.ts';
 import { ALL_FEATURES, type Feature, type FeatureSet } from '../features.ts';
+import { EXTRACTORS } from './extractors.generated.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Fields = any;
@@ -78,7 +79,48 @@ export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDe
   }
   if (pos !== 0) throw new Error(`${name}: pattern is ${32 - pos} bits, not 32: ${pattern}`);
   const names = [...new Set(parts.map((p) => p.name))];
-  return { name, pattern, mask: mask >>> 0, value: value >>> 0, parts, names, exec, prep, extract: lazyExtractor(parts, names) };
+  const extract = EXTRACTORS.get(shapeKey(parts)) ?? lazyExtractor(parts, names);
+  return { name, pattern, mask: mask >>> 0, value: value >>> 0, parts, names, exec, prep, extract };
+}
+
+/**
+ * An encoding's field shape (its parts, in pattern order), which alone determines its extractor:
+ * the key of the generated extractors (extractors.generated.ts).
+ */
+export function shapeKey(parts: FieldPart[]): string {
+  return parts.map((p) => `${p.name}:${p.pos}:${p.len}${p.signed ? 's' : ''}`).join(' ');
+}
+
+/**
+ * The source of extractors.generated.ts: one extractor per field shape of `defs` (the A64 tables),
+ * written once by `npx tsx scripts/gen-extractors.ts` and checked against the tables by
+ * test/arm64/pattern.test.ts, as QEMU's build runs decodetree over its .decode files. In the
+ * bundle they are ordinary functions, so V8's code cache of the bundle holds them compiled; made
+ * at run time (lazyExtractor: one source of every encoding, compiled by new Function) they took
+ * ~15 ms of each thread's start and their first calls compiled each of them again.
+ */
+export function extractorsModuleSource(defs: OpDef[]): string {
+  const shapes = new Map<string, string>();
+  for (const d of defs) {
+    const key = shapeKey(d.parts);
+    if (shapes.has(key)) continue;
+    const src = extractorSource(d.parts, d.names);
+    // (A field wider than 31 bits needs wideField: such a shape is left to lazyExtractor.)
+    if (!src.includes('wide(')) shapes.set(key, src.replace(/^function extract\(w\) \{ return (.*); \}$/, '(w) => ($1)'));
+  }
+  const lines = [...shapes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, f]) => `  [${JSON.stringify(k)}, ${f}],`);
+  return [
+    '// Generated from the decode tables by `npx tsx scripts/gen-extractors.ts` (pattern.ts',
+    '// extractorsModuleSource): the field extractor of every field shape. Do not edit;',
+    '// test/arm64/pattern.test.ts checks that it matches the tables.',
+    "import type { Extractor } from './pattern.ts';",
+    '',
+    '/** Extractors by field shape (pattern.ts shapeKey). */',
+    'export const EXTRACTORS: ReadonlyMap<string, Extractor> = new Map<string, Extractor>([',
+    ...lines,
+    ']);',
+    '',
+  ].join('\n');
 }
 
 /** A named list of encodings: one table per encoding group of the ARM ARM. */

@@ -4,5 +4,5 @@ export const BUNDLE: string;
 export function bundlePath(root: string): string;
 export function isFresh(root?: string, file?: string): boolean;
 export function build(root?: string, file?: string): Promise<string>;
-export function runBundle(file: string, beforeRun?: () => Promise<void>): Promise<void>;
+export function runBundle(file: string): Promise<void>;
 export function runKind(argv: string[]): string;

@@ -239,10 +239,9 @@ export function runKind(argv) {
  * Serializing it costs 7-13 ms at every exit (a kit boot: ~2% of its wall time), mostly to find
  * that nothing grew: `.v8.runs` beside the cache counts, per kind of run, the runs since the
  * cache last grew, and a kind seen SETTLED_RUNS times without growth skips it (any kind still
- * serializes while V8 refuses the cache). `beforeRun` runs once the bundle is compiled, before
- * it runs.
+ * serializes while V8 refuses the cache).
  */
-export async function runBundle(file, beforeRun) {
+export async function runBundle(file) {
   const cacheFile = codeCachePath(file);
   let cachedData;
   try {
@@ -270,8 +269,6 @@ export async function runBundle(file, beforeRun) {
       writeAtomic(runsFile, JSON.stringify(runs));
     } catch {}
   });
-  // (After the cache was checked against V8's flags, which beforeRun may switch for a while.)
-  await beforeRun?.();
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
 }

@@ -3,4 +3,5 @@ export const PREFETCH_KEY: symbol;
 export function gunzipOptions(data: Uint8Array): { maxOutputLength: number; chunkSize: number };
 export function prefetchKernel(argv: string[], root: string): void;
 export const WINTERP_KEY: symbol;
-export function prefetchWasmInterpreter(argv: string[], bundle: string, stamp: string): Promise<void>;
+export function prefetchWasmInterpreter(argv: string[], bundle: string): void;
+export function confirmWasmInterpreter(stamp: string): Promise<void>;

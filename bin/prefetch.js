@@ -8,7 +8,6 @@
 // option value that looks like --native, a file changed meanwhile) costs time, never correctness.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { gunzip } from 'node:zlib';
 
 /** Where the prefetch is left for the boot command: { path, promise of { size, out } } (out: the bytes decompressed, or as read when not gzip). */
@@ -51,23 +50,19 @@ export const WINTERP_KEY = Symbol.for('shyper-emu.winterp-prefetch');
 
 /**
  * Start compiling the wasm interpreter (emulator/arm64/jit/winterp.ts) for a boot command, from
- * the bytes an earlier run of this build of the bundle left beside it (winterp-*.wasm: the
- * bundle's stamp, `size:mtime` as the translation cache keys it, a newline, the module), before
- * the bundle runs.
+ * the bytes an earlier run of a build of the bundle left beside it (winterp-*.wasm: the bundle's
+ * stamp, `size:mtime` as the translation cache keys it, a newline, the module), first thing in
+ * the launcher; confirmWasmInterpreter drops it if the bundle turns out to be another build.
  *
- * Why: the module is compiled by V8's optimizing compiler, ~40 ms on a 2-core machine, and the
- * machine could not be made before that; compiled here, on V8's platform thread, it is done while
- * this thread sets up the bundle's modules (decode tables) and the boot. (Not before the bundle is
- * compiled: V8 refuses a code cache under other flags than it was made with, and serializes it
- * again at exit.) The optimizing compiler's flags (the launcher's default is the baseline
- * compiler, for translated pages) are read when V8 starts the compile's work, after this
- * returns, so they stay set until the compile is done: nothing else compiles wasm before the boot
- * command has taken this. V8 starts that work from a task of this thread, so this yields to the
- * event loop a few times (~1.5 ms) before the bundle's synchronous setup would hold it back (the
- * compile then overlapped none of it).
+ * Why: the module is compiled by V8's optimizing compiler, ~45-65 ms on a 2-core machine, and the
+ * machine cannot be made before that; compiled here, on V8's platform thread, it is done while
+ * this thread reads the kernel, compiles the bundle and sets up its modules (decode tables) and
+ * the boot. The flags at rest are the optimizing compiler's (bin/shyper-emu.js), so none is
+ * switched: V8 reads them when it starts the compile's work, after this returns, and checks the
+ * bundle's code cache against them.
  */
-export async function prefetchWasmInterpreter(argv, bundle, stamp) {
-  const handoff = { file: bundle.replace(/cli-([^/]*)\.cjs$/, 'winterp-$1.wasm'), stamp, module: null };
+export function prefetchWasmInterpreter(argv, bundle) {
+  const handoff = { file: bundle.replace(/cli-([^/]*)\.cjs$/, 'winterp-$1.wasm'), stamp: null, fileStamp: null, module: null };
   globalThis[WINTERP_KEY] = handoff;
   const boot = argv[0] === undefined || argv[0].startsWith('-');
   if (!boot || ['--help', '-h', '--interpreter'].some((o) => argv.includes(o)) || process.env.SHYPER_JIT === '0' || process.env.SHYPER_WINTERP === '0') return;
@@ -77,16 +72,31 @@ export async function prefetchWasmInterpreter(argv, bundle, stamp) {
   } catch {
     return; // the first run of this clone: the boot command writes the file
   }
-  const head = Buffer.from(`${stamp}\n`);
-  if (data.length <= head.length || !data.subarray(0, head.length).equals(head)) return; // another build's: written again
-  // (The flags of emulator/arm64/jit/translate.ts withOptimizingCompiler, which this file cannot import.)
-  setFlagsFromString('--no-liftoff-only');
-  setFlagsFromString('--no-liftoff');
-  handoff.module = WebAssembly.compile(data.subarray(head.length)).finally(() => {
-    setFlagsFromString('--liftoff');
-    setFlagsFromString('--liftoff-only');
-  });
+  const nl = data.indexOf(10);
+  if (nl <= 0 || nl === data.length - 1) return; // not one of ours: written again
+  handoff.fileStamp = data.subarray(0, nl).toString();
+  handoff.module = WebAssembly.compile(data.subarray(nl + 1));
   handoff.module.catch(() => {}); // the boot command compiles it again, which reports errors
-  const t0 = performance.now();
-  for (let i = 0; i < 3 || performance.now() - t0 < 1; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * The bundle's stamp, once the launcher knows it: the compile prefetchWasmInterpreter started is
+ * dropped if its file is another build's (the boot command writes it again). Then a yield to the
+ * event loop: V8 starts the compile's work from a task of this thread, once a platform thread has
+ * decoded the module, and the bundle's synchronous setup would hold that task back until the
+ * boot awaits the module. Started at the launcher's first line, the module is decoded by now (the
+ * kernel's read and the bundle's check came between), so a turn of the loop is enough; started
+ * after those with a yield of 1-5 ms instead (until session 16), the compile began only when the
+ * boot awaited it in about half the runs, and the boot waited ~45 ms.
+ */
+export async function confirmWasmInterpreter(stamp) {
+  const handoff = globalThis[WINTERP_KEY];
+  if (handoff === undefined) return;
+  handoff.stamp = stamp;
+  if (handoff.module === null) return;
+  if (handoff.fileStamp !== stamp) {
+    handoff.module = null;
+    return;
+  }
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
 }

@@ -20,10 +20,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { BUNDLE, ROOT, build, isFresh, runBundle } from './bundle.js';
-import { prefetchKernel, prefetchWasmInterpreter } from './prefetch.js';
-
-// A --native boot's kernel starts decompressing now, while the bundle loads (bin/prefetch.js).
-prefetchKernel(process.argv.slice(2), ROOT);
+import { confirmWasmInterpreter, prefetchKernel, prefetchWasmInterpreter } from './prefetch.js';
 
 // V8 tuned for an emulator on a small machine (set before any of our code
 // is parsed; V8 flags are process-wide, so the translation worker has them too):
@@ -40,11 +37,20 @@ prefetchKernel(process.argv.slice(2), ROOT);
 setFlagsFromString('--max-inlined-bytecode-size-cumulative=300');
 setFlagsFromString('--no-use-osr');
 setFlagsFromString('--no-wasm-generic-wrapper');
-// The translator's wasm flags (emulator/arm64/jit/runtime.ts sets them too, for the tests), set
+// The translator's wasm flags (emulator/arm64/jit/settings.ts sets them too, for the tests), set
 // before the bundle is compiled: V8's code cache of the bundle is valid only under the flags it
-// was made with, and it is made at exit, when these are in force.
-setFlagsFromString('--liftoff-only');
+// was made with, and it is made at exit, when these are in force. At rest they are the optimizing
+// compiler's (the wasm interpreter's); translate.ts switches to the baseline one around a page's
+// compile. (Tier-up off: --liftoff-only implies that and --no-liftoff-only does not undo it, so
+// the flags at exit, when the cache is made, would differ from these.)
+setFlagsFromString('--no-wasm-tier-up');
+setFlagsFromString('--no-liftoff');
 setFlagsFromString('--no-wasm-lazy-compilation');
+
+// A boot's wasm interpreter starts compiling now, on V8's platform thread, and a --native boot's
+// kernel decompressing, on zlib's threads, while the bundle loads (bin/prefetch.js).
+prefetchWasmInterpreter(process.argv.slice(2), BUNDLE);
+prefetchKernel(process.argv.slice(2), ROOT);
 
 async function bundle() {
   if (process.env.SHYPER_BUNDLE === '0') return null;
@@ -65,9 +71,9 @@ if (file) {
   process.env.SHYPER_JIT_CACHE ??= join(dirname(file), basename(file).replace(/^cli-/, 'jit-cache-').replace(/\.cjs$/, '.bin'));
   process.env.SHYPER_JIT_CACHE_VERSION = `${st.size}:${st.mtimeMs}`;
   if (process.env.SHYPER_DEBUG) process.setSourceMapsEnabled(true);
-  // A boot's wasm interpreter starts compiling once the bundle is compiled, while it sets up
-  // (bin/prefetch.js; not before: V8 refuses a code cache made under other flags).
-  await runBundle(file, () => prefetchWasmInterpreter(process.argv.slice(2), file, process.env.SHYPER_JIT_CACHE_VERSION));
+  // (The wasm interpreter compiling since the first line: kept if its file is of this build.)
+  await confirmWasmInterpreter(process.env.SHYPER_JIT_CACHE_VERSION);
+  await runBundle(file);
 } else {
   let register;
   try {

@@ -94,6 +94,25 @@ describe('launcher', () => {
       expect(statSync(cache).mtimeMs, 'which V8 accepts').toBe(remade.mtimeMs);
     });
 
+    it("a boot that compiled translated pages leaves a code cache V8 accepts at the next (V8's flags at exit are those at start)", async () => {
+      // (translate.ts switches V8's wasm flags around each baseline compile: one left switched, or
+      // switched back to other values than the launcher's, and V8 refuses the cache made at exit
+      // at every start, which then makes it again: ~20 ms of every boot.)
+      const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', join(ROOT, 'guests/Image.gz'), '--initrd', join(ROOT, 'guests/initramfs.cpio.gz'), '--append', 'shyper.test=1', '--stats'];
+      const cache = `${bundlePath(dir)}.v8`;
+      const boot = async (what: string): Promise<void> => {
+        const r = await runCli(args, { cwd: dir, timeoutMs: 180_000 });
+        expect(r.code, `${what}: ${r.stderr}`).toBe(0);
+        expect(r.stderr, what).toMatch(/jit: pages=[1-9]/);
+      };
+      await boot('a boot that may make the cache');
+      await boot('a boot that may make it grow');
+      const before = statSync(cache);
+      await boot('a boot with the cache');
+      const after = statSync(cache);
+      expect([after.ino, after.mtimeMs], 'the cache is not made again').toEqual([before.ino, before.mtimeMs]);
+    }, 600_000);
+
     it('stops serializing the code cache at exit for a kind of run that no longer makes it grow', async () => {
       const runs = `${bundlePath(dir)}.v8.runs`;
       for (let i = 0; i < 3; i++) expectHelp(await runCli(['--help'], { cwd: dir }), `run ${i}`);

@@ -1,14 +1,15 @@
 // The launcher's compile of the wasm interpreter (bin/prefetch.js prefetchWasmInterpreter), taken
 // by the boot command (emulator/arm64/jit/runtime.ts takeWasmInterpreter): it must be the
-// optimizing compiler's code (its flags are switched while V8 starts the compile, after the call),
-// V8's flags must be the baseline compiler's again afterwards (translated pages are compiled by
-// it), and a run without the file (or with another build's) leaves it for the next one.
+// optimizing compiler's code (the flags at rest: V8 reads them when it starts the compile, after
+// the call), translated pages must still get the baseline compiler and optimized ones the
+// optimizing compiler, and a run without the file (or with another build's) leaves it for the
+// next one.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { afterEach, expect, it } from 'vitest';
-import { prefetchWasmInterpreter } from '../../bin/prefetch.js';
+import { confirmWasmInterpreter, prefetchWasmInterpreter } from '../../bin/prefetch.js';
 import { takeWasmInterpreter, translatorFor } from '../../emulator/arm64/jit/runtime.ts';
 import { compileModule, optimizedBytes } from '../../emulator/arm64/jit/translate.ts';
 import { wasmInterpreterBytes } from '../../emulator/arm64/jit/winterp.ts';
@@ -39,7 +40,8 @@ function bundleIn(): { bundle: string; wasm: string } {
 
 it('a boot without the file writes it: the bytes the optimizing compiler gets (marked)', async () => {
   const { bundle, wasm } = bundleIn();
-  await prefetchWasmInterpreter(['--native'], bundle, '123:456.5');
+  prefetchWasmInterpreter(['--native'], bundle);
+  await confirmWasmInterpreter('123:456.5');
   expect(await takeWasmInterpreter()).toBe(false);
   expect(readFileSync(wasm)).toEqual(fileOf('123:456.5'));
 });
@@ -47,7 +49,8 @@ it('a boot without the file writes it: the bytes the optimizing compiler gets (m
 it('another build\'s file is not compiled, and is written again', async () => {
   const { bundle, wasm } = bundleIn();
   writeFileSync(wasm, fileOf('123:456.5', wasmInterpreterBytes()));
-  await prefetchWasmInterpreter(['--native'], bundle, '123:789');
+  prefetchWasmInterpreter(['--native'], bundle);
+  await confirmWasmInterpreter('123:789');
   const handoff = (globalThis as Record<symbol, { module: unknown }>)[Symbol.for('shyper-emu.winterp-prefetch')]!;
   expect(handoff.module).toBeNull();
   expect(await takeWasmInterpreter()).toBe(false);
@@ -57,31 +60,44 @@ it('another build\'s file is not compiled, and is written again', async () => {
 it('a file that does not compile is written again, and the module compiled here', async () => {
   const { bundle, wasm } = bundleIn();
   writeFileSync(wasm, fileOf('1:2', Buffer.from('not wasm')));
-  await prefetchWasmInterpreter(['--native'], bundle, '1:2');
+  prefetchWasmInterpreter(['--native'], bundle);
+  await confirmWasmInterpreter('1:2');
   expect(await takeWasmInterpreter()).toBe(false);
   expect(readFileSync(wasm)).toEqual(fileOf('1:2'));
 });
 
 // (After the others: the module taken is the process's from then on.)
-it('a boot takes the launcher\'s compile: TurboFan code, and the baseline compiler\'s flags after it', async () => {
+it('a boot takes the launcher\'s compile: TurboFan code; pages get the baseline compiler, optimized pages the optimizing one, and the flags come back to rest', async () => {
   const { bundle, wasm } = bundleIn();
   writeFileSync(wasm, fileOf('1:2'));
-  await prefetchWasmInterpreter(['--native', '--smp', '2'], bundle, '1:2');
+  prefetchWasmInterpreter(['--native', '--smp', '2'], bundle);
+  await confirmWasmInterpreter('1:2');
   expect(await takeWasmInterpreter()).toBe(true);
   const translator = translatorFor(new GuestMemory(1 << 20).memory!);
   expect(isTurboFan(translator.winterp)).toBe(true);
-  // A page compiled now (here the interpreter's bytes without the mark) gets the baseline compiler.
-  const baseline = new WebAssembly.Instance(compileModule(wasmInterpreterBytes(), false), {
-    e: { m: new WebAssembly.Memory({ initial: 1 }), h: () => 0, d: () => 0, c: () => 0 },
-  }).exports.f;
-  expect(isLiftoff(baseline)).toBe(true);
+  // Modules compiled now, of bytes no other test compiled (V8 keeps one compiled module per bytes:
+  // the interpreter's, each time with another custom section after it).
+  const unique = (name: string): Uint8Array<ArrayBuffer> => {
+    const b = wasmInterpreterBytes();
+    const out = new Uint8Array(b.length + 3 + name.length);
+    out.set(b);
+    out.set([0, 1 + name.length, name.length, ...[...name].map((c) => c.charCodeAt(0))], b.length);
+    return out;
+  };
+  const instance = (m: WebAssembly.Module): unknown => new WebAssembly.Instance(m, { e: { m: new WebAssembly.Memory({ initial: 1 }), h: () => 0, d: () => 0, c: () => 0 } }).exports.f;
+  // a page gets the baseline compiler, an optimized page the optimizing one
+  expect(isLiftoff(instance(compileModule(unique('page'), false)))).toBe(true);
+  expect(isTurboFan(instance(compileModule(unique('hot'), true)))).toBe(true);
+  // after a baseline compile, a plain one is the optimizing compiler's again
+  expect(isTurboFan(instance(new WebAssembly.Module(unique('plain'))))).toBe(true);
 });
 
 it('commands other than a boot, --help and --interpreter start no compile', async () => {
   for (const argv of [['run-elf', 'x'], ['--help'], ['--native', '--interpreter'], ['bench']]) {
     const { bundle, wasm } = bundleIn();
     writeFileSync(wasm, fileOf('1:2'));
-    await prefetchWasmInterpreter(argv, bundle, '1:2');
+    prefetchWasmInterpreter(argv, bundle);
+    await confirmWasmInterpreter('1:2');
     const handoff = (globalThis as Record<symbol, { module: unknown }>)[Symbol.for('shyper-emu.winterp-prefetch')]!;
     expect(handoff.module, argv.join(' ')).toBeNull();
   }

@@ -488,11 +488,13 @@ function wasmInterpreterModule(): WebAssembly.Module {
  * What the launcher leaves for this (bin/prefetch.js prefetchWasmInterpreter): the file where the
  * interpreter's bytes are kept for the next run with this build's stamp, and the compile it
  * started from that file before the bundle ran (V8's platform thread compiles while this thread
- * sets up the decode tables and the machine: ~40 ms of start-up), or nulls.
+ * compiles the bundle and sets up the decode tables and the machine: ~40-65 ms of start-up), or
+ * nulls.
  */
 interface WasmInterpreterPrefetch {
   file: string;
-  stamp: string;
+  /** The bundle's stamp (null: the launcher runs no bundle, and nothing is kept). */
+  stamp: string | null;
   module: Promise<WebAssembly.Module> | null;
 }
 const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');
@@ -506,8 +508,7 @@ const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');
  */
 export async function takeWasmInterpreter(): Promise<boolean> {
   const pre = (globalThis as Record<symbol, WasmInterpreterPrefetch | undefined>)[WINTERP_PREFETCH];
-  if (pre === undefined) return false;
-  // (Awaited whatever follows: V8's flags are the optimizing compiler's until it is done.)
+  if (pre === undefined || pre.stamp === null) return false;
   const compiled = pre.module === null ? null : await pre.module.catch(() => null);
   if (winterpModule !== null || !jitSettings.enabled || !jitSettings.wasmInterpreter) return false;
   if (compiled !== null) {

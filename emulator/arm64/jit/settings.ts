@@ -33,10 +33,17 @@ export const DEFAULT_THRESHOLD = 200000;
 // V8's baseline wasm compiler (Liftoff, fast to compile), and compiled again by its optimizing
 // compiler (TurboFan, ~2x the compile time, up to 2x faster code) once it has run OPTIMIZE_AFTER
 // instructions. V8's own tier-up recompiled every warm page function in the background: on the
-// kit boot, 7.1 s and 575 MB RSS against 4.5 s and 205 MB without it. Set before the first module
-// is compiled (flags are read then); translate.ts switches them around an optimizing compile, so
-// compiles must be eager (V8 compiles wasm lazily by default, at the first call).
-setFlagsFromString('--liftoff-only');
+// kit boot, 7.1 s and 575 MB RSS against 4.5 s and 205 MB without it. The flags' resting state is
+// the optimizing compiler's (the wasm interpreter's, compiled once at start: the launcher starts
+// that compile before anything else, and V8 reads the flags for it while the bundle loads), and
+// translate.ts switches to the baseline compiler around each baseline page compile, so compiles
+// must be eager (V8 compiles wasm lazily by default, at the first call). Set before the first
+// module is compiled (flags are read then). V8's tier-up flag is off at rest too: --liftoff-only
+// turns it off by implication and --no-liftoff-only does not turn it back on, so a process
+// that compiled a baseline page had other flags at exit than at start, and V8 refused the code
+// cache of the bundle made then (bin/bundle.js) at every boot.
+setFlagsFromString('--no-wasm-tier-up');
+setFlagsFromString('--no-liftoff');
 setFlagsFromString('--no-wasm-lazy-compilation');
 
 /**

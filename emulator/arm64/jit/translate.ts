@@ -347,9 +347,8 @@ export function pageModuleBytes(fns: (Exec | undefined)[], args: unknown[], entr
 
 /** Compile a page's module: the baseline compiler, or the optimizing one when `optimize`. */
 export function compileModule(bytes: Uint8Array, optimize: boolean): WebAssembly.Module {
-  if (!optimize) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  const b = optimizedBytes(bytes);
-  return withOptimizingCompiler(() => new WebAssembly.Module(b));
+  if (optimize) return new WebAssembly.Module(optimizedBytes(bytes));
+  return withBaselineCompiler(() => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
 }
 
 /**
@@ -373,17 +372,20 @@ export function instantiatePage(module: WebAssembly.Module, memory: WebAssembly.
 }
 
 /**
- * Compile with V8's optimizing wasm compiler (TurboFan) instead of its baseline (Liftoff, which
- * settings.ts makes the default): the flags are read when a module is compiled (eagerly, as
- * settings.ts turns lazy compilation off), so they are switched around this one compile.
+ * Compile with V8's baseline wasm compiler (Liftoff) instead of its optimizing one (TurboFan,
+ * which settings.ts makes the default): the flags are read when a module is compiled (eagerly, as
+ * settings.ts turns lazy compilation off), so they are switched around this one compile. (The
+ * other way round until session 16: the launcher had to switch them for the wasm interpreter's
+ * compile, which could then start only after V8 had checked the bundle's code cache against the
+ * flags, and the baseline flags were back only once that compile was done.)
  */
-function withOptimizingCompiler<R>(compile: () => R): R {
-  setFlagsFromString('--no-liftoff-only');
-  setFlagsFromString('--no-liftoff');
+function withBaselineCompiler<R>(compile: () => R): R {
+  setFlagsFromString('--liftoff');
+  setFlagsFromString('--liftoff-only');
   try {
     return compile();
   } finally {
-    setFlagsFromString('--liftoff');
-    setFlagsFromString('--liftoff-only');
+    setFlagsFromString('--no-liftoff-only');
+    setFlagsFromString('--no-liftoff');
   }
 }

@@ -11,7 +11,7 @@ import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory
 import { BusError } from '../bus/device.ts';
 import { EC } from './ec.ts';
 import { type CodeCache, type CodeCacheClient, DecodedPage, INSNS_PER_PAGE, PAGE } from './code-cache.ts';
-import { CPU_SLOT_BYTES, type CpuSlot, privateSlot, SLOT_TLB_OFFSET, SLOT_WASM_RAN } from './jit/guest-memory.ts';
+import { CPU_SLOT_BYTES, type CpuSlot, privateSlot, SLOT_TLB_OFFSET, SLOT_WASM_LIM } from './jit/guest-memory.ts';
 
 export { DecodedPage, INSNS_PER_PAGE, PAGE };
 // 2048 pages (8 MiB) per context: the kit's boot touches more than 256 pages between TLBIs, and
@@ -44,7 +44,7 @@ export const TLB_X_CODE_BYTE = 5 * TLB_SIZE * TLB_CONTEXTS * 8;
  */
 export const TLB_X_WTABLE_BYTE = TLB_X_CODE_BYTE + TLB_SIZE * TLB_CONTEXTS * 4;
 // The TLBs must fit the CPU slot after the register file (else a CPU's arrays overlap the next's).
-if (SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE + TLB_SIZE * TLB_CONTEXTS * 8 > SLOT_WASM_RAN) throw new Error('soft TLBs larger than CPU_SLOT_BYTES');
+if (SLOT_TLB_OFFSET + TLB_X_WTABLE_BYTE + TLB_SIZE * TLB_CONTEXTS * 8 > SLOT_WASM_LIM) throw new Error('soft TLBs larger than CPU_SLOT_BYTES');
 
 /** What empty execute-TLB slots hold (never valid), so the slot array stays one element type. */
 const NO_PAGE = new DecodedPage(-1);

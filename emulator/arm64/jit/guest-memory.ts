@@ -60,6 +60,12 @@ export const SLOT_DAIF = SLOT_WASM_EXIT - 8;
  * The last word of the slot, after the soft TLBs (soft-tlb.ts checks they end before it).
  */
 export const SLOT_WASM_RAN = CPU_SLOT_BYTES - 4;
+/**
+ * The wasm interpreter's L_LIM (winterp.ts: the slot where its straight line of instructions
+ * stops), kept here rather than in a local: TurboFan recomputed the local's value from its inputs
+ * at every instruction (a dozen operations and three stack loads); a word in memory is one compare.
+ */
+export const SLOT_WASM_LIM = SLOT_WASM_RAN - 4;
 export const CPU_SLOTS = 64;
 /**
  * The wasm interpreter's arena (winterp.ts): ARENA_TABLES tables, one per decoded page it runs:

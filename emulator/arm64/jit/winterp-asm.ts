@@ -37,8 +37,13 @@ export const FN_FILL = 5;
 // (P_N0: the instructions executed before, by translated code that went on into this page.)
 export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCLO = 4, P_PCHI = 5, P_SLOTS = 6, P_RAM = 7, P_N0 = 8;
 /**
- * (i32) L_N: the instructions executed before the current one, less its index (L_IDX): nothing is
- * counted per instruction, the count is L_N + L_IDX (count(a)); a jump in the page adjusts it.
+ * (i32) L_S: the current instruction's slot, the one variable of the dispatch: the next is 16
+ * bytes on (its index, (L_S - P_SLOTS) / 16, is worked out only where wanted: idx(a)). Until
+ * session 16 the loop stepped the index and computed the slot from it: TurboFan kept the index in
+ * a stack slot, stored, reloaded and shifted at every instruction.
+ * (i32) L_N: the instructions executed before the current one, less L_S / 16: nothing is counted
+ * per instruction, the count is L_N + L_S / 16 (count(a)); a jump in the page adjusts it.
+ * (i32) L_IDX: a scratch index (leavePage).
  */
 export const L_IDX = 9, L_N = 10, L_S = 11, L_OP = 12, L_RA = 13, L_RBN = 14, L_RC = 15, L_T = 16, L_U = 17, L_ADDR = 18, L_BR = 19;
 export const L_PCB = 20, L_IMM = 21, L_A = 22, L_B = 23, L_R = 24, L_VA = 25, L_TGT = 26, L_C = 27;
@@ -177,10 +182,12 @@ export class Asm extends Bytes {
   /** Push the current instruction's address + delta, i64. */
   pc(delta = 0): void {
     this.get(L_PCB);
-    this.get(L_IDX);
-    this.o(Op.i64_extend_i32_u);
-    this.i64(2);
-    this.o(Op.i64_shl, Op.i64_add);
+    // (the index * 4: its offset in the page)
+    this.get(L_S);
+    this.get(P_SLOTS);
+    this.o(Op.i32_sub);
+    this.i32(2);
+    this.o(Op.i32_shr_u, Op.i64_extend_i32_u, Op.i64_add);
     if (delta !== 0) {
       this.i64(delta);
       this.o(Op.i64_add);
@@ -188,11 +195,21 @@ export class Asm extends Bytes {
   }
 }
 
-/** Push (i32) the instructions executed before the current one: L_N + L_IDX. */
+/** Push (i32) the instructions executed before the current one: L_N + L_S / 16. */
 export function count(a: Asm): void {
   a.get(L_N);
-  a.get(L_IDX);
-  a.o(Op.i32_add);
+  a.get(L_S);
+  a.i32(4);
+  a.o(Op.i32_shr_u, Op.i32_add);
+}
+
+/** Push (i32) the current instruction's index in its page. */
+export function idx(a: Asm): void {
+  a.get(L_S);
+  a.get(P_SLOTS);
+  a.o(Op.i32_sub);
+  a.i32(4);
+  a.o(Op.i32_shr_u);
 }
 
 /** Return n + `after` with the next PC stored from `pushPc` (i64), the page's heat counted. */
@@ -226,16 +243,18 @@ export function jump(a: Asm, top: number): void {
   a.i32(3);
   a.o(Op.i32_and, Op.i32_eqz, Op.i32_and);
   a.if();
-  // L_N + L_IDX = the count with this instruction, at the target's index
+  // L_N + L_S / 16 = the count with this instruction, at the target's slot (offset * 4 on)
   count(a);
   a.i32(1);
   a.o(Op.i32_add);
+  a.get(P_SLOTS);
   a.get(L_C);
   a.o(Op.i32_wrap_i64);
   a.i32(2);
-  a.o(Op.i32_shr_u);
-  a.tee(L_IDX);
-  a.o(Op.i32_sub);
+  a.o(Op.i32_shl, Op.i32_add);
+  a.tee(L_S);
+  a.i32(4);
+  a.o(Op.i32_shr_u, Op.i32_sub);
   a.set(L_N);
   inc(a, L_BR);
   a.br(top);
@@ -315,7 +334,7 @@ export function leavePage(a: Asm, top: number): void {
   a.i64(-4096);
   a.o(Op.i64_and);
   a.set(L_PCB);
-  // (L_N follows the index: the count stays.)
+  // (L_N follows the slot: the count stays.)
   count(a);
   a.get(L_TGT);
   a.o(Op.i32_wrap_i64);
@@ -324,7 +343,13 @@ export function leavePage(a: Asm, top: number): void {
   a.i32(2);
   a.o(Op.i32_shr_u);
   a.tee(L_IDX);
-  a.o(Op.i32_sub);
+  a.i32(4);
+  a.o(Op.i32_shl);
+  a.get(P_SLOTS);
+  a.o(Op.i32_add);
+  a.tee(L_S);
+  a.i32(4);
+  a.o(Op.i32_shr_u, Op.i32_sub);
   a.set(L_N);
   a.get(L_IDX);
   a.get(L_U);

@@ -27,11 +27,11 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, L_IDX, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
+import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, idx, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
 import { TYPE_CHAIN, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
-import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT } from './guest-memory.ts';
+import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT, SLOT_WASM_LIM } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 export { pack } from './winterp-pack.ts';
 
@@ -225,16 +225,19 @@ function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; hel
 /** The interpreter function. */
 function interpreterFunction(): WasmFunction {
   const a = new Asm();
-  a.get(P_ENTRY);
-  a.set(L_IDX);
   a.get(P_N0);
+  a.get(P_SLOTS);
   a.get(P_ENTRY);
-  a.o(Op.i32_sub);
+  a.i32(4);
+  a.o(Op.i32_shl, Op.i32_add);
+  a.tee(L_S);
+  a.i32(4);
+  a.o(Op.i32_shr_u, Op.i32_sub);
   a.set(L_N);
   a.i64Halves(P_PCLO, P_PCHI);
   a.set(L_PCB);
   // $check: where execution lands in a page (the entry, a jump, another page). The budget,
-  // exactly: the run loop's block would stop here too. Then L_LIM, the index where the straight
+  // exactly: the run loop's block would stop here too. Then L_LIM, the slot where the straight
   // line from here must stop: the end of the page or of the budget, whichever comes first, so
   // that $next makes one comparison for both.
   const check = a.loop();
@@ -244,23 +247,30 @@ function interpreterFunction(): WasmFunction {
   a.if();
   exit(a, () => a.pc(), 0);
   a.end();
-  // (idx + budget - count: budget - L_N)
+  // L_S + 16 * min(budget - count, slots left in the page), in the CPU slot (SLOT_WASM_LIM)
+  a.get(P_RB);
+  a.get(L_S);
   a.get(P_BUDGET);
-  a.get(L_N);
+  count(a);
   a.o(Op.i32_sub);
   a.tee(L_LIM);
-  a.i32(1024);
-  a.get(L_LIM);
-  a.i32(1024);
-  a.o(Op.i32_lt_s, Op.select);
-  a.set(L_LIM);
-  const top = a.loop();
-  // s = slots + idx * 16; L_OP = the slot's first word, op | a | b | c (one load for the four)
   a.get(P_SLOTS);
-  a.get(L_IDX);
+  a.i32(1024 * 16);
+  a.o(Op.i32_add);
+  a.get(L_S);
+  a.o(Op.i32_sub);
+  a.i32(4);
+  a.o(Op.i32_shr_u);
+  a.tee(L_T);
+  a.get(L_LIM);
+  a.get(L_T);
+  a.o(Op.i32_lt_s, Op.select);
   a.i32(4);
   a.o(Op.i32_shl, Op.i32_add);
-  a.tee(L_S);
+  a.mem(Op.i32_store, SLOT_WASM_LIM, 2);
+  const top = a.loop();
+  // L_OP = the slot's first word, op | a | b | c (one load for the four)
+  a.get(L_S);
   a.mem(Op.i32_load, 0, 2);
   a.set(L_OP);
   const next = a.block();
@@ -280,7 +290,7 @@ function interpreterFunction(): WasmFunction {
   }
   a.end();
   // $fill: op 0, a slot not decoded yet: decode it (fillFunction), then dispatch it.
-  a.get(L_IDX);
+  idx(a);
   a.get(L_S);
   a.get(P_RAM);
   a.get(P_RB);
@@ -292,7 +302,7 @@ function interpreterFunction(): WasmFunction {
   a.end();
   // $helper: the interpreter's handler; non-zero when the block ends there (the helper stored the PC).
   count(a);
-  a.get(L_IDX);
+  idx(a);
   a.get(L_PCB);
   a.o(Op.f64_convert_i64_s);
   a.get(P_SLOTS);
@@ -306,18 +316,21 @@ function interpreterFunction(): WasmFunction {
   a.o(Op.i32_add, Op.return);
   a.end();
   a.end();
-  // $next: the instruction is done; the next one (counted by its index), unless the straight line
+  // $next: the instruction is done; the next one (counted by its slot), unless the straight line
   // stops there.
-  a.get(L_IDX);
-  a.i32(1);
+  a.get(L_S);
+  a.i32(16);
   a.o(Op.i32_add);
-  a.tee(L_IDX);
-  a.get(L_LIM);
+  a.tee(L_S);
+  a.get(P_RB);
+  a.mem(Op.i32_load, SLOT_WASM_LIM, 2);
   a.o(Op.i32_ne);
   a.brIf(top);
   // past the page: on into the next one; else the budget is spent
-  a.get(L_IDX);
-  a.i32(1024);
+  a.get(L_S);
+  a.get(P_SLOTS);
+  a.o(Op.i32_sub);
+  a.i32(1024 * 16);
   a.o(Op.i32_eq);
   a.if();
   a.pc();

@@ -3,7 +3,7 @@
 import { Op, T } from './wasm.ts';
 import { Asm, condHolds, topBit, widthMask, zext, L_A, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, L_U, L_VA, P_RB } from './winterp-asm.ts';
 import { bitfieldBody, dp1Body } from './winterp-bits.ts';
-import { OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_DIV, OP_ADDSUBR, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
+import { OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_DIV, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
 
 /**
  * AddWithCarry (as emit-alu.ts): R = A + B + cin with A, B in locals (32-bit forms zero-extended
@@ -86,8 +86,8 @@ function setN(a: Asm, sf: () => void): void {
  * A + B or A - B (p1) with A, B in locals, into Ra: the common tail of the ADD/SUB forms. The
  * carry in is 1 for a subtraction, or what `carry` pushes (ADC/SBC: PSTATE.C).
  */
-function addSubTail(a: Asm, sf: () => void, flags: () => void, carry: (() => void) | null = null): void {
-  a.p(1);
+function addSubTail(a: Asm, sf: () => void, flags: () => void, carry: (() => void) | null = null, sub: () => void = () => a.p(1)): void {
+  sub();
   a.tee(L_T);
   if (carry !== null) {
     carry();
@@ -157,6 +157,20 @@ function accumulate(a: Asm): void {
 /** The body of ALU operation `op` (true), or false when it is not one. */
 export function aluBody(a: Asm, op: number): boolean {
   const sf = (): void => a.p(0);
+  if (op >= OP_ADDSUBR_LSL && op < OP_ADDSUBR_LSL + 8 && (op - OP_ADDSUBR_LSL) >> 1 !== 2) {
+    // ADD/SUB(S) (shifted register) with LSL: width, subtraction and flags are the operation's
+    // (constants: no jump table of shift types, no tests of the slot's bytes).
+    const k = op - OP_ADDSUBR_LSL;
+    const w64 = (k & 1) !== 0;
+    a.x(L_RBN);
+    a.set(L_A);
+    a.x(L_RC);
+    a.get(L_IMM);
+    a.o(Op.i64_shl);
+    a.set(L_B);
+    addSubTail(a, () => a.i32(w64 ? 1 : 0), () => a.i32(k >> 2), null, () => a.i32((k >> 1) & 1));
+    return true;
+  }
   switch (op) {
     case OP_ADDI64:
       a.setX(L_RA, () => {

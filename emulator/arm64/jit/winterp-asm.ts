@@ -459,6 +459,13 @@ export function condHolds(a: Asm, cond: () => void): void {
   a.o(Op.i32_ne, Op.i32_and, Op.i32_xor);
 }
 
+/** Push (i32) whether condition `c`, a constant, holds: its one test, none of the others. */
+export function condHoldsConst(a: Asm, c: number): void {
+  condTest(a, c >> 1, (f) => a.flag(f));
+  // Odd conditions invert, except 15 (NV is always, as AL).
+  if ((c & 1) !== 0 && c !== 15) a.o(Op.i32_eqz);
+}
+
 /**
  * Push (i32) the test of condition pair c >> 1 (EQ, CS, MI, VS, HI, GE, GT, AL) on the flags, read
  * with `flag`; the odd conditions invert it (condHolds).

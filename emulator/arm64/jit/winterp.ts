@@ -27,10 +27,10 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, idx, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHolds, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
+import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, idx, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHoldsConst, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
 import { TYPE_CHAIN, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
-import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
+import { OP_ADDSUBR_LSL, OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT, SLOT_WASM_LIM } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 export { pack } from './winterp-pack.ts';
@@ -44,12 +44,26 @@ export { pack } from './winterp-pack.ts';
  */
 export type WasmInterpreterFn = (entry: number, budget: number, rb: number, ctx: number, pcLo: number, pcHi: number, slots: number, ram: number, n0: number) => number;
 
+/** Where an operation's body goes on: see body. */
+interface Labels {
+  next: number;
+  top: number;
+  helper: number;
+  /** A B.cond taken (the branch to the slot's offset). */
+  taken: number;
+}
+
 /**
  * The operation bodies: each leaves by br next (done, fall through to the next instruction), top
  * (jumped within the page), helper, or a return. Each starts by computing the operands it reads
  * (its registers' addresses, the immediate) from the slot, and only those.
  */
-function body(a: Asm, op: number, L: { next: number; top: number; helper: number }): void {
+function body(a: Asm, op: number, L: Labels): void {
+  if (op === OP_ADDSUBR_LSL + 4 || op === OP_ADDSUBR_LSL + 5) {
+    // Numbers no slot is packed with (ADDS with LSL is OP_ADDSUBR's: winterp-ops.ts addSubLslOp).
+    a.br(L.helper);
+    return;
+  }
   const emit = (b: Asm): void => {
     if (!branchOrSysBody(b, op, L) && !aluBody(b, op) && !memBody(b, op, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
   };
@@ -76,7 +90,13 @@ function body(a: Asm, op: number, L: { next: number; top: number; helper: number
 }
 
 /** Branches, hints and the slot registers' MRS/MSR (true), or false when `op` is not one. */
-function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; helper: number }): boolean {
+function branchOrSysBody(a: Asm, op: number, L: Labels): boolean {
+  if (op >= OP_BCOND && op < OP_BCOND + 16) {
+    // (The condition is the operation's: a constant, so no jump table of conditions.)
+    condHoldsConst(a, op - OP_BCOND);
+    a.brIf(L.taken);
+    return true;
+  }
   switch (op) {
     case OP_NOP:
       return true;
@@ -91,30 +111,26 @@ function branchOrSysBody(a: Asm, op: number, L: { next: number; top: number; hel
       target(a);
       jump(a, L.top);
       return true;
-    case OP_BCOND:
     case OP_CBZ64:
     case OP_CBZ32:
     case OP_TBZ:
-      if (op === OP_BCOND) condHolds(a, () => a.p(0));
-      else {
-        if (op === OP_CBZ64) {
-          a.x(L_RA);
-          a.o(Op.i64_eqz);
-        } else if (op === OP_CBZ32) {
-          a.w(L_RA);
-          a.o(Op.i32_eqz);
-        } else {
-          // the bit clear?
-          a.x(L_RA);
-          a.p(1);
-          a.o(Op.i64_extend_i32_u, Op.i64_shr_u, Op.i32_wrap_i64);
-          a.i32(1);
-          a.o(Op.i32_and, Op.i32_eqz);
-        }
-        // taken when (zero/clear) != nz
-        a.p(0);
-        a.o(Op.i32_ne);
+      if (op === OP_CBZ64) {
+        a.x(L_RA);
+        a.o(Op.i64_eqz);
+      } else if (op === OP_CBZ32) {
+        a.w(L_RA);
+        a.o(Op.i32_eqz);
+      } else {
+        // the bit clear?
+        a.x(L_RA);
+        a.p(1);
+        a.o(Op.i64_extend_i32_u, Op.i64_shr_u, Op.i32_wrap_i64);
+        a.i32(1);
+        a.o(Op.i32_and, Op.i32_eqz);
       }
+      // taken when (zero/clear) != nz
+      a.p(0);
+      a.o(Op.i32_ne);
       a.i32(0);
       a.o(Op.i32_eq);
       a.brIf(L.next);
@@ -274,6 +290,7 @@ function interpreterFunction(): WasmFunction {
   a.mem(Op.i32_load, 0, 2);
   a.set(L_OP);
   const next = a.block();
+  const taken = a.block();
   const helper = a.block();
   const fill = a.block();
   const labels: number[] = [];
@@ -286,7 +303,7 @@ function interpreterFunction(): WasmFunction {
   a.brTable(labels, helper);
   for (let op = OP_NOP; op < OP_COUNT; op++) {
     a.end();
-    body(a, op, { next, top: check, helper });
+    body(a, op, { next, top: check, helper, taken });
   }
   a.end();
   // $fill: op 0, a slot not decoded yet: decode it (fillFunction), then dispatch it.
@@ -315,6 +332,16 @@ function interpreterFunction(): WasmFunction {
   a.i32(1);
   a.o(Op.i32_add, Op.return);
   a.end();
+  a.br(next);
+  a.end();
+  // $taken: a B.cond taken (one copy of the jump for the sixteen conditions' operations): to the
+  // PC + the slot's offset.
+  a.pc();
+  a.get(L_S);
+  a.mem(Op.i64_load32_s, 4, 2);
+  a.o(Op.i64_add);
+  a.set(L_TGT);
+  jump(a, check);
   a.end();
   // $next: the instruction is done; the next one (counted by its slot), unless the straight line
   // stops there.

@@ -154,9 +154,99 @@ function accumulate(a: Asm): void {
   a.o(Op.i64_add);
 }
 
+/**
+ * Rd = Rn op B (local B), op by opc: 0 AND, 1 ORR, 2 EOR, 3 ANDS (flags too); `opc` a constant,
+ * or null: the slot's p1. 32-bit zero-extended by sf.
+ */
+function logicalTail(a: Asm, sf: () => void, opc: number | null): void {
+  a.x(L_RBN);
+  a.set(L_A);
+  const ops = [Op.i64_and, Op.i64_or, Op.i64_xor, Op.i64_and];
+  if (opc !== null) {
+    a.get(L_A);
+    a.get(L_B);
+    a.o(ops[opc]!);
+    a.set(L_R);
+  } else {
+    a.cases(
+      T.void,
+      () => a.p(1),
+      ops.slice(0, 3).map((o) => () => {
+        a.get(L_A);
+        a.get(L_B);
+        a.o(o);
+        a.set(L_R);
+      }),
+      [0, 1, 2, 0],
+    );
+  }
+  sf();
+  a.i32(0);
+  a.o(Op.i32_eq);
+  a.if();
+  a.get(L_R);
+  zext(a);
+  a.set(L_R);
+  a.end();
+  const flags = (): void => {
+    setN(a, sf);
+    a.setFlag('z', () => {
+      a.get(L_R);
+      a.o(Op.i64_eqz);
+    });
+    a.setFlag('c', () => a.i32(0));
+    a.setFlag('v', () => a.i32(0));
+  };
+  if (opc === null) {
+    a.p(1);
+    a.i32(3);
+    a.o(Op.i32_eq);
+    a.if();
+    flags();
+    a.end();
+  } else if (opc === 3) flags();
+  a.setX(L_RA, () => a.get(L_R));
+}
+
 /** The body of ALU operation `op` (true), or false when it is not one. */
 export function aluBody(a: Asm, op: number): boolean {
   const sf = (): void => a.p(0);
+  if (op >= OP_ADDSI && op < OP_ADDSI + 4) {
+    // ADDS/SUBS (immediate): width and subtraction are the operation's.
+    const k = op - OP_ADDSI;
+    a.x(L_RBN);
+    a.set(L_A);
+    a.get(L_IMM);
+    a.set(L_B);
+    addSubTail(a, () => a.i32(k & 1), () => a.i32(1), null, () => a.i32(k >> 1));
+    return true;
+  }
+  if (op >= OP_SHIFTI && op < OP_SHIFTI + 6) {
+    // LSL/LSR/ASR (immediate), 64-bit then 32-bit: the operation's.
+    const i = op - OP_SHIFTI;
+    a.setX(L_RA, () => {
+      if (i < 3) {
+        a.x(L_RBN);
+        a.get(L_IMM);
+        a.o([Op.i64_shl, Op.i64_shr_u, Op.i64_shr_s][i]!);
+      } else {
+        a.w(L_RBN);
+        a.get(L_IMM);
+        a.o(Op.i32_wrap_i64);
+        a.o([Op.i32_shl, Op.i32_shr_u, Op.i32_shr_s][i - 3]!);
+        a.o(Op.i64_extend_i32_u);
+      }
+    });
+    return true;
+  }
+  if (op >= OP_LOGI && op < OP_LOGI + 4) {
+    // Logical (immediate): B = the mask (imm, imm2); the operation (opc) is the operation's.
+    a.get(L_S);
+    a.mem(Op.i64_load, 4, 2);
+    a.set(L_B);
+    logicalTail(a, sf, op - OP_LOGI);
+    return true;
+  }
   if (op >= OP_ADDSUBR_LSL && op < OP_ADDSUBR_LSL + 8 && (op - OP_ADDSUBR_LSL) >> 1 !== 2) {
     // ADD/SUB(S) (shifted register) with LSL: width, subtraction and flags are the operation's
     // (constants: no jump table of shift types, no tests of the slot's bytes).
@@ -186,21 +276,16 @@ export function aluBody(a: Asm, op: number): boolean {
         a.o(Op.i32_wrap_i64, Op.i32_add, Op.i64_extend_i32_u);
       });
       return true;
-    case OP_ADDSI:
-    case OP_ADDSUBR: {
-      // A = Rn, B = imm or shifted Rm, inverted for a subtraction (cin 1); 32-bit zero-extended.
+    case OP_ADDSUBR:
+      // A = Rn, B = shifted Rm, inverted for a subtraction (cin 1); 32-bit zero-extended.
       a.x(L_RBN);
       a.set(L_A);
-      if (op === OP_ADDSI) a.get(L_IMM);
-      else {
-        a.x(L_RC);
-        a.set(L_B);
-        shiftB(a);
-      }
+      a.x(L_RC);
       a.set(L_B);
-      addSubTail(a, sf, op === OP_ADDSI ? () => a.i32(1) : () => a.p(2));
+      shiftB(a);
+      a.set(L_B);
+      addSubTail(a, sf, () => a.p(2));
       return true;
-    }
     case OP_ADCSBC:
       // ADC/SBC(S): A = Rn, B = Rm (inverted for SBC), carry in PSTATE.C
       a.x(L_RBN);
@@ -288,62 +373,21 @@ export function aluBody(a: Asm, op: number): boolean {
         a.o(Op.i64_and);
       });
       return true;
-    case OP_LOGI:
-    case OP_LOGR: {
-      // B = the mask (imm, imm2), or Rm shifted and maybe inverted.
-      if (op === OP_LOGI) {
-        a.get(L_S);
-        a.mem(Op.i64_load, 4, 2);
-      } else {
-        a.x(L_RC);
-        a.set(L_B);
-        shiftB(a);
-        a.p(2);
-        a.if(T.i64);
-        a.i64(-1);
-        a.else();
-        a.i64(0);
-        a.end();
-        a.o(Op.i64_xor);
-      }
+    case OP_LOGR:
+      // B = Rm shifted and maybe inverted (p2 N)
+      a.x(L_RC);
       a.set(L_B);
-      a.x(L_RBN);
-      a.set(L_A);
-      // opc (p1): 0 AND, 1 ORR, 2 EOR, 3 ANDS
-      a.cases(
-        T.void,
-        () => a.p(1),
-        [Op.i64_and, Op.i64_or, Op.i64_xor].map((o) => () => {
-          a.get(L_A);
-          a.get(L_B);
-          a.o(o);
-          a.set(L_R);
-        }),
-        [0, 1, 2, 0],
-      );
-      sf();
-      a.i32(0);
-      a.o(Op.i32_eq);
-      a.if();
-      a.get(L_R);
-      zext(a);
-      a.set(L_R);
+      shiftB(a);
+      a.p(2);
+      a.if(T.i64);
+      a.i64(-1);
+      a.else();
+      a.i64(0);
       a.end();
-      a.p(1);
-      a.i32(3);
-      a.o(Op.i32_eq);
-      a.if();
-      setN(a, sf);
-      a.setFlag('z', () => {
-        a.get(L_R);
-        a.o(Op.i64_eqz);
-      });
-      a.setFlag('c', () => a.i32(0));
-      a.setFlag('v', () => a.i32(0));
-      a.end();
-      a.setX(L_RA, () => a.get(L_R));
+      a.o(Op.i64_xor);
+      a.set(L_B);
+      logicalTail(a, sf, null);
       return true;
-    }
     case OP_ADRP:
       a.setX(L_RA, () => {
         a.pc();
@@ -407,24 +451,6 @@ export function aluBody(a: Asm, op: number): boolean {
         });
       }
       a.end();
-      return true;
-    case OP_SHIFTI:
-      // p0: 0 LSL, 1 LSR, 2 ASR (64-bit); 3, 4, 5 the same, 32-bit.
-      a.cases(T.void, () => a.p(0), [0, 1, 2, 3, 4, 5].map((i) => () => {
-        a.setX(L_RA, () => {
-          if (i < 3) {
-            a.x(L_RBN);
-            a.get(L_IMM);
-            a.o([Op.i64_shl, Op.i64_shr_u, Op.i64_shr_s][i]!);
-          } else {
-            a.w(L_RBN);
-            a.get(L_IMM);
-            a.o(Op.i32_wrap_i64);
-            a.o([Op.i32_shl, Op.i32_shr_u, Op.i32_shr_s][i - 3]!);
-            a.o(Op.i64_extend_i32_u);
-          }
-        });
-      }));
       return true;
     case OP_BITFIELD:
       bitfieldBody(a);

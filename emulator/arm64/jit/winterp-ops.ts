@@ -39,9 +39,10 @@ export const PAIR_MODES = 3;
 // bytes -- ADD/SUB by width and flags, B.cond by condition, ... one operation per combination,
 // built with those bytes as constants. No faster on the kit boot or bench-int, within noise, and
 // the module twice the size: ~5 ms more to compile at every start. Session 16, with the dispatch
-// lighter and the module compiled off the guest's thread, kept two: OP_BCOND_EQ.. and
-// OP_ADDSUBR_LSL.., the kit's commonest instructions after the dispatch's own cost, whose generic
-// bodies went through a jump table of their own (the condition; the shift type).)
+// lighter and the module compiled off the guest's thread, specialised the kit's commonest
+// instructions whose generic bodies went through a jump table of their own (the condition, the
+// shift type, the logical operation) or tested their width: OP_BCOND, OP_ADDSUBR_LSL, OP_ADDSI,
+// OP_LOGI, OP_SHIFTI are families, the constant added to their first number.)
 let nextOp = 0;
 function ops(n = 1): number {
   const o = nextOp;
@@ -54,8 +55,8 @@ export const OP_HELPER = ops();
 export const OP_NOP = ops();
 export const OP_ADDI64 = ops();
 export const OP_ADDI32 = ops();
-/** ADDS/SUBS (immediate): p0 sf, p1 sub. */
-export const OP_ADDSI = ops();
+/** ADDS/SUBS (immediate), CMP and CMN: OP_ADDSI + (sf | sub << 1), p0 sf, p1 sub (4 % of the kit's). */
+export const OP_ADDSI = ops(4);
 /** ADD/SUB (shifted register): p0 sf, p1 sub, p2 S, p3 the shift (by imm). */
 export const OP_ADDSUBR = ops();
 /**
@@ -79,8 +80,8 @@ export const OP_MOVI = ops();
 /** MRS of a constant register that HCR_EL2.TID2 traps (CTR_EL0): OP_MOVI unless the CPU flags say it traps. */
 export const OP_MRS_ID = ops();
 export const OP_MOVK = ops();
-/** Logical (immediate): p0 sf, p1 opc. */
-export const OP_LOGI = ops();
+/** Logical (immediate): OP_LOGI + opc, p0 sf, p1 opc (4 % of the kit's). */
+export const OP_LOGI = ops(4);
 /** Logical (shifted register): p0 sf, p1 opc, p2 N, p3 the shift. */
 export const OP_LOGR = ops();
 export const OP_ADRP = ops();
@@ -100,8 +101,8 @@ export const OP_BLR = ops();
 export const OP_CSEL = ops();
 /** CCMP/CCMN: p0 sf, p1 sub, p2 the condition, p3 nzcv. */
 export const OP_CCMP = ops();
-/** LSL/LSR/ASR (immediate): p0 the shift and width (0..5). */
-export const OP_SHIFTI = ops();
+/** LSL/LSR/ASR (immediate): OP_SHIFTI + the shift and width (0..5), also in p0. */
+export const OP_SHIFTI = ops(6);
 export const OP_BITFIELD = ops();
 export const OP_EXTR = ops();
 /** Shifts by register: p0 sf, p3 the shift. */

@@ -143,8 +143,8 @@ const PACKERS = new Map<unknown, Packer>([
   [ls.prefetch, () => OP_NOP],
   [dp.addImm64, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.imm), OP_ADDI64)],
   [dp.addImm32, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.imm), OP_ADDI32)],
-  [dp.addsImm64, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 1), (s.p1 = f.sub), OP_ADDSI)],
-  [dp.addsImm32, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 0), (s.p1 = f.sub), OP_ADDSI)],
+  [dp.addsImm64, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 1), (s.p1 = f.sub), OP_ADDSI + 1 + (f.sub << 1))],
+  [dp.addsImm32, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 0), (s.p1 = f.sub), OP_ADDSI + (f.sub << 1))],
   [dp.addSubShifted, (f, s) => addSubRegister(f, s, f.shift, f.shift === 0 ? addSubLslOp(f.sf, f.sub, f.s ? 1 : 0) : OP_ADDSUBR)],
   [dp.adcSbc, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.sub), (s.p2 = f.s ? 1 : 0), OP_ADCSBC)],
   [dp.div, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.signed ? 1 : 0), OP_DIV)],
@@ -152,7 +152,7 @@ const PACKERS = new Map<unknown, Packer>([
   [dp.movReg32, (f, s) => ((s.a = f.rd), (s.c = f.rm), OP_MOVR32)],
   [dp.movImm, (f, s) => ((s.a = f.rd), (s.imm = f.lo), (s.imm2 = f.hi), OP_MOVI)],
   [dp.movk, (f, s) => ((s.a = f.rd), (s.imm = f.imm16), (s.p0 = f.sf), (s.p1 = f.hw), OP_MOVK)],
-  [dp.logImm, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.mlo), (s.imm2 = f.mhi), (s.p0 = f.sf), (s.p1 = f.opc), OP_LOGI)],
+  [dp.logImm, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.mlo), (s.imm2 = f.mhi), (s.p0 = f.sf), (s.p1 = f.opc), OP_LOGI + f.opc)],
   [dp.logReg, (f, s) => {
     s.a = f.rd;
     s.b = f.rn;
@@ -196,7 +196,7 @@ const PACKERS = new Map<unknown, Packer>([
     s.p3 = f.nzcv;
     return OP_CCMP;
   }],
-  ...[...shiftKinds].map(([h, kind]): [unknown, Packer] => [h, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.sh), (s.p0 = kind), OP_SHIFTI)]),
+  ...[...shiftKinds].map(([h, kind]): [unknown, Packer] => [h, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.sh), (s.p0 = kind), OP_SHIFTI + kind)]),
   [dp.bitfield, (f, s) => {
     s.a = f.rd;
     s.b = f.rn;

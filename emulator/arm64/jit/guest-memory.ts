@@ -79,7 +79,9 @@ export const ARENA_TABLE_BYTES = 16384 + 1024 + 16;
  * have none) of words already packed: 2^MEMO_BITS entries of 32 bytes (winterp.ts fillFunction).
  */
 export const ARENA_MEMOS = 4;
-export const MEMO_BITS = 16;
+// (2^17: the kit boot packs ~56 K distinct words; with 2^16 entries, direct-mapped, 8 K more
+// were packed again after a collision, 4 K with 2^17; 2^18 saves 2 K more for 8 MB a memo.)
+export const MEMO_BITS = 17;
 export const MEMO_ENTRY_BYTES = 32;
 export const ARENA_MEMO_BYTES = MEMO_ENTRY_BYTES << MEMO_BITS;
 export const ARENA_BYTES = ARENA_TABLES * ARENA_TABLE_BYTES + ARENA_MEMOS * ARENA_MEMO_BYTES;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { Decoder, extractFields, extractorsModuleSource, op, shapeKey, type OpDef } from '../../emulator/arm64/decode/pattern.ts';
-import { EXTRACTORS } from '../../emulator/arm64/decode/extractors.generated.ts';
+import { Decoder, extractFields, extractorsModuleSource, op, parsePattern, type OpDef } from '../../emulator/arm64/decode/pattern.ts';
+import { PATTERNS } from '../../emulator/arm64/decode/extractors.generated.ts';
 import { allTables } from '../../emulator/arm64/decode/index.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
 
@@ -43,12 +43,17 @@ describe('encoding patterns', () => {
     expect(extractFields(s, 0xffff0001).x).toBe(0xffff0001 - 2 ** 32);
     expect(extractFields(s, 0x7fff0001).x).toBe(0x7fff0001);
   });
-  it('the generated extractors (extractors.generated.ts) are those of the tables: run `npx tsx scripts/gen-extractors.ts` after changing a table', () => {
+  it('the generated patterns and extractors (extractors.generated.ts) are those of the tables: run `npx tsx scripts/gen-extractors.ts` after changing a table', () => {
     const defs = allTables().flat();
     const file = readFileSync(new URL('../../emulator/arm64/decode/extractors.generated.ts', import.meta.url), 'utf8');
     expect(file === extractorsModuleSource(defs)).toBe(true);
-    // every table encoding takes its generated extractor, none is made at run time
-    expect(defs.filter((d) => EXTRACTORS.get(shapeKey(d.parts)) !== d.extract).map((d) => d.name)).toEqual([]);
+    // every table encoding takes its generated pattern and extractor, none is parsed or made at run time
+    expect(defs.filter((d) => PATTERNS.get(d.pattern)?.extract !== d.extract).map((d) => d.name)).toEqual([]);
+    // and they are what parsing the pattern gives
+    for (const d of defs) {
+      const p = parsePattern(d.name, d.pattern);
+      expect([d.mask, d.value, d.parts, d.names], d.name).toEqual([p.mask, p.value, p.parts, p.names]);
+    }
   });
   it('every encoding of the tables extracts the fields its pattern declares (random words, bit by bit)', () => {
     let seed = 12345;

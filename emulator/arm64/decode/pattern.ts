@@ -23,7 +23,7 @@
 
 import type { Cpu } from '../cpu.ts';
 import { ALL_FEATURES, type Feature, type FeatureSet } from '../features.ts';
-import { EXTRACTORS } from './extractors.generated.ts';
+import { PATTERNS } from './extractors.generated.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Fields = any;
@@ -56,6 +56,21 @@ export interface OpDef {
 }
 
 export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDef {
+  const p = PATTERNS.get(pattern) ?? parsePattern(name, pattern);
+  return { name, pattern, mask: p.mask, value: p.value, parts: p.parts, names: p.names, exec, prep, extract: p.extract };
+}
+
+/** A pattern's fixed bits, fields and extractor (the part of an OpDef its pattern alone determines). */
+export interface ParsedPattern {
+  readonly mask: number;
+  readonly value: number;
+  readonly parts: FieldPart[];
+  readonly names: string[];
+  readonly extract: Extractor;
+}
+
+/** Parse a pattern (what extractors.generated.ts holds already made for the A64 tables' patterns). */
+export function parsePattern(name: string, pattern: string): ParsedPattern {
   let pos = 32;
   let mask = 0;
   let value = 0;
@@ -79,46 +94,58 @@ export function op(name: string, pattern: string, exec: Exec, prep?: Prep): OpDe
   }
   if (pos !== 0) throw new Error(`${name}: pattern is ${32 - pos} bits, not 32: ${pattern}`);
   const names = [...new Set(parts.map((p) => p.name))];
-  const extract = EXTRACTORS.get(shapeKey(parts)) ?? lazyExtractor(parts, names);
-  return { name, pattern, mask: mask >>> 0, value: value >>> 0, parts, names, exec, prep, extract };
+  return { mask: mask >>> 0, value: value >>> 0, parts, names, extract: lazyExtractor(parts, names) };
 }
 
-/**
- * An encoding's field shape (its parts, in pattern order), which alone determines its extractor:
- * the key of the generated extractors (extractors.generated.ts).
- */
+/** An encoding's field shape (its parts, in pattern order), which alone determines its extractor. */
 export function shapeKey(parts: FieldPart[]): string {
   return parts.map((p) => `${p.name}:${p.pos}:${p.len}${p.signed ? 's' : ''}`).join(' ');
 }
 
 /**
- * The source of extractors.generated.ts: one extractor per field shape of `defs` (the A64 tables),
- * written once by `npx tsx scripts/gen-extractors.ts` and checked against the tables by
- * test/arm64/pattern.test.ts, as QEMU's build runs decodetree over its .decode files. In the
- * bundle they are ordinary functions, so V8's code cache of the bundle holds them compiled; made
- * at run time (lazyExtractor: one source of every encoding, compiled by new Function) they took
- * ~15 ms of each thread's start and their first calls compiled each of them again.
+ * The source of extractors.generated.ts: every pattern of `defs` (the A64 tables) parsed, with one
+ * extractor per field shape, written once by `npx tsx scripts/gen-extractors.ts` and checked
+ * against the tables by test/arm64/pattern.test.ts, as QEMU's build runs decodetree over its
+ * .decode files. In the bundle the extractors are ordinary functions, so V8's code cache of the
+ * bundle holds them compiled; made at run time (lazyExtractor: one source of every encoding,
+ * compiled by new Function) they took ~15 ms of each thread's start and their first calls
+ * compiled each of them again. Parsing the 671 patterns took another ~15-20 ms of each start.
  */
 export function extractorsModuleSource(defs: OpDef[]): string {
-  const shapes = new Map<string, string>();
+  const shapes = new Map<string, { id: number; src: string }>();
+  const patterns = new Map<string, string>();
   for (const d of defs) {
-    const key = shapeKey(d.parts);
-    if (shapes.has(key)) continue;
-    const src = extractorSource(d.parts, d.names);
-    // (A field wider than 31 bits needs wideField: such a shape is left to lazyExtractor.)
-    if (!src.includes('wide(')) shapes.set(key, src.replace(/^function extract\(w\) \{ return (.*); \}$/, '(w) => ($1)'));
+    if (patterns.has(d.pattern)) continue;
+    const p = parsePattern(d.name, d.pattern);
+    const key = shapeKey(p.parts);
+    const src = extractorSource(p.parts, p.names);
+    // (A field wider than 31 bits needs wideField: such a pattern is left to parsePattern.)
+    if (src.includes('wide(')) continue;
+    let shape = shapes.get(key);
+    if (shape === undefined) {
+      const parts = p.parts.map((q) => `{ name: '${q.name}', pos: ${q.pos}, len: ${q.len}, signed: ${q.signed} }`).join(', ');
+      const extract = src.replace(/^function extract\(w\) \{ return (.*); \}$/, '(w: number): Fields => ($1)');
+      shape = { id: shapes.size, src: `{ parts: [${parts}], names: [${p.names.map((n) => `'${n}'`).join(', ')}], extract: ${extract} }` };
+      shapes.set(key, shape);
+    }
+    patterns.set(d.pattern, `  [${JSON.stringify(d.pattern)}, 0x${p.mask.toString(16)}, 0x${p.value.toString(16)}, S${shape.id}],`);
   }
-  const lines = [...shapes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, f]) => `  [${JSON.stringify(k)}, ${f}],`);
   return [
     '// Generated from the decode tables by `npx tsx scripts/gen-extractors.ts` (pattern.ts',
-    '// extractorsModuleSource): the field extractor of every field shape. Do not edit;',
-    '// test/arm64/pattern.test.ts checks that it matches the tables.',
-    "import type { Extractor } from './pattern.ts';",
+    '// extractorsModuleSource): every pattern parsed, and the fields and extractor of every field',
+    '// shape. Do not edit; test/arm64/pattern.test.ts checks that it matches the tables.',
+    "import type { Extractor, FieldPart, Fields, ParsedPattern } from './pattern.ts';",
     '',
-    '/** Extractors by field shape (pattern.ts shapeKey). */',
-    'export const EXTRACTORS: ReadonlyMap<string, Extractor> = new Map<string, Extractor>([',
-    ...lines,
-    ']);',
+    'type Shape = { parts: FieldPart[]; names: string[]; extract: Extractor };',
+    ...[...shapes.values()].map((x) => `const S${x.id}: Shape = ${x.src};`),
+    '',
+    '/** The A64 tables\' patterns: pattern, mask, value, shape. */',
+    'const LIST: [string, number, number, Shape][] = [',
+    ...[...patterns.values()],
+    '];',
+    '',
+    '/** The A64 tables\' patterns, parsed (pattern.ts parsePattern). */',
+    'export const PATTERNS: ReadonlyMap<string, ParsedPattern> = new Map(LIST.map(([p, mask, value, s]) => [p, { mask, value, ...s }]));',
     '',
   ].join('\n');
 }

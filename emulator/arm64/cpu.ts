@@ -59,7 +59,7 @@ export class Cpu extends ProcessingElement implements JitCpu {
     if (this.jit !== null) this.codeCache.translationOwner = this.jit;
     // The next PC (lo, hi), the heat below which the wasm interpreter goes into another page, its memo (winterp-ops.ts).
     this.jitPc = new Int32Array(this.slot.buffer, this.slot.base + SCRATCH_PC, 4);
-    if (this.jit !== null && this.jit.winterp !== null) this.jitPc[3] = this.jit.memoFor(this.decoder);
+    if (this.jit !== null && this.jit.hasWasmInterpreter) this.jitPc[3] = this.jit.memoFor(this.decoder);
     this.cpuFlags = new Int32Array(this.slot.buffer, this.slot.base + SLOT_CPU_FLAGS, 1);
     this.wasmExit = new Int32Array(this.slot.buffer, this.slot.base + SLOT_WASM_EXIT, 1);
     this.wasmRan = new Int32Array(this.slot.buffer, this.slot.base + SLOT_WASM_RAN, 1);

@@ -266,8 +266,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  // The wasm interpreter, compiling since the launcher started (bin/prefetch.js): awaited before
-  // the machine is made, which needs it.
+  // The wasm interpreter, compiling since the launcher started (bin/prefetch.js): taken here,
+  // awaited before the guest runs.
   const winterpCompiled = takeWasmInterpreter();
   const board = getBoard(opts.board);
   checkMachineShape(board, { smp: opts.smp, mem: opts.mem, gic: opts.gic });
@@ -401,7 +401,6 @@ export async function main(argv: string[]): Promise<number> {
   const vmDeviceHub = new VmDeviceHub((line) => process.stderr.write(line + '\n'));
   if (!opts.native && gateway !== null) vmDeviceHub.attachGateway(gateway);
   try {
-    await winterpCompiled;
     if (opts.native) {
       machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
       machine.loadLinux({
@@ -438,6 +437,9 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 
+  // The wasm interpreter, compiling since the launcher started (bin/prefetch.js): awaited before
+  // the guest runs (the machine made meanwhile gets it then: runtime.ts takeWasmInterpreter).
+  await winterpCompiled;
   // (performance.now() counts from the process's start: this is the start-up, the launcher's
   // bundle, the machine's set-up and the images' loading, before the first guest instruction.)
   const started = performance.now();

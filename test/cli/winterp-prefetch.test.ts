@@ -102,3 +102,19 @@ it('commands other than a boot, --help and --interpreter start no compile', asyn
     expect(handoff.module, argv.join(' ')).toBeNull();
   }
 });
+
+it('a machine made while the launcher\'s compile is being taken gets the interpreter once it is in (the boot awaits it before the guest runs)', async () => {
+  const { bundle, wasm } = bundleIn();
+  writeFileSync(wasm, fileOf('1:2'));
+  prefetchWasmInterpreter(['--native'], bundle);
+  await confirmWasmInterpreter('1:2');
+  const taking = takeWasmInterpreter();
+  const translator = translatorFor(new GuestMemory(1 << 20).memory!);
+  expect(translator.winterp).toBeNull();
+  expect(translator.hasWasmInterpreter).toBe(true);
+  await taking;
+  expect(translator.winterp).not.toBeNull();
+  expect(isTurboFan(translator.winterp)).toBe(true);
+  // one made after it is taken has it at once
+  expect(translatorFor(new GuestMemory(1 << 20).memory!).winterp).not.toBeNull();
+});

@@ -56,11 +56,12 @@ export class Translator {
   private readonly waiting = new Map<CachedPage, DecodedPage[]>();
 
   /**
-   * The wasm interpreter (winterp.ts) over this memory, or null (SHYPER_WINTERP=0). The run loop
-   * sets `current` before calling it; its imports find the page by its slot table (it goes on
-   * from page to page: winterp-asm.ts leavePage).
+   * The wasm interpreter (winterp.ts) over this memory, or null (SHYPER_WINTERP=0, or until the
+   * launcher's compile of it is in: takeWasmInterpreter). The run loop sets `current` before
+   * calling it; its imports find the page by its slot table (it goes on from page to page:
+   * winterp-asm.ts leavePage).
    */
-  readonly winterp: WasmInterpreterFn | null = null;
+  winterp: WasmInterpreterFn | null = null;
   /** The page of each arena table (by table number), and the arena's address. */
   private readonly tablePages: (DecodedPage | null)[] = new Array<DecodedPage | null>(ARENA_TABLES).fill(null);
   private arena = 0;
@@ -85,15 +86,9 @@ export class Translator {
       this.arena = arena;
       for (let i = ARENA_TABLES - 1; i >= 0; i--) this.freeTables.push(arena + i * ARENA_TABLE_BYTES);
       for (let i = ARENA_MEMOS - 1; i >= 0; i--) this.freeMemos.push(arena + ARENA_TABLES * ARENA_TABLE_BYTES + i * ARENA_MEMO_BYTES);
-      const wi = instantiateWasmInterpreter(
-        wasmInterpreterModule(),
-        memory,
-        (n, idx, pcBase, slots) => (jitStats.whelper++, this.current!.jitHelper(this.tablePages[(slots - arena) / ARENA_TABLE_BYTES]!, n, idx, pcBase)),
-        (idx, entry, at, ram) => this.decodeSlot(idx, entry, at, ram),
-        this.code.chain,
-      );
-      this.winterp = wi.run;
-      this.code.setWasmInterpreter(wi.chainIn);
+      // (Made while the launcher's compile is still going: instantiated once it is in.)
+      if (winterpTaking !== null) winterpTaking.push(this);
+      else this.instantiateWasmInterpreter();
     }
     if (jitSettings.background && jitSettings.threshold > 0) {
       prestartBackgroundCompiler();
@@ -454,6 +449,25 @@ export class Translator {
     return op;
   }
 
+  /** The wasm interpreter over this memory, from the process's module (compiled now if need be). */
+  instantiateWasmInterpreter(): void {
+    const arena = this.arena;
+    const wi = instantiateWasmInterpreter(
+      wasmInterpreterModule(),
+      this.memory,
+      (n, idx, pcBase, slots) => (jitStats.whelper++, this.current!.jitHelper(this.tablePages[(slots - arena) / ARENA_TABLE_BYTES]!, n, idx, pcBase)),
+      (idx, entry, at, ram) => this.decodeSlot(idx, entry, at, ram),
+      this.code.chain,
+    );
+    this.winterp = wi.run;
+    this.code.setWasmInterpreter(wi.chainIn);
+  }
+
+  /** True when this memory has the wasm interpreter's arena (its memos, tables), whether or not it is instantiated yet. */
+  get hasWasmInterpreter(): boolean {
+    return this.arena !== 0;
+  }
+
   /** Drop a page's translation (the page was written, or is translated again). */
   release(page: DecodedPage): void {
     this.code.release(page.slot);
@@ -500,15 +514,32 @@ interface WasmInterpreterPrefetch {
 const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');
 
 /**
- * Take the launcher's compile of the wasm interpreter (true): resolves once it is in (a machine
- * made before would compile its own). The file it compiled carries the stamp of the bundle that
- * wrote it, and the bytes depend on nothing else, so they are not built again to compare (~15 ms
- * of this thread). Without such a file, or when its compile failed, this run's bytes are written
- * for the next run's launcher. Never rejects.
+ * Take the launcher's compile of the wasm interpreter (true): resolves once it is in. A machine
+ * made meanwhile gets it then (its translator waits: winterpTaking), so the boot makes its machine
+ * while the compile ends and awaits this only before the guest runs (the compile shares the second
+ * core with the kernel's decompression and often ended ~30 ms after this thread was ready for it).
+ * The file it compiled carries the stamp of the bundle that wrote it, and the bytes depend on
+ * nothing else, so they are not built again to compare (~15 ms of this thread). Without such a
+ * file, or when its compile failed, this run's bytes are written for the next run's launcher.
+ * Never rejects.
  */
 export async function takeWasmInterpreter(): Promise<boolean> {
   const pre = (globalThis as Record<symbol, WasmInterpreterPrefetch | undefined>)[WINTERP_PREFETCH];
   if (pre === undefined || pre.stamp === null) return false;
+  const waiting: Translator[] = [];
+  winterpTaking ??= waiting;
+  try {
+    return await takePrefetched(pre);
+  } finally {
+    if (winterpTaking === waiting) winterpTaking = null;
+    for (const t of waiting) t.instantiateWasmInterpreter();
+  }
+}
+
+/** Translators made while takeWasmInterpreter waits (instantiated when it is done), or null. */
+let winterpTaking: Translator[] | null = null;
+
+async function takePrefetched(pre: WasmInterpreterPrefetch): Promise<boolean> {
   const compiled = pre.module === null ? null : await pre.module.catch(() => null);
   if (winterpModule !== null || !jitSettings.enabled || !jitSettings.wasmInterpreter) return false;
   if (compiled !== null) {

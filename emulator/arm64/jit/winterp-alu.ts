@@ -3,7 +3,7 @@
 import { Op, T } from './wasm.ts';
 import { Asm, condHolds, topBit, widthMask, zext, L_A, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, L_U, L_VA, P_RB } from './winterp-asm.ts';
 import { bitfieldBody, dp1Body } from './winterp-bits.ts';
-import { OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_DIV, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
+import { OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_DIV, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
 
 /**
  * AddWithCarry (as emit-alu.ts): R = A + B + cin with A, B in locals (32-bit forms zero-extended
@@ -237,6 +237,22 @@ export function aluBody(a: Asm, op: number): boolean {
         a.o(Op.i64_extend_i32_u);
       }
     });
+    return true;
+  }
+  if (op >= OP_LOGR_LSL && op < OP_LOGR_LSL + 4) {
+    // Logical (shifted register) with LSL: B = Rm << amount, inverted for N (p2); opc the operation's.
+    a.x(L_RC);
+    a.get(L_IMM);
+    a.o(Op.i64_shl);
+    a.p(2);
+    a.if(T.i64);
+    a.i64(-1);
+    a.else();
+    a.i64(0);
+    a.end();
+    a.o(Op.i64_xor);
+    a.set(L_B);
+    logicalTail(a, sf, op - OP_LOGR_LSL);
     return true;
   }
   if (op >= OP_LOGI && op < OP_LOGI + 4) {

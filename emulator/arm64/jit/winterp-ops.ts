@@ -84,6 +84,8 @@ export const OP_MOVK = ops();
 export const OP_LOGI = ops(4);
 /** Logical (shifted register): p0 sf, p1 opc, p2 N, p3 the shift. */
 export const OP_LOGR = ops();
+/** The same with LSL (p3 0), by opc: OP_LOGR_LSL + opc (3 % of the kit's). */
+export const OP_LOGR_LSL = ops(4);
 export const OP_ADRP = ops();
 export const OP_ADR = ops();
 export const OP_B = ops();
@@ -91,10 +93,10 @@ export const OP_BL = ops();
 /** B.cond: p0 the condition. */
 /** B.cond, one operation per condition (OP_BCOND + cond, p0 the condition too): 8 % of the kit's. */
 export const OP_BCOND = ops(16);
-/** CBZ/CBNZ and TBZ/TBNZ: p0 NZ. */
-export const OP_CBZ64 = ops();
-export const OP_CBZ32 = ops();
-export const OP_TBZ = ops();
+/** CBZ/CBNZ and TBZ/TBNZ: + NZ (also in p0) (5 % of the kit's). */
+export const OP_CBZ64 = ops(2);
+export const OP_CBZ32 = ops(2);
+export const OP_TBZ = ops(2);
 export const OP_BR = ops();
 export const OP_BLR = ops();
 /** CSEL/CSINC/CSINV/CSNEG: p0 sf, p1 inv, p2 inc, p3 the condition. */

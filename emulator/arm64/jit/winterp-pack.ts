@@ -18,7 +18,7 @@ import { enc } from '../sysregs-el1.ts';
 import { HCR } from '../sysstate.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
 import { SLOT_DAIF } from './guest-memory.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, addSubLslOp, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NOP, OP_RMW, OP_LDXR, OP_STXR, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS } from './winterp-ops.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, addSubLslOp, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NOP, OP_RMW, OP_LDXR, OP_STXR, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
 
@@ -162,16 +162,16 @@ const PACKERS = new Map<unknown, Packer>([
     s.p1 = f.opc;
     s.p2 = f.inv;
     s.p3 = f.shift;
-    return OP_LOGR;
+    return f.shift === 0 ? OP_LOGR_LSL + f.opc : OP_LOGR;
   }],
   [dp.adrp, (f, s) => ((s.a = f.rd), (s.imm = f.imm / 4096), OP_ADRP)],
   [dp.adr, (f, s) => ((s.a = f.rd), (s.imm = f.imm), OP_ADR)],
   [sys.b, branch(OP_B)],
   [sys.bl, branch(OP_BL)],
   [sys.bcond, (f, s) => ((s.imm = f.off), (s.p0 = f.cond), OP_BCOND + f.cond)],
-  [sys.cbz64, (f, s) => ((s.a = f.rt), (s.imm = f.off), (s.p0 = f.nz ? 1 : 0), OP_CBZ64)],
-  [sys.cbz32, (f, s) => ((s.a = f.rt), (s.imm = f.off), (s.p0 = f.nz ? 1 : 0), OP_CBZ32)],
-  [sys.tbz, (f, s) => ((s.a = f.rt), (s.imm = f.off), (s.p0 = f.nz ? 1 : 0), (s.p1 = f.half * 32 + f.bit), OP_TBZ)],
+  [sys.cbz64, (f, s) => ((s.a = f.rt), (s.imm = f.off), (s.p0 = f.nz ? 1 : 0), OP_CBZ64 + s.p0)],
+  [sys.cbz32, (f, s) => ((s.a = f.rt), (s.imm = f.off), (s.p0 = f.nz ? 1 : 0), OP_CBZ32 + s.p0)],
+  [sys.tbz, (f, s) => ((s.a = f.rt), (s.imm = f.off), (s.p0 = f.nz ? 1 : 0), (s.p1 = f.half * 32 + f.bit), OP_TBZ + s.p0)],
   [sys.br, (f, s) => ((s.b = f.rn), OP_BR)],
   [sys.blr, (f, s) => ((s.b = f.rn), OP_BLR)],
   [dp.condSelect, (f, s) => {

@@ -49,7 +49,7 @@ interface Labels {
   next: number;
   top: number;
   helper: number;
-  /** A B.cond taken (the branch to the slot's offset). */
+  /** A conditional branch taken (to the PC + the slot's offset). */
   taken: number;
 }
 
@@ -97,6 +97,27 @@ function branchOrSysBody(a: Asm, op: number, L: Labels): boolean {
     a.brIf(L.taken);
     return true;
   }
+  for (const base of [OP_CBZ64, OP_CBZ32, OP_TBZ]) {
+    if (op !== base && op !== base + 1) continue;
+    // CBZ/CBNZ, TBZ/TBNZ (NZ the operation's): the register zero, or the bit clear...
+    if (base === OP_CBZ64) {
+      a.x(L_RA);
+      a.o(Op.i64_eqz);
+    } else if (base === OP_CBZ32) {
+      a.w(L_RA);
+      a.o(Op.i32_eqz);
+    } else {
+      a.x(L_RA);
+      a.p(1);
+      a.o(Op.i64_extend_i32_u, Op.i64_shr_u, Op.i32_wrap_i64);
+      a.i32(1);
+      a.o(Op.i32_and, Op.i32_eqz);
+    }
+    // ...taken unless NZ
+    if (op === base + 1) a.o(Op.i32_eqz);
+    a.brIf(L.taken);
+    return true;
+  }
   switch (op) {
     case OP_NOP:
       return true;
@@ -108,32 +129,6 @@ function branchOrSysBody(a: Asm, op: number, L: Labels): boolean {
       a.get(P_RB);
       a.pc(4);
       a.mem(Op.i64_store, 30 * 8, 3);
-      target(a);
-      jump(a, L.top);
-      return true;
-    case OP_CBZ64:
-    case OP_CBZ32:
-    case OP_TBZ:
-      if (op === OP_CBZ64) {
-        a.x(L_RA);
-        a.o(Op.i64_eqz);
-      } else if (op === OP_CBZ32) {
-        a.w(L_RA);
-        a.o(Op.i32_eqz);
-      } else {
-        // the bit clear?
-        a.x(L_RA);
-        a.p(1);
-        a.o(Op.i64_extend_i32_u, Op.i64_shr_u, Op.i32_wrap_i64);
-        a.i32(1);
-        a.o(Op.i32_and, Op.i32_eqz);
-      }
-      // taken when (zero/clear) != nz
-      a.p(0);
-      a.o(Op.i32_ne);
-      a.i32(0);
-      a.o(Op.i32_eq);
-      a.brIf(L.next);
       target(a);
       jump(a, L.top);
       return true;
@@ -334,8 +329,8 @@ function interpreterFunction(): WasmFunction {
   a.end();
   a.br(next);
   a.end();
-  // $taken: a B.cond taken (one copy of the jump for the sixteen conditions' operations): to the
-  // PC + the slot's offset.
+  // $taken: a conditional branch taken (one copy of the jump for the B.cond, CBZ and TBZ
+  // operations): to the PC + the slot's offset.
   a.pc();
   a.get(L_S);
   a.mem(Op.i64_load32_s, 4, 2);

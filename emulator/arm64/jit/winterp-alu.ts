@@ -154,6 +154,17 @@ function accumulate(a: Asm): void {
   a.o(Op.i64_add);
 }
 
+/** The i64 pushed, inverted when slot byte p`k` is set (a logical operation's N, CSINV's inv). */
+function invertIf(a: Asm, k: number): void {
+  a.p(k);
+  a.if(T.i64);
+  a.i64(-1);
+  a.else();
+  a.i64(0);
+  a.end();
+  a.o(Op.i64_xor);
+}
+
 /**
  * Rd = Rn op B (local B), op by opc: 0 AND, 1 ORR, 2 EOR, 3 ANDS (flags too); `opc` a constant,
  * or null: the slot's p1. 32-bit zero-extended by sf.
@@ -244,13 +255,7 @@ export function aluBody(a: Asm, op: number): boolean {
     a.x(L_RC);
     a.get(L_IMM);
     a.o(Op.i64_shl);
-    a.p(2);
-    a.if(T.i64);
-    a.i64(-1);
-    a.else();
-    a.i64(0);
-    a.end();
-    a.o(Op.i64_xor);
+    invertIf(a, 2);
     a.set(L_B);
     logicalTail(a, sf, op - OP_LOGR_LSL);
     return true;
@@ -394,13 +399,7 @@ export function aluBody(a: Asm, op: number): boolean {
       a.x(L_RC);
       a.set(L_B);
       shiftB(a);
-      a.p(2);
-      a.if(T.i64);
-      a.i64(-1);
-      a.else();
-      a.i64(0);
-      a.end();
-      a.o(Op.i64_xor);
+      invertIf(a, 2);
       a.set(L_B);
       logicalTail(a, sf, null);
       return true;
@@ -428,13 +427,7 @@ export function aluBody(a: Asm, op: number): boolean {
         a.x(L_RBN);
         a.else();
         a.x(L_RC);
-        a.p(1);
-        a.if(T.i64);
-        a.i64(-1);
-        a.else();
-        a.i64(0);
-        a.end();
-        a.o(Op.i64_xor);
+        invertIf(a, 1);
         a.p(2);
         a.o(Op.i64_extend_i32_u, Op.i64_add);
         a.end();

@@ -98,7 +98,7 @@ export function parsePattern(name: string, pattern: string): ParsedPattern {
 }
 
 /** An encoding's field shape (its parts, in pattern order), which alone determines its extractor. */
-export function shapeKey(parts: FieldPart[]): string {
+function shapeKey(parts: FieldPart[]): string {
   return parts.map((p) => `${p.name}:${p.pos}:${p.len}${p.signed ? 's' : ''}`).join(' ');
 }
 

@@ -4,7 +4,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
-import type { Decoded, Fields } from '../decode/pattern.ts';
+import type { Decoded } from '../decode/pattern.ts';
 import { compileModule, compilePage, instantiatePage, optimizedBytes, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
 import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';

@@ -1,7 +1,7 @@
 // The wasm interpreter's integer data-processing operations (winterp.ts): the same arithmetic as
 // exec/int-dp.ts on native i64, with the fields read from the instruction's slot at run time.
 import { Op, T } from './wasm.ts';
-import { Asm, condHolds, topBit, widthMask, zext, L_A, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, L_U, L_VA, P_RB } from './winterp-asm.ts';
+import { Asm, condHolds, topBit, widthMask, zext, L_A, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_S, L_T } from './winterp-asm.ts';
 import { bitfieldBody, dp1Body } from './winterp-bits.ts';
 import { OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_DIV, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_BITFIELD, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MADDL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV } from './winterp-ops.ts';
 
@@ -268,7 +268,7 @@ export function aluBody(a: Asm, op: number): boolean {
     logicalTail(a, sf, op - OP_LOGI);
     return true;
   }
-  if (op >= OP_ADDSUBR_LSL && op < OP_ADDSUBR_LSL + 8 && (op - OP_ADDSUBR_LSL) >> 1 !== 2) {
+  if (op >= OP_ADDSUBR_LSL && op < OP_ADDSUBR_LSL + 8) {
     // ADD/SUB(S) (shifted register) with LSL: width, subtraction and flags are the operation's
     // (constants: no jump table of shift types, no tests of the slot's bytes).
     const k = op - OP_ADDSUBR_LSL;

@@ -47,7 +47,7 @@ export const P_ENTRY = 0, P_BUDGET = 1, P_RB = 2, P_CTX = 3, P_PCLO = 4, P_PCHI 
  */
 export const L_IDX = 9, L_N = 10, L_S = 11, L_OP = 12, L_RA = 13, L_RBN = 14, L_RC = 15, L_T = 16, L_U = 17, L_ADDR = 18, L_BR = 19;
 export const L_PCB = 20, L_IMM = 21, L_A = 22, L_B = 23, L_R = 24, L_VA = 25, L_TGT = 26, L_C = 27;
-/** (i32) Where the straight line of instructions from the last landing stops: the page's end or the budget's (winterp.ts). */
+/** (i32) Scratch of the dispatch's landing ($check): the instructions the budget has left. */
 export const L_LIM = 28;
 /** (i32) condHolds's condition and result. */
 export const L_CC = 29, L_CCR = 30;

@@ -41,8 +41,9 @@ export const PAIR_MODES = 3;
 // the module twice the size: ~5 ms more to compile at every start. Session 16, with the dispatch
 // lighter and the module compiled off the guest's thread, specialised the kit's commonest
 // instructions whose generic bodies went through a jump table of their own (the condition, the
-// shift type, the logical operation) or tested their width: OP_BCOND, OP_ADDSUBR_LSL, OP_ADDSI,
-// OP_LOGI, OP_SHIFTI are families, the constant added to their first number.)
+// shift type, the logical operation) or tested their width: OP_BCOND, OP_CBZ64/32, OP_TBZ,
+// OP_ADDSUBR_LSL, OP_ADDSI, OP_LOGI, OP_LOGR_LSL, OP_SHIFTI are families, the constant added to
+// their first number.)
 let nextOp = 0;
 function ops(n = 1): number {
   const o = nextOp;
@@ -60,16 +61,10 @@ export const OP_ADDSI = ops(4);
 /** ADD/SUB (shifted register): p0 sf, p1 sub, p2 S, p3 the shift (by imm). */
 export const OP_ADDSUBR = ops();
 /**
- * The same with LSL (p3 0), one operation per sf | sub << 1 | S << 2 (the slot as OP_ADDSUBR's),
- * except ADDS (S without sub: rare; its flag code would only make the module bigger, which it
- * compiles at every start): 11 % of the instructions the kit boot runs on the wasm interpreter,
- * mostly ADD, SUBS (CMP) and SUB.
+ * The same with LSL (p3 0), one operation per sf | sub << 1 | S << 2 (the slot as OP_ADDSUBR's):
+ * 11 % of the instructions the kit boot runs on the wasm interpreter, mostly ADD, SUBS (CMP) and SUB.
  */
 export const OP_ADDSUBR_LSL = ops(8);
-/** The OP_ADDSUBR_LSL operation of ADD/SUB(S) with LSL, or OP_ADDSUBR for ADDS. */
-export function addSubLslOp(sf: number, sub: number, s: number): number {
-  return s !== 0 && sub === 0 ? OP_ADDSUBR : OP_ADDSUBR_LSL + (sf | (sub << 1) | (s << 2));
-}
 /** ADC/SBC(S): p0 sf, p1 sub, p2 S. */
 export const OP_ADCSBC = ops();
 /** UDIV/SDIV: p0 sf, p1 signed. */
@@ -90,7 +85,6 @@ export const OP_ADRP = ops();
 export const OP_ADR = ops();
 export const OP_B = ops();
 export const OP_BL = ops();
-/** B.cond: p0 the condition. */
 /** B.cond, one operation per condition (OP_BCOND + cond, p0 the condition too): 8 % of the kit's. */
 export const OP_BCOND = ops(16);
 /** CBZ/CBNZ and TBZ/TBNZ: + NZ (also in p0) (5 % of the kit's). */

@@ -18,7 +18,7 @@ import { enc } from '../sysregs-el1.ts';
 import { HCR } from '../sysstate.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
 import { SLOT_DAIF } from './guest-memory.ts';
-import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, addSubLslOp, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NOP, OP_RMW, OP_LDXR, OP_STXR, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS } from './winterp-ops.ts';
+import { LDST_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, OP_ADCSBC, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_DIV, OP_ADDSUBX, OP_ADR, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_BLR, OP_BR, OP_CAS, OP_CASP, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_DP1, OP_EXTR, OP_HELPER, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MADDL, OP_DCZVA, OP_DCVA, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_MRS, OP_MSR, OP_NOP, OP_RMW, OP_LDXR, OP_STXR, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS } from './winterp-ops.ts';
 
 type Packer = (f: Fields, s: Slot) => number;
 
@@ -145,7 +145,7 @@ const PACKERS = new Map<unknown, Packer>([
   [dp.addImm32, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.imm), OP_ADDI32)],
   [dp.addsImm64, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 1), (s.p1 = f.sub), OP_ADDSI + 1 + (f.sub << 1))],
   [dp.addsImm32, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.imm = f.uimm), (s.p0 = 0), (s.p1 = f.sub), OP_ADDSI + (f.sub << 1))],
-  [dp.addSubShifted, (f, s) => addSubRegister(f, s, f.shift, f.shift === 0 ? addSubLslOp(f.sf, f.sub, f.s ? 1 : 0) : OP_ADDSUBR)],
+  [dp.addSubShifted, (f, s) => addSubRegister(f, s, f.shift, f.shift === 0 ? OP_ADDSUBR_LSL + (f.sf | (f.sub << 1) | ((f.s ? 1 : 0) << 2)) : OP_ADDSUBR)],
   [dp.adcSbc, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.sub), (s.p2 = f.s ? 1 : 0), OP_ADCSBC)],
   [dp.div, (f, s) => ((s.a = f.rd), (s.b = f.rn), (s.c = f.rm), (s.p0 = f.sf), (s.p1 = f.signed ? 1 : 0), OP_DIV)],
   [dp.movReg64, (f, s) => ((s.a = f.rd), (s.c = f.rm), OP_MOVR64)],

@@ -27,10 +27,10 @@
 import { buildModule, Op, T, type WasmFunction } from './wasm.ts';
 import { aluBody } from './winterp-alu.ts';
 import { memBody } from './winterp-mem.ts';
-import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, idx, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHoldsConst, exit, inc, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
+import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTERP, idx, L_IMM, L_LIM, L_N, L_OP, L_PCB, L_RA, L_RBN, L_RC, L_S, L_T, L_TGT, MODULE_TYPES, P_BUDGET, P_CTX, P_ENTRY, P_N0, P_PCHI, P_PCLO, P_RAM, P_RB, P_SLOTS, TYPE_DECODE, TYPE_FILL, TYPE_FN, TYPE_HELPER, condHoldsConst, exit, jump, leavePage, tableToEnter, target } from './winterp-asm.ts';
 import { TYPE_CHAIN, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
-import { OP_ADDSUBR_LSL, OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
+import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT, SLOT_WASM_LIM } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 export { pack } from './winterp-pack.ts';
@@ -59,11 +59,6 @@ interface Labels {
  * (its registers' addresses, the immediate) from the slot, and only those.
  */
 function body(a: Asm, op: number, L: Labels): void {
-  if (op === OP_ADDSUBR_LSL + 4 || op === OP_ADDSUBR_LSL + 5) {
-    // Numbers no slot is packed with (ADDS with LSL is OP_ADDSUBR's: winterp-ops.ts addSubLslOp).
-    a.br(L.helper);
-    return;
-  }
   const emit = (b: Asm): void => {
     if (!branchOrSysBody(b, op, L) && !aluBody(b, op) && !memBody(b, op, L.helper)) throw new Error(`winterp: no body for operation ${op}`);
   };
@@ -248,9 +243,9 @@ function interpreterFunction(): WasmFunction {
   a.i64Halves(P_PCLO, P_PCHI);
   a.set(L_PCB);
   // $check: where execution lands in a page (the entry, a jump, another page). The budget,
-  // exactly: the run loop's block would stop here too. Then L_LIM, the slot where the straight
-  // line from here must stop: the end of the page or of the budget, whichever comes first, so
-  // that $next makes one comparison for both.
+  // exactly: the run loop's block would stop here too. Then the slot where the straight line from
+  // here must stop (SLOT_WASM_LIM): the end of the page or of the budget, whichever comes first,
+  // so that $next makes one comparison for both.
   const check = a.loop();
   count(a);
   a.get(P_BUDGET);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.ts';
+import { cacheRecords, jitFigure as stat } from './jit-figures.ts';
 
 const kit = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', 'guests/Image.gz', '--initrd', 'guests/initramfs.cpio.gz', '--append', 'shyper.test=1', '--timeout', '500', '--stats'];
 
@@ -52,9 +53,13 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
       const m = jitLine(jit.stderr);
       expect(m, jit.stderr).not.toBeNull();
       const [pages, ran, background] = [Number(m![1]), Number(m![3]), Number(m![4])];
-      const declined = Number(/ deferred=(\d+)/.exec(jit.stderr)?.[1]);
-      // Every page that got hot was translated, or declined (none is, but by default).
-      expect(pages + declined, what).toBeGreaterThan(env.SHYPER_JIT_BACKGROUND === '0' ? 500 : 50);
+      const declined = stat(jit.stderr, 'deferred');
+      // The pages that got hot, whether or not the worker's translation came back before the
+      // boot ended (how many do depends on the host's load: 17 to 77 of ~275 at a threshold of
+      // 1000 on the 2-core machine). Hot pages hardly depend on it: the guest runs the same.
+      expect(stat(jit.stderr, 'hot'), what).toBeGreaterThan(env.SHYPER_JIT_BACKGROUND === '0' ? 400 : 200);
+      // Each was translated or declined, or was still with the worker at the end: at least one is back.
+      expect(pages + declined, what).toBeGreaterThan(0);
       expect(background, what).toBe(env.SHYPER_JIT_BACKGROUND === '0' ? 0 : pages);
       if (env.SHYPER_JIT_DEFER === undefined && env.SHYPER_JIT_BACKGROUND === undefined) {
         // Pages with no inner loop declined (~20), and on the wasm interpreter instead.
@@ -77,21 +82,26 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
       const env = { SHYPER_JIT_CACHE: join(dir, 'cache.bin'), SHYPER_JIT_THRESHOLD: '20000', SHYPER_JIT_DEFER: '0' };
       const cold = await boot(env);
       expect(cold.code, cold.stderr).toBe(0);
-      expect(cold.stderr).toMatch(/ cached=0\b/);
+      expect(cold.stderr).toMatch(/ cached=0 cache-hits=0\b/);
       expect(statSync(env.SHYPER_JIT_CACHE).size).toBeGreaterThan(100_000);
+      // What the worker translated before the boot ended (host timing: 17-42 pages), one record a page.
+      const records = cacheRecords(env.SHYPER_JIT_CACHE);
+      expect(records).toBeGreaterThan(3);
       const warm = await boot(env);
       expect(warm.code, warm.stderr).toBe(0);
       expect(warm.stdout).toBe(cold.stdout);
       expect(count(warm.stderr)).toBe(count(cold.stderr));
-      const cached = Number(/ cached=(\d+)/.exec(warm.stderr)?.[1]);
-      expect(cached, warm.stderr).toBeGreaterThan(20);
+      // The warm boot runs the same and so meets every record's words at a page's first fetch;
+      // those whose module the worker compiled before the page was hot are installed from it.
+      expect(stat(warm.stderr, 'cache-hits'), warm.stderr).toBeGreaterThanOrEqual(records);
+      expect(stat(warm.stderr, 'cached'), warm.stderr).toBeGreaterThan(0);
       // What ran translated: more than in the cold run, whose pages came only once hot.
       const ran = (err: string) => Number(jitLine(err)![3]);
       expect(ran(warm.stderr)).toBeGreaterThan(ran(cold.stderr));
       // --no-jit-cache leaves it alone.
       const off = await boot(env, ['--no-jit-cache']);
       expect(off.stdout).toBe(cold.stdout);
-      expect(off.stderr).toMatch(/ cached=0\b/);
+      expect(off.stderr).toMatch(/ cached=0 cache-hits=0\b/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -111,16 +121,22 @@ describe('the default rk3588 run under the hypervisor, translator on vs --interp
     const dir = mkdtempSync(join(tmpdir(), 'shyper-jit-cache-'));
     try {
       const env = { SHYPER_JIT_THRESHOLD: '1000', SHYPER_JIT_CACHE: join(dir, 'cache.bin') };
-      const cached: number[] = [];
+      let records = 0;
       for (const run of ['cold', 'warm']) {
         const jit = await boot(env, [], hv);
         expect(jit.code, run).toBe(0);
         expect(jit.stdout, run).toBe(interp.stdout);
         expect(count(jit.stderr), run).toBe(count(interp.stderr));
-        // (Cold runs take pages from the cache too: the VMs run the same kernel.)
-        cached.push(Number(/ cached=(\d+)/.exec(jit.stderr)?.[1]));
+        if (run === 'cold') {
+          records = cacheRecords(env.SHYPER_JIT_CACHE);
+          expect(records).toBeGreaterThan(100);
+        } else {
+          // Every page the cold run translated is met again (the VMs run the same kernel, so cold
+          // runs take pages from the cache too), and those compiled in time are installed.
+          expect(stat(jit.stderr, 'cache-hits')).toBeGreaterThanOrEqual(records);
+          expect(stat(jit.stderr, 'cached')).toBeGreaterThan(100);
+        }
       }
-      expect(cached[1]).toBeGreaterThan(cached[0]! + 100);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -136,6 +136,7 @@ export class Translator {
     const words = new Uint8Array(this.memory.buffer, page.ramOffset, 4096);
     const rec = cache.lookup(words, featureKey(decoder.features), this.slack);
     if (rec === undefined) return;
+    jitStats.cacheHits++;
     if (rec.module !== undefined) this.installCached(page, rec);
     else {
       this.compileCached(rec);
@@ -211,6 +212,7 @@ export class Translator {
    */
   translateHot(page: DecodedPage, cpu: JitCpu): PageFn | null {
     if (page.code !== null && !page.optimized) return page.code;
+    if (page.translations === 0 && !page.deferred && !page.pending) jitStats.hot++;
     if (cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
       this.request(page, cpu, page.optimized);
       return page.code;

@@ -128,10 +128,18 @@ export const jitStats = {
   wpacked: 0,
   /** Its calls of the interpreter's handlers (everything it has no operation for, soft-TLB misses). */
   whelper: 0,
+  /**
+   * Pages that got hot: asked for from the translator for the first time (a page declined and
+   * asked for again is counted once). Unlike pages, it does not depend on when the background
+   * compiler's replies come back, only (a little) on which pages ran translated meanwhile.
+   */
+  hot: 0,
   /** Pages translated by the background compiler (background.ts), counted in pages too. */
   background: 0,
   /** Pages whose translation came from the translation cache (persist.ts), counted in pages too. */
   cached: 0,
+  /** Pages whose words the translation cache held when first fetched (installed or not: cached counts those installed). */
+  cacheHits: 0,
 };
 // Every figure a double (times are fractions, counts pass 2^31): the run loop counts into it
 // (double-fields.ts).
@@ -141,5 +149,5 @@ holdDoubles(jitStats, Object.keys(jitStats));
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} deferred=${j.deferred} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} wasm-interpreted=${j.wran} wasm-entries=${j.wentries} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} deferred=${j.deferred} hot=${j.hot} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} cache-hits=${j.cacheHits} wasm-interpreted=${j.wran} wasm-entries=${j.wentries} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
 }

@@ -77,7 +77,7 @@ interface Masks {
   thi: number;
 }
 const masks: (Masks | null | undefined)[] = new Array(1 << 15);
-function bitMasks(n: number, imms: number, immr: number, immediate: boolean, sf: number): Masks | null {
+export function bitMasks(n: number, imms: number, immr: number, immediate: boolean, sf: number): Masks | null {
   const key = (sf << 14) | ((immediate ? 1 : 0) << 13) | (n << 12) | (imms << 6) | immr;
   let m = masks[key];
   if (m === undefined) {

@@ -4,9 +4,10 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { DecodedPage } from '../code-cache.ts';
 import type { FeatureSet } from '../features.ts';
-import type { Decoded } from '../decode/pattern.ts';
+import type { Decoded, OpDef } from '../decode/pattern.ts';
 import { compileModule, compilePage, instantiatePage, optimizedBytes, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
+import { WORD_PACKERS } from './winterp-wordpack.ts';
 import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
 import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type BackgroundCompiler, type PageReply } from './background.ts';
@@ -30,7 +31,7 @@ export interface JitCpu {
   /** Block entries into a page before it is translated (0: at the first, synchronously). */
   readonly jitThreshold: number;
   /** The core's decoder: its features are what the background compiler decodes with. */
-  readonly decoder: { readonly features: FeatureSet; decode(word: number, keep?: boolean): Decoded; remember(word: number, d: Decoded): void };
+  readonly decoder: { readonly features: FeatureSet; match(word: number): OpDef | null; decode(word: number, keep?: boolean): Decoded; remember(word: number, d: Decoded): void };
 }
 
 export class Translator {
@@ -433,9 +434,15 @@ export class Translator {
     // Kept in the decoder's memo only when JavaScript will run it (the helper: cpu.ts jitHelper
     // decodes it again); the others live on in wasm's memo of packed slots.
     const decoder = this.current!.decoder;
-    const d = decoder.decode(word, false);
-    const op = pack(d.exec, d.fields, this.bytes, this.view, at);
-    if (op === OP_HELPER) decoder.remember(word, d);
+    // The commonest encodings straight from the word (winterp-wordpack.ts), the rest by their fields.
+    const def = decoder.match(word);
+    const wp = def === null ? undefined : WORD_PACKERS.get(def);
+    let op = wp === undefined ? -1 : wp(word, this.bytes, this.view, at);
+    if (op < 0) {
+      const d = decoder.decode(word, false);
+      op = pack(d.exec, d.fields, this.bytes, this.view, at);
+      if (op === OP_HELPER) decoder.remember(word, d);
+    }
     jitStats.wpacked++;
     if (entry !== 0) {
       // (Word by word: copyWithin, a call into the runtime, was ~10 ms of a kit boot.)

@@ -16,6 +16,9 @@ const S2_READ = 1;
 const S2_WRITE = 2;
 const S2_EXEC = 4;
 const PA_LIMIT = 2 ** 48;
+const BLOCK_2M = 2 ** 21;
+/** Entries of the stage-1 block cache (Mmu.blkTag): 128 x 2 MiB, the kit's linear map and more. */
+const BLK_ENTRIES = 128;
 
 // Fault status codes (ESR_ELx.ISS.DFSC/IFSC, ARM ARM D17.2.40) for a given level.
 export const FSC = {
@@ -62,6 +65,8 @@ export class Mmu implements AddressTranslator {
   }
 
   private stage1(va: number, access: Access): number {
+    const cached = this.cachedBlock(va, access);
+    if (cached >= 0) return cached;
     const cpu = this.cpu;
     const s = cpu.sys;
     const tcr = s.tcr;
@@ -124,25 +129,73 @@ export class Mmu implements AddressTranslator {
       // A block at level 0, or a "block" encoding at level 3, is invalid with a 4 KiB granule.
       if (level === 0 || (level === 3 && !isTable)) this.stage1Fault(va, access, FSC.TRANSLATION, level);
       if ((lo & (1 << 10)) === 0) this.stage1Fault(va, access, FSC.ACCESS_FLAG, level);
-      const ap = (lo >>> 6) & 3;
-      const el0Access = (ap & 1) !== 0 && apTable0 === 0;
-      const readOnly = (ap & 2) !== 0 || apTable1 !== 0;
-      const asEl0 = cpu.el === 0 || this.unprivileged;
-      if (access === Access.Exec) {
-        let xn: boolean;
-        if (asEl0) xn = ((hi >>> 22) & 1) !== 0 || uxnTable !== 0 || !el0Access;
-        else xn = ((hi >>> 21) & 1) !== 0 || pxnTable !== 0 || (el0Access && !readOnly);
-        if (!xn && (s.sctlr & SCTLR.WXN) !== 0 && !readOnly && (!asEl0 || el0Access)) xn = true;
-        if (xn) this.stage1Fault(va, access, FSC.PERMISSION, level);
-      } else {
-        if (asEl0 && !el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
-        if (access === Access.Write && readOnly) this.stage1Fault(va, access, FSC.PERMISSION, level);
-        // PAN: privileged data accesses to EL0-accessible memory fault (FEAT_PAN).
-        if (!asEl0 && s.pan !== 0 && el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
+      const tableBits = apTable0 | (apTable1 << 1) | (uxnTable << 2) | (pxnTable << 3);
+      if (level === 2) {
+        // A 2 MiB block: kept for the block's other pages (below).
+        if (this.blkFlushes !== cpu.tlbFlushes) {
+          this.blkTag.fill(NaN);
+          this.blkFlushes = cpu.tlbFlushes;
+        }
+        const bn = Math.floor(va / BLOCK_2M);
+        const bi = (bn & (BLK_ENTRIES - 1)) * 3;
+        this.blkTag[bi / 3] = bn;
+        this.blkDesc[bi] = lo;
+        this.blkDesc[bi + 1] = hi;
+        this.blkDesc[bi + 2] = tableBits;
       }
+      const pa = this.leaf(va, access, lo, hi, tableBits, level, offLo, shift);
       if (level < 3) cpu.noteBlock(va, shift);
-      return leafAddress(lo, hi, offLo, shift);
+      return pa;
     }
+  }
+
+  // Stage-1 2 MiB blocks by VA block (direct-mapped): the leaf descriptor's words and the table
+  // bits above it (APTable, UXN/PXNTable), from the last walk that reached one. The soft TLB keeps
+  // 4 KiB pages, so the kernel's linear map, which Linux maps in 2 MiB blocks, cost a walk per
+  // page touched after every flush (~20 K of the kit boot's ~50 K walks). As a TLB entry of the
+  // block, valid until the next full soft-TLB flush (every TLBI of an address in a block noted
+  // since the last one makes one: soft-tlb.ts flushTlbPage; so does every change of the
+  // translation regime); permissions are checked at each use, as after a walk.
+  private readonly blkTag = new Float64Array(BLK_ENTRIES).fill(NaN);
+  private readonly blkDesc = new Int32Array(BLK_ENTRIES * 3);
+  private blkFlushes = -1;
+
+  /** The PA of `va` in a 2 MiB block of the cache, or -1 (a miss: walk). Faults as the walk's leaf would. */
+  private cachedBlock(va: number, access: Access): number {
+    if (this.blkFlushes !== this.cpu.tlbFlushes) return -1;
+    const bn = Math.floor(va / BLOCK_2M);
+    const i = bn & (BLK_ENTRIES - 1);
+    if (this.blkTag[i] !== bn) return -1;
+    const d = this.blkDesc;
+    const off = va - bn * BLOCK_2M;
+    return this.leaf(va, access, d[3 * i]!, d[3 * i + 1]!, d[3 * i + 2]!, 2, off, 21);
+  }
+
+  /**
+   * The permission checks of a leaf descriptor (lo, hi) at `level` for this access, with the
+   * table bits above it (tableBits: APTable[0], APTable[1], UXNTable, PXNTable as bits 0-3); its
+   * output address for the input address whose low word is offLo.
+   */
+  private leaf(va: number, access: Access, lo: number, hi: number, tableBits: number, level: number, offLo: number, shift: number): number {
+    const cpu = this.cpu;
+    const s = cpu.sys;
+    const ap = (lo >>> 6) & 3;
+    const el0Access = (ap & 1) !== 0 && (tableBits & 1) === 0;
+    const readOnly = (ap & 2) !== 0 || (tableBits & 2) !== 0;
+    const asEl0 = cpu.el === 0 || this.unprivileged;
+    if (access === Access.Exec) {
+      let xn: boolean;
+      if (asEl0) xn = ((hi >>> 22) & 1) !== 0 || (tableBits & 4) !== 0 || !el0Access;
+      else xn = ((hi >>> 21) & 1) !== 0 || (tableBits & 8) !== 0 || (el0Access && !readOnly);
+      if (!xn && (s.sctlr & SCTLR.WXN) !== 0 && !readOnly && (!asEl0 || el0Access)) xn = true;
+      if (xn) this.stage1Fault(va, access, FSC.PERMISSION, level);
+    } else {
+      if (asEl0 && !el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
+      if (access === Access.Write && readOnly) this.stage1Fault(va, access, FSC.PERMISSION, level);
+      // PAN: privileged data accesses to EL0-accessible memory fault (FEAT_PAN).
+      if (!asEl0 && s.pan !== 0 && el0Access) this.stage1Fault(va, access, FSC.PERMISSION, level);
+    }
+    return leafAddress(lo, hi, offLo, shift);
   }
 
   /** Stage 2 (ARM ARM D8.2.5): IPA → PA for the current VMID. Faults go to EL2. */

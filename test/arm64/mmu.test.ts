@@ -103,6 +103,51 @@ describe('stage 1 translation', () => {
     expect(cpu.read32(0x3ffff0)).toBe(0xcafe);
   });
 
+  // (The MMU keeps 2 MiB blocks it walked for their other pages until the next full flush.)
+  it("the other pages of a 2 MiB block: their own offsets, the block's permissions at every access", () => {
+    const l1 = tables.alloc();
+    const l2 = tables.alloc();
+    tables.set(root0, 0, BigInt(l1) | TABLE);
+    tables.set(l1, 0, BigInt(l2) | TABLE);
+    tables.set(l2, 1, 0x200000n | AF | BLOCK | AP_RO); // VA 0x200000-0x3fffff -> PA 0x200000, EL1 read-only
+    // Blocks 128 apart share an entry of the MMU's block cache: VA 0x10200000 -> PA 0.
+    tables.set(l2, 129, 0x000000n | AF | BLOCK | AP_EL0 | UXN); // EL0 and EL1 read/write
+    mem.ram.setUint32(0x200010, 1, true);
+    mem.ram.setUint32(0x3fe020, 2, true);
+    mem.ram.setUint32(0x000010, 3, true);
+    mem.ram.setUint32(0x1fe020, 4, true);
+    expect([cpu.read32(0x200010), cpu.read32(0x3fe020)]).toEqual([1, 2]);
+    expect(cpu.read32(0x3fe020 - 0x1000)).toBe(0);
+    // Read-only for EL1: a write to a page of it not touched before is a level-2 permission fault.
+    // (Taking a fault enters EL1 and, SCTLR_EL1.SPAN being 0, sets PSTATE.PAN: cleared after each.)
+    const w = fault(() => cpu.write32(0x300000, 5));
+    expect([w.ec, w.iss & 0x7f, w.far]).toEqual([EC.DABT_SAME, 0x4e, 0x300000]);
+    cpu.sys.pan = 0;
+    expect([cpu.read32(0x10200010), cpu.read32(0x101fe020 + 0x200000)]).toEqual([3, 4]);
+    cpu.write32(0x10280040, 6);
+    expect(mem.ram.getUint32(0x80040, true)).toBe(6);
+    // EL0 may read the second block, not the first (whose walk faults, and then whose kept block does).
+    for (const va of [0x10280010, 0x280000, 0x2c0000]) {
+      cpu.el = 0;
+      cpu.setTlbContext(0);
+      if (va === 0x10280010) {
+        expect(cpu.read32(va)).toBe(0);
+        continue;
+      }
+      const r = fault(() => cpu.read32(va));
+      expect([r.ec, r.iss & 0x3f, r.far]).toEqual([EC.DABT_LOWER, 0x0e, va]);
+    }
+    cpu.el = 1;
+    cpu.setTlbContext(1);
+    cpu.sys.pan = 0;
+    expect(cpu.read32(0x200010)).toBe(1);
+    // PAN (a flush): EL1 data accesses to the EL0-accessible block fault.
+    cpu.sys.pan = 1;
+    cpu.flushTlb();
+    expect(cpu.read32(0x200010)).toBe(1);
+    expect(fault(() => cpu.read32(0x10280000)).iss & 0x3f).toBe(0x0e);
+  });
+
   it('an unmapped address is a level-N translation fault with FAR, ESR EC=0x25 (same EL)', () => {
     tables.map4k(root0, 0x400000n, 0x80000, 0n);
     const f = fault(() => cpu.read32(0x401000));

@@ -1,6 +1,7 @@
 // The wasm interpreter's word packers (jit/winterp-wordpack.ts) against the way every other word
 // is packed: the decoder's fields, then pack() (winterp-pack.ts). The same 16 bytes and the same
-// operation for random words of each encoding, or -1 exactly where the decoder says UNDEFINED.
+// operation for random words of each encoding, or -1 where the decoder says UNDEFINED (and, for
+// some words of an encoding, where the decoder is left to pack them).
 import { describe, expect, it } from 'vitest';
 import { defaultDecoder } from '../../emulator/arm64/decoders.ts';
 import { pack } from '../../emulator/arm64/jit/winterp-pack.ts';
@@ -46,12 +47,16 @@ describe('wasm interpreter: slots packed from the word', () => {
           expect(op, `0x${word.toString(16)}`).toBe(-1);
           continue;
         }
+        // -1 leaves a word to the decoder (SIMD&FP forms of a load/store, say): slower, as correct.
+        if (op === -1) continue;
         const want = pack(d.exec, d.fields, slow, new DataView(slow.buffer), 0);
         expect(op, `0x${word.toString(16)}`).toBe(want);
         expect(hex(fast), `0x${word.toString(16)}`).toBe(hex(slow));
         packed++;
       }
-      expect(packed).toBeGreaterThan(5000);
+      // (The load/store forms leave their SIMD&FP half and some kinds to the decoder; LDP/STP of X
+      // registers have encodings of their own.)
+      expect(packed).toBeGreaterThan(2000);
     });
   }
 });

@@ -13,7 +13,7 @@ interface PairKind {
  * opc, V, L -> access. opc 01 with V = 0 is LDPSW (loads, not the no-allocate form); its store
  * slot is STGP (FEAT_MTE, absent). opc 11 is unallocated.
  */
-function pairKind(opc: number, v: number, l: number, idx: number): PairKind | null {
+export function pairKind(opc: number, v: number, l: number, idx: number): PairKind | null {
   if (v) {
     if (opc === 3) return null;
     const acc = l ? [P.ldpVs, P.ldpVd, P.ldpVq][opc]! : [P.stpVs, P.stpVd, P.stpVq][opc]!;

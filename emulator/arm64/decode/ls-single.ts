@@ -9,7 +9,7 @@ import * as X from '../exec/ls-single.ts';
 type Acc = A.Access | null;
 
 /** Access by V:size:opc (C4.1.66 "Load/store register (unsigned immediate)" decode table). */
-const ACCESS: Acc[] = [
+export const ACCESS: Acc[] = [
   A.strb, A.ldrb, A.ldrsbx, A.ldrsbw,
   A.strh, A.ldrh, A.ldrshx, A.ldrshw,
   A.strw, A.ldrw, A.ldrsw, null,

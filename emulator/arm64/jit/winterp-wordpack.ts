@@ -12,6 +12,8 @@
 // takes it. test/arm64/winterp-wordpack.test.ts checks every packer against pack() byte for byte.
 import { allTables } from '../decode/index.ts';
 import { bitMasks } from '../decode/int-imm.ts';
+import { pairKind } from '../decode/ls-pair.ts';
+import { ACCESS } from '../decode/ls-single.ts';
 import type { Exec, OpDef } from '../decode/pattern.ts';
 import * as dp from '../exec/int-dp.ts';
 import * as sys from '../exec/int-sys.ts';
@@ -21,7 +23,7 @@ import * as lp from '../exec/ls-pair.ts';
 import * as P from '../exec/ls-pair.ts';
 import { SINK, ZR } from '../regs.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
-import { LDST_KINDS, M_OFF, MODES, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADRP, OP_B, OP_BCOND, OP_BL, OP_CBZ32, OP_CBZ64, OP_CSEL, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTV, OP_TBZ, PAIR_KINDS, PAIR_MODES } from './winterp-ops.ts';
+import { LDST_KINDS, M_OFF, M_POST, M_PRE, M_REG, MODES, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADRP, OP_B, OP_BCOND, OP_BL, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTV, OP_TBZ, PAIR_KINDS, PAIR_MODES } from './winterp-ops.ts';
 
 /** Fill the 16-byte slot at `at` from `w`; returns its operation, or -1: the decoder's to do. */
 export type WordPacker = (w: number, bytes: Uint8Array, view: DataView, at: number) => number;
@@ -110,6 +112,49 @@ const pairX = (acc: unknown, load: boolean): WordPacker => {
   return (w, bytes, view, at) => slot(bytes, view, at, op, reg(w & 31), rn(w), reg((w >>> 10) & 31), sbits(w, 15, 7) * 8, 0, 0, M_OFF, 0, 0);
 };
 
+// Single loads/stores of general registers by size:opc (the decode's ACCESS table, V = 0): the
+// operation's kind index in LDST_KINDS, or -1 where the decoder decides (prefetch, UNDEFINED, a
+// kind the wasm interpreter has no operation for).
+const GP_KIND: number[] = Array.from({ length: 16 }, (_, i) => {
+  const acc = ACCESS[i];
+  const k = acc === null || acc === undefined ? undefined : SINGLE.get(acc);
+  return k === undefined ? -1 : LDST_KINDS.indexOf(k);
+});
+
+/** A general register's load or store (V = 0): op from size:opc and mode; imm the offset. */
+function ldstGp(w: number, bytes: Uint8Array, view: DataView, at: number, mode: number, imm: number, c: number, p2: number, p3: number): number {
+  if ((w >>> 26) & 1) return -1; // SIMD&FP: the decoder's
+  const so = ((w >>> 30) << 2) | ((w >>> 22) & 3);
+  const i = GP_KIND[so]!;
+  if (i < 0) return -1;
+  const t = w & 31;
+  return slot(bytes, view, at, OP_LDST + i * MODES + mode, (so & 3) !== 0 ? wz(t) : rz(t), rn(w), c, imm, 0, 0, mode, p2, p3);
+}
+/** Register offset: Rm extended by kind ik (0 X/LSL, 1 UXTW, 2 SXTW), shifted by the size when S is set. */
+const ldstReg = (ik: number): WordPacker => (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_REG, 0, rz(rm(w)), ik, (w >>> 12) & 1 ? w >>> 30 : 0);
+const imm9 = (w: number): number => sbits(w, 12, 9);
+
+// Pairs of general registers by opc:L and the form (idx: 0 no-allocate, 1 post, 2 offset, 3
+// pre, as decode/ls-pair.ts): the operation (-1: the decoder's) and the offset's scale.
+const PAIR_OPS: { op: number; scale: number }[] = Array.from({ length: 32 }, (_, x) => {
+  const k = pairKind(x >>> 3, 0, (x >>> 2) & 1, x & 3);
+  const i = k === null ? -1 : PAIR_KINDS.indexOf(PAIR.get(k.acc)!);
+  const mode = [M_OFF, M_POST, M_OFF, M_PRE][x & 3]!;
+  return { op: i < 0 ? -1 : OP_LDSTP + i * PAIR_MODES + mode, scale: k === null ? 0 : k.scale };
+});
+const pairGp = (idx: number): WordPacker => (w, bytes, view, at) => {
+  if ((w >>> 26) & 1) return -1; // SIMD&FP: the decoder's
+  const l = (w >>> 22) & 1;
+  const po = PAIR_OPS[((w >>> 30) << 3) | (l << 2) | idx]!;
+  if (po.op < 0) return -1;
+  const reg = l ? wz : rz;
+  return slot(bytes, view, at, po.op, reg(w & 31), rn(w), reg((w >>> 10) & 31), sbits(w, 15, 7) * 2 ** po.scale, 0, 0, [M_OFF, M_POST, M_OFF, M_PRE][idx]!, 0, 0);
+};
+
+/** CCMP/CCMN: the result to the sink; Rm, or imm5 with imm2 set. */
+const ccmp = (isImm: number): WordPacker => (w, bytes, view, at) =>
+  slot(bytes, view, at, OP_CCMP, SINK, rz(rn(w)), isImm ? 0 : rz(rm(w)), isImm ? rm(w) : 0, isImm, w >>> 31, (w >>> 30) & 1, (w >>> 12) & 15, w & 15);
+
 /** Packers by encoding name, with the handler the encoding must have for the packer to apply. */
 const BY_NAME: [string, Exec, WordPacker][] = [
   ['BL', sys.bl as Exec, branch(OP_BL, 0, 26)],
@@ -184,6 +229,20 @@ const BY_NAME: [string, Exec, WordPacker][] = [
   ['STR_x_uimm', ls.strXImm as Exec, ldstUimm(A.strx, 3, false)],
   ['STR_w_uimm', ls.strWImm as Exec, ldstUimm(A.strw, 2, false)],
   ['STRB_uimm', ls.strBImm as Exec, ldstUimm(A.strb, 0, false)],
+  ['LDST_uimm', ls.ldstImm as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_OFF, ((w >>> 10) & 0xfff) << (w >>> 30), 0, 0, 0)],
+  ['LDST_unscaled', ls.ldstImm as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_OFF, imm9(w), 0, 0, 0)],
+  ['LDST_pre', ls.ldstPre as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_PRE, imm9(w), 0, 0, 0)],
+  ['LDST_post', ls.ldstPost as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_POST, imm9(w), 0, 0, 0)],
+  ['LDST_reg_x', ls.ldstRegX as Exec, ldstReg(0)],
+  ['LDST_reg_uxtw', ls.ldstRegUxtw as Exec, ldstReg(1)],
+  ['LDST_reg_sxtw', ls.ldstRegSxtw as Exec, ldstReg(2)],
+  ['LDSTNP', lp.ldstPairOff as Exec, pairGp(0)],
+  ['LDSTP_post', lp.ldstPairPost as Exec, pairGp(1)],
+  ['LDSTP_off', lp.ldstPairOff as Exec, pairGp(2)],
+  ['LDSTP_pre', lp.ldstPairPre as Exec, pairGp(3)],
+  ['MADD', dp.madd as Exec, (w, bytes, view, at) => slot(bytes, view, at, OP_MADD, wz(rd(w)), rz(rn(w)), rz(rm(w)), rz((w >>> 10) & 31), 0, w >>> 31, (w >>> 15) & 1, 0, 0)],
+  ['CCMP_r', dp.condCompare as Exec, ccmp(0)],
+  ['CCMP_i', dp.condCompare as Exec, ccmp(1)],
   ['LDP_x_off', lp.ldpXOff as Exec, pairX(P.ldpX, true)],
   ['STP_x_off', lp.stpXOff as Exec, pairX(P.stpX, false)],
 ];

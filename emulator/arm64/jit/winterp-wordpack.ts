@@ -23,7 +23,7 @@ import * as lp from '../exec/ls-pair.ts';
 import * as P from '../exec/ls-pair.ts';
 import { SINK, ZR } from '../regs.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
-import { LDST_KINDS, M_OFF, M_POST, M_PRE, M_REG, MODES, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADRP, OP_B, OP_BCOND, OP_BL, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTV, OP_TBZ, PAIR_KINDS, PAIR_MODES } from './winterp-ops.ts';
+import { LDST_KINDS, M_OFF, M_POST, M_PRE, M_REG, MODES, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, PAIR_MODES } from './winterp-ops.ts';
 
 /** Fill the 16-byte slot at `at` from `w`; returns its operation, or -1: the decoder's to do. */
 export type WordPacker = (w: number, bytes: Uint8Array, view: DataView, at: number) => number;
@@ -209,6 +209,22 @@ const BY_NAME: [string, Exec, WordPacker][] = [
     const opc = (w >>> 29) & 3;
     // AND/ORR/EOR may write SP; ANDS writes XZR.
     return slot(bytes, view, at, OP_LOGI + opc, opc === 3 ? wz(rd(w)) : rd(w), rz(rn(w)), 0, m.wlo, m.whi, sf, opc, 0, 0);
+  }],
+  ['BITFIELD', dp.bitfield as Exec, (w, bytes, view, at) => {
+    const sf = w >>> 31;
+    const opc = (w >>> 29) & 3;
+    const immr = (w >>> 16) & 63;
+    const imms = (w >>> 10) & 63;
+    if (opc === 3 || ((w >>> 22) & 1) !== sf || (sf === 0 && (immr > 31 || imms > 31))) return -1;
+    if (bitMasks(sf, imms, immr, false, sf) === null) return -1;
+    // LSL/LSR/ASR #n, the aliases with handlers of their own: kind (LSL, LSR, ASR; +3 for W) and amount.
+    const top = sf ? 63 : 31;
+    const kind = opc === 2 && imms === top ? 1 : opc === 2 && imms + 1 === immr ? 0 : opc === 0 && imms === top ? 2 : -1;
+    if (kind >= 0) {
+      const k = kind + (sf ? 0 : 3);
+      return slot(bytes, view, at, OP_SHIFTI + k, wz(rd(w)), rz(rn(w)), 0, kind === 0 ? top - imms : immr, 0, k, 0, 0, 0);
+    }
+    return slot(bytes, view, at, OP_BITFIELD, wz(rd(w)), rz(rn(w)), rz(rd(w)), 0, 0, sf, opc, immr, imms);
   }],
   ['LOG_r', dp.logReg as Exec, (w, bytes, view, at) => {
     const sf = w >>> 31;

@@ -58,6 +58,9 @@ NO_PAGE.valid = false;
  * keeping such pages out means a TLB hit proves the address exact, which is what lets translated
  * code add base and offset in i64 without checking the base's range (jit/emit-mem.ts).
  */
+/** Device-page entries per soft-TLB context (MemoryAccessor.ioRTag). */
+const IO_SIZE = 64;
+
 function tlbAddress(pn: number): boolean {
   return pn >= -(2 ** 40) && pn < 2 ** 40;
 }
@@ -118,6 +121,16 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   private readonly wHint = new Uint8Array(1 << 16);
   private wEpoch = 1;
 
+  // Device pages: the PA page of a virtual page that translated to no RAM, for reads (ioRTag,
+  // ioRPa) and writes (ioW*), IO_SIZE entries per soft-TLB context. The soft TLB proper holds RAM
+  // pages only (its entries are RAM offsets that wasm and the fast paths use directly), so every
+  // access to a device (a UART's flag register polled before each character, a GIC register) walked
+  // the tables again: ~15 K of the kit boot's ~50 K walks. Dropped with the TLB (flushes, TLBIs).
+  private readonly ioRTag = new Float64Array(IO_SIZE * TLB_CONTEXTS).fill(NaN);
+  private readonly ioRPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
+  private readonly ioWTag = new Float64Array(IO_SIZE * TLB_CONTEXTS).fill(NaN);
+  private readonly ioWPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
+
   /** Decoded pages by RAM page, shared with every CPU on the same physical memory. */
   readonly codeCache: CodeCache;
 
@@ -171,6 +184,8 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.wEpoch = (this.wEpoch + 1) & 0xff;
     this.xTag.fill(NaN);
     this.xTagI.fill(TAG_NONE);
+    this.ioRTag.fill(NaN);
+    this.ioWTag.fill(NaN);
     this.blocks2M.clear();
     this.blocks1G.clear();
     this.tlbFlushes++;
@@ -206,6 +221,10 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       if (this.rTag[i] === pn) this.setTag(this.rTag, this.rTagI, i, NaN);
       if (this.wTag[i] === pn) this.setTag(this.wTag, this.wTagI, i, NaN);
       if (this.xTag[i] === pn) this.setTag(this.xTag, this.xTagI, i, NaN);
+    }
+    for (let j = pn & (IO_SIZE - 1); j < IO_SIZE * TLB_CONTEXTS; j += IO_SIZE) {
+      if (this.ioRTag[j] === pn) this.ioRTag[j] = NaN;
+      if (this.ioWTag[j] === pn) this.ioWTag[j] = NaN;
     }
   }
 
@@ -516,16 +535,25 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       for (let k = 0; k < size; k++) v += this.read8(va + k) * 2 ** (8 * k);
       return v;
     }
-    const pa = this.translator.translate(va, Access.Read);
-    const ro = this.mem.ramOffset(pa);
-    if (ro >= 0) {
-      const pn = (va - off) / PAGE;
-      if (this.translator.pageCacheable && tlbAddress(pn)) {
-        const i = (pn & TLB_MASK) + this.tlbCtx;
-        this.setTag(this.rTag, this.rTagI, i, pn);
-        this.rOff[i << 1] = ro - off;
+    const pn = (va - off) / PAGE;
+    const ii = (pn & (IO_SIZE - 1)) + (this.tlbCtx === 0 ? 0 : IO_SIZE);
+    let pa: number;
+    if (this.ioRTag[ii] === pn) pa = this.ioRPa[ii]! + off;
+    else {
+      pa = this.translator.translate(va, Access.Read);
+      const ro = this.mem.ramOffset(pa);
+      if (ro >= 0) {
+        if (this.translator.pageCacheable && tlbAddress(pn)) {
+          const i = (pn & TLB_MASK) + this.tlbCtx;
+          this.setTag(this.rTag, this.rTagI, i, pn);
+          this.rOff[i << 1] = ro - off;
+        }
+        return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);
       }
-      return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);
+      if (this.translator.pageCacheable && tlbAddress(pn)) {
+        this.ioRTag[ii] = pn;
+        this.ioRPa[ii] = pa - off;
+      }
     }
     try {
       return this.mem.read(pa, size) >>> 0;
@@ -542,14 +570,24 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       for (let k = 0; k < size; k++) this.write8(va + k, (v >>> (8 * k)) & 0xff);
       return;
     }
-    const pa = this.translator.translate(va, Access.Write);
-    const ro = this.mem.ramOffset(pa);
-    if (ro >= 0) {
-      this.writablePage(va, ro - off);
-      if (size === 1) this.ram.setUint8(ro, v);
-      else if (size === 2) this.ram.setUint16(ro, v, true);
-      else this.ram.setInt32(ro, v, true);
-      return;
+    const pn = (va - off) / PAGE;
+    const ii = (pn & (IO_SIZE - 1)) + (this.tlbCtx === 0 ? 0 : IO_SIZE);
+    let pa: number;
+    if (this.ioWTag[ii] === pn) pa = this.ioWPa[ii]! + off;
+    else {
+      pa = this.translator.translate(va, Access.Write);
+      const ro = this.mem.ramOffset(pa);
+      if (ro >= 0) {
+        this.writablePage(va, ro - off);
+        if (size === 1) this.ram.setUint8(ro, v);
+        else if (size === 2) this.ram.setUint16(ro, v, true);
+        else this.ram.setInt32(ro, v, true);
+        return;
+      }
+      if (this.translator.pageCacheable && tlbAddress(pn)) {
+        this.ioWTag[ii] = pn;
+        this.ioWPa[ii] = pa - off;
+      }
     }
     try {
       this.mem.write(pa, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));

@@ -45,6 +45,21 @@ class Tables {
   }
 }
 
+/** RAM, and two pages of a device above it whose registers read as their own address's low bits. */
+const DEV = 0x9000000;
+class DeviceMemory extends FlatMemory {
+  readonly log: string[] = [];
+  override read(pa: number, size: 1 | 2 | 4): number {
+    if (pa < DEV || pa >= DEV + 0x2000) return super.read(pa, size);
+    this.log.push(`r ${(pa - DEV).toString(16)}`);
+    return pa & 0xffff;
+  }
+  override write(pa: number, size: 1 | 2 | 4, value: number): void {
+    if (pa < DEV || pa >= DEV + 0x2000) return super.write(pa, size, value);
+    this.log.push(`w ${(pa - DEV).toString(16)}=${value}`);
+  }
+}
+
 /** TCR_EL1 as Linux sets it for 48-bit VAs with 4 KiB pages: T0SZ=T1SZ=16, TG0=4K, TG1=4K. */
 const TCR_48_4K = 16 | (16 << 16) | (2 << 30);
 
@@ -224,13 +239,13 @@ describe('stage 1 translation', () => {
 });
 
 describe('TLBI by VA', () => {
-  let mem: FlatMemory;
+  let mem: DeviceMemory;
   let cpu: Cpu;
   let tables: Tables;
   let root0: number;
   let root1: number;
   beforeEach(() => {
-    mem = new FlatMemory(4 << 20);
+    mem = new DeviceMemory(4 << 20);
     cpu = new Cpu(mem);
     cpu.enableSystemMode();
     tables = new Tables(mem, 0x100000);
@@ -240,6 +255,7 @@ describe('TLBI by VA', () => {
     cpu.sys.ttbr0 = root0;
     cpu.sys.ttbr1 = root1;
     cpu.sys.sctlr |= SCTLR.M;
+    cpu.sys.vbar1 = 0x8000;
   });
 
   /** TLBI <op>, X0 with X0 = VA[55:12] (SYS #0, C8, C<crm>, #<op2>). */
@@ -309,6 +325,40 @@ describe('TLBI by VA', () => {
     tables.set(l2, 1, 0x000000n | AF | BLOCK); // now -> PA 0
     tlbi(3, 5, 0x200000n); // VALE1IS of the block's first page
     expect([cpu.read32(0x200000), cpu.read32(0x3ff000)]).toEqual([3, 4]);
+  });
+
+  it('device pages: translated once, forgotten at a TLBI; reads, writes and each EL checked on their own', () => {
+    const taken = (fn: () => unknown): number => {
+      try {
+        fn();
+      } catch (e) {
+        expect(e).toBe(EXCEPTION_TAKEN);
+        return cpu.sys.esr1;
+      }
+      throw new Error('no exception');
+    };
+    tables.map4k(root0, 0x400000n, DEV, 0n); // EL1 read/write
+    tables.map4k(root0, 0x401000n, DEV + 0x1000, AP_RO); // EL1 read-only
+    expect([cpu.read32(0x400010), cpu.read32(0x400018), cpu.read32(0x401020)]).toEqual([0x10, 0x18, 0x1020]);
+    cpu.write32(0x400004, 7);
+    expect(mem.log).toEqual(['r 10', 'r 18', 'r 1020', 'w 4=7']);
+    // A read of the read-only page went through: a write to it still faults (permission, level 3, WnR).
+    expect(taken(() => cpu.write32(0x401000, 1)) & 0x7f).toBe(0x4f);
+    // Not for EL0, whatever EL1 did.
+    cpu.el = 0;
+    cpu.setTlbContext(0);
+    expect((taken(() => cpu.read32(0x400010)) >>> 26)).toBe(EC.DABT_LOWER);
+    cpu.el = 1;
+    cpu.setTlbContext(1);
+    cpu.sys.pan = 0;
+    // Remapped: the old page until a TLBI of it (as the RAM pages above), then the new one.
+    tables.map4k(root0, 0x400000n, DEV + 0x1000, 0n);
+    expect(cpu.read32(0x400020)).toBe(0x20);
+    cpu.write32(0x400008, 8);
+    tlbi(3, 1, 0x400000n);
+    expect(cpu.read32(0x400020)).toBe(0x1020);
+    cpu.write32(0x400008, 9);
+    expect(mem.log.slice(-4)).toEqual(['r 20', 'w 8=8', 'r 1020', 'w 1008=9']);
   });
 });
 

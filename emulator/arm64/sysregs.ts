@@ -29,9 +29,10 @@ const el0Sysregs: SysregDef[] = [
     enc: enc(3, 3, 4, 2, 1),
     minEl: 1,
     read: (cpu) => BigInt(cpu.daif),
+    // (An unmask ends the block only when an interrupt may be taken: int-sys.ts msrImm.)
     write: (cpu, v) => {
       cpu.daif = Number(v & 0x3c0n);
-      cpu.exitRequest = 1;
+      if (cpu.mayTakeInterrupt()) cpu.exitRequest = 1;
     },
     readWords: (cpu, r, i) => {
       r[i] = cpu.daif;
@@ -39,7 +40,7 @@ const el0Sysregs: SysregDef[] = [
     },
     writeWords: (cpu, lo) => {
       cpu.daif = lo & 0x3c0;
-      cpu.exitRequest = 1;
+      if (cpu.mayTakeInterrupt()) cpu.exitRequest = 1;
     },
   },
   {

@@ -14,7 +14,7 @@ import { TABLE_HEAT } from '../../emulator/arm64/jit/winterp-ops.ts';
 import { TestCpu } from './harness.ts';
 import { Decoder, type Decoded } from '../../emulator/arm64/decode/pattern.ts';
 import { allTables } from '../../emulator/arm64/decode/index.ts';
-import { EC } from '../../emulator/arm64/cpu.ts';
+import { EC, defaultDecoder } from '../../emulator/arm64/cpu.ts';
 import { El2Reg, ESR_EC, HCR_EL2, type El2Cpu } from '../../emulator/arm64/el2.ts';
 import { El2CpuPort, el2Adapter } from '../../emulator/arm64/el2-cpu.ts';
 
@@ -157,6 +157,35 @@ describeOracle('wasm interpreter vs the JavaScript interpreter', ['cross-as'], (
       }
       expect([jit.x(1), jit.x(4), jit.x(5), jit.x(6), jit.x(20)]).toEqual([0x3c0n, 0x3c0n, 1n, 0n, 0x280n]);
       if (budget === 1000 && !translated) expect(jitStats.whelper - before, 'no handler for DAIF and IC').toBe(0);
+    }
+  });
+
+  it('DAIF writes with no interrupt asserted: the block goes on past them, on every tier, as on the JavaScript interpreter', () => {
+    // (The kernel's irqrestore/irqenable, ~37 K a kit boot, each had ended the block and gone back to
+    // the run loop.) With an IRQ asserted the same writes end it (the test above).
+    const words = assemble(['msr daifset, #2', 'mov x3, #0x3c0', 'msr daif, x3', 'msr daifclr, #2', 'add x5, x5, #1', 'msr daif, xzr', 'add x6, x6, #1', 'b .']);
+    for (const translated of [false, true]) {
+      const entries = (): number => (translated ? jitStats.entries : jitStats.wentries);
+      const { jit, interp } = translated ? pair(words) : wasmInterpreted(words);
+      for (const t of [jit, interp]) t.cpu.enableSystemMode();
+      jit.cpu.run(1); // (translated: the page is translated at its first entry)
+      interp.cpu.run(1);
+      const before = entries();
+      expect(jit.cpu.run(1000)).toBe(interp.cpu.run(1000));
+      expectSame(jit, interp, translated ? 'translated' : 'wasm interpreter');
+      expect([jit.x(5), jit.x(6), jit.cpu.daif]).toEqual([1n, 1n, 0]);
+      expect(entries() - before, translated ? 'translated' : 'wasm interpreter').toBe(1);
+      // The interpreter's handlers leave the block going on too.
+      for (const w of [words[3]!, words[5]!]) {
+        const d = defaultDecoder().decode(w);
+        interp.cpu.exitRequest = 0;
+        d.exec(interp.cpu, d.fields);
+        expect(interp.cpu.exitRequest).toBe(0);
+        interp.cpu.pins.setIrq(true);
+        d.exec(interp.cpu, d.fields);
+        expect(interp.cpu.exitRequest).toBe(1);
+        interp.cpu.pins.setIrq(false);
+      }
     }
   });
 

@@ -87,7 +87,10 @@ export function msrImm(cpu: Cpu, f: F): void {
       break;
     case 'daifclr':
       cpu.daif &= ~(f.crm << 6);
-      cpu.exitRequest = 1;
+      // The block ends so that an interrupt this unmasks is taken at the next instruction; with
+      // none asserted (the kernel's irqrestore, ~37 K times in a kit boot) nothing can be, until
+      // something asserts one, which ends the block then.
+      if (cpu.mayTakeInterrupt()) cpu.exitRequest = 1;
       break;
     case 'spsel':
       setElSp(cpu, cpu.el, f.crm & 1);

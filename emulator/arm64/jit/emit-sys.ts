@@ -53,8 +53,8 @@ const atEl0 = (e: Emit) => (): void => {
 
 /**
  * PSTATE.DAIF at EL1, in the CPU slot (pe.ts): MRS reads it; MSR DAIF, DAIFSet and DAIFClr write
- * it, and those that may unmask end the block as their handlers do (SLOT_WASM_EXIT, the run loop
- * makes it exitRequest), so a pending interrupt is taken at the next instruction.
+ * it, and those that may unmask end the block as their handlers do when an interrupt may be taken
+ * (SLOT_WASM_EXIT, the run loop makes it exitRequest), so it is taken at the next instruction.
  */
 function daif(e: Emit, f: Fields, how: 'read' | 'write' | 'set' | 'clear'): boolean {
   handlerIf(e, atEl0(e), () => {
@@ -77,7 +77,14 @@ function daif(e: Emit, f: Fields, how: 'read' | 'write' | 'set' | 'clear'): bool
       e.op(how === 'set' ? Op.i32_or : Op.i32_and);
     }
     e.mem(Op.i32_store, SLOT_DAIF, 2);
-    if (how !== 'set') endBlock(e);
+    if (how !== 'set') {
+      // Only when an interrupt may be taken (int-sys.ts msrImm): else nothing unmasked can be.
+      flagClear(e, CPU_FLAG_IRQ)();
+      e.op(Op.i32_eqz);
+      e.if();
+      endBlock(e);
+      e.end();
+    }
   });
   return true;
 }

@@ -127,7 +127,8 @@ export const OP_DCVA = ops();
 export const OP_ISB = ops();
 /**
  * PSTATE.DAIF at EL1 (pe.ts keeps it in the CPU slot): MSR DAIFSet (imm: the bits), and MSR
- * DAIFClr and MSR DAIF, which end the block after them (SLOT_WASM_EXIT), as their handlers do.
+ * DAIFClr and MSR DAIF, which end the block after them (SLOT_WASM_EXIT) when an interrupt may be
+ * taken (CPU_FLAG_IRQ), as their handlers do.
  * (MRS DAIF is an OP_MRS of the slot word.)
  */
 export const OP_DAIFSET = ops();

@@ -174,12 +174,21 @@ function branchOrSysBody(a: Asm, op: number, L: Labels): boolean {
         }
         a.mem(Op.i32_store, SLOT_DAIF, 2);
         if (op === OP_DAIFSET) return true;
+        // An unmask ends the block only when an interrupt may be taken (the CPU flags word, as
+        // ISB): with none asserted, nothing it unmasks can be taken before something asserts
+        // one, which ends the block then (int-sys.ts msrImm).
+        a.get(P_RB);
+        a.mem(Op.i32_load, SLOT_CPU_FLAGS, 2);
+        a.i32(CPU_FLAG_IRQ);
+        a.o(Op.i32_and);
+        a.if();
       }
       // The block ends after it (the handlers' exitRequest), and the run loop is told so.
       a.get(P_RB);
       a.i32(1);
       a.mem(Op.i32_store, SLOT_WASM_EXIT, 2);
       exit(a, () => a.pc(4), 1);
+      if (op !== OP_IC) a.end();
       return true;
     case OP_MRS_ID:
       a.get(P_RB);

@@ -137,11 +137,11 @@ export class Mmu implements AddressTranslator {
           this.blkFlushes = cpu.tlbFlushes;
         }
         const bn = Math.floor(va / BLOCK_2M);
-        const bi = (bn & (BLK_ENTRIES - 1)) * 3;
-        this.blkTag[bi / 3] = bn;
-        this.blkDesc[bi] = lo;
-        this.blkDesc[bi + 1] = hi;
-        this.blkDesc[bi + 2] = tableBits;
+        const i = bn & (BLK_ENTRIES - 1);
+        this.blkTag[i] = bn;
+        this.blkDesc[3 * i] = lo;
+        this.blkDesc[3 * i + 1] = hi;
+        this.blkDesc[3 * i + 2] = tableBits;
       }
       const pa = this.leaf(va, access, lo, hi, tableBits, level, offLo, shift);
       if (level < 3) cpu.noteBlock(va, shift);

@@ -21,6 +21,8 @@ export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
 export const TLB_CONTEXTS = 2;
+/** Device-page entries per soft-TLB context (MemoryAccessor.ioRTag). */
+const IO_SIZE = 64;
 /**
  * Order of the five TLB arrays (each TLB_SIZE * TLB_CONTEXTS 64-bit entries) after
  * SLOT_TLB_OFFSET. The read, write and execute tags there are integers (i64: the page number,
@@ -58,9 +60,6 @@ NO_PAGE.valid = false;
  * keeping such pages out means a TLB hit proves the address exact, which is what lets translated
  * code add base and offset in i64 without checking the base's range (jit/emit-mem.ts).
  */
-/** Device-page entries per soft-TLB context (MemoryAccessor.ioRTag). */
-const IO_SIZE = 64;
-
 function tlbAddress(pn: number): boolean {
   return pn >= -(2 ** 40) && pn < 2 ** 40;
 }
@@ -130,6 +129,10 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   private readonly ioRPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
   private readonly ioWTag = new Float64Array(IO_SIZE * TLB_CONTEXTS).fill(NaN);
   private readonly ioWPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
+  /** Page pn's entry in the device-page arrays of the current context. */
+  private ioIndex(pn: number): number {
+    return (pn & (IO_SIZE - 1)) + (this.tlbCtx === 0 ? 0 : IO_SIZE);
+  }
 
   /** Decoded pages by RAM page, shared with every CPU on the same physical memory. */
   readonly codeCache: CodeCache;
@@ -536,7 +539,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       return v;
     }
     const pn = (va - off) / PAGE;
-    const ii = (pn & (IO_SIZE - 1)) + (this.tlbCtx === 0 ? 0 : IO_SIZE);
+    const ii = this.ioIndex(pn);
     let pa: number;
     if (this.ioRTag[ii] === pn) pa = this.ioRPa[ii]! + off;
     else {
@@ -571,7 +574,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       return;
     }
     const pn = (va - off) / PAGE;
-    const ii = (pn & (IO_SIZE - 1)) + (this.tlbCtx === 0 ? 0 : IO_SIZE);
+    const ii = this.ioIndex(pn);
     let pa: number;
     if (this.ioWTag[ii] === pn) pa = this.ioWPa[ii]! + off;
     else {

@@ -4,12 +4,13 @@
 // Each distinct word the wasm interpreter meets is decoded and packed once in JavaScript
 // (runtime.ts decodeSlot): ~56 K words in a kit boot, ~1.3 us each the first time, as every word
 // goes through its encoding's extractor and prep (a Fields object, then its slot), in code that
-// is cold -- hundreds of small functions, each met a few times. Twenty encodings make ~80 % of
-// those words (BL alone 14 %: each call site's word is new), so those are packed here, by one
+// is cold -- hundreds of small functions, each met a few times. The ~45 encodings below make 97 %
+// of those words (BL alone 14 %: each call site's word is new), so those are packed here, by one
 // small function per encoding that reads the word's bits straight into the slot. Which encoding
 // a word is stays the decoder's answer (Decoder.match: the tables are the one description of the
-// ISA); a packer returns -1 for a word its encoding's prep rejects (UNDEFINED) and the decoder
-// takes it. test/arm64/winterp-wordpack.test.ts checks every packer against pack() byte for byte.
+// ISA); a packer returns -1 for a word its encoding's prep rejects (UNDEFINED), or that it leaves
+// to pack() (the SIMD&FP forms of a load or store), and the decoder takes it.
+// test/arm64/winterp-wordpack.test.ts checks every packer against pack() byte for byte.
 import { allTables } from '../decode/index.ts';
 import { bitMasks } from '../decode/int-imm.ts';
 import { pairKind } from '../decode/ls-pair.ts';
@@ -17,10 +18,8 @@ import { ACCESS } from '../decode/ls-single.ts';
 import type { Exec, OpDef } from '../decode/pattern.ts';
 import * as dp from '../exec/int-dp.ts';
 import * as sys from '../exec/int-sys.ts';
-import * as A from '../exec/ls-access.ts';
 import * as ls from '../exec/ls-single.ts';
 import * as lp from '../exec/ls-pair.ts';
-import * as P from '../exec/ls-pair.ts';
 import { SINK, ZR } from '../regs.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
 import { LDST_KINDS, M_OFF, M_POST, M_PRE, M_REG, MODES, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, PAIR_MODES } from './winterp-ops.ts';
@@ -90,28 +89,6 @@ const moveWide = (invert: boolean): WordPacker => (w, bytes, view, at) => {
   return slot(bytes, view, at, OP_MOVI, wz(rd(w)), 0, 0, lo | 0, sf ? hi | 0 : 0, 0, 0, 0, 0);
 };
 
-/** The operation of a single load/store kind with an unsigned offset. */
-function ldstOp(acc: unknown): number {
-  const i = LDST_KINDS.indexOf(SINGLE.get(acc)!);
-  if (i < 0) throw new Error('winterp-wordpack: a load/store kind the wasm interpreter lacks');
-  return OP_LDST + i * MODES + M_OFF;
-}
-
-/** LDR/STR (immediate, unsigned offset) of size 2^scale into or from a general register. */
-const ldstUimm = (acc: unknown, scale: number, load: boolean): WordPacker => {
-  const op = ldstOp(acc);
-  return (w, bytes, view, at) => slot(bytes, view, at, op, load ? wz(rd(w)) : rz(rd(w)), rn(w), 0, ((w >>> 10) & 0xfff) << scale, 0, 0, M_OFF, 0, 0);
-};
-
-/** LDP/STP of X registers, signed offset. */
-const pairX = (acc: unknown, load: boolean): WordPacker => {
-  const i = PAIR_KINDS.indexOf(PAIR.get(acc)!);
-  if (i < 0) throw new Error('winterp-wordpack: a pair kind the wasm interpreter lacks');
-  const op = OP_LDSTP + i * PAIR_MODES + M_OFF;
-  const reg = load ? wz : rz;
-  return (w, bytes, view, at) => slot(bytes, view, at, op, reg(w & 31), rn(w), reg((w >>> 10) & 31), sbits(w, 15, 7) * 8, 0, 0, M_OFF, 0, 0);
-};
-
 // Single loads/stores of general registers by size:opc (the decode's ACCESS table, V = 0): the
 // operation's kind index in LDST_KINDS, or -1 where the decoder decides (prefetch, UNDEFINED, a
 // kind the wasm interpreter has no operation for).
@@ -133,6 +110,8 @@ function ldstGp(w: number, bytes: Uint8Array, view: DataView, at: number, mode: 
 /** Register offset: Rm extended by kind ik (0 X/LSL, 1 UXTW, 2 SXTW), shifted by the size when S is set. */
 const ldstReg = (ik: number): WordPacker => (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_REG, 0, rz(rm(w)), ik, (w >>> 12) & 1 ? w >>> 30 : 0);
 const imm9 = (w: number): number => sbits(w, 12, 9);
+/** Unsigned offset: imm12 scaled by the access size. */
+const ldstUimm: WordPacker = (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_OFF, ((w >>> 10) & 0xfff) << (w >>> 30), 0, 0, 0);
 
 // Pairs of general registers by opc:L and the form (idx: 0 no-allocate, 1 post, 2 offset, 3
 // pre, as decode/ls-pair.ts): the operation (-1: the decoder's) and the offset's scale.
@@ -142,13 +121,16 @@ const PAIR_OPS: { op: number; scale: number }[] = Array.from({ length: 32 }, (_,
   const mode = [M_OFF, M_POST, M_OFF, M_PRE][x & 3]!;
   return { op: i < 0 ? -1 : OP_LDSTP + i * PAIR_MODES + mode, scale: k === null ? 0 : k.scale };
 });
-const pairGp = (idx: number): WordPacker => (w, bytes, view, at) => {
-  if ((w >>> 26) & 1) return -1; // SIMD&FP: the decoder's
-  const l = (w >>> 22) & 1;
-  const po = PAIR_OPS[((w >>> 30) << 3) | (l << 2) | idx]!;
-  if (po.op < 0) return -1;
-  const reg = l ? wz : rz;
-  return slot(bytes, view, at, po.op, reg(w & 31), rn(w), reg((w >>> 10) & 31), sbits(w, 15, 7) * 2 ** po.scale, 0, 0, [M_OFF, M_POST, M_OFF, M_PRE][idx]!, 0, 0);
+const pairGp = (idx: number): WordPacker => {
+  const mode = [M_OFF, M_POST, M_OFF, M_PRE][idx]!;
+  return (w, bytes, view, at) => {
+    if ((w >>> 26) & 1) return -1; // SIMD&FP: the decoder's
+    const l = (w >>> 22) & 1;
+    const po = PAIR_OPS[((w >>> 30) << 3) | (l << 2) | idx]!;
+    if (po.op < 0) return -1;
+    const reg = l ? wz : rz;
+    return slot(bytes, view, at, po.op, reg(w & 31), rn(w), reg((w >>> 10) & 31), sbits(w, 15, 7) * 2 ** po.scale, 0, 0, mode, 0, 0);
+  };
 };
 
 /** CCMP/CCMN: the result to the sink; Rm, or imm5 with imm2 set. */
@@ -239,13 +221,13 @@ const BY_NAME: [string, Exec, WordPacker][] = [
   ['SHIFTV', dp.shiftVar as Exec, (w, bytes, view, at) => slot(bytes, view, at, OP_SHIFTV, wz(rd(w)), rz(rn(w)), rz(rm(w)), 0, 0, w >>> 31, 0, 0, (w >>> 10) & 3)],
   ['MOV_r32', dp.movReg32 as Exec, (w, bytes, view, at) => slot(bytes, view, at, OP_MOVR32, wz(rd(w)), 0, rz(rm(w)), 0, 0, 0, 0, 0, 0)],
   ['MOV_r64', dp.movReg64 as Exec, (w, bytes, view, at) => slot(bytes, view, at, OP_MOVR64, wz(rd(w)), 0, rz(rm(w)), 0, 0, 0, 0, 0, 0)],
-  ['LDR_x_uimm', ls.ldrXImm as Exec, ldstUimm(A.ldrx, 3, true)],
-  ['LDR_w_uimm', ls.ldrWImm as Exec, ldstUimm(A.ldrw, 2, true)],
-  ['LDRB_uimm', ls.ldrBImm as Exec, ldstUimm(A.ldrb, 0, true)],
-  ['STR_x_uimm', ls.strXImm as Exec, ldstUimm(A.strx, 3, false)],
-  ['STR_w_uimm', ls.strWImm as Exec, ldstUimm(A.strw, 2, false)],
-  ['STRB_uimm', ls.strBImm as Exec, ldstUimm(A.strb, 0, false)],
-  ['LDST_uimm', ls.ldstImm as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_OFF, ((w >>> 10) & 0xfff) << (w >>> 30), 0, 0, 0)],
+  ['LDR_x_uimm', ls.ldrXImm as Exec, ldstUimm],
+  ['LDR_w_uimm', ls.ldrWImm as Exec, ldstUimm],
+  ['LDRB_uimm', ls.ldrBImm as Exec, ldstUimm],
+  ['STR_x_uimm', ls.strXImm as Exec, ldstUimm],
+  ['STR_w_uimm', ls.strWImm as Exec, ldstUimm],
+  ['STRB_uimm', ls.strBImm as Exec, ldstUimm],
+  ['LDST_uimm', ls.ldstImm as Exec, ldstUimm],
   ['LDST_unscaled', ls.ldstImm as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_OFF, imm9(w), 0, 0, 0)],
   ['LDST_pre', ls.ldstPre as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_PRE, imm9(w), 0, 0, 0)],
   ['LDST_post', ls.ldstPost as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_POST, imm9(w), 0, 0, 0)],
@@ -259,8 +241,8 @@ const BY_NAME: [string, Exec, WordPacker][] = [
   ['MADD', dp.madd as Exec, (w, bytes, view, at) => slot(bytes, view, at, OP_MADD, wz(rd(w)), rz(rn(w)), rz(rm(w)), rz((w >>> 10) & 31), 0, w >>> 31, (w >>> 15) & 1, 0, 0)],
   ['CCMP_r', dp.condCompare as Exec, ccmp(0)],
   ['CCMP_i', dp.condCompare as Exec, ccmp(1)],
-  ['LDP_x_off', lp.ldpXOff as Exec, pairX(P.ldpX, true)],
-  ['STP_x_off', lp.stpXOff as Exec, pairX(P.stpX, false)],
+  ['LDP_x_off', lp.ldpXOff as Exec, pairGp(2)],
+  ['STP_x_off', lp.stpXOff as Exec, pairGp(2)],
 ];
 
 /**

@@ -180,7 +180,7 @@ function jitFigures(prog: string, iters: string): string[] {
   const mips = (r: { insns: number; s: number }) => (r.insns / r.s / 1e6).toFixed(1);
   return [
     `jit: mips=${mips(jit)} interp-mips=${mips(interp)} qemu-ratio=${(jit.s / qemu).toFixed(1)}x speedup=${(interp.s / jit.s).toFixed(2)}x (bench-int ${jit.insns} instructions, qemu-aarch64 ${qemu.toFixed(2)} s, ${agree})`,
-    `jit-warmup: translate-ms=${(jitStats.translateMs - ms0).toFixed(0)} pages=${jitStats.pages - p0} rss-mb=${Math.round(process.resourceUsage().maxRSS / 1024)} threshold=${jitSettings.threshold}`,
+    `jit-warmup: translate-ms=${(jitStats.translateMs - ms0).toFixed(0)} pages=${jitStats.pages - p0} rss-mb=${Math.round(process.resourceUsage().maxRSS / 1024)} threshold=${jitSettings.threshold} warmup=${jitSettings.warmup}`,
   ];
 }
 

@@ -90,7 +90,9 @@ Boot options:
                      (and "jit: pages=N translate-ms=T ...": the translator's work)
   --interpreter      run guest code on the interpreter alone, without translating hot code to
                      WebAssembly (also SHYPER_JIT=0; SHYPER_JIT_THRESHOLD=N translates a page
-                     after N block entries into it (200000), 0 = at the first; SHYPER_JIT_OPTIMIZE_AFTER=N
+                     after N block entries into it (200000), 0 = at the first; SHYPER_JIT_WARMUP=N
+                     translates nothing before the CPUs have run N instructions (100 M: a short run
+                     such as the kit boot stays on the WebAssembly interpreter); SHYPER_JIT_OPTIMIZE_AFTER=N
                      compiles a translated page again, optimized, after it ran N instructions (5 M);
                      SHYPER_JIT_DEFER=N: a page with no inner loop stays on the WebAssembly
                      interpreter until N times hotter, then is translated optimized (8; 0 = never);

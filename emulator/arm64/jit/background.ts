@@ -160,12 +160,9 @@ export class BackgroundCompiler {
   }
 }
 
-/**
- * Start the worker now, so it has started before the first page is hot: from the
- * command line (the launcher's bundle) only; tests start it at their first request.
- */
-export function prestartBackgroundCompiler(): void {
-  if (WORKER_BUNDLE !== undefined) backgroundCompiler();
+/** Whether a worker may be started (it has not failed): backgroundCompiler() without starting it. */
+export function canStartBackgroundCompiler(): boolean {
+  return shared === undefined || (shared !== null && shared.failed === null);
 }
 
 let shared: BackgroundCompiler | null | undefined;

@@ -10,7 +10,7 @@ import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterp
 import { WORD_PACKERS } from './winterp-wordpack.ts';
 import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
 import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
-import { backgroundCompiler, MAX_IN_FLIGHT, prestartBackgroundCompiler, type BackgroundCompiler, type PageReply } from './background.ts';
+import { backgroundCompiler, canStartBackgroundCompiler, MAX_IN_FLIGHT, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
 import { pageHash, TranslationCache, type CachedPage } from './persist.ts';
 import { BUDGET_SLACK } from './emitter.ts';
@@ -30,6 +30,8 @@ export interface JitCpu {
   jitDecode(page: DecodedPage, i: number): void;
   /** Block entries into a page before it is translated (0: at the first, synchronously). */
   readonly jitThreshold: number;
+  /** Instructions it has retired (the translator's warm-up counts them: settings.ts DEFAULT_WARMUP). */
+  readonly instret: number;
   /** The core's decoder: its features are what the background compiler decodes with. */
   readonly decoder: { readonly features: FeatureSet; match(word: number): OpDef | null; decode(word: number, keep?: boolean): Decoded; remember(word: number, d: Decoded): void };
 }
@@ -91,10 +93,9 @@ export class Translator {
       if (winterpTaking !== null) winterpTaking.push(this);
       else this.instantiateWasmInterpreter();
     }
-    if (jitSettings.background && jitSettings.threshold > 0) {
-      prestartBackgroundCompiler();
-      if (jitSettings.cacheFile !== null) this.persist = this.openCache(jitSettings.cacheFile);
-    }
+    // The worker starts at the first request (or the first cached record compiled): a run that
+    // never gets past the warm-up pays nothing for it.
+    if (jitSettings.background && jitSettings.threshold > 0 && jitSettings.cacheFile !== null) this.persist = this.openCache(jitSettings.cacheFile);
   }
 
   /**
@@ -105,7 +106,7 @@ export class Translator {
    * also holds other kernels' pages costs nothing until they run).
    */
   private openCache(file: string): TranslationCache | null {
-    if (backgroundCompiler() === null) return null;
+    if (!canStartBackgroundCompiler()) return null;
     const cache = new TranslationCache(file, jitSettings.cacheVersion);
     for (let i = 0; i < cache.loaded.length && i < EAGER_RECORDS; i++) this.compileCached(cache.loaded[i]!);
     process.on('exit', () => cache.save());
@@ -213,6 +214,10 @@ export class Translator {
    */
   translateHot(page: DecodedPage, cpu: JitCpu): PageFn | null {
     if (page.code !== null && !page.optimized) return page.code;
+    if (!this.warm && cpu.jitThreshold > 0 && !this.warmedUp(cpu)) {
+      page.heat = 0; // hot again after another threshold of entries: asked again then
+      return page.code;
+    }
     if (page.translations === 0 && !page.deferred && !page.pending) jitStats.hot++;
     if (cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
       this.request(page, cpu, page.optimized);
@@ -223,6 +228,20 @@ export class Translator {
     page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again
     return code;
+  }
+
+  /** Set once the CPUs have run jitSettings.warmup instructions: pages may be translated from then on. */
+  private warm = false;
+  /** The CPUs that have had a hot page: the warm-up counts their instructions. */
+  private readonly warming: JitCpu[] = [];
+
+  /** Whether the warm-up is over (settings.ts DEFAULT_WARMUP): the CPUs that had hot pages ran enough. */
+  private warmedUp(cpu: JitCpu): boolean {
+    if (!this.warming.includes(cpu)) this.warming.push(cpu);
+    let n = 0;
+    for (const c of this.warming) n += c.instret;
+    this.warm = n >= jitSettings.warmup;
+    return this.warm;
   }
 
   /** Translated code was entered where it does not reach (jit/reach.ts): retranslate once that adds up. */

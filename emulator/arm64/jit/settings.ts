@@ -2,6 +2,8 @@
 // line). Settings are read once, before CPUs are made (the CLI's --interpreter sets SHYPER_JIT=0):
 //   SHYPER_JIT=0              interpreter only
 //   SHYPER_JIT_THRESHOLD=N    translate a page after N+1 block entries into it (0: at the first)
+//   SHYPER_JIT_WARMUP=N       translate nothing until the machine's CPUs have run N instructions
+//                             (DEFAULT_WARMUP; 0: from the start; a threshold of 0 ignores it)
 //   SHYPER_WINTERP=0          pages not translated run on the JavaScript interpreter, not on the
 //                             wasm interpreter (winterp.ts)
 //   SHYPER_JIT_OPTIMIZE_AFTER=N  compile a translated page again with the optimizing compiler once
@@ -28,6 +30,21 @@ import { holdDoubles } from '../double-fields.ts';
  * (2.6-2.7 s, 0.4 s less CPU, 40 MB less RSS), bench-int and bench-mix the same (session 11).
  */
 export const DEFAULT_THRESHOLD = 200000;
+
+/**
+ * Instructions the guest runs (its CPUs together) before any page is translated: a run shorter
+ * than this stays on the wasm interpreter, and the translation worker is not even started. The
+ * translator has a fixed cost that only a longer run pays back: starting the worker costs ~50 ms
+ * of thread start and ~65 ms of compiling its bundle, on a core the guest's thread shares with
+ * V8's compiler thread on 2 cores, and a page's translation ran the kit's hottest page (inflate,
+ * 30 M instructions) at ~1.5 ns an instruction against the wasm interpreter's ~2.9 there. Measured
+ * on the cold kit boot (66 M instructions), 10 alternating runs: 759 ms with the translator as
+ * before, 684 ms with none (no worker) -- the idle worker's start alone cost 67 ms (718 vs 651).
+ * With the translator held back for 100 M instructions (and the worker started at the first
+ * request): Debian's generic kernel (917 M) 2.14 s against 2.19-2.37, bench-mix 1.28 s against
+ * 1.27, the rk3588 VM set (389 M) 3.55 s against 3.69: long runs lose nothing (session 18).
+ */
+export const DEFAULT_WARMUP = 100_000_000;
 
 // Two tiers, both chosen by us rather than by V8's dynamic tiering: a page is first compiled by
 // V8's baseline wasm compiler (Liftoff, fast to compile), and compiled again by its optimizing
@@ -78,6 +95,7 @@ export const jitSettings = {
   /** The wasm interpreter (winterp.ts) for pages not translated; SHYPER_WINTERP=0 leaves them to the JavaScript one. */
   wasmInterpreter: process.env.SHYPER_WINTERP !== '0',
   threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD, 'SHYPER_JIT_THRESHOLD', DEFAULT_THRESHOLD),
+  warmup: parseThreshold(process.env.SHYPER_JIT_WARMUP, 'SHYPER_JIT_WARMUP', DEFAULT_WARMUP),
   optimizeAfter: parseThreshold(process.env.SHYPER_JIT_OPTIMIZE_AFTER, 'SHYPER_JIT_OPTIMIZE_AFTER', DEFAULT_OPTIMIZE_AFTER),
   /** DEFER_HEAT, or 0: every page gets a baseline translation first, none is declined. */
   deferHeat: parseThreshold(process.env.SHYPER_JIT_DEFER, 'SHYPER_JIT_DEFER', DEFER_HEAT),

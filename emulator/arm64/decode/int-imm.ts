@@ -2,7 +2,7 @@
 import { group, op } from './pattern.ts';
 import { rz, wz, SP } from '../regs.ts';
 import * as x from '../exec/int-dp.ts';
-import { decodeBitMasks, hi32, lo32 } from '../exec/int-bits.ts';
+import { decodeBitMasks, type Masks } from '../exec/int-bits.ts';
 
 type F = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -66,23 +66,13 @@ function movWide(f: F, invert: boolean): F | null {
   return { rd: wz(f.rd), lo: lo | 0, hi: f.sf ? hi | 0 : 0 };
 }
 
-/**
- * DecodeBitMasks (ARM ARM J1) as int32 words, remembered per operand combination: the BigInt
- * arithmetic would otherwise run for every logical immediate and bitfield decoded.
- */
-interface Masks {
-  wlo: number;
-  whi: number;
-  tlo: number;
-  thi: number;
-}
+/** DecodeBitMasks (ARM ARM J1) as int32 words, remembered per operand combination. */
 const masks: (Masks | null | undefined)[] = new Array(1 << 15);
 export function bitMasks(n: number, imms: number, immr: number, immediate: boolean, sf: number): Masks | null {
   const key = (sf << 14) | ((immediate ? 1 : 0) << 13) | (n << 12) | (imms << 6) | immr;
   let m = masks[key];
   if (m === undefined) {
-    const b = decodeBitMasks(n, imms, immr, immediate, sf ? 64 : 32);
-    m = b === null ? null : { wlo: lo32(b[0]), whi: hi32(b[0]), tlo: lo32(b[1]), thi: hi32(b[1]) };
+    m = decodeBitMasks(n, imms, immr, immediate, sf ? 64 : 32);
     masks[key] = m;
   }
   return m;

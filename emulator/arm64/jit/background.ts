@@ -14,11 +14,12 @@
 //
 // The worker decodes the words itself with the same decoder (decoders.ts, by feature set), so the
 // emitters, chosen by handler, are the same ones the synchronous path would choose.
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { decoderFor } from '../decoders.ts';
 import type { Exec, Fields } from '../decode/pattern.ts';
 import type { Feature } from '../features.ts';
 import { compileModule, pageModuleBytes, type TranslateStats } from './translate.ts';
+import { jitStats } from './settings.ts';
 
 /** A page to translate: its words, the entries seen, and how (translate.ts pageModuleBytes). */
 export interface PageRequest {
@@ -101,6 +102,7 @@ export const MAX_IN_FLIGHT = 3;
 export class BackgroundCompiler {
   private readonly port: MessagePort;
   private readonly worker: Worker;
+  private readonly receive: typeof import('node:worker_threads').receiveMessageOnPort;
   private nextId = 1;
   private readonly owners = new Map<number, (r: PageReply) => void>();
   /** Requests in flight that compile cached bytes (not counted in inFlight: they are not hot pages). */
@@ -109,9 +111,14 @@ export class BackgroundCompiler {
   failed: string | null = null;
 
   constructor() {
-    const { port1, port2 } = new MessageChannel();
+    // Node's worker_threads loaded here, not at start-up (~4 ms): most boots never start a worker
+    // (settings.ts DEFAULT_WARMUP).
+    const threads = process.getBuiltinModule('node:worker_threads');
+    jitStats.workers++;
+    this.receive = threads.receiveMessageOnPort;
+    const { port1, port2 } = new threads.MessageChannel();
     this.port = port2;
-    this.worker = new Worker(new URL('../../../bin/jit-worker.js', import.meta.url), {
+    this.worker = new threads.Worker(new URL('../../../bin/jit-worker.js', import.meta.url), {
       workerData: { port: port1, bundle: WORKER_BUNDLE ?? null },
       transferList: [port1],
       stdout: false,
@@ -149,7 +156,7 @@ export class BackgroundCompiler {
   /** Hand the replies that have arrived to their owners. */
   poll(): void {
     for (;;) {
-      const m = receiveMessageOnPort(this.port);
+      const m = this.receive(this.port);
       if (m === undefined) return;
       const reply = m.message as PageReply;
       const done = this.owners.get(reply.id);

@@ -152,6 +152,8 @@ export const jitStats = {
    * compiler's replies come back, only (a little) on which pages ran translated meanwhile.
    */
   hot: 0,
+  /** Translation workers started (background.ts): 0 while the warm-up holds translation back. */
+  workers: 0,
   /** Pages translated by the background compiler (background.ts), counted in pages too. */
   background: 0,
   /** Pages whose translation came from the translation cache (persist.ts), counted in pages too. */
@@ -167,5 +169,5 @@ holdDoubles(jitStats, Object.keys(jitStats));
 export function jitStatsLine(): string {
   const j = jitStats;
   if (!jitSettings.enabled) return 'jit: off (interpreter)';
-  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} deferred=${j.deferred} hot=${j.hot} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} cache-hits=${j.cacheHits} wasm-interpreted=${j.wran} wasm-entries=${j.wentries} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper}`;
+  return `jit: pages=${j.pages} translate-ms=${j.translateMs.toFixed(0)} emitted=${j.translated} helper-calls=${j.calls} failures=${j.failures} optimized=${j.optimized} optimize-ms=${j.optimizeMs.toFixed(0)} deferred=${j.deferred} hot=${j.hot} entries=${j.entries} ran=${j.ran} background=${j.background} cached=${j.cached} cache-hits=${j.cacheHits} wasm-interpreted=${j.wran} wasm-entries=${j.wentries} wasm-packed=${j.wpacked} wasm-helper-calls=${j.whelper} worker=${j.workers}`;
 }

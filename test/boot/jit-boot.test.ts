@@ -95,9 +95,10 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
       // those whose module the worker compiled before the page was hot are installed from it.
       expect(stat(warm.stderr, 'cache-hits'), warm.stderr).toBeGreaterThanOrEqual(records);
       expect(stat(warm.stderr, 'cached'), warm.stderr).toBeGreaterThan(0);
-      // What ran translated: more than in the cold run, whose pages came only once hot.
-      const ran = (err: string) => Number(jitLine(err)![3]);
-      expect(ran(warm.stderr)).toBeGreaterThan(ran(cold.stderr));
+      // (Not compared: how much ran translated in each. The warm run's pages wait for the worker
+      // to compile their records, the cold run's for it to translate them: which comes first is
+      // the host's timing. "More ran translated warm" failed 2 runs in 4 under the suite's load,
+      // from this session's code and from session 17's alike: 20 M warm against 33 M cold.)
       // --no-jit-cache leaves it alone.
       const off = await boot(env, ['--no-jit-cache']);
       expect(off.stdout).toBe(cold.stdout);

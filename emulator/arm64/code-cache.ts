@@ -37,6 +37,8 @@ export class DecodedPage {
   valid = true;
   /** Block entries into this page so far: the translator's hotness count (jit/runtime.ts). */
   heat = 0;
+  /** Its heat during the translator's warm-up (jit/settings.ts DEFAULT_WARM_HEAT). */
+  warmHeat = 0;
   /**
    * The page translated to wasm once hot (jit/translate.ts). It is dropped with the page: a write
    * to the page makes a new DecodedPage, which starts cold.

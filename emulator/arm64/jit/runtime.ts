@@ -214,16 +214,36 @@ export class Translator {
    */
   translateHot(page: DecodedPage, cpu: JitCpu): PageFn | null {
     if (page.code !== null && !page.optimized) return page.code;
-    if (!this.warm && cpu.jitThreshold > 0 && !this.warmedUp(cpu)) {
-      page.heat = 0; // hot again after another threshold of entries: asked again then
-      return page.code;
-    }
+    if (!this.warm && cpu.jitThreshold > 0 && !this.warmedUp(cpu)) return this.warmingUp(page, cpu);
     if (page.translations === 0 && !page.deferred && !page.pending) jitStats.hot++;
     if (cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
       this.request(page, cpu, page.optimized);
       return page.code;
     }
     const code = this.translate(page, (i) => cpu.jitDecode(page, i), page.translations >= 4, page.optimized);
+    page.translations++;
+    page.misses = 0;
+    if (code === null) page.heat = -Infinity; // never again
+    return code;
+  }
+
+  /**
+   * A hot page during the warm-up (settings.ts DEFAULT_WARMUP): left to the wasm interpreter,
+   * unless it is very hot already (DEFAULT_WARM_HEAT), when it is translated here and now by the
+   * baseline compiler, without the worker. Nothing is optimized during the warm-up (the worker's
+   * work): a translated page asking for it asks again after another OPTIMIZE_AFTER instructions.
+   */
+  private warmingUp(page: DecodedPage, cpu: JitCpu): PageFn | null {
+    if (page.code !== null) {
+      page.optimized = false;
+      page.work = 0;
+      return page.code;
+    }
+    page.warmHeat += page.heat;
+    page.heat = 0; // hot again after another threshold of entries: asked again then
+    if (page.warmHeat < jitSettings.warmHeat) return null;
+    if (page.translations === 0) jitStats.hot++;
+    const code = this.translate(page, (i) => cpu.jitDecode(page, i), page.translations >= 4, false);
     page.translations++;
     page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again
@@ -247,7 +267,8 @@ export class Translator {
   /** Translated code was entered where it does not reach (jit/reach.ts): retranslate once that adds up. */
   missed(page: DecodedPage, cpu: JitCpu): void {
     if (++page.misses < 16) return;
-    if (cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
+    // (During the warm-up: translated again here, by warmingUp, not on a worker started for it.)
+    if (cpu.jitThreshold > 0 && jitSettings.background && this.warm && backgroundCompiler() !== null) {
       // The current code runs on (it covers the other entries) until the new one is in.
       if (this.request(page, cpu, page.optimized)) page.misses = 0;
       return;

@@ -46,6 +46,17 @@ export const DEFAULT_THRESHOLD = 200000;
  */
 export const DEFAULT_WARMUP = 100_000_000;
 
+/**
+ * Heat (block entries, taken branches) that gets a page translated during the warm-up all the
+ * same: on the guest's thread, by the baseline compiler (~5-20 ms), without starting the worker.
+ * A short program that runs a few tight loops gains from translation at once: bench-int (65 M
+ * instructions) ran at 68 MIPS on the wasm interpreter alone against ~180 translated. The kit
+ * boot's hottest page (inflate) reaches ~1 M at 32 M instructions, and this would translate it
+ * for its last 20 M (21 ms of compile for ~29 ms gained: nothing either way); at 4 M nothing of
+ * the kit is (session 18).
+ */
+export const DEFAULT_WARM_HEAT = 4_000_000;
+
 // Two tiers, both chosen by us rather than by V8's dynamic tiering: a page is first compiled by
 // V8's baseline wasm compiler (Liftoff, fast to compile), and compiled again by its optimizing
 // compiler (TurboFan, ~2x the compile time, up to 2x faster code) once it has run OPTIMIZE_AFTER
@@ -96,6 +107,8 @@ export const jitSettings = {
   wasmInterpreter: process.env.SHYPER_WINTERP !== '0',
   threshold: parseThreshold(process.env.SHYPER_JIT_THRESHOLD, 'SHYPER_JIT_THRESHOLD', DEFAULT_THRESHOLD),
   warmup: parseThreshold(process.env.SHYPER_JIT_WARMUP, 'SHYPER_JIT_WARMUP', DEFAULT_WARMUP),
+  /** DEFAULT_WARM_HEAT (a setting for tests). */
+  warmHeat: DEFAULT_WARM_HEAT,
   optimizeAfter: parseThreshold(process.env.SHYPER_JIT_OPTIMIZE_AFTER, 'SHYPER_JIT_OPTIMIZE_AFTER', DEFAULT_OPTIMIZE_AFTER),
   /** DEFER_HEAT, or 0: every page gets a baseline translation first, none is declined. */
   deferHeat: parseThreshold(process.env.SHYPER_JIT_DEFER, 'SHYPER_JIT_DEFER', DEFER_HEAT),

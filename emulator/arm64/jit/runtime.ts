@@ -12,6 +12,7 @@ import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './wi
 import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
 import { backgroundCompiler, canStartBackgroundCompiler, MAX_IN_FLIGHT, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
+import { WarmUp } from './warm-up.ts';
 import { pageHash, TranslationCache, type CachedPage } from './persist.ts';
 import { BUDGET_SLACK } from './emitter.ts';
 import { jitSettings, jitStats } from './settings.ts';
@@ -52,6 +53,9 @@ export class Translator {
    * translated: every instruction is then checked, and even run(1) runs translated code.
    */
   slack = BUDGET_SLACK;
+
+  /** Nothing goes to the worker before it is over (warm-up.ts). */
+  private readonly warmUp = new WarmUp();
 
   /** The translation cache on disk (persist.ts), or null. */
   readonly persist: TranslationCache | null = null;
@@ -214,61 +218,26 @@ export class Translator {
    */
   translateHot(page: DecodedPage, cpu: JitCpu): PageFn | null {
     if (page.code !== null && !page.optimized) return page.code;
-    if (!this.warm && cpu.jitThreshold > 0 && !this.warmedUp(cpu)) return this.warmingUp(page, cpu);
+    const warming = cpu.jitThreshold > 0 && this.warmUp.holds(cpu);
+    if (warming && !this.warmUp.veryHot(page)) return page.code;
     if (page.translations === 0 && !page.deferred && !page.pending) jitStats.hot++;
-    if (cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
+    if (!warming && cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {
       this.request(page, cpu, page.optimized);
       return page.code;
     }
-    const code = this.translate(page, (i) => cpu.jitDecode(page, i), page.translations >= 4, page.optimized);
+    // (Never optimized during the warm-up: that is the worker's work.)
+    const code = this.translate(page, (i) => cpu.jitDecode(page, i), page.translations >= 4, page.optimized && !warming);
     page.translations++;
     page.misses = 0;
     if (code === null) page.heat = -Infinity; // never again
     return code;
-  }
-
-  /**
-   * A hot page during the warm-up (settings.ts DEFAULT_WARMUP): left to the wasm interpreter,
-   * unless it is very hot already (DEFAULT_WARM_HEAT), when it is translated here and now by the
-   * baseline compiler, without the worker. Nothing is optimized during the warm-up (the worker's
-   * work): a translated page asking for it asks again after another OPTIMIZE_AFTER instructions.
-   */
-  private warmingUp(page: DecodedPage, cpu: JitCpu): PageFn | null {
-    if (page.code !== null) {
-      page.optimized = false;
-      page.work = 0;
-      return page.code;
-    }
-    page.warmHeat += page.heat;
-    page.heat = 0; // hot again after another threshold of entries: asked again then
-    if (page.warmHeat < jitSettings.warmHeat) return null;
-    if (page.translations === 0) jitStats.hot++;
-    const code = this.translate(page, (i) => cpu.jitDecode(page, i), page.translations >= 4, false);
-    page.translations++;
-    page.misses = 0;
-    if (code === null) page.heat = -Infinity; // never again
-    return code;
-  }
-
-  /** Set once the CPUs have run jitSettings.warmup instructions: pages may be translated from then on. */
-  private warm = false;
-  /** The CPUs that have had a hot page: the warm-up counts their instructions. */
-  private readonly warming: JitCpu[] = [];
-
-  /** Whether the warm-up is over (settings.ts DEFAULT_WARMUP): the CPUs that had hot pages ran enough. */
-  private warmedUp(cpu: JitCpu): boolean {
-    if (!this.warming.includes(cpu)) this.warming.push(cpu);
-    let n = 0;
-    for (const c of this.warming) n += c.instret;
-    this.warm = n >= jitSettings.warmup;
-    return this.warm;
   }
 
   /** Translated code was entered where it does not reach (jit/reach.ts): retranslate once that adds up. */
   missed(page: DecodedPage, cpu: JitCpu): void {
     if (++page.misses < 16) return;
-    // (During the warm-up: translated again here, by warmingUp, not on a worker started for it.)
-    if (cpu.jitThreshold > 0 && jitSettings.background && this.warm && backgroundCompiler() !== null) {
+    // (During the warm-up: translated again here, by translateHot, not on a worker started for it.)
+    if (cpu.jitThreshold > 0 && jitSettings.background && this.warmUp.over && backgroundCompiler() !== null) {
       // The current code runs on (it covers the other entries) until the new one is in.
       if (this.request(page, cpu, page.optimized)) page.misses = 0;
       return;

@@ -51,6 +51,3 @@ export function decodeBitMasks(n: number, imms: number, immr: number, immediate:
   const wide = datasize === 64;
   return { wlo: w | 0, whi: wide ? w | 0 : 0, tlo: t | 0, thi: wide ? t | 0 : 0 };
 }
-
-export const lo32 = (v: bigint): number => Number(v & 0xffffffffn) | 0;
-export const hi32 = (v: bigint): number => Number((v >> 32n) & 0xffffffffn) | 0;

@@ -85,8 +85,24 @@ export const MEMO_BITS = 17;
 export const MEMO_ENTRY_BYTES = 32;
 export const ARENA_MEMO_BYTES = MEMO_ENTRY_BYTES << MEMO_BITS;
 export const ARENA_BYTES = ARENA_TABLES * ARENA_TABLE_BYTES + ARENA_MEMOS * ARENA_MEMO_BYTES;
+/**
+ * What the slots and the arena add after the RAM, in whole wasm pages (the arena is not a multiple
+ * of one): a memory is a whole number of pages, and a size in pages with a fraction would be
+ * truncated by WebAssembly.Memory, leaving the arena's end outside the memory.
+ */
+const TAIL_BYTES = Math.ceil((CPU_SLOTS * CPU_SLOT_BYTES + ARENA_BYTES) / WASM_PAGE) * WASM_PAGE;
 /** RAM above this is not put in a wasm memory (4 GiB minus the CPU slots and the arena). */
-export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - CPU_SLOTS * CPU_SLOT_BYTES - ARENA_BYTES;
+export const WASM_RAM_LIMIT = 4 * 1024 ** 3 - TAIL_BYTES;
+
+/**
+ * Where a wasm memory for `ramBytes` of RAM puts its parts (the layout above): the CPU slots from
+ * the first wasm page after the RAM, the arena as the memory's last ARENA_BYTES, `pages` in all.
+ */
+export function wasmLayout(ramBytes: number): { cpuBase: number; arenaBase: number; pages: number } {
+  const cpuBase = Math.ceil(ramBytes / WASM_PAGE) * WASM_PAGE;
+  const bytes = cpuBase + TAIL_BYTES;
+  return { cpuBase, arenaBase: bytes - ARENA_BYTES, pages: bytes / WASM_PAGE };
+}
 
 export interface CpuSlot {
   readonly buffer: ArrayBuffer;
@@ -113,10 +129,8 @@ export class GuestMemory {
   private nextSlot = 0;
 
   constructor(readonly ramBytes: number) {
-    const cpuBase = Math.ceil(ramBytes / WASM_PAGE) * WASM_PAGE;
-    const total = cpuBase + CPU_SLOTS * CPU_SLOT_BYTES + ARENA_BYTES;
+    const { cpuBase, pages } = wasmLayout(ramBytes);
     if (ramBytes <= WASM_RAM_LIMIT) {
-      const pages = total / WASM_PAGE;
       this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
       this.buffer = this.memory.buffer;
     } else {

@@ -6,20 +6,50 @@
 // fault costs ~11 us). Node has no
 // madvise, so it is called through koffi; where that cannot be done (another OS, no prebuilt
 // koffi for this machine) RAM stays on small pages, which only costs time.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** Linux's MADV_HUGEPAGE (the same number on every architecture). */
 const MADV_HUGEPAGE = 14;
 
 type Madvise = (addr: ArrayBuffer, len: number, advice: number) => number;
+type Koffi = typeof import('koffi');
 
 let madvise: Madvise | null | undefined;
+
+/** How koffi was loaded, for the test: 'prebuilt' (its glibc build directly), 'package' (through its entry), or null. */
+export let koffiLoadedAs: 'prebuilt' | 'package' | null = null;
+
+/**
+ * koffi's native part for glibc Linux on x64 or arm64, loaded directly: koffi's own entry finds it
+ * by reading node's ELF header for the C library's name and resolving several packages, ~8 ms of
+ * every start on a 2-core machine (of ~10 ms for all of koffi). Null anywhere else (musl, another
+ * platform, a koffi whose layout or version differs), which then goes through koffi's entry.
+ */
+function loadPrebuiltKoffi(require: NodeJS.Require): Koffi | null {
+  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return null;
+  try {
+    const entry = require.resolve('koffi');
+    const fromKoffi = createRequire(entry);
+    const prebuilt = dirname(fromKoffi.resolve(`@koromix/koffi-linux-${process.arch}/package.json`));
+    const native = fromKoffi(join(prebuilt, `linux_${process.arch}`, 'koffi.node')) as Koffi & { version?: string };
+    // (koffi's entry makes the same check: its JavaScript and native parts of one release.)
+    const { version } = JSON.parse(readFileSync(join(dirname(entry), 'package.json'), 'utf8')) as { version: string };
+    return native.version === version ? native : null;
+  } catch {
+    return null; // not glibc's build here (dlopen refused it), or not where this koffi keeps it
+  }
+}
 
 function loadMadvise(): Madvise | null {
   if (process.platform !== 'linux') return null;
   try {
     // (createRequire: koffi is CommonJS with a native part, loaded from node_modules as is.)
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+    const require = createRequire(import.meta.url);
+    let koffi = loadPrebuiltKoffi(require);
+    koffiLoadedAs = koffi !== null ? 'prebuilt' : 'package';
+    koffi ??= require('koffi') as Koffi;
     // glibc names its C library libc.so.6; musl's is libc.so.
     for (const name of ['libc.so.6', 'libc.so']) {
       try {

@@ -3,7 +3,7 @@
 // `madvise` mode back it with 2 MiB pages.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { adviseHugePages } from '../../src/huge-pages.ts';
+import { adviseHugePages, koffiLoadedAs } from '../../src/huge-pages.ts';
 
 /** Sizes in KiB of this process's mappings whose VmFlags include `hg`. */
 function hugeAdvisedMappings(): number[] {
@@ -38,5 +38,12 @@ describe('huge pages for guest RAM', () => {
     expect(adviseHugePages(new ArrayBuffer(0))).toBe(false);
     // A small buffer from the JS heap is not page aligned: the kernel refuses, quietly.
     expect(() => adviseHugePages(new ArrayBuffer(100))).not.toThrow();
+  });
+});
+
+describe('koffi for madvise', () => {
+  it.skipIf(process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch))('loads glibc\'s prebuilt native part directly, not through koffi\'s entry', () => {
+    adviseHugePages(new ArrayBuffer(0)); // (the first call loads koffi)
+    expect(koffiLoadedAs).toBe('prebuilt');
   });
 });

@@ -2,6 +2,7 @@
 // in node_modules/.cache/shyper-emu/, rebuilt when a source changes, and falls back to tsx when it
 // cannot build one. The staleness and fallback cases run on a temporary copy of the sources so
 // the clone's own bundle is left alone.
+import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,14 @@ describe('launcher', () => {
     expect(text).not.toMatch(/\bimport\.meta\b/);
     // Paths computed from import.meta.url still point at the sources, not into the cache.
     expect(text).toContain(JSON.stringify(pathToFileURL(join(ROOT, 'hypervisor/config-schema.ts')).href));
+    // Past its manifest line the bundle is ASCII (esbuild escapes the rest), which is what lets
+    // runBundle read it as Latin-1.
+    const bytes = readFileSync(bundle);
+    expect(isAscii(bytes.subarray(bytes.indexOf(10) + 1))).toBe(true);
+    // The manifest stamps each input once, the worker's sources among them.
+    const files = (JSON.parse(text.slice(0, text.indexOf('\n')).replace(/^\/\/ shyper-emu-bundle /, '')) as { files: [string, number, number][] }).files.map((f) => f[0]);
+    expect(new Set(files).size).toBe(files.length);
+    expect(files).toEqual(expect.arrayContaining(['src/cli.ts', 'emulator/arm64/jit/worker.ts', 'bin/bundle.js']));
   });
 
   it('runs as an executable through its first line, which gives node --v8-pool-size=1 and drops NODE_EXTRA_CA_CERTS', () => {
@@ -44,7 +53,8 @@ describe('launcher', () => {
   describe('on a copy of the sources', () => {
     let dir = '';
     beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'shyper-launcher-'));
+      // (A name beyond ASCII: the bundle's manifest line then is too, and is read as UTF-8.)
+      dir = mkdtempSync(join(tmpdir(), 'shyper-launcher-é-'));
       for (const d of ['bin', 'src', 'emulator', 'hypervisor', 'boards']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
       for (const f of ['package.json', 'tsconfig.json']) cpSync(join(ROOT, f), join(dir, f));
       // A node_modules of its own (the cache goes there) whose packages are the clone's.

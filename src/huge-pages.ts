@@ -73,7 +73,8 @@ export function adviseHugePages(buffer: ArrayBuffer): boolean {
   if (madvise === undefined) madvise = loadMadvise();
   if (madvise === null || buffer.byteLength === 0) return false;
   try {
-    return madvise(buffer, buffer.byteLength, MADV_HUGEPAGE) === 0;
+    // (Through a view: koffi takes a SharedArrayBuffer, as a shared wasm memory's is, only so.)
+    return madvise(new Uint8Array(buffer) as unknown as ArrayBuffer, buffer.byteLength, MADV_HUGEPAGE) === 0;
   } catch {
     return false;
   }

@@ -28,4 +28,12 @@ describe('wasm memory layout', () => {
     expect(m.memory!.buffer.byteLength - ARENA_BYTES).toBe(arenaBase);
     expect(arenaBase).toBeGreaterThanOrEqual(SLOTS_END(m.cpuBase));
   });
+
+  it("is not counted as the isolate's external memory (V8 would start a garbage collection for it)", () => {
+    const before = process.memoryUsage().external;
+    const m = new GuestMemory(512 * 2 ** 20);
+    expect(m.buffer.byteLength).toBeGreaterThan(512 * 2 ** 20);
+    // (A plain wasm memory of this size adds its whole size here.)
+    expect(process.memoryUsage().external - before).toBeLessThan(16 * 2 ** 20);
+  });
 });

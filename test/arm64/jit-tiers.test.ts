@@ -16,7 +16,7 @@ const isTurboFan = new Function('f', 'return %IsTurboFanFunction(f)') as (f: unk
 const isLiftoff = new Function('f', 'return %IsLiftoffFunction(f)') as (f: unknown) => boolean;
 
 function entry(m: WebAssembly.Module): unknown {
-  const imports = { e: { m: new WebAssembly.Memory({ initial: 1 }), h: () => 0, d: () => 0, c: () => 0 } };
+  const imports = { e: { m: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), h: () => 0, d: () => 0, c: () => 0 } };
   return new WebAssembly.Instance(m, imports).exports.f;
 }
 

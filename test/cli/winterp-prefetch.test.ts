@@ -84,7 +84,7 @@ it('a boot takes the launcher\'s compile: TurboFan code; pages get the baseline 
     out.set([0, 1 + name.length, name.length, ...[...name].map((c) => c.charCodeAt(0))], b.length);
     return out;
   };
-  const instance = (m: WebAssembly.Module): unknown => new WebAssembly.Instance(m, { e: { m: new WebAssembly.Memory({ initial: 1 }), h: () => 0, d: () => 0, c: () => 0 } }).exports.f;
+  const instance = (m: WebAssembly.Module): unknown => new WebAssembly.Instance(m, { e: { m: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), h: () => 0, d: () => 0, c: () => 0 } }).exports.f;
   // a page gets the baseline compiler, an optimized page the optimizing one
   expect(isLiftoff(instance(compileModule(unique('page'), false)))).toBe(true);
   expect(isTurboFan(instance(compileModule(unique('hot'), true)))).toBe(true);

@@ -20,9 +20,9 @@ function hugeAdvisedMappings(): number[] {
 const thp = existsSync('/sys/kernel/mm/transparent_hugepage/enabled');
 
 describe('huge pages for guest RAM', () => {
-  it.skipIf(!thp)('marks a wasm memory VM_HUGEPAGE (Linux with THP)', () => {
-    const pages = 1234; // 64 KiB each: ~77 MiB, a size no other mapping of the test has
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  it.skipIf(!thp).each([false, true])('marks a wasm memory VM_HUGEPAGE (Linux with THP; shared %s)', (shared) => {
+    const pages = shared ? 1235 : 1234; // 64 KiB each: ~77 MiB, a size no other mapping of the test has
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
     const kib = (pages * 65536) / 1024;
     const before = hugeAdvisedMappings().filter((s) => s >= kib).length;
     expect(adviseHugePages(memory.buffer)).toBe(true);

@@ -131,7 +131,12 @@ export class GuestMemory {
   constructor(readonly ramBytes: number) {
     const { cpuBase, pages } = wasmLayout(ramBytes);
     if (ramBytes <= WASM_RAM_LIMIT) {
-      this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+      // Shared (a SharedArrayBuffer underneath) for V8's accounting: it counts a plain wasm
+      // memory's whole size as the isolate's external memory, and ~600 MB of it, far over its
+      // 64 MB soft limit, made it start a garbage collection (a scavenge at once, then
+      // incremental marking) in the middle of start-up; a shared memory's size is not counted.
+      // Loads and stores are the same. (Translated code declares its import shared: wasm.ts.)
+      this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
       this.buffer = this.memory.buffer;
     } else {
       this.memory = null;

@@ -18,7 +18,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } f
 import { dirname } from 'node:path';
 
 const MAGIC = 0x434a4853; // "SHJC"
-const FORMAT = 2;
+const FORMAT = 3; // 3: modules import a shared memory (guest-memory.ts)
 /** Beyond this the least recently used records are left out when the file is written. */
 export const MAX_CACHE_BYTES = 32 << 20;
 

@@ -210,6 +210,9 @@ export interface WasmFunction {
   body: Bytes;
 }
 
+/** wasm32's most pages (4 GiB): the maximum a shared memory import must declare. */
+export const MAX_MEMORY_PAGES = 65536;
+
 /** An import of a translator module, all from namespace "e". */
 export type Import =
   | { name: string; kind: 'memory' }
@@ -241,7 +244,11 @@ export function buildModule(types: [T[], T][], imports: Import[], fns: WasmFunct
   for (const imp of imports) {
     is.str('e');
     is.str(imp.name);
-    if (imp.kind === 'memory') is.bytes([0x02, 0x00, 0x01]); // limits without maximum, at least 1 page
+    if (imp.kind === 'memory') {
+      // Shared, at least 1 page, at most 4 GiB (guest-memory.ts: the guest memory is shared).
+      is.bytes([0x02, 0x03, 0x01]);
+      is.u32(MAX_MEMORY_PAGES);
+    }
     else if (imp.kind === 'table') is.bytes([0x01, 0x70, 0x00, 0x01]); // funcref, at least 1 entry
     else {
       is.byte(0x00);

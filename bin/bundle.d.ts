@@ -6,3 +6,5 @@ export function isFresh(root?: string, file?: string): boolean;
 export function build(root?: string, file?: string): Promise<string>;
 export function runBundle(file: string): Promise<void>;
 export function runKind(argv: string[]): string;
+export function codeCacheFamily(argv: string[]): string;
+export function codeCachePath(file: string, family: string): string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, STACK, type CliResult } from './run-cli.ts';
-import { bundlePath, isFresh, runKind } from '../../bin/bundle.js';
+import { bundlePath, codeCacheFamily, isFresh, runKind } from '../../bin/bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = 'node_modules/.cache/shyper-emu';
@@ -85,12 +85,12 @@ describe('launcher', () => {
       const name = bundlePath(dir).split('/').pop()!;
       // The CLI's bundle, its map, V8's code cache of it (and its runs) and the translator
       // worker's bundle; no temporary files left.
-      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.map`, `${name}.v8`, `${name}.v8.runs`, name.replace(/^cli-/, 'jit-worker-').replace(/\.cjs$/, '.mjs')]);
+      expect(readdirSync(join(dir, CACHE)).sort()).toEqual([name, `${name}.help.v8`, `${name}.help.v8.runs`, `${name}.map`, name.replace(/^cli-/, 'jit-worker-').replace(/\.cjs$/, '.mjs')]);
       expect(isFresh(dir), 'the bundle left is whole and fresh').toBe(true);
     });
 
     it("runs with V8's code cache of the bundle, and makes a new one when V8 refuses it", async () => {
-      const cache = `${bundlePath(dir)}.v8`;
+      const cache = `${bundlePath(dir)}.help.v8`;
       expectHelp(await runCli(['--help'], { cwd: dir }), 'a run that may make the cache');
       const made = statSync(cache);
       expectHelp(await runCli(['--help'], { cwd: dir }), 'a run with the cache');
@@ -109,7 +109,7 @@ describe('launcher', () => {
       // switched back to other values than the launcher's, and V8 refuses the cache made at exit
       // at every start, which then makes it again: ~20 ms of every boot.)
       const args = ['--board', 'qemu-virt', '--native', '--smp', '1', '--kernel', join(ROOT, 'guests/Image.gz'), '--initrd', join(ROOT, 'guests/initramfs.cpio.gz'), '--append', 'shyper.test=1', '--stats'];
-      const cache = `${bundlePath(dir)}.v8`;
+      const cache = `${bundlePath(dir)}.native.v8`;
       const boot = async (what: string): Promise<void> => {
         const r = await runCli(args, { cwd: dir, timeoutMs: 180_000 });
         expect(r.code, `${what}: ${r.stderr}`).toBe(0);
@@ -121,10 +121,16 @@ describe('launcher', () => {
       await boot('a boot with the cache');
       const after = statSync(cache);
       expect([after.ino, after.mtimeMs], 'the cache is not made again').toEqual([before.ino, before.mtimeMs]);
+      // Another family of runs has a cache of its own: the boots' is left as it is.
+      expectHelp(await runCli(['--help'], { cwd: dir }), 'a run of another family');
+      expect(existsSync(`${bundlePath(dir)}.help.v8`)).toBe(true);
+      const untouched = statSync(cache);
+      expect([untouched.ino, untouched.mtimeMs, untouched.size]).toEqual([after.ino, after.mtimeMs, after.size]);
+      expect(['--board rk3588', 'run-elf x', 'dtb -o y', 'bench jit', 'frob', '--native --help', '--native --smp 1'].map((a) => codeCacheFamily(a.split(' ')))).toEqual(['hypervisor', 'run-elf', 'dtb', 'bench', 'other', 'help', 'native']);
     }, 600_000);
 
     it('stops serializing the code cache at exit for a kind of run that no longer makes it grow', async () => {
-      const runs = `${bundlePath(dir)}.v8.runs`;
+      const runs = `${bundlePath(dir)}.help.v8.runs`;
       for (let i = 0; i < 3; i++) expectHelp(await runCli(['--help'], { cwd: dir }), `run ${i}`);
       expect(JSON.parse(readFileSync(runs, 'utf8'))['--help']).toBeGreaterThanOrEqual(2);
       const settled = statSync(runs);

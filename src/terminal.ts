@@ -28,6 +28,7 @@ export class Terminal {
   private rawMode = false;
   private readonly onData = (chunk: Buffer): void => this.keyboard(chunk);
   private outClosed = false;
+  private attached = false;
   // Write errors on stdout arrive as 'error' events; without a listener Node would print a stack
   // trace. A closed reader (EPIPE) ends the output quietly; anything else is reported by the CLI.
   private readonly onStdoutError = (err: NodeJS.ErrnoException): void => {
@@ -39,13 +40,24 @@ export class Terminal {
   };
 
   constructor(private readonly opts: TerminalOptions) {
-    process.stdout.on('error', this.onStdoutError);
     this.console = new HostConsole((b) => {
       if (this.outLen === this.outBuf.length) this.flush();
       this.outBuf[this.outLen++] = b;
       opts.onOutput?.(b);
     });
-    if (opts.input !== false) {
+  }
+
+  /**
+   * Take stdout and stdin (at the latest at the first output). Apart from the constructor: Node
+   * makes process.stdout and process.stdin on first use, and on a pipe (CI, the bench) that loads
+   * its net module and opens two streams, ~6-10 ms on a 2-core machine, which the boot does while
+   * the wasm interpreter's compile ends rather than before the machine is made.
+   */
+  attach(): void {
+    if (this.attached) return;
+    this.attached = true;
+    process.stdout.on('error', this.onStdoutError);
+    if (this.opts.input !== false) {
       const stdin = process.stdin;
       if (stdin.isTTY) {
         stdin.setRawMode(true);
@@ -59,6 +71,7 @@ export class Terminal {
   /** Write buffered guest output to stdout (called by the run loop between slices). */
   flush(): void {
     if (this.outLen === 0) return;
+    this.attach();
     if (this.outClosed || process.stdout.destroyed) {
       this.outLen = 0;
       return;
@@ -94,6 +107,7 @@ export class Terminal {
 
   close(): void {
     this.flush();
+    if (!this.attached) return;
     process.stdout.off('error', this.onStdoutError);
     if (this.opts.input !== false) {
       process.stdin.off('data', this.onData);

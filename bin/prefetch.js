@@ -6,11 +6,15 @@
 // it is done by then. The boot command (src/kernel-prefetch.ts) takes the result only when it is
 // of the same file, size included, and decompresses as before otherwise: a guess wrong here (an
 // option value that looks like --native, a file changed meanwhile) costs time, never correctness.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzip } from 'node:zlib';
 
-/** Where the prefetch is left for the boot command: { path, promise of { size, out } } (out: the bytes decompressed, or as read when not gzip). */
+/**
+ * Where the prefetch is left for the boot command: { path, promise of { size, out } } (out: the
+ * bytes decompressed; null for a file that is not gzip, which the boot reads straight into guest
+ * RAM: src/input.ts openInputImage).
+ */
 export const PREFETCH_KEY = Symbol.for('shyper-emu.kernel-prefetch');
 /** emulator/boot/linux-image.ts gzipOptions(data, MAX_KERNEL_BYTES): one output chunk of the trailer's size (a test checks they agree). */
 export function gunzipOptions(data) {
@@ -31,9 +35,18 @@ export function prefetchKernel(argv, root) {
   if (typeof kernel !== 'string' || kernel === '') return;
   const path = resolve(kernel);
   const promise = new Promise((done, fail) => {
-    // Read now (~1 ms): a callback would wait for the bundle's evaluation to end.
+    // Read now (~1 ms): a callback would wait for the bundle's evaluation to end. Its first two
+    // bytes first: an uncompressed kernel (a distribution's, 33 MB) is not read here at all.
     let data;
     try {
+      const fd = openSync(path, 'r');
+      try {
+        const magic = Buffer.alloc(2);
+        const st = fstatSync(fd);
+        if (st.isFile() && (readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b)) return done({ size: st.size, out: null });
+      } finally {
+        closeSync(fd);
+      }
       data = readFileSync(path);
     } catch (e) {
       return fail(e);

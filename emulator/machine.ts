@@ -15,7 +15,7 @@ import { coreFeatures } from './arm64/features.ts';
 import { GenericTimer, SystemCounter } from './devices/generic-timer.ts';
 import type { Console } from './devices/console.ts';
 import { PsciFirmware, type PowerController } from './firmware/psci.ts';
-import { maybeGunzip, parseImageHeader, planLayout, ImageError } from './boot/linux-image.ts';
+import { maybeGunzip, parseImageHeader, planLayout, ImageError, type ImageFile } from './boot/linux-image.ts';
 import { sysregName } from './arm64/sysregs.ts';
 import { attachPlatform, type Platform } from './platform.ts';
 import type { BoardDescription } from '../boards/types.ts';
@@ -47,7 +47,8 @@ export interface MachineOptions {
 export type ClockMode = 'cycles' | 'host';
 
 export interface LinuxBoot {
-  kernel: Uint8Array;
+  /** The Image's bytes (gzip or not), or an uncompressed Image still in its file. */
+  kernel: Uint8Array | ImageFile;
   initrd?: Uint8Array;
   /** A device tree to use instead of the generated one (its /chosen gets bootargs and the initrd;
    *  no seeds are added: the tree is the user's). */
@@ -264,11 +265,13 @@ export class Machine {
   /** Load an arm64 Linux Image (booting.rst) with initrd and device tree; CPU 0 starts at it. */
   loadLinux(boot: LinuxBoot): void {
     const b = this.opts.board;
-    const kernel = maybeGunzip(boot.kernel);
-    const hdr = parseImageHeader(kernel);
+    const file = boot.kernel instanceof Uint8Array ? null : boot.kernel;
+    const kernel = file === null ? maybeGunzip(boot.kernel as Uint8Array) : null;
+    const hdr = file === null ? parseImageHeader(kernel!) : parseImageHeader(file.head, file.size);
     const initrd = boot.initrd ? boot.initrd : new Uint8Array(0);
     const layout = planLayout(b.memory.base, this.memBytes, hdr, initrd.length, 0x200000);
-    this.bus.loadBytes(layout.kernelAddr, kernel);
+    if (file === null) this.bus.loadBytes(layout.kernelAddr, kernel!);
+    else this.bus.fillBytes(layout.kernelAddr, file.size, (into, done) => file.read(into, done));
     if (initrd.length) this.bus.loadBytes(layout.initrdAddr, initrd);
     const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion, rng: new Rng(this.seed, 'chosen') });
     const chosen = fdt.ensureNode('/chosen');

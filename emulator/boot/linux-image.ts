@@ -16,7 +16,8 @@ export class ImageError extends Error {}
 /** Largest decompressed kernel accepted (a gzip bomb must not exhaust host memory). */
 export const MAX_KERNEL_BYTES = 256 * 2 ** 20;
 
-const isGzip = (data: Uint8Array): boolean => data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
+/** A gzip stream (its magic), as an Image.gz is. */
+export const isGzip = (data: Uint8Array): boolean => data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
 /**
  * One output chunk the size the gzip trailer gives (ISIZE, the size mod 2^32: a hint only, within
  * [64 KiB, max]) rather than zlib's 16 KiB: decompressing on zlib's threads is then one job, where
@@ -57,17 +58,32 @@ export function maybeGunzipAsync(data: Uint8Array, max = MAX_KERNEL_BYTES): Prom
   });
 }
 
-export function parseImageHeader(img: Uint8Array): ImageHeader {
-  if (img.length < 64) throw new ImageError('not an arm64 Linux Image (file shorter than its 64-byte header)');
+/**
+ * An uncompressed kernel Image still in its file (src/input.ts openInputImage): its size, its first
+ * bytes, and a reader of its bytes straight into guest RAM (Machine.loadLinux). Read into a
+ * buffer first, a distribution kernel (33 MB) cost its buffer's fresh pages and a copy (~100 ms of
+ * start-up on a 2-core machine); the emulator itself reads no files.
+ */
+export interface ImageFile {
+  readonly size: number;
+  /** The file's first bytes: its 64-byte header at least, or the whole of a shorter file. */
+  readonly head: Uint8Array;
+  /** Fill `into` with the file's bytes from `offset` on (ImageError if the file has no longer got them). */
+  read(into: Uint8Array, offset: number): void;
+}
+
+/** The header of an Image whose first bytes are `img` and whose file is `fileSize` bytes long. */
+export function parseImageHeader(img: Uint8Array, fileSize = img.length): ImageHeader {
+  if (fileSize < 64 || img.length < 64) throw new ImageError('not an arm64 Linux Image (file shorter than its 64-byte header)');
   const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
   if (dv.getUint32(0x38, true) !== ARM64_MAGIC) throw new ImageError('not an arm64 Linux Image (no ARM\\x64 magic at offset 0x38)');
   const textOffset = Number(dv.getBigUint64(8, true));
   let imageSize = Number(dv.getBigUint64(16, true));
   const flags = Number(dv.getBigUint64(24, true));
   // image_size 0 means a pre-3.17 kernel: the loaded size is unknown, assume the file plus slack.
-  if (imageSize === 0) imageSize = img.length + (1 << 20);
+  if (imageSize === 0) imageSize = fileSize + (1 << 20);
   // The file is copied whole: the loaded size is at least the file's, whatever the header says.
-  imageSize = Math.max(imageSize, img.length);
+  imageSize = Math.max(imageSize, fileSize);
   if ((flags & 1) !== 0) throw new ImageError('big-endian arm64 kernels are not supported');
   return { textOffset, imageSize, flags };
 }

@@ -278,9 +278,17 @@ export class Bus {
 
   /** Copies data into RAM at pa (may span adjacent RAM regions), dropping decoded code there. Loader helper: throws Error. */
   loadBytes(pa: number, data: Uint8Array): void {
+    this.fillBytes(pa, data.length, (into, done) => into.set(data.subarray(done, done + into.length)));
+  }
+
+  /**
+   * Fill RAM [pa, pa+len) in place, as loadBytes does: `fill` gets each piece of RAM (a view of it)
+   * with the offset in [0, len) it starts at (an image read straight from its file).
+   */
+  fillBytes(pa: number, len: number, fill: (into: Uint8Array, done: number) => void): void {
     const bytes = this.ramBytes;
-    this.walkRam(pa, data.length, (ro, done, n) => {
-      bytes.set(data.subarray(done, done + n), ro);
+    this.walkRam(pa, len, (ro, done, n) => {
+      fill(bytes.subarray(ro, ro + n), done);
       this.codeCache.invalidate(ro, n);
     });
   }

@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
-import { INPUT_LIMITS, inputSize, readInput } from '../input.ts';
+import { INPUT_LIMITS, inputSize, openInputImage, readInput } from '../input.ts';
 import { checkMachineShape, getBoard, parseSeed, parseSize } from '../options.ts';
 
 import type { VirtioDevice } from '../../emulator/devices/virtio/device.ts';
@@ -281,8 +281,7 @@ export async function main(argv: string[]): Promise<number> {
   // kit's; started by the launcher before the bundle loaded, kernel-prefetch.ts); awaited at
   // loadLinux. (Marked handled now: an error before that must not be unhandled.) Under the
   // hypervisor the VMs' configs name the images they load.
-  (globalThis as any).__mark?.('parsed');
-  const unpacked = opts.native ? unpackKernel(kernelPath, kernelSize, () => readImage(kernelPath, 'kernel')) : null;
+  const unpacked = opts.native ? unpackKernel(kernelPath, kernelSize, () => readImage(kernelPath, 'kernel'), () => openInputImage(kernelPath, 'kernel', INPUT_LIMITS.kernel)) : null;
   unpacked?.catch(() => {});
   const initrd = initrdPath !== undefined ? readImage(initrdPath, 'initrd') : undefined;
   const dtb = opts.dtb !== undefined ? readImage(opts.dtb, 'dtb') : undefined;
@@ -406,7 +405,6 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (opts.native) {
       machine = new Machine({ board, smp: opts.smp, memBytes: opts.mem, gicVersion: opts.gic, seed: opts.seed, console: term.console, virtio, clock: opts.clock });
-      (globalThis as any).__mark?.('machine');
       machine.loadLinux({
         kernel: await unpacked!,
         initrd,
@@ -446,9 +444,7 @@ export async function main(argv: string[]): Promise<number> {
   // gets it then: runtime.ts takeWasmInterpreter). The compile shares the second core with the
   // kernel's decompression and often ends after this thread is ready: the streams are made first.
   term.attach();
-  (globalThis as any).__mark?.('loaded');
   await winterpCompiled;
-  (globalThis as any).__mark?.('winterp');
   // (performance.now() counts from the process's start: this is the start-up, the launcher's
   // bundle, the machine's set-up and the images' loading, before the first guest instruction.)
   const started = performance.now();

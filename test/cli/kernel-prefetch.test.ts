@@ -9,6 +9,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { gunzipOptions, prefetchKernel, PREFETCH_KEY } from '../../bin/prefetch.js';
 import { gzipOptions, ImageError, MAX_KERNEL_BYTES, maybeGunzip } from '../../emulator/boot/linux-image.ts';
 import { unpackKernel } from '../../src/kernel-prefetch.ts';
+import { INPUT_LIMITS, openInputImage } from '../../src/input.ts';
+
+/** unpackKernel's answer for a gzip file: the bytes. */
+const bytes = (x: Uint8Array | object): Buffer => {
+  expect(x).toBeInstanceOf(Uint8Array);
+  return Buffer.from(x as Uint8Array);
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'prefetch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,38 +39,59 @@ describe('kernel prefetch', () => {
     prefetchKernel(['--native', '--kernel', file], '/nowhere');
     const p = registry[PREFETCH_KEY] as { path: string } | undefined;
     expect(p?.path).toBe(resolve(file));
-    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
+    expect(bytes(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
     expect(registry[PREFETCH_KEY]).toBeUndefined(); // taken once
     expect(reads).toBe(0); // the launcher's bytes: the boot does not read the file again
     // Without a prefetch the boot reads and decompresses it.
-    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
+    expect(bytes(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
     expect(reads).toBe(1);
 
     // A prefetch of another file, or of other bytes, is not used.
     const fake = { size: data.length, out: Buffer.from('not the kernel') };
     registry[PREFETCH_KEY] = { path: resolve(join(dir, 'other')), promise: Promise.resolve(fake) };
-    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
+    expect(bytes(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
     registry[PREFETCH_KEY] = { path: resolve(file), promise: Promise.resolve({ ...fake, size: data.length + 1 }) };
-    expect(Buffer.from(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
+    expect(bytes(await unpackKernel(file, data.length, read)).equals(raw)).toBe(true);
     // Nor for what is not a regular file (a FIFO: the launcher's read took its bytes, or some).
     registry[PREFETCH_KEY] = { path: resolve(file), promise: Promise.resolve(fake) };
-    expect(Buffer.from(await unpackKernel(file, -1, read)).equals(raw)).toBe(true);
+    expect(bytes(await unpackKernel(file, -1, read)).equals(raw)).toBe(true);
     expect(reads).toBe(4);
     // ...and a matching one is (this is how the boot sees it).
     registry[PREFETCH_KEY] = { path: resolve(file), promise: Promise.resolve(fake) };
-    expect(Buffer.from(await unpackKernel(file, data.length, read)).toString()).toBe('not the kernel');
+    expect(bytes(await unpackKernel(file, data.length, read)).toString()).toBe('not the kernel');
     expect(reads).toBe(4);
   });
 
-  it('passes an uncompressed kernel through as the launcher read it', async () => {
-    const raw = Buffer.from('an uncompressed arm64 Image'.repeat(50));
+  it('leaves an uncompressed kernel in its file: the launcher reads its magic only, the boot reads it into place', async () => {
+    const raw = Buffer.from(Array.from({ length: 9000 }, (_, i) => (i * 7) & 0xff));
     const file = join(dir, 'Image');
     writeFileSync(file, raw);
     prefetchKernel(['--native', '--kernel', file], '/nowhere');
-    const got = await unpackKernel(file, raw.length, () => {
-      throw new Error('read again');
-    });
-    expect(Buffer.from(got).equals(raw)).toBe(true);
+    const p = registry[PREFETCH_KEY] as { promise: Promise<{ size: number; out: Uint8Array | null }> };
+    expect(await p.promise).toEqual({ size: raw.length, out: null });
+    const got = await unpackKernel(
+      file,
+      raw.length,
+      () => {
+        throw new Error('read whole');
+      },
+      () => openInputImage(file, 'kernel', INPUT_LIMITS.kernel),
+    );
+    expect(got).not.toBeInstanceOf(Uint8Array);
+    const f = got as { size: number; head: Uint8Array; read: (into: Uint8Array, offset: number) => void };
+    expect(f.size).toBe(raw.length);
+    expect(Buffer.from(f.head).equals(raw.subarray(0, 4096))).toBe(true);
+    const into = new Uint8Array(5000);
+    f.read(into, 3000);
+    expect(Buffer.from(into).equals(raw.subarray(3000, 8000))).toBe(true);
+    // Past the file's end (it shrank): what is there, the rest left as it was.
+    const tail = new Uint8Array(100).fill(0xaa);
+    f.read(tail, raw.length - 10);
+    expect([...tail.subarray(0, 10)]).toEqual([...raw.subarray(raw.length - 10)]);
+    expect(tail[10]).toBe(0xaa);
+    // Without a prefetch, the same.
+    const own = await unpackKernel(file, raw.length, () => new Uint8Array(raw), () => openInputImage(file, 'kernel', INPUT_LIMITS.kernel));
+    expect((own as { size: number }).size).toBe(raw.length);
   });
 
   it('reports corrupt gzip data as the boot does', async () => {

@@ -14,9 +14,9 @@ describe('Terminal', () => {
     expect(on).not.toHaveBeenCalled();
     t.attach();
     t.attach();
-    expect(on.mock.calls.filter((c) => c[0] === 'error')).toHaveLength(1);
+    expect(on.mock.calls.filter((c) => (c[0] as string) === 'error')).toHaveLength(1);
     t.close();
-    expect(off.mock.calls.filter((c) => c[0] === 'error')).toHaveLength(1);
+    expect(off.mock.calls.filter((c) => (c[0] as string) === 'error')).toHaveLength(1);
   });
 
   it('attaches at the first output it writes, and writes it', () => {
@@ -27,7 +27,7 @@ describe('Terminal', () => {
     for (const b of Buffer.from('hi\n')) t.console.write(b);
     expect(on).not.toHaveBeenCalled();
     t.flush();
-    expect(on.mock.calls.filter((c) => c[0] === 'error')).toHaveLength(1);
+    expect(on.mock.calls.filter((c) => (c[0] as string) === 'error')).toHaveLength(1);
     expect(Buffer.concat(write.mock.calls.map((c) => Buffer.from(c[0] as Uint8Array))).toString()).toBe('hi\n');
     expect(seen).toEqual([0x68, 0x69, 0x0a]);
     t.close();

@@ -49,7 +49,8 @@ export type ClockMode = 'cycles' | 'host';
 export interface LinuxBoot {
   /** The Image's bytes (gzip or not), or an uncompressed Image still in its file. */
   kernel: Uint8Array | ImageFile;
-  initrd?: Uint8Array;
+  /** The initramfs's bytes, or it still in its file (read straight into guest RAM). */
+  initrd?: Uint8Array | ImageFile;
   /** A device tree to use instead of the generated one (its /chosen gets bootargs and the initrd;
    *  no seeds are added: the tree is the user's). */
   dtb?: Uint8Array;
@@ -268,15 +269,15 @@ export class Machine {
     const file = boot.kernel instanceof Uint8Array ? null : boot.kernel;
     const kernel = file === null ? maybeGunzip(boot.kernel as Uint8Array) : null;
     const hdr = file === null ? parseImageHeader(kernel!) : parseImageHeader(file.head, file.size);
-    const initrd = boot.initrd ? boot.initrd : new Uint8Array(0);
-    const layout = planLayout(b.memory.base, this.memBytes, hdr, initrd.length, 0x200000);
-    if (file === null) this.bus.loadBytes(layout.kernelAddr, kernel!);
-    else this.bus.fillBytes(layout.kernelAddr, file.size, (into, done) => file.read(into, done));
-    if (initrd.length) this.bus.loadBytes(layout.initrdAddr, initrd);
+    const initrd = boot.initrd ?? new Uint8Array(0);
+    const initrdSize = initrd instanceof Uint8Array ? initrd.length : initrd.size;
+    const layout = planLayout(b.memory.base, this.memBytes, hdr, initrdSize, 0x200000);
+    this.load(layout.kernelAddr, file ?? kernel!);
+    if (initrdSize) this.load(layout.initrdAddr, initrd);
     const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion, rng: new Rng(this.seed, 'chosen') });
     const chosen = fdt.ensureNode('/chosen');
     chosen.setString('bootargs', boot.cmdline);
-    if (initrd.length) {
+    if (initrdSize) {
       chosen.setU64('linux,initrd-start', BigInt(layout.initrdAddr));
       chosen.setU64('linux,initrd-end', BigInt(layout.initrdEnd));
     }
@@ -285,6 +286,12 @@ export class Machine {
     this.bus.loadBytes(layout.dtbAddr, blob);
     // booting.rst: x0 = DTB physical address, x1..x3 = 0, MMU off, D-cache off, DAIF masked, EL1.
     this.startCpu(0, layout.kernelAddr, BigInt(layout.dtbAddr));
+  }
+
+  /** An image into guest RAM at `pa`: its bytes, or read straight from its file. */
+  private load(pa: number, image: Uint8Array | ImageFile): void {
+    if (image instanceof Uint8Array) this.bus.loadBytes(pa, image);
+    else this.bus.fillBytes(pa, image.size, (into, done) => image.read(into, done));
   }
 
   /** Stop at the next slice boundary (user quit). */

@@ -283,7 +283,9 @@ export async function main(argv: string[]): Promise<number> {
   // hypervisor the VMs' configs name the images they load.
   const unpacked = opts.native ? unpackKernel(kernelPath, kernelSize, () => readImage(kernelPath, 'kernel'), () => openInputImage(kernelPath, 'kernel', INPUT_LIMITS.kernel)) : null;
   unpacked?.catch(() => {});
-  const initrd = initrdPath !== undefined ? readImage(initrdPath, 'initrd') : undefined;
+  // Checked here (one-line errors) and read straight into guest RAM by a native boot (a FIFO: read
+  // whole now); the hypervisor's VMs read theirs themselves.
+  const initrd = initrdPath !== undefined ? (openInputImage(initrdPath, 'initrd', INPUT_LIMITS.initrd) ?? readImage(initrdPath, 'initrd')) : undefined;
   const dtb = opts.dtb !== undefined ? readImage(opts.dtb, 'dtb') : undefined;
   let vms: VmConfig[] = [];
   if (!opts.native) {

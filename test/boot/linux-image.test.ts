@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ImageError, maybeGunzip, maybeGunzipAsync, parseImageHeader, planLayout } from '../../emulator/boot/linux-image.ts';
+import { ImageError, type ImageFile, maybeGunzip, maybeGunzipAsync, parseImageHeader, planLayout } from '../../emulator/boot/linux-image.ts';
+import { Machine } from '../../emulator/machine.ts';
+import { HostConsole } from '../../emulator/devices/console.ts';
+import { getBoard } from '../../src/options.ts';
 
 const KIT = new URL('../../guests/', import.meta.url);
 
@@ -40,5 +43,36 @@ describe('arm64 Image loader', () => {
     expect(l.dtbAddr % 8).toBe(0);
     expect(l.dtbAddr).toBeGreaterThanOrEqual(l.initrdEnd);
     expect(() => planLayout(0x40000000, 8 << 20, h, 1_000_000, 0x10000)).toThrow(/do not fit/);
+  });
+});
+
+describe('loading images straight from their files (ImageFile)', () => {
+  it('puts kernel and initrd in guest RAM as their bytes would be, and the initrd in /chosen', () => {
+    const image = new Uint8Array(gunzipSync(readFileSync(new URL('Image.gz', KIT))));
+    const initrd = new Uint8Array(readFileSync(new URL('initramfs.cpio.gz', KIT)));
+    // An ImageFile over bytes in memory, reading in the pieces it is asked for.
+    const asFile = (b: Uint8Array): ImageFile & { reads: number } => ({
+      size: b.length,
+      head: b.subarray(0, 4096),
+      reads: 0,
+      read(into: Uint8Array, offset: number) {
+        this.reads++;
+        into.set(b.subarray(offset, offset + into.length));
+      },
+    });
+    const boot = (k: Uint8Array | ImageFile, i: Uint8Array | ImageFile): Machine => {
+      const m = new Machine({ board: getBoard('qemu-virt'), smp: 1, console: new HostConsole() });
+      m.loadLinux({ kernel: k, initrd: i, cmdline: 'x' });
+      return m;
+    };
+    const a = boot(image, initrd);
+    const kf = asFile(image);
+    const inf = asFile(initrd);
+    const b = boot(kf, inf);
+    expect(kf.reads).toBeGreaterThan(0);
+    expect(inf.reads).toBeGreaterThan(0);
+    const base = getBoard('qemu-virt').memory.base;
+    const span = 64 * 2 ** 20; // kernel, initrd and DTB all lie in the first 64 MiB
+    expect(Buffer.from(b.bus.readBytes(base, span)).equals(Buffer.from(a.bus.readBytes(base, span)))).toBe(true);
   });
 });

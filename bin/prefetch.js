@@ -43,7 +43,10 @@ export function prefetchKernel(argv, root) {
       try {
         const magic = Buffer.alloc(2);
         const st = fstatSync(fd);
-        if (st.isFile() && (readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b)) return done({ size: st.size, out: null });
+        // A pipe or device (`--kernel <(zcat Image.gz)`) is left to the boot, which reads it once:
+        // read here, its bytes would be gone.
+        if (!st.isFile()) return done({ size: -1, out: null });
+        if (readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return done({ size: st.size, out: null });
       } finally {
         closeSync(fd);
       }

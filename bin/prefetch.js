@@ -47,14 +47,13 @@ export function prefetchKernel(argv, root) {
         // read here, its bytes would be gone.
         if (!st.isFile()) return done({ size: -1, out: null });
         if (readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return done({ size: st.size, out: null });
+        data = readFileSync(fd); // (the positioned read left the file's offset at 0)
       } finally {
         closeSync(fd);
       }
-      data = readFileSync(path);
     } catch (e) {
       return fail(e);
     }
-    if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return done({ size: data.length, out: data });
     gunzip(data, gunzipOptions(data), (e, out) => (e ? fail(e) : done({ size: data.length, out })));
   });
   promise.catch(() => {}); // the boot command reports errors, if it takes this at all

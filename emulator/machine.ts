@@ -266,13 +266,12 @@ export class Machine {
   /** Load an arm64 Linux Image (booting.rst) with initrd and device tree; CPU 0 starts at it. */
   loadLinux(boot: LinuxBoot): void {
     const b = this.opts.board;
-    const file = boot.kernel instanceof Uint8Array ? null : boot.kernel;
-    const kernel = file === null ? maybeGunzip(boot.kernel as Uint8Array) : null;
-    const hdr = file === null ? parseImageHeader(kernel!) : parseImageHeader(file.head, file.size);
+    const kernel = boot.kernel instanceof Uint8Array ? maybeGunzip(boot.kernel) : boot.kernel;
+    const hdr = kernel instanceof Uint8Array ? parseImageHeader(kernel) : parseImageHeader(kernel.head, kernel.size);
     const initrd = boot.initrd ?? new Uint8Array(0);
     const initrdSize = initrd instanceof Uint8Array ? initrd.length : initrd.size;
     const layout = planLayout(b.memory.base, this.memBytes, hdr, initrdSize, 0x200000);
-    this.load(layout.kernelAddr, file ?? kernel!);
+    this.load(layout.kernelAddr, kernel);
     if (initrdSize) this.load(layout.initrdAddr, initrd);
     const fdt = boot.dtb ? Fdt.decode(boot.dtb) : boardTree(b, { smp: this.smp, memBytes: this.memBytes, gic: this.gicVersion, rng: new Rng(this.seed, 'chosen') });
     const chosen = fdt.ensureNode('/chosen');

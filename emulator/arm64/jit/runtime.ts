@@ -61,6 +61,8 @@ export class Translator {
   readonly persist: TranslationCache | null = null;
   /** Pages met before their cached module was compiled: installed when it is. */
   private readonly waiting = new Map<CachedPage, DecodedPage[]>();
+  /** The records to compile at once, held until the warm-up is over (null: sent). */
+  private eager: CachedPage[] | null = null;
 
   /**
    * The wasm interpreter (winterp.ts) over this memory, or null (SHYPER_WINTERP=0, or until the
@@ -105,16 +107,27 @@ export class Translator {
   /**
    * Read the translation cache (written back at exit with what this run translated). A page whose
    * words are cached is installed when a CPU first fetches from it (created), once the worker has
-   * compiled the record's module: the records the last run used first are compiled at once, while
-   * this run loads its images and boots; any other when a run first meets its words (a cache that
-   * also holds other kernels' pages costs nothing until they run).
+   * compiled the record's module: the records the last run used first are compiled as soon as
+   * the warm-up is over (at once without one), any other when a run first meets its words (a
+   * cache that also holds other kernels' pages costs nothing until they run). Like translation,
+   * the cache waits for the warm-up: a short boot is faster on the wasm interpreter than with the
+   * worker started for its cached pages (the kit: ~70 ms).
    */
   private openCache(file: string): TranslationCache | null {
     if (!canStartBackgroundCompiler()) return null;
     const cache = new TranslationCache(file, jitSettings.cacheVersion);
-    for (let i = 0; i < cache.loaded.length && i < EAGER_RECORDS; i++) this.compileCached(cache.loaded[i]!);
+    this.eager = cache.loaded.slice(0, EAGER_RECORDS);
+    if (this.warmUp.over) this.sendCached();
     process.on('exit', () => cache.save());
     return cache;
+  }
+
+  /** The warm-up is over: compile the eager records and those of the pages met meanwhile. */
+  private sendCached(): void {
+    const eager = this.eager!;
+    this.eager = null;
+    for (const rec of eager) this.compileCached(rec);
+    for (const rec of this.waiting.keys()) this.compileCached(rec);
   }
 
   /** Have the worker compile a cached record's module; pages waiting for it are installed then. */
@@ -145,7 +158,7 @@ export class Translator {
     jitStats.cacheHits++;
     if (rec.module !== undefined) this.installCached(page, rec);
     else {
-      this.compileCached(rec);
+      if (this.eager === null) this.compileCached(rec);
       const pages = this.waiting.get(rec);
       if (pages === undefined) this.waiting.set(rec, [page]);
       else pages.push(page);
@@ -219,6 +232,7 @@ export class Translator {
   translateHot(page: DecodedPage, cpu: JitCpu): PageFn | null {
     if (page.code !== null && !page.optimized) return page.code;
     const warming = cpu.jitThreshold > 0 && this.warmUp.holds(cpu);
+    if (!warming && this.eager !== null) this.sendCached();
     if (warming && !this.warmUp.veryHot(page)) return page.code;
     if (page.translations === 0 && !page.deferred && !page.pending) jitStats.hot++;
     if (!warming && cpu.jitThreshold > 0 && jitSettings.background && backgroundCompiler() !== null) {

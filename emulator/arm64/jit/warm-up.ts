@@ -13,7 +13,7 @@ interface Counted {
 
 export class WarmUp {
   /** Set once the CPUs have run jitSettings.warmup instructions: for good. */
-  over = false;
+  over = jitSettings.warmup <= 0;
   /** The CPUs that have had a hot page: the warm-up counts their instructions. */
   private readonly cpus: Counted[] = [];
 

@@ -66,10 +66,19 @@ export const PAGE_IMPORTS: Import[] = [
 const TLB_ENTRIES = TLB_SIZE * TLB_CONTEXTS;
 
 /**
+ * tlbEntry's `ctx` for the EL0 soft-TLB context (soft-tlb.ts setTlbContext: EL0's entries come
+ * first) instead of a local: LDTR/STTR at EL1, checked with EL0's permissions (pe.ts
+ * beginUnprivileged). Guest code runs at EL0 or EL1 only (EL2 is the TypeScript hypervisor), so
+ * an unprivileged access always probes it.
+ */
+export const EL0_CTX = -1;
+
+/**
  * Push (i32) the address of the soft-TLB entry of the page number in i64 local `pn`: rb + ctx +
- * (pn & TLB_MASK) * 8 (locals rb, ctx: the CPU's slot and TLB context), to which each array's
- * offset in the slot is added (soft-tlb.ts). The probe of every kind of code: the chain function,
- * translated loads and stores (emit-mem.ts), the wasm interpreter's (winterp-asm.ts).
+ * (pn & TLB_MASK) * 8 (locals rb, ctx: the CPU's slot and TLB context; ctx EL0_CTX: EL0's, which
+ * is 0), to which each array's offset in the slot is added (soft-tlb.ts). The probe of every kind
+ * of code: the chain function, translated loads and stores (emit-mem.ts), the wasm interpreter's
+ * (winterp-asm.ts).
  */
 export function tlbEntry(e: Bytes, pn: number, ctx: number, rb: number): void {
   e.get(pn);
@@ -78,8 +87,10 @@ export function tlbEntry(e: Bytes, pn: number, ctx: number, rb: number): void {
   e.op(Op.i32_and);
   e.i32(3);
   e.op(Op.i32_shl);
-  e.get(ctx);
-  e.op(Op.i32_add);
+  if (ctx !== EL0_CTX) {
+    e.get(ctx);
+    e.op(Op.i32_add);
+  }
   e.get(rb);
   e.op(Op.i32_add);
 }

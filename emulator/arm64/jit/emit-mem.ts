@@ -16,7 +16,7 @@ import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS, SLOT_TLB_OFFSET } from './guest-memory.ts
 import { V_OFFSET } from '../regs.ts';
 import { TLB_CONTEXTS, TLB_R_OFF, TLB_R_TAG, TLB_SIZE, TLB_W_OFF, TLB_W_TAG } from '../soft-tlb.ts';
 import { type Bytes, Op, T, type WasmFunction } from './wasm.ts';
-import { TYPE_PROBE, tlbEntry } from './chain.ts';
+import { EL0_CTX, TYPE_PROBE, tlbEntry } from './chain.ts';
 import { Emit, L_ADDR, L_C, L_CTX, L_R, L_RB, L_T, L_V2, L_VA } from './emitter.ts';
 import type { Emitter } from './emit-alu.ts';
 
@@ -104,7 +104,8 @@ export const PAIR = new Map<unknown, Kind>([
   [P.stpVq, { size: 16, load: false, op: Op.i64_store, vec: true }],
 ]);
 
-type Mode = 'off' | 'pre' | 'post' | 'reg' | 'lit';
+/** 'unpriv': LDTR/STTR, [Xn|SP, #off] in the EL0 TLB context (chain.ts EL0_CTX). */
+type Mode = 'off' | 'pre' | 'post' | 'reg' | 'lit' | 'unpriv';
 
 /** br_if to the slow path (depth 0) when the i64 in local l is outside [-2^bits, 2^bits). */
 function rangeCheck(e: Emit, l: number, bits: number): void {
@@ -157,13 +158,15 @@ function address(e: Emit, f: Fields, mode: Mode): void {
  * The soft-TLB probe (soft-tlb.ts read8..write64): br_if $slow unless the page of L_VA is in the
  * read (or write) TLB and [va, va+size) stays in it; then L_ADDR = its wasm address. Inline in
  * inner loops and optimized pages; elsewhere, with e.outlineProbes, a call of the module's probe
- * function for this size and direction (~15 bytes instead of ~70).
+ * function for this size and direction (~15 bytes instead of ~70). ctx: the TLB context's local,
+ * or chain.ts EL0_CTX (LDTR/STTR).
  */
-export function probe(e: Emit, size: number, write: boolean): void {
+export function probe(e: Emit, size: number, write: boolean, ctx = L_CTX): void {
   if (e.outlineProbes && e.loopStart < 0) {
     e.get(L_VA);
     e.get(L_RB);
-    e.get(L_CTX);
+    if (ctx === EL0_CTX) e.i32(0);
+    else e.get(ctx);
     e.op(Op.call);
     e.u32(e.probeFn(probeKey(size, write)));
     e.tee(L_ADDR);
@@ -173,7 +176,7 @@ export function probe(e: Emit, size: number, write: boolean): void {
     e.u32(0);
     return;
   }
-  probeInline(e, L_VA, L_RB, L_CTX, L_C, L_T, size, write);
+  probeInline(e, L_VA, L_RB, ctx, L_C, L_T, size, write);
   e.op(Op.i32_eqz);
   e.op(Op.br_if);
   e.u32(0);
@@ -273,7 +276,7 @@ function single(mode: Mode): Emitter {
     if (k === undefined) return false;
     withSlowPath(e, () => {
       address(e, f, mode);
-      probe(e, k.size, !k.load);
+      probe(e, k.size, !k.load, mode === 'unpriv' ? EL0_CTX : L_CTX);
       const t = f.t >> 1;
       if (k.vec) vecAccess(e, k, f.t);
       else if (k.load) {
@@ -428,6 +431,7 @@ export const memEmitters = new Map<unknown, Emitter>([
   [X.strXImm, single('off')],
   [X.strWImm, single('off')],
   [X.strBImm, single('off')],
+  [X.ldstUnpriv, single('unpriv')],
   [X.ldstPre, single('pre')],
   [X.ldstPost, single('post')],
   [X.ldstRegX, single('reg')],

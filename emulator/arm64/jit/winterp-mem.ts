@@ -4,8 +4,9 @@ import { Op, T } from './wasm.ts';
 import { addressOf, probeInline, type Kind } from './emit-mem.ts';
 import { CPU_FLAG_ZVA, SLOT_CPU_FLAGS } from './guest-memory.ts';
 import { Asm, L_ADDR, L_B, L_C, L_IMM, L_R, L_RA, L_RBN, L_RC, L_T, L_VA, P_CTX, P_RB } from './winterp-asm.ts';
+import { EL0_CTX } from './chain.ts';
 import { clearExclusiveMonitor, exclusiveHolds, LOAD_ZX, setExclusiveMonitor, STORE } from './emit-atomic.ts';
-import { OP_LDXR, OP_STXR, OP_CAS, OP_CASP, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG } from './winterp-ops.ts';
+import { OP_LDXR, OP_STXR, OP_CAS, OP_CASP, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST, OP_LDSTP, OP_RMW, LDST_KINDS, PAIR_KINDS, MODES, PAIR_MODES, M_OFF, M_ORDERED, M_POST, M_PRE, M_REG, M_UNPRIV } from './winterp-ops.ts';
 
 /**
  * The access address of a load/store into L_VA (base + imm, or the base alone post-indexed);
@@ -13,7 +14,7 @@ import { OP_LDXR, OP_STXR, OP_CAS, OP_CASP, OP_COUNT, OP_DCVA, OP_DCZVA, OP_LDST
  */
 function access(a: Asm, size: number, write: boolean, slow: number, mode: number): void {
   a.x(L_RBN);
-  if (mode === M_OFF || mode === M_PRE) {
+  if (mode === M_OFF || mode === M_PRE || mode === M_UNPRIV) {
     // base + imm (post-index: the base alone)
     a.get(L_IMM);
     a.o(Op.i64_add);
@@ -56,16 +57,16 @@ function access(a: Asm, size: number, write: boolean, slow: number, mode: number
     a.o(Op.i64_extend_i32_u, Op.i64_shl, Op.i64_add);
   }
   a.set(L_VA);
-  probe(a, size, write, slow);
+  probe(a, size, write, slow, mode === M_UNPRIV ? EL0_CTX : P_CTX);
 }
 
 /**
  * L_ADDR = the wasm address of L_VA from the soft TLB's probe, inline (emit-mem.ts probeInline:
  * as a call of the module's probe function it was ~90 ms of a ~330 ms kit boot's wasm time);
- * br $slow on a miss. Uses L_C and L_T.
+ * br $slow on a miss. Uses L_C and L_T. ctx: P_CTX, or chain.ts EL0_CTX.
  */
-function probe(a: Asm, size: number, write: boolean, slow: number): void {
-  probeInline(a, L_VA, P_RB, P_CTX, L_C, L_T, size, write);
+function probe(a: Asm, size: number, write: boolean, slow: number, ctx = P_CTX): void {
+  probeInline(a, L_VA, P_RB, ctx, L_C, L_T, size, write);
   a.o(Op.i32_eqz);
   a.brIf(slow);
   addressOf(a, L_VA, L_T, write);

@@ -31,7 +31,7 @@ if (TABLE_RAM + 4 > ARENA_TABLE_BYTES) throw new Error('winterp: a table is larg
 export const SCRATCH_MEMO = SCRATCH_PC + 12;
 
 /** Memory-access modes of single loads/stores (M_* below), and of pairs (offset, pre, post). */
-export const MODES = 5;
+export const MODES = 6;
 export const PAIR_MODES = 3;
 
 // Operations. OP_NONE: not decoded yet; OP_HELPER: the interpreter's handler. Numbered in order
@@ -163,4 +163,10 @@ export const M_POST = 2;
 export const M_REG = 3;
 /** LDAR/STLR: [base], which must be aligned to the access size (else the handler faults). */
 export const M_ORDERED = 4;
+/**
+ * LDTR/STTR: base + imm, probed in the EL0 soft-TLB context (chain.ts EL0_CTX). The copies to and
+ * from user space are made of them: ~3.8 M in the rk3588 run, where the MVM hands the VMs' images
+ * to the hypervisor.
+ */
+export const M_UNPRIV = 5;
 

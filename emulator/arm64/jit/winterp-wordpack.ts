@@ -22,7 +22,7 @@ import * as ls from '../exec/ls-single.ts';
 import * as lp from '../exec/ls-pair.ts';
 import { SINK, ZR } from '../regs.ts';
 import { PAIR, SINGLE } from './emit-mem.ts';
-import { LDST_KINDS, M_OFF, M_POST, M_PRE, M_REG, MODES, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, PAIR_MODES } from './winterp-ops.ts';
+import { LDST_KINDS, M_OFF, M_POST, M_PRE, M_REG, M_UNPRIV, MODES, OP_ADDI32, OP_ADDI64, OP_ADDSI, OP_ADDSUBR, OP_ADDSUBR_LSL, OP_ADDSUBX, OP_ADRP, OP_B, OP_BCOND, OP_BITFIELD, OP_BL, OP_CBZ32, OP_CBZ64, OP_CCMP, OP_CSEL, OP_LDST, OP_LDSTP, OP_LOGI, OP_LOGR, OP_LOGR_LSL, OP_MADD, OP_MOVI, OP_MOVK, OP_MOVR32, OP_MOVR64, OP_SHIFTI, OP_SHIFTV, OP_TBZ, PAIR_KINDS, PAIR_MODES } from './winterp-ops.ts';
 
 /** Fill the 16-byte slot at `at` from `w`; returns its operation, or -1: the decoder's to do. */
 export type WordPacker = (w: number, bytes: Uint8Array, view: DataView, at: number) => number;
@@ -229,6 +229,7 @@ const BY_NAME: [string, Exec, WordPacker][] = [
   ['STRB_uimm', ls.strBImm as Exec, ldstUimm],
   ['LDST_uimm', ls.ldstImm as Exec, ldstUimm],
   ['LDST_unscaled', ls.ldstImm as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_OFF, imm9(w), 0, 0, 0)],
+  ['LDST_unpriv', ls.ldstUnpriv as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_UNPRIV, imm9(w), 0, 0, 0)],
   ['LDST_pre', ls.ldstPre as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_PRE, imm9(w), 0, 0, 0)],
   ['LDST_post', ls.ldstPost as Exec, (w, bytes, view, at) => ldstGp(w, bytes, view, at, M_POST, imm9(w), 0, 0, 0)],
   ['LDST_reg_x', ls.ldstRegX as Exec, ldstReg(0)],

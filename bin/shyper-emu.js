@@ -50,7 +50,7 @@ setFlagsFromString('--no-wasm-lazy-compilation');
 // A boot's wasm interpreter starts compiling now, on V8's platform thread, and a --native boot's
 // kernel decompressing, on zlib's threads, while the bundle loads (bin/prefetch.js).
 prefetchWasmInterpreter(process.argv.slice(2), BUNDLE);
-prefetchKernel(process.argv.slice(2), ROOT);
+prefetchKernel(process.argv.slice(2), ROOT, process.env.SHYPER_KERNEL_CACHE === '0' ? undefined : dirname(BUNDLE));
 
 async function bundle() {
   if (process.env.SHYPER_BUNDLE === '0') return null;

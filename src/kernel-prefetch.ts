@@ -1,24 +1,52 @@
 // The kernel the launcher started to decompress before the bundle loaded (bin/prefetch.js): taken
-// by a --native boot when it is the file the boot read (same path, same size), else ignored.
+// by a --native boot when it is the file the boot read (same path, same size), else ignored. The
+// launcher may instead name the kernel cache's decompressed copy of it, read like an Image.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { gzipError, type ImageFile, isGzip, MAX_KERNEL_BYTES, maybeGunzipAsync } from '../emulator/boot/linux-image.ts';
+import { gzipError, ImageError, type ImageFile, isGzip, MAX_KERNEL_BYTES, maybeGunzipAsync } from '../emulator/boot/linux-image.ts';
 
 const KEY = Symbol.for('shyper-emu.kernel-prefetch');
 
 interface Prefetch {
   path: string;
-  /** The file's size when read, and its bytes decompressed (or as read, when not gzip; null: not gzip, not read). */
-  promise: Promise<{ size: number; out: Uint8Array | null }>;
+  /**
+   * The file's size when read, and its bytes decompressed (or as read, when not gzip; null: not
+   * gzip, not read, or in `file`, the kernel cache's copy of them).
+   */
+  promise: Promise<{ size: number; out: Uint8Array | null; file?: string }>;
 }
 
 /**
- * The kernel at `path`, a file of `size` bytes (-1: not a regular file): decompressed, the
- * launcher's bytes when it prefetched this file, else read (`read`, with its size limit and errors)
- * and decompressed now on zlib's threads (linux-image.ts maybeGunzipAsync), with the same result
- * and the same errors either way; or, when it is not gzip, the file itself (`open`: read straight
- * into guest RAM by Machine.loadLinux; null for what is not a regular file). The file is read here
- * only when the launcher's bytes cannot be used (reading it again cost ~10 ms of a kit boot's start).
+ * The kernel cache's copy at `path` as an image file, open from now until its last byte is read
+ * (another run dropping the copy meanwhile cannot take it away); null if it cannot be opened.
  */
+function cachedImage(path: string): ImageFile | null {
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(size, 4096));
+    if (readSync(fd, head, 0, head.length, 0) !== head.length) throw new Error('short');
+    const f = fd;
+    return {
+      size,
+      head,
+      // (Called for each piece of RAM the image lands in, in order.)
+      read(into: Uint8Array, offset: number): void {
+        for (let got = 0; got < into.length; ) {
+          const n = readSync(f, into, got, into.length - got, offset + got);
+          if (n === 0) throw new ImageError(`the kernel cache's ${path} is shorter than it was`);
+          got += n;
+        }
+        if (offset + into.length >= size) closeSync(f);
+      },
+    };
+  } catch {
+    if (fd >= 0) closeSync(fd);
+    return null;
+  }
+}
+
 export function unpackKernel(path: string, size: number, read: () => Uint8Array, open: () => ImageFile | null = () => null): Promise<Uint8Array | ImageFile> {
   const registry = globalThis as unknown as Record<symbol, Prefetch | undefined>;
   const p = registry[KEY];
@@ -32,7 +60,9 @@ export function unpackKernel(path: string, size: number, read: () => Uint8Array,
   return p.promise.then(
     (r) => {
       // The file changed since the launcher read it (or was not read there): decide here.
-      if (r.size !== size || r.out === null) return own();
+      if (r.size !== size) return own();
+      if (r.file !== undefined) return cachedImage(r.file) ?? own();
+      if (r.out === null) return own();
       return new Uint8Array(r.out.buffer, r.out.byteOffset, r.out.byteLength);
     },
     (e: NodeJS.ErrnoException) => {

@@ -103,7 +103,9 @@ Boot options:
                      are kept on disk (node_modules/.cache/shyper-emu/jit-cache-*.bin, valid for
                      this build; SHYPER_JIT_CACHE=FILE picks another file, 0 none) and a later
                      run that meets the same code starts with it translated (a repeated boot
-                     runs faster); output is identical either way
+                     runs faster); output is identical either way. Likewise a --native
+                     boot's gzip kernel is kept decompressed (kernel-*.img there, the newest 3)
+                     for later boots of it to read in place (SHYPER_KERNEL_CACHE=0: not kept)
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed

@@ -1,15 +1,21 @@
 // The launcher's early decompression of a --native boot's kernel (bin/prefetch.js) and the boot's
 // use of it (src/kernel-prefetch.ts): the same bytes and the same errors as decompressing in the
 // boot, used only for the file the boot read, started only for a --native boot.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gunzipOptions, prefetchKernel, PREFETCH_KEY } from '../../bin/prefetch.js';
+import { gunzipOptions, KERNEL_CACHE_FILES, kernelCacheFile, prefetchKernel, PREFETCH_KEY } from '../../bin/prefetch.js';
 import { gzipOptions, ImageError, MAX_KERNEL_BYTES, maybeGunzip } from '../../emulator/boot/linux-image.ts';
 import { unpackKernel } from '../../src/kernel-prefetch.ts';
 import { INPUT_LIMITS, openInputImage } from '../../src/input.ts';
+
+interface ImageFileLike {
+  size: number;
+  head: Uint8Array;
+  read(into: Uint8Array, offset: number): void;
+}
 
 /** unpackKernel's answer for a gzip file: the bytes. */
 const bytes = (x: Uint8Array | object): Buffer => {
@@ -92,6 +98,60 @@ describe('kernel prefetch', () => {
     // Without a prefetch, the same.
     const own = await unpackKernel(file, raw.length, () => new Uint8Array(raw), () => openInputImage(file, 'kernel', INPUT_LIMITS.kernel));
     expect((own as { size: number }).size).toBe(raw.length);
+  });
+
+  it('keeps a gzip kernel decompressed in the kernel cache, and boots later from that copy', async () => {
+    const cache = join(dir, 'cache');
+    mkdirSync(cache);
+    const raw = Buffer.from(Array.from({ length: 20000 }, (_, i) => (i * 13 + (i >> 8)) & 0xff));
+    const file = join(dir, 'cached.gz');
+    writeFileSync(file, gzipSync(raw));
+    const size = statSync(file).size;
+    const copy = kernelCacheFile(cache, resolve(file), statSync(file));
+    const never = (): Uint8Array => {
+      throw new Error('read whole');
+    };
+    const boot = async (): Promise<Uint8Array | ImageFileLike> => {
+      prefetchKernel(['--native', '--kernel', file], '/nowhere', cache);
+      return unpackKernel(file, size, () => new Uint8Array(readFileSync(file)));
+    };
+    const wrote = async (): Promise<void> => {
+      for (let i = 0; i < 500 && !existsSync(copy); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    // The first boot decompresses (its bytes, as before) and leaves the copy.
+    expect(bytes(await boot()).equals(raw)).toBe(true);
+    await wrote();
+    expect(readFileSync(copy).equals(raw)).toBe(true);
+    // The next is given the copy, to read in place: the same bytes, the file not read whole.
+    prefetchKernel(['--native', '--kernel', file], '/nowhere', cache);
+    const f = (await unpackKernel(file, size, never)) as ImageFileLike;
+    expect(f).not.toBeInstanceOf(Uint8Array);
+    expect(f.size).toBe(raw.length);
+    expect(Buffer.from(f.head).equals(raw.subarray(0, 4096))).toBe(true);
+    const all = new Uint8Array(raw.length);
+    f.read(all.subarray(0, 7000), 0);
+    f.read(all.subarray(7000), 7000);
+    expect(Buffer.from(all).equals(raw)).toBe(true);
+    // A copy cut short (not the gzip trailer's size) is not booted: decompressed again, rewritten.
+    truncateSync(copy, 100);
+    expect(bytes(await boot()).equals(raw)).toBe(true);
+    for (let i = 0; i < 500 && statSync(copy).size !== raw.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readFileSync(copy).equals(raw)).toBe(true);
+    // The kernel rewritten (another kernel at the same path, of the same size): another copy.
+    writeFileSync(file, gzipSync(raw.map((b) => b ^ 1)));
+    expect(kernelCacheFile(cache, resolve(file), statSync(file))).not.toBe(copy);
+    const other = await boot();
+    expect(bytes(other).equals(Buffer.from(raw.map((b) => b ^ 1)))).toBe(true);
+    // Only the newest KERNEL_CACHE_FILES copies stay.
+    for (let k = 0; k < KERNEL_CACHE_FILES + 2; k++) {
+      writeFileSync(file, gzipSync(Buffer.from(`kernel ${k}`.repeat(50))));
+      const next = kernelCacheFile(cache, resolve(file), statSync(file));
+      await boot();
+      for (let i = 0; i < 500 && !existsSync(next); i++) await new Promise((r) => setTimeout(r, 10));
+      // (the eviction runs right after the rename, in the same callback)
+      expect(readdirSync(cache).filter((n) => n.endsWith('.img')).length).toBeLessThanOrEqual(KERNEL_CACHE_FILES);
+    }
+    expect(readdirSync(cache).filter((n) => n.endsWith('.img')).length).toBe(KERNEL_CACHE_FILES);
   });
 
   it('reports corrupt gzip data as the boot does', async () => {

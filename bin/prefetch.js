@@ -48,13 +48,72 @@ export function kernelCacheFile(dir, path, st) {
 }
 
 /**
+ * The kernel cache's copy of gzip file `path` (open as `fd`, stat `st`): { file, isize (the
+ * gzip trailer's size), valid (the file is there, of that size) }.
+ */
+function copyOf(dir, path, fd, st) {
+  const file = kernelCacheFile(dir, path, st);
+  if (st.size < 18) return { file, isize: -1, valid: false };
+  const trailer = Buffer.alloc(4);
+  readSync(fd, trailer, 0, 4, st.size - 4);
+  const isize = trailer.readUInt32LE(0);
+  let valid = false;
+  try {
+    const copy = statSync(file);
+    valid = copy.isFile() && copy.size === isize && isize > 0;
+  } catch {}
+  return { file, isize, valid };
+}
+
+/** Keep `out` as copy `c` (copyOf): only when the trailer's size will find it (not a multi-member gzip). */
+function keep(c, out) {
+  if (out.length === c.isize) keepKernel(c.file, out);
+}
+
+/** Where the launcher offers the kernel cache to the bundle's other boots (src/vm-setup.ts). */
+export const KERNEL_CACHE_KEY = Symbol.for('shyper-emu.kernel-cache');
+
+/**
+ * Offer the kernel cache in `dir` to a hypervisor boot, whose VM 0 reads and decompresses its
+ * kernel itself once the configs are read (the kit's: ~30 ms of its start-up): `read(path)` gives
+ * the decompressed copy of gzip file `path` (null: none yet), `keep(path, out)` keeps `out`, its
+ * bytes decompressed, as that copy. Neither ever throws.
+ */
+export function offerKernelCache(dir) {
+  const withFile = (path, f) => {
+    try {
+      const fd = openSync(path, 'r');
+      try {
+        return f(copyOf(dir, path, fd, fstatSync(fd)));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return null;
+    }
+  };
+  globalThis[KERNEL_CACHE_KEY] = {
+    read: (path) => withFile(path, (c) => (c.valid ? readFileSync(c.file) : null)),
+    keep: (path, out) => withFile(path, (c) => keep(c, out)),
+  };
+}
+
+/**
  * Keep `out`, the decompressed bytes, as the kernel cache's `file` (written aside and renamed, on
  * libuv's threads while the boot runs), and drop the oldest copies beyond KERNEL_CACHE_FILES and
  * any write left half-done by a run that exited first. Failures (a read-only clone) are ignored.
  */
 function keepKernel(file, out) {
   const tmp = `${file}.${process.pid}.tmp`;
+  // A run that exits first leaves no half-written copy behind.
+  const drop = () => {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+  };
+  process.once('exit', drop);
   writeFile(tmp, out, (e) => {
+    process.off('exit', drop);
     try {
       if (e) throw e;
       renameSync(tmp, file);
@@ -70,9 +129,7 @@ function keepKernel(file, out) {
       copies.sort((x, y) => y.t - x.t);
       for (const c of copies.slice(KERNEL_CACHE_FILES)) unlinkSync(c.f);
     } catch {
-      try {
-        unlinkSync(tmp);
-      } catch {}
+      drop();
     }
   });
 }
@@ -102,7 +159,6 @@ export function prefetchKernel(argv, root, cacheDir) {
     // bytes first: an uncompressed kernel (a distribution's, 33 MB) is not read here at all.
     let data;
     let cached;
-    let isize = -1;
     try {
       const fd = openSync(path, 'r');
       try {
@@ -112,15 +168,9 @@ export function prefetchKernel(argv, root, cacheDir) {
         // read here, its bytes would be gone.
         if (!st.isFile()) return done({ size: -1, out: null });
         if (readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return done({ size: st.size, out: null });
-        if (cacheDir !== undefined && st.size >= 18) {
-          cached = kernelCacheFile(cacheDir, path, st);
-          const trailer = Buffer.alloc(4);
-          readSync(fd, trailer, 0, 4, st.size - 4);
-          isize = trailer.readUInt32LE(0);
-          try {
-            const copy = statSync(cached);
-            if (copy.isFile() && copy.size === isize && isize > 0) return done({ size: st.size, out: null, file: cached });
-          } catch {}
+        if (cacheDir !== undefined) {
+          cached = copyOf(cacheDir, path, fd, st);
+          if (cached.valid) return done({ size: st.size, out: null, file: cached.file });
         }
         data = readFileSync(fd); // (the positioned reads left the file's offset at 0)
       } finally {
@@ -132,8 +182,7 @@ export function prefetchKernel(argv, root, cacheDir) {
     gunzip(data, gunzipOptions(data), (e, out) => {
       if (e) return fail(e);
       done({ size: data.length, out });
-      // (Kept only when the trailer's size will find it: not for a multi-member gzip.)
-      if (cached !== undefined && out.length === isize) keepKernel(cached, out);
+      if (cached !== undefined) keep(cached, out);
     });
   });
   promise.catch(() => {}); // the boot command reports errors, if it takes this at all

@@ -20,7 +20,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { BUNDLE, ROOT, build, isFresh, runBundle } from './bundle.js';
-import { confirmWasmInterpreter, prefetchKernel, prefetchWasmInterpreter } from './prefetch.js';
+import { confirmWasmInterpreter, offerKernelCache, prefetchKernel, prefetchWasmInterpreter } from './prefetch.js';
 
 // V8 tuned for an emulator on a small machine (set before any of our code
 // is parsed; V8 flags are process-wide, so the translation worker has them too):
@@ -50,7 +50,9 @@ setFlagsFromString('--no-wasm-lazy-compilation');
 // A boot's wasm interpreter starts compiling now, on V8's platform thread, and a --native boot's
 // kernel decompressing, on zlib's threads, while the bundle loads (bin/prefetch.js).
 prefetchWasmInterpreter(process.argv.slice(2), BUNDLE);
-prefetchKernel(process.argv.slice(2), ROOT, process.env.SHYPER_KERNEL_CACHE === '0' ? undefined : dirname(BUNDLE));
+const kernelCache = process.env.SHYPER_KERNEL_CACHE === '0' ? undefined : dirname(BUNDLE);
+prefetchKernel(process.argv.slice(2), ROOT, kernelCache);
+if (kernelCache !== undefined) offerKernelCache(kernelCache);
 
 async function bundle() {
   if (process.env.SHYPER_BUNDLE === '0') return null;

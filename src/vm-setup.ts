@@ -3,9 +3,10 @@
 // devices the program provides (src/vm-devices.ts: console UARTs, virtio-blk/net/console), whose
 // console bytes reach the user's terminal through the console multiplexer.
 import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { BoardDescription } from '../boards/types.ts';
 import type { Console } from '../emulator/devices/console.ts';
-import { ImageError, maybeGunzip, parseImageHeader } from '../emulator/boot/linux-image.ts';
+import { ImageError, isGzip, maybeGunzip, parseImageHeader } from '../emulator/boot/linux-image.ts';
 import { Rng } from '../emulator/rng.ts';
 import { ConfigError, type VmConfig } from '../hypervisor/config.ts';
 import { BOOT_SEED_BYTES, vmDeviceTree } from '../hypervisor/fdt.ts';
@@ -41,7 +42,7 @@ export function vmSetup(cfg: VmConfig, o: VmSetupOptions, images?: RuntimeImages
   const linux = cfg.osType === 'linux';
   let kernel: Uint8Array;
   try {
-    kernel = images ? images.kernel : maybeGunzip(readImage(img.kernelFile, cfg, 'kernel'));
+    kernel = images ? images.kernel : readKernel(img.kernelFile, cfg);
     // A Linux VM's kernel file must be an arm64 Image (booting.rst header) that fits the VM's
     // memory, as --native checks (it may have replaced the config's kernel: --kernel).
     if (linux && !images) {
@@ -104,6 +105,28 @@ function bootSeed(seed: bigint, vmId: number): Uint8Array {
   k.set(out);
   new DataView(k.buffer).setBigUint64(BOOT_SEED_BYTES - 8, rng.nextU64());
   return k;
+}
+
+/** What the launcher offers (bin/prefetch.js offerKernelCache): its kernel cache. */
+interface KernelCache {
+  read(path: string): Uint8Array | null;
+  keep(path: string, out: Uint8Array): void;
+}
+const KERNEL_CACHE_KEY = Symbol.for('shyper-emu.kernel-cache');
+
+/**
+ * A VM's kernel file, decompressed: a gzip kernel through the launcher's kernel cache when there
+ * is one (the decompressed copy an earlier run kept, read as it is; else kept for the next run).
+ */
+function readKernel(path: string, cfg: VmConfig): Uint8Array {
+  const cache = (globalThis as unknown as Record<symbol, KernelCache | undefined>)[KERNEL_CACHE_KEY];
+  const copy = cache?.read(resolve(path)) ?? null;
+  if (copy !== null) return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
+  const bytes = readImage(path, cfg, 'kernel');
+  if (!isGzip(bytes)) return bytes;
+  const out = maybeGunzip(bytes);
+  cache?.keep(resolve(path), out);
+  return out;
 }
 
 function readImage(path: string, cfg: VmConfig, what: string): Uint8Array {

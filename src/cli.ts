@@ -6,8 +6,8 @@ import { UsageError } from './errors.ts';
 import { ConfigError } from '../hypervisor/config.ts';
 import { diagnostic } from './linux-user/host-io.ts';
 import { jitSettingsError } from '../emulator/arm64/jit/settings.ts';
-import { setRamAdvice } from '../emulator/arm64/jit/guest-memory.ts';
-import { adviseHugePages } from './huge-pages.ts';
+import { setRamAdvice, setRamDiscard } from '../emulator/arm64/jit/guest-memory.ts';
+import { adviseHugePages, discardPages } from './huge-pages.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -21,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
   if (jitSettingsError !== null) throw new UsageError(jitSettingsError);
   // Guest RAM on huge pages where the host allows it (src/huge-pages.ts).
   setRamAdvice(adviseHugePages);
+  // Guest RAM zeroed for reuse (a VM reset or removed) is given back to the host instead.
+  setRamDiscard(discardPages);
   const name = argv[0];
   const sub = name !== undefined && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (sub) return (await sub())(argv.slice(1));

@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-/** Linux's MADV_HUGEPAGE (the same number on every architecture). */
+/** Linux's MADV_HUGEPAGE and MADV_DONTNEED (the same numbers on every architecture). */
 const MADV_HUGEPAGE = 14;
+const MADV_DONTNEED = 4;
 
 type Madvise = (addr: ArrayBuffer, len: number, advice: number) => number;
 type Koffi = typeof import('koffi');
@@ -75,6 +76,21 @@ export function adviseHugePages(buffer: ArrayBuffer): boolean {
   try {
     // (Through a view: koffi takes a SharedArrayBuffer, as a shared wasm memory's is, only so.)
     return madvise(new Uint8Array(buffer) as unknown as ArrayBuffer, buffer.byteLength, MADV_HUGEPAGE) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Give the pages under `view` (whole pages of a wasm memory, which V8 maps privately) back to
+ * the host: they read as zeros from then on and hold no memory until touched again
+ * (madvise MADV_DONTNEED). False where that cannot be done. Never throws.
+ */
+export function discardPages(view: Uint8Array): boolean {
+  if (madvise === undefined) madvise = loadMadvise();
+  if (madvise === null || view.byteLength === 0) return false;
+  try {
+    return madvise(view as unknown as ArrayBuffer, view.byteLength, MADV_DONTNEED) === 0;
   } catch {
     return false;
   }

@@ -3,6 +3,8 @@ import { Bus } from '../../emulator/bus/bus.ts';
 import { BusError, type MmioDevice } from '../../emulator/bus/device.ts';
 import type { PhysicalMemory } from '../../emulator/arm64/memory.ts';
 import { defaultDecoder } from '../../emulator/arm64/cpu.ts';
+import { setRamDiscard } from '../../emulator/arm64/jit/guest-memory.ts';
+import { discardPages } from '../../src/huge-pages.ts';
 
 class Recorder implements MmioDevice {
   log: string[] = [];
@@ -189,5 +191,33 @@ describe('Bus device DMA', () => {
     expect(code.valid).toBe(false);
     expect(bus.codeCache.isCode(0x20000 / 4096)).toBe(false);
     expect(() => bus.zeroBytes(0x4ff000, 0x2000)).toThrow(/bus error: write/); // runs off the end of RAM
+  });
+
+  it('zeroBytes gives whole pages of the wasm memory back to the host (src/huge-pages.ts), with the same result', () => {
+    const given: [number, number][] = [];
+    setRamDiscard((v) => (given.push([v.byteOffset, v.byteLength]), discardPages(v)));
+    try {
+      const bus = new Bus();
+      bus.addRam(0x100000, 0x400000);
+      const ram = bus.ramBytes;
+      for (const o of [0, 0x1000, 0x10fff, 0x123456, 0x3f0000, 0x3fefff, 0x3fffff]) ram[o] = 0xa5;
+      const code = bus.codeCache.page(0x20000, defaultDecoder());
+      bus.zeroBytes(0x100000 + 0x1000, 0x3fe000);
+      // The 64 KiB-aligned middle given back, the partial blocks at either end written.
+      expect(given).toEqual([[0x10000, 0x3e0000]]);
+      expect([ram[0], ram[0x1000], ram[0x10fff], ram[0x123456], ram[0x3f0000], ram[0x3fefff], ram[0x3fffff]]).toEqual([0xa5, 0, 0, 0, 0, 0, 0xa5]);
+      expect(ram.subarray(0x1000, 0x3ff000).some((b) => b !== 0)).toBe(false);
+      expect(code.valid).toBe(false);
+      // Given back, the pages are RAM as before: written and read again.
+      ram[0x123456] = 7;
+      expect(bus.read(0x223456, 1)).toBe(7);
+      // Where pages cannot be given back, the chunks are written instead.
+      setRamDiscard(() => false);
+      ram[0x200000] = 1;
+      bus.zeroBytes(0x100000, 0x400000);
+      expect(ram.some((b) => b !== 0)).toBe(false);
+    } finally {
+      setRamDiscard(null);
+    }
   });
 });

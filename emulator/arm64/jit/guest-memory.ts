@@ -117,8 +117,20 @@ export interface CpuSlot {
  * asks the host for huge pages); none by default, so tests and embedders see plain memory.
  */
 let adviseRam: ((buffer: ArrayBuffer) => void) | null = null;
+/** What discard gives back in: a multiple of every host page size (4, 16 or 64 KiB). */
+const HOST_PAGE = 64 * 1024;
 export function setRamAdvice(advise: ((buffer: ArrayBuffer) => void) | null): void {
   adviseRam = advise;
+}
+
+/**
+ * How the program gives whole pages of a wasm guest memory back to the host, to read as zeros
+ * from then on (src/huge-pages.ts: madvise MADV_DONTNEED); none by default. `view` starts at a
+ * page of the memory and holds whole pages; false when they could not be (the caller zeroes them).
+ */
+let discardRam: ((view: Uint8Array) => boolean) | null = null;
+export function setRamDiscard(discard: ((view: Uint8Array) => boolean) | null): void {
+  discardRam = discard;
 }
 
 export class GuestMemory {
@@ -144,6 +156,24 @@ export class GuestMemory {
     }
     adviseRam?.(this.buffer);
     this.cpuBase = cpuBase;
+  }
+
+  /**
+   * Zero [offset, offset + len) of the buffer by giving its whole pages back to the host (setRamDiscard),
+   * the bytes of partial pages at either end written. False, with nothing done, when pages cannot
+   * be given back (no way set, or not a wasm memory: a plain ArrayBuffer's may start anywhere in
+   * its first page).
+   */
+  discard(offset: number, len: number): boolean {
+    if (discardRam === null || this.memory === null) return false;
+    const first = Math.ceil(offset / HOST_PAGE) * HOST_PAGE;
+    const end = Math.floor((offset + len) / HOST_PAGE) * HOST_PAGE;
+    if (end <= first) return false;
+    const bytes = new Uint8Array(this.buffer);
+    if (!discardRam(bytes.subarray(first, end))) return false;
+    bytes.fill(0, offset, first);
+    bytes.fill(0, end, offset + len);
+    return true;
   }
 
   /** A CPU's slot: in the wasm memory while slots last, else a private zeroed buffer. */

@@ -2,7 +2,6 @@
 // across VMs (cores, physical windows, SPIs, memory placement). hypervisor/config.ts explains them.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { BoardDescription } from '../boards/types.ts';
 import {
   ConfigError, DTB_MAX_SIZE, EMU_DEVICE_TYPES, GICR_FRAME_SIZE, HYPERVISOR_RESERVED, IPA_LIMIT, VIRTIO_TYPES, vcpuAffinity,
@@ -482,7 +481,9 @@ function imageFootprint(path: string, linux: boolean): { size: number; textOffse
       readSync(fd, tail, 0, 4, fileSize - 4);
       size = new DataView(tail.buffer).getUint32(0, true);
       try {
-        start = new Uint8Array(gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+        // (node:zlib loaded here, for a gzip kernel: emulator/boot/linux-image.ts zlib.)
+        const zlib = process.getBuiltinModule('node:zlib');
+        start = new Uint8Array(zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH }));
       } catch {
         start = new Uint8Array(0);
       }

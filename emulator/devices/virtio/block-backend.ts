@@ -3,7 +3,6 @@
 // is written; FLUSH adds an fsync for the host's own crash safety), or a buffer in memory (a
 // gzip-compressed image, tests). virtio-blk and, later, the mediated disk serve requests from it.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 
 export interface BlockBackend {
   /** Size in bytes. */
@@ -126,7 +125,8 @@ export function openDiskImage(path: string, readOnly: boolean): { backend: Block
   probe.close();
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(gunzipSync(compressed));
+    // (node:zlib loaded here, when a disk is compressed: emulator/boot/linux-image.ts zlib.)
+    bytes = new Uint8Array(process.getBuiltinModule('node:zlib').gunzipSync(compressed));
   } catch (e) {
     throw new DiskImageError(`disk '${path}': corrupt gzip data: ${(e as Error).message}`);
   }

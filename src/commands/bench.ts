@@ -121,8 +121,8 @@ function kitBootLines(): string[] {
   return lines;
 }
 
-/** Boots of each kind timed per figure (the median is reported): this machine's wall times vary by tens of percent. */
-const BOOT_RUNS = 3;
+/** Boots of each kind timed per figure (the median is reported): this machine's wall times vary by tens of percent (3 until session 20: one slow run in three moved the kit figure by ~10%). */
+const BOOT_RUNS = 5;
 /** Runs of ours before those: until V8's code cache of the bundle has settled (bin/bundle.js SETTLED_RUNS + 1). */
 const UNMEASURED_RUNS = 3;
 

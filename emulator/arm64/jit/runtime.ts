@@ -107,11 +107,10 @@ export class Translator {
   /**
    * Read the translation cache (written back at exit with what this run translated). A page whose
    * words are cached is installed when a CPU first fetches from it (created), once the worker has
-   * compiled the record's module: the records the last run used first are compiled as soon as
-   * the warm-up is over (at once without one), any other when a run first meets its words (a
-   * cache that also holds other kernels' pages costs nothing until they run). Like translation,
-   * the cache waits for the warm-up: a short boot is faster on the wasm interpreter than with the
-   * worker started for its cached pages (the kit: ~70 ms).
+   * compiled the record's module: the records the last run used first once the warm-up is over
+   * (as translation waits for it: the kit ran ~70 ms slower with the worker started for its
+   * cached pages), any other when a run first meets its words (a cache that also holds other
+   * kernels' pages costs nothing until they run).
    */
   private openCache(file: string): TranslationCache | null {
     if (!canStartBackgroundCompiler()) return null;

@@ -105,7 +105,9 @@ Boot options:
                      run that meets the same code starts with it translated (a repeated boot
                      runs faster); output is identical either way. Likewise a --native
                      boot's gzip kernel is kept decompressed (kernel-*.img there, the newest 3)
-                     for later boots of it to read in place (SHYPER_KERNEL_CACHE=0: not kept)
+                     for later boots of it to read in place (SHYPER_KERNEL_CACHE=0: not kept),
+                     and the WebAssembly interpreter's memo of decoded words (winterp-*-memo-*.bin;
+                     SHYPER_WINTERP_MEMO=PREFIX keeps it at PREFIX-memo-*.bin, 0 not at all)
   -h, --help         this text
 
 Exit status: 0 guest powered off (or every --expect matched), 1 timeout / guest panic / failed

@@ -76,13 +76,18 @@ export const ARENA_TABLES = 2048;
 export const ARENA_TABLE_BYTES = 16384 + 1024 + 16;
 /**
  * After the tables, one memo per decoder (a core's feature set; at most ARENA_MEMOS, later ones
- * have none) of words already packed: 2^MEMO_BITS entries of 32 bytes (winterp.ts fillFunction).
+ * have none) of words already packed: 2^MEMO_BITS entries of 32 bytes, MEMO_WAYS a set
+ * (winterp.ts fillFunction).
  */
 export const ARENA_MEMOS = 4;
 // (2^17: the kit boot packs ~56 K distinct words; with 2^16 entries, direct-mapped, 8 K more
-// were packed again after a collision, 4 K with 2^17; 2^18 saves 2 K more for 8 MB a memo.)
+// were packed again after a collision, 4 K with 2^17; 2^18 saves 2 K more for 8 MB a memo.
+// Kept from one run for the next (winterp-memo.ts), a direct-mapped memo of 2^17 lost ~21 K of
+// the kit's words to collisions, 12 K with 2 ways a set, 5 K with 4, 1 K with 8.)
 export const MEMO_BITS = 17;
 export const MEMO_ENTRY_BYTES = 32;
+export const MEMO_WAYS = 8;
+export const MEMO_SET_BITS = MEMO_BITS - Math.log2(MEMO_WAYS);
 export const ARENA_MEMO_BYTES = MEMO_ENTRY_BYTES << MEMO_BITS;
 export const ARENA_BYTES = ARENA_TABLES * ARENA_TABLE_BYTES + ARENA_MEMOS * ARENA_MEMO_BYTES;
 /**

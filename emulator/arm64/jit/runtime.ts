@@ -8,8 +8,9 @@ import type { Decoded, OpDef } from '../decode/pattern.ts';
 import { compileModule, compilePage, instantiatePage, optimizedBytes, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
 import { WORD_PACKERS } from './winterp-wordpack.ts';
+import { KeptMemos, memoStore, setMemoStore } from './winterp-memo.ts';
 import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
-import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
+import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES, MEMO_ENTRY_BYTES, MEMO_WAYS } from './guest-memory.ts';
 import { backgroundCompiler, canStartBackgroundCompiler, MAX_IN_FLIGHT, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
 import { WarmUp } from './warm-up.ts';
@@ -80,6 +81,8 @@ export class Translator {
   /** Its memos of packed words, by decoder (winterp.ts fillFunction); free memo addresses. */
   private readonly memos = new Map<object, number>();
   private readonly freeMemos: number[] = [];
+  /** Those kept on disk between runs (winterp-memo.ts). */
+  readonly memosKept: KeptMemos;
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
   /** The memory as little-endian words (slots and memo entries are word aligned). */
@@ -90,11 +93,13 @@ export class Translator {
     this.bytes = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
     this.words = new Int32Array(memory.buffer);
+    const memos = memory.buffer.byteLength - ARENA_BYTES + ARENA_TABLES * ARENA_TABLE_BYTES;
+    this.memosKept = new KeptMemos(this.bytes, memos);
     if (jitSettings.wasmInterpreter) {
       const arena = memory.buffer.byteLength - ARENA_BYTES;
       this.arena = arena;
       for (let i = ARENA_TABLES - 1; i >= 0; i--) this.freeTables.push(arena + i * ARENA_TABLE_BYTES);
-      for (let i = ARENA_MEMOS - 1; i >= 0; i--) this.freeMemos.push(arena + ARENA_TABLES * ARENA_TABLE_BYTES + i * ARENA_MEMO_BYTES);
+      for (let i = ARENA_MEMOS - 1; i >= 0; i--) this.freeMemos.push(memos + i * ARENA_MEMO_BYTES);
       // (Made while the launcher's compile is still going: instantiated once it is in.)
       if (winterpTaking !== null) winterpTaking.push(this);
       else this.instantiateWasmInterpreter();
@@ -436,14 +441,17 @@ export class Translator {
    * The memo of packed words for CPUs of `decoder` (a wasm address the CPU keeps in its slot,
    * winterp-ops.ts SCRATCH_MEMO), or 0: none (no wasm interpreter, or more decoders than memos).
    */
-  memoFor(decoder: object): number {
+  memoFor(decoder: { readonly features: FeatureSet }): number {
     let m = this.memos.get(decoder);
     if (m === undefined) {
       m = this.freeMemos.pop() ?? 0;
       this.memos.set(decoder, m);
+      const store = memoStore();
+      if (m !== 0 && store !== null) this.memosKept.keep(store, featureKey(decoder.features), m);
     }
     return m;
   }
+
 
   /**
    * The wasm interpreter's decode import: decode instruction idx of the page at RAM offset `ram`
@@ -471,6 +479,9 @@ export class Translator {
       const w = this.words;
       const e = entry >> 2;
       const t = at >> 2;
+      this.memosKept.packed(entry);
+      // Each way of the set moves down one, the last one's entry dropped (winterp.ts fillFunction).
+      for (let k = (MEMO_WAYS - 1) * (MEMO_ENTRY_BYTES / 4) - 1; k >= 0; k--) w[e + MEMO_ENTRY_BYTES / 4 + k] = w[e + k]!;
       w[e] = w[t]!;
       w[e + 1] = w[t + 1]!;
       w[e + 2] = w[t + 2]!;
@@ -557,6 +568,10 @@ const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');
 export async function takeWasmInterpreter(): Promise<boolean> {
   const pre = (globalThis as Record<symbol, WasmInterpreterPrefetch | undefined>)[WINTERP_PREFETCH];
   if (pre === undefined || pre.stamp === null) return false;
+  // The memos of packed words beside the interpreter's file, valid for the same build
+  // (winterp-memo.ts); SHYPER_WINTERP_MEMO=PREFIX puts them elsewhere, 0 keeps none.
+  const memo = process.env.SHYPER_WINTERP_MEMO;
+  if (memo !== '0') setMemoStore({ prefix: memo || pre.file.replace(/\.wasm$/, ''), stamp: pre.stamp });
   const waiting: Translator[] = [];
   winterpTaking ??= waiting;
   try {

@@ -31,7 +31,7 @@ import { Asm, count, countHeat, countRan, FN_DECODE, FN_FILL, FN_HELPER, FN_INTE
 import { TYPE_CHAIN, tlbEntry } from './chain.ts';
 import { SCRATCH_PC } from './emitter.ts';
 import { OP_B, OP_BCOND, OP_BL, OP_BLR, OP_BR, OP_CBZ32, OP_CBZ64, OP_COUNT, OP_HELPER, OP_ISB, OP_MRS_ID, OP_DAIFSET, OP_DAIFCLR, OP_MSR_DAIF, OP_IC, OP_MRS, OP_MSR, OP_NONE, OP_NOP, OP_TBZ, SCRATCH_MEMO, TABLE_ENTRIES, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
-import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_BITS, MEMO_ENTRY_BYTES, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT, SLOT_WASM_LIM } from './guest-memory.ts';
+import { CPU_FLAG_IC, CPU_FLAG_ID, CPU_FLAG_IRQ, MEMO_ENTRY_BYTES, MEMO_SET_BITS, MEMO_WAYS, SLOT_CPU_FLAGS, SLOT_DAIF, SLOT_WASM_EXIT, SLOT_WASM_LIM } from './guest-memory.ts';
 export { SLOT_BYTES, SLOTS_BYTES } from './winterp-ops.ts';
 export { pack } from './winterp-pack.ts';
 
@@ -375,8 +375,11 @@ function interpreterFunction(): WasmFunction {
  * decoder's memo when it holds that word, else packed by the decode import (JavaScript: the
  * tables, then `pack`), which also enters it in the memo. A slot depends only on the word and the
  * decoder (fields are relative to the PC), and kernels repeat their words across pages: the kit
- * boot fills ~190 K slots from ~60 K distinct words, and a memo hit costs no call out of wasm.
+ * boot fills ~190 K slots from ~56 K distinct words, and a memo hit costs no call out of wasm.
  * Entry (MEMO_ENTRY_BYTES): the slot's 16 bytes, then the word; op 0 (never packed) is empty.
+ * MEMO_WAYS entries a set: a word is looked for in each; the decode import moves the set's
+ * entries down one way (the last one's dropped) and fills the first. Direct-mapped, a memo kept
+ * from an earlier run (winterp-memo.ts) had lost a third of the kit's words to collisions.
  */
 function fillFunction(): WasmFunction {
   const a = new Asm();
@@ -398,35 +401,38 @@ function fillFunction(): WasmFunction {
   a.o(Op.i32_shl, Op.i32_add);
   a.mem(Op.i32_load, 0, 2);
   a.tee(W);
-  // The JavaScript decoder's memo hash (decode/pattern.ts), entry-sized.
+  // The JavaScript decoder's memo hash (decode/pattern.ts), set-sized.
   a.i32(0x9e3779b1 | 0);
   a.o(Op.i32_mul);
-  a.i32(32 - MEMO_BITS);
+  a.i32(32 - MEMO_SET_BITS);
   a.o(Op.i32_shr_u);
-  a.i32(Math.log2(MEMO_ENTRY_BYTES));
+  a.i32(Math.log2(MEMO_ENTRY_BYTES * MEMO_WAYS));
   a.o(Op.i32_shl);
   a.get(MEMO);
   a.o(Op.i32_add);
   a.set(E);
-  a.get(E);
-  a.mem(Op.i32_load, 16, 2);
-  a.get(W);
-  a.o(Op.i32_eq);
-  a.get(E);
-  a.mem(Op.i32_load8_u, 0);
-  a.tee(OPL);
-  a.i32(0);
-  a.o(Op.i32_ne, Op.i32_and);
-  a.if();
-  for (const o of [0, 8]) {
-    a.get(S);
+  for (let way = 0; way < MEMO_WAYS; way++) {
+    const at = way * MEMO_ENTRY_BYTES;
     a.get(E);
-    a.mem(Op.i64_load, o, 3);
-    a.mem(Op.i64_store, o, 3);
+    a.mem(Op.i32_load, at + 16, 2);
+    a.get(W);
+    a.o(Op.i32_eq);
+    a.get(E);
+    a.mem(Op.i32_load8_u, at);
+    a.tee(OPL);
+    a.i32(0);
+    a.o(Op.i32_ne, Op.i32_and);
+    a.if();
+    for (const o of [0, 8]) {
+      a.get(S);
+      a.get(E);
+      a.mem(Op.i64_load, at + o, 3);
+      a.mem(Op.i64_store, o, 3);
+    }
+    a.get(OPL);
+    a.o(Op.return);
+    a.end();
   }
-  a.get(OPL);
-  a.o(Op.return);
-  a.end();
   a.get(IDX);
   a.get(E);
   a.get(S);

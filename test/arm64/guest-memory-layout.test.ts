@@ -1,7 +1,8 @@
 // The wasm memory's layout (emulator/arm64/jit/guest-memory.ts): RAM, then the CPU slots, then the
 // wasm interpreter's arena, in whole wasm pages, never overlapping and never past 4 GiB.
 import { describe, expect, it } from 'vitest';
-import { ARENA_BYTES, CPU_SLOT_BYTES, CPU_SLOTS, GuestMemory, WASM_PAGE, WASM_RAM_LIMIT, wasmLayout } from '../../emulator/arm64/jit/guest-memory.ts';
+import { TABLE_HEAT } from '../../emulator/arm64/jit/winterp-ops.ts';
+import { ARENA_BYTES, ARENA_TABLE_BYTES, ARENA_TABLES, CPU_SLOT_BYTES, CPU_SLOTS, GuestMemory, WASM_PAGE, WASM_RAM_LIMIT, wasmLayout } from '../../emulator/arm64/jit/guest-memory.ts';
 
 const SLOTS_END = (cpuBase: number): number => cpuBase + CPU_SLOTS * CPU_SLOT_BYTES;
 
@@ -14,6 +15,9 @@ describe('wasm memory layout', () => {
       expect(cpuBase % WASM_PAGE).toBe(0);
       expect(arenaBase).toBeGreaterThanOrEqual(SLOTS_END(cpuBase));
       expect(arenaBase + ARENA_BYTES).toBe(pages * WASM_PAGE);
+      // Slot tables 8-byte aligned, and their slots and entries whole doubles (runtime.ts slotsFor
+      // zeroes them as doubles); memos likewise.
+      expect([arenaBase, ARENA_TABLE_BYTES, TABLE_HEAT, ARENA_TABLES * ARENA_TABLE_BYTES].map((x) => x % 8)).toEqual([0, 0, 0, 0]);
       expect(pages).toBeLessThanOrEqual(65536); // wasm32: 4 GiB
     }
     expect(WASM_RAM_LIMIT % WASM_PAGE).toBe(0);

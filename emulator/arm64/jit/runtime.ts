@@ -87,12 +87,14 @@ export class Translator {
   private readonly view: DataView;
   /** The memory as little-endian words (slots and memo entries are word aligned). */
   private readonly words: Int32Array;
+  private readonly doubles: Float64Array;
 
   constructor(readonly memory: WebAssembly.Memory) {
     this.code = new CodeTable(memory);
     this.bytes = new Uint8Array(memory.buffer);
     this.view = new DataView(memory.buffer);
     this.words = new Int32Array(memory.buffer);
+    this.doubles = new Float64Array(memory.buffer);
     const memos = memory.buffer.byteLength - ARENA_BYTES + ARENA_TABLES * ARENA_TABLE_BYTES;
     this.memosKept = new KeptMemos(this.bytes, memos);
     if (jitSettings.wasmInterpreter) {
@@ -382,7 +384,10 @@ export class Translator {
     if (t === undefined) return 0;
     // (Skipping this for tables never handed out, which are zero already, was no faster: the
     // fill takes the table's page faults at once, decoding would take them one by one.)
-    this.bytes.fill(0, t, t + TABLE_HEAT + 4);
+    // (Eight bytes at a time: a Uint8Array's fill of shared memory stores byte by byte, ~5 us a
+    // table against ~0.8, ~3 ms of a kit boot's 759 tables. Tables lie 8-byte aligned.)
+    this.doubles.fill(0, t / 8, (t + TABLE_HEAT) / 8);
+    this.words[(t + TABLE_HEAT) >> 2] = 0;
     this.words[(t + TABLE_RAM) >> 2] = page.ramOffset;
     this.tablePages[(t - this.arena) / ARENA_TABLE_BYTES] = page;
     page.wslots = t;

@@ -15,13 +15,16 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const EMULATOR = ['--v8-pool-size=1', `${ROOT}bin/shyper-emu.js`];
 /**
  * The environment of those runs, as the launcher's first line leaves it: without
- * NODE_EXTRA_CA_CERTS, a file node parses at every start (~36 ms on the 2-core machine).
+ * NODE_EXTRA_CA_CERTS, a file node parses at every start (~36 ms on the 2-core machine), and
+ * with glibc's malloc on transparent huge pages (fewer first-touch faults).
  */
 export function emulatorEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, GLIBC_TUNABLES: LAUNCHER_TUNABLES, ...extra };
   delete env.NODE_EXTRA_CA_CERTS;
   return env;
 }
+/** What the launcher's first line sets GLIBC_TUNABLES to (bin/shyper-emu.js). */
+export const LAUNCHER_TUNABLES = 'glibc.malloc.hugetlb=1';
 
 /** Shell lines typed at the guest prompt: each workload between two /dev/kmsg marks. */
 const WORKLOAD = [

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, STACK, type CliResult } from './run-cli.ts';
 import { bundlePath, codeCacheFamily, isFresh, runKind } from '../../bin/bundle.js';
+import { LAUNCHER_TUNABLES } from '../../src/commands/bench-hypervisor.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = 'node_modules/.cache/shyper-emu';
@@ -44,10 +45,25 @@ describe('launcher', () => {
     expect(files).toEqual(expect.arrayContaining(['src/cli.ts', 'emulator/arm64/jit/worker.ts', 'bin/bundle.js']));
   });
 
-  it('runs as an executable through its first line, which gives node --v8-pool-size=1 and drops NODE_EXTRA_CA_CERTS', () => {
-    expect(readFileSync(join(ROOT, 'bin/shyper-emu.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1');
+  it('runs as an executable through its first line, which gives node --v8-pool-size=1, drops NODE_EXTRA_CA_CERTS and puts malloc on huge pages', () => {
+    expect(readFileSync(join(ROOT, 'bin/shyper-emu.js'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS GLIBC_TUNABLES=${LAUNCHER_TUNABLES} node --v8-pool-size=1`);
     const r = spawnSync(join(ROOT, 'bin/shyper-emu.js'), ['--help'], { encoding: 'utf8', cwd: ROOT });
     expectHelp({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 'run as ./bin/shyper-emu.js');
+  });
+
+  // Where the host gives huge pages only on request (THP `madvise`, this project's machines), the
+  // first line's tunable is what puts malloc's large blocks on them.
+  const thp = existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8') : '';
+  it.runIf(thp.includes('[madvise]'))("GLIBC_TUNABLES of the first line puts a node's malloc on transparent huge pages", () => {
+    // (The buffer kept alive to the end: unreferenced, it is freed before the read.)
+    const script = 'const b = Buffer.alloc(64 << 20, 1); const kb = /AnonHugePages:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/smaps_rollup", "utf8"))[1]; process.stdout.write(b[1] === 1 ? kb : "?")';
+    const huge = (tunables: string | undefined): number => {
+      const env = { ...process.env, GLIBC_TUNABLES: tunables };
+      if (tunables === undefined) delete env.GLIBC_TUNABLES;
+      return Number(spawnSync('node', ['-e', script], { encoding: 'utf8', env }).stdout);
+    };
+    expect(huge(undefined)).toBe(0);
+    expect(huge(LAUNCHER_TUNABLES)).toBeGreaterThanOrEqual(60 * 1024); // KiB: nearly all of the 64 MiB
   });
 
   describe('on a copy of the sources', () => {

@@ -1,10 +1,15 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node --v8-pool-size=1
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node --v8-pool-size=1 --max-semi-space-size=2
 // Launcher. Node's option --v8-pool-size=1 (on the first line, as `npx shyper-emu` and
 // `./bin/shyper-emu.js` run it; spawns of `node bin/shyper-emu.js` in the bench pass it too): V8's
 // background work (optimizing compiles of both isolates, concurrent GC) goes to one platform
 // thread instead of one per core. On 2 cores the guest's thread and the translation worker then
 // keep theirs: the kit boot 1.34-1.42 -> 1.21-1.26 s, 4 CPUs 1.55-1.60 -> 1.44, rk3588 -2..-6%.
-// It cannot be set from here (the thread pool exists before any script runs).
+// It cannot be set from here (the thread pool exists before any script runs). Nor can
+// --max-semi-space-size=2 (MB; V8's default for this machine grows each of the young
+// generation's two halves to 16 MB): every page the young generation grows into is a first touch,
+// ~10 us a 4 KiB page in the 2-core VM, and a smaller one is scavenged more often for the same GC
+// time (kit 21 vs 22 ms, Debian 98 vs 83, rk3588 123 vs 122; RSS 3-12 MB less). Alternating runs
+// of the launcher with and without it, both orders: kit run -20 ms, wall -13; Debian wall -23.
 // The same line drops NODE_EXTRA_CA_CERTS from the environment: node reads and parses that file
 // of certificates at every start (~36 ms before any script on this 2-core machine, where it is
 // set system-wide), and shyper-emu makes no TLS connection. And it has glibc's malloc ask for

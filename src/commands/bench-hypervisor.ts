@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
- * `node` arguments that run the emulator as a user's `npx shyper-emu` does: with the option on the
- * launcher's first line (bin/shyper-emu.js: V8's background work on one thread).
+ * `node` arguments that run the emulator as a user's `npx shyper-emu` does: with the options on the
+ * launcher's first line (bin/shyper-emu.js: V8's background work on one thread, a small young
+ * generation).
  */
-export const EMULATOR = ['--v8-pool-size=1', `${ROOT}bin/shyper-emu.js`];
+export const EMULATOR = ['--v8-pool-size=1', '--max-semi-space-size=2', `${ROOT}bin/shyper-emu.js`];
 /**
  * The environment of those runs, as the launcher's first line leaves it: without
  * NODE_EXTRA_CA_CERTS, a file node parses at every start (~36 ms on the 2-core machine), and

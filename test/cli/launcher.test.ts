@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, STACK, type CliResult } from './run-cli.ts';
 import { bundlePath, codeCacheFamily, isFresh, runKind } from '../../bin/bundle.js';
-import { LAUNCHER_TUNABLES } from '../../src/commands/bench-hypervisor.ts';
+import { EMULATOR, LAUNCHER_TUNABLES } from '../../src/commands/bench-hypervisor.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = 'node_modules/.cache/shyper-emu';
@@ -45,8 +45,8 @@ describe('launcher', () => {
     expect(files).toEqual(expect.arrayContaining(['src/cli.ts', 'emulator/arm64/jit/worker.ts', 'bin/bundle.js']));
   });
 
-  it('runs as an executable through its first line, which gives node --v8-pool-size=1, drops NODE_EXTRA_CA_CERTS and puts malloc on huge pages', () => {
-    expect(readFileSync(join(ROOT, 'bin/shyper-emu.js'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS GLIBC_TUNABLES=${LAUNCHER_TUNABLES} node --v8-pool-size=1`);
+  it('runs as an executable through its first line, which gives node the options of the bench (--v8-pool-size=1, a small young generation), drops NODE_EXTRA_CA_CERTS and puts malloc on huge pages', () => {
+    expect(readFileSync(join(ROOT, 'bin/shyper-emu.js'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS GLIBC_TUNABLES=${LAUNCHER_TUNABLES} node ${EMULATOR.slice(0, -1).join(' ')}`);
     const r = spawnSync(join(ROOT, 'bin/shyper-emu.js'), ['--help'], { encoding: 'utf8', cwd: ROOT });
     expectHelp({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 'run as ./bin/shyper-emu.js');
   });

@@ -8,9 +8,9 @@ import type { Decoded, OpDef } from '../decode/pattern.ts';
 import { compileModule, compilePage, instantiatePage, optimizedBytes, type Helper, type PageFn, type TranslateStats } from './translate.ts';
 import { instantiateWasmInterpreter, pack, wasmInterpreterBytes, type WasmInterpreterFn } from './winterp.ts';
 import { WORD_PACKERS } from './winterp-wordpack.ts';
-import { KeptMemos, memoStore, setMemoStore } from './winterp-memo.ts';
+import { keepMemosBeside, KeptMemos, memoStore } from './winterp-memo.ts';
 import { OP_HELPER, TABLE_ENTRIES, TABLE_GEN, TABLE_HEAT, TABLE_RAM } from './winterp-ops.ts';
-import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES, MEMO_ENTRY_BYTES, MEMO_WAYS } from './guest-memory.ts';
+import { ARENA_BYTES, ARENA_MEMO_BYTES, ARENA_MEMOS, ARENA_TABLE_BYTES, ARENA_TABLES } from './guest-memory.ts';
 import { backgroundCompiler, canStartBackgroundCompiler, MAX_IN_FLIGHT, type BackgroundCompiler, type PageReply } from './background.ts';
 import { CodeTable } from './chain.ts';
 import { WarmUp } from './warm-up.ts';
@@ -81,7 +81,7 @@ export class Translator {
   /** Its memos of packed words, by decoder (winterp.ts fillFunction); free memo addresses. */
   private readonly memos = new Map<object, number>();
   private readonly freeMemos: number[] = [];
-  /** Those kept on disk between runs (winterp-memo.ts). */
+  /** Their sets' entries, and their copies on disk between runs (winterp-memo.ts). */
   readonly memosKept: KeptMemos;
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
@@ -382,10 +382,9 @@ export class Translator {
     }
     const t = this.freeTables.pop();
     if (t === undefined) return 0;
-    // (Skipping this for tables never handed out, which are zero already, was no faster: the
-    // fill takes the table's page faults at once, decoding would take them one by one.)
-    // (Eight bytes at a time: a Uint8Array's fill of shared memory stores byte by byte, ~5 us a
-    // table against ~0.8, ~3 ms of a kit boot's 759 tables. Tables lie 8-byte aligned.)
+    // Eight bytes at a time (a Uint8Array's fill of shared memory stores byte by byte: ~5 us a
+    // table against ~0.8). Skipping tables never handed out, zero already, was no faster: the
+    // fill takes the table's page faults at once, decoding would take them one by one.
     this.doubles.fill(0, t / 8, (t + TABLE_HEAT) / 8);
     this.words[(t + TABLE_HEAT) >> 2] = 0;
     this.words[(t + TABLE_RAM) >> 2] = page.ramOffset;
@@ -457,7 +456,6 @@ export class Translator {
     return m;
   }
 
-
   /**
    * The wasm interpreter's decode import: decode instruction idx of the page at RAM offset `ram`
    * into its slot at `at`, and into the memo entry at `entry` (with its word) unless 0.
@@ -479,20 +477,7 @@ export class Translator {
       if (op === OP_HELPER) decoder.remember(word, d);
     }
     jitStats.wpacked++;
-    if (entry !== 0) {
-      // (Word by word: copyWithin, a call into the runtime, was ~10 ms of a kit boot.)
-      const w = this.words;
-      const e = entry >> 2;
-      const t = at >> 2;
-      this.memosKept.packed(entry);
-      // Each way of the set moves down one, the last one's entry dropped (winterp.ts fillFunction).
-      for (let k = (MEMO_WAYS - 1) * (MEMO_ENTRY_BYTES / 4) - 1; k >= 0; k--) w[e + MEMO_ENTRY_BYTES / 4 + k] = w[e + k]!;
-      w[e] = w[t]!;
-      w[e + 1] = w[t + 1]!;
-      w[e + 2] = w[t + 2]!;
-      w[e + 3] = w[t + 3]!;
-      w[e + 4] = word;
-    }
+    if (entry !== 0) this.memosKept.enter(entry, at, word);
     return op;
   }
 
@@ -573,10 +558,7 @@ const WINTERP_PREFETCH = Symbol.for('shyper-emu.winterp-prefetch');
 export async function takeWasmInterpreter(): Promise<boolean> {
   const pre = (globalThis as Record<symbol, WasmInterpreterPrefetch | undefined>)[WINTERP_PREFETCH];
   if (pre === undefined || pre.stamp === null) return false;
-  // The memos of packed words beside the interpreter's file, valid for the same build
-  // (winterp-memo.ts); SHYPER_WINTERP_MEMO=PREFIX puts them elsewhere, 0 keeps none.
-  const memo = process.env.SHYPER_WINTERP_MEMO;
-  if (memo !== '0') setMemoStore({ prefix: memo || pre.file.replace(/\.wasm$/, ''), stamp: pre.stamp });
+  keepMemosBeside(pre.file, pre.stamp);
   const waiting: Translator[] = [];
   winterpTaking ??= waiting;
   try {

@@ -1,9 +1,10 @@
-// The wasm interpreter's memos of packed words (winterp.ts fillFunction), kept on disk between
-// runs of one build. A memo entry depends only on the word, the decoder's feature set and the
-// packers' code (winterp-pack.ts, winterp-wordpack.ts: the build), never on the guest or the run,
-// so a memo one run filled is valid for the next run of the same build on cores of the same
-// features. A kit boot packs ~56 K distinct words, each a call out of wasm into the decode tables
-// (~0.3-1 us in code that is still cold); with the memo an earlier boot left, ~1 K.
+// The wasm interpreter's memos of packed words (winterp.ts fillFunction): entering a word into
+// its set, and the memos kept on disk between runs of one build. A memo entry depends only on the
+// word, the decoder's feature set and the packers' code (winterp-pack.ts, winterp-wordpack.ts:
+// the build), never on the guest or the run, so a memo one run filled is valid for the next run
+// of the same build on cores of the same features. A kit boot packs ~56 K distinct words, each a
+// call out of wasm into the decode tables (~0.3-1 us in code that is still cold); with the memo
+// an earlier boot left, ~1 K.
 //
 // One file per feature set beside the launcher's bundle (the launcher's handoff names where:
 // runtime.ts takeWasmInterpreter): a header line naming the build, the memo's geometry and the
@@ -26,6 +27,16 @@ export function setMemoStore(s: MemoStore | null): void {
 }
 export function memoStore(): MemoStore | null {
   return store;
+}
+
+/**
+ * Keep memos beside the wasm interpreter's file `file` (the launcher's, runtime.ts
+ * takeWasmInterpreter), for the build `stamp`; SHYPER_WINTERP_MEMO=PREFIX puts them elsewhere,
+ * 0 keeps none.
+ */
+export function keepMemosBeside(file: string, stamp: string): void {
+  const env = process.env.SHYPER_WINTERP_MEMO;
+  if (env !== '0') setMemoStore({ prefix: env || file.replace(/\.wasm$/, ''), stamp });
 }
 
 /**
@@ -103,27 +114,43 @@ export function saveMemo(s: MemoStore, features: string, bytes: Uint8Array, at: 
 }
 
 /**
- * The memos of one guest memory's arena that are kept on disk: each read when it is handed out to
- * a decoder (keep), all written back at exit when none was read or the run packed many words
- * into it.
+ * The memos of one guest memory's arena: a packed word entered into its set (enter), and those
+ * kept on disk: each read when it is handed out to a decoder (keep), all written back at exit
+ * when none was read or the run packed many words into it.
  */
 export class KeptMemos {
   private readonly kept: { store: MemoStore; features: string; at: number; loaded: boolean }[] = [];
   /** Words packed into each memo of the arena in this run, by its number. */
   private readonly packs = new Int32Array(ARENA_MEMOS);
+  private readonly words: Int32Array;
 
   /** `base`: the arena's first memo in `bytes` (the wasm memory). */
-  constructor(private readonly bytes: Uint8Array, private readonly base: number) {}
+  constructor(private readonly bytes: Uint8Array, private readonly base: number) {
+    this.words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  }
+
+  /**
+   * The slot just packed at `slot` for `word` goes into the memo entry at `entry`, the first way
+   * of its set (winterp.ts fillFunction): each way moves down one, the last one's entry dropped.
+   */
+  enter(entry: number, slot: number, word: number): void {
+    // (Word by word: copyWithin, a call into the runtime, was ~10 ms of a kit boot.)
+    const w = this.words;
+    const e = entry >> 2;
+    const t = slot >> 2;
+    this.packs[((entry - this.base) / ARENA_MEMO_BYTES) | 0]++;
+    for (let k = (MEMO_WAYS - 1) * (MEMO_ENTRY_BYTES / 4) - 1; k >= 0; k--) w[e + MEMO_ENTRY_BYTES / 4 + k] = w[e + k]!;
+    w[e] = w[t]!;
+    w[e + 1] = w[t + 1]!;
+    w[e + 2] = w[t + 2]!;
+    w[e + 3] = w[t + 3]!;
+    w[e + 4] = word;
+  }
 
   keep(s: MemoStore, features: string, at: number): void {
     const loaded = loadMemo(s, features, this.bytes, at);
     if (this.kept.length === 0) process.on('exit', () => this.save());
     this.kept.push({ store: s, features, at, loaded });
-  }
-
-  /** A word was packed into the memo entry at `entry`. */
-  packed(entry: number): void {
-    this.packs[((entry - this.base) / ARENA_MEMO_BYTES) | 0]++;
   }
 
   save(): void {

@@ -62,8 +62,11 @@ describe('kit boot, translator on vs --interpreter', { timeout: 1_200_000 }, () 
       expect(pages + declined, what).toBeGreaterThan(0);
       expect(background, what).toBe(env.SHYPER_JIT_BACKGROUND === '0' ? 0 : pages);
       if (env.SHYPER_JIT_DEFER === undefined && env.SHYPER_JIT_BACKGROUND === undefined) {
-        // Pages with no inner loop declined (~20), and on the wasm interpreter instead.
-        expect(declined, what).toBeGreaterThan(5);
+        // Pages with no inner loop declined, and on the wasm interpreter instead. How many depends
+        // on how many of the worker's replies came back before the boot ended (a quarter to a third
+        // of them: 11-18 of ~55 idle, 3 of 12 with three CPU hogs beside it, 4 in a CI run where a
+        // bound of 5 failed); which pages are declined, and what then, is jit-background.test.ts's.
+        expect(declined, what).toBeGreaterThan(0);
       } else expect(declined, what).toBe(0);
       // On the guest's thread, what runs translated is fixed: most of it. On the worker it depends
       // on when pages arrive: 29-63% of the instructions in runs of one build on the 2-core

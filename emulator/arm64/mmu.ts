@@ -139,6 +139,7 @@ export class Mmu implements AddressTranslator {
         const bn = Math.floor(va / BLOCK_2M);
         const i = bn & (BLK_ENTRIES - 1);
         this.blkTag[i] = bn;
+        this.blkRoot[i] = base;
         this.blkDesc[3 * i] = lo;
         this.blkDesc[3 * i + 1] = hi;
         this.blkDesc[3 * i + 2] = tableBits;
@@ -155,9 +156,12 @@ export class Mmu implements AddressTranslator {
   // page touched after every flush (~20 K of the kit boot's ~50 K walks). As a TLB entry of the
   // block, valid until the next full soft-TLB flush (every TLBI of an address in a block noted
   // since the last one makes one: soft-tlb.ts flushTlbPage; so does every change of the
-  // translation regime); permissions are checked at each use, as after a walk.
+  // translation regime but TTBR1_EL1's) and under the table base it was walked from; permissions
+  // are checked at each use, as after a walk.
   private readonly blkTag = new Float64Array(BLK_ENTRIES).fill(NaN);
   private readonly blkDesc = new Int32Array(BLK_ENTRIES * 3);
+  /** The table base (TTBR0_EL1 or TTBR1_EL1) each was walked from: KPTI changes TTBR1_EL1 without a flush (soft-tlb.ts switchTtbr1). */
+  private readonly blkRoot = new Float64Array(BLK_ENTRIES);
   private blkFlushes = -1;
 
   /** The PA of `va` in a 2 MiB block of the cache, or -1 (a miss: walk). Faults as the walk's leaf would. */
@@ -165,7 +169,7 @@ export class Mmu implements AddressTranslator {
     if (this.blkFlushes !== this.cpu.tlbFlushes) return -1;
     const bn = Math.floor(va / BLOCK_2M);
     const i = bn & (BLK_ENTRIES - 1);
-    if (this.blkTag[i] !== bn) return -1;
+    if (this.blkTag[i] !== bn || this.blkRoot[i] !== (va >= 0 ? this.cpu.sys.ttbr0 : this.cpu.sys.ttbr1)) return -1;
     const d = this.blkDesc;
     const off = va - bn * BLOCK_2M;
     return this.leaf(va, access, d[3 * i]!, d[3 * i + 1]!, d[3 * i + 2]!, 2, off, 21);

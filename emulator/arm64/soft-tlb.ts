@@ -19,8 +19,12 @@ export { DecodedPage, INSNS_PER_PAGE, PAGE };
 export const TLB_BITS = 11;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
-/** Soft TLB contexts: EL0 and EL1/EL2 translations differ in permissions, so they are kept apart. */
-export const TLB_CONTEXTS = 2;
+/**
+ * Soft TLB contexts: EL0's, then two of EL1's (translations at EL0 and EL1 differ in permissions,
+ * so they are kept apart), each of those holding what was walked under one value of TTBR1_EL1
+ * (switchTtbr1).
+ */
+export const TLB_CONTEXTS = 3;
 /** Device-page entries per soft-TLB context (MemoryAccessor.ioRTag). */
 const IO_SIZE = 64;
 /**
@@ -112,6 +116,12 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   protected readonly xWTable: Int32Array;
   protected readonly xPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE * TLB_CONTEXTS).fill(NO_PAGE);
   protected tlbCtx = 0;
+  /** The EL1 context of the current TTBR1_EL1 (TLB_SIZE or 2 * TLB_SIZE; switchTtbr1). */
+  private el1Ctx = TLB_SIZE;
+  /** The TTBR1_EL1 base and ASID each EL1 context's entries were walked under (NaN: not known). */
+  private readonly el1Ttbr1 = new Float64Array(4).fill(NaN);
+  /** The EL0 context holds a page of the TTBR1 range (a negative page number), stale once TTBR1_EL1 changes. */
+  private el0Upper = false;
   /**
    * Which RAM pages may be in the write TLB: wHint[page & 0xffff] === wEpoch for every page given
    * a write entry since the last full flush (which starts a new epoch). Pages that collide, or an
@@ -131,7 +141,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   private readonly ioWPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
   /** Page pn's entry in the device-page arrays of the current context. */
   private ioIndex(pn: number): number {
-    return (pn & (IO_SIZE - 1)) + (this.tlbCtx === 0 ? 0 : IO_SIZE);
+    return (pn & (IO_SIZE - 1)) + (this.tlbCtx / TLB_SIZE) * IO_SIZE;
   }
 
   /** Decoded pages by RAM page, shared with every CPU on the same physical memory. */
@@ -191,10 +201,59 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.ioWTag.fill(NaN);
     this.blocks2M.clear();
     this.blocks1G.clear();
+    this.el1Ttbr1.fill(NaN);
+    this.el0Upper = false;
     this.tlbFlushes++;
   }
-  /** Full flushes so far: the MMU's stage-2 walk cache (mmu.ts) is valid for one count of them. */
+  /** Full flushes so far: the MMU's stage-2 walk cache and stage-1 block cache (mmu.ts) are valid for one count of them. */
   tlbFlushes = 0;
+
+  /**
+   * TTBR1_EL1 goes from (base, asid) to (newBase, newAsid) (its MSR, sysregs-el1.ts). The
+   * architecture's TLBs tag entries with their ASID, and KPTI (Linux with KASLR on a core without
+   * FEAT_E0PD: Debian's generic kernel on the A76) switches TTBR1_EL1 between the kernel's tables
+   * and the trampoline's, with an ASID each, at every exception from EL0 and every return to it.
+   * A full flush at each was 1.8 K flushes and the walks after them in Debian's boot. So EL1 has
+   * two contexts, each holding what was walked under one TTBR1_EL1 value, and a change goes to
+   * the other, emptied first unless it holds the new value's. (Pages of the TTBR0 range stay in
+   * both: TTBR0_EL1 has not changed, as its writes flush everything. The EL0 context holds no
+   * page of the TTBR1 range in practice: when it does, it is emptied.)
+   */
+  switchTtbr1(base: number, asid: number, newBase: number, newAsid: number): void {
+    if (base === newBase && asid === newAsid) return;
+    // End the block (as a flush does): the page being run may translate differently now.
+    this.exitRequest = 1;
+    // EL1 context k (0, 1) is at (1 + k) * TLB_SIZE; el1Ttbr1[2k], [2k + 1] its TTBR1_EL1.
+    const k = this.el1Ctx === TLB_SIZE ? 1 : 0;
+    const t = this.el1Ttbr1;
+    t[2 - 2 * k] = base;
+    t[3 - 2 * k] = asid;
+    this.el1Ctx = (1 + k) * TLB_SIZE;
+    if (t[2 * k] !== newBase || t[2 * k + 1] !== newAsid) {
+      this.flushContext(this.el1Ctx);
+      t[2 * k] = newBase;
+      t[2 * k + 1] = newAsid;
+    }
+    this.setTlbContext(this.el);
+    if (this.el0Upper) {
+      this.flushContext(0);
+      this.el0Upper = false;
+    }
+  }
+
+  /** Empty one context (its first entry `c`) of every soft TLB and of the device pages. */
+  private flushContext(c: number): void {
+    const end = c + TLB_SIZE;
+    this.rTag.fill(NaN, c, end);
+    this.rTagI.fill(TAG_NONE, 2 * c, 2 * end);
+    this.wTag.fill(NaN, c, end);
+    this.wTagI.fill(TAG_NONE, 2 * c, 2 * end);
+    this.xTag.fill(NaN, c, end);
+    this.xTagI.fill(TAG_NONE, 2 * c, 2 * end);
+    const io = (c / TLB_SIZE) * IO_SIZE;
+    this.ioRTag.fill(NaN, io, io + IO_SIZE);
+    this.ioWTag.fill(NaN, io, io + IO_SIZE);
+  }
 
   // Stage-1 blocks translated since the last full flush, by block number (page number >> 9 for
   // 2 MiB, >> 18 for 1 GiB). The soft TLB holds a block as separate 4 KiB pages, where the
@@ -248,7 +307,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
 
   /** Called when the exception level changes: selects the soft-TLB context. */
   setTlbContext(el: number): void {
-    this.tlbCtx = el === 0 ? 0 : TLB_SIZE;
+    this.tlbCtx = el === 0 ? 0 : this.el1Ctx;
   }
 
   /** The instruction word at a virtual address the CPU has just executed (traces); -1 if unknown. */
@@ -468,6 +527,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       tagsI[2 * i + 1] = TAG_NONE;
       return;
     }
+    if (pn < 0 && i < TLB_SIZE) this.el0Upper = true;
     tagsI[2 * i] = pn;
     tagsI[2 * i + 1] = Math.floor(pn / 4294967296);
   }
@@ -556,6 +616,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       if (this.translator.pageCacheable && tlbAddress(pn)) {
         this.ioRTag[ii] = pn;
         this.ioRPa[ii] = pa - off;
+        if (pn < 0 && ii < IO_SIZE) this.el0Upper = true;
       }
     }
     try {
@@ -590,6 +651,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
       if (this.translator.pageCacheable && tlbAddress(pn)) {
         this.ioWTag[ii] = pn;
         this.ioWPa[ii] = pa - off;
+        if (pn < 0 && ii < IO_SIZE) this.el0Upper = true;
       }
     }
     try {

@@ -216,9 +216,10 @@ export const el1Sysregs: SysregDef[] = [
     read: (cpu) => (BigInt(cpu.sys.asid1) << 48n) | BigInt(cpu.sys.ttbr1),
     write: (cpu, v) => {
       const t = ttbr(v);
+      const [base, asid] = [cpu.sys.ttbr1, cpu.sys.asid1];
       cpu.sys.ttbr1 = t.base;
       cpu.sys.asid1 = t.asid;
-      cpu.flushTlb();
+      cpu.switchTtbr1(base, asid, t.base, t.asid);
     },
     trapRead: HCR.TRVM,
     trapWrite: HCR.TVM,

@@ -327,6 +327,91 @@ describe('TLBI by VA', () => {
     expect([cpu.read32(0x200000), cpu.read32(0x3ff000)]).toEqual([3, 4]);
   });
 
+  /** MSR TTBR1_EL1, X0 with X0 = ASID:root. */
+  function setTtbr1(root: number, asid: number): void {
+    cpu.r[0] = root;
+    cpu.r[1] = asid << 16;
+    const d = defaultDecoder().decode(0xd5182020);
+    d.exec(cpu, d.fields);
+  }
+
+  // KPTI's switch of TTBR1_EL1 at every exception from EL0 and return (soft-tlb.ts switchTtbr1):
+  // an ASID-tagged TLB keeps both tables' entries, and so does the soft TLB, for the last two
+  // values; every other change of translation is seen.
+  it("TTBR1_EL1 switches: the last two values' pages kept, any other value walked anew, TLBIs reach both", () => {
+    const rootB = tables.alloc();
+    const rootC = tables.alloc();
+    const va = 0xffff000000003000n;
+    const upper = vaNumber(va);
+    tables.map4k(root1, va, 0x80000, 0n);
+    tables.map4k(rootB, va, 0x81000, 0n);
+    tables.map4k(rootC, va, 0x82000, 0n);
+    tables.map4k(root1, 0xffff000000004000n, DEV, AP_EL0); // a device page, EL0's too
+    tables.map4k(rootB, 0xffff000000004000n, DEV + 0x1000, AP_EL0);
+    for (const [pa, v] of [[0x80000, 1], [0x81000, 2], [0x82000, 3], [0x90000, 4]]) mem.ram.setUint32(pa!, v!, true);
+    const dev = vaNumber(0xffff000000004010n);
+    expect([cpu.read32(upper), cpu.read32(dev)]).toEqual([1, 0x10]);
+    setTtbr1(rootB, 1);
+    expect([cpu.read32(upper), cpu.read32(dev)]).toEqual([2, 0x1010]);
+    // Back to the first value: its pages were kept (remapped without a TLBI, the old page is read).
+    tables.map4k(root1, va, 0x90000, 0n);
+    setTtbr1(root1, 0);
+    expect([cpu.read32(upper), cpu.read32(dev)]).toEqual([1, 0x10]);
+    // A TLBI made under one value drops the page under the other too.
+    setTtbr1(rootB, 1);
+    tlbi(7, 1, va); // VAE1
+    setTtbr1(root1, 0);
+    expect(cpu.read32(upper)).toBe(4);
+    // The same base with another ASID is another value; a third value replaces the older one.
+    tables.map4k(root1, va, 0x80000, 0n);
+    tables.map4k(rootB, va, 0x90000, 0n);
+    setTtbr1(root1, 2);
+    expect(cpu.read32(upper)).toBe(1);
+    setTtbr1(rootC, 0);
+    expect(cpu.read32(upper)).toBe(3);
+    setTtbr1(rootB, 1);
+    expect(cpu.read32(upper)).toBe(4);
+    // EL0's pages of the TTBR1 range go with any change; EL0's device pages too.
+    setTtbr1(root1, 0);
+    cpu.el = 0;
+    cpu.setTlbContext(0);
+    expect(cpu.read32(dev)).toBe(0x10);
+    cpu.el = 1;
+    setTtbr1(rootB, 1);
+    cpu.el = 0;
+    cpu.setTlbContext(0);
+    expect(cpu.read32(dev)).toBe(0x1010);
+    mem.ram.setUint32(0x91000, 5, true);
+    tables.map4k(root1, 0xffff000000005000n, 0x91000, AP_EL0);
+    tables.map4k(rootB, 0xffff000000005000n, 0x90000, AP_EL0);
+    expect(cpu.read32(vaNumber(0xffff000000005000n))).toBe(4);
+    cpu.el = 1;
+    setTtbr1(root1, 0);
+    cpu.el = 0;
+    cpu.setTlbContext(0);
+    expect(cpu.read32(vaNumber(0xffff000000005000n))).toBe(5);
+  });
+
+  it("TTBR1_EL1 switches: a 2 MiB block walked under one value is not another's", () => {
+    const rootB = tables.alloc();
+    for (const [root, pa] of [[root1, 0x200000], [rootB, 0x000000]]) {
+      const l1 = tables.alloc();
+      const l2 = tables.alloc();
+      tables.set(root!, 0, BigInt(l1) | TABLE);
+      tables.set(l1, 0, BigInt(l2) | TABLE);
+      tables.set(l2, 1, BigInt(pa!) | AF | BLOCK); // VA 0xffff000000200000 + 2 MiB
+    }
+    mem.ram.setUint32(0x201000, 1, true);
+    mem.ram.setUint32(0x202000, 2, true);
+    mem.ram.setUint32(0x001000, 3, true);
+    mem.ram.setUint32(0x002000, 4, true);
+    expect(cpu.read32(vaNumber(0xffff000000201000n))).toBe(1);
+    setTtbr1(rootB, 1);
+    expect(cpu.read32(vaNumber(0xffff000000202000n))).toBe(4);
+    setTtbr1(root1, 0);
+    expect([cpu.read32(vaNumber(0xffff000000201000n)), cpu.read32(vaNumber(0xffff000000202000n))]).toEqual([1, 2]);
+  });
+
   it('device pages: translated once, forgotten at a TLBI; reads, writes and each EL checked on their own', () => {
     const taken = (fn: () => unknown): number => {
       try {

@@ -20,7 +20,7 @@ export const WASM_PAGE = 65536;
  * Bytes of one CPU slot: the register file (regs.ts, REGFILE_BYTES), then the soft TLBs
  * (soft-tlb.ts: 5 arrays of doubles and an Int32 column, of TLB_SIZE * TLB_CONTEXTS entries).
  */
-export const CPU_SLOT_BYTES = 256 * 1024;
+export const CPU_SLOT_BYTES = 384 * 1024;
 /** Offset of the soft-TLB arrays in a CPU slot (after the register file and its scratch). */
 export const SLOT_TLB_OFFSET = 2048;
 /**

@@ -1,5 +1,5 @@
 // The AArch64 CPU the emulator runs: the processing element (pe.ts: state, exceptions,
-// interrupts; soft-tlb.ts: the memory access fast path) and its execution loop over a per-page
+// interrupts; memory-accessor.ts: the memory access fast path) and its execution loop over a per-page
 // decoded-instruction cache, entering the WebAssembly translator's code (jit/) where a page has
 // some.
 //

@@ -2,14 +2,15 @@
 // (regs.ts), PSTATE, system-register state (sysstate.ts), the MMU, the interrupt wires, taking
 // and returning from exceptions (exceptions.ts holds the architectural entry and return), WFI/WFE,
 // AT and unprivileged accesses. The memory access fast path (TinyEMU-style direct-mapped soft
-// TLBs) is its base class, MemoryAccessor in soft-tlb.ts; the execution loop is the subclass, Cpu
-// in cpu.ts, which is what the rest of the emulator uses.
+// TLBs) is its base class, MemoryAccessor in memory-accessor.ts (the TLBs in soft-tlb.ts); the
+// execution loop is the subclass, Cpu in cpu.ts, which is what the rest of the emulator uses.
 
 import { RegisterFile, NF, ZF, CF, VF, FPCR, FPSR, EXCL_BYTE, EXCL_VALUE_BYTE } from './regs.ts';
 import type { Decoder } from './decode/pattern.ts';
 import { Access, type PhysicalMemory } from './memory.ts';
 import { EC } from './ec.ts';
-import { MemoryAccessor, PAGE, TLB_MASK } from './soft-tlb.ts';
+import { MemoryAccessor } from './memory-accessor.ts';
+import { PAGE, TLB_MASK } from './soft-tlb.ts';
 import { defaultDecoder } from './decoders.ts';
 import { SystemState } from './sysstate.ts';
 import { Mmu } from './mmu.ts';

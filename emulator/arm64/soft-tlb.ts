@@ -1,15 +1,10 @@
-// The CPU's memory side: TinyEMU-style direct-mapped soft TLBs (read, write, execute, per EL0 /
-// EL1 context) holding the RAM offset of each virtual page, the fast load/store paths that hit
-// them, and the slow paths through the translator and the bus. Decoded instructions live in the
-// physical memory's CodeCache (code-cache.ts), shared by all CPUs; a page holding decoded code is
-// kept out of every CPU's write TLB so that any CPU's store to it drops it. Cpu (cpu.ts) extends
-// this class; handlers call read*/write* on the Cpu.
-//
-// Memory from handlers: read8/16/32 return unsigned numbers; read64 returns the low word (int32)
-// and leaves the high word in `hi`; read128 leaves four words in q0..q3; write64(va, lo, hi).
-import { Access, type AddressTranslator, IdentityTranslator, type PhysicalMemory } from './memory.ts';
-import { BusError } from '../bus/device.ts';
-import { EC } from './ec.ts';
+// The CPU's soft TLBs, TinyEMU-style: direct-mapped (read, write, execute; an EL0 context and two
+// of EL1's), holding the RAM offset of each virtual page, with the device pages beside them, and
+// their invalidation (TLBIs, changes of the translation regime, KPTI's TTBR1_EL1 switches). The
+// loads and stores that use them are MemoryAccessor's (memory-accessor.ts). Decoded instructions
+// live in the physical memory's CodeCache (code-cache.ts), shared by all CPUs; a page holding
+// decoded code is kept out of every CPU's write TLB so that any CPU's store to it drops it.
+import type { PhysicalMemory } from './memory.ts';
 import { type CodeCache, type CodeCacheClient, DecodedPage, INSNS_PER_PAGE, PAGE } from './code-cache.ts';
 import { CPU_SLOT_BYTES, type CpuSlot, privateSlot, SLOT_TLB_OFFSET, SLOT_WASM_LIM } from './jit/guest-memory.ts';
 
@@ -25,7 +20,7 @@ export const TLB_MASK = TLB_SIZE - 1;
  * (switchTtbr1).
  */
 export const TLB_CONTEXTS = 3;
-/** Device-page entries per soft-TLB context (MemoryAccessor.ioRTag). */
+/** Device-page entries per soft-TLB context (SoftTlb.ioRTag). */
 const IO_SIZE = 64;
 /**
  * Order of the five TLB arrays (each TLB_SIZE * TLB_CONTEXTS 64-bit entries) after
@@ -58,58 +53,36 @@ const NO_PAGE = new DecodedPage(-1);
 const TAG_NONE = 0x40000000;
 NO_PAGE.valid = false;
 
-/**
- * Pages the data TLBs may hold: virtual addresses within +-2^52 (every canonical one, and tagged
- * pointers whose tag is 0 or 0xff). Beyond, an address computed in JS numbers may have rounded;
- * keeping such pages out means a TLB hit proves the address exact, which is what lets translated
- * code add base and offset in i64 without checking the base's range (jit/emit-mem.ts).
- */
-function tlbAddress(pn: number): boolean {
-  return pn >= -(2 ** 40) && pn < 2 ** 40;
-}
-
-export abstract class MemoryAccessor implements CodeCacheClient {
-  pc = 0;
+export abstract class SoftTlb implements CodeCacheClient {
   /** Current exception level (the soft-TLB context follows it, see setTlbContext). */
   el = 0;
   /** Set non-zero by anything that must end the current block (interrupt pin, halt, WFI, TLB flush). */
   exitRequest = 0;
-  /** High word of the last read64. */
-  hi = 0;
-  /**
-   * The virtual address of the load/store being made (exec/ls-access.ts): handed to the access
-   * functions in this field because they are called through a function value, which V8 never
-   * inlines, and a double argument to such a call is boxed on the heap.
-   */
-  va = 0;
-  translator: AddressTranslator = new IdentityTranslator();
   readonly ram: DataView;
-  /** The same RAM as bytes. */
-  private readonly ramBytes: Uint8Array;
 
   // Soft TLBs: tag = virtual page number (a JS number, negative for the upper VA range), value =
   // RAM offset of the page. NaN tags never match. The offsets, and the tags as integers, live in
   // this CPU's slot of the wasm memory (jit/guest-memory.ts, at TLB_R_TAG... below) so translated
   // code can probe them inline.
-  private readonly rTag: Float64Array;
+  protected readonly rTag: Float64Array;
   /**
    * The read and write tags as wasm sees them: entry i's page number as an i64 (low word at [2i]),
    * compared with the address's without a conversion to double on every access (jit/emit-mem.ts).
    */
-  private readonly rTagI: Int32Array;
-  private readonly wTagI: Int32Array;
+  protected readonly rTagI: Int32Array;
+  protected readonly wTagI: Int32Array;
   /**
    * The RAM offsets, as the low words of 64-bit entries (Uint32Array, entry i at [2i]): wasm
    * reads one with an i32 load, not an f64 load and a truncation on every access's address.
    */
-  private readonly rOff: Uint32Array;
-  private readonly wTag: Float64Array;
-  private readonly wOff: Uint32Array;
+  protected readonly rOff: Uint32Array;
+  protected readonly wTag: Float64Array;
+  protected readonly wOff: Uint32Array;
   /** Where this CPU's register file and soft TLBs live (its slot of the guest's wasm memory). */
   readonly slot: CpuSlot;
   protected readonly xTag: Float64Array;
   /** The execute TLB's tags as integers, for the hub's and the wasm interpreter's probes (chain.ts, winterp-asm.ts). */
-  private readonly xTagI: Int32Array;
+  protected readonly xTagI: Int32Array;
   /** Per execute-TLB entry, its page's translated code (the table index; 0: none yet). */
   protected readonly xCode: Int32Array;
   /** Per execute-TLB entry, [2i] its page's wasm-interpreter table and [2i + 1] that table's generation. */
@@ -127,20 +100,20 @@ export abstract class MemoryAccessor implements CodeCacheClient {
    * a write entry since the last full flush (which starts a new epoch). Pages that collide, or an
    * epoch come round again, only cost codePageCreated a search it could have skipped.
    */
-  private readonly wHint = new Uint8Array(1 << 16);
-  private wEpoch = 1;
+  protected readonly wHint = new Uint8Array(1 << 16);
+  protected wEpoch = 1;
 
   // Device pages: the PA page of a virtual page that translated to no RAM, for reads (ioRTag,
   // ioRPa) and writes (ioW*), IO_SIZE entries per soft-TLB context. The soft TLB proper holds RAM
   // pages only (its entries are RAM offsets that wasm and the fast paths use directly), so every
   // access to a device (a UART's flag register polled before each character, a GIC register) walked
   // the tables again: ~15 K of the kit boot's ~50 K walks. Dropped with the TLB (flushes, TLBIs).
-  private readonly ioRTag = new Float64Array(IO_SIZE * TLB_CONTEXTS).fill(NaN);
-  private readonly ioRPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
-  private readonly ioWTag = new Float64Array(IO_SIZE * TLB_CONTEXTS).fill(NaN);
-  private readonly ioWPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
+  protected readonly ioRTag = new Float64Array(IO_SIZE * TLB_CONTEXTS).fill(NaN);
+  protected readonly ioRPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
+  protected readonly ioWTag = new Float64Array(IO_SIZE * TLB_CONTEXTS).fill(NaN);
+  protected readonly ioWPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
   /** Page pn's entry in the device-page arrays of the current context. */
-  private ioIndex(pn: number): number {
+  protected ioIndex(pn: number): number {
     return (pn & (IO_SIZE - 1)) + (this.tlbCtx / TLB_SIZE) * IO_SIZE;
   }
 
@@ -162,13 +135,9 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     this.xCode = new Int32Array(this.slot.buffer, t + TLB_X_CODE_BYTE, n);
     this.xWTable = new Int32Array(this.slot.buffer, t + TLB_X_WTABLE_BYTE, 2 * n);
     this.ram = mem.ram;
-    this.ramBytes = new Uint8Array(mem.ram.buffer, mem.ram.byteOffset, mem.ram.byteLength);
     this.codeCache = mem.codeCache;
     this.codeCache.attach(this);
   }
-
-  /** Raise a synchronous exception and unwind the instruction (implemented by Cpu). */
-  abstract raise(ec: number, iss: number, far: number, preferredReturn: number): never;
 
   /** CodeCacheClient: RAM page `ro` now holds decoded code, so drop it from the write TLB. */
   codePageCreated(ro: number): void {
@@ -299,7 +268,7 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     const cpus = this.codeCache.clients;
     for (let i = 0; i < cpus.length; i++) {
       const c = cpus[i];
-      if (!(c instanceof MemoryAccessor)) continue;
+      if (!(c instanceof SoftTlb)) continue;
       if (pn === null) c.flushTlb();
       else c.flushTlbPage(pn);
     }
@@ -318,202 +287,11 @@ export abstract class MemoryAccessor implements CodeCacheClient {
     return this.xTag[ti] === pn ? this.ram.getUint32(this.xPage[ti]!.ramOffset + off, true) : -1;
   }
 
-  // ---- memory: fast paths ----
-
-  read8(va: number): number {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn) return this.ram.getUint8(this.rOff[i << 1]! + off);
-    return this.readSlow(va, 1);
-  }
-  read16(va: number): number {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn && off <= PAGE - 2) return this.ram.getUint16(this.rOff[i << 1]! + off, true);
-    return this.readSlow(va, 2);
-  }
-  read32(va: number): number {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn && off <= PAGE - 4) return this.ram.getUint32(this.rOff[i << 1]! + off, true);
-    return this.readSlow(va, 4);
-  }
-  /** Returns the low word (signed int32); the high word is left in this.hi. */
-  read64(va: number): number {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn && off <= PAGE - 8) {
-      const o = this.rOff[i << 1]! + off;
-      this.hi = this.ram.getInt32(o + 4, true);
-      return this.ram.getInt32(o, true);
-    }
-    // The first half enters the page in the TLB: the second then hits unless it is on the next page.
-    const lo = this.readSlow(va, 4) | 0;
-    const hi = this.read32(va + 4) | 0;
-    this.hi = hi;
-    return lo;
-  }
-  /** 16 bytes (a Q register, LDP of two X): words in q0..q3, one TLB lookup when in one page. */
-  read128(va: number): void {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.rTag[i] === pn && off <= PAGE - 16) {
-      const o = this.rOff[i << 1]! + off;
-      const ram = this.ram;
-      this.q0 = ram.getInt32(o, true);
-      this.q1 = ram.getInt32(o + 4, true);
-      this.q2 = ram.getInt32(o + 8, true);
-      this.q3 = ram.getInt32(o + 12, true);
-      return;
-    }
-    this.read128Slow(va);
-  }
-  // (Apart, as write64Slow: read128 stays small enough to inline into the pair handlers.)
-  private read128Slow(va: number): void {
-    // Both halves are read before anything is written by the caller: a fault leaves state intact.
-    const l0 = this.read64(va);
-    const h0 = this.hi;
-    this.q2 = this.read64(va + 8);
-    this.q3 = this.hi;
-    this.q0 = l0;
-    this.q1 = h0;
-  }
-  q0 = 0;
-  q1 = 0;
-  q2 = 0;
-  q3 = 0;
-
-  write8(va: number, v: number): void {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn) this.ram.setUint8(this.wOff[i << 1]! + off, v);
-    else this.writeSlow(va, 1, v);
-  }
-  write16(va: number, v: number): void {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && off <= PAGE - 2) this.ram.setUint16(this.wOff[i << 1]! + off, v, true);
-    else this.writeSlow(va, 2, v);
-  }
-  write32(va: number, v: number): void {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && off <= PAGE - 4) this.ram.setInt32(this.wOff[i << 1]! + off, v, true);
-    else this.writeSlow(va, 4, v);
-  }
-  write64(va: number, lo: number, hi: number): void {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && off <= PAGE - 8) {
-      const o = this.wOff[i << 1]! + off;
-      this.ram.setInt32(o, lo, true);
-      this.ram.setInt32(o + 4, hi, true);
-      return;
-    }
-    this.write64Slow(va, lo, hi);
-  }
-  // (Apart from write64 so that it stays small enough for V8 to inline into the store handlers:
-  // called, it took the address as a boxed double, ~1.2 M allocations in a kit boot.)
-  private write64Slow(va: number, lo: number, hi: number): void {
-    const off = va & 0xfff;
-    if (off <= PAGE - 8) {
-      // One page: translating the first half checks the whole access, and enters the page in
-      // the TLB for the second.
-      this.writeSlow(va, 4, lo);
-      this.write32(va + 4, hi);
-      return;
-    }
-    // Check the whole access first so a fault on the second half leaves memory untouched.
-    this.probeWrite(va, 8);
-    this.writeSlow(va, 4, lo);
-    this.writeSlow(va + 4, 4, hi);
-  }
-
-  /**
-   * 16 bytes as four words, low first (STP of two X or D registers, STR of a Q register): one TLB
-   * lookup when in one page. A pair crossing a page is checked whole first, so a fault on its
-   * second page leaves memory untouched.
-   */
-  write128(va: number, w0: number, w1: number, w2: number, w3: number): void {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && off <= PAGE - 16) {
-      const o = this.wOff[i << 1]! + off;
-      const ram = this.ram;
-      ram.setInt32(o, w0, true);
-      ram.setInt32(o + 4, w1, true);
-      ram.setInt32(o + 8, w2, true);
-      ram.setInt32(o + 12, w3, true);
-      return;
-    }
-    this.write128Slow(va, w0, w1, w2, w3);
-  }
-  private write128Slow(va: number, w0: number, w1: number, w2: number, w3: number): void {
-    if ((va & 0xfff) > PAGE - 16) this.probeWrite(va, 16);
-    this.write64(va, w0, w1);
-    this.write64(va + 8, w2, w3);
-  }
-
-  /**
-   * RAM byte offset of a naturally aligned read-modify-write of up to 16 bytes (LSE atomics, CAS,
-   * CASP): one translation checked for write and read permission, so every fault (translation,
-   * permission, stage 2) is taken before anything is written, and the handler then reads and
-   * writes RAM directly — single-copy atomic, as only one PE runs at a time. An atomic on a
-   * device takes a synchronous external abort without touching it (Device memory has no atomic
-   * transactions here), leaving the device unchanged.
-   */
-  rmwOffset(va: number): number {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn && this.rTag[i] === pn) return this.wOff[i << 1]! + off;
-    return this.rmwSlow(va);
-  }
-
-  private rmwSlow(va: number): number {
-    const off = va & 0xfff;
-    // Write first: a read-only page reports the write permission fault (WnR = 1), as for stores.
-    const pa = this.translator.translate(va, Access.Write);
-    this.translator.translate(va, Access.Read);
-    const ro = this.mem.ramOffset(pa);
-    if (ro < 0) return this.externalAbort(va, true);
-    const i = this.writablePage(va, ro - off);
-    if (i >= 0) {
-      this.setTag(this.rTag, this.rTagI, i, this.wTag[i]!);
-      this.rOff[i << 1] = ro - off;
-    }
-    return ro;
-  }
-
-  /**
-   * A RAM page about to be written through `va`: drop its decoded code, and enter it in the write
-   * TLB when the translation may be cached. Returns the TLB index used, or -1.
-   */
-  private writablePage(va: number, pageRo: number): number {
-    if (this.codeCache.isCode(pageRo / PAGE)) {
-      this.codeCache.invalidate(pageRo, PAGE);
-      // The block being run may be on that page (self-modifying code): end it after this store,
-      // so the next instruction is fetched anew, the same way for the interpreter and for
-      // translated code (whose eager decodes of the page would otherwise run on).
-      this.exitRequest = 1;
-    }
-    const pn = (va - (va & 0xfff)) / PAGE;
-    if (!this.translator.pageCacheable || !tlbAddress(pn)) return -1;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    this.setTag(this.wTag, this.wTagI, i, pn);
-    this.wOff[i << 1] = pageRo;
-    this.wHint[(pageRo / PAGE) & 0xffff] = this.wEpoch;
-    return i;
+  /** Device page pn (at PA page paPage) enters entry ii of the read or write device-page TLB. */
+  protected setIoPage(write: boolean, ii: number, pn: number, paPage: number): void {
+    (write ? this.ioWTag : this.ioRTag)[ii] = pn;
+    (write ? this.ioWPa : this.ioRPa)[ii] = paPage;
+    if (pn < 0 && ii < IO_SIZE) this.el0Upper = true;
   }
 
   /**
@@ -534,137 +312,5 @@ export abstract class MemoryAccessor implements CodeCacheClient {
   /** The execute TLB's entry ti is page pn's (cpu.ts fetchPageSlow). */
   protected setXTag(ti: number, pn: number): void {
     this.setTag(this.xTag, this.xTagI, ti, pn);
-  }
-
-  // ---- memory: slow paths ----
-
-  /**
-   * Zero `size` bytes at va, which lie in one page (DC ZVA's block): one probe, then the RAM
-   * directly when the write TLB has the page; else 64-bit stores through the usual path.
-   */
-  zeroBlock(va: number, size: number): void {
-    this.probeWrite(va, size);
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    if (this.wTag[i] === pn) {
-      const ro = this.wOff[i << 1]! + off;
-      this.ramBytes.fill(0, ro, ro + size);
-      return;
-    }
-    for (let k = 0; k < size; k += 8) this.write64(va + k, 0, 0);
-  }
-
-  /**
-   * Translate for a write and raise any fault, without writing (multi-part stores, DC ZVA). A
-   * page in the write TLB needs no walk: its translation is known to allow the write.
-   */
-  probeWrite(va: number, size: number): void {
-    this.probePage(va, true);
-    const last = va + size - 1;
-    if ((last & ~0xfff) !== (va & ~0xfff)) this.probePage(last, true);
-  }
-
-  /** Translate for a read and raise any fault (multi-part loads, DC by VA, etc.). */
-  probeRead(va: number, size: number): void {
-    this.probePage(va, false);
-    const last = va + size - 1;
-    if ((last & ~0xfff) !== (va & ~0xfff)) this.probePage(last, false);
-  }
-
-  /**
-   * The probe of one page: a TLB hit needs no walk; a miss walks and enters a RAM page as a load
-   * or store would, so the access or probe that follows hits (a page of decoded code stays out
-   * of the write TLB: it is entered by the store that drops its code, not by a probe).
-   */
-  private probePage(va: number, write: boolean): void {
-    const off = va & 0xfff;
-    const pn = (va - off) / PAGE;
-    const i = (pn & TLB_MASK) + this.tlbCtx;
-    const tags = write ? this.wTag : this.rTag;
-    if (tags[i] === pn) return;
-    const ro = this.mem.ramOffset(this.translator.translate(va, write ? Access.Write : Access.Read));
-    if (ro < 0 || !this.translator.pageCacheable || !tlbAddress(pn)) return;
-    if (write && this.codeCache.isCode((ro - off) / PAGE)) return;
-    this.setTag(tags, write ? this.wTagI : this.rTagI, i, pn);
-    (write ? this.wOff : this.rOff)[i << 1] = ro - off;
-  }
-
-  readSlow(va: number, size: 1 | 2 | 4): number {
-    const off = va & 0xfff;
-    if (off + size > PAGE) {
-      // Crosses a page: byte by byte (each byte translated on its own, as the architecture allows).
-      let v = 0;
-      for (let k = 0; k < size; k++) v += this.read8(va + k) * 2 ** (8 * k);
-      return v;
-    }
-    const pn = (va - off) / PAGE;
-    const ii = this.ioIndex(pn);
-    let pa: number;
-    if (this.ioRTag[ii] === pn) pa = this.ioRPa[ii]! + off;
-    else {
-      pa = this.translator.translate(va, Access.Read);
-      const ro = this.mem.ramOffset(pa);
-      if (ro >= 0) {
-        if (this.translator.pageCacheable && tlbAddress(pn)) {
-          const i = (pn & TLB_MASK) + this.tlbCtx;
-          this.setTag(this.rTag, this.rTagI, i, pn);
-          this.rOff[i << 1] = ro - off;
-        }
-        return size === 1 ? this.ram.getUint8(ro) : size === 2 ? this.ram.getUint16(ro, true) : this.ram.getUint32(ro, true);
-      }
-      if (this.translator.pageCacheable && tlbAddress(pn)) {
-        this.ioRTag[ii] = pn;
-        this.ioRPa[ii] = pa - off;
-        if (pn < 0 && ii < IO_SIZE) this.el0Upper = true;
-      }
-    }
-    try {
-      return this.mem.read(pa, size) >>> 0;
-    } catch (e) {
-      if (e instanceof BusError) this.externalAbort(va, false);
-      throw e;
-    }
-  }
-
-  writeSlow(va: number, size: 1 | 2 | 4, v: number): void {
-    const off = va & 0xfff;
-    if (off + size > PAGE) {
-      this.probeWrite(va, size);
-      for (let k = 0; k < size; k++) this.write8(va + k, (v >>> (8 * k)) & 0xff);
-      return;
-    }
-    const pn = (va - off) / PAGE;
-    const ii = this.ioIndex(pn);
-    let pa: number;
-    if (this.ioWTag[ii] === pn) pa = this.ioWPa[ii]! + off;
-    else {
-      pa = this.translator.translate(va, Access.Write);
-      const ro = this.mem.ramOffset(pa);
-      if (ro >= 0) {
-        this.writablePage(va, ro - off);
-        if (size === 1) this.ram.setUint8(ro, v);
-        else if (size === 2) this.ram.setUint16(ro, v, true);
-        else this.ram.setInt32(ro, v, true);
-        return;
-      }
-      if (this.translator.pageCacheable && tlbAddress(pn)) {
-        this.ioWTag[ii] = pn;
-        this.ioWPa[ii] = pa - off;
-        if (pn < 0 && ii < IO_SIZE) this.el0Upper = true;
-      }
-    }
-    try {
-      this.mem.write(pa, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
-    } catch (e) {
-      if (e instanceof BusError) this.externalAbort(va, true);
-      throw e;
-    }
-  }
-
-  /** Synchronous external abort on a data access (ESR ISS: DFSC 0b010000, WnR). */
-  externalAbort(va: number, write: boolean): never {
-    const iss = 0x10 | (write ? 1 << 6 : 0);
-    return this.raise(this.el === 0 ? EC.DABT_LOWER : EC.DABT_SAME, iss, va, this.pc);
   }
 }

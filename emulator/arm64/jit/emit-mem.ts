@@ -1,7 +1,7 @@
 // Emitters for the general-register loads and stores (ARM ARM C6.2 LDR/STR/LDP/STP and their size
 // and sign variants; immediate, unscaled, pre/post-index, register-offset and literal forms), and
 // the data-cache operations by address (DC ZVA, DC CVAU...).
-// The soft-TLB hit path of soft-tlb.ts is inlined: the CPU's TLB arrays live in its slot of the
+// The soft-TLB hit path of memory-accessor.ts is inlined: the CPU's TLB arrays live in its slot of the
 // wasm memory (guest-memory.ts), and a hit gives a RAM offset, which is a wasm address. Anything
 // else -- a miss, a page crossing, MMIO, a fault, an address the TypeScript side would compute
 // with rounding (beyond +-2^52) -- runs the interpreter's handler for the whole instruction, so
@@ -126,7 +126,7 @@ function address(e: Emit, f: Fields, mode: Mode): void {
     e.set(L_VA);
     return;
   }
-  // No range check on the base: the soft TLB holds no page beyond +-2^52 (soft-tlb.ts tlbAddress),
+  // No range check on the base: the soft TLB holds no page beyond +-2^52 (memory-accessor.ts tlbAddress),
   // so a hit proves base + offset within it, where the interpreter's JS-number arithmetic is
   // exact too (an immediate or a checked index is under 2^52, so the base was under 2^53).
   e.x(f.b >> 1);
@@ -155,7 +155,7 @@ function address(e: Emit, f: Fields, mode: Mode): void {
 }
 
 /**
- * The soft-TLB probe (soft-tlb.ts read8..write64): br_if $slow unless the page of L_VA is in the
+ * The soft-TLB probe (memory-accessor.ts read8..write64): br_if $slow unless the page of L_VA is in the
  * read (or write) TLB and [va, va+size) stays in it; then L_ADDR = its wasm address. Inline in
  * inner loops and optimized pages; elsewhere, with e.outlineProbes, a call of the module's probe
  * function for this size and direction (~15 bytes instead of ~70). ctx: the TLB context's local,

@@ -114,7 +114,7 @@ export abstract class SoftTlb implements CodeCacheClient {
   protected readonly ioWPa = new Float64Array(IO_SIZE * TLB_CONTEXTS);
   /** Page pn's entry in the device-page arrays of the current context. */
   protected ioIndex(pn: number): number {
-    return (pn & (IO_SIZE - 1)) + (this.tlbCtx / TLB_SIZE) * IO_SIZE;
+    return (pn & (IO_SIZE - 1)) + (this.tlbCtx >> TLB_BITS) * IO_SIZE;
   }
 
   /** Decoded pages by RAM page, shared with every CPU on the same physical memory. */
@@ -219,7 +219,7 @@ export abstract class SoftTlb implements CodeCacheClient {
     this.wTagI.fill(TAG_NONE, 2 * c, 2 * end);
     this.xTag.fill(NaN, c, end);
     this.xTagI.fill(TAG_NONE, 2 * c, 2 * end);
-    const io = (c / TLB_SIZE) * IO_SIZE;
+    const io = (c >> TLB_BITS) * IO_SIZE;
     this.ioRTag.fill(NaN, io, io + IO_SIZE);
     this.ioWTag.fill(NaN, io, io + IO_SIZE);
   }
